@@ -1,0 +1,11 @@
+// Subcommand registration: one function per file in cli/, each adding its CLI11 subcommand.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace edgeinfer::cli {
+
+// Each returns the process exit code through `*exit_code` when its subcommand runs.
+void add_inspect_command(CLI::App& app, int* exit_code);
+
+}  // namespace edgeinfer::cli

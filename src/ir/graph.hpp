@@ -1,0 +1,157 @@
+// ir::Model, ir::Graph, ir::Node, ir::Attribute, ir::ValueInfo, ir::Shape: edgeinfer's in-memory model.
+//
+// Values are referred to by name, as in ONNX: a node lists the names of the values it reads
+// and writes ("" marks an omitted optional input). A value is a graph input, an initializer,
+// or the output of exactly one node. Nodes are kept in topological order.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "edgeinfer/status.hpp"
+#include "edgeinfer/tensor.hpp"
+
+namespace edgeinfer::ir {
+
+using edgeinfer::DataType;
+using edgeinfer::Tensor;
+
+// One dimension: a known size, a named symbol ("batch"), or unknown.
+struct Dim {
+    int64_t value = -1;  // >= 0 when known
+    std::string symbol;  // set when symbolic
+
+    static Dim known(int64_t v) { return Dim{v, {}}; }
+    static Dim symbolic(std::string s) { return Dim{-1, std::move(s)}; }
+    static Dim unknown() { return Dim{}; }
+    bool is_known() const { return value >= 0; }
+    bool operator==(const Dim&) const = default;
+};
+
+// A shape whose rank may be unknown and whose dims may be symbolic.
+struct Shape {
+    bool has_rank = false;
+    std::vector<Dim> dims;
+
+    static Shape unknown_rank() { return Shape{}; }
+    static Shape of(const std::vector<int64_t>& d);
+    int64_t rank() const { return has_rank ? static_cast<int64_t>(dims.size()) : -1; }
+    // All dims known: their values; otherwise nullopt.
+    std::optional<std::vector<int64_t>> static_dims() const;
+    // "batch x 3 x 224 x 224", "?" for unknown dims, "(unknown rank)".
+    std::string to_string() const;
+    bool operator==(const Shape&) const = default;
+};
+
+// Type and shape of a named tensor value.
+struct ValueInfo {
+    std::string name;
+    DataType dtype = DataType::kUndefined;
+    Shape shape;
+    std::string doc_string;
+    bool operator==(const ValueInfo&) const = default;
+};
+
+class Graph;
+
+struct Attribute {
+    enum class Kind { kUndefined, kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings, kTensors, kGraphs };
+
+    std::string name;
+    Kind kind = Kind::kUndefined;
+    float f = 0.0f;
+    int64_t i = 0;
+    std::string s;
+    Tensor t;
+    std::shared_ptr<Graph> g;
+    std::vector<float> floats;
+    std::vector<int64_t> ints;
+    std::vector<std::string> strings;
+    std::vector<Tensor> tensors;
+    std::vector<std::shared_ptr<Graph>> graphs;
+    std::string ref_attr_name;  // for attributes inside function bodies
+    std::string doc_string;
+};
+
+std::string_view attribute_kind_name(Attribute::Kind kind);
+
+struct Node {
+    std::string name;
+    std::string op_type;
+    std::string domain;  // "" and "ai.onnx" both mean the default ONNX domain
+    std::vector<std::string> inputs;
+    std::vector<std::string> outputs;
+    std::vector<Attribute> attributes;
+    std::string doc_string;
+
+    const Attribute* find_attribute(std::string_view attr_name) const;
+    // Typed getters returning `fallback` when the attribute is absent.
+    int64_t attr_int(std::string_view attr_name, int64_t fallback) const;
+    float attr_float(std::string_view attr_name, float fallback) const;
+    std::string attr_string(std::string_view attr_name, std::string fallback) const;
+    std::vector<int64_t> attr_ints(std::string_view attr_name, std::vector<int64_t> fallback = {}) const;
+    std::vector<float> attr_floats(std::string_view attr_name, std::vector<float> fallback = {}) const;
+    // "Conv 'conv1'" or "Conv (node #3)" when unnamed: used in every message about a node.
+    std::string describe(size_t index) const;
+};
+
+class Graph {
+public:
+    std::string name;
+    std::string doc_string;
+    std::vector<Node> nodes;
+    std::vector<ValueInfo> inputs;
+    std::vector<ValueInfo> outputs;
+    std::vector<ValueInfo> value_info;         // known types of intermediate values
+    std::vector<std::string> initializer_order;  // preserves the file's order
+    std::unordered_map<std::string, Tensor> initializers;
+    std::vector<std::string> sparse_initializer_names;  // kept for diagnostics only
+
+    const Tensor* find_initializer(std::string_view value_name) const;
+    void add_initializer(std::string value_name, Tensor tensor);
+    bool remove_initializer(std::string_view value_name);
+    // Type info for an input, output or intermediate value; nullptr if unknown.
+    const ValueInfo* find_value_info(std::string_view value_name) const;
+    bool is_graph_input(std::string_view value_name) const;
+    // Graph inputs that are not also initializers (what a caller must feed).
+    std::vector<const ValueInfo*> runtime_inputs() const;
+    // Index of the node producing each value.
+    std::unordered_map<std::string, size_t> producers() const;
+};
+
+struct OpsetId {
+    std::string domain;
+    int64_t version = 0;
+    bool operator==(const OpsetId&) const = default;
+};
+
+struct Model {
+    int64_t ir_version = 0;
+    std::string producer_name;
+    std::string producer_version;
+    std::string domain;
+    int64_t model_version = 0;
+    std::string doc_string;
+    std::vector<OpsetId> opset_imports;
+    std::vector<std::pair<std::string, std::string>> metadata_props;
+    Graph graph;
+    std::string source_path;  // file it was loaded from, for messages and external data
+
+    // Opset version imported for `domain` ("" and "ai.onnx" are the same); 0 if not imported.
+    int64_t opset_version(std::string_view domain) const;
+};
+
+// True for the default ONNX domain spellings "" and "ai.onnx".
+bool is_onnx_domain(std::string_view domain);
+
+// Structural equality used by round-trip tests: names, ops, attributes, shapes,
+// initializer values, opsets and metadata. On mismatch, `why` says what differs.
+bool graphs_equal(const Graph& a, const Graph& b, std::string* why = nullptr);
+bool models_equal(const Model& a, const Model& b, std::string* why = nullptr);
+
+}  // namespace edgeinfer::ir

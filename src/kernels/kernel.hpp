@@ -1,0 +1,111 @@
+// kernels::Kernel: the create → prepare(shapes) → run lifecycle every op implementation follows.
+//
+// create:   the registry's factory reads attributes and packs constant weights (once per session).
+// prepare:  given input dtypes/shapes (and input values when they are known before running:
+//           initializers, or values folded for this shape), set every output's dtype and shape and
+//           build per-shape state (oneDNN primitives). Called once per Plan.
+// run:      const; reads inputs, writes into outputs the Plan allocated; never allocates.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgeinfer/status.hpp"
+#include "edgeinfer/tensor.hpp"
+#include "ir/graph.hpp"
+
+namespace edgeinfer::kernels {
+
+// Per-shape state a kernel builds in prepare and reads in run.
+class KernelState {
+public:
+    virtual ~KernelState() = default;
+};
+
+struct TensorDesc {
+    DataType dtype = DataType::kUndefined;
+    std::vector<int64_t> dims;
+    bool present = false;  // false for an omitted optional input
+};
+
+class PrepareContext {
+public:
+    PrepareContext(const ir::Node& node, std::string node_label, std::vector<TensorDesc> inputs,
+                   std::vector<const Tensor*> values, size_t num_outputs);
+
+    const ir::Node& node() const { return node_; }
+    size_t num_inputs() const { return inputs_.size(); }
+    size_t num_outputs() const { return outputs_.size(); }
+    bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i].present; }
+    const TensorDesc& input(size_t i) const { return inputs_[i]; }
+    // The input's value when known now (constant, or everything when preparing during a run);
+    // nullptr otherwise. A kernel that needs a value it cannot see calls defer().
+    const Tensor* value(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
+
+    void set_output(size_t i, DataType dtype, std::vector<int64_t> dims);
+    // The output's value is known without running (Shape, Size): the runtime treats it as a constant.
+    void set_output_value(size_t i, Tensor value);
+    void set_state(std::unique_ptr<KernelState> state) { state_ = std::move(state); }
+    // Bytes of scratch memory run() needs (64-byte aligned, from the Plan's arena).
+    void request_scratch(size_t bytes) { scratch_bytes_ = bytes; }
+    // The output shape depends on input values that are only known while running: the runtime
+    // prepares this node again, with all values, during each run.
+    Status defer() {
+        deferred_ = true;
+        return Status::ok();
+    }
+
+    // Error helpers that name the node: "Conv 'conv1': <message>".
+    Status invalid(const std::string& message) const;
+    Status unsupported_here(const std::string& message) const;
+    const std::string& label() const { return label_; }
+
+    // Read by the runtime after prepare.
+    const std::vector<TensorDesc>& outputs() const { return outputs_; }
+    std::vector<Tensor>& output_values() { return output_values_; }
+    std::unique_ptr<KernelState> take_state() { return std::move(state_); }
+    size_t scratch_bytes() const { return scratch_bytes_; }
+    bool deferred() const { return deferred_; }
+
+private:
+    const ir::Node& node_;
+    std::string label_;
+    std::vector<TensorDesc> inputs_;
+    std::vector<const Tensor*> values_;
+    std::vector<TensorDesc> outputs_;
+    std::vector<Tensor> output_values_;
+    std::unique_ptr<KernelState> state_;
+    size_t scratch_bytes_ = 0;
+    bool deferred_ = false;
+};
+
+struct RunContext {
+    std::vector<const Tensor*> inputs;  // nullptr for omitted optional inputs
+    std::vector<Tensor*> outputs;
+    const KernelState* state = nullptr;
+    void* scratch = nullptr;
+    size_t scratch_bytes = 0;
+    int num_threads = 1;
+    const std::string* label = nullptr;  // for data-dependent error messages
+
+    const Tensor& in(size_t i) const { return *inputs[i]; }
+    bool has_in(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+    Tensor& out(size_t i) const { return *outputs[i]; }
+    template <typename S>
+    const S& state_as() const {
+        return static_cast<const S&>(*state);
+    }
+    // "Gather 'g': index 7 is out of range [-3, 3)": data-dependent errors only.
+    Status error(StatusCode code, const std::string& message) const;
+};
+
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+    virtual Status prepare(PrepareContext& ctx) const = 0;
+    virtual Status run(RunContext& ctx) const = 0;
+};
+
+}  // namespace edgeinfer::kernels

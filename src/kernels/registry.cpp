@@ -1,0 +1,94 @@
+// KernelRegistry lookup and the PrepareContext/RunContext helpers.
+#include "kernels/registry.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace edgeinfer::kernels {
+
+PrepareContext::PrepareContext(const ir::Node& node, std::string node_label, std::vector<TensorDesc> inputs,
+                               std::vector<const Tensor*> values, size_t num_outputs)
+    : node_(node),
+      label_(std::move(node_label)),
+      inputs_(std::move(inputs)),
+      values_(std::move(values)),
+      outputs_(num_outputs),
+      output_values_(num_outputs) {}
+
+void PrepareContext::set_output(size_t i, DataType dtype, std::vector<int64_t> dims) {
+    if (i >= outputs_.size()) return;
+    outputs_[i].dtype = dtype;
+    outputs_[i].dims = std::move(dims);
+    outputs_[i].present = true;
+}
+
+void PrepareContext::set_output_value(size_t i, Tensor value) {
+    if (i >= outputs_.size()) return;
+    set_output(i, value.dtype(), value.dims());
+    output_values_[i] = std::move(value);
+}
+
+Status PrepareContext::invalid(const std::string& message) const {
+    return invalid_argument(label_ + ": " + message);
+}
+
+Status PrepareContext::unsupported_here(const std::string& message) const {
+    return unsupported(label_ + ": " + message);
+}
+
+Status RunContext::error(StatusCode code, const std::string& message) const {
+    return Status(code, (label ? *label + ": " : std::string()) + message);
+}
+
+void KernelRegistry::add(KernelDef def) {
+    if (def.domain == "ai.onnx") def.domain.clear();
+    defs_.push_back(std::move(def));
+}
+
+Result<const KernelDef*> KernelRegistry::find(const CreateContext& ctx) const {
+    const ir::Node& n = ctx.node;
+    std::string domain = ir::is_onnx_domain(n.domain) ? "" : n.domain;
+    bool op_known = false;
+    bool opset_ok = false;
+    std::string reason;
+    for (const KernelDef& d : defs_) {
+        if (d.domain != domain || d.op_type != n.op_type) continue;
+        op_known = true;
+        if (ctx.opset < d.since_version || ctx.opset > d.end_version) continue;
+        opset_ok = true;
+        DataType t0 = ctx.input_types.empty() ? DataType::kUndefined : ctx.input_types[0];
+        if (!d.dtypes.empty() && t0 != DataType::kUndefined &&
+            std::find(d.dtypes.begin(), d.dtypes.end(), t0) == d.dtypes.end()) {
+            reason = "input type " + std::string(dtype_name(t0)) + " is not supported";
+            continue;
+        }
+        if (d.supports) {
+            std::string why = d.supports(ctx);
+            if (!why.empty()) {
+                reason = why;
+                continue;
+            }
+        }
+        return &d;
+    }
+    std::string op = domain.empty() ? n.op_type : domain + ":" + n.op_type;
+    if (!op_known) return unsupported(ctx.label + ": op " + op + " is not implemented");
+    if (!opset_ok) return unsupported(ctx.label + ": op " + op + " at opset " + std::to_string(ctx.opset) + " is not implemented");
+    return unsupported(ctx.label + ": " + reason);
+}
+
+std::vector<std::string> KernelRegistry::op_types(const std::string& domain) const {
+    std::set<std::string> s;
+    for (const KernelDef& d : defs_)
+        if (d.domain == domain) s.insert(d.op_type);
+    return {s.begin(), s.end()};
+}
+
+bool KernelRegistry::has_op(const std::string& domain, const std::string& op_type) const {
+    std::string dom = ir::is_onnx_domain(domain) ? "" : domain;
+    for (const KernelDef& d : defs_)
+        if (d.domain == dom && d.op_type == op_type) return true;
+    return false;
+}
+
+}  // namespace edgeinfer::kernels

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Writes the small ONNX files the unit and error tests load (good ones and broken ones).
+
+Usage: make_test_models.py OUTDIR
+Built with onnx.helper so each file is exactly what its name says; nothing is downloaded.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save(model, outdir, name, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(outdir, name))
+
+
+def small_cnn(opset=13):
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "conv.weight")
+    b = numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "conv.bias")
+    fc_w = numpy_helper.from_array(rng.standard_normal((10, 4)).astype(np.float32), "fc.weight")
+    fc_b = numpy_helper.from_array(rng.standard_normal(10).astype(np.float32), "fc.bias")
+    shape = numpy_helper.from_array(np.array([-1, 4], dtype=np.int64), "flat_shape")
+    nodes = [
+        helper.make_node("Conv", ["input", "conv.weight", "conv.bias"], ["c"], name="conv", pads=[1, 1, 1, 1],
+                         kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["r"], ["p"], name="pool"),
+        helper.make_node("Reshape", ["p", "flat_shape"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "small_cnn",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        initializer=[w, b, fc_w, fc_b, shape])
+    m = helper.make_model(graph, producer_name="edgeinfer-tests", producer_version="1",
+                          opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    helper.set_model_props(m, {"author": "tests"})
+    return m
+
+
+def with_subgraph():
+    then_g = helper.make_graph([helper.make_node("Relu", ["x"], ["t"])], "then_branch", [],
+                               [helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])])
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], ["e"])], "else_branch", [],
+                               [helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])])
+    nodes = [helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_g, else_branch=else_g)]
+    graph = helper.make_graph(nodes, "with_if",
+                              [helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+                               helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m
+
+
+def external(outdir, name, data_name, truncate_to=None):
+    m = small_cnn()
+    from onnx.external_data_helper import convert_model_to_external_data
+    convert_model_to_external_data(m, all_tensors_to_one_file=True, location=data_name, size_threshold=0)
+    onnx.save(m, os.path.join(outdir, name))
+    if truncate_to is not None:
+        path = os.path.join(outdir, data_name)
+        with open(path, "r+b") as f:
+            f.truncate(truncate_to)
+
+
+def main():
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    save(small_cnn(), outdir, "small_cnn.onnx")
+    save(with_subgraph(), outdir, "with_if.onnx")
+    external(outdir, "external.onnx", "external.onnx.data")
+    external(outdir, "external_short.onnx", "external_short.onnx.data", truncate_to=100)
+    external(outdir, "external_missing.onnx", "external_missing.onnx.data")
+    os.remove(os.path.join(outdir, "external_missing.onnx.data"))
+
+    good = small_cnn().SerializeToString()
+    with open(os.path.join(outdir, "truncated.onnx"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(os.path.join(outdir, "empty.onnx"), "wb"):
+        pass
+    rng = np.random.default_rng(42)
+    with open(os.path.join(outdir, "random_bytes.onnx"), "wb") as f:
+        f.write(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    # A valid protobuf of another kind: a TensorProto.
+    with open(os.path.join(outdir, "tensor_not_model.onnx"), "wb") as f:
+        f.write(numpy_helper.from_array(np.arange(16, dtype=np.float32), "t").SerializeToString())
+
+    # Decodes as a ModelProto but is not a model: no graph.
+    with open(os.path.join(outdir, "no_graph.onnx"), "wb") as f:
+        f.write(onnx.ModelProto(ir_version=8, producer_name="not-a-model").SerializeToString())
+
+    m = small_cnn()
+    m.graph.node[1].input[0] = "does_not_exist"
+    save(m, outdir, "dangling_input.onnx", check=False)
+
+    m = small_cnn()
+    m.opset_import[0].version = 99
+    save(m, outdir, "opset_too_new.onnx", check=False)
+
+    m = small_cnn()
+    m.graph.initializer[0].raw_data = m.graph.initializer[0].raw_data[:10]
+    save(m, outdir, "bad_initializer.onnx", check=False)
+
+
+if __name__ == "__main__":
+    main()
