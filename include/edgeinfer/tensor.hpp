@@ -84,6 +84,11 @@ public:
         return static_cast<const T*>(data_);
     }
     const std::vector<std::string>& string_data() const;
+    // Points a wrapping tensor at other memory of the same dtype and dims (no allocation).
+    void rebind(void* data) {
+        holder_.reset();
+        data_ = data;
+    }
 
     // A deep copy with its own storage.
     Tensor clone() const;

@@ -7,5 +7,7 @@ namespace edgeinfer::cli {
 
 // Each returns the process exit code through `*exit_code` when its subcommand runs.
 void add_inspect_command(CLI::App& app, int* exit_code);
+void add_conformance_command(CLI::App& app, int* exit_code);
+void add_run_command(CLI::App& app, int* exit_code);
 
 }  // namespace edgeinfer::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "Log details to stderr");
     int exit_code = 0;
     edgeinfer::cli::add_inspect_command(app, &exit_code);
+    edgeinfer::cli::add_conformance_command(app, &exit_code);
+    edgeinfer::cli::add_run_command(app, &exit_code);
     app.parse_complete_callback([&] {
         if (verbose) edgeinfer::base::set_log_level(edgeinfer::base::LogLevel::kDebug);
     });

@@ -4,12 +4,46 @@
 namespace edgeinfer::kernels {
 
 namespace cpu {
-// Each declared in its kernels/cpu/<family>.cpp.
+// Each defined in kernels/cpu/<family>.cpp.
+void register_elementwise_kernels(KernelRegistry& registry);
+void register_binary_kernels(KernelRegistry& registry);
+void register_cast_kernels(KernelRegistry& registry);
+void register_conv_kernels(KernelRegistry& registry);
+void register_gemm_kernels(KernelRegistry& registry);
+void register_pool_kernels(KernelRegistry& registry);
+void register_norm_kernels(KernelRegistry& registry);
+void register_softmax_kernels(KernelRegistry& registry);
+void register_tensor_shape_kernels(KernelRegistry& registry);
+void register_tensor_copy_kernels(KernelRegistry& registry);
+void register_gather_kernels(KernelRegistry& registry);
+void register_reduce_kernels(KernelRegistry& registry);
+void register_index_kernels(KernelRegistry& registry);
+void register_resize_kernels(KernelRegistry& registry);
+void register_einsum_kernels(KernelRegistry& registry);
+void register_rnn_kernels(KernelRegistry& registry);
+void register_quantize_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 const KernelRegistry& default_registry() {
     static const KernelRegistry registry = [] {
         KernelRegistry r;
+        cpu::register_elementwise_kernels(r);
+        cpu::register_binary_kernels(r);
+        cpu::register_cast_kernels(r);
+        cpu::register_conv_kernels(r);
+        cpu::register_gemm_kernels(r);
+        cpu::register_pool_kernels(r);
+        cpu::register_norm_kernels(r);
+        cpu::register_softmax_kernels(r);
+        cpu::register_tensor_shape_kernels(r);
+        cpu::register_tensor_copy_kernels(r);
+        cpu::register_gather_kernels(r);
+        cpu::register_reduce_kernels(r);
+        cpu::register_index_kernels(r);
+        cpu::register_resize_kernels(r);
+        cpu::register_einsum_kernels(r);
+        cpu::register_rnn_kernels(r);
+        cpu::register_quantize_kernels(r);
         return r;
     }();
     return registry;

@@ -367,6 +367,17 @@ Result<ir::Model> load_model_from_bytes(const void* data, size_t size, const Loa
     return model_from_proto(proto, name, std::move(base_dir), options);
 }
 
+Result<Tensor> load_tensor_file(const std::string& path, std::string* name_out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return not_found(path + ": cannot open tensor file");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    onnx::TensorProto tp;
+    if (!tp.ParseFromString(bytes)) return invalid_argument(path + ": not a serialized ONNX TensorProto");
+    if (name_out) *name_out = tp.name();
+    std::string dir = fs::path(path).parent_path().string();
+    return tensor_from_proto(tp, path, dir, true);
+}
+
 Result<ir::Model> load_model(const std::string& path, const LoadOptions& options) {
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);

@@ -41,6 +41,10 @@ Status save_model(const ir::Model& model, const std::string& path, const SaveOpt
 // Serializes to ONNX protobuf bytes (all tensors inline).
 Result<std::string> serialize_model(const ir::Model& model);
 
+// Reads a serialized TensorProto file (the ONNX test-data format, input_0.pb). `name_out`
+// receives the tensor's name when not null.
+Result<Tensor> load_tensor_file(const std::string& path, std::string* name_out = nullptr);
+
 // Runs ONNX's own checker on a model file (full check with shape inference).
 Status check_model_file(const std::string& path);
 

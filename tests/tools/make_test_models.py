@@ -101,6 +101,28 @@ def main():
     m.graph.node[1].input[0] = "does_not_exist"
     save(m, outdir, "dangling_input.onnx", check=False)
 
+    # Three nodes edgeinfer cannot run, in two ops: all must be reported at once.
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="ok"),
+             helper.make_node("FancyOp", ["a"], ["b"], name="fancy1"),
+             helper.make_node("FancyOp", ["b"], ["c"], name="fancy2"),
+             helper.make_node("OtherOp", ["c"], ["y"], name="other", domain="com.example")]
+    graph = helper.make_graph(nodes, "unsupported", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.example", 1)])
+    m.ir_version = 8
+    save(m, outdir, "unsupported_ops.onnx", check=False)
+
+    # Reshape whose target shape is a runtime input: impossible shapes are caught at run time.
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
+             helper.make_node("Relu", ["r"], ["y"], name="relu")]
+    graph = helper.make_graph(nodes, "reshape_input",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 6]),
+                               helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    save(m, outdir, "reshape_input.onnx")
+
     m = small_cnn()
     m.opset_import[0].version = 99
     save(m, outdir, "opset_too_new.onnx", check=False)

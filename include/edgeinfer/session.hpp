@@ -1,0 +1,79 @@
+// edgeinfer::Session and SessionOptions: load a model once, run it many times.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgeinfer/status.hpp"
+#include "edgeinfer/tensor.hpp"
+
+namespace edgeinfer {
+
+enum class Precision { kFp32, kBf16, kInt8 };
+enum class GraphOptimizationLevel { kNone = 0, kBasic = 1, kExtended = 2, kAll = 3 };
+
+// Every model-wide switch lives here.
+struct SessionOptions {
+    int num_threads = 0;  // 0: all cores of the machine
+    GraphOptimizationLevel optimization_level = GraphOptimizationLevel::kAll;
+    Precision precision = Precision::kFp32;
+    bool enable_profiling = false;  // per-node timings, read with Session::profile()
+};
+
+// Name, dtype and shape of a model input or output; -1 marks a dynamic dim, named in `symbols`.
+struct ValueDescription {
+    std::string name;
+    DataType dtype = DataType::kUndefined;
+    std::vector<int64_t> dims;
+    std::vector<std::string> symbols;  // symbol of each dim ("" for fixed or unnamed dims)
+};
+
+struct NamedTensor {
+    std::string name;
+    Tensor tensor;
+};
+
+// Per-node timing from the last profiled run.
+struct NodeProfile {
+    std::string node_name;
+    std::string op_type;
+    std::string kernel;  // implementation that ran, e.g. "onednn:brgconv:avx512_core"
+    std::vector<std::vector<int64_t>> input_shapes;
+    double total_us = 0;
+    int64_t runs = 0;
+};
+
+class Session {
+public:
+    static Result<std::unique_ptr<Session>> create(const std::string& model_path, const SessionOptions& options = {});
+    static Result<std::unique_ptr<Session>> create_from_bytes(const void* data, size_t size,
+                                                              const SessionOptions& options = {});
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const std::vector<ValueDescription>& inputs() const;
+    const std::vector<ValueDescription>& outputs() const;
+
+    // Runs the model. Inputs are matched by name; every model input must be given once.
+    // Outputs are returned in model order, in freshly allocated tensors.
+    Result<std::vector<NamedTensor>> run(const std::vector<NamedTensor>& inputs);
+    // Same, writing into caller-provided output tensors (matched by name, shapes must match the
+    // computed ones). With wrapped outputs and an already-seen input shape, no heap allocation.
+    Status run(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>& outputs);
+
+    // Per-node timings accumulated since creation (SessionOptions::enable_profiling).
+    std::vector<NodeProfile> profile() const;
+    // Number of compiled plans (one per distinct set of input shapes).
+    size_t plan_count() const;
+
+    class Impl;
+
+private:
+    explicit Session(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgeinfer

@@ -1,0 +1,227 @@
+// The C API (include/edgeinfer.h) over edgeinfer::Session and edgeinfer::Tensor.
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "edgeinfer.h"
+#include "edgeinfer/session.hpp"
+
+struct edgeinfer_session {
+    std::unique_ptr<edgeinfer::Session> session;
+};
+
+struct edgeinfer_tensor {
+    edgeinfer::Tensor tensor;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+edgeinfer_status fail(const edgeinfer::Status& s) {
+    g_last_error = s.to_string();
+    return static_cast<edgeinfer_status>(s.code());
+}
+
+edgeinfer_status fail(edgeinfer_status code, const std::string& message) {
+    g_last_error = message;
+    return code;
+}
+
+edgeinfer_status ok() {
+    g_last_error.clear();
+    return EDGEINFER_OK;
+}
+
+edgeinfer::SessionOptions to_options(const edgeinfer_session_options* o) {
+    edgeinfer::SessionOptions opts;
+    if (!o) return opts;
+    opts.num_threads = o->num_threads;
+    opts.optimization_level = static_cast<edgeinfer::GraphOptimizationLevel>(o->optimization_level);
+    opts.precision = static_cast<edgeinfer::Precision>(o->precision);
+    opts.enable_profiling = o->enable_profiling != 0;
+    return opts;
+}
+
+edgeinfer_status check_options(const edgeinfer_session_options* o) {
+    if (!o) return EDGEINFER_OK;
+    if (o->num_threads < 0) return fail(EDGEINFER_INVALID_ARGUMENT, "num_threads must be >= 0");
+    if (o->optimization_level < 0 || o->optimization_level > 3)
+        return fail(EDGEINFER_INVALID_ARGUMENT, "optimization_level must be 0..3");
+    if (o->precision < 0 || o->precision > 2) return fail(EDGEINFER_INVALID_ARGUMENT, "precision must be 0, 1 or 2");
+    return EDGEINFER_OK;
+}
+
+edgeinfer_status value_info(const std::vector<edgeinfer::ValueDescription>& list, size_t index, const char* what,
+                            const char** name, int* dtype, const int64_t** dims, size_t* rank) {
+    if (index >= list.size())
+        return fail(EDGEINFER_OUT_OF_RANGE, std::string(what) + " index " + std::to_string(index) + " out of range (" +
+                                                std::to_string(list.size()) + ")");
+    const auto& d = list[index];
+    if (name) *name = d.name.c_str();
+    if (dtype) *dtype = static_cast<int>(d.dtype);
+    if (dims) *dims = d.dims.data();
+    if (rank) *rank = d.dims.size();
+    return ok();
+}
+
+edgeinfer_status check_dtype(int dtype) {
+    auto t = static_cast<edgeinfer::DataType>(dtype);
+    if (dtype <= 0 || dtype > 16 || edgeinfer::dtype_size(t) == 0)
+        return fail(EDGEINFER_INVALID_ARGUMENT, "unsupported dtype " + std::to_string(dtype));
+    return EDGEINFER_OK;
+}
+
+edgeinfer_status make_dims(const int64_t* dims, size_t rank, std::vector<int64_t>& out) {
+    if (rank > 0 && !dims) return fail(EDGEINFER_INVALID_ARGUMENT, "dims is NULL but rank is " + std::to_string(rank));
+    if (rank > 16) return fail(EDGEINFER_INVALID_ARGUMENT, "rank " + std::to_string(rank) + " is larger than 16");
+    out.assign(dims, dims + rank);
+    for (int64_t d : out)
+        if (d < 0) return fail(EDGEINFER_INVALID_ARGUMENT, "negative dimension " + std::to_string(d));
+    return EDGEINFER_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* edgeinfer_last_error(void) { return g_last_error.c_str(); }
+const char* edgeinfer_version(void) { return "0.1.0"; }
+
+void edgeinfer_session_options_init(edgeinfer_session_options* options) {
+    if (!options) return;
+    options->num_threads = 0;
+    options->optimization_level = 3;
+    options->precision = 0;
+    options->enable_profiling = 0;
+}
+
+edgeinfer_status edgeinfer_session_create(const char* model_path, const edgeinfer_session_options* options,
+                                          edgeinfer_session** out) {
+    if (!model_path || !out) return fail(EDGEINFER_INVALID_ARGUMENT, "model_path and out must not be NULL");
+    if (edgeinfer_status s = check_options(options)) return s;
+    try {
+        auto r = edgeinfer::Session::create(model_path, to_options(options));
+        if (!r.is_ok()) return fail(r.status());
+        *out = new edgeinfer_session{std::move(r).value()};
+        return ok();
+    } catch (const std::exception& e) {
+        return fail(EDGEINFER_INTERNAL, e.what());
+    }
+}
+
+edgeinfer_status edgeinfer_session_create_from_bytes(const void* data, size_t size,
+                                                     const edgeinfer_session_options* options,
+                                                     edgeinfer_session** out) {
+    if ((!data && size) || !out) return fail(EDGEINFER_INVALID_ARGUMENT, "data and out must not be NULL");
+    if (edgeinfer_status s = check_options(options)) return s;
+    try {
+        auto r = edgeinfer::Session::create_from_bytes(data, size, to_options(options));
+        if (!r.is_ok()) return fail(r.status());
+        *out = new edgeinfer_session{std::move(r).value()};
+        return ok();
+    } catch (const std::exception& e) {
+        return fail(EDGEINFER_INTERNAL, e.what());
+    }
+}
+
+void edgeinfer_session_destroy(edgeinfer_session* session) { delete session; }
+
+edgeinfer_status edgeinfer_session_input_count(const edgeinfer_session* session, size_t* out) {
+    if (!session || !out) return fail(EDGEINFER_INVALID_ARGUMENT, "session and out must not be NULL");
+    *out = session->session->inputs().size();
+    return ok();
+}
+
+edgeinfer_status edgeinfer_session_output_count(const edgeinfer_session* session, size_t* out) {
+    if (!session || !out) return fail(EDGEINFER_INVALID_ARGUMENT, "session and out must not be NULL");
+    *out = session->session->outputs().size();
+    return ok();
+}
+
+edgeinfer_status edgeinfer_session_input_info(const edgeinfer_session* session, size_t index, const char** name,
+                                              int* dtype, const int64_t** dims, size_t* rank) {
+    if (!session) return fail(EDGEINFER_INVALID_ARGUMENT, "session must not be NULL");
+    return value_info(session->session->inputs(), index, "input", name, dtype, dims, rank);
+}
+
+edgeinfer_status edgeinfer_session_output_info(const edgeinfer_session* session, size_t index, const char** name,
+                                               int* dtype, const int64_t** dims, size_t* rank) {
+    if (!session) return fail(EDGEINFER_INVALID_ARGUMENT, "session must not be NULL");
+    return value_info(session->session->outputs(), index, "output", name, dtype, dims, rank);
+}
+
+edgeinfer_status edgeinfer_tensor_create(int dtype, const int64_t* dims, size_t rank, edgeinfer_tensor** out) {
+    if (!out) return fail(EDGEINFER_INVALID_ARGUMENT, "out must not be NULL");
+    if (edgeinfer_status s = check_dtype(dtype)) return s;
+    std::vector<int64_t> d;
+    if (edgeinfer_status s = make_dims(dims, rank, d)) return s;
+    try {
+        *out = new edgeinfer_tensor{edgeinfer::Tensor::allocate(static_cast<edgeinfer::DataType>(dtype), d)};
+    } catch (const std::exception& e) {
+        return fail(EDGEINFER_INTERNAL, std::string("allocation failed: ") + e.what());
+    }
+    return ok();
+}
+
+edgeinfer_status edgeinfer_tensor_wrap(int dtype, const int64_t* dims, size_t rank, void* data, size_t byte_size,
+                                       edgeinfer_tensor** out) {
+    if (!out) return fail(EDGEINFER_INVALID_ARGUMENT, "out must not be NULL");
+    if (edgeinfer_status s = check_dtype(dtype)) return s;
+    std::vector<int64_t> d;
+    if (edgeinfer_status s = make_dims(dims, rank, d)) return s;
+    auto t = static_cast<edgeinfer::DataType>(dtype);
+    size_t need = static_cast<size_t>(edgeinfer::shape_numel(d)) * edgeinfer::dtype_size(t);
+    if (byte_size != need)
+        return fail(EDGEINFER_INVALID_ARGUMENT, "buffer has " + std::to_string(byte_size) + " bytes but a " +
+                                                    std::string(edgeinfer::dtype_name(t)) + " tensor of shape " +
+                                                    edgeinfer::shape_to_string(d) + " needs " + std::to_string(need));
+    if (!data && need > 0) return fail(EDGEINFER_INVALID_ARGUMENT, "data is NULL");
+    *out = new edgeinfer_tensor{edgeinfer::Tensor::wrap(t, d, data)};
+    return ok();
+}
+
+void edgeinfer_tensor_destroy(edgeinfer_tensor* tensor) { delete tensor; }
+
+edgeinfer_status edgeinfer_tensor_data(edgeinfer_tensor* tensor, void** data, size_t* byte_size) {
+    if (!tensor) return fail(EDGEINFER_INVALID_ARGUMENT, "tensor must not be NULL");
+    if (data) *data = tensor->tensor.data();
+    if (byte_size) *byte_size = tensor->tensor.nbytes();
+    return ok();
+}
+
+edgeinfer_status edgeinfer_tensor_shape(const edgeinfer_tensor* tensor, int* dtype, const int64_t** dims,
+                                        size_t* rank) {
+    if (!tensor) return fail(EDGEINFER_INVALID_ARGUMENT, "tensor must not be NULL");
+    if (dtype) *dtype = static_cast<int>(tensor->tensor.dtype());
+    if (dims) *dims = tensor->tensor.dims().data();
+    if (rank) *rank = tensor->tensor.dims().size();
+    return ok();
+}
+
+edgeinfer_status edgeinfer_session_run(edgeinfer_session* session, const char* const* input_names,
+                                       const edgeinfer_tensor* const* inputs, size_t input_count,
+                                       edgeinfer_tensor** outputs, size_t output_count) {
+    if (!session) return fail(EDGEINFER_INVALID_ARGUMENT, "session must not be NULL");
+    if (input_count && (!input_names || !inputs)) return fail(EDGEINFER_INVALID_ARGUMENT, "inputs must not be NULL");
+    size_t expected = session->session->outputs().size();
+    if (output_count != expected || (expected && !outputs))
+        return fail(EDGEINFER_INVALID_ARGUMENT, "the model has " + std::to_string(expected) +
+                                                    " outputs but output_count is " + std::to_string(output_count));
+    try {
+        std::vector<edgeinfer::NamedTensor> in;
+        for (size_t i = 0; i < input_count; ++i) {
+            if (!input_names[i] || !inputs[i])
+                return fail(EDGEINFER_INVALID_ARGUMENT, "input " + std::to_string(i) + " or its name is NULL");
+            in.push_back({input_names[i], inputs[i]->tensor});
+        }
+        auto r = session->session->run(in);
+        if (!r.is_ok()) return fail(r.status());
+        for (size_t k = 0; k < expected; ++k) outputs[k] = new edgeinfer_tensor{std::move((*r)[k].tensor)};
+        return ok();
+    } catch (const std::exception& e) {
+        return fail(EDGEINFER_INTERNAL, e.what());
+    }
+}
+
+}  // extern "C"

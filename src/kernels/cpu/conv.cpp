@@ -1,0 +1,427 @@
+// Kernels: Conv, ConvTranspose and edgeinfer:FusedConv (Conv + eltwise activation) via oneDNN.
+//
+// prepare builds a convolution/deconvolution primitive with format `any` for src, weights and dst so
+// oneDNN picks its fastest (blocked) layouts; run reorders src/dst between plain NCHW and those layouts
+// through scratch memory. Constant weights are reordered once per chosen layout and shared by shapes.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
+
+namespace edgeinfer::kernels::cpu {
+namespace {
+
+using dnnl::memory;
+
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+bool parse_auto_pad(const std::string& s, AutoPad& out) {
+    if (s == "NOTSET" || s.empty()) {
+        out = AutoPad::kNotSet;
+    } else if (s == "SAME_UPPER") {
+        out = AutoPad::kSameUpper;
+    } else if (s == "SAME_LOWER") {
+        out = AutoPad::kSameLower;
+    } else if (s == "VALID") {
+        out = AutoPad::kValid;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// An activation applied to the convolution's output as a oneDNN eltwise post-op.
+struct Activation {
+    bool enabled = false;
+    dnnl::algorithm alg = dnnl::algorithm::eltwise_relu;
+    float alpha = 0.0f;
+    float beta = 0.0f;
+};
+
+// Reads the optional "activation" attribute; returns "" or why it is not supported.
+std::string parse_activation(const ir::Node& node, Activation& act) {
+    const ir::Attribute* a = node.find_attribute("activation");
+    if (a == nullptr) return "";
+    if (a->kind != ir::Attribute::Kind::kString) return "attribute 'activation' must be a string";
+    const std::string& name = a->s;
+    act.enabled = true;
+    if (name == "Relu") {
+        act.alg = dnnl::algorithm::eltwise_relu;
+    } else if (name == "LeakyRelu") {
+        act.alg = dnnl::algorithm::eltwise_relu;
+        act.alpha = node.attr_float("alpha", 0.01f);
+    } else if (name == "Clip") {
+        act.alg = dnnl::algorithm::eltwise_clip;
+        act.alpha = node.attr_float("min", std::numeric_limits<float>::lowest());
+        act.beta = node.attr_float("max", std::numeric_limits<float>::max());
+    } else if (name == "Sigmoid") {
+        act.alg = dnnl::algorithm::eltwise_logistic;
+    } else if (name == "HardSwish") {
+        act.alg = dnnl::algorithm::eltwise_hardswish;
+    } else if (name == "Tanh") {
+        act.alg = dnnl::algorithm::eltwise_tanh;
+    } else {
+        return "fused activation '" + name + "' is not supported";
+    }
+    return "";
+}
+
+struct ConvAttrs {
+    bool transpose = false;
+    AutoPad auto_pad = AutoPad::kNotSet;
+    int64_t group = 1;
+    std::vector<int64_t> kernel_shape, strides, dilations, pads, output_padding, output_shape;
+    Activation activation;
+};
+
+// Reads and validates attributes; "" or the reason they are not usable.
+std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
+    a.transpose = transpose;
+    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
+        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    a.group = node.attr_int("group", 1);
+    if (a.group < 1) return "group must be >= 1, got " + std::to_string(a.group);
+    a.kernel_shape = node.attr_ints("kernel_shape");
+    a.strides = node.attr_ints("strides");
+    a.dilations = node.attr_ints("dilations");
+    a.pads = node.attr_ints("pads");
+    a.output_padding = node.attr_ints("output_padding");
+    a.output_shape = node.attr_ints("output_shape");
+    for (int64_t s : a.strides)
+        if (s < 1) return "strides must be >= 1";
+    for (int64_t d : a.dilations)
+        if (d < 1) return "dilations must be >= 1";
+    for (int64_t p : a.pads)
+        if (p < 0) return "negative pads are not supported";
+    return parse_activation(node, a.activation);
+}
+
+// Spatial geometry of one convolution for concrete input dims.
+struct Geometry {
+    std::vector<int64_t> out, pad_l, pad_r, strides, dilations;
+};
+
+int64_t attr_at(const std::vector<int64_t>& v, size_t i, int64_t fallback) { return i < v.size() ? v[i] : fallback; }
+
+Status conv_geometry(const PrepareContext& ctx, const ConvAttrs& a, const std::vector<int64_t>& in,
+                     const std::vector<int64_t>& kernel, Geometry& g) {
+    size_t n = in.size();
+    if ((!a.strides.empty() && a.strides.size() != n) || (!a.dilations.empty() && a.dilations.size() != n))
+        return ctx.invalid("strides/dilations must have " + std::to_string(n) + " values");
+    if (a.auto_pad == AutoPad::kNotSet && !a.pads.empty() && a.pads.size() != 2 * n)
+        return ctx.invalid("pads must have " + std::to_string(2 * n) + " values, got " + std::to_string(a.pads.size()));
+    if (a.transpose && !a.output_shape.empty() && a.output_shape.size() != n && a.output_shape.size() != n + 2)
+        return ctx.invalid("output_shape must have " + std::to_string(n) + " values");
+    g = Geometry{};
+    for (size_t i = 0; i < n; ++i) {
+        int64_t s = attr_at(a.strides, i, 1);
+        int64_t d = attr_at(a.dilations, i, 1);
+        int64_t kr = (kernel[i] - 1) * d + 1;
+        int64_t pl = 0, pr = 0, out = 0;
+        if (a.auto_pad == AutoPad::kNotSet) {
+            pl = attr_at(a.pads, i, 0);
+            pr = attr_at(a.pads, i + n, 0);
+        }
+        if (!a.transpose) {
+            if (a.auto_pad == AutoPad::kSameUpper || a.auto_pad == AutoPad::kSameLower) {
+                out = (in[i] + s - 1) / s;
+                int64_t total = std::max<int64_t>(0, (out - 1) * s + kr - in[i]);
+                pl = a.auto_pad == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+                pr = total - pl;
+            } else {
+                if (in[i] + pl + pr < kr)
+                    return ctx.invalid("dilated kernel " + std::to_string(kr) + " is larger than padded input " +
+                                       std::to_string(in[i] + pl + pr) + " on spatial axis " + std::to_string(i));
+                out = (in[i] + pl + pr - kr) / s + 1;
+            }
+        } else {
+            int64_t op = attr_at(a.output_padding, i, 0);
+            int64_t natural = s * (in[i] - 1) + op + kr;
+            bool explicit_shape = !a.output_shape.empty();
+            if (explicit_shape || a.auto_pad == AutoPad::kSameUpper || a.auto_pad == AutoPad::kSameLower) {
+                out = explicit_shape ? a.output_shape[a.output_shape.size() - n + i] : in[i] * s;
+                int64_t total = natural - out;
+                if (total < 0) {
+                    pl = pr = 0;  // the output extends past the natural result: the tail holds only bias
+                } else if (a.auto_pad == AutoPad::kSameUpper) {
+                    pl = total / 2;
+                    pr = total - pl;
+                } else {
+                    pr = total / 2;
+                    pl = total - pr;
+                }
+            } else {
+                out = natural - pl - pr;
+            }
+            if (out < 0) return ctx.invalid("computed output size " + std::to_string(out) + " is negative");
+        }
+        g.out.push_back(out);
+        g.pad_l.push_back(pl);
+        g.pad_r.push_back(pr);
+        g.strides.push_back(s);
+        g.dilations.push_back(d - 1);  // oneDNN counts dilation from 0
+    }
+    return Status::ok();
+}
+
+struct ConvState : KernelState {
+    bool empty = false;  // zero-sized tensor: nothing to compute
+    bool has_bias = false;
+    dnnl::primitive prim;
+    memory::desc src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
+    bool reorder_src = false, reorder_weights = false, reorder_dst = false;
+    dnnl::reorder src_reorder, weights_reorder, dst_reorder;
+    memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp;
+    dnnl::memory packed_weights;  // constant weights already in weights_md
+    size_t src_off = 0, weights_off = 0, dst_off = 0, sp_off = 0;
+};
+
+class ConvKernel final : public Kernel {
+public:
+    ConvKernel(ConvAttrs attrs, Tensor constant_weights)
+        : attrs_(std::move(attrs)), constant_weights_(std::move(constant_weights)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() { return prepare_impl(ctx); });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<ConvState>();
+        if (st.empty) return Status::ok();
+        return onednn_guard(*ctx.label, [&]() {
+            run_impl(ctx, st);
+            return Status::ok();
+        });
+    }
+
+private:
+    Status validate(const PrepareContext& ctx, const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                    int64_t& out_channels) const {
+        size_t r = x.size();
+        if (r < 3 || r > 5) return ctx.unsupported_here("input rank " + std::to_string(r) + " (only 1D-3D spatial)");
+        if (w.size() != r) return ctx.invalid("weight rank " + std::to_string(w.size()) + " != input rank " + std::to_string(r));
+        int64_t g = attrs_.group;
+        int64_t c = x[1];
+        if (!attrs_.transpose) {
+            if (w[1] * g != c)
+                return ctx.invalid("input has " + std::to_string(c) + " channels but weight expects " +
+                                   std::to_string(w[1]) + " x group " + std::to_string(g));
+            if (w[0] % g != 0) return ctx.invalid("weight output channels " + std::to_string(w[0]) + " not divisible by group");
+            out_channels = w[0];
+        } else {
+            if (w[0] != c) return ctx.invalid("input has " + std::to_string(c) + " channels, weight dim 0 is " + std::to_string(w[0]));
+            if (c % g != 0) return ctx.invalid("input channels not divisible by group " + std::to_string(g));
+            out_channels = w[1] * g;
+        }
+        if (!attrs_.kernel_shape.empty() &&
+            std::vector<int64_t>(w.begin() + 2, w.end()) != attrs_.kernel_shape)
+            return ctx.invalid("kernel_shape does not match the weight's spatial dims");
+        if (ctx.has_input(2)) {
+            const auto& b = ctx.input(2).dims;
+            if (b.size() != 1 || b[0] != out_channels)
+                return ctx.invalid("bias shape " + shape_to_string(b) + ", expected " + std::to_string(out_channels));
+        }
+        for (size_t i = 0; i < 3; ++i)
+            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32)
+                return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
+        return Status::ok();
+    }
+
+    // Logical oneDNN weights dims and the strides of the ONNX weight tensor in that order.
+    void weights_layout(const std::vector<int64_t>& w, int64_t out_channels, memory::dims& dims,
+                        memory::dims& strides) const {
+        int64_t g = attrs_.group;
+        std::vector<int64_t> k(w.begin() + 2, w.end());
+        std::vector<int64_t> ks = strides_of(k);
+        int64_t ksize = shape_numel(k);
+        int64_t in_channels = attrs_.transpose ? w[0] : w[1] * g;
+        int64_t ocg = out_channels / g, icg = in_channels / g;
+        dims.clear();
+        strides.clear();
+        if (g > 1) {
+            dims.push_back(g);
+            strides.push_back(ocg * icg * ksize);
+        }
+        dims.push_back(ocg);
+        dims.push_back(icg);
+        if (!attrs_.transpose) {  // ONNX Conv W: [M, C/g, k...]
+            strides.push_back(icg * ksize);
+            strides.push_back(ksize);
+        } else {  // ONNX ConvTranspose W: [C, M/g, k...]
+            strides.push_back(ksize);
+            strides.push_back(ocg * ksize);
+        }
+        dims.insert(dims.end(), k.begin(), k.end());
+        strides.insert(strides.end(), ks.begin(), ks.end());
+    }
+
+    Status prepare_impl(PrepareContext& ctx) const {
+        if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.invalid("X and W are required");
+        const auto& x = ctx.input(0).dims;
+        const auto& w = ctx.input(1).dims;
+        int64_t out_channels = 0;
+        EDGEINFER_RETURN_IF_ERROR(validate(ctx, x, w, out_channels));
+        std::vector<int64_t> in_spatial(x.begin() + 2, x.end());
+        std::vector<int64_t> kernel(w.begin() + 2, w.end());
+        Geometry g;
+        EDGEINFER_RETURN_IF_ERROR(conv_geometry(ctx, attrs_, in_spatial, kernel, g));
+        std::vector<int64_t> y{x[0], out_channels};
+        y.insert(y.end(), g.out.begin(), g.out.end());
+        ctx.set_output(0, DataType::kFloat32, y);
+
+        auto st = std::make_unique<ConvState>();
+        if (shape_numel(y) == 0 || shape_numel(x) == 0 || shape_numel(w) == 0) {
+            st->empty = shape_numel(y) == 0;
+            if (!st->empty) return ctx.unsupported_here("empty input or weight with non-empty output");
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        memory::dims wdims, wstrides;
+        weights_layout(w, out_channels, wdims, wstrides);
+        auto f32 = memory::data_type::f32;
+        auto any = memory::format_tag::any;
+        memory::desc src_any(to_dnnl_dims(x), f32, any), dst_any(to_dnnl_dims(y), f32, any);
+        memory::desc w_any(wdims, f32, any);
+        memory::desc bias_md = ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
+        st->has_bias = ctx.has_input(2);
+        st->bias_md = bias_md;
+        st->src_plain = plain_f32_md(x);
+        st->dst_plain = plain_f32_md(y);
+        st->weights_plain = memory::desc(wdims, f32, wstrides);
+
+        dnnl::primitive_attr attr = user_scratch_attr();
+        if (attrs_.activation.enabled) {
+            dnnl::post_ops ops;
+            ops.append_eltwise(1.0f, attrs_.activation.alg, attrs_.activation.alpha, attrs_.activation.beta);
+            attr.set_post_ops(ops);
+        }
+        auto strides = to_dnnl_dims(g.strides), dil = to_dnnl_dims(g.dilations);
+        auto pl = to_dnnl_dims(g.pad_l), pr = to_dnnl_dims(g.pad_r);
+        auto& eng = onednn_engine();
+        if (!attrs_.transpose) {
+            dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                              src_any, w_any, bias_md, dst_any, strides, dil, pl, pr);
+            dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+            st->src_md = pd.src_desc();
+            st->weights_md = pd.weights_desc();
+            st->dst_md = pd.dst_desc();
+            st->scratchpad_md = pd.scratchpad_desc();
+            st->prim = dnnl::convolution_forward(pd);
+        } else {
+            dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                                dnnl::algorithm::deconvolution_direct, src_any, w_any, bias_md,
+                                                dst_any, strides, dil, pl, pr);
+            dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
+            st->src_md = pd.src_desc();
+            st->weights_md = pd.weights_desc();
+            st->dst_md = pd.dst_desc();
+            st->scratchpad_md = pd.scratchpad_desc();
+            st->prim = dnnl::deconvolution_forward(pd);
+        }
+        plan_reorders(*st);
+        if (!constant_weights_.empty())
+            st->packed_weights = weights_cache_.get(st->weights_plain, constant_weights_.data(), st->weights_md);
+        st->reorder_weights = constant_weights_.empty() && st->weights_md != st->weights_plain;
+
+        ScratchLayout layout;
+        if (st->reorder_src) st->src_off = layout.add(st->src_md.get_size());
+        if (st->reorder_weights) st->weights_off = layout.add(st->weights_md.get_size());
+        if (st->reorder_dst) st->dst_off = layout.add(st->dst_md.get_size());
+        size_t sp = std::max({st->scratchpad_md.get_size(), st->src_reorder_sp.get_size(),
+                              st->weights_reorder_sp.get_size(), st->dst_reorder_sp.get_size()});
+        st->sp_off = layout.add(sp);
+        ctx.request_scratch(layout.total());
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    // Creates the reorders between plain NCHW tensors and the primitive's chosen layouts.
+    static void plan_reorders(ConvState& st) {
+        auto& eng = onednn_engine();
+        dnnl::primitive_attr attr = user_scratch_attr();
+        auto make = [&](const memory::desc& from, const memory::desc& to, dnnl::reorder& r, memory::desc& sp) {
+            dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
+            sp = pd.scratchpad_desc();
+            r = dnnl::reorder(pd);
+        };
+        st.reorder_src = st.src_md != st.src_plain;
+        if (st.reorder_src) make(st.src_plain, st.src_md, st.src_reorder, st.src_reorder_sp);
+        st.reorder_dst = st.dst_md != st.dst_plain;
+        if (st.reorder_dst) make(st.dst_md, st.dst_plain, st.dst_reorder, st.dst_reorder_sp);
+        if (st.weights_md != st.weights_plain)
+            make(st.weights_plain, st.weights_md, st.weights_reorder, st.weights_reorder_sp);
+    }
+
+    void run_impl(RunContext& ctx, const ConvState& st) const {
+        auto& eng = onednn_engine();
+        void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
+        memory src = wrap_memory(st.src_plain, ctx.in(0).data());
+        if (st.reorder_src) {
+            memory tmp(st.src_md, eng, ScratchLayout::at(ctx.scratch, st.src_off));
+            onednn_reorder(st.src_reorder, src, tmp, sp, st.src_reorder_sp);
+            src = tmp;
+        }
+        memory weights = st.packed_weights;
+        if (!weights) {
+            weights = wrap_memory(st.weights_plain, ctx.in(1).data());
+            if (st.reorder_weights) {
+                memory tmp(st.weights_md, eng, ScratchLayout::at(ctx.scratch, st.weights_off));
+                onednn_reorder(st.weights_reorder, weights, tmp, sp, st.weights_reorder_sp);
+                weights = tmp;
+            }
+        }
+        memory out = wrap_memory(st.dst_plain, ctx.out(0).data());
+        memory dst = st.reorder_dst ? memory(st.dst_md, eng, ScratchLayout::at(ctx.scratch, st.dst_off)) : out;
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+        if (st.has_bias) args.emplace(DNNL_ARG_BIAS, wrap_memory(st.bias_md, ctx.in(2).data()));
+        if (st.scratchpad_md.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, sp));
+        onednn_execute(st.prim, args);
+        if (st.reorder_dst) onednn_reorder(st.dst_reorder, dst, out, sp, st.dst_reorder_sp);
+    }
+
+    ConvAttrs attrs_;
+    Tensor constant_weights_;  // empty unless W is an initializer
+    mutable PackedWeightsCache weights_cache_;
+};
+
+KernelDef conv_def(std::string domain, std::string op, bool transpose) {
+    KernelDef d;
+    d.domain = std::move(domain);
+    d.op_type = std::move(op);
+    d.since_version = 1;
+    d.dtypes = float_types();
+    d.supports = [transpose](const CreateContext& ctx) -> std::string {
+        ConvAttrs a;
+        std::string why = parse_attrs(ctx.node, transpose, a);
+        if (!why.empty()) return why;
+        if (ctx.input_types.size() > 1 && ctx.input_types[1] != DataType::kUndefined &&
+            ctx.input_types[1] != DataType::kFloat32)
+            return "weight type " + std::string(dtype_name(ctx.input_types[1])) + " is not supported";
+        return "";
+    };
+    d.factory = [transpose](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        ConvAttrs a;
+        std::string why = parse_attrs(ctx.node, transpose, a);
+        if (!why.empty()) return ctx.invalid(why);
+        Tensor w;
+        if (ctx.constant_inputs.size() > 1 && ctx.constant_inputs[1] != nullptr &&
+            ctx.constant_inputs[1]->dtype() == DataType::kFloat32)
+            w = *ctx.constant_inputs[1];
+        return std::unique_ptr<Kernel>(new ConvKernel(std::move(a), std::move(w)));
+    };
+    return d;
+}
+
+}  // namespace
+
+void register_conv_kernels(KernelRegistry& registry) {
+    registry.add(conv_def("", "Conv", false));
+    registry.add(conv_def("", "ConvTranspose", true));
+    registry.add(conv_def("edgeinfer", "FusedConv", false));
+}
+
+}  // namespace edgeinfer::kernels::cpu

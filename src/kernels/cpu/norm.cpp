@@ -1,0 +1,341 @@
+// Kernels: BatchNormalization (inference), InstanceNormalization and LayerNormalization via oneDNN
+// batch/layer normalization, with plain C++ for shapes oneDNN does not take.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
+
+namespace edgeinfer::kernels::cpu {
+namespace {
+
+using dnnl::memory;
+using dnnl::normalization_flags;
+
+struct NormState : KernelState {
+    bool empty = false;
+    bool reference = false;
+    dnnl::primitive prim;
+    memory::desc data_md, param_md, stat_md, scratchpad_md;
+    int64_t outer = 0, channels = 0, inner = 0;
+    // Scratch offsets: primitive scratchpad, expanded scale/shift, mean/variance when not outputs.
+    size_t sp_off = 0, scale_off = 0, shift_off = 0, mean_off = 0, var_off = 0;
+    bool expand_scale = false, expand_shift = false, has_shift = false;
+    bool training = false;  // statistics are computed (and written to mean/var buffers)
+};
+
+void execute_norm(RunContext& ctx, const NormState& st, const void* scale, const void* shift, void* mean, void* var) {
+    auto& eng = onednn_engine();
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.data_md, ctx.in(0).data())},
+                                         {DNNL_ARG_DST, memory(st.data_md, eng, ctx.out(0).data())},
+                                         {DNNL_ARG_SCALE, wrap_memory(st.param_md, scale)}};
+    if (st.has_shift) args.emplace(DNNL_ARG_SHIFT, wrap_memory(st.param_md, shift));
+    if (mean != nullptr) {
+        args.emplace(DNNL_ARG_MEAN, memory(st.stat_md, eng, mean));
+        args.emplace(DNNL_ARG_VARIANCE, memory(st.stat_md, eng, var));
+    }
+    if (st.scratchpad_md.get_size() > 0)
+        args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ScratchLayout::at(ctx.scratch, st.sp_off)));
+    onednn_execute(st.prim, args);
+}
+
+// ---- BatchNormalization (inference): y = (x - mean) / sqrt(var + eps) * scale + B per channel.
+class BatchNormKernel final : public Kernel {
+public:
+    explicit BatchNormKernel(float epsilon) : epsilon_(epsilon) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() {
+            const auto& x = ctx.input(0).dims;
+            if (x.size() < 2) return ctx.invalid("input rank must be >= 2, got " + std::to_string(x.size()));
+            for (size_t i = 0; i < 5; ++i) {
+                if (!ctx.has_input(i)) return ctx.invalid("input " + std::to_string(i) + " is required");
+                if (ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+                if (i > 0 && ctx.input(i).dims != std::vector<int64_t>{x[1]})
+                    return ctx.invalid("input " + std::to_string(i) + " has shape " + shape_to_string(ctx.input(i).dims) +
+                                       ", expected " + std::to_string(x[1]));
+            }
+            ctx.set_output(0, DataType::kFloat32, x);
+            auto st = std::make_unique<NormState>();
+            st->empty = shape_numel(x) == 0;
+            st->outer = x[0];
+            st->channels = x[1];
+            st->inner = x[1] == 0 ? 0 : shape_numel(x) / std::max<int64_t>(1, x[0] * x[1]);
+            st->reference = st->empty || x.size() > 5;
+            ScratchLayout layout;
+            if (st->reference) {
+                st->scale_off = layout.add(static_cast<size_t>(x[1]) * sizeof(float));
+                st->shift_off = layout.add(static_cast<size_t>(x[1]) * sizeof(float));
+            } else {
+                st->data_md = plain_f32_md(x);
+                auto flags = normalization_flags::use_global_stats | normalization_flags::use_scale |
+                             normalization_flags::use_shift;
+                dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, st->data_md, epsilon_,
+                                                          flags);
+                dnnl::batch_normalization_forward::primitive_desc pd(d, user_scratch_attr(), onednn_engine());
+                st->param_md = pd.weights_desc();
+                st->stat_md = pd.mean_desc();
+                st->scratchpad_md = pd.scratchpad_desc();
+                st->prim = dnnl::batch_normalization_forward(pd);
+                st->has_shift = true;
+                st->sp_off = layout.add(st->scratchpad_md.get_size());
+            }
+            ctx.request_scratch(layout.total());
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<NormState>();
+        if (st.empty) return Status::ok();
+        if (!st.reference) {
+            return onednn_guard(*ctx.label, [&]() {
+                execute_norm(ctx, st, ctx.in(1).data(), ctx.in(2).data(), const_cast<void*>(ctx.in(3).data()),
+                             const_cast<void*>(ctx.in(4).data()));
+                return Status::ok();
+            });
+        }
+        // Fold into y = x * a[c] + b[c].
+        float* a = static_cast<float*>(ScratchLayout::at(ctx.scratch, st.scale_off));
+        float* b = static_cast<float*>(ScratchLayout::at(ctx.scratch, st.shift_off));
+        const float *scale = ctx.in(1).data_as<float>(), *bias = ctx.in(2).data_as<float>();
+        const float *mean = ctx.in(3).data_as<float>(), *var = ctx.in(4).data_as<float>();
+        for (int64_t c = 0; c < st.channels; ++c) {
+            a[c] = scale[c] / std::sqrt(var[c] + epsilon_);
+            b[c] = bias[c] - mean[c] * a[c];
+        }
+        const float* x = ctx.in(0).data_as<float>();
+        float* y = ctx.out(0).data_as<float>();
+        int64_t inner = st.inner, channels = st.channels;
+        parallel_for(st.outer * channels, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                int64_t c = r % channels;
+                for (int64_t i = 0; i < inner; ++i) y[r * inner + i] = x[r * inner + i] * a[c] + b[c];
+            }
+        }, 16);
+        return Status::ok();
+    }
+
+private:
+    float epsilon_;
+};
+
+// ---- InstanceNormalization: per (n, c) row of spatial values, y = (x - mean) / sqrt(var + eps) * scale[c] + B[c].
+// Plain C++ (SIMD reductions, rows in parallel): oneDNN's batch normalization over a (1, N*C, S) view
+// computes the same thing but its statistics path is several times slower for one image.
+class InstanceNormKernel final : public Kernel {
+public:
+    explicit InstanceNormKernel(float epsilon) : epsilon_(epsilon) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const auto& x = ctx.input(0).dims;
+        if (x.size() < 2) return ctx.invalid("input rank must be >= 2, got " + std::to_string(x.size()));
+        for (size_t i = 0; i < 3; ++i) {
+            if (!ctx.has_input(i)) return ctx.invalid("input " + std::to_string(i) + " is required");
+            if (ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+            if (i > 0 && ctx.input(i).dims != std::vector<int64_t>{x[1]})
+                return ctx.invalid("input " + std::to_string(i) + " has shape " + shape_to_string(ctx.input(i).dims) +
+                                   ", expected " + std::to_string(x[1]));
+        }
+        ctx.set_output(0, DataType::kFloat32, x);
+        auto st = std::make_unique<NormState>();
+        st->empty = shape_numel(x) == 0;
+        if (!st->empty) {
+            st->outer = x[0];
+            st->channels = x[1];
+            st->inner = shape_numel(x) / (x[0] * x[1]);
+        }
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<NormState>();
+        if (st.empty) return Status::ok();
+        const float* x = ctx.in(0).data_as<float>();
+        const float* scale = ctx.in(1).data_as<float>();
+        const float* bias = ctx.in(2).data_as<float>();
+        float* y = ctx.out(0).data_as<float>();
+        int64_t inner = st.inner, channels = st.channels;
+        float eps = epsilon_;
+        parallel_for(st.outer * channels, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                const float* xr = x + r * inner;
+                float* yr = y + r * inner;
+                float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+                for (int64_t i = 0; i < inner; ++i) sum += xr[i];
+                float mean = sum / static_cast<float>(inner);
+                float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+                for (int64_t i = 0; i < inner; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+                float a = scale[r % channels] / std::sqrt(sq / static_cast<float>(inner) + eps);
+                float b = bias[r % channels] - mean * a;
+#pragma omp simd
+                for (int64_t i = 0; i < inner; ++i) yr[i] = xr[i] * a + b;
+            }
+        }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)));
+        return Status::ok();
+    }
+
+private:
+    float epsilon_;
+};
+
+// ---- LayerNormalization (opset 17): normalizes over dims [axis, rank); optional Mean and InvStdDev outputs.
+class LayerNormKernel final : public Kernel {
+public:
+    LayerNormKernel(int64_t axis, float epsilon) : axis_(axis), epsilon_(epsilon) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() { return prepare_impl(ctx); });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<NormState>();
+        if (st.empty) return Status::ok();
+        const void* scale = ctx.in(1).data();
+        const void* shift = st.has_shift ? ctx.in(2).data() : nullptr;
+        if (st.expand_scale) scale = expand(ctx, ctx.in(1), st.scale_off, st.inner);
+        if (st.expand_shift) shift = expand(ctx, ctx.in(2), st.shift_off, st.inner);
+        bool want_mean = has_out(ctx, 1), want_inv = has_out(ctx, 2);
+        void* mean = want_mean ? ctx.out(1).data() : ScratchLayout::at(ctx.scratch, st.mean_off);
+        void* var = want_inv ? ctx.out(2).data() : ScratchLayout::at(ctx.scratch, st.var_off);
+        Status s = onednn_guard(*ctx.label, [&]() {
+            execute_norm(ctx, st, scale, shift, st.training ? mean : nullptr, st.training ? var : nullptr);
+            return Status::ok();
+        });
+        if (!s.is_ok() || !want_inv) return s;
+        float* inv = static_cast<float*>(var);
+        for (int64_t i = 0; i < st.outer; ++i) inv[i] = 1.0f / std::sqrt(inv[i] + epsilon_);
+        return Status::ok();
+    }
+
+private:
+    static bool has_out(const RunContext& ctx, size_t i) { return i < ctx.outputs.size() && ctx.outputs[i] != nullptr; }
+
+    // Repeats a scale/bias tensor that covers trailing normalized dims to `inner` floats in scratch.
+    static const void* expand(RunContext& ctx, const Tensor& t, size_t offset, int64_t inner) {
+        float* dst = static_cast<float*>(ScratchLayout::at(ctx.scratch, offset));
+        const float* src = t.data_as<float>();
+        int64_t numel = t.numel();
+        for (int64_t i = 0; i < inner; ++i) dst[i] = src[i % numel];
+        return dst;
+    }
+
+    Status prepare_impl(PrepareContext& ctx) const {
+        const auto& x = ctx.input(0).dims;
+        int64_t rank = static_cast<int64_t>(x.size());
+        int64_t axis = axis_;
+        if (!normalize_axis(axis, rank)) return ctx.invalid("axis " + std::to_string(axis_) + " out of range for rank " + std::to_string(rank));
+        for (size_t i = 0; i < 3; ++i)
+            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+        if (!ctx.has_input(1)) return ctx.invalid("Scale is required");
+        std::vector<int64_t> norm_dims(x.begin() + axis, x.end());
+        auto st = std::make_unique<NormState>();
+        for (size_t i = 1; i < 3; ++i) {
+            if (!ctx.has_input(i)) continue;
+            std::vector<int64_t> out;
+            const auto& p = ctx.input(i).dims;
+            if (!broadcast_shapes(norm_dims, p, out) || out != norm_dims)
+                return ctx.invalid("input " + std::to_string(i) + " of shape " + shape_to_string(p) +
+                                   " does not broadcast to " + shape_to_string(norm_dims));
+            // Only a trailing-suffix (or scalar) broadcast repeats cleanly along the flattened axis.
+            int64_t pn = shape_numel(p);
+            size_t lead = 0;
+            while (lead < p.size() && p[lead] == 1) ++lead;
+            bool simple = pn == 1 || std::equal(p.begin() + lead, p.end(), norm_dims.end() - (p.size() - lead));
+            if (!simple) return ctx.unsupported_here("Scale/B broadcast of shape " + shape_to_string(p));
+            if (pn != shape_numel(norm_dims)) (i == 1 ? st->expand_scale : st->expand_shift) = true;
+        }
+        std::vector<int64_t> stat_dims = x;
+        for (int64_t i = axis; i < rank; ++i) stat_dims[i] = 1;
+        ctx.set_output(0, DataType::kFloat32, x);
+        for (size_t i = 1; i < 3; ++i)
+            if (ctx.num_outputs() > i && !ctx.node().outputs[i].empty()) ctx.set_output(i, DataType::kFloat32, stat_dims);
+
+        st->outer = shape_numel(std::vector<int64_t>(x.begin(), x.begin() + axis));
+        st->inner = shape_numel(norm_dims);
+        st->empty = shape_numel(x) == 0;
+        st->has_shift = ctx.has_input(2);
+        st->training = ctx.num_outputs() > 1 && std::any_of(ctx.node().outputs.begin() + 1, ctx.node().outputs.end(),
+                                                            [](const std::string& s) { return !s.empty(); });
+        if (st->empty) {
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        st->data_md = plain_f32_md({st->outer, st->inner});
+        auto flags = normalization_flags::use_scale;
+        if (st->has_shift) flags = flags | normalization_flags::use_shift;
+        auto kind = st->training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+        dnnl::layer_normalization_forward::desc d(kind, st->data_md, epsilon_, flags);
+        dnnl::layer_normalization_forward::primitive_desc pd(d, user_scratch_attr(), onednn_engine());
+        st->param_md = pd.weights_desc();
+        st->stat_md = pd.mean_desc();
+        st->scratchpad_md = pd.scratchpad_desc();
+        st->prim = dnnl::layer_normalization_forward(pd);
+        ScratchLayout layout;
+        size_t inner_bytes = static_cast<size_t>(st->inner) * sizeof(float);
+        size_t outer_bytes = static_cast<size_t>(st->outer) * sizeof(float);
+        if (st->expand_scale) st->scale_off = layout.add(inner_bytes);
+        if (st->expand_shift) st->shift_off = layout.add(inner_bytes);
+        st->mean_off = layout.add(outer_bytes);
+        st->var_off = layout.add(outer_bytes);
+        st->sp_off = layout.add(st->scratchpad_md.get_size());
+        ctx.request_scratch(layout.total());
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    int64_t axis_;
+    float epsilon_;
+};
+
+std::string batchnorm_supports(const CreateContext& ctx) {
+    const ir::Node& n = ctx.node;
+    if (n.attr_int("training_mode", 0) != 0) return "training_mode=1 is not supported (inference only)";
+    if (ctx.opset < 9 && n.attr_int("spatial", 1) == 0) return "spatial=0 is not supported";
+    for (size_t i = 1; i < n.outputs.size(); ++i)
+        if (!n.outputs[i].empty()) return "running/saved mean and variance outputs exist only in training mode";
+    return "";
+}
+
+}  // namespace
+
+void register_norm_kernels(KernelRegistry& registry) {
+    KernelDef bn;
+    bn.op_type = "BatchNormalization";
+    bn.since_version = 1;
+    bn.dtypes = float_types();
+    bn.supports = batchnorm_supports;
+    bn.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        std::string why = batchnorm_supports(ctx);
+        if (!why.empty()) return Status(StatusCode::kUnsupported, ctx.label + ": " + why);
+        return std::unique_ptr<Kernel>(new BatchNormKernel(ctx.node.attr_float("epsilon", 1e-5f)));
+    };
+    registry.add(std::move(bn));
+
+    KernelDef in;
+    in.op_type = "InstanceNormalization";
+    in.since_version = 1;
+    in.dtypes = float_types();
+    in.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new InstanceNormKernel(ctx.node.attr_float("epsilon", 1e-5f)));
+    };
+    registry.add(std::move(in));
+
+    KernelDef ln;
+    ln.op_type = "LayerNormalization";
+    ln.since_version = 17;
+    ln.dtypes = float_types();
+    ln.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(
+            new LayerNormKernel(ctx.node.attr_int("axis", -1), ctx.node.attr_float("epsilon", 1e-5f)));
+    };
+    registry.add(std::move(ln));
+}
+
+}  // namespace edgeinfer::kernels::cpu

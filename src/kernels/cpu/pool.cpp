@@ -1,0 +1,430 @@
+// Kernels: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool and LRN.
+//
+// float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
+// as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
+// Indices output, average pooling that counts padding inside a ceil_mode tail, and non-float types.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
+
+namespace edgeinfer::kernels::cpu {
+namespace {
+
+using dnnl::memory;
+
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+bool parse_auto_pad(const std::string& s, AutoPad& out) {
+    if (s == "NOTSET" || s.empty()) {
+        out = AutoPad::kNotSet;
+    } else if (s == "SAME_UPPER") {
+        out = AutoPad::kSameUpper;
+    } else if (s == "SAME_LOWER") {
+        out = AutoPad::kSameLower;
+    } else if (s == "VALID") {
+        out = AutoPad::kValid;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+struct PoolAttrs {
+    bool is_max = true;
+    bool global = false;
+    AutoPad auto_pad = AutoPad::kNotSet;
+    bool ceil_mode = false;
+    bool count_include_pad = false;
+    int64_t storage_order = 0;
+    std::vector<int64_t> kernel_shape, strides, dilations, pads;
+};
+
+std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, PoolAttrs& a) {
+    a.is_max = is_max;
+    a.global = global;
+    if (global) return "";
+    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
+        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    a.ceil_mode = node.attr_int("ceil_mode", 0) != 0;
+    a.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
+    a.storage_order = node.attr_int("storage_order", 0);
+    a.kernel_shape = node.attr_ints("kernel_shape");
+    a.strides = node.attr_ints("strides");
+    a.dilations = node.attr_ints("dilations");
+    a.pads = node.attr_ints("pads");
+    if (a.kernel_shape.empty()) return "attribute kernel_shape is required";
+    for (int64_t k : a.kernel_shape)
+        if (k < 1) return "kernel_shape values must be >= 1";
+    for (int64_t s : a.strides)
+        if (s < 1) return "strides must be >= 1";
+    for (int64_t d : a.dilations)
+        if (d < 1) return "dilations must be >= 1";
+    for (int64_t p : a.pads)
+        if (p < 0) return "negative pads are not supported";
+    if (a.storage_order != 0 && a.storage_order != 1) return "storage_order must be 0 or 1";
+    return "";
+}
+
+// Pooling geometry padded to 3 spatial dims (leading unit dims) for the reference path.
+struct Geometry {
+    int64_t nc = 0;
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+    int64_t pl[3] = {0, 0, 0}, pr[3] = {0, 0, 0};  // pr: the explicit (or auto) end pads, without ceil extension
+};
+
+int64_t at_or(const std::vector<int64_t>& v, size_t i, int64_t fallback) { return i < v.size() ? v[i] : fallback; }
+
+// Output dims and pads; `pr_eff` is the end padding oneDNN needs to produce `out` (ceil_mode tail).
+Status pool_geometry(const PrepareContext& ctx, const PoolAttrs& a, const std::vector<int64_t>& x,
+                     std::vector<int64_t>& out, std::vector<int64_t>& k, std::vector<int64_t>& s,
+                     std::vector<int64_t>& d, std::vector<int64_t>& pl, std::vector<int64_t>& pr,
+                     std::vector<int64_t>& pr_eff) {
+    size_t n = x.size() - 2;
+    if (!a.global) {
+        if (a.kernel_shape.size() != n)
+            return ctx.invalid("kernel_shape has " + std::to_string(a.kernel_shape.size()) + " values for " +
+                               std::to_string(n) + " spatial dims");
+        if ((!a.strides.empty() && a.strides.size() != n) || (!a.dilations.empty() && a.dilations.size() != n))
+            return ctx.invalid("strides/dilations must have " + std::to_string(n) + " values");
+        if (a.auto_pad == AutoPad::kNotSet && !a.pads.empty() && a.pads.size() != 2 * n)
+            return ctx.invalid("pads must have " + std::to_string(2 * n) + " values");
+    }
+    for (size_t i = 0; i < n; ++i) {
+        int64_t in = x[i + 2];
+        int64_t ki = a.global ? in : a.kernel_shape[i];
+        int64_t si = at_or(a.strides, i, 1), di = at_or(a.dilations, i, 1);
+        int64_t kr = (ki - 1) * di + 1;
+        int64_t l = 0, r = 0, o = 0;
+        if (a.auto_pad == AutoPad::kSameUpper || a.auto_pad == AutoPad::kSameLower) {
+            o = (in + si - 1) / si;
+            int64_t total = std::max<int64_t>(0, (o - 1) * si + kr - in);
+            l = a.auto_pad == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+            r = total - l;
+        } else {
+            if (a.auto_pad == AutoPad::kNotSet) {
+                l = at_or(a.pads, i, 0);
+                r = at_or(a.pads, i + n, 0);
+            }
+            int64_t span = in + l + r - kr;
+            if (span < 0)
+                return ctx.invalid("kernel extent " + std::to_string(kr) + " exceeds padded input " +
+                                   std::to_string(in + l + r) + " on spatial axis " + std::to_string(i));
+            o = (a.ceil_mode ? (span + si - 1) / si : span / si) + 1;
+            // The last window must start inside the input or its left padding.
+            if (a.ceil_mode && (o - 1) * si >= in + l) --o;
+        }
+        out.push_back(o);
+        k.push_back(ki);
+        s.push_back(si);
+        d.push_back(di);
+        pl.push_back(l);
+        pr.push_back(r);
+        pr_eff.push_back(std::max(r, (o - 1) * si + kr - in - l));
+    }
+    return Status::ok();
+}
+
+template <typename T>
+void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool is_max, bool count_include_pad,
+                    int64_t storage_order) {
+    int64_t in_size = g.in[0] * g.in[1] * g.in[2];
+    int64_t out_size = g.out[0] * g.out[1] * g.out[2];
+    parallel_for(g.nc * out_size, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            int64_t c = i / out_size, o = i % out_size;
+            int64_t od[3] = {o / (g.out[1] * g.out[2]), (o / g.out[2]) % g.out[1], o % g.out[2]};
+            int64_t start[3], padded_count = 1;
+            for (int j = 0; j < 3; ++j) {
+                start[j] = od[j] * g.s[j] - g.pl[j];
+                int64_t n_in = 0;  // kernel taps inside input + explicit padding
+                for (int64_t t = 0; t < g.k[j]; ++t) {
+                    int64_t p = start[j] + t * g.d[j];
+                    if (p >= -g.pl[j] && p < g.in[j] + g.pr[j]) ++n_in;
+                }
+                padded_count *= n_in;
+            }
+            const T* xc = x + c * in_size;
+            double sum = 0.0;
+            int64_t count = 0, best_index = -1;
+            T best = std::numeric_limits<T>::lowest();
+            for (int64_t a = 0; a < g.k[0]; ++a) {
+                int64_t p0 = start[0] + a * g.d[0];
+                if (p0 < 0 || p0 >= g.in[0]) continue;
+                for (int64_t b = 0; b < g.k[1]; ++b) {
+                    int64_t p1 = start[1] + b * g.d[1];
+                    if (p1 < 0 || p1 >= g.in[1]) continue;
+                    for (int64_t e = 0; e < g.k[2]; ++e) {
+                        int64_t p2 = start[2] + e * g.d[2];
+                        if (p2 < 0 || p2 >= g.in[2]) continue;
+                        int64_t idx = (p0 * g.in[1] + p1) * g.in[2] + p2;
+                        T v = xc[idx];
+                        if (is_max) {
+                            if (best_index < 0 || v > best) {
+                                best = v;
+                                best_index = storage_order == 0 ? idx : p0 + p1 * g.in[0] + p2 * g.in[0] * g.in[1];
+                            }
+                        } else {
+                            sum += static_cast<double>(v);
+                            ++count;
+                        }
+                    }
+                }
+            }
+            if (is_max) {
+                y[i] = best;
+                if (indices) indices[i] = c * in_size + best_index;
+            } else {
+                int64_t div = count_include_pad ? padded_count : count;
+                y[i] = static_cast<T>(div > 0 ? sum / static_cast<double>(div) : 0.0);
+            }
+        }
+    });
+}
+
+struct PoolState : KernelState {
+    bool empty = false;
+    bool reference = false;
+    bool indices = false;
+    DataType dtype = DataType::kFloat32;
+    Geometry geom;
+    dnnl::primitive prim;
+    memory::desc src_md, dst_md, scratchpad_md;
+};
+
+class PoolKernel final : public Kernel {
+public:
+    explicit PoolKernel(PoolAttrs attrs) : attrs_(std::move(attrs)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() { return prepare_impl(ctx); });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<PoolState>();
+        if (st.empty) return Status::ok();
+        if (st.reference) {
+            int64_t* idx = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.out(1).data_as<int64_t>() : nullptr;
+            bool max = attrs_.is_max, cip = attrs_.count_include_pad;
+            int64_t so = attrs_.storage_order;
+            dispatch_numeric(st.dtype, [&](auto tag) {
+                using T = decltype(tag);
+                if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int8_t> ||
+                              std::is_same_v<T, uint8_t>)
+                    reference_pool<T>(ctx.in(0).data_as<T>(), ctx.out(0).data_as<T>(), idx, st.geom, max, cip, so);
+            });
+            return Status::ok();
+        }
+        return onednn_guard(*ctx.label, [&]() {
+            auto& eng = onednn_engine();
+            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.src_md, ctx.in(0).data())},
+                                                 {DNNL_ARG_DST, memory(st.dst_md, eng, ctx.out(0).data())}};
+            if (st.scratchpad_md.get_size() > 0)
+                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
+            onednn_execute(st.prim, args);
+            return Status::ok();
+        });
+    }
+
+private:
+    Status prepare_impl(PrepareContext& ctx) const {
+        const auto& x = ctx.input(0).dims;
+        DataType dtype = ctx.input(0).dtype;
+        if (x.size() < 3) {
+            if (!(attrs_.global && x.size() == 2)) return ctx.invalid("input rank must be >= 3, got " + std::to_string(x.size()));
+        }
+        if (x.size() > 5) return ctx.unsupported_here("at most 3 spatial dims are supported");
+        if (dtype != DataType::kFloat32 && dtype != DataType::kFloat64 && dtype != DataType::kInt8 &&
+            dtype != DataType::kUInt8)
+            return ctx.unsupported_here("input type " + std::string(dtype_name(dtype)) + " is not supported");
+        if (!attrs_.is_max && (dtype == DataType::kInt8 || dtype == DataType::kUInt8))
+            return ctx.unsupported_here("AveragePool needs a float input");
+        std::vector<int64_t> out, k, s, d, pl, pr, pr_eff;
+        EDGEINFER_RETURN_IF_ERROR(pool_geometry(ctx, attrs_, x, out, k, s, d, pl, pr, pr_eff));
+        std::vector<int64_t> y{x[0], x[1]};
+        y.insert(y.end(), out.begin(), out.end());
+        if (attrs_.global) y.resize(x.size(), 1);
+        ctx.set_output(0, dtype, y);
+        bool want_indices = ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty();
+        if (want_indices) ctx.set_output(1, DataType::kInt64, y);
+
+        auto st = std::make_unique<PoolState>();
+        st->dtype = dtype;
+        st->empty = shape_numel(y) == 0;
+        Geometry& g = st->geom;
+        g.nc = x[0] * x[1];
+        size_t off = 3 - out.size();
+        for (size_t i = 0; i < out.size(); ++i) {
+            g.in[off + i] = x[i + 2];
+            g.out[off + i] = out[i];
+            g.k[off + i] = k[i];
+            g.s[off + i] = s[i];
+            g.d[off + i] = d[i];
+            g.pl[off + i] = pl[i];
+            g.pr[off + i] = pr[i];
+        }
+        bool ceil_tail_counts = !attrs_.is_max && attrs_.count_include_pad && pr_eff != pr;
+        st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty;
+        if (!st->reference) {
+            auto alg = attrs_.is_max ? dnnl::algorithm::pooling_max
+                       : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                                  : dnnl::algorithm::pooling_avg_exclude_padding;
+            std::vector<int64_t> dil(d.size());
+            for (size_t i = 0; i < d.size(); ++i) dil[i] = d[i] - 1;
+            st->src_md = plain_f32_md(x);
+            st->dst_md = plain_f32_md(y);
+            try {
+                dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, st->src_md, st->dst_md,
+                                                    to_dnnl_dims(s), to_dnnl_dims(k), to_dnnl_dims(dil),
+                                                    to_dnnl_dims(pl), to_dnnl_dims(pr_eff));
+                dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
+                st->scratchpad_md = pd.scratchpad_desc();
+                st->prim = dnnl::pooling_v2_forward(pd);
+                ctx.request_scratch(st->scratchpad_md.get_size());
+            } catch (const dnnl::error&) {
+                st->reference = true;  // a window oneDNN rejects (e.g. one lying entirely in padding)
+            }
+        }
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    PoolAttrs attrs_;
+};
+
+KernelDef pool_def(const std::string& op, bool is_max, bool global) {
+    KernelDef def;
+    def.op_type = op;
+    def.since_version = 1;
+    def.dtypes = {DataType::kFloat32, DataType::kFloat64};
+    if (is_max) {
+        def.dtypes.push_back(DataType::kInt8);
+        def.dtypes.push_back(DataType::kUInt8);
+    }
+    def.supports = [is_max, global](const CreateContext& ctx) -> std::string {
+        PoolAttrs a;
+        return parse_pool_attrs(ctx.node, is_max, global, a);
+    };
+    def.factory = [is_max, global](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        PoolAttrs a;
+        std::string why = parse_pool_attrs(ctx.node, is_max, global, a);
+        if (!why.empty()) return ctx.invalid(why);
+        return std::unique_ptr<Kernel>(new PoolKernel(std::move(a)));
+    };
+    return def;
+}
+
+// LRN across channels: y = x / (bias + alpha / size * sum(x^2 over the channel window))^beta.
+struct LrnState : KernelState {
+    bool empty = false;
+    bool reference = false;
+    dnnl::primitive prim;
+    memory::desc md, scratchpad_md;
+    int64_t n = 0, c = 0, inner = 0;
+};
+
+class LrnKernel final : public Kernel {
+public:
+    LrnKernel(float alpha, float beta, float bias, int64_t size) : alpha_(alpha), beta_(beta), bias_(bias), size_(size) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() {
+            const auto& x = ctx.input(0).dims;
+            if (ctx.input(0).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+            if (x.size() < 2) return ctx.invalid("input rank must be >= 2");
+            ctx.set_output(0, DataType::kFloat32, x);
+            auto st = std::make_unique<LrnState>();
+            st->empty = shape_numel(x) == 0;
+            st->n = x[0];
+            st->c = x[1];
+            st->inner = shape_numel(x) / std::max<int64_t>(1, x[0] * x[1]);
+            // oneDNN's window matches ONNX's [c - floor((size-1)/2), c + ceil((size-1)/2)] for odd sizes.
+            st->reference = st->empty || size_ % 2 == 0 || x.size() > 5;
+            if (!st->reference) {
+                st->md = plain_f32_md(x);
+                dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels,
+                                          st->md, size_, alpha_, beta_, bias_);
+                dnnl::lrn_forward::primitive_desc pd(d, user_scratch_attr(), onednn_engine());
+                st->scratchpad_md = pd.scratchpad_desc();
+                st->prim = dnnl::lrn_forward(pd);
+                ctx.request_scratch(st->scratchpad_md.get_size());
+            }
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<LrnState>();
+        if (st.empty) return Status::ok();
+        if (st.reference) {
+            run_reference(ctx, st);
+            return Status::ok();
+        }
+        return onednn_guard(*ctx.label, [&]() {
+            auto& eng = onednn_engine();
+            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.md, ctx.in(0).data())},
+                                                 {DNNL_ARG_DST, memory(st.md, eng, ctx.out(0).data())}};
+            if (st.scratchpad_md.get_size() > 0)
+                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
+            onednn_execute(st.prim, args);
+            return Status::ok();
+        });
+    }
+
+private:
+    void run_reference(RunContext& ctx, const LrnState& st) const {
+        const float* x = ctx.in(0).data_as<float>();
+        float* y = ctx.out(0).data_as<float>();
+        int64_t lo = (size_ - 1) / 2, hi = size_ / 2;  // floor((size-1)/2), ceil((size-1)/2)
+        int64_t c_count = st.c, inner = st.inner;
+        parallel_for(st.n * st.c * st.inner, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                int64_t c = (i / inner) % c_count;
+                int64_t base = i - c * inner;
+                double sum = 0.0;
+                for (int64_t j = std::max<int64_t>(0, c - lo); j <= std::min(c_count - 1, c + hi); ++j) {
+                    double v = x[base + j * inner];
+                    sum += v * v;
+                }
+                y[i] = static_cast<float>(x[i] / std::pow(bias_ + alpha_ / static_cast<double>(size_) * sum, beta_));
+            }
+        });
+    }
+
+    float alpha_, beta_, bias_;
+    int64_t size_;
+};
+
+}  // namespace
+
+void register_pool_kernels(KernelRegistry& registry) {
+    registry.add(pool_def("MaxPool", true, false));
+    registry.add(pool_def("AveragePool", false, false));
+    registry.add(pool_def("GlobalMaxPool", true, true));
+    registry.add(pool_def("GlobalAveragePool", false, true));
+
+    KernelDef lrn;
+    lrn.op_type = "LRN";
+    lrn.since_version = 1;
+    lrn.dtypes = float_types();
+    lrn.supports = [](const CreateContext& ctx) -> std::string {
+        const ir::Attribute* size = ctx.node.find_attribute("size");
+        if (size == nullptr || size->i < 1) return "attribute size (>= 1) is required";
+        return "";
+    };
+    lrn.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        const ir::Node& n = ctx.node;
+        int64_t size = n.attr_int("size", 0);
+        if (size < 1) return ctx.invalid("attribute size (>= 1) is required");
+        return std::unique_ptr<Kernel>(new LrnKernel(n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f),
+                                                     n.attr_float("bias", 1.0f), size));
+    };
+    registry.add(std::move(lrn));
+}
+
+}  // namespace edgeinfer::kernels::cpu

@@ -1,0 +1,487 @@
+// Kernels: Resize (opset 10, 11-17) and Upsample (opset 7-9+): nearest, n-linear and cubic interpolation.
+//
+// prepare builds, for every axis, a table of input offsets and weights for each output coordinate
+// (1 tap for nearest or identity axes, 2 for linear, 4 for cubic); run only walks those tables.
+#include <array>
+#include <cmath>
+
+#include "kernels/cpu/common.hpp"
+
+namespace edgeinfer::kernels::cpu {
+
+namespace {
+
+enum class Mode { kNearest, kLinear, kCubic };
+enum class CoordMode { kHalfPixel, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn, kTfCropAndResize };
+// kSimple is the pre-opset-11 rule: floor when upsampling, ceil when downsampling.
+enum class NearestMode { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
+// Where the scales / sizes come from.
+enum class Variant { kUpsampleAttr, kScalesInput1, kResize11 };
+
+constexpr size_t kMaxRank = 8;
+constexpr size_t kMaxCombos = 1024;  // product of the taps of all axes but the last
+
+struct ResizeAttrs {
+    Variant variant = Variant::kResize11;
+    Mode mode = Mode::kNearest;
+    CoordMode coord = CoordMode::kHalfPixel;
+    NearestMode nearest = NearestMode::kRoundPreferFloor;
+    double cubic_a = -0.75;
+    bool exclude_outside = false;
+    float extrapolation = 0.0f;
+    std::vector<float> attr_scales;  // Upsample opset 7-8
+};
+
+// Interpolation table of one axis: output coordinate o reads taps input offsets off[o*taps + t]
+// (already multiplied by the input stride) with weights w[o*taps + t].
+struct AxisTable {
+    int taps = 1;
+    std::vector<int64_t> off;
+    std::vector<float> w;
+    std::vector<uint8_t> outside;  // tf_crop_and_resize: coordinate falls outside the input
+};
+
+struct ResizeState : KernelState {
+    std::vector<int64_t> out_dims;
+    std::vector<AxisTable> axes;
+    bool nearest_only = true;  // every axis has one tap of weight 1
+    bool any_outside = false;
+    float extrapolation = 0.0f;
+};
+
+Result<Mode> parse_mode(const std::string& s) {
+    if (s == "nearest") return Mode::kNearest;
+    if (s == "linear" || s == "bilinear") return Mode::kLinear;
+    if (s == "cubic") return Mode::kCubic;
+    return invalid_model("mode '" + s + "' is not nearest, linear or cubic");
+}
+
+Result<CoordMode> parse_coord(const std::string& s) {
+    if (s == "half_pixel") return CoordMode::kHalfPixel;
+    if (s == "pytorch_half_pixel") return CoordMode::kPytorchHalfPixel;
+    if (s == "align_corners") return CoordMode::kAlignCorners;
+    if (s == "asymmetric") return CoordMode::kAsymmetric;
+    if (s == "tf_half_pixel_for_nn") return CoordMode::kTfHalfPixelForNn;
+    if (s == "tf_crop_and_resize") return CoordMode::kTfCropAndResize;
+    return invalid_model("coordinate_transformation_mode '" + s + "' is unknown");
+}
+
+Result<NearestMode> parse_nearest(const std::string& s) {
+    if (s == "round_prefer_floor") return NearestMode::kRoundPreferFloor;
+    if (s == "round_prefer_ceil") return NearestMode::kRoundPreferCeil;
+    if (s == "floor") return NearestMode::kFloor;
+    if (s == "ceil") return NearestMode::kCeil;
+    return invalid_model("nearest_mode '" + s + "' is unknown");
+}
+
+Result<ResizeAttrs> read_attrs(const CreateContext& ctx, Variant variant) {
+    const ir::Node& n = ctx.node;
+    ResizeAttrs a;
+    a.variant = variant;
+    auto mode = parse_mode(n.attr_string("mode", "nearest"));
+    if (!mode) return ctx.invalid(mode.status().message());
+    a.mode = *mode;
+    if (variant != Variant::kResize11) {
+        if (a.mode == Mode::kCubic) return ctx.invalid("mode 'cubic' needs Resize opset 11 or later");
+        a.coord = CoordMode::kAsymmetric;
+        a.nearest = NearestMode::kSimple;
+        if (variant == Variant::kUpsampleAttr) {
+            a.attr_scales = n.attr_floats("scales");
+            if (a.attr_scales.empty())  // some exporters write whole-number scales as ints
+                for (int64_t v : n.attr_ints("scales")) a.attr_scales.push_back(static_cast<float>(v));
+            if (a.attr_scales.empty()) return ctx.invalid("attribute 'scales' is missing");
+        }
+        return a;
+    }
+    auto coord = parse_coord(n.attr_string("coordinate_transformation_mode", "half_pixel"));
+    if (!coord) return ctx.invalid(coord.status().message());
+    a.coord = *coord;
+    auto nearest = parse_nearest(n.attr_string("nearest_mode", "round_prefer_floor"));
+    if (!nearest) return ctx.invalid(nearest.status().message());
+    a.nearest = *nearest;
+    a.cubic_a = n.attr_float("cubic_coeff_a", -0.75f);
+    a.exclude_outside = n.attr_int("exclude_outside", 0) != 0;
+    a.extrapolation = n.attr_float("extrapolation_value", 0.0f);
+    return a;
+}
+
+// Input coordinate of output coordinate x along one axis (ONNX Resize formulas). `len_out` is
+// scale * len_in as a real number, as the ONNX reference uses it.
+double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_in, double roi_start,
+                      double roi_end) {
+    double len_out = scale * static_cast<double>(len_in);
+    switch (a.coord) {
+        case CoordMode::kHalfPixel: return (x + 0.5) / scale - 0.5;
+        case CoordMode::kPytorchHalfPixel: return len_out > 1.0 ? (x + 0.5) / scale - 0.5 : 0.0;
+        case CoordMode::kAlignCorners:
+            return len_out == 1.0 ? 0.0 : x * static_cast<double>(len_in - 1) / (len_out - 1.0);
+        case CoordMode::kAsymmetric: return x / scale;
+        case CoordMode::kTfHalfPixelForNn: return (x + 0.5) / scale;
+        case CoordMode::kTfCropAndResize: {
+            double span = (roi_end - roi_start) * static_cast<double>(len_in - 1);
+            double v = len_out == 1.0 ? span / 2.0 : x * span / (len_out - 1.0);
+            return v + roi_start * static_cast<double>(len_in - 1);
+        }
+    }
+    return x;
+}
+
+int64_t nearest_index(NearestMode m, double x, double scale) {
+    if (x == std::floor(x)) return static_cast<int64_t>(x);
+    switch (m) {
+        case NearestMode::kRoundPreferFloor: return static_cast<int64_t>(std::ceil(x - 0.5));
+        case NearestMode::kRoundPreferCeil: return static_cast<int64_t>(std::floor(x + 0.5));
+        case NearestMode::kFloor: return static_cast<int64_t>(std::floor(x));
+        case NearestMode::kCeil: return static_cast<int64_t>(std::ceil(x));
+        case NearestMode::kSimple:
+            return scale < 1.0 ? static_cast<int64_t>(std::ceil(x)) : static_cast<int64_t>(std::floor(x));
+    }
+    return 0;
+}
+
+// Cubic convolution weights of the 4 taps floor(x)-1 .. floor(x)+2 for fractional part r.
+void cubic_weights(double r, double A, double w[4]) {
+    auto near = [A](double d) { return ((A + 2) * d - (A + 3)) * d * d + 1; };       // |d| <= 1
+    auto far = [A](double d) { return ((A * d - 5 * A) * d + 8 * A) * d - 4 * A; };  // 1 < |d| < 2
+    w[0] = far(r + 1);
+    w[1] = near(r);
+    w[2] = near(1 - r);
+    w[3] = far(2 - r);
+}
+
+AxisTable build_axis(const ResizeAttrs& a, int64_t len_in, int64_t len_out, double scale, int64_t stride,
+                     double roi_start, double roi_end) {
+    AxisTable t;
+    int taps = a.mode == Mode::kNearest ? 1 : (a.mode == Mode::kLinear ? 2 : 4);
+    t.taps = taps;
+    t.off.assign(static_cast<size_t>(len_out * taps), 0);
+    t.w.assign(static_cast<size_t>(len_out * taps), 0.0f);
+    t.outside.assign(static_cast<size_t>(len_out), 0);
+    auto clamp = [len_in](int64_t i) { return std::min(std::max<int64_t>(i, 0), len_in - 1); };
+    bool single = true;  // every coordinate reads exactly one input with weight 1
+    for (int64_t o = 0; o < len_out; ++o) {
+        double x = original_coord(a, static_cast<double>(o), scale, len_in, roi_start, roi_end);
+        if (a.coord == CoordMode::kTfCropAndResize && (x < 0.0 || x > static_cast<double>(len_in - 1)))
+            t.outside[o] = 1;
+        int64_t* off = &t.off[o * taps];
+        float* w = &t.w[o * taps];
+        if (a.mode == Mode::kNearest) {
+            off[0] = clamp(nearest_index(a.nearest, x, scale)) * stride;
+            w[0] = 1.0f;
+            continue;
+        }
+        double base = std::floor(x);
+        double r = x - base;
+        auto i0 = static_cast<int64_t>(base);
+        double wd[4];
+        int64_t idx[4];
+        if (a.mode == Mode::kLinear) {
+            wd[0] = 1.0 - r;
+            wd[1] = r;
+            idx[0] = i0;
+            idx[1] = i0 + 1;
+        } else {
+            cubic_weights(r, a.cubic_a, wd);
+            for (int k = 0; k < 4; ++k) idx[k] = i0 - 1 + k;
+            if (a.exclude_outside) {
+                double sum = 0.0;
+                for (int k = 0; k < 4; ++k) {
+                    if (idx[k] < 0 || idx[k] >= len_in) wd[k] = 0.0;
+                    sum += wd[k];
+                }
+                if (sum != 0.0)
+                    for (double& v : wd) v /= sum;
+            }
+        }
+        int nonzero = 0;
+        for (int k = 0; k < taps; ++k) {
+            off[k] = clamp(idx[k]) * stride;
+            w[k] = static_cast<float>(wd[k]);
+            if (wd[k] != 0.0) nonzero += wd[k] == 1.0 ? 1 : 2;
+        }
+        if (nonzero != 1) single = false;
+    }
+    if (single && taps > 1) {  // identity-like axis: keep the one tap of weight 1
+        AxisTable s;
+        s.taps = 1;
+        s.off.resize(static_cast<size_t>(len_out));
+        s.w.assign(static_cast<size_t>(len_out), 1.0f);
+        s.outside = std::move(t.outside);
+        for (int64_t o = 0; o < len_out; ++o)
+            for (int k = 0; k < taps; ++k)
+                if (t.w[o * taps + k] == 1.0f) s.off[o] = t.off[o * taps + k];
+        return s;
+    }
+    return t;
+}
+
+// Reads a float or double 1-D tensor as doubles.
+bool read_real_values(const Tensor& t, std::vector<double>& out) {
+    out.resize(static_cast<size_t>(t.numel()));
+    if (t.dtype() == DataType::kFloat32) {
+        for (int64_t i = 0; i < t.numel(); ++i) out[i] = t.data_as<float>()[i];
+        return true;
+    }
+    if (t.dtype() == DataType::kFloat64) {
+        for (int64_t i = 0; i < t.numel(); ++i) out[i] = t.data_as<double>()[i];
+        return true;
+    }
+    return false;
+}
+
+// Walks output rows (all axes but the last) of [begin, end): for each row, calls
+// fn(row, combos, n_combos, outside) with the (offset, weight) pairs of the leading axes.
+struct Combo {
+    int64_t off;
+    float w;
+};
+
+template <typename F>
+void for_each_row(const ResizeState& s, int64_t begin, int64_t end, F&& fn) {
+    size_t r = s.out_dims.size();
+    std::array<int64_t, kMaxRank> coord{};
+    int64_t rem = begin;
+    for (size_t a = r - 1; a-- > 0;) {
+        coord[a] = rem % s.out_dims[a];
+        rem /= s.out_dims[a];
+    }
+    std::array<Combo, kMaxCombos> buf_a;
+    std::array<Combo, kMaxCombos> buf_b;
+    for (int64_t row = begin; row < end; ++row) {
+        Combo* cur = buf_a.data();
+        Combo* nxt = buf_b.data();
+        size_t n = 1;
+        cur[0] = {0, 1.0f};
+        bool outside = false;
+        for (size_t a = 0; a + 1 < r; ++a) {
+            const AxisTable& t = s.axes[a];
+            int64_t o = coord[a];
+            if (t.outside[o]) outside = true;
+            if (t.taps == 1) {
+                int64_t d = t.off[o];
+                for (size_t c = 0; c < n; ++c) cur[c].off += d;
+                continue;
+            }
+            size_t m = 0;
+            for (size_t c = 0; c < n; ++c)
+                for (int k = 0; k < t.taps; ++k) {
+                    float w = t.w[o * t.taps + k];
+                    if (w == 0.0f) continue;
+                    nxt[m++] = {cur[c].off + t.off[o * t.taps + k], cur[c].w * w};
+                }
+            std::swap(cur, nxt);
+            n = m;
+        }
+        fn(row, cur, n, outside);
+        for (size_t a = r - 1; a-- > 0;) {
+            if (++coord[a] < s.out_dims[a]) break;
+            coord[a] = 0;
+        }
+    }
+}
+
+// One tap per axis: a gather. Works for any element type of that size.
+template <typename T>
+void run_nearest(const ResizeState& s, const T* in, T* out, T extrapolation) {
+    int64_t width = s.out_dims.back();
+    int64_t rows = shape_numel(s.out_dims) / width;
+    const AxisTable& last = s.axes.back();
+    parallel_for(
+        rows,
+        [&](int64_t b, int64_t e) {
+            for_each_row(s, b, e, [&](int64_t row, const Combo* combos, size_t, bool outside) {
+                T* dst = out + row * width;
+                const T* src = in + combos[0].off;
+                if (outside) {
+                    std::fill(dst, dst + width, extrapolation);
+                } else if (!s.any_outside) {
+                    for (int64_t x = 0; x < width; ++x) dst[x] = src[last.off[x]];
+                } else {
+                    for (int64_t x = 0; x < width; ++x) dst[x] = last.outside[x] ? extrapolation : src[last.off[x]];
+                }
+            });
+        },
+        std::max<int64_t>(1, 16384 / width));
+}
+
+void run_interpolate(const ResizeState& s, const float* in, float* out) {
+    int64_t width = s.out_dims.back();
+    int64_t rows = shape_numel(s.out_dims) / width;
+    const AxisTable& last = s.axes.back();
+    const int taps = last.taps;
+    parallel_for(
+        rows,
+        [&](int64_t b, int64_t e) {
+            for_each_row(s, b, e, [&](int64_t row, const Combo* combos, size_t n, bool outside) {
+                float* dst = out + row * width;
+                if (outside) {
+                    std::fill(dst, dst + width, s.extrapolation);
+                    return;
+                }
+                for (int64_t x = 0; x < width; ++x) {
+                    if (last.outside[x]) {
+                        dst[x] = s.extrapolation;
+                        continue;
+                    }
+                    const int64_t* off = &last.off[x * taps];
+                    const float* w = &last.w[x * taps];
+                    float acc = 0.0f;
+                    for (size_t c = 0; c < n; ++c) {
+                        const float* src = in + combos[c].off;
+                        float v = 0.0f;
+                        for (int k = 0; k < taps; ++k) v += w[k] * src[off[k]];
+                        acc += combos[c].w * v;
+                    }
+                    dst[x] = acc;
+                }
+            });
+        },
+        std::max<int64_t>(1, 4096 / width));
+}
+
+class Resize final : public Kernel {
+public:
+    explicit Resize(ResizeAttrs attrs) : a_(std::move(attrs)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const std::vector<int64_t>& in_dims = ctx.input(0).dims;
+        size_t r = in_dims.size();
+        if (r == 0 || r > kMaxRank) return ctx.invalid("input rank " + std::to_string(r) + " is not in [1, 8]");
+        if (a_.mode != Mode::kNearest && ctx.input(0).dtype != DataType::kFloat32)
+            return ctx.unsupported_here("linear and cubic modes need float32 input");
+        std::vector<double> scales;
+        std::vector<int64_t> out_dims(r);
+        std::vector<double> roi;
+        EDGEINFER_RETURN_IF_ERROR(read_targets(ctx, scales, out_dims, roi));
+        if (ctx.deferred()) return Status::ok();
+        if (scales.size() != r) return ctx.invalid("scales has " + std::to_string(scales.size()) +
+                                                   " values, input rank is " + std::to_string(r));
+        for (size_t i = 0; i < r; ++i)
+            if (!(scales[i] > 0.0)) return ctx.invalid("scale " + std::to_string(scales[i]) + " is not positive");
+        if (a_.coord == CoordMode::kTfCropAndResize && roi.size() != 2 * r)
+            return ctx.invalid("roi has " + std::to_string(roi.size()) + " values, expected " + std::to_string(2 * r));
+
+        auto state = std::make_unique<ResizeState>();
+        state->out_dims = out_dims;
+        state->extrapolation = a_.extrapolation;
+        std::vector<int64_t> strides = strides_of(in_dims);
+        size_t combos = 1;
+        for (size_t i = 0; i < r; ++i) {
+            double rs = roi.empty() ? 0.0 : roi[i];
+            double re = roi.empty() ? 1.0 : roi[r + i];
+            state->axes.push_back(build_axis(a_, in_dims[i], out_dims[i], scales[i], strides[i], rs, re));
+            const AxisTable& t = state->axes.back();
+            if (t.taps != 1) state->nearest_only = false;
+            if (i + 1 < r) combos *= static_cast<size_t>(t.taps);
+            for (uint8_t o : t.outside) state->any_outside |= o != 0;
+        }
+        if (combos > kMaxCombos)
+            return ctx.unsupported_here("interpolating over " + std::to_string(r) + " axes is not supported");
+        ctx.set_output(0, ctx.input(0).dtype, out_dims);
+        ctx.set_state(std::move(state));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& s = ctx.state_as<ResizeState>();
+        Tensor& out = ctx.out(0);
+        if (out.numel() == 0) return Status::ok();
+        const Tensor& in = ctx.in(0);
+        if (!s.nearest_only) {
+            run_interpolate(s, in.data_as<float>(), out.data_as<float>());
+            return Status::ok();
+        }
+        bool ok = dispatch_numeric(in.dtype(), [&](auto v) {
+            using T = decltype(v);
+            run_nearest<T>(s, in.data_as<T>(), out.data_as<T>(), static_cast<T>(s.extrapolation));
+        });
+        if (!ok) return ctx.error(StatusCode::kUnsupported, "input type is not supported");
+        return Status::ok();
+    }
+
+private:
+    // Resolves scales (one per axis), output dims and roi from attributes or input values.
+    Status read_targets(PrepareContext& ctx, std::vector<double>& scales, std::vector<int64_t>& out_dims,
+                        std::vector<double>& roi) const {
+        const std::vector<int64_t>& in_dims = ctx.input(0).dims;
+        size_t r = in_dims.size();
+        bool use_sizes = false;
+        std::vector<int64_t> sizes;
+        if (a_.variant == Variant::kUpsampleAttr) {
+            scales.assign(a_.attr_scales.begin(), a_.attr_scales.end());
+        } else {
+            size_t scales_at = a_.variant == Variant::kScalesInput1 ? 1 : 2;
+            bool has_sizes = a_.variant == Variant::kResize11 && ctx.has_input(3) &&
+                             shape_numel(ctx.input(3).dims) > 0;
+            bool has_scales = ctx.has_input(scales_at) && shape_numel(ctx.input(scales_at).dims) > 0;
+            if (has_sizes) {
+                if (has_scales) return ctx.invalid("only one of 'scales' and 'sizes' may be given");
+                const Tensor* v = ctx.value(3);
+                if (!v) return ctx.defer();
+                if (!read_int_values(*v, sizes)) return ctx.invalid("sizes must be int64");
+                if (sizes.size() != r)
+                    return ctx.invalid("sizes has " + std::to_string(sizes.size()) + " values, input rank is " +
+                                       std::to_string(r));
+                use_sizes = true;
+            } else {
+                if (!has_scales) return ctx.invalid("neither 'scales' nor 'sizes' is given");
+                const Tensor* v = ctx.value(scales_at);
+                if (!v) return ctx.defer();
+                if (!read_real_values(*v, scales)) return ctx.invalid("scales must be float32");
+            }
+            if (a_.variant == Variant::kResize11 && a_.coord == CoordMode::kTfCropAndResize) {
+                if (!ctx.has_input(1)) return ctx.invalid("tf_crop_and_resize needs the 'roi' input");
+                const Tensor* v = ctx.value(1);
+                if (!v) return ctx.defer();
+                if (!read_real_values(*v, roi)) return ctx.invalid("roi must be float32 or float64");
+            }
+        }
+        if (use_sizes) {
+            scales.resize(r);
+            for (size_t i = 0; i < r; ++i) {
+                if (sizes[i] < 0) return ctx.invalid("sizes[" + std::to_string(i) + "] is negative");
+                out_dims[i] = sizes[i];
+                scales[i] = in_dims[i] == 0 ? 1.0 : static_cast<double>(sizes[i]) / static_cast<double>(in_dims[i]);
+            }
+        } else if (scales.size() == r) {
+            for (size_t i = 0; i < r; ++i)
+                out_dims[i] = static_cast<int64_t>(std::floor(scales[i] * static_cast<double>(in_dims[i])));
+        }
+        return Status::ok();
+    }
+
+    ResizeAttrs a_;
+};
+
+KernelDef resize_def(std::string op, int64_t since, int64_t end, Variant variant) {
+    KernelDef d;
+    d.op_type = std::move(op);
+    d.since_version = since;
+    d.end_version = end;
+    d.factory = [variant](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        EDGEINFER_ASSIGN_OR_RETURN(ResizeAttrs attrs, read_attrs(ctx, variant));
+        return std::unique_ptr<Kernel>(new Resize(std::move(attrs)));
+    };
+    d.supports = [](const CreateContext& ctx) -> std::string {
+        DataType t = ctx.input_types.empty() ? DataType::kUndefined : ctx.input_types[0];
+        if (t == DataType::kUndefined || t == DataType::kFloat32) return "";
+        if (ctx.node.attr_string("mode", "nearest") != "nearest")
+            return "mode '" + ctx.node.attr_string("mode", "") + "' needs float32 input, got " +
+                   std::string(dtype_name(t));
+        bool known = false;
+        dispatch_numeric(t, [&](auto) { known = true; });
+        return known ? "" : "input type " + std::string(dtype_name(t)) + " is not supported";
+    };
+    return d;
+}
+
+}  // namespace
+
+void register_resize_kernels(KernelRegistry& registry) {
+    registry.add(resize_def("Upsample", 7, 8, Variant::kUpsampleAttr));
+    registry.add(resize_def("Upsample", 9, 17, Variant::kScalesInput1));
+    registry.add(resize_def("Resize", 10, 10, Variant::kScalesInput1));
+    registry.add(resize_def("Resize", 11, 17, Variant::kResize11));
+}
+
+}  // namespace edgeinfer::kernels::cpu

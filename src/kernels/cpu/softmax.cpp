@@ -1,0 +1,117 @@
+// Kernels: Softmax and LogSoftmax (opset < 13: coerced to 2-D at `axis`; opset >= 13: one axis) via oneDNN.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
+
+namespace edgeinfer::kernels::cpu {
+namespace {
+
+using dnnl::memory;
+
+struct SoftmaxState : KernelState {
+    bool empty = false;
+    dnnl::primitive prim;
+    memory::desc md, scratchpad_md;
+};
+
+class SoftmaxKernel final : public Kernel {
+public:
+    SoftmaxKernel(bool log, bool coerce_2d, int64_t axis) : log_(log), coerce_2d_(coerce_2d), axis_(axis) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        return onednn_guard(ctx.label(), [&]() { return prepare_impl(ctx); });
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<SoftmaxState>();
+        if (st.empty) return Status::ok();
+        return onednn_guard(*ctx.label, [&]() {
+            auto& eng = onednn_engine();
+            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.md, ctx.in(0).data())},
+                                                 {DNNL_ARG_DST, memory(st.md, eng, ctx.out(0).data())}};
+            if (st.scratchpad_md.get_size() > 0)
+                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
+            onednn_execute(st.prim, args);
+            return Status::ok();
+        });
+    }
+
+private:
+    Status prepare_impl(PrepareContext& ctx) const {
+        const auto& x = ctx.input(0).dims;
+        if (ctx.input(0).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+        int64_t axis = axis_;
+        int64_t rank = static_cast<int64_t>(x.size());
+        if (rank == 0 || !normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+        ctx.set_output(0, DataType::kFloat32, x);
+        auto st = std::make_unique<SoftmaxState>();
+        st->empty = shape_numel(x) == 0;
+        if (st->empty) {
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        auto prod = [&](int64_t from, int64_t to) {
+            int64_t p = 1;
+            for (int64_t i = from; i < to; ++i) p *= x[i];
+            return p;
+        };
+        // A view where the softmax runs over dim 1: (outer, axis extent, inner).
+        std::vector<int64_t> view;
+        if (coerce_2d_) {
+            view = {prod(0, axis), prod(axis, rank)};
+        } else {
+            view = {prod(0, axis), x[axis]};
+            int64_t inner = prod(axis + 1, rank);
+            if (inner > 1) view.push_back(inner);
+        }
+        st->md = plain_f32_md(view);
+        auto& eng = onednn_engine();
+        dnnl::primitive_attr attr = user_scratch_attr();
+        auto kind = dnnl::prop_kind::forward_inference;
+        if (log_) {
+            dnnl::logsoftmax_forward::primitive_desc pd(dnnl::logsoftmax_forward::desc(kind, st->md, 1), attr, eng);
+            st->scratchpad_md = pd.scratchpad_desc();
+            st->prim = dnnl::logsoftmax_forward(pd);
+        } else {
+            dnnl::softmax_forward::primitive_desc pd(dnnl::softmax_forward::desc(kind, st->md, 1), attr, eng);
+            st->scratchpad_md = pd.scratchpad_desc();
+            st->prim = dnnl::softmax_forward(pd);
+        }
+        ctx.request_scratch(st->scratchpad_md.get_size());
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    bool log_;
+    bool coerce_2d_;
+    int64_t axis_;
+};
+
+KernelDef softmax_def(const std::string& op, bool log, int64_t since, int64_t end) {
+    KernelDef d;
+    d.op_type = op;
+    d.since_version = since;
+    d.end_version = end;
+    d.dtypes = float_types();
+    bool coerce_2d = since < 13;
+    d.factory = [log, coerce_2d](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        int64_t axis = ctx.node.attr_int("axis", coerce_2d ? 1 : -1);
+        return std::unique_ptr<Kernel>(new SoftmaxKernel(log, coerce_2d, axis));
+    };
+    return d;
+}
+
+}  // namespace
+
+void register_softmax_kernels(KernelRegistry& registry) {
+    registry.add(softmax_def("Softmax", false, 1, 12));
+    registry.add(softmax_def("Softmax", false, 13, 1 << 30));
+    registry.add(softmax_def("LogSoftmax", true, 1, 12));
+    registry.add(softmax_def("LogSoftmax", true, 13, 1 << 30));
+}
+
+}  // namespace edgeinfer::kernels::cpu

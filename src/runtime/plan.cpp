@@ -1,0 +1,316 @@
+// Kernel resolution for a session, and Plan build/run for one set of input shapes.
+#include "runtime/plan.hpp"
+
+#include <omp.h>
+
+#include <cstring>
+#include <map>
+
+#include "base/status.hpp"
+#include "kernels/registry.hpp"
+#include "runtime/memory_planner.hpp"
+
+namespace edgeinfer::runtime {
+namespace {
+
+using kernels::TensorDesc;
+
+int add_slot(CompiledGraph& g, const std::string& name) {
+    auto it = g.slot_of.find(name);
+    if (it != g.slot_of.end()) return it->second;
+    int id = static_cast<int>(g.slot_names.size());
+    g.slot_names.push_back(name);
+    g.slot_of.emplace(name, id);
+    g.initializers.push_back(nullptr);
+    return id;
+}
+
+std::unordered_map<std::string, DataType> value_types(const ir::Graph& graph) {
+    std::unordered_map<std::string, DataType> types;
+    for (const auto* list : {&graph.value_info, &graph.outputs, &graph.inputs})
+        for (const ir::ValueInfo& v : *list)
+            if (v.dtype != DataType::kUndefined) types[v.name] = v.dtype;
+    for (const auto& [name, t] : graph.initializers) types[name] = t.dtype();
+    return types;
+}
+
+}  // namespace
+
+Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name) {
+    const ir::Graph& graph = model.graph;
+    const kernels::KernelRegistry& registry = kernels::default_registry();
+    CompiledGraph g;
+    for (const ir::ValueInfo* v : graph.runtime_inputs()) g.input_slots.push_back(add_slot(g, v->name));
+    for (const std::string& name : graph.initializer_order) g.initializers[add_slot(g, name)] = graph.find_initializer(name);
+    auto types = value_types(graph);
+    std::vector<std::string> problems;
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        const ir::Node& node = graph.nodes[i];
+        CompiledNode cn;
+        cn.node = &node;
+        cn.label = node.describe(i);
+        kernels::CreateContext ctx{node, cn.label, model.opset_version(node.domain), {}, {}};
+        for (const std::string& in : node.inputs) {
+            auto t = types.find(in);
+            ctx.input_types.push_back(in.empty() || t == types.end() ? DataType::kUndefined : t->second);
+            ctx.constant_inputs.push_back(in.empty() ? nullptr : graph.find_initializer(in));
+            cn.inputs.push_back(in.empty() ? -1 : add_slot(g, in));
+        }
+        for (const std::string& out : node.outputs) cn.outputs.push_back(out.empty() ? -1 : add_slot(g, out));
+        auto def = registry.find(ctx);
+        if (!def.is_ok()) {
+            problems.push_back(def.status().message());
+        } else {
+            auto kernel = def.value()->factory(ctx);
+            if (!kernel.is_ok())
+                problems.push_back(kernel.status().message());
+            else
+                cn.kernel = std::move(kernel).value();
+        }
+        g.nodes.push_back(std::move(cn));
+    }
+    if (!problems.empty()) {
+        std::string msg = model_name + ": " + std::to_string(problems.size()) + " of " +
+                          std::to_string(graph.nodes.size()) + " nodes cannot run: ";
+        for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];
+        return unsupported(msg);
+    }
+    for (const ir::ValueInfo& v : graph.outputs) g.output_slots.push_back(add_slot(g, v.name));
+    g.last_use.assign(g.slot_names.size(), -1);
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+        for (int s : g.nodes[i].inputs)
+            if (s >= 0) g.last_use[s] = static_cast<int>(i);
+    return g;
+}
+
+Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
+                                          int num_threads) {
+    omp_set_num_threads(num_threads);
+    auto plan = std::unique_ptr<Plan>(new Plan());
+    const size_t num_slots = graph.slot_names.size();
+    plan->slots_.resize(num_slots);
+    plan->dynamic_values_.resize(num_slots);
+    std::vector<TensorDesc> descs(num_slots);
+    std::vector<bool> known_shape(num_slots, false);
+    for (size_t k = 0; k < graph.input_slots.size(); ++k) {
+        int s = graph.input_slots[k];
+        const Tensor* t = inputs[k];
+        plan->slots_[s] = {SlotKind::kInput, Tensor::wrap(t->dtype(), t->dims(), nullptr)};
+        descs[s] = {t->dtype(), t->dims(), true};
+        known_shape[s] = true;
+    }
+    for (size_t s = 0; s < num_slots; ++s) {
+        if (!graph.initializers[s] || plan->slots_[s].kind == SlotKind::kInput) continue;
+        plan->slots_[s] = {SlotKind::kConstant, *graph.initializers[s]};
+        descs[s] = {graph.initializers[s]->dtype(), graph.initializers[s]->dims(), true};
+        known_shape[s] = true;
+    }
+    plan->steps_.resize(graph.nodes.size());
+    std::vector<size_t> arena_slots;
+    std::vector<int> producer(num_slots, -1);
+    size_t max_scratch = 0;
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        const CompiledNode& cn = graph.nodes[i];
+        NodeStep& step = plan->steps_[i];
+        bool inputs_known = true;
+        bool all_constant = true;
+        std::vector<TensorDesc> in_descs;
+        std::vector<const Tensor*> values;
+        for (int s : cn.inputs) {
+            if (s < 0) {
+                in_descs.push_back(TensorDesc{});
+                values.push_back(nullptr);
+                continue;
+            }
+            if (!known_shape[s]) inputs_known = false;
+            in_descs.push_back(descs[s]);
+            bool is_const = plan->slots_[s].kind == SlotKind::kConstant;
+            all_constant = all_constant && is_const;
+            values.push_back(is_const ? &plan->slots_[s].tensor : nullptr);
+        }
+        auto mark_dynamic = [&] {
+            step.dynamic = true;
+            plan->dynamic_nodes_++;
+            for (int s : cn.outputs)
+                if (s >= 0) plan->slots_[s].kind = SlotKind::kDynamic;
+        };
+        if (!inputs_known) {
+            mark_dynamic();
+            continue;
+        }
+        kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), std::move(values), cn.outputs.size());
+        EDGEINFER_RETURN_IF_ERROR(cn.kernel->prepare(pctx));
+        if (pctx.deferred()) {
+            mark_dynamic();
+            continue;
+        }
+        for (size_t k = 0; k < cn.outputs.size(); ++k) {
+            int s = cn.outputs[k];
+            if (s < 0) continue;
+            if (!pctx.outputs()[k].present)
+                return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
+            descs[s] = pctx.outputs()[k];
+            known_shape[s] = true;
+            producer[s] = static_cast<int>(i);
+        }
+        bool values_given = true;
+        for (size_t k = 0; k < cn.outputs.size(); ++k)
+            if (cn.outputs[k] >= 0 && pctx.output_values()[k].empty()) values_given = false;
+        if (values_given || all_constant) {
+            // Fold: the outputs are constants of this plan.
+            std::vector<Tensor> outs(cn.outputs.size());
+            if (values_given) {
+                outs = pctx.output_values();
+            } else {
+                auto state = pctx.take_state();
+                std::vector<uint8_t> scratch(pctx.scratch_bytes() + 64);
+                kernels::RunContext rctx;
+                for (int s : cn.inputs) rctx.inputs.push_back(s >= 0 ? &plan->slots_[s].tensor : nullptr);
+                for (size_t k = 0; k < cn.outputs.size(); ++k) {
+                    if (cn.outputs[k] >= 0)
+                        outs[k] = Tensor::allocate(descs[cn.outputs[k]].dtype, descs[cn.outputs[k]].dims);
+                    rctx.outputs.push_back(cn.outputs[k] >= 0 ? &outs[k] : nullptr);
+                }
+                rctx.state = state.get();
+                rctx.scratch = scratch.data();
+                rctx.scratch_bytes = pctx.scratch_bytes();
+                rctx.num_threads = num_threads;
+                rctx.label = &cn.label;
+                EDGEINFER_RETURN_IF_ERROR(cn.kernel->run(rctx));
+            }
+            for (size_t k = 0; k < cn.outputs.size(); ++k)
+                if (cn.outputs[k] >= 0) plan->slots_[cn.outputs[k]] = {SlotKind::kConstant, outs[k]};
+            step.folded = true;
+            plan->folded_nodes_++;
+            continue;
+        }
+        step.state = pctx.take_state();
+        step.scratch_bytes = pctx.scratch_bytes();
+        max_scratch = std::max(max_scratch, step.scratch_bytes);
+        for (int s : cn.outputs) {
+            if (s < 0) continue;
+            plan->slots_[s].kind = SlotKind::kArena;
+            arena_slots.push_back(static_cast<size_t>(s));
+        }
+    }
+
+    // Arena: one buffer for every static intermediate, reused across non-overlapping lifetimes.
+    std::vector<bool> is_output(num_slots, false);
+    for (int s : graph.output_slots) is_output[s] = true;
+    std::vector<BufferRequest> requests;
+    for (size_t s : arena_slots) {
+        BufferRequest r;
+        r.bytes = static_cast<size_t>(shape_numel(descs[s].dims)) * dtype_size(descs[s].dtype);
+        r.first_step = producer[s];
+        r.last_step = is_output[s] ? static_cast<int>(graph.nodes.size()) : std::max(graph.last_use[s], producer[s]);
+        requests.push_back(r);
+    }
+    MemoryPlan mem = plan_memory(requests);
+    plan->arena_bytes_ = mem.arena_bytes;
+    if (mem.arena_bytes > 0) {
+        void* p = std::aligned_alloc(64, (mem.arena_bytes + 63) / 64 * 64);
+        if (!p) return internal_error("cannot allocate a " + std::to_string(mem.arena_bytes) + "-byte arena");
+        plan->arena_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    }
+    for (size_t k = 0; k < arena_slots.size(); ++k) {
+        size_t s = arena_slots[k];
+        auto* base = static_cast<uint8_t*>(plan->arena_.get());
+        plan->slots_[s].tensor = Tensor::wrap(descs[s].dtype, descs[s].dims, base ? base + mem.offsets[k] : nullptr);
+    }
+    plan->scratch_bytes_ = max_scratch;
+    if (max_scratch > 0) {
+        void* p = std::aligned_alloc(64, (max_scratch + 63) / 64 * 64);
+        if (!p) return internal_error("cannot allocate scratch memory");
+        plan->scratch_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    }
+    // Prebuilt run contexts: static nodes run with no allocation.
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        NodeStep& step = plan->steps_[i];
+        if (step.folded || step.dynamic) continue;
+        const CompiledNode& cn = graph.nodes[i];
+        for (int s : cn.inputs) step.ctx.inputs.push_back(s >= 0 ? &plan->slots_[s].tensor : nullptr);
+        for (int s : cn.outputs) step.ctx.outputs.push_back(s >= 0 ? &plan->slots_[s].tensor : nullptr);
+        step.ctx.state = step.state.get();
+        step.ctx.scratch = plan->scratch_.get();
+        step.ctx.scratch_bytes = step.scratch_bytes;
+        step.ctx.num_threads = num_threads;
+        step.ctx.label = &cn.label;
+    }
+    for (int s : graph.output_slots) {
+        bool dynamic = plan->slots_[s].kind == SlotKind::kDynamic;
+        plan->output_descs_.push_back(dynamic ? TensorDesc{} : descs[s]);
+    }
+    return plan;
+}
+
+Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step) {
+    (void)step;
+    const CompiledNode& cn = graph.nodes[index];
+    std::vector<const Tensor*> ins;
+    std::vector<TensorDesc> in_descs;
+    for (int s : cn.inputs) {
+        const Tensor* t = nullptr;
+        if (s >= 0) t = slots_[s].kind == SlotKind::kDynamic ? &dynamic_values_[s] : &slots_[s].tensor;
+        ins.push_back(t);
+        in_descs.push_back(t ? TensorDesc{t->dtype(), t->dims(), true} : TensorDesc{});
+    }
+    kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), ins, cn.outputs.size());
+    EDGEINFER_RETURN_IF_ERROR(cn.kernel->prepare(pctx));
+    if (pctx.deferred()) return internal_error(cn.label + ": kernel deferred although every input value is known");
+    std::vector<Tensor*> outs;
+    for (size_t k = 0; k < cn.outputs.size(); ++k) {
+        int s = cn.outputs[k];
+        if (s < 0) {
+            outs.push_back(nullptr);
+            continue;
+        }
+        const TensorDesc& d = pctx.outputs()[k];
+        if (!d.present) return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
+        dynamic_values_[s] = pctx.output_values()[k].empty() ? Tensor::allocate(d.dtype, d.dims) : pctx.output_values()[k];
+        outs.push_back(&dynamic_values_[s]);
+    }
+    bool values_given = true;
+    for (size_t k = 0; k < cn.outputs.size(); ++k)
+        if (cn.outputs[k] >= 0 && pctx.output_values()[k].empty()) values_given = false;
+    if (values_given) return Status::ok();
+    auto state = pctx.take_state();
+    std::vector<uint8_t> scratch(pctx.scratch_bytes() + 64);
+    kernels::RunContext rctx;
+    rctx.inputs = ins;
+    rctx.outputs = outs;
+    rctx.state = state.get();
+    auto addr = reinterpret_cast<uintptr_t>(scratch.data());
+    rctx.scratch = scratch.data() + ((64 - addr % 64) % 64);
+    rctx.scratch_bytes = pctx.scratch_bytes();
+    rctx.num_threads = omp_get_max_threads();
+    rctx.label = &cn.label;
+    return cn.kernel->run(rctx);
+}
+
+Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
+                 ProfileSink profile) {
+    omp_set_num_threads(num_threads);
+    for (size_t k = 0; k < graph.input_slots.size(); ++k)
+        slots_[graph.input_slots[k]].tensor.rebind(const_cast<void*>(inputs[k]->data()));
+    for (size_t i = 0; i < steps_.size(); ++i) {
+        NodeStep& step = steps_[i];
+        if (step.folded) continue;
+        auto start = profile.nodes ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        Status st = step.dynamic ? run_dynamic_node(graph, i, step) : graph.nodes[i].kernel->run(step.ctx);
+        if (!st.is_ok()) return st;
+        if (profile.nodes) {
+            auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+            NodeProfile& p = (*profile.nodes)[i];
+            p.total_us += us;
+            p.runs += 1;
+        }
+    }
+    return Status::ok();
+}
+
+const Tensor& Plan::output(const CompiledGraph& graph, size_t k) const {
+    int s = graph.output_slots[k];
+    return slots_[s].kind == SlotKind::kDynamic ? dynamic_values_[s] : slots_[s].tensor;
+}
+
+}  // namespace edgeinfer::runtime

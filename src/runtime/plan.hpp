@@ -1,0 +1,93 @@
+// runtime::CompiledGraph (kernels resolved once per session) and runtime::Plan (the graph
+// compiled for one set of concrete input shapes: shapes, folded constants, kernel states,
+// arena offsets).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "edgeinfer/session.hpp"
+#include "ir/graph.hpp"
+#include "kernels/kernel.hpp"
+
+namespace edgeinfer::runtime {
+
+// One node with its kernel and value slots (indices into CompiledGraph::slot_names).
+struct CompiledNode {
+    const ir::Node* node = nullptr;
+    std::string label;  // "Conv 'conv1'"
+    std::unique_ptr<kernels::Kernel> kernel;
+    std::vector<int> inputs;   // -1 for an omitted optional input
+    std::vector<int> outputs;  // -1 for an omitted optional output
+};
+
+struct CompiledGraph {
+    std::vector<std::string> slot_names;
+    std::unordered_map<std::string, int> slot_of;
+    std::vector<const Tensor*> initializers;  // per slot, nullptr when not an initializer
+    std::vector<CompiledNode> nodes;
+    std::vector<int> input_slots;   // runtime inputs, model order
+    std::vector<int> output_slots;  // model order
+    std::vector<int> last_use;      // per slot: index of the last node reading it (-1: none)
+};
+
+// Resolves every node against the registry and creates its kernel. All unsupported nodes are
+// reported together in one Unsupported status.
+Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name);
+
+struct ProfileSink {
+    std::vector<NodeProfile>* nodes = nullptr;  // indexed like CompiledGraph::nodes
+};
+
+class Plan {
+public:
+    // Builds the plan for concrete input shapes: prepares every node (folding nodes whose inputs
+    // are all known), plans the arena. `inputs` are in CompiledGraph::input_slots order.
+    static Result<std::unique_ptr<Plan>> build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
+                                               int num_threads);
+
+    // Runs with the given inputs (same shapes as at build). Results are read with output().
+    Status run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
+               ProfileSink profile);
+    // Graph output k (model order) after run(): a view into the plan's memory.
+    const Tensor& output(const CompiledGraph& graph, size_t k) const;
+
+    // Output dtype/dims known at build; present=false when only known after running.
+    const std::vector<kernels::TensorDesc>& output_descs() const { return output_descs_; }
+    bool has_dynamic_nodes() const { return dynamic_nodes_ > 0; }
+    size_t arena_bytes() const { return arena_bytes_; }
+    size_t folded_nodes() const { return folded_nodes_; }
+
+
+private:
+    enum class SlotKind { kUnused, kInput, kConstant, kArena, kDynamic };
+    struct Slot {
+        SlotKind kind = SlotKind::kUnused;
+        Tensor tensor;  // constants: the value; arena: a wrap into the arena; inputs: rebound each run
+    };
+    struct NodeStep {
+        bool folded = false;   // computed at build time, skipped at run
+        bool dynamic = false;  // prepared again during each run
+        std::unique_ptr<kernels::KernelState> state;
+        size_t scratch_bytes = 0;
+        kernels::RunContext ctx;  // pointers prebuilt for static nodes
+    };
+
+    Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);
+
+    std::vector<Slot> slots_;
+    std::vector<NodeStep> steps_;
+    std::shared_ptr<void> arena_;
+    size_t arena_bytes_ = 0;
+    std::shared_ptr<void> scratch_;
+    size_t scratch_bytes_ = 0;
+    size_t dynamic_nodes_ = 0;
+    size_t folded_nodes_ = 0;
+    std::vector<kernels::TensorDesc> output_descs_;
+    std::vector<Tensor> dynamic_values_;  // per slot, values produced by dynamic nodes in a run
+};
+
+}  // namespace edgeinfer::runtime

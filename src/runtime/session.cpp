@@ -1,0 +1,260 @@
+// edgeinfer::Session: model loading, kernel resolution, per-shape plan cache, input checks.
+#include "edgeinfer/session.hpp"
+
+#include <omp.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "base/logging.hpp"
+#include "base/status.hpp"
+#include "model/onnx_model.hpp"
+#include "runtime/plan.hpp"
+
+namespace edgeinfer {
+
+class Session::Impl {
+public:
+    ir::Model model;
+    std::string name;
+    SessionOptions options;
+    int threads = 1;
+    runtime::CompiledGraph graph;
+    std::vector<ValueDescription> input_desc;
+    std::vector<ValueDescription> output_desc;
+    std::vector<const ir::ValueInfo*> input_info;
+    std::map<std::vector<std::vector<int64_t>>, std::unique_ptr<runtime::Plan>> plans;
+    std::vector<std::vector<std::vector<int64_t>>> plan_order;  // oldest first, for eviction
+    runtime::Plan* last_plan = nullptr;                     // fast path: same shapes as last run
+    std::vector<std::vector<int64_t>> last_key;
+    std::vector<const Tensor*> ordered;                      // reused between runs
+    std::vector<NodeProfile> profile;
+    std::mutex mutex;  // one run at a time per session (plans own their arenas)
+
+    Status init(ir::Model loaded, const SessionOptions& opts);
+    Status check_inputs(const std::vector<NamedTensor>& inputs, std::vector<const Tensor*>& ordered) const;
+    Result<runtime::Plan*> plan_for(const std::vector<const Tensor*>& ordered);
+    Result<runtime::Plan*> execute(const std::vector<NamedTensor>& inputs);
+};
+
+namespace {
+
+constexpr size_t kMaxPlans = 16;
+
+ValueDescription describe(const ir::ValueInfo& v) {
+    ValueDescription d;
+    d.name = v.name;
+    d.dtype = v.dtype;
+    for (const ir::Dim& dim : v.shape.dims) {
+        d.dims.push_back(dim.is_known() ? dim.value : -1);
+        d.symbols.push_back(dim.symbol);
+    }
+    return d;
+}
+
+}  // namespace
+
+Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
+    model = std::move(loaded);
+    name = model.source_path.empty() ? "<model>" : model.source_path;
+    options = opts;
+    if (opts.precision != Precision::kFp32)
+        return unsupported(name + ": precision " + std::string(opts.precision == Precision::kBf16 ? "bf16" : "int8") +
+                           " is not implemented yet; use fp32");
+    threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name));
+    for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
+        input_info.push_back(v);
+        input_desc.push_back(describe(*v));
+    }
+    for (const ir::ValueInfo& v : model.graph.outputs) output_desc.push_back(describe(v));
+    profile.resize(graph.nodes.size());
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+        profile[i].node_name = graph.nodes[i].node->name;
+        profile[i].op_type = graph.nodes[i].node->op_type;
+        profile[i].kernel = "cpu";
+    }
+    return Status::ok();
+}
+
+Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::vector<const Tensor*>& ordered) const {
+    ordered.resize(input_info.size());
+    std::fill(ordered.begin(), ordered.end(), nullptr);
+    for (const NamedTensor& nt : inputs) {
+        size_t k = 0;
+        while (k < input_info.size() && input_info[k]->name != nt.name) ++k;
+        if (k == input_info.size()) {
+            std::string known;
+            for (const auto* v : input_info) known += (known.empty() ? "" : ", ") + v->name;
+            return invalid_argument(name + ": unknown input '" + nt.name + "' (the model's inputs are: " + known + ")");
+        }
+        if (ordered[k]) return invalid_argument(name + ": input '" + nt.name + "' is given more than once");
+        const ir::ValueInfo& v = *input_info[k];
+        const Tensor& t = nt.tensor;
+        if (v.dtype != DataType::kUndefined && t.dtype() != v.dtype)
+            return invalid_argument(name + ": input '" + nt.name + "' has dtype " + std::string(dtype_name(t.dtype())) +
+                                    ", the model expects " + std::string(dtype_name(v.dtype)));
+        if (v.shape.has_rank) {
+            if (t.rank() != v.shape.rank())
+                return invalid_argument(name + ": input '" + nt.name + "' has rank " + std::to_string(t.rank()) + " (" +
+                                        shape_to_string(t.dims()) + "), the model expects rank " +
+                                        std::to_string(v.shape.rank()) + " (" + v.shape.to_string() + ")");
+            for (size_t d = 0; d < v.shape.dims.size(); ++d)
+                if (v.shape.dims[d].is_known() && v.shape.dims[d].value != t.dims()[d])
+                    return invalid_argument(name + ": input '" + nt.name + "' has shape " + shape_to_string(t.dims()) +
+                                            " but dim " + std::to_string(d) + " must be " +
+                                            std::to_string(v.shape.dims[d].value) + " (" + v.shape.to_string() + ")");
+        }
+        for (int64_t d : t.dims())
+            if (d < 0) return invalid_argument(name + ": input '" + nt.name + "' has a negative dim");
+        if (t.data() == nullptr && t.numel() > 0 && t.dtype() != DataType::kString)
+            return invalid_argument(name + ": input '" + nt.name + "' has no data");
+        ordered[k] = &t;
+    }
+    for (size_t k = 0; k < input_info.size(); ++k)
+        if (!ordered[k]) return invalid_argument(name + ": missing input '" + input_info[k]->name + "' (" +
+                                                 std::string(dtype_name(input_info[k]->dtype)) + " [" +
+                                                 input_info[k]->shape.to_string() + "])");
+    // The same symbolic dim must have one value across inputs (checked without allocating).
+    for (size_t k = 0; k < input_info.size(); ++k) {
+        const ir::Shape& s = input_info[k]->shape;
+        for (size_t d = 0; d < s.dims.size() && s.has_rank; ++d) {
+            if (s.dims[d].symbol.empty()) continue;
+            for (size_t k2 = 0; k2 <= k; ++k2) {
+                const ir::Shape& s2 = input_info[k2]->shape;
+                for (size_t d2 = 0; d2 < s2.dims.size() && (k2 < k || d2 < d); ++d2) {
+                    if (s2.dims[d2].symbol != s.dims[d].symbol) continue;
+                    int64_t v = ordered[k]->dims()[d], v2 = ordered[k2]->dims()[d2];
+                    if (v != v2)
+                        return invalid_argument(name + ": dim '" + s.dims[d].symbol + "' is " + std::to_string(v) +
+                                                " in input '" + input_info[k]->name + "' but " + std::to_string(v2) +
+                                                " in input '" + input_info[k2]->name + "'");
+                }
+            }
+        }
+    }
+    return Status::ok();
+}
+
+Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>& ordered) {
+    if (last_plan) {
+        bool same = true;
+        for (size_t k = 0; k < ordered.size() && same; ++k) same = ordered[k]->dims() == last_key[k];
+        if (same) return last_plan;
+    }
+    std::vector<std::vector<int64_t>> key;
+    for (const Tensor* t : ordered) key.push_back(t->dims());
+    auto it = plans.find(key);
+    if (it != plans.end()) {
+        last_plan = it->second.get();
+        last_key = key;
+        return last_plan;
+    }
+    EDGEINFER_ASSIGN_OR_RETURN(auto plan, runtime::Plan::build(graph, ordered, threads));
+    if (plans.size() >= kMaxPlans) {
+        if (plans[plan_order.front()].get() == last_plan) last_plan = nullptr;
+        plans.erase(plan_order.front());
+        plan_order.erase(plan_order.begin());
+    }
+    plan_order.push_back(key);
+    runtime::Plan* raw = plan.get();
+    last_plan = raw;
+    last_key = key;
+    plans.emplace(std::move(key), std::move(plan));
+    return raw;
+}
+
+Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& inputs) {
+    EDGEINFER_RETURN_IF_ERROR(check_inputs(inputs, ordered));
+    EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
+    runtime::ProfileSink sink;
+    if (options.enable_profiling) sink.nodes = &profile;
+    Status st = plan->run(graph, ordered, threads, sink);
+    if (!st.is_ok()) return st.with_context(name);
+    return plan;
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::create(const std::string& model_path, const SessionOptions& options) {
+    model::LoadOptions lo;
+    lo.infer_shapes = true;
+    EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, model::load_model(model_path, lo));
+    auto impl = std::make_unique<Impl>();
+    EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(m), options));
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Result<std::unique_ptr<Session>> Session::create_from_bytes(const void* data, size_t size,
+                                                            const SessionOptions& options) {
+    model::LoadOptions lo;
+    lo.infer_shapes = true;
+    EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, model::load_model_from_bytes(data, size, lo, "<memory model>"));
+    auto impl = std::make_unique<Impl>();
+    EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(m), options));
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+const std::vector<ValueDescription>& Session::inputs() const { return impl_->input_desc; }
+const std::vector<ValueDescription>& Session::outputs() const { return impl_->output_desc; }
+
+namespace {
+
+void copy_tensor(const Tensor& src, Tensor& dst) {
+    if (src.dtype() == DataType::kString) {
+        dst = src.clone();
+        return;
+    }
+    if (src.nbytes() > 0) std::memcpy(dst.data(), src.data(), src.nbytes());
+}
+
+}  // namespace
+
+Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& inputs) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, impl_->execute(inputs));
+    std::vector<NamedTensor> out;
+    for (size_t k = 0; k < impl_->graph.output_slots.size(); ++k) {
+        const Tensor& src = plan->output(impl_->graph, k);
+        Tensor t = src.dtype() == DataType::kString ? src.clone() : Tensor::allocate(src.dtype(), src.dims());
+        copy_tensor(src, t);
+        out.push_back({impl_->output_desc[k].name, std::move(t)});
+    }
+    return out;
+}
+
+Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<NamedTensor>& outputs) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    const std::string& name = impl_->name;
+    for (const NamedTensor& o : outputs) {
+        bool known = false;
+        for (const auto& d : impl_->output_desc) known = known || d.name == o.name;
+        if (!known) return invalid_argument(name + ": unknown output '" + o.name + "'");
+    }
+    EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, impl_->execute(inputs));
+    for (NamedTensor& o : outputs) {
+        size_t k = 0;
+        while (impl_->output_desc[k].name != o.name) ++k;
+        const Tensor& src = plan->output(impl_->graph, k);
+        if (o.tensor.dtype() != src.dtype() || o.tensor.dims() != src.dims())
+            return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) + " " +
+                                    shape_to_string(src.dims()) + " but the given tensor is " +
+                                    std::string(dtype_name(o.tensor.dtype())) + " " + shape_to_string(o.tensor.dims()));
+        copy_tensor(src, o.tensor);
+    }
+    return Status::ok();
+}
+
+std::vector<NodeProfile> Session::profile() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->profile;
+}
+
+size_t Session::plan_count() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->plans.size();
+}
+
+}  // namespace edgeinfer

@@ -1,0 +1,164 @@
+// Session behaviour: plans per shape, caller-provided outputs, no heap allocation in steady
+// state, dynamic shapes, profiling.
+#include <gtest/gtest.h>
+
+// This file replaces global operator new/delete (malloc/free) to count allocations.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "edgeinfer/session.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};         // by edgeinfer code
+std::atomic<long> g_onednn_allocations{0};  // inside oneDNN's primitive::execute (its own argument maps)
+std::atomic<bool> g_counting{false};
+
+// True when the allocation comes from inside libdnnl (not avoidable through oneDNN 2.6's API).
+bool from_onednn() {
+    void* frames[24];
+    int n = backtrace(frames, 24);
+    for (int i = 2; i < n; ++i) {
+        Dl_info info;
+        if (dladdr(frames[i], &info) && info.dli_fname && std::strstr(info.dli_fname, "libdnnl")) return true;
+    }
+    return false;
+}
+}  // namespace
+
+void* operator new(size_t n) {
+    if (g_counting.exchange(false)) {
+        (from_onednn() ? g_onednn_allocations : g_allocations).fetch_add(1);
+        g_counting = true;
+    }
+    void* p = std::malloc(n ? n : 1);
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace edgeinfer {
+namespace {
+
+std::string model(const std::string& name) { return std::string(EDGEINFER_TEST_MODELS_DIR) + "/" + name; }
+
+Tensor input_of(int64_t batch, float value) {
+    Tensor t = Tensor::allocate(DataType::kFloat32, {batch, 3, 8, 8});
+    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = value * static_cast<float>(i % 7 - 3);
+    return t;
+}
+
+TEST(Session, DescribesInputsAndOutputs) {
+    auto s = Session::create(model("small_cnn.onnx"));
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    const auto& in = s.value()->inputs();
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_EQ(in[0].name, "input");
+    EXPECT_EQ(in[0].dims, (std::vector<int64_t>{-1, 3, 8, 8}));
+    EXPECT_EQ(in[0].symbols[0], "batch");
+    EXPECT_EQ(s.value()->outputs()[0].name, "logits");
+}
+
+TEST(Session, OnePlanPerShapeAndBatchesAgree) {
+    auto s = Session::create(model("small_cnn.onnx"));
+    ASSERT_TRUE(s.is_ok());
+    Session& session = *s.value();
+    auto one = session.run({{"input", input_of(1, 0.5f)}});
+    ASSERT_TRUE(one.is_ok()) << one.status().to_string();
+    EXPECT_EQ((*one)[0].tensor.dims(), (std::vector<int64_t>{1, 10}));
+    EXPECT_EQ(session.plan_count(), 1u);
+    // Batch 3 whose items all equal the batch-1 input: a new plan, same per-item results.
+    Tensor three = Tensor::allocate(DataType::kFloat32, {3, 3, 8, 8});
+    Tensor single = input_of(1, 0.5f);
+    for (int b = 0; b < 3; ++b)
+        std::memcpy(three.data_as<float>() + b * single.numel(), single.data(), single.nbytes());
+    auto batched = session.run({{"input", three}});
+    ASSERT_TRUE(batched.is_ok());
+    EXPECT_EQ(session.plan_count(), 2u);
+    for (int b = 0; b < 3; ++b)
+        for (int k = 0; k < 10; ++k)
+            EXPECT_NEAR((*batched)[0].tensor.data_as<float>()[b * 10 + k], (*one)[0].tensor.data_as<float>()[k], 1e-5);
+    ASSERT_TRUE(session.run({{"input", input_of(1, 0.25f)}}).is_ok());
+    EXPECT_EQ(session.plan_count(), 2u);  // reused
+}
+
+TEST(Session, SteadyStateRunDoesNotAllocate) {
+    for (const char* name : {"small_cnn.onnx"}) {
+        auto s = Session::create(model(name));
+        ASSERT_TRUE(s.is_ok());
+        Tensor x = input_of(2, 1.0f);
+        std::vector<float> out_buf(20);
+        std::vector<NamedTensor> inputs{{"input", x}};
+        std::vector<NamedTensor> outputs{{"logits", Tensor::wrap(DataType::kFloat32, {2, 10}, out_buf.data())}};
+        ASSERT_TRUE(s.value()->run(inputs, outputs).is_ok());  // builds the plan
+        float first = out_buf[3];
+        g_allocations = 0;
+        g_onednn_allocations = 0;
+        g_counting = true;
+        Status st = s.value()->run(inputs, outputs);
+        g_counting = false;
+        ASSERT_TRUE(st.is_ok()) << st.to_string();
+        EXPECT_EQ(g_allocations.load(), 0) << name << ": heap allocations by edgeinfer in a steady-state run";
+        std::printf("allocations inside oneDNN's execute: %ld\n", g_onednn_allocations.load());
+        EXPECT_EQ(out_buf[3], first);
+    }
+}
+
+TEST(Session, CallerOutputsMustMatch) {
+    auto s = Session::create(model("small_cnn.onnx"));
+    ASSERT_TRUE(s.is_ok());
+    std::vector<NamedTensor> outputs{{"logits", Tensor::allocate(DataType::kFloat32, {1, 9})}};
+    Status st = s.value()->run({{"input", input_of(1, 1.0f)}}, outputs);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("1x10"), std::string::npos) << st.message();
+    std::vector<NamedTensor> unknown{{"nope", Tensor::allocate(DataType::kFloat32, {1, 10})}};
+    EXPECT_EQ(s.value()->run({{"input", input_of(1, 1.0f)}}, unknown).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Session, DataDependentShapesRunEachTime) {
+    auto s = Session::create(model("reshape_input.onnx"));
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    Tensor x = Tensor::allocate(DataType::kFloat32, {2, 6});
+    for (int i = 0; i < 12; ++i) x.data_as<float>()[i] = static_cast<float>(i - 5);
+    for (auto shape : {std::vector<int64_t>{3, 4}, std::vector<int64_t>{4, -1}, std::vector<int64_t>{12, 1}}) {
+        Tensor sh = Tensor::from_vector<int64_t>(DataType::kInt64, {2}, shape);
+        auto r = s.value()->run({{"x", x}, {"shape", sh}});
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        const Tensor& y = (*r)[0].tensor;
+        EXPECT_EQ(y.numel(), 12);
+        EXPECT_EQ(y.dims()[0], shape[0]);
+        EXPECT_EQ(y.data_as<float>()[0], 0.0f);   // relu(-5)
+        EXPECT_EQ(y.data_as<float>()[11], 6.0f);  // relu(6)
+    }
+}
+
+TEST(Session, ProfilingCountsEveryNode) {
+    SessionOptions opts;
+    opts.enable_profiling = true;
+    auto s = Session::create(model("small_cnn.onnx"), opts);
+    ASSERT_TRUE(s.is_ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.value()->run({{"input", input_of(1, 1.0f)}}).is_ok());
+    auto prof = s.value()->profile();
+    ASSERT_EQ(prof.size(), 5u);
+    EXPECT_EQ(prof[0].op_type, "Conv");
+    EXPECT_EQ(prof[0].runs, 3);
+    EXPECT_GT(prof[0].total_us, 0.0);
+}
+
+TEST(Session, PrecisionNotYetAvailableIsUnsupported) {
+    SessionOptions opts;
+    opts.precision = Precision::kInt8;
+    auto s = Session::create(model("small_cnn.onnx"), opts);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace edgeinfer
