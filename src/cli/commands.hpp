@@ -9,5 +9,9 @@ namespace edgeinfer::cli {
 void add_inspect_command(CLI::App& app, int* exit_code);
 void add_conformance_command(CLI::App& app, int* exit_code);
 void add_run_command(CLI::App& app, int* exit_code);
+void add_optimize_command(CLI::App& app, int* exit_code);
+void add_compare_command(CLI::App& app, int* exit_code);
+void add_camera_server_command(CLI::App& app, int* exit_code);
+void add_frames_command(CLI::App& app, int* exit_code);
 
 }  // namespace edgeinfer::cli

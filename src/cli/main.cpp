@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
     edgeinfer::cli::add_inspect_command(app, &exit_code);
     edgeinfer::cli::add_conformance_command(app, &exit_code);
     edgeinfer::cli::add_run_command(app, &exit_code);
+    edgeinfer::cli::add_optimize_command(app, &exit_code);
+    edgeinfer::cli::add_compare_command(app, &exit_code);
+    edgeinfer::cli::add_camera_server_command(app, &exit_code);
+    edgeinfer::cli::add_frames_command(app, &exit_code);
     app.parse_complete_callback([&] {
         if (verbose) edgeinfer::base::set_log_level(edgeinfer::base::LogLevel::kDebug);
     });

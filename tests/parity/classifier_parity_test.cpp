@@ -35,7 +35,7 @@ TEST_P(ClassifierParity, MatchesPyTorchAtBatch1And4) {
     opts.num_threads = 2;
     auto s = Session::create(cached(m + ".onnx"), opts);
     ASSERT_TRUE(s.is_ok()) << s.status().to_string();
-    for (const std::string stem : {m, m + ".b4"}) {
+    for (const std::string& stem : {m, m + ".b4"}) {
         auto x = ir::read_npy(cached(stem + ".input.npy"));
         auto y = ir::read_npy(cached(stem + ".output.npy"));
         ASSERT_TRUE(x.is_ok() && y.is_ok()) << "reference files missing for " << stem;

@@ -126,26 +126,30 @@ void for_each_run(const BroadcastPlan& p, RowFn&& fn) {
         min_rows);
 }
 
+// One run of `count` outputs; sa/sb are the operands' strides (0 or 1). flatten inlines the functor
+// so that each of the four loops vectorizes. `out` may alias `a` (variadic folds), never `b`.
+template <typename TA, typename TB, typename TO, typename Op>
+[[gnu::flatten]] void binary_run(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* out, int64_t count,
+                                 const Op& op) {
+    if (sa == 1 && sb == 1) {
+        for (int64_t i = 0; i < count; ++i) out[i] = store<TO>(op(load(a[i]), load(b[i])));
+    } else if (sa == 1) {
+        const auto vb = load(b[0]);
+        for (int64_t i = 0; i < count; ++i) out[i] = store<TO>(op(load(a[i]), vb));
+    } else if (sb == 1) {
+        const auto va = load(a[0]);
+        for (int64_t i = 0; i < count; ++i) out[i] = store<TO>(op(va, load(b[i])));
+    } else {
+        const TO v = store<TO>(op(load(a[0]), load(b[0])));
+        for (int64_t i = 0; i < count; ++i) out[i] = v;
+    }
+}
+
 // out = op(a, b) over the plan; op takes compute types, its result is stored as TO.
 template <typename TA, typename TB, typename TO, typename Op>
 void binary_loop(const BroadcastPlan& p, const TA* a, const TB* b, TO* out, const Op& op) {
     for_each_run(p, [&](const std::array<int64_t, kMaxInputs>& off, int64_t out_off, int64_t count) {
-        const TA* pa = a + off[0];
-        const TB* pb = b + off[1];
-        TO* po = out + out_off;
-        const int64_t sa = p.inner_stride[0], sb = p.inner_stride[1];
-        if (sa == 1 && sb == 1) {
-            for (int64_t i = 0; i < count; ++i) po[i] = store<TO>(op(load(pa[i]), load(pb[i])));
-        } else if (sa == 1) {
-            const auto vb = load(pb[0]);
-            for (int64_t i = 0; i < count; ++i) po[i] = store<TO>(op(load(pa[i]), vb));
-        } else if (sb == 1) {
-            const auto va = load(pa[0]);
-            for (int64_t i = 0; i < count; ++i) po[i] = store<TO>(op(va, load(pb[i])));
-        } else {
-            const TO v = store<TO>(op(load(pa[0]), load(pb[0])));
-            for (int64_t i = 0; i < count; ++i) po[i] = v;
-        }
+        binary_run(a + off[0], p.inner_stride[0], b + off[1], p.inner_stride[1], out + out_off, count, op);
     });
 }
 
@@ -173,7 +177,7 @@ struct GreaterEqualF { template <typename C> bool operator()(C a, C b) const { r
 struct AndF { bool operator()(bool a, bool b) const { return a && b; } };
 struct OrF { bool operator()(bool a, bool b) const { return a || b; } };
 struct XorF { bool operator()(bool a, bool b) const { return a != b; } };
-struct PReluF { template <typename C> C operator()(C x, C s) const { return x < C(0) ? C(x * s) : x; } };
+struct PReluF { template <typename C> C operator()(C x, C s) const { return blend(x < C(0), C(x * s), x); } };
 
 // Integer division truncates like C; the divisor was checked for 0; INT_MIN / -1 wraps.
 struct DivF {

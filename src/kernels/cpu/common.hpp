@@ -79,6 +79,7 @@ inline std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& in_dim
 inline bool read_int_values(const Tensor& t, std::vector<int64_t>& out) {
     int64_t n = t.numel();
     out.resize(static_cast<size_t>(n));
+    if (n == 0) return t.dtype() == DataType::kInt64 || t.dtype() == DataType::kInt32;
     if (t.dtype() == DataType::kInt64) {
         std::memcpy(out.data(), t.data(), static_cast<size_t>(n) * 8);
         return true;

@@ -82,7 +82,8 @@ struct ConvAttrs {
 std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
     a.transpose = transpose;
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+        return "auto_pad '" + node.attr_string("auto_pad", "") +
+               "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
     a.group = node.attr_int("group", 1);
     if (a.group < 1) return "group must be >= 1, got " + std::to_string(a.group);
     a.kernel_shape = node.attr_ints("kernel_shape");
@@ -171,17 +172,17 @@ Status conv_geometry(const PrepareContext& ctx, const ConvAttrs& a, const std::v
 struct ConvState : KernelState {
     bool empty = false;  // zero-sized tensor: nothing to compute
     bool has_bias = false;
-    dnnl::primitive prim;
+    BoundPrimitive prim;
     memory::desc src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
     bool reorder_src = false, reorder_weights = false, reorder_dst = false;
-    dnnl::reorder src_reorder, weights_reorder, dst_reorder;
+    BoundPrimitive src_reorder, weights_reorder, dst_reorder;
     memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp;
     dnnl::memory packed_weights;  // constant weights already in weights_md
     size_t src_off = 0, weights_off = 0, dst_off = 0, sp_off = 0;
 };
 
 class ConvKernel final : public Kernel {
-public:
+  public:
     ConvKernel(ConvAttrs attrs, Tensor constant_weights)
         : attrs_(std::move(attrs)), constant_weights_(std::move(constant_weights)) {}
 
@@ -198,27 +199,30 @@ public:
         });
     }
 
-private:
+  private:
     Status validate(const PrepareContext& ctx, const std::vector<int64_t>& x, const std::vector<int64_t>& w,
                     int64_t& out_channels) const {
         size_t r = x.size();
         if (r < 3 || r > 5) return ctx.unsupported_here("input rank " + std::to_string(r) + " (only 1D-3D spatial)");
-        if (w.size() != r) return ctx.invalid("weight rank " + std::to_string(w.size()) + " != input rank " + std::to_string(r));
+        if (w.size() != r)
+            return ctx.invalid("weight rank " + std::to_string(w.size()) + " != input rank " + std::to_string(r));
         int64_t g = attrs_.group;
         int64_t c = x[1];
         if (!attrs_.transpose) {
             if (w[1] * g != c)
                 return ctx.invalid("input has " + std::to_string(c) + " channels but weight expects " +
                                    std::to_string(w[1]) + " x group " + std::to_string(g));
-            if (w[0] % g != 0) return ctx.invalid("weight output channels " + std::to_string(w[0]) + " not divisible by group");
+            if (w[0] % g != 0)
+                return ctx.invalid("weight output channels " + std::to_string(w[0]) + " not divisible by group");
             out_channels = w[0];
         } else {
-            if (w[0] != c) return ctx.invalid("input has " + std::to_string(c) + " channels, weight dim 0 is " + std::to_string(w[0]));
+            if (w[0] != c)
+                return ctx.invalid("input has " + std::to_string(c) + " channels, weight dim 0 is " +
+                                   std::to_string(w[0]));
             if (c % g != 0) return ctx.invalid("input channels not divisible by group " + std::to_string(g));
             out_channels = w[1] * g;
         }
-        if (!attrs_.kernel_shape.empty() &&
-            std::vector<int64_t>(w.begin() + 2, w.end()) != attrs_.kernel_shape)
+        if (!attrs_.kernel_shape.empty() && std::vector<int64_t>(w.begin() + 2, w.end()) != attrs_.kernel_shape)
             return ctx.invalid("kernel_shape does not match the weight's spatial dims");
         if (ctx.has_input(2)) {
             const auto& b = ctx.input(2).dims;
@@ -286,7 +290,8 @@ private:
         auto any = memory::format_tag::any;
         memory::desc src_any(to_dnnl_dims(x), f32, any), dst_any(to_dnnl_dims(y), f32, any);
         memory::desc w_any(wdims, f32, any);
-        memory::desc bias_md = ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
+        memory::desc bias_md =
+            ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
         st->has_bias = ctx.has_input(2);
         st->bias_md = bias_md;
         st->src_plain = plain_f32_md(x);
@@ -310,22 +315,30 @@ private:
             st->weights_md = pd.weights_desc();
             st->dst_md = pd.dst_desc();
             st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = dnnl::convolution_forward(pd);
+            st->prim = BoundPrimitive(dnnl::convolution_forward(pd));
         } else {
             dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                                dnnl::algorithm::deconvolution_direct, src_any, w_any, bias_md,
-                                                dst_any, strides, dil, pl, pr);
+                                                dnnl::algorithm::deconvolution_direct, src_any, w_any, bias_md, dst_any,
+                                                strides, dil, pl, pr);
             dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
             st->src_md = pd.src_desc();
             st->weights_md = pd.weights_desc();
             st->dst_md = pd.dst_desc();
             st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = dnnl::deconvolution_forward(pd);
+            st->prim = BoundPrimitive(dnnl::deconvolution_forward(pd));
         }
         plan_reorders(*st);
         if (!constant_weights_.empty())
             st->packed_weights = weights_cache_.get(st->weights_plain, constant_weights_.data(), st->weights_md);
         st->reorder_weights = constant_weights_.empty() && st->weights_md != st->weights_plain;
+        st->prim.arg(DNNL_ARG_SRC, st->src_md);
+        if (st->packed_weights)
+            st->prim.fixed(DNNL_ARG_WEIGHTS, st->packed_weights);
+        else
+            st->prim.arg(DNNL_ARG_WEIGHTS, st->weights_md);
+        st->prim.arg(DNNL_ARG_DST, st->dst_md);
+        if (st->has_bias) st->prim.arg(DNNL_ARG_BIAS, st->bias_md);
+        st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
 
         ScratchLayout layout;
         if (st->reorder_src) st->src_off = layout.add(st->src_md.get_size());
@@ -343,10 +356,10 @@ private:
     static void plan_reorders(ConvState& st) {
         auto& eng = onednn_engine();
         dnnl::primitive_attr attr = user_scratch_attr();
-        auto make = [&](const memory::desc& from, const memory::desc& to, dnnl::reorder& r, memory::desc& sp) {
+        auto make = [&](const memory::desc& from, const memory::desc& to, BoundPrimitive& r, memory::desc& sp) {
             dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
             sp = pd.scratchpad_desc();
-            r = dnnl::reorder(pd);
+            r = bound_reorder(from, to);
         };
         st.reorder_src = st.src_md != st.src_plain;
         if (st.reorder_src) make(st.src_plain, st.src_md, st.src_reorder, st.src_reorder_sp);
@@ -357,30 +370,31 @@ private:
     }
 
     void run_impl(RunContext& ctx, const ConvState& st) const {
-        auto& eng = onednn_engine();
         void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
-        memory src = wrap_memory(st.src_plain, ctx.in(0).data());
+        const void* src = ctx.in(0).data();
         if (st.reorder_src) {
-            memory tmp(st.src_md, eng, ScratchLayout::at(ctx.scratch, st.src_off));
-            onednn_reorder(st.src_reorder, src, tmp, sp, st.src_reorder_sp);
+            void* tmp = ScratchLayout::at(ctx.scratch, st.src_off);
+            st.src_reorder.execute({{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, tmp}, {DNNL_ARG_SCRATCHPAD, sp}});
             src = tmp;
         }
-        memory weights = st.packed_weights;
-        if (!weights) {
-            weights = wrap_memory(st.weights_plain, ctx.in(1).data());
+        const void* weights = nullptr;
+        if (!st.packed_weights) {
+            weights = ctx.in(1).data();
             if (st.reorder_weights) {
-                memory tmp(st.weights_md, eng, ScratchLayout::at(ctx.scratch, st.weights_off));
-                onednn_reorder(st.weights_reorder, weights, tmp, sp, st.weights_reorder_sp);
+                void* tmp = ScratchLayout::at(ctx.scratch, st.weights_off);
+                st.weights_reorder.execute({{DNNL_ARG_FROM, weights}, {DNNL_ARG_TO, tmp}, {DNNL_ARG_SCRATCHPAD, sp}});
                 weights = tmp;
             }
         }
-        memory out = wrap_memory(st.dst_plain, ctx.out(0).data());
-        memory dst = st.reorder_dst ? memory(st.dst_md, eng, ScratchLayout::at(ctx.scratch, st.dst_off)) : out;
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-        if (st.has_bias) args.emplace(DNNL_ARG_BIAS, wrap_memory(st.bias_md, ctx.in(2).data()));
-        if (st.scratchpad_md.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, sp));
-        onednn_execute(st.prim, args);
-        if (st.reorder_dst) onednn_reorder(st.dst_reorder, dst, out, sp, st.dst_reorder_sp);
+        void* out = ctx.out(0).data();
+        void* dst = st.reorder_dst ? ScratchLayout::at(ctx.scratch, st.dst_off) : out;
+        const void* bias = st.has_bias ? ctx.in(2).data() : nullptr;
+        st.prim.execute({{DNNL_ARG_SRC, src},
+                         {DNNL_ARG_WEIGHTS, weights},
+                         {DNNL_ARG_DST, dst},
+                         {DNNL_ARG_BIAS, bias},
+                         {DNNL_ARG_SCRATCHPAD, sp}});
+        if (st.reorder_dst) st.dst_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, sp}});
     }
 
     ConvAttrs attrs_;

@@ -138,7 +138,7 @@ bool flatten_group(const View& v, const std::vector<int>& group, int64_t& dim, i
 }
 
 class Planner {
-public:
+  public:
     Planner(DataType dtype, size_t elem) : dtype_(dtype), elem_(elem) {}
 
     size_t scratch_bytes() const { return scratch_; }
@@ -241,7 +241,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     // Describes operand v as a 3-D [g0, g1, g2] strided matrix, copying it when its layout
     // does not flatten (or it needs a sum over labels that are not in any group).
     bool operand(const View& v, const std::vector<int>& g0, const std::vector<int>& g1, const std::vector<int>& g2,
@@ -366,7 +366,7 @@ void matmul_loop(const MatmulStep& mm, const T* a, const T* b, T* c) {
 }
 
 class Einsum final : public Kernel {
-public:
+  public:
     explicit Einsum(Equation eq) : eq_(std::move(eq)) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -400,7 +400,8 @@ public:
                     terms[i].push_back(l);
                     continue;
                 }
-                for (int64_t j = 0; j < extra; ++j) terms[i].push_back(kFirstEllipsisLabel + static_cast<int>(ell_rank - extra + j));
+                for (int64_t j = 0; j < extra; ++j)
+                    terms[i].push_back(kFirstEllipsisLabel + static_cast<int>(ell_rank - extra + j));
             }
             for (size_t d = 0; d < dims.size(); ++d) {
                 int l = terms[i][d];
@@ -465,9 +466,12 @@ public:
         }
         auto ptr = [&](const BufRef& r) -> void* {
             switch (r.kind) {
-                case BufRef::Kind::kInput: return const_cast<void*>(ctx.in(r.index).data());
-                case BufRef::Kind::kOutput: return out.data();
-                default: return static_cast<char*>(ctx.scratch) + r.index;
+                case BufRef::Kind::kInput:
+                    return const_cast<void*>(ctx.in(r.index).data());
+                case BufRef::Kind::kOutput:
+                    return out.data();
+                default:
+                    return static_cast<char*>(ctx.scratch) + r.index;
             }
         };
         bool ok = dispatch_numeric(out.dtype(), [&](auto v) {
@@ -475,7 +479,8 @@ public:
             if constexpr (!std::is_same_v<T, bool>) {
                 for (const Step& st : s.steps) {
                     if (st.is_copy) {
-                        reduce_copy<T>(st.copy, static_cast<const T*>(ptr(st.copy.src)), static_cast<T*>(ptr(st.copy.dst)));
+                        reduce_copy<T>(st.copy, static_cast<const T*>(ptr(st.copy.src)),
+                                       static_cast<T*>(ptr(st.copy.dst)));
                     } else if (st.mm.use_onednn) {
                         const MatmulStep& mm = st.mm;
                         dnnl::engine& eng = onednn_engine();
@@ -494,7 +499,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     std::vector<int> output_labels(const std::vector<std::vector<int>>& terms, int64_t ell_rank) const {
         std::vector<int> out;
         if (eq_.explicit_output) {

@@ -22,10 +22,11 @@ constexpr int64_t kGrain = 8192;
 
 // e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln 2 / 2 and a Cephes polynomial for e^r;
 // 2^n is applied as two factors so that n in [-150, 128] needs no special cases.
-inline float fast_exp(float x) {
-    float xc = std::min(std::max(x, -104.0f), 88.8f);
+[[gnu::always_inline]] inline float fast_exp(float x) {
+    float xc = blend(x < -104.0f, -104.0f, x);
+    xc = blend(xc > 88.8f, 88.8f, xc);
     float t = xc * 1.44269504088896341f;
-    int32_t n = static_cast<int32_t>(t + (t >= 0.0f ? 0.5f : -0.5f));
+    int32_t n = static_cast<int32_t>(t + blend(t >= 0.0f, 0.5f, -0.5f));
     float nf = static_cast<float>(n);
     float r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -40,20 +41,21 @@ inline float fast_exp(float x) {
     float s1 = std::bit_cast<float>(static_cast<uint32_t>(n1 + 127) << 23);
     float s2 = std::bit_cast<float>(static_cast<uint32_t>(n2 + 127) << 23);
     float y = p * s1 * s2;
-    return x != x ? x : y;
+    return blend(x != x, x, y);
 }
 
 // e^x - 1 without cancellation near 0 (Taylor series below |x| = 0.1).
-inline float fast_expm1(float x) {
+[[gnu::always_inline]] inline float fast_expm1(float x) {
     float taylor = x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f)))));
     float e = fast_exp(x) - 1.0f;
-    return std::fabs(x) < 0.1f ? taylor : e;
+    return blend(std::fabs(x) < 0.1f, taylor, e);
 }
 
 // Rational approximation of tanh on [-7.9, 7.9] (as in Eigen); |error| < 4e-7.
-inline float fast_tanh(float x) {
+[[gnu::always_inline]] inline float fast_tanh(float x) {
     const float c = 7.90531110763549805f;
-    float xc = std::min(std::max(x, -c), c);
+    float xc = blend(x < -c, -c, x);
+    xc = blend(xc > c, c, xc);
     float x2 = xc * xc;
     float p = -2.76076847742355e-16f;
     p = p * x2 + 2.00018790482477e-13f;
@@ -68,12 +70,13 @@ inline float fast_tanh(float x) {
     q = q * x2 + 2.26843463243900e-03f;
     q = q * x2 + 4.89352518554385e-03f;
     float y = p / q;
-    return std::fabs(x) < 0.0004f ? x : y;
+    return blend(std::fabs(x) < 0.0004f, x, y);
 }
 
 // Rational approximation of erf on [-4, 4] (as in Eigen); |error| < 4e-7.
-inline float fast_erf(float x) {
-    float xc = std::min(std::max(x, -4.0f), 4.0f);
+[[gnu::always_inline]] inline float fast_erf(float x) {
+    float xc = blend(x < -4.0f, -4.0f, x);
+    xc = blend(xc > 4.0f, 4.0f, xc);
     float x2 = xc * xc;
     float p = -2.72614225801306e-10f;
     p = p * x2 + 2.77068142495902e-08f;
@@ -89,36 +92,36 @@ inline float fast_erf(float x) {
     q = q * x2 + -7.37332916720468e-03f;
     q = q * x2 + -1.42647390514189e-02f;
     float y = p / q;
-    return x != x ? x : y;
+    return blend(x != x, x, y);
 }
 
-inline float fast_sigmoid(float x) {
+[[gnu::always_inline]] inline float fast_sigmoid(float x) {
     float e = fast_exp(-std::fabs(x));
     float r = 1.0f / (1.0f + e);
-    return x >= 0.0f ? r : e * r;
+    return blend(x >= 0.0f, r, e * r);
 }
 
 // Round half to even for |x| < 2^23 by letting the FPU round (x + 2^23) - 2^23.
-inline float round_even(float x) {
+[[gnu::always_inline]] inline float round_even(float x) {
     float a = std::fabs(x);
     float r = std::copysign((a + 8388608.0f) - 8388608.0f, x);
-    return a < 8388608.0f ? r : x;
+    return blend(a < 8388608.0f, r, x);
 }
-inline double round_even(double x) { return std::nearbyint(x); }
+[[gnu::always_inline]] inline double round_even(double x) { return std::nearbyint(x); }
 
-inline float ew_exp(float x) { return fast_exp(x); }
-inline double ew_exp(double x) { return std::exp(x); }
-inline float ew_expm1(float x) { return fast_expm1(x); }
-inline double ew_expm1(double x) { return std::expm1(x); }
-inline float ew_tanh(float x) { return fast_tanh(x); }
-inline double ew_tanh(double x) { return std::tanh(x); }
-inline float ew_erf(float x) { return fast_erf(x); }
-inline double ew_erf(double x) { return std::erf(x); }
-inline float ew_sigmoid(float x) { return fast_sigmoid(x); }
-inline double ew_sigmoid(double x) {
+[[gnu::always_inline]] inline float ew_exp(float x) { return fast_exp(x); }
+[[gnu::always_inline]] inline double ew_exp(double x) { return std::exp(x); }
+[[gnu::always_inline]] inline float ew_expm1(float x) { return fast_expm1(x); }
+[[gnu::always_inline]] inline double ew_expm1(double x) { return std::expm1(x); }
+[[gnu::always_inline]] inline float ew_tanh(float x) { return fast_tanh(x); }
+[[gnu::always_inline]] inline double ew_tanh(double x) { return std::tanh(x); }
+[[gnu::always_inline]] inline float ew_erf(float x) { return fast_erf(x); }
+[[gnu::always_inline]] inline double ew_erf(double x) { return std::erf(x); }
+[[gnu::always_inline]] inline float ew_sigmoid(float x) { return fast_sigmoid(x); }
+[[gnu::always_inline]] inline double ew_sigmoid(double x) {
     double e = std::exp(-std::fabs(x));
     double r = 1.0 / (1.0 + e);
-    return x >= 0.0 ? r : e * r;
+    return blend(x >= 0.0, r, e * r);
 }
 
 // ---- op functors: operator() takes and returns the compute type ------------------------------
@@ -142,7 +145,7 @@ struct LeakyReluOp : FloatOp {
     float alpha = 0.01f;
     template <typename C>
     C operator()(C x) const {
-        return x < C(0) ? C(alpha) * x : x;
+        return blend(x < C(0), C(C(alpha) * x), x);
     }
 };
 struct EluOp : FloatOp {
@@ -150,7 +153,7 @@ struct EluOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
         C neg = C(alpha) * ew_expm1(x);
-        return x < C(0) ? neg : x;
+        return blend(x < C(0), neg, x);
     }
 };
 struct SeluOp : FloatOp {
@@ -159,7 +162,7 @@ struct SeluOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
         C neg = C(alpha) * ew_expm1(x);
-        return C(gamma) * (x > C(0) ? x : neg);
+        return C(gamma) * blend(x > C(0), x, neg);
     }
 };
 struct CeluOp : FloatOp {
@@ -167,7 +170,7 @@ struct CeluOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
         C neg = C(alpha) * ew_expm1(x / C(alpha));
-        return x > C(0) ? x : neg;
+        return blend(x > C(0), x, neg);
     }
 };
 struct SigmoidOp : FloatOp {
@@ -181,13 +184,17 @@ struct HardSigmoidOp : FloatOp {
     float beta = 0.5f;
     template <typename C>
     C operator()(C x) const {
-        return std::min(std::max(C(alpha) * x + C(beta), C(0)), C(1));
+        C v = C(alpha) * x + C(beta);
+        v = blend(v < C(0), C(0), v);
+        return blend(v > C(1), C(1), v);
     }
 };
 struct HardSwishOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
-        return x * std::min(std::max(x * C(1.0 / 6.0) + C(0.5), C(0)), C(1));
+        C v = x * C(1.0 / 6.0) + C(0.5);
+        v = blend(v < C(0), C(0), v);
+        return x * blend(v > C(1), C(1), v);
     }
 };
 struct TanhOp : FloatOp {
@@ -199,7 +206,7 @@ struct TanhOp : FloatOp {
 struct SoftplusOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
-        return std::max(x, C(0)) + std::log1p(ew_exp(-std::fabs(x)));
+        return blend(x > C(0), x, C(0)) + std::log1p(ew_exp(-std::fabs(x)));
     }
 };
 struct SoftsignOp : FloatOp {
@@ -236,7 +243,7 @@ struct ThresholdedReluOp : FloatOp {
     float alpha = 1.0f;
     template <typename C>
     C operator()(C x) const {
-        return x > C(alpha) ? x : C(0);
+        return blend(x > C(alpha), x, C(0));
     }
 };
 
@@ -309,7 +316,7 @@ struct ShrinkOp {
     C operator()(C x) const {
         using F = std::conditional_t<std::is_floating_point_v<C>, C, double>;
         F v = static_cast<F>(x);
-        F r = v < F(-lambd) ? v + F(bias) : (v > F(lambd) ? v - F(bias) : F(0));
+        F r = blend(v < F(-lambd), F(v + F(bias)), blend(v > F(lambd), F(v - F(bias)), F(0)));
         return static_cast<C>(r);
     }
 };
@@ -345,16 +352,15 @@ struct ClipOp {
 
 // ---- loops and kernels -----------------------------------------------------------------------
 
+// flatten: inline the whole functor so that the loop vectorizes, whatever GCC's inlining budget says.
+template <typename T, typename TO, typename Op>
+[[gnu::flatten]] void unary_range(const T* __restrict x, TO* __restrict y, int64_t begin, int64_t end, const Op& op) {
+    for (int64_t i = begin; i < end; ++i) y[i] = store<TO>(op(load(x[i])));
+}
+
 template <typename T, typename TO, typename Op>
 void unary_loop(const T* x, TO* y, int64_t n, const Op& op) {
-    parallel_for(
-        n,
-        [&](int64_t begin, int64_t end) {
-            const T* __restrict xs = x;
-            TO* __restrict ys = y;
-            for (int64_t i = begin; i < end; ++i) ys[i] = store<TO>(op(load(xs[i])));
-        },
-        kGrain);
+    parallel_for(n, [&](int64_t begin, int64_t end) { unary_range(x, y, begin, end, op); }, kGrain);
 }
 
 template <typename Op>

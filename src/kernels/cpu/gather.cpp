@@ -16,10 +16,10 @@ struct Bytes16 {
 
 // Every dtype these kernels move by bytes (strings are not supported).
 const std::vector<DataType>& copyable_types() {
-    static const std::vector<DataType> v{DataType::kFloat32, DataType::kUInt8,    DataType::kInt8,      DataType::kUInt16,
-                                         DataType::kInt16,   DataType::kInt32,    DataType::kInt64,     DataType::kBool,
-                                         DataType::kFloat16, DataType::kFloat64,  DataType::kUInt32,    DataType::kUInt64,
-                                         DataType::kBFloat16, DataType::kComplex64, DataType::kComplex128};
+    static const std::vector<DataType> v{
+        DataType::kFloat32, DataType::kUInt8,  DataType::kInt8,     DataType::kUInt16,    DataType::kInt16,
+        DataType::kInt32,   DataType::kInt64,  DataType::kBool,     DataType::kFloat16,   DataType::kFloat64,
+        DataType::kUInt32,  DataType::kUInt64, DataType::kBFloat16, DataType::kComplex64, DataType::kComplex128};
     return v;
 }
 
@@ -27,11 +27,21 @@ const std::vector<DataType>& copyable_types() {
 template <typename F>
 void dispatch_by_size(size_t size, F&& fn) {
     switch (size) {
-        case 1: fn(uint8_t{}); break;
-        case 2: fn(uint16_t{}); break;
-        case 4: fn(uint32_t{}); break;
-        case 8: fn(uint64_t{}); break;
-        default: fn(Bytes16{}); break;
+        case 1:
+            fn(uint8_t{});
+            break;
+        case 2:
+            fn(uint16_t{});
+            break;
+        case 4:
+            fn(uint32_t{});
+            break;
+        case 8:
+            fn(uint64_t{});
+            break;
+        default:
+            fn(Bytes16{});
+            break;
     }
 }
 
@@ -86,7 +96,8 @@ struct Walker {
 };
 
 Status check_rank(const PrepareContext& ctx, size_t rank) {
-    if (rank > kMaxRank) return ctx.unsupported_here("rank " + std::to_string(rank) + " is above " + std::to_string(kMaxRank));
+    if (rank > kMaxRank)
+        return ctx.unsupported_here("rank " + std::to_string(rank) + " is above " + std::to_string(kMaxRank));
     return Status::ok();
 }
 
@@ -100,7 +111,7 @@ std::string data_and_index_types(const CreateContext& ctx, size_t index_input) {
 // ---------------------------------------------------------------------------------------------
 // Gather: out[o, j..., i] = data[o, indices[j...], i] along `axis`.
 class GatherKernel : public Kernel {
-public:
+  public:
     explicit GatherKernel(int64_t axis) : axis_(axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -110,7 +121,8 @@ public:
         if (rank < 1) return ctx.invalid("data must have rank >= 1");
         if (!is_index_type(idx.dtype)) return ctx.invalid("indices must be int32 or int64");
         int64_t axis = axis_;
-        if (!normalize_axis(axis, rank)) return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+        if (!normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
         std::vector<int64_t> out(data.dims.begin(), data.dims.begin() + axis);
         out.insert(out.end(), idx.dims.begin(), idx.dims.end());
         out.insert(out.end(), data.dims.begin() + axis + 1, data.dims.end());
@@ -163,14 +175,14 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
 };
 
 // ---------------------------------------------------------------------------------------------
 // GatherElements: out[c] = data[c with c[axis] = indices[c]].
 class GatherElementsKernel : public Kernel {
-public:
+  public:
     explicit GatherElementsKernel(int64_t axis) : axis_(axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -181,9 +193,11 @@ public:
         if (rank < 1) return ctx.invalid("data must have rank >= 1");
         if (!is_index_type(idx.dtype)) return ctx.invalid("indices must be int32 or int64");
         if (idx.dims.size() != rank)
-            return ctx.invalid("indices rank " + std::to_string(idx.dims.size()) + " differs from data rank " + std::to_string(rank));
+            return ctx.invalid("indices rank " + std::to_string(idx.dims.size()) + " differs from data rank " +
+                               std::to_string(rank));
         int64_t axis = axis_;
-        if (!normalize_axis(axis, static_cast<int64_t>(rank))) return ctx.invalid("axis " + std::to_string(axis_) + " is out of range");
+        if (!normalize_axis(axis, static_cast<int64_t>(rank)))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range");
         for (size_t d = 0; d < rank; ++d)
             if (static_cast<int64_t>(d) != axis && idx.dims[d] > data.dims[d])
                 return ctx.invalid("indices dim " + std::to_string(d) + " (" + std::to_string(idx.dims[d]) +
@@ -226,14 +240,14 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
 };
 
 // ---------------------------------------------------------------------------------------------
 // GatherND: out[b, n] = data[b, indices[b, n, :]] (a slice of data.dims[batch_dims + k:]).
 class GatherNDKernel : public Kernel {
-public:
+  public:
     explicit GatherNDKernel(int64_t batch_dims) : batch_dims_(batch_dims) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -244,12 +258,15 @@ public:
         int64_t b = batch_dims_;
         if (!is_index_type(idx.dtype)) return ctx.invalid("indices must be int32 or int64");
         if (r < 1 || q < 1) return ctx.invalid("data and indices must have rank >= 1");
-        if (b < 0 || b >= std::min(r, q)) return ctx.invalid("batch_dims " + std::to_string(b) + " must be in [0, min(rank(data), rank(indices)))");
+        if (b < 0 || b >= std::min(r, q))
+            return ctx.invalid("batch_dims " + std::to_string(b) + " must be in [0, min(rank(data), rank(indices)))");
         for (int64_t i = 0; i < b; ++i)
-            if (data.dims[i] != idx.dims[i]) return ctx.invalid("batch dim " + std::to_string(i) + " differs between data and indices");
+            if (data.dims[i] != idx.dims[i])
+                return ctx.invalid("batch dim " + std::to_string(i) + " differs between data and indices");
         int64_t k = idx.dims[q - 1];
         if (k < 1 || k > r - b)
-            return ctx.invalid("indices last dim " + std::to_string(k) + " must be in [1, " + std::to_string(r - b) + "]");
+            return ctx.invalid("indices last dim " + std::to_string(k) + " must be in [1, " + std::to_string(r - b) +
+                               "]");
         std::vector<int64_t> out(idx.dims.begin(), idx.dims.end() - 1);
         out.insert(out.end(), data.dims.begin() + b + k, data.dims.end());
         ctx.set_output(0, data.dtype, std::move(out));
@@ -276,7 +293,9 @@ public:
             for (int64_t j = 0; j < k; ++j) {
                 int64_t v = index_at(indices, t * k + j);
                 int64_t dim = dd[b + j];
-                if (!normalize_index(v, dim)) return ctx.error(StatusCode::kOutOfRange, range_message(v, dim, "for data dim " + std::to_string(b + j)));
+                if (!normalize_index(v, dim))
+                    return ctx.error(StatusCode::kOutOfRange,
+                                     range_message(v, dim, "for data dim " + std::to_string(b + j)));
                 off += v * ds[b + j];
             }
             offsets[t] = off;
@@ -295,7 +314,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     int64_t batch_dims_;
 };
 
@@ -306,7 +325,8 @@ enum class ScatterReduction { kNone, kAdd, kMul, kMax, kMin };
 Result<ScatterReduction> parse_reduction(const CreateContext& ctx) {
     std::string r = ctx.node.attr_string("reduction", "none");
     if (r == "none") return ScatterReduction::kNone;
-    if (ctx.opset < 16) return ctx.invalid("attribute reduction needs opset 16, the model imports " + std::to_string(ctx.opset));
+    if (ctx.opset < 16)
+        return ctx.invalid("attribute reduction needs opset 16, the model imports " + std::to_string(ctx.opset));
     if (r == "add") return ScatterReduction::kAdd;
     if (r == "mul") return ScatterReduction::kMul;
     if (r == "max" && ctx.opset >= 18) return ScatterReduction::kMax;
@@ -320,7 +340,8 @@ std::string scatter_supports(const CreateContext& ctx) {
     std::string r = ctx.node.attr_string("reduction", "none");
     if (r != "none" && !ctx.input_types.empty() && ctx.input_types[0] != DataType::kUndefined) {
         bool numeric = dispatch_numeric(ctx.input_types[0], [](auto) {});
-        if (!numeric) return "reduction '" + r + "' on " + std::string(dtype_name(ctx.input_types[0])) + " is not supported";
+        if (!numeric)
+            return "reduction '" + r + "' on " + std::string(dtype_name(ctx.input_types[0])) + " is not supported";
     }
     return "";
 }
@@ -328,11 +349,21 @@ std::string scatter_supports(const CreateContext& ctx) {
 template <typename T>
 inline void apply_reduction(ScatterReduction red, T& dst, T src) {
     switch (red) {
-        case ScatterReduction::kNone: dst = src; break;
-        case ScatterReduction::kAdd: dst = static_cast<T>(dst + src); break;
-        case ScatterReduction::kMul: dst = static_cast<T>(dst * src); break;
-        case ScatterReduction::kMax: dst = std::max(dst, src); break;
-        case ScatterReduction::kMin: dst = std::min(dst, src); break;
+        case ScatterReduction::kNone:
+            dst = src;
+            break;
+        case ScatterReduction::kAdd:
+            dst = static_cast<T>(dst + src);
+            break;
+        case ScatterReduction::kMul:
+            dst = static_cast<T>(dst * src);
+            break;
+        case ScatterReduction::kMax:
+            dst = std::max(dst, src);
+            break;
+        case ScatterReduction::kMin:
+            dst = std::min(dst, src);
+            break;
     }
 }
 
@@ -342,7 +373,7 @@ void copy_tensor(const Tensor& src, Tensor& dst) {
 
 // ScatterND: out = data; out[indices[n, :]] (reduction)= updates[n].
 class ScatterNDKernel : public Kernel {
-public:
+  public:
     explicit ScatterNDKernel(ScatterReduction red) : red_(red) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -355,7 +386,8 @@ public:
         if (upd.dtype != data.dtype) return ctx.invalid("updates dtype differs from data dtype");
         if (r < 1 || q < 1) return ctx.invalid("data and indices must have rank >= 1");
         int64_t k = idx.dims[q - 1];
-        if (k < 1 || k > r) return ctx.invalid("indices last dim " + std::to_string(k) + " must be in [1, " + std::to_string(r) + "]");
+        if (k < 1 || k > r)
+            return ctx.invalid("indices last dim " + std::to_string(k) + " must be in [1, " + std::to_string(r) + "]");
         std::vector<int64_t> expect(idx.dims.begin(), idx.dims.end() - 1);
         expect.insert(expect.end(), data.dims.begin() + k, data.dims.end());
         if (upd.dims != expect)
@@ -382,7 +414,8 @@ public:
             for (int64_t j = 0; j < k; ++j) {
                 int64_t v = index_at(indices, t * k + j);
                 if (!normalize_index(v, dd[j])) {
-                    status = ctx.error(StatusCode::kOutOfRange, range_message(v, dd[j], "for data dim " + std::to_string(j)));
+                    status = ctx.error(StatusCode::kOutOfRange,
+                                       range_message(v, dd[j], "for data dim " + std::to_string(j)));
                     return false;
                 }
                 off += v * ds[j];
@@ -413,13 +446,13 @@ public:
         return status;
     }
 
-private:
+  private:
     ScatterReduction red_;
 };
 
 // ScatterElements / Scatter: out = data; out[c with c[axis] = indices[c]] (reduction)= updates[c].
 class ScatterElementsKernel : public Kernel {
-public:
+  public:
     ScatterElementsKernel(int64_t axis, ScatterReduction red) : axis_(axis), red_(red) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -432,10 +465,12 @@ public:
         if (!is_index_type(idx.dtype)) return ctx.invalid("indices must be int32 or int64");
         if (upd.dtype != data.dtype) return ctx.invalid("updates dtype differs from data dtype");
         if (idx.dims != upd.dims)
-            return ctx.invalid("indices shape " + shape_to_string(idx.dims) + " differs from updates shape " + shape_to_string(upd.dims));
+            return ctx.invalid("indices shape " + shape_to_string(idx.dims) + " differs from updates shape " +
+                               shape_to_string(upd.dims));
         if (idx.dims.size() != rank) return ctx.invalid("indices rank differs from data rank");
         int64_t axis = axis_;
-        if (!normalize_axis(axis, static_cast<int64_t>(rank))) return ctx.invalid("axis " + std::to_string(axis_) + " is out of range");
+        if (!normalize_axis(axis, static_cast<int64_t>(rank)))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range");
         for (size_t d = 0; d < rank; ++d)
             if (static_cast<int64_t>(d) != axis && idx.dims[d] > data.dims[d])
                 return ctx.invalid("indices dim " + std::to_string(d) + " exceeds data dim");
@@ -473,7 +508,8 @@ public:
             }
         };
         if (red_ == ScatterReduction::kNone) {
-            dispatch_by_size(dtype_size(data.dtype()), [&](auto tag) { body(tag, [](auto& dst, auto src) { dst = src; }); });
+            dispatch_by_size(dtype_size(data.dtype()),
+                             [&](auto tag) { body(tag, [](auto& dst, auto src) { dst = src; }); });
         } else {
             dispatch_numeric(data.dtype(), [&](auto tag) {
                 using T = decltype(tag);
@@ -483,7 +519,7 @@ public:
         return status;
     }
 
-private:
+  private:
     int64_t axis_;
     ScatterReduction red_;
 };
@@ -505,7 +541,7 @@ double read_number(const Tensor& t, int64_t i) {
 }
 
 class OneHotKernel : public Kernel {
-public:
+  public:
     explicit OneHotKernel(int64_t axis) : axis_(axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -514,7 +550,8 @@ public:
         const TensorDesc& values = ctx.input(2);
         if (shape_numel(depth_desc.dims) != 1) return ctx.invalid("depth must hold one value");
         if (shape_numel(values.dims) != 2) return ctx.invalid("values must hold two values [off, on]");
-        if (dtype_size(values.dtype) == 0) return ctx.unsupported_here("values of type " + std::string(dtype_name(values.dtype)));
+        if (dtype_size(values.dtype) == 0)
+            return ctx.unsupported_here("values of type " + std::string(dtype_name(values.dtype)));
         const Tensor* depth_value = ctx.value(1);
         if (!depth_value) return ctx.defer();
         double dv = read_number(*depth_value, 0);
@@ -562,7 +599,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
 };
 
@@ -589,31 +626,47 @@ Result<std::unique_ptr<Kernel>> make_scatter_elements(const CreateContext& ctx) 
 
 void register_gather_kernels(KernelRegistry& registry) {
     auto index_input1 = [](const CreateContext& ctx) { return data_and_index_types(ctx, 1); };
-    registry.add(make_def("Gather", 1, 1 << 30, copyable_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new GatherKernel(ctx.node.attr_int("axis", 0)));
-    }, index_input1));
-    registry.add(make_def("GatherElements", 11, 1 << 30, copyable_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new GatherElementsKernel(ctx.node.attr_int("axis", 0)));
-    }, index_input1));
-    registry.add(make_def("GatherND", 11, 1 << 30, copyable_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new GatherNDKernel(ctx.node.attr_int("batch_dims", 0)));
-    }, [](const CreateContext& ctx) { return data_and_index_types(ctx, 1); }));
-    registry.add(make_def("ScatterND", 11, 1 << 30, copyable_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        EDGEINFER_ASSIGN_OR_RETURN(ScatterReduction red, parse_reduction(ctx));
-        return std::unique_ptr<Kernel>(new ScatterNDKernel(red));
-    }, scatter_supports));
+    registry.add(make_def(
+        "Gather", 1, 1 << 30, copyable_types(),
+        [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new GatherKernel(ctx.node.attr_int("axis", 0)));
+        },
+        index_input1));
+    registry.add(make_def(
+        "GatherElements", 11, 1 << 30, copyable_types(),
+        [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new GatherElementsKernel(ctx.node.attr_int("axis", 0)));
+        },
+        index_input1));
+    registry.add(make_def(
+        "GatherND", 11, 1 << 30, copyable_types(),
+        [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new GatherNDKernel(ctx.node.attr_int("batch_dims", 0)));
+        },
+        [](const CreateContext& ctx) { return data_and_index_types(ctx, 1); }));
+    registry.add(make_def(
+        "ScatterND", 11, 1 << 30, copyable_types(),
+        [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            EDGEINFER_ASSIGN_OR_RETURN(ScatterReduction red, parse_reduction(ctx));
+            return std::unique_ptr<Kernel>(new ScatterNDKernel(red));
+        },
+        scatter_supports));
     registry.add(make_def("ScatterElements", 11, 1 << 30, copyable_types(), make_scatter_elements, scatter_supports));
     registry.add(make_def("Scatter", 9, 10, copyable_types(), make_scatter_elements, index_input1));
-    registry.add(make_def("OneHot", 9, 1 << 30, {}, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new OneHotKernel(ctx.node.attr_int("axis", -1)));
-    }, [](const CreateContext& ctx) -> std::string {
-        for (size_t i = 0; i < 2 && i < ctx.input_types.size(); ++i) {
-            DataType t = ctx.input_types[i];
-            if (t != DataType::kUndefined && t != DataType::kFloat16 && !dispatch_numeric(t, [](auto) {}))
-                return "OneHot input " + std::to_string(i) + " of type " + std::string(dtype_name(t)) + " is not supported";
-        }
-        return "";
-    }));
+    registry.add(make_def(
+        "OneHot", 9, 1 << 30, {},
+        [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new OneHotKernel(ctx.node.attr_int("axis", -1)));
+        },
+        [](const CreateContext& ctx) -> std::string {
+            for (size_t i = 0; i < 2 && i < ctx.input_types.size(); ++i) {
+                DataType t = ctx.input_types[i];
+                if (t != DataType::kUndefined && t != DataType::kFloat16 && !dispatch_numeric(t, [](auto) {}))
+                    return "OneHot input " + std::to_string(i) + " of type " + std::string(dtype_name(t)) +
+                           " is not supported";
+            }
+            return "";
+        }));
 }
 
 }  // namespace edgeinfer::kernels::cpu

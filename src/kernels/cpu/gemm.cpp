@@ -14,7 +14,7 @@ using dnnl::memory;
 struct MatmulState : KernelState {
     bool empty = false;   // output has no elements
     bool zero_k = false;  // K == 0: the product is zero
-    dnnl::matmul prim;
+    BoundPrimitive prim;
     memory::desc src_md, weights_md, weights_plain, dst_md, bias_md, scratchpad_md;
     dnnl::memory packed_weights;  // constant B already in weights_md
     bool has_bias = false;
@@ -27,9 +27,9 @@ struct MatmulState : KernelState {
 
 // Builds the matmul primitive; constant B is packed into the layout oneDNN picks for format `any`
 // (falling back to B's own layout when no implementation takes `any`).
-Status build_matmul(MatmulState& st, const memory::desc& src, const memory::desc& b_plain,
-                    const memory::desc& dst, const memory::desc& bias, const dnnl::primitive_attr& attr,
-                    const Tensor* constant_b, PackedWeightsCache& cache) {
+Status build_matmul(MatmulState& st, const memory::desc& src, const memory::desc& b_plain, const memory::desc& dst,
+                    const memory::desc& bias, const dnnl::primitive_attr& attr, const Tensor* constant_b,
+                    PackedWeightsCache& cache) {
     auto& eng = onednn_engine();
     st.weights_plain = b_plain;
     dnnl::matmul::primitive_desc pd;
@@ -49,24 +49,30 @@ Status build_matmul(MatmulState& st, const memory::desc& src, const memory::desc
     st.bias_md = bias;
     st.weights_md = pd.weights_desc();
     st.scratchpad_md = pd.scratchpad_desc();
-    st.prim = dnnl::matmul(pd);
+    st.prim = BoundPrimitive(dnnl::matmul(pd));
     if (constant_b != nullptr) st.packed_weights = cache.get(b_plain, constant_b->data(), st.weights_md);
+    st.prim.arg(DNNL_ARG_SRC, st.src_md);
+    if (st.packed_weights)
+        st.prim.fixed(DNNL_ARG_WEIGHTS, st.packed_weights);
+    else
+        st.prim.arg(DNNL_ARG_WEIGHTS, st.weights_md);
+    st.prim.arg(DNNL_ARG_DST, st.dst_md);
+    if (!bias.is_zero()) st.prim.arg(DNNL_ARG_BIAS, st.bias_md);
+    st.prim.arg(DNNL_ARG_SCRATCHPAD, st.scratchpad_md);
     return Status::ok();
 }
 
 void execute_matmul(RunContext& ctx, const MatmulState& st, const void* a, const void* b, const void* bias, void* y) {
-    auto& eng = onednn_engine();
-    memory weights = st.packed_weights ? st.packed_weights : wrap_memory(st.weights_md, b);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, wrap_memory(st.src_md, a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, memory(st.dst_md, eng, y)}};
-    if (st.has_bias) args.emplace(DNNL_ARG_BIAS, wrap_memory(st.bias_md, bias));
-    if (st.scratchpad_md.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
-    onednn_execute(st.prim, args);
+    st.prim.execute({{DNNL_ARG_SRC, a},
+                     {DNNL_ARG_WEIGHTS, st.packed_weights ? nullptr : b},
+                     {DNNL_ARG_DST, y},
+                     {DNNL_ARG_BIAS, st.has_bias ? bias : nullptr},
+                     {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
 }
 
 // Y = alpha * A' * B' + beta * C (A', B' optionally transposed; C broadcast to (M, N)).
 class GemmKernel final : public Kernel {
-public:
+  public:
     GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, const Tensor* constant_b)
         : alpha_(alpha), beta_(beta), trans_a_(trans_a), trans_b_(trans_b) {
         if (constant_b != nullptr && constant_b->dtype() == DataType::kFloat32) constant_b_ = *constant_b;
@@ -86,8 +92,7 @@ public:
             int64_t n = st.n;
             const auto& cs = st.c_strides;
             parallel_for(st.m * n, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i)
-                    y[i] = c ? scale * c[(i / n) * cs[0] + (i % n) * cs[1]] : 0.0f;
+                for (int64_t i = begin; i < end; ++i) y[i] = c ? scale * c[(i / n) * cs[0] + (i % n) * cs[1]] : 0.0f;
             });
             if (st.zero_k) return Status::ok();
         }
@@ -97,7 +102,7 @@ public:
         });
     }
 
-private:
+  private:
     Status prepare_impl(PrepareContext& ctx) const {
         const auto& a = ctx.input(0).dims;
         const auto& b = ctx.input(1).dims;
@@ -108,8 +113,9 @@ private:
                 return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
         int64_t m = trans_a_ ? a[1] : a[0], k = trans_a_ ? a[0] : a[1];
         int64_t kb = trans_b_ ? b[1] : b[0], n = trans_b_ ? b[0] : b[1];
-        if (k != kb) return ctx.invalid("inner dims differ: A' is " + std::to_string(m) + "x" + std::to_string(k) +
-                                        ", B' is " + std::to_string(kb) + "x" + std::to_string(n));
+        if (k != kb)
+            return ctx.invalid("inner dims differ: A' is " + std::to_string(m) + "x" + std::to_string(k) + ", B' is " +
+                               std::to_string(kb) + "x" + std::to_string(n));
         ctx.set_output(0, DataType::kFloat32, {m, n});
         auto st = std::make_unique<MatmulState>();
         st->m = m;
@@ -150,8 +156,8 @@ private:
             attr.set_post_ops(ops);
             st->prefill_c = true;
         }
-        EDGEINFER_RETURN_IF_ERROR(build_matmul(*st, src, b_plain, dst, bias, attr,
-                                               constant_b_.empty() ? nullptr : &constant_b_, cache_));
+        EDGEINFER_RETURN_IF_ERROR(
+            build_matmul(*st, src, b_plain, dst, bias, attr, constant_b_.empty() ? nullptr : &constant_b_, cache_));
         ctx.request_scratch(st->scratchpad_md.get_size());
         ctx.set_state(std::move(st));
         return Status::ok();
@@ -165,7 +171,7 @@ private:
 
 // Numpy-style MatMul: batch dims broadcast, 1-D operands promoted and their unit dim dropped.
 class MatMulKernel final : public Kernel {
-public:
+  public:
     explicit MatMulKernel(const Tensor* constant_b) {
         if (constant_b != nullptr && constant_b->dtype() == DataType::kFloat32) constant_b_ = *constant_b;
     }
@@ -188,12 +194,13 @@ public:
         });
     }
 
-private:
+  private:
     Status prepare_impl(PrepareContext& ctx) const {
         std::vector<int64_t> a = ctx.input(0).dims, b = ctx.input(1).dims;
         if (a.empty() || b.empty()) return ctx.invalid("MatMul operands must have rank >= 1");
         for (size_t i = 0; i < 2; ++i)
-            if (ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
+            if (ctx.input(i).dtype != DataType::kFloat32)
+                return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
         bool a_vec = a.size() == 1, b_vec = b.size() == 1;
         if (a_vec) a.insert(a.begin(), 1);
         if (b_vec) b.push_back(1);
@@ -237,8 +244,8 @@ private:
         dst_dims.push_back(n);
         dnnl::primitive_attr attr = user_scratch_attr();
         const Tensor* cb = constant_b_.empty() ? nullptr : &constant_b_;
-        EDGEINFER_RETURN_IF_ERROR(build_matmul(*st, plain_f32_md(a), plain_f32_md(b),
-                                               plain_f32_md(dst_dims), memory::desc(), attr, cb, cache_));
+        EDGEINFER_RETURN_IF_ERROR(build_matmul(*st, plain_f32_md(a), plain_f32_md(b), plain_f32_md(dst_dims),
+                                               memory::desc(), attr, cb, cache_));
         ctx.request_scratch(st->scratchpad_md.get_size());
         ctx.set_state(std::move(st));
         return Status::ok();

@@ -60,7 +60,7 @@ void topk_row(const T* x, int64_t n, int64_t stride, int64_t k, bool largest, in
 }
 
 class TopKKernel : public Kernel {
-public:
+  public:
     TopKKernel(int64_t axis, int64_t k_attr, bool k_input, bool largest)
         : axis_(axis), k_attr_(k_attr), k_input_(k_input), largest_(largest) {}
 
@@ -68,12 +68,14 @@ public:
         const TensorDesc& x = ctx.input(0);
         int64_t rank = static_cast<int64_t>(x.dims.size());
         int64_t axis = axis_;
-        if (!normalize_axis(axis, rank)) return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+        if (!normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
         int64_t k = k_attr_;
         if (k_input_) {
             if (!ctx.has_input(1)) return ctx.invalid("input K is missing");
             const TensorDesc& kd = ctx.input(1);
-            if (kd.dtype != DataType::kInt64 || shape_numel(kd.dims) != 1) return ctx.invalid("K must be an int64 tensor with one value");
+            if (kd.dtype != DataType::kInt64 || shape_numel(kd.dims) != 1)
+                return ctx.invalid("K must be an int64 tensor with one value");
             const Tensor* kv = ctx.value(1);
             if (!kv) return ctx.defer();
             k = kv->data_as<int64_t>()[0];
@@ -90,7 +92,8 @@ public:
         out[axis] = k;
         ctx.set_output(0, x.dtype, out);
         ctx.set_output(1, DataType::kInt64, out);
-        ctx.request_scratch(static_cast<size_t>(st->threads) * static_cast<size_t>(std::max<int64_t>(st->r, 1)) * sizeof(int64_t));
+        ctx.request_scratch(static_cast<size_t>(st->threads) * static_cast<size_t>(std::max<int64_t>(st->r, 1)) *
+                            sizeof(int64_t));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
@@ -117,15 +120,15 @@ public:
                 for (int64_t row = begin; row < end; ++row) {
                     int64_t o = row / st.k2, i = row % st.k2;
                     int64_t out_off = o * st.k * st.k2 + i;
-                    topk_row(in + o * st.r * st.k2 + i, st.r, st.k2, st.k, largest_, work, vals ? vals + out_off : nullptr,
-                             idxs ? idxs + out_off : nullptr, st.k2);
+                    topk_row(in + o * st.r * st.k2 + i, st.r, st.k2, st.k, largest_, work,
+                             vals ? vals + out_off : nullptr, idxs ? idxs + out_off : nullptr, st.k2);
                 }
             }
         });
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
     int64_t k_attr_;
     bool k_input_;
@@ -135,13 +138,14 @@ private:
 // ---------------------------------------------------------------------------------------------
 // CumSum along an axis given as a (scalar) input; `exclusive` and `reverse` attributes.
 class CumSumKernel : public Kernel {
-public:
+  public:
     CumSumKernel(bool exclusive, bool reverse) : exclusive_(exclusive), reverse_(reverse) {}
 
     Status prepare(PrepareContext& ctx) const override {
         const TensorDesc& x = ctx.input(0);
         const TensorDesc& a = ctx.input(1);
-        if (a.dtype != DataType::kInt64 && a.dtype != DataType::kInt32) return ctx.invalid("axis must be int32 or int64");
+        if (a.dtype != DataType::kInt64 && a.dtype != DataType::kInt32)
+            return ctx.invalid("axis must be int32 or int64");
         if (shape_numel(a.dims) != 1 || a.dims.size() > 1) return ctx.invalid("axis must be a scalar");
         if (x.dims.empty()) return ctx.invalid("input must have rank >= 1");
         if (const Tensor* v = ctx.value(1)) {
@@ -149,7 +153,8 @@ public:
             read_int_values(*v, axis);
             int64_t ax = axis[0];
             if (!normalize_axis(ax, static_cast<int64_t>(x.dims.size())))
-                return ctx.invalid("axis " + std::to_string(axis[0]) + " is out of range for rank " + std::to_string(x.dims.size()));
+                return ctx.invalid("axis " + std::to_string(axis[0]) + " is out of range for rank " +
+                                   std::to_string(x.dims.size()));
         }
         ctx.set_output(0, x.dtype, x.dims);
         return Status::ok();
@@ -162,7 +167,8 @@ public:
         int64_t axis = a.dtype() == DataType::kInt64 ? a.data_as<int64_t>()[0] : a.data_as<int32_t>()[0];
         int64_t rank = x.rank();
         if (!normalize_axis(axis, rank))
-            return ctx.error(StatusCode::kOutOfRange, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+            return ctx.error(StatusCode::kOutOfRange,
+                             "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
         if (y.numel() == 0) return Status::ok();
         int64_t k1 = product(x.dims(), 0, axis), n = x.dims()[axis], k2 = product(x.dims(), axis + 1, x.dims().size());
         dispatch_numeric(x.dtype(), [&](auto tag) {
@@ -179,7 +185,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     // One [n, k2] slab: rows are accumulated lane-wise, forward or backward.
     template <typename T>
     void scan(const T* in, T* out, int64_t n, int64_t k2) const {
@@ -234,7 +240,7 @@ int64_t count_nonzero(const Tensor& t) {
 }
 
 class NonZeroKernel : public Kernel {
-public:
+  public:
     Status prepare(PrepareContext& ctx) const override {
         const Tensor* v = ctx.value(0);
         if (!v) return ctx.defer();
@@ -304,7 +310,7 @@ bool suppresses(const Corners& a, const Corners& b, float threshold) {
 }
 
 class NmsKernel : public Kernel {
-public:
+  public:
     explicit NmsKernel(bool center) : center_(center) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -313,10 +319,13 @@ public:
         if (boxes.dims.size() != 3 || boxes.dims[2] != 4) return ctx.invalid("boxes must have shape [batch, boxes, 4]");
         if (scores.dims.size() != 3) return ctx.invalid("scores must have shape [batch, classes, boxes]");
         if (boxes.dims[0] != scores.dims[0] || boxes.dims[1] != scores.dims[2])
-            return ctx.invalid("boxes " + shape_to_string(boxes.dims) + " and scores " + shape_to_string(scores.dims) + " do not match");
-        if (boxes.dtype != DataType::kFloat32 || scores.dtype != DataType::kFloat32) return ctx.invalid("boxes and scores must be float32");
+            return ctx.invalid("boxes " + shape_to_string(boxes.dims) + " and scores " + shape_to_string(scores.dims) +
+                               " do not match");
+        if (boxes.dtype != DataType::kFloat32 || scores.dtype != DataType::kFloat32)
+            return ctx.invalid("boxes and scores must be float32");
         for (size_t i = 2; i < 5; ++i)
-            if (ctx.has_input(i) && shape_numel(ctx.input(i).dims) != 1) return ctx.invalid("input " + std::to_string(i) + " must hold one value");
+            if (ctx.has_input(i) && shape_numel(ctx.input(i).dims) != 1)
+                return ctx.invalid("input " + std::to_string(i) + " must hold one value");
         for (size_t i = 0; i < 5; ++i)
             if ((i < 2 || ctx.has_input(i)) && !ctx.value(i)) return ctx.defer();
         int64_t max_out = ctx.has_input(2) ? static_cast<int64_t>(scalar_value(*ctx.value(2))) : 0;
@@ -338,7 +347,8 @@ public:
                 order.clear();
                 for (int64_t i = 0; i < n; ++i)
                     if (!has_score || s[i] > score_thr) order.push_back(i);
-                std::sort(order.begin(), order.end(), [s](int64_t x, int64_t y) { return s[x] > s[y] || (s[x] == s[y] && x < y); });
+                std::sort(order.begin(), order.end(),
+                          [s](int64_t x, int64_t y) { return s[x] > s[y] || (s[x] == s[y] && x < y); });
                 kept.clear();
                 for (int64_t i : order) {
                     if (static_cast<int64_t>(kept.size()) >= max_out) break;
@@ -361,11 +371,12 @@ public:
 
     Status run(RunContext& ctx) const override {
         const NmsState& st = ctx.state_as<NmsState>();
-        if (!st.selected.empty()) std::memcpy(ctx.out(0).data(), st.selected.data(), st.selected.size() * sizeof(int64_t));
+        if (!st.selected.empty())
+            std::memcpy(ctx.out(0).data(), st.selected.data(), st.selected.size() * sizeof(int64_t));
         return Status::ok();
     }
 
-private:
+  private:
     bool center_;
 };
 
@@ -395,27 +406,32 @@ const std::vector<DataType>& nonzero_types() {
 }  // namespace
 
 void register_index_kernels(KernelRegistry& registry) {
-    registry.add(make_def("TopK", 1, 9, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        const ir::Attribute* k = ctx.node.find_attribute("k");
-        if (!k) return ctx.invalid("attribute k is required");
-        return std::unique_ptr<Kernel>(new TopKKernel(ctx.node.attr_int("axis", -1), k->i, false, true));
-    }));
-    registry.add(make_def("TopK", 10, 1 << 30, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(
-            new TopKKernel(ctx.node.attr_int("axis", -1), 0, true, ctx.node.attr_int("largest", 1) != 0));
-    }));
-    registry.add(make_def("CumSum", 11, 1 << 30, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(
-            new CumSumKernel(ctx.node.attr_int("exclusive", 0) != 0, ctx.node.attr_int("reverse", 0) != 0));
-    }));
-    registry.add(make_def("NonZero", 9, 1 << 30, nonzero_types(), [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new NonZeroKernel());
-    }));
-    registry.add(make_def("NonMaxSuppression", 10, 1 << 30, {DataType::kFloat32}, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        int64_t center = ctx.node.attr_int("center_point_box", 0);
-        if (center != 0 && center != 1) return ctx.invalid("center_point_box must be 0 or 1");
-        return std::unique_ptr<Kernel>(new NmsKernel(center == 1));
-    }));
+    registry.add(
+        make_def("TopK", 1, 9, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            const ir::Attribute* k = ctx.node.find_attribute("k");
+            if (!k) return ctx.invalid("attribute k is required");
+            return std::unique_ptr<Kernel>(new TopKKernel(ctx.node.attr_int("axis", -1), k->i, false, true));
+        }));
+    registry.add(
+        make_def("TopK", 10, 1 << 30, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(
+                new TopKKernel(ctx.node.attr_int("axis", -1), 0, true, ctx.node.attr_int("largest", 1) != 0));
+        }));
+    registry.add(make_def(
+        "CumSum", 11, 1 << 30, numeric_types(), [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(
+                new CumSumKernel(ctx.node.attr_int("exclusive", 0) != 0, ctx.node.attr_int("reverse", 0) != 0));
+        }));
+    registry.add(
+        make_def("NonZero", 9, 1 << 30, nonzero_types(), [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new NonZeroKernel());
+        }));
+    registry.add(make_def("NonMaxSuppression", 10, 1 << 30, {DataType::kFloat32},
+                          [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+                              int64_t center = ctx.node.attr_int("center_point_box", 0);
+                              if (center != 0 && center != 1) return ctx.invalid("center_point_box must be 0 or 1");
+                              return std::unique_ptr<Kernel>(new NmsKernel(center == 1));
+                          }));
 }
 
 }  // namespace edgeinfer::kernels::cpu

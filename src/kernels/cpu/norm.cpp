@@ -17,7 +17,7 @@ using dnnl::normalization_flags;
 struct NormState : KernelState {
     bool empty = false;
     bool reference = false;
-    dnnl::primitive prim;
+    BoundPrimitive prim;
     memory::desc data_md, param_md, stat_md, scratchpad_md;
     int64_t outer = 0, channels = 0, inner = 0;
     // Scratch offsets: primitive scratchpad, expanded scale/shift, mean/variance when not outputs.
@@ -27,23 +27,29 @@ struct NormState : KernelState {
 };
 
 void execute_norm(RunContext& ctx, const NormState& st, const void* scale, const void* shift, void* mean, void* var) {
-    auto& eng = onednn_engine();
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.data_md, ctx.in(0).data())},
-                                         {DNNL_ARG_DST, memory(st.data_md, eng, ctx.out(0).data())},
-                                         {DNNL_ARG_SCALE, wrap_memory(st.param_md, scale)}};
-    if (st.has_shift) args.emplace(DNNL_ARG_SHIFT, wrap_memory(st.param_md, shift));
-    if (mean != nullptr) {
-        args.emplace(DNNL_ARG_MEAN, memory(st.stat_md, eng, mean));
-        args.emplace(DNNL_ARG_VARIANCE, memory(st.stat_md, eng, var));
-    }
-    if (st.scratchpad_md.get_size() > 0)
-        args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ScratchLayout::at(ctx.scratch, st.sp_off)));
-    onednn_execute(st.prim, args);
+    st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
+                     {DNNL_ARG_DST, ctx.out(0).data()},
+                     {DNNL_ARG_SCALE, scale},
+                     {DNNL_ARG_SHIFT, st.has_shift ? shift : nullptr},
+                     {DNNL_ARG_MEAN, mean},
+                     {DNNL_ARG_VARIANCE, var},
+                     {DNNL_ARG_SCRATCHPAD, ScratchLayout::at(ctx.scratch, st.sp_off)}});
+}
+
+void bind_norm(NormState& st, dnnl::primitive prim) {
+    st.prim = BoundPrimitive(std::move(prim));
+    st.prim.arg(DNNL_ARG_SRC, st.data_md);
+    st.prim.arg(DNNL_ARG_DST, st.data_md);
+    st.prim.arg(DNNL_ARG_SCALE, st.param_md);
+    if (st.has_shift) st.prim.arg(DNNL_ARG_SHIFT, st.param_md);
+    st.prim.arg(DNNL_ARG_MEAN, st.stat_md);
+    st.prim.arg(DNNL_ARG_VARIANCE, st.stat_md);
+    st.prim.arg(DNNL_ARG_SCRATCHPAD, st.scratchpad_md);
 }
 
 // ---- BatchNormalization (inference): y = (x - mean) / sqrt(var + eps) * scale + B per channel.
 class BatchNormKernel final : public Kernel {
-public:
+  public:
     explicit BatchNormKernel(float epsilon) : epsilon_(epsilon) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -54,8 +60,8 @@ public:
                 if (!ctx.has_input(i)) return ctx.invalid("input " + std::to_string(i) + " is required");
                 if (ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
                 if (i > 0 && ctx.input(i).dims != std::vector<int64_t>{x[1]})
-                    return ctx.invalid("input " + std::to_string(i) + " has shape " + shape_to_string(ctx.input(i).dims) +
-                                       ", expected " + std::to_string(x[1]));
+                    return ctx.invalid("input " + std::to_string(i) + " has shape " +
+                                       shape_to_string(ctx.input(i).dims) + ", expected " + std::to_string(x[1]));
             }
             ctx.set_output(0, DataType::kFloat32, x);
             auto st = std::make_unique<NormState>();
@@ -78,8 +84,8 @@ public:
                 st->param_md = pd.weights_desc();
                 st->stat_md = pd.mean_desc();
                 st->scratchpad_md = pd.scratchpad_desc();
-                st->prim = dnnl::batch_normalization_forward(pd);
                 st->has_shift = true;
+                bind_norm(*st, dnnl::batch_normalization_forward(pd));
                 st->sp_off = layout.add(st->scratchpad_md.get_size());
             }
             ctx.request_scratch(layout.total());
@@ -110,16 +116,19 @@ public:
         const float* x = ctx.in(0).data_as<float>();
         float* y = ctx.out(0).data_as<float>();
         int64_t inner = st.inner, channels = st.channels;
-        parallel_for(st.outer * channels, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) {
-                int64_t c = r % channels;
-                for (int64_t i = 0; i < inner; ++i) y[r * inner + i] = x[r * inner + i] * a[c] + b[c];
-            }
-        }, 16);
+        parallel_for(
+            st.outer * channels,
+            [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                    int64_t c = r % channels;
+                    for (int64_t i = 0; i < inner; ++i) y[r * inner + i] = x[r * inner + i] * a[c] + b[c];
+                }
+            },
+            16);
         return Status::ok();
     }
 
-private:
+  private:
     float epsilon_;
 };
 
@@ -127,7 +136,7 @@ private:
 // Plain C++ (SIMD reductions, rows in parallel): oneDNN's batch normalization over a (1, N*C, S) view
 // computes the same thing but its statistics path is several times slower for one image.
 class InstanceNormKernel final : public Kernel {
-public:
+  public:
     explicit InstanceNormKernel(float epsilon) : epsilon_(epsilon) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -161,33 +170,36 @@ public:
         float* y = ctx.out(0).data_as<float>();
         int64_t inner = st.inner, channels = st.channels;
         float eps = epsilon_;
-        parallel_for(st.outer * channels, [&](int64_t begin, int64_t end) {
-            for (int64_t r = begin; r < end; ++r) {
-                const float* xr = x + r * inner;
-                float* yr = y + r * inner;
-                float sum = 0.0f;
+        parallel_for(
+            st.outer * channels,
+            [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                    const float* xr = x + r * inner;
+                    float* yr = y + r * inner;
+                    float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-                for (int64_t i = 0; i < inner; ++i) sum += xr[i];
-                float mean = sum / static_cast<float>(inner);
-                float sq = 0.0f;
+                    for (int64_t i = 0; i < inner; ++i) sum += xr[i];
+                    float mean = sum / static_cast<float>(inner);
+                    float sq = 0.0f;
 #pragma omp simd reduction(+ : sq)
-                for (int64_t i = 0; i < inner; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
-                float a = scale[r % channels] / std::sqrt(sq / static_cast<float>(inner) + eps);
-                float b = bias[r % channels] - mean * a;
+                    for (int64_t i = 0; i < inner; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+                    float a = scale[r % channels] / std::sqrt(sq / static_cast<float>(inner) + eps);
+                    float b = bias[r % channels] - mean * a;
 #pragma omp simd
-                for (int64_t i = 0; i < inner; ++i) yr[i] = xr[i] * a + b;
-            }
-        }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)));
+                    for (int64_t i = 0; i < inner; ++i) yr[i] = xr[i] * a + b;
+                }
+            },
+            std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)));
         return Status::ok();
     }
 
-private:
+  private:
     float epsilon_;
 };
 
 // ---- LayerNormalization (opset 17): normalizes over dims [axis, rank); optional Mean and InvStdDev outputs.
 class LayerNormKernel final : public Kernel {
-public:
+  public:
     LayerNormKernel(int64_t axis, float epsilon) : axis_(axis), epsilon_(epsilon) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -214,7 +226,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     static bool has_out(const RunContext& ctx, size_t i) { return i < ctx.outputs.size() && ctx.outputs[i] != nullptr; }
 
     // Repeats a scale/bias tensor that covers trailing normalized dims to `inner` floats in scratch.
@@ -230,9 +242,11 @@ private:
         const auto& x = ctx.input(0).dims;
         int64_t rank = static_cast<int64_t>(x.size());
         int64_t axis = axis_;
-        if (!normalize_axis(axis, rank)) return ctx.invalid("axis " + std::to_string(axis_) + " out of range for rank " + std::to_string(rank));
+        if (!normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " out of range for rank " + std::to_string(rank));
         for (size_t i = 0; i < 3; ++i)
-            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
+            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32)
+                return ctx.unsupported_here("only float32 is supported");
         if (!ctx.has_input(1)) return ctx.invalid("Scale is required");
         std::vector<int64_t> norm_dims(x.begin() + axis, x.end());
         auto st = std::make_unique<NormState>();
@@ -255,7 +269,8 @@ private:
         for (int64_t i = axis; i < rank; ++i) stat_dims[i] = 1;
         ctx.set_output(0, DataType::kFloat32, x);
         for (size_t i = 1; i < 3; ++i)
-            if (ctx.num_outputs() > i && !ctx.node().outputs[i].empty()) ctx.set_output(i, DataType::kFloat32, stat_dims);
+            if (ctx.num_outputs() > i && !ctx.node().outputs[i].empty())
+                ctx.set_output(i, DataType::kFloat32, stat_dims);
 
         st->outer = shape_numel(std::vector<int64_t>(x.begin(), x.begin() + axis));
         st->inner = shape_numel(norm_dims);
@@ -276,7 +291,7 @@ private:
         st->param_md = pd.weights_desc();
         st->stat_md = pd.mean_desc();
         st->scratchpad_md = pd.scratchpad_desc();
-        st->prim = dnnl::layer_normalization_forward(pd);
+        bind_norm(*st, dnnl::layer_normalization_forward(pd));
         ScratchLayout layout;
         size_t inner_bytes = static_cast<size_t>(st->inner) * sizeof(float);
         size_t outer_bytes = static_cast<size_t>(st->outer) * sizeof(float);

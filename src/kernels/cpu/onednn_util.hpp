@@ -38,7 +38,7 @@ inline dnnl::memory::desc plain_f32_md(const std::vector<int64_t>& dims) {
 
 // Carves one 64-byte aligned scratch buffer into regions; offsets are fixed in prepare.
 class ScratchLayout {
-public:
+  public:
     // Reserves `bytes` and returns the region's offset.
     size_t add(size_t bytes) {
         size_t offset = total_;
@@ -48,7 +48,7 @@ public:
     size_t total() const { return total_; }
     static void* at(void* base, size_t offset) { return static_cast<char*>(base) + offset; }
 
-private:
+  private:
     size_t total_ = 0;
 };
 
@@ -72,10 +72,63 @@ inline void onednn_reorder(const dnnl::reorder& r, const dnnl::memory& from, con
     onednn_execute(r, args);
 }
 
+// A primitive with its argument memories created once (in prepare). execute() only re-points
+// data handles at this run's buffers, so running allocates nothing in edgeinfer code.
+class BoundPrimitive {
+  public:
+    BoundPrimitive() = default;
+    explicit BoundPrimitive(dnnl::primitive prim) : prim_(std::move(prim)) {}
+
+    // An argument whose buffer is given at each execute(); skipped when `md` is empty.
+    void arg(int id, const dnnl::memory::desc& md) {
+        if (md.get_size() > 0) add(id, dnnl::memory(md, onednn_engine(), DNNL_MEMORY_NONE));
+    }
+    // An argument fixed for the primitive's lifetime (e.g. packed constant weights).
+    void fixed(int id, dnnl::memory mem) { add(id, std::move(mem)); }
+    explicit operator bool() const { return static_cast<bool>(prim_); }
+
+    // Null buffers are ignored: fixed arguments keep their memory. Uses the C entry point with
+    // the argument array built in prepare (the C++ wrapper would build a vector on every call).
+    void execute(std::initializer_list<std::pair<int, const void*>> buffers) const {
+        for (const auto& [id, ptr] : buffers) {
+            if (ptr == nullptr) continue;
+            for (const auto& [arg_id, mem] : mems_)
+                if (arg_id == id) mem.set_data_handle(const_cast<void*>(ptr));
+        }
+        dnnl::stream& s = onednn_stream();
+        dnnl::error::wrap_c_api(
+            dnnl_primitive_execute(prim_.get(), s.get(), static_cast<int>(c_args_.size()), c_args_.data()),
+            "could not execute a primitive");
+        s.wait();
+    }
+
+  private:
+    void add(int id, dnnl::memory mem) {
+        mems_.emplace_back(id, std::move(mem));
+        c_args_.clear();
+        for (const auto& [arg_id, m] : mems_) c_args_.push_back({arg_id, m.get()});
+    }
+
+    dnnl::primitive prim_;
+    std::vector<std::pair<int, dnnl::memory>> mems_;
+    std::vector<dnnl_exec_arg_t> c_args_;
+};
+
+// A reorder `from` → `to` with a user scratchpad, bound once.
+inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+    auto& eng = onednn_engine();
+    dnnl::reorder::primitive_desc pd(eng, from, eng, to, user_scratch_attr());
+    BoundPrimitive r{dnnl::reorder(pd)};
+    r.arg(DNNL_ARG_FROM, from);
+    r.arg(DNNL_ARG_TO, to);
+    r.arg(DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc());
+    return r;
+}
+
 // Constant weights reordered once per layout a primitive asks for, shared by every shape's state.
 // The returned memory stays valid after the cache dies (dnnl::memory is reference counted).
 class PackedWeightsCache {
-public:
+  public:
     // `plain` describes `data` (which must outlive the kernel); returns it in layout `packed`.
     dnnl::memory get(const dnnl::memory::desc& plain, const void* data, const dnnl::memory::desc& packed) {
         if (plain == packed) return wrap_memory(plain, data);
@@ -90,7 +143,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::mutex mu_;
     std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> entries_;
 };

@@ -49,7 +49,8 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
     a.global = global;
     if (global) return "";
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+        return "auto_pad '" + node.attr_string("auto_pad", "") +
+               "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
     a.ceil_mode = node.attr_int("ceil_mode", 0) != 0;
     a.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
     a.storage_order = node.attr_int("storage_order", 0);
@@ -192,12 +193,12 @@ struct PoolState : KernelState {
     bool indices = false;
     DataType dtype = DataType::kFloat32;
     Geometry geom;
-    dnnl::primitive prim;
+    BoundPrimitive prim;
     memory::desc src_md, dst_md, scratchpad_md;
 };
 
 class PoolKernel final : public Kernel {
-public:
+  public:
     explicit PoolKernel(PoolAttrs attrs) : attrs_(std::move(attrs)) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -220,22 +221,20 @@ public:
             return Status::ok();
         }
         return onednn_guard(*ctx.label, [&]() {
-            auto& eng = onednn_engine();
-            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.src_md, ctx.in(0).data())},
-                                                 {DNNL_ARG_DST, memory(st.dst_md, eng, ctx.out(0).data())}};
-            if (st.scratchpad_md.get_size() > 0)
-                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
-            onednn_execute(st.prim, args);
+            st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
+                             {DNNL_ARG_DST, ctx.out(0).data()},
+                             {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
             return Status::ok();
         });
     }
 
-private:
+  private:
     Status prepare_impl(PrepareContext& ctx) const {
         const auto& x = ctx.input(0).dims;
         DataType dtype = ctx.input(0).dtype;
         if (x.size() < 3) {
-            if (!(attrs_.global && x.size() == 2)) return ctx.invalid("input rank must be >= 3, got " + std::to_string(x.size()));
+            if (!(attrs_.global && x.size() == 2))
+                return ctx.invalid("input rank must be >= 3, got " + std::to_string(x.size()));
         }
         if (x.size() > 5) return ctx.unsupported_here("at most 3 spatial dims are supported");
         if (dtype != DataType::kFloat32 && dtype != DataType::kFloat64 && dtype != DataType::kInt8 &&
@@ -270,7 +269,7 @@ private:
         bool ceil_tail_counts = !attrs_.is_max && attrs_.count_include_pad && pr_eff != pr;
         st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty;
         if (!st->reference) {
-            auto alg = attrs_.is_max ? dnnl::algorithm::pooling_max
+            auto alg = attrs_.is_max              ? dnnl::algorithm::pooling_max
                        : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                                   : dnnl::algorithm::pooling_avg_exclude_padding;
             std::vector<int64_t> dil(d.size());
@@ -283,7 +282,10 @@ private:
                                                     to_dnnl_dims(pl), to_dnnl_dims(pr_eff));
                 dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
                 st->scratchpad_md = pd.scratchpad_desc();
-                st->prim = dnnl::pooling_v2_forward(pd);
+                st->prim = BoundPrimitive(dnnl::pooling_v2_forward(pd));
+                st->prim.arg(DNNL_ARG_SRC, st->src_md);
+                st->prim.arg(DNNL_ARG_DST, st->dst_md);
+                st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
                 ctx.request_scratch(st->scratchpad_md.get_size());
             } catch (const dnnl::error&) {
                 st->reference = true;  // a window oneDNN rejects (e.g. one lying entirely in padding)
@@ -322,14 +324,15 @@ KernelDef pool_def(const std::string& op, bool is_max, bool global) {
 struct LrnState : KernelState {
     bool empty = false;
     bool reference = false;
-    dnnl::primitive prim;
+    BoundPrimitive prim;
     memory::desc md, scratchpad_md;
     int64_t n = 0, c = 0, inner = 0;
 };
 
 class LrnKernel final : public Kernel {
-public:
-    LrnKernel(float alpha, float beta, float bias, int64_t size) : alpha_(alpha), beta_(beta), bias_(bias), size_(size) {}
+  public:
+    LrnKernel(float alpha, float beta, float bias, int64_t size)
+        : alpha_(alpha), beta_(beta), bias_(bias), size_(size) {}
 
     Status prepare(PrepareContext& ctx) const override {
         return onednn_guard(ctx.label(), [&]() {
@@ -350,7 +353,10 @@ public:
                                           st->md, size_, alpha_, beta_, bias_);
                 dnnl::lrn_forward::primitive_desc pd(d, user_scratch_attr(), onednn_engine());
                 st->scratchpad_md = pd.scratchpad_desc();
-                st->prim = dnnl::lrn_forward(pd);
+                st->prim = BoundPrimitive(dnnl::lrn_forward(pd));
+                st->prim.arg(DNNL_ARG_SRC, st->md);
+                st->prim.arg(DNNL_ARG_DST, st->md);
+                st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
                 ctx.request_scratch(st->scratchpad_md.get_size());
             }
             ctx.set_state(std::move(st));
@@ -366,17 +372,14 @@ public:
             return Status::ok();
         }
         return onednn_guard(*ctx.label, [&]() {
-            auto& eng = onednn_engine();
-            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.md, ctx.in(0).data())},
-                                                 {DNNL_ARG_DST, memory(st.md, eng, ctx.out(0).data())}};
-            if (st.scratchpad_md.get_size() > 0)
-                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
-            onednn_execute(st.prim, args);
+            st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
+                             {DNNL_ARG_DST, ctx.out(0).data()},
+                             {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
             return Status::ok();
         });
     }
 
-private:
+  private:
     void run_reference(RunContext& ctx, const LrnState& st) const {
         const float* x = ctx.in(0).data_as<float>();
         float* y = ctx.out(0).data_as<float>();
@@ -421,8 +424,8 @@ void register_pool_kernels(KernelRegistry& registry) {
         const ir::Node& n = ctx.node;
         int64_t size = n.attr_int("size", 0);
         if (size < 1) return ctx.invalid("attribute size (>= 1) is required");
-        return std::unique_ptr<Kernel>(new LrnKernel(n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f),
-                                                     n.attr_float("bias", 1.0f), size));
+        return std::unique_ptr<Kernel>(
+            new LrnKernel(n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f), n.attr_float("bias", 1.0f), size));
     };
     registry.add(std::move(lrn));
 }

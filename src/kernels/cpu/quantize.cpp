@@ -87,7 +87,7 @@ void dequantize(const Q* x, const float* scale, const Q* zp, float* y, const Qua
 bool is_quant_type(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
 
 class QuantizeLinear final : public Kernel {
-public:
+  public:
     QuantizeLinear(int64_t axis, bool per_axis) : axis_(axis), per_axis_(per_axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -127,13 +127,13 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
     bool per_axis_;
 };
 
 class DequantizeLinear final : public Kernel {
-public:
+  public:
     DequantizeLinear(int64_t axis, bool per_axis) : axis_(axis), per_axis_(per_axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -161,21 +161,27 @@ public:
             dequantize<Q>(x.data_as<Q>(), scale, static_cast<const Q*>(zp), y.data_as<float>(), s);
         };
         switch (x.dtype()) {
-            case DataType::kUInt8: go(uint8_t{}); break;
-            case DataType::kInt8: go(int8_t{}); break;
-            default: go(int32_t{}); break;
+            case DataType::kUInt8:
+                go(uint8_t{});
+                break;
+            case DataType::kInt8:
+                go(int8_t{});
+                break;
+            default:
+                go(int32_t{});
+                break;
         }
         return Status::ok();
     }
 
-private:
+  private:
     int64_t axis_;
     bool per_axis_;
 };
 
 // DynamicQuantizeLinear (opset 11): uint8 with a scale and zero point computed from x's range.
 class DynamicQuantizeLinear final : public Kernel {
-public:
+  public:
     Status prepare(PrepareContext& ctx) const override {
         if (ctx.input(0).dtype != DataType::kFloat32) return ctx.invalid("input must be float32");
         auto state = std::make_unique<QuantState>();

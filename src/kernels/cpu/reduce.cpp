@@ -29,13 +29,26 @@ const std::vector<DataType>& reduce_types() {
 template <typename F>
 bool dispatch_reduce(DataType t, F&& fn) {
     switch (t) {
-        case DataType::kFloat32: fn(float{}); return true;
-        case DataType::kFloat64: fn(double{}); return true;
-        case DataType::kInt32: fn(int32_t{}); return true;
-        case DataType::kInt64: fn(int64_t{}); return true;
-        case DataType::kInt8: fn(int8_t{}); return true;
-        case DataType::kUInt8: fn(uint8_t{}); return true;
-        default: return false;
+        case DataType::kFloat32:
+            fn(float{});
+            return true;
+        case DataType::kFloat64:
+            fn(double{});
+            return true;
+        case DataType::kInt32:
+            fn(int32_t{});
+            return true;
+        case DataType::kInt64:
+            fn(int64_t{});
+            return true;
+        case DataType::kInt8:
+            fn(int8_t{});
+            return true;
+        case DataType::kUInt8:
+            fn(uint8_t{});
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -49,7 +62,8 @@ struct Reducer {
         if constexpr (Op == ReduceOp::kProd) return A(1);
         if constexpr (Op == ReduceOp::kMax || Op == ReduceOp::kLogSumExp)
             return kFloat ? -std::numeric_limits<A>::infinity() : A(std::numeric_limits<T>::lowest());
-        if constexpr (Op == ReduceOp::kMin) return kFloat ? std::numeric_limits<A>::infinity() : A(std::numeric_limits<T>::max());
+        if constexpr (Op == ReduceOp::kMin)
+            return kFloat ? std::numeric_limits<A>::infinity() : A(std::numeric_limits<T>::max());
         return A(0);
     }
     static A step(A a, T x) {
@@ -62,7 +76,9 @@ struct Reducer {
         return a + v;
     }
     // Second pass of LogSumExp: sum of exp(x - max).
-    static A step_exp(A a, T x, A m) { return a + static_cast<A>(std::exp(static_cast<double>(x) - static_cast<double>(m))); }
+    static A step_exp(A a, T x, A m) {
+        return a + static_cast<A>(std::exp(static_cast<double>(x) - static_cast<double>(m)));
+    }
     static T finish(A a, int64_t count, A m) {
         if constexpr (Op == ReduceOp::kMean) {
             if constexpr (kFloat) return static_cast<T>(a / static_cast<double>(count));
@@ -281,21 +297,41 @@ void run_reduce(const ReduceState& st, const T* in, T* out, int64_t out_numel) {
 template <typename T>
 void run_reduce_op(ReduceOp op, const ReduceState& st, const T* in, T* out, int64_t n) {
     switch (op) {
-        case ReduceOp::kSum: run_reduce<T, ReduceOp::kSum>(st, in, out, n); break;
-        case ReduceOp::kMean: run_reduce<T, ReduceOp::kMean>(st, in, out, n); break;
-        case ReduceOp::kMax: run_reduce<T, ReduceOp::kMax>(st, in, out, n); break;
-        case ReduceOp::kMin: run_reduce<T, ReduceOp::kMin>(st, in, out, n); break;
-        case ReduceOp::kProd: run_reduce<T, ReduceOp::kProd>(st, in, out, n); break;
-        case ReduceOp::kL1: run_reduce<T, ReduceOp::kL1>(st, in, out, n); break;
-        case ReduceOp::kL2: run_reduce<T, ReduceOp::kL2>(st, in, out, n); break;
-        case ReduceOp::kLogSum: run_reduce<T, ReduceOp::kLogSum>(st, in, out, n); break;
-        case ReduceOp::kLogSumExp: run_reduce<T, ReduceOp::kLogSumExp>(st, in, out, n); break;
-        case ReduceOp::kSumSquare: run_reduce<T, ReduceOp::kSumSquare>(st, in, out, n); break;
+        case ReduceOp::kSum:
+            run_reduce<T, ReduceOp::kSum>(st, in, out, n);
+            break;
+        case ReduceOp::kMean:
+            run_reduce<T, ReduceOp::kMean>(st, in, out, n);
+            break;
+        case ReduceOp::kMax:
+            run_reduce<T, ReduceOp::kMax>(st, in, out, n);
+            break;
+        case ReduceOp::kMin:
+            run_reduce<T, ReduceOp::kMin>(st, in, out, n);
+            break;
+        case ReduceOp::kProd:
+            run_reduce<T, ReduceOp::kProd>(st, in, out, n);
+            break;
+        case ReduceOp::kL1:
+            run_reduce<T, ReduceOp::kL1>(st, in, out, n);
+            break;
+        case ReduceOp::kL2:
+            run_reduce<T, ReduceOp::kL2>(st, in, out, n);
+            break;
+        case ReduceOp::kLogSum:
+            run_reduce<T, ReduceOp::kLogSum>(st, in, out, n);
+            break;
+        case ReduceOp::kLogSumExp:
+            run_reduce<T, ReduceOp::kLogSumExp>(st, in, out, n);
+            break;
+        case ReduceOp::kSumSquare:
+            run_reduce<T, ReduceOp::kSumSquare>(st, in, out, n);
+            break;
     }
 }
 
 class ReduceKernel : public Kernel {
-public:
+  public:
     ReduceKernel(ReduceOp op, bool axes_input, std::vector<int64_t> axes, bool keepdims, bool noop_empty)
         : op_(op), axes_input_(axes_input), axes_(std::move(axes)), keepdims_(keepdims), noop_empty_(noop_empty) {}
 
@@ -310,12 +346,13 @@ public:
             if (a.dims.size() > 1) return ctx.invalid("axes must be 1-d");
             const Tensor* v = ctx.value(1);
             if (!v) return ctx.defer();
-            read_int_values(*v, axes);
+            if (v->numel() > 0) read_int_values(*v, axes);
         }
         std::vector<bool> reduced(static_cast<size_t>(rank), false);
         for (int64_t a : axes) {
             int64_t ax = a;
-            if (!normalize_axis(ax, rank)) return ctx.invalid("axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+            if (!normalize_axis(ax, rank))
+                return ctx.invalid("axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
             if (reduced[ax]) return ctx.invalid("axis " + std::to_string(a) + " is repeated");
             reduced[ax] = true;
         }
@@ -357,7 +394,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     ReduceOp op_;
     bool axes_input_;
     std::vector<int64_t> axes_;
@@ -410,7 +447,7 @@ void run_arg(const ArgState& st, bool last, const T* in, int64_t* out) {
 }
 
 class ArgKernel : public Kernel {
-public:
+  public:
     ArgKernel(bool is_max, int64_t axis, bool keepdims, bool last)
         : is_max_(is_max), axis_(axis), keepdims_(keepdims), last_(last) {}
 
@@ -418,7 +455,8 @@ public:
         const TensorDesc& x = ctx.input(0);
         int64_t rank = static_cast<int64_t>(x.dims.size());
         int64_t axis = axis_;
-        if (!normalize_axis(axis, rank)) return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+        if (!normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
         if (x.dims[axis] == 0) return ctx.invalid("cannot take the arg of an empty axis");
         std::vector<int64_t> out;
         for (int64_t i = 0; i < rank; ++i) {
@@ -451,7 +489,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     bool is_max_;
     int64_t axis_;
     bool keepdims_;
@@ -480,7 +518,8 @@ KernelDef arg_def(const std::string& op, bool is_max) {
     d.since_version = 1;
     d.dtypes = reduce_types();
     d.factory = [is_max](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new ArgKernel(is_max, ctx.node.attr_int("axis", 0), ctx.node.attr_int("keepdims", 1) != 0,
+        return std::unique_ptr<Kernel>(new ArgKernel(is_max, ctx.node.attr_int("axis", 0),
+                                                     ctx.node.attr_int("keepdims", 1) != 0,
                                                      ctx.node.attr_int("select_last_index", 0) != 0));
     };
     return d;
@@ -493,9 +532,15 @@ void register_reduce_kernels(KernelRegistry& registry) {
     registry.add(reduce_def("ReduceSum", ReduceOp::kSum, 1, 12, false));
     registry.add(reduce_def("ReduceSum", ReduceOp::kSum, 13, 1 << 30, true));
     const std::pair<const char*, ReduceOp> ops[] = {
-        {"ReduceMean", ReduceOp::kMean}, {"ReduceMax", ReduceOp::kMax},           {"ReduceMin", ReduceOp::kMin},
-        {"ReduceProd", ReduceOp::kProd}, {"ReduceL1", ReduceOp::kL1},             {"ReduceL2", ReduceOp::kL2},
-        {"ReduceLogSum", ReduceOp::kLogSum}, {"ReduceLogSumExp", ReduceOp::kLogSumExp}, {"ReduceSumSquare", ReduceOp::kSumSquare},
+        {"ReduceMean", ReduceOp::kMean},
+        {"ReduceMax", ReduceOp::kMax},
+        {"ReduceMin", ReduceOp::kMin},
+        {"ReduceProd", ReduceOp::kProd},
+        {"ReduceL1", ReduceOp::kL1},
+        {"ReduceL2", ReduceOp::kL2},
+        {"ReduceLogSum", ReduceOp::kLogSum},
+        {"ReduceLogSumExp", ReduceOp::kLogSumExp},
+        {"ReduceSumSquare", ReduceOp::kSumSquare},
     };
     for (const auto& [name, op] : ops) {
         registry.add(reduce_def(name, op, 1, 17, false));

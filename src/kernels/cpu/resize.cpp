@@ -47,6 +47,12 @@ struct ResizeState : KernelState {
     bool nearest_only = true;  // every axis has one tap of weight 1
     bool any_outside = false;
     float extrapolation = 0.0f;
+    // Separable path: blend the input rows of the leading axes into one row of in_width floats
+    // (per slot, in scratch), then interpolate that row along the last axis.
+    bool two_pass = false;
+    int64_t in_width = 0;
+    int64_t slots = 1;
+    int64_t slot_floats = 0;
 };
 
 Result<Mode> parse_mode(const std::string& s) {
@@ -107,16 +113,19 @@ Result<ResizeAttrs> read_attrs(const CreateContext& ctx, Variant variant) {
 
 // Input coordinate of output coordinate x along one axis (ONNX Resize formulas). `len_out` is
 // scale * len_in as a real number, as the ONNX reference uses it.
-double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_in, double roi_start,
-                      double roi_end) {
+double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_in, double roi_start, double roi_end) {
     double len_out = scale * static_cast<double>(len_in);
     switch (a.coord) {
-        case CoordMode::kHalfPixel: return (x + 0.5) / scale - 0.5;
-        case CoordMode::kPytorchHalfPixel: return len_out > 1.0 ? (x + 0.5) / scale - 0.5 : 0.0;
+        case CoordMode::kHalfPixel:
+            return (x + 0.5) / scale - 0.5;
+        case CoordMode::kPytorchHalfPixel:
+            return len_out > 1.0 ? (x + 0.5) / scale - 0.5 : 0.0;
         case CoordMode::kAlignCorners:
             return len_out == 1.0 ? 0.0 : x * static_cast<double>(len_in - 1) / (len_out - 1.0);
-        case CoordMode::kAsymmetric: return x / scale;
-        case CoordMode::kTfHalfPixelForNn: return (x + 0.5) / scale;
+        case CoordMode::kAsymmetric:
+            return x / scale;
+        case CoordMode::kTfHalfPixelForNn:
+            return (x + 0.5) / scale;
         case CoordMode::kTfCropAndResize: {
             double span = (roi_end - roi_start) * static_cast<double>(len_in - 1);
             double v = len_out == 1.0 ? span / 2.0 : x * span / (len_out - 1.0);
@@ -129,10 +138,14 @@ double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_
 int64_t nearest_index(NearestMode m, double x, double scale) {
     if (x == std::floor(x)) return static_cast<int64_t>(x);
     switch (m) {
-        case NearestMode::kRoundPreferFloor: return static_cast<int64_t>(std::ceil(x - 0.5));
-        case NearestMode::kRoundPreferCeil: return static_cast<int64_t>(std::floor(x + 0.5));
-        case NearestMode::kFloor: return static_cast<int64_t>(std::floor(x));
-        case NearestMode::kCeil: return static_cast<int64_t>(std::ceil(x));
+        case NearestMode::kRoundPreferFloor:
+            return static_cast<int64_t>(std::ceil(x - 0.5));
+        case NearestMode::kRoundPreferCeil:
+            return static_cast<int64_t>(std::floor(x + 0.5));
+        case NearestMode::kFloor:
+            return static_cast<int64_t>(std::floor(x));
+        case NearestMode::kCeil:
+            return static_cast<int64_t>(std::ceil(x));
         case NearestMode::kSimple:
             return scale < 1.0 ? static_cast<int64_t>(std::ceil(x)) : static_cast<int64_t>(std::floor(x));
     }
@@ -304,6 +317,61 @@ void run_nearest(const ResizeState& s, const T* in, T* out, T extrapolation) {
         std::max<int64_t>(1, 16384 / width));
 }
 
+// dst[x] = sum over the last axis' taps of src; taps fixed at compile time so the loop unrolls.
+template <int kTaps>
+void interpolate_row(const AxisTable& last, const float* src, float* dst, int64_t width, float extrapolation) {
+    const int64_t* off = last.off.data();
+    const float* w = last.w.data();
+    const uint8_t* outside = last.outside.data();
+    for (int64_t x = 0; x < width; ++x) {
+        float v = 0.0f;
+        for (int k = 0; k < kTaps; ++k) v += w[x * kTaps + k] * src[off[x * kTaps + k]];
+        dst[x] = outside[x] ? extrapolation : v;
+    }
+}
+
+// The separable path: see ResizeState::two_pass.
+void run_two_pass(const ResizeState& s, const float* in, float* out, float* scratch) {
+    int64_t width = s.out_dims.back();
+    int64_t rows = shape_numel(s.out_dims) / width;
+    const AxisTable& last = s.axes.back();
+    const int taps = last.taps;
+    const int64_t w_in = s.in_width;
+    parallel_for(
+        s.slots,
+        [&](int64_t slot_begin, int64_t slot_end) {
+            for (int64_t slot = slot_begin; slot < slot_end; ++slot) {
+                float* tmp = scratch + slot * s.slot_floats;
+                int64_t r0 = rows * slot / s.slots, r1 = rows * (slot + 1) / s.slots;
+                for_each_row(s, r0, r1, [&](int64_t row, const Combo* combos, size_t n, bool outside) {
+                    float* dst = out + row * width;
+                    if (outside) {
+                        std::fill(dst, dst + width, s.extrapolation);
+                        return;
+                    }
+                    const float* src = in + combos[0].off;
+                    if (n > 1 || combos[0].w != 1.0f) {
+                        float w0 = combos[0].w;
+                        for (int64_t i = 0; i < w_in; ++i) tmp[i] = w0 * src[i];
+                        for (size_t c = 1; c < n; ++c) {
+                            const float* sc = in + combos[c].off;
+                            float wc = combos[c].w;
+                            for (int64_t i = 0; i < w_in; ++i) tmp[i] += wc * sc[i];
+                        }
+                        src = tmp;
+                    }
+                    if (taps == 2)
+                        interpolate_row<2>(last, src, dst, width, s.extrapolation);
+                    else if (taps == 4)
+                        interpolate_row<4>(last, src, dst, width, s.extrapolation);
+                    else
+                        interpolate_row<1>(last, src, dst, width, s.extrapolation);
+                });
+            }
+        },
+        1);
+}
+
 void run_interpolate(const ResizeState& s, const float* in, float* out) {
     int64_t width = s.out_dims.back();
     int64_t rows = shape_numel(s.out_dims) / width;
@@ -316,6 +384,16 @@ void run_interpolate(const ResizeState& s, const float* in, float* out) {
                 float* dst = out + row * width;
                 if (outside) {
                     std::fill(dst, dst + width, s.extrapolation);
+                    return;
+                }
+                if (n == 1 && combos[0].w == 1.0f) {  // only the last axis interpolates
+                    const float* src = in + combos[0].off;
+                    if (taps == 2)
+                        interpolate_row<2>(last, src, dst, width, s.extrapolation);
+                    else if (taps == 4)
+                        interpolate_row<4>(last, src, dst, width, s.extrapolation);
+                    else
+                        interpolate_row<1>(last, src, dst, width, s.extrapolation);
                     return;
                 }
                 for (int64_t x = 0; x < width; ++x) {
@@ -340,7 +418,7 @@ void run_interpolate(const ResizeState& s, const float* in, float* out) {
 }
 
 class Resize final : public Kernel {
-public:
+  public:
     explicit Resize(ResizeAttrs attrs) : a_(std::move(attrs)) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -354,8 +432,9 @@ public:
         std::vector<double> roi;
         EDGEINFER_RETURN_IF_ERROR(read_targets(ctx, scales, out_dims, roi));
         if (ctx.deferred()) return Status::ok();
-        if (scales.size() != r) return ctx.invalid("scales has " + std::to_string(scales.size()) +
-                                                   " values, input rank is " + std::to_string(r));
+        if (scales.size() != r)
+            return ctx.invalid("scales has " + std::to_string(scales.size()) + " values, input rank is " +
+                               std::to_string(r));
         for (size_t i = 0; i < r; ++i)
             if (!(scales[i] > 0.0)) return ctx.invalid("scale " + std::to_string(scales[i]) + " is not positive");
         if (a_.coord == CoordMode::kTfCropAndResize && roi.size() != 2 * r)
@@ -377,6 +456,19 @@ public:
         }
         if (combos > kMaxCombos)
             return ctx.unsupported_here("interpolating over " + std::to_string(r) + " axes is not supported");
+        // Blending whole input rows first pays off when it replaces enough per-output taps.
+        auto taps_last = static_cast<int64_t>(state->axes.back().taps);
+        auto n = static_cast<int64_t>(combos);
+        int64_t w_in = in_dims.back(), w_out = out_dims.back();
+        if (!state->nearest_only && n > 1 && n * w_in + taps_last * w_out < n * taps_last * w_out) {
+            int64_t rows = w_out == 0 ? 0 : shape_numel(out_dims) / w_out;
+            state->two_pass = true;
+            state->in_width = w_in;
+            state->slots = std::clamp<int64_t>(shape_numel(out_dims) / 16384, 1, std::max<int64_t>(1, rows));
+            state->slots = std::min<int64_t>(state->slots, omp_get_max_threads());
+            state->slot_floats = (w_in + 15) / 16 * 16;
+            ctx.request_scratch(static_cast<size_t>(state->slots * state->slot_floats) * sizeof(float));
+        }
         ctx.set_output(0, ctx.input(0).dtype, out_dims);
         ctx.set_state(std::move(state));
         return Status::ok();
@@ -387,6 +479,10 @@ public:
         Tensor& out = ctx.out(0);
         if (out.numel() == 0) return Status::ok();
         const Tensor& in = ctx.in(0);
+        if (s.two_pass) {
+            run_two_pass(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
+            return Status::ok();
+        }
         if (!s.nearest_only) {
             run_interpolate(s, in.data_as<float>(), out.data_as<float>());
             return Status::ok();
@@ -399,7 +495,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     // Resolves scales (one per axis), output dims and roi from attributes or input values.
     Status read_targets(PrepareContext& ctx, std::vector<double>& scales, std::vector<int64_t>& out_dims,
                         std::vector<double>& roi) const {
@@ -411,8 +507,7 @@ private:
             scales.assign(a_.attr_scales.begin(), a_.attr_scales.end());
         } else {
             size_t scales_at = a_.variant == Variant::kScalesInput1 ? 1 : 2;
-            bool has_sizes = a_.variant == Variant::kResize11 && ctx.has_input(3) &&
-                             shape_numel(ctx.input(3).dims) > 0;
+            bool has_sizes = a_.variant == Variant::kResize11 && ctx.has_input(3) && shape_numel(ctx.input(3).dims) > 0;
             bool has_scales = ctx.has_input(scales_at) && shape_numel(ctx.input(scales_at).dims) > 0;
             if (has_sizes) {
                 if (has_scales) return ctx.invalid("only one of 'scales' and 'sizes' may be given");

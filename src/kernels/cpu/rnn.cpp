@@ -17,29 +17,111 @@ namespace {
 
 enum class Cell { kRnn, kGru, kLstm };
 
-enum class ActKind { kSigmoid, kTanh, kRelu, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh, kHardSigmoid, kElu,
-                     kSoftsign, kSoftplus };
+enum class ActKind {
+    kSigmoid,
+    kTanh,
+    kRelu,
+    kAffine,
+    kLeakyRelu,
+    kThresholdedRelu,
+    kScaledTanh,
+    kHardSigmoid,
+    kElu,
+    kSoftsign,
+    kSoftplus
+};
+
+// The activation loops are compiled without trapping math so GCC if-converts the clamps and
+// vectorizes them; the ternaries below stand in for std::min/max, which would not inline there.
+#define EDGEINFER_RNN_VECTORIZE gnu::optimize("no-trapping-math")
+
+// exp(x) for x clamped to [-88, 88] (Cephes polynomial, about 1 ulp).
+[[gnu::always_inline, EDGEINFER_RNN_VECTORIZE]] inline float fast_exp(float x) {
+    x = x < -88.3762626647949f ? -88.3762626647949f : x;
+    x = x > 88.3762626647949f ? 88.3762626647949f : x;
+    float fx = x * 1.44269504088896341f + 0.5f;
+    // floor(fx) without a compare (which would keep the loop scalar): fx + 256 > 0 here.
+    float n = static_cast<float>(static_cast<int32_t>(fx + 256.0f) - 256);
+    x = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * x + 1.3981999507e-3f;
+    y = y * x + 8.3334519073e-3f;
+    y = y * x + 4.1665795894e-2f;
+    y = y * x + 1.6666665459e-1f;
+    y = y * x + 5.0000001201e-1f;
+    y = y * x * x + x + 1.0f;
+    int32_t bits = (static_cast<int32_t>(n) + 127) << 23;  // 2^n
+    float scale;
+    std::memcpy(&scale, &bits, sizeof(scale));  // (std::bit_cast keeps this loop scalar in GCC 12)
+    return y * scale;
+}
+
+// tanh as a rational polynomial (Eigen's float approximation, a few ulp); vectorizes.
+[[gnu::always_inline, EDGEINFER_RNN_VECTORIZE]] inline float fast_tanh(float x) {
+    x = x < -7.90531110763549805f ? -7.90531110763549805f : x;
+    x = x > 7.90531110763549805f ? 7.90531110763549805f : x;
+    float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 - 8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return x * p / q;
+}
 
 struct Activation {
     ActKind kind = ActKind::kSigmoid;
     float alpha = 0.0f;
     float beta = 0.0f;
 
-    float operator()(float x) const {
+    // v[i] = f(v[i]) for i in [0, n).
+    [[EDGEINFER_RNN_VECTORIZE]] void apply(float* v, int64_t n) const {
+        const float a = alpha, b = beta;
         switch (kind) {
-            case ActKind::kSigmoid: return 1.0f / (1.0f + std::exp(-x));
-            case ActKind::kTanh: return std::tanh(x);
-            case ActKind::kRelu: return x > 0.0f ? x : 0.0f;
-            case ActKind::kAffine: return alpha * x + beta;
-            case ActKind::kLeakyRelu: return x >= 0.0f ? x : alpha * x;
-            case ActKind::kThresholdedRelu: return x > alpha ? x : 0.0f;
-            case ActKind::kScaledTanh: return alpha * std::tanh(beta * x);
-            case ActKind::kHardSigmoid: return std::max(0.0f, std::min(1.0f, alpha * x + beta));
-            case ActKind::kElu: return x >= 0.0f ? x : alpha * (std::exp(x) - 1.0f);
-            case ActKind::kSoftsign: return x / (1.0f + std::fabs(x));
-            case ActKind::kSoftplus: return std::log1p(std::exp(x));
+            case ActKind::kSigmoid:
+                for (int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + fast_exp(-v[i]));
+                break;
+            case ActKind::kTanh:
+                for (int64_t i = 0; i < n; ++i) v[i] = fast_tanh(v[i]);
+                break;
+            case ActKind::kRelu:
+                for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+                break;
+            case ActKind::kAffine:
+                for (int64_t i = 0; i < n; ++i) v[i] = a * v[i] + b;
+                break;
+            case ActKind::kLeakyRelu:
+                for (int64_t i = 0; i < n; ++i) v[i] = v[i] >= 0.0f ? v[i] : a * v[i];
+                break;
+            case ActKind::kThresholdedRelu:
+                for (int64_t i = 0; i < n; ++i) v[i] = v[i] > a ? v[i] : 0.0f;
+                break;
+            case ActKind::kScaledTanh:
+                for (int64_t i = 0; i < n; ++i) v[i] = a * fast_tanh(b * v[i]);
+                break;
+            case ActKind::kHardSigmoid:
+                for (int64_t i = 0; i < n; ++i) {
+                    float t = a * v[i] + b;
+                    t = t < 0.0f ? 0.0f : t;
+                    v[i] = t > 1.0f ? 1.0f : t;
+                }
+                break;
+            case ActKind::kElu:
+                for (int64_t i = 0; i < n; ++i) v[i] = v[i] >= 0.0f ? v[i] : a * (std::exp(v[i]) - 1.0f);
+                break;
+            case ActKind::kSoftsign:
+                for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::fabs(v[i]));
+                break;
+            case ActKind::kSoftplus:
+                for (int64_t i = 0; i < n; ++i) v[i] = std::log1p(std::exp(v[i]));
+                break;
         }
-        return x;
     }
 };
 
@@ -54,11 +136,16 @@ Result<Activation> parse_activation(std::string name, const std::vector<float>& 
         float alpha, beta;
     };
     static const Known kKnown[] = {
-        {"sigmoid", ActKind::kSigmoid, 0, 0, 0},          {"tanh", ActKind::kTanh, 0, 0, 0},
-        {"relu", ActKind::kRelu, 0, 0, 0},                {"affine", ActKind::kAffine, 2, 1.0f, 0.0f},
-        {"leakyrelu", ActKind::kLeakyRelu, 1, 0.01f, 0},  {"thresholdedrelu", ActKind::kThresholdedRelu, 1, 1.0f, 0},
-        {"scaledtanh", ActKind::kScaledTanh, 2, 1.0f, 1.0f}, {"hardsigmoid", ActKind::kHardSigmoid, 2, 0.2f, 0.5f},
-        {"elu", ActKind::kElu, 1, 1.0f, 0},               {"softsign", ActKind::kSoftsign, 0, 0, 0},
+        {"sigmoid", ActKind::kSigmoid, 0, 0, 0},
+        {"tanh", ActKind::kTanh, 0, 0, 0},
+        {"relu", ActKind::kRelu, 0, 0, 0},
+        {"affine", ActKind::kAffine, 2, 1.0f, 0.0f},
+        {"leakyrelu", ActKind::kLeakyRelu, 1, 0.01f, 0},
+        {"thresholdedrelu", ActKind::kThresholdedRelu, 1, 1.0f, 0},
+        {"scaledtanh", ActKind::kScaledTanh, 2, 1.0f, 1.0f},
+        {"hardsigmoid", ActKind::kHardSigmoid, 2, 0.2f, 0.5f},
+        {"elu", ActKind::kElu, 1, 1.0f, 0},
+        {"softsign", ActKind::kSoftsign, 0, 0, 0},
         {"softplus", ActKind::kSoftplus, 0, 0, 0},
     };
     for (const Known& k : kKnown) {
@@ -75,9 +162,9 @@ struct RnnAttrs {
     Cell cell = Cell::kLstm;
     int64_t hidden = 0;  // 0: taken from R
     int64_t dirs = 1;
-    bool reverse = false;  // direction == "reverse"
+    bool reverse = false;          // direction == "reverse"
     std::vector<Activation> acts;  // per_dir activations for each direction
-    float clip = 0.0f;           // 0: no clip
+    float clip = 0.0f;             // 0: no clip
     int64_t layout = 0;
     bool linear_before_reset = false;
     bool input_forget = false;
@@ -147,7 +234,7 @@ void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, cons
 bool output_wanted(const RunContext& ctx, size_t i) { return i < ctx.outputs.size() && ctx.outputs[i] != nullptr; }
 
 class Recurrent final : public Kernel {
-public:
+  public:
     explicit Recurrent(RnnAttrs attrs) : a_(std::move(attrs)) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -175,8 +262,8 @@ public:
         EDGEINFER_RETURN_IF_ERROR(expect(kR, {D, g * hidden, hidden}, "R"));
         EDGEINFER_RETURN_IF_ERROR(expect(kB, {D, 2 * g * hidden}, "B"));
         EDGEINFER_RETURN_IF_ERROR(expect(kSeqLens, {batch}, "sequence_lens"));
-        std::vector<int64_t> state_dims = a_.layout == 0 ? std::vector<int64_t>{D, batch, hidden}
-                                                         : std::vector<int64_t>{batch, D, hidden};
+        std::vector<int64_t> state_dims =
+            a_.layout == 0 ? std::vector<int64_t>{D, batch, hidden} : std::vector<int64_t>{batch, D, hidden};
         EDGEINFER_RETURN_IF_ERROR(expect(kInitH, state_dims, "initial_h"));
         if (a_.cell == Cell::kLstm) {
             EDGEINFER_RETURN_IF_ERROR(expect(kInitC, state_dims, "initial_c"));
@@ -207,8 +294,8 @@ public:
         ctx.request_scratch(at * sizeof(float));
         ctx.set_state(std::move(s));
 
-        std::vector<int64_t> y = a_.layout == 0 ? std::vector<int64_t>{seq, D, batch, hidden}
-                                                : std::vector<int64_t>{batch, seq, D, hidden};
+        std::vector<int64_t> y =
+            a_.layout == 0 ? std::vector<int64_t>{seq, D, batch, hidden} : std::vector<int64_t>{batch, seq, D, hidden};
         ctx.set_output(0, DataType::kFloat32, y);
         if (ctx.num_outputs() > 1) ctx.set_output(1, DataType::kFloat32, state_dims);
         if (ctx.num_outputs() > 2 && a_.cell == Cell::kLstm) ctx.set_output(2, DataType::kFloat32, state_dims);
@@ -231,19 +318,19 @@ public:
         for (int64_t b = 0; b < batch; ++b) {
             int64_t l = seq_len(b);
             if (l < 0 || l > seq)
-                return ctx.error(StatusCode::kOutOfRange, "sequence_lens[" + std::to_string(b) + "] = " +
-                                                               std::to_string(l) + " is outside [0, " +
-                                                               std::to_string(seq) + "]");
+                return ctx.error(StatusCode::kOutOfRange, "sequence_lens[" + std::to_string(b) +
+                                                              "] = " + std::to_string(l) + " is outside [0, " +
+                                                              std::to_string(seq) + "]");
         }
         if (y && lens_t) std::memset(y, 0, ctx.out(0).nbytes());
         for (int64_t d = 0; d < a_.dirs; ++d) run_direction(ctx, s, d, seq_len, y, y_h, y_c);
         return Status::ok();
     }
 
-private:
+  private:
     template <typename SeqLen>
-    void run_direction(const RunContext& ctx, const RnnState& s, int64_t d, const SeqLen& seq_len, float* y,
-                       float* y_h, float* y_c) const {
+    void run_direction(const RunContext& ctx, const RnnState& s, int64_t d, const SeqLen& seq_len, float* y, float* y_h,
+                       float* y_c) const {
         const int64_t seq = s.seq, batch = s.batch, I = s.input, H = s.hidden, D = a_.dirs;
         const int64_t G = gates_of(a_.cell), GH = G * H;
         const bool reverse = a_.reverse || d == 1;
@@ -293,42 +380,47 @@ private:
         auto y_row = [&](int64_t t, int64_t b) {
             return y + (a_.layout == 0 ? ((t * D + d) * batch + b) : ((b * seq + t) * D + d)) * H;
         };
-        const float clip = a_.clip;
-        auto clipped = [clip](float v) { return clip > 0.0f ? std::min(clip, std::max(-clip, v)) : v; };
-        const int64_t grain = std::max<int64_t>(1, 4096 / GH);
+        // Gate math per step is small: only split it across threads for large batches.
+        const int64_t grain = std::max<int64_t>(1, 32768 / GH);
+        // GRU without linear_before_reset needs r before the h gate's product: two phases.
+        const bool gru_split = a_.cell == Cell::kGru && !lbr;
 
         for (int64_t step = 0; step < seq; ++step) {
-            // Gate contributions of the previous hidden state.
-            int64_t hr_cols = a_.cell == Cell::kGru && !lbr ? 2 * H : GH;
-            sgemm_nt(batch, hr_cols, H, h, H, R, H, hr, hr_cols);
+            // Gate contributions of the previous hidden state; each batch row has GH slots.
+            sgemm_nt(batch, gru_split ? 2 * H : GH, H, h, H, R, H, hr, GH);
             auto time_of = [&](int64_t b) -> int64_t {
                 int64_t len = seq_len(b);
                 if (step >= len) return -1;
                 return reverse ? len - 1 - step : step;
             };
-            if (a_.cell == Cell::kGru && !lbr) {
-                // r ⊙ h, then its product with R_h.
-                parallel_for(batch, [&](int64_t b0, int64_t b1) {
+            if (gru_split) {
+                parallel_for(
+                    batch,
+                    [&](int64_t b0, int64_t b1) {
+                        for (int64_t b = b0; b < b1; ++b) {
+                            int64_t t = time_of(b);
+                            if (t < 0) continue;
+                            float* g = hr + b * GH;
+                            add_bias_clip(g, x_row(t, b), bias, 2 * H);
+                            act[0].apply(g, 2 * H);
+                            for (int64_t j = 0; j < H; ++j) rh[b * H + j] = g[H + j] * h[b * H + j];
+                        }
+                    },
+                    grain);
+                sgemm_nt(batch, H, H, rh, H, R + 2 * H * H, H, rhp, H);
+            }
+            parallel_for(
+                batch,
+                [&](int64_t b0, int64_t b1) {
                     for (int64_t b = b0; b < b1; ++b) {
                         int64_t t = time_of(b);
                         if (t < 0) continue;
-                        const float* xr = x_row(t, b) + H;
-                        const float* hrr = hr + b * hr_cols + H;
-                        for (int64_t j = 0; j < H; ++j)
-                            rh[b * H + j] = act[0](clipped(xr[j] + bias[H + j] + hrr[j])) * h[b * H + j];
+                        cell_step(x_row(t, b), hr + b * GH, rhp + b * H, rbh, bias, P, act, h + b * H, c + b * H, H,
+                                  lbr);
+                        if (y) std::memcpy(y_row(t, b), h + b * H, H * sizeof(float));
                     }
-                }, grain);
-                sgemm_nt(batch, H, H, rh, H, R + 2 * H * H, H, rhp, H);
-            }
-            parallel_for(batch, [&](int64_t b0, int64_t b1) {
-                for (int64_t b = b0; b < b1; ++b) {
-                    int64_t t = time_of(b);
-                    if (t < 0) continue;
-                    cell_step(x_row(t, b), hr + b * hr_cols, rhp + b * H, rbh, bias, P, act, clipped, h + b * H,
-                              c + b * H, H, lbr);
-                    if (y) std::memcpy(y_row(t, b), h + b * H, H * sizeof(float));
-                }
-            }, grain);
+                },
+                grain);
         }
         for (int64_t b = 0; b < batch; ++b) {
             if (y_h) std::memcpy(y_h + state_index(b), h + b * H, H * sizeof(float));
@@ -336,50 +428,80 @@ private:
         }
     }
 
-    // One time step of one batch row: updates h (and c) in place.
-    template <typename Clip>
-    void cell_step(const float* x, const float* hr, const float* rh_prod, const float* rbh, const float* bias,
-                   const float* P, const Activation* act, const Clip& clipped, float* h, float* c, int64_t H,
-                   bool lbr) const {
+    // g[j] = clip(g[j] + x[j] + bias[j]) for j in [0, n).
+    void add_bias_clip(float* g, const float* x, const float* bias, int64_t n) const {
+        for (int64_t j = 0; j < n; ++j) g[j] += x[j] + bias[j];
+        clip_span(g, n);
+    }
+
+    [[EDGEINFER_RNN_VECTORIZE]] void clip_span(float* g, int64_t n) const {
+        const float clip = a_.clip;
+        if (clip <= 0.0f) return;
+        for (int64_t j = 0; j < n; ++j) {
+            float v = g[j] < -clip ? -clip : g[j];
+            g[j] = v > clip ? clip : v;
+        }
+    }
+
+    // One time step of one batch row. g holds the row's H * R^T gate products on entry (GRU
+    // without linear_before_reset: z and r already activated) and is used as workspace; h and c
+    // are updated in place.
+    void cell_step(const float* x, float* g, const float* rh_prod, const float* rbh, const float* bias, const float* P,
+                   const Activation* act, float* h, float* c, int64_t H, bool lbr) const {
         switch (a_.cell) {
             case Cell::kRnn:
-                for (int64_t j = 0; j < H; ++j) h[j] = act[0](clipped(x[j] + bias[j] + hr[j]));
+                add_bias_clip(g, x, bias, H);
+                act[0].apply(g, H);
+                std::memcpy(h, g, H * sizeof(float));
                 break;
-            case Cell::kGru:
-                for (int64_t j = 0; j < H; ++j) {
-                    float z = act[0](clipped(x[j] + bias[j] + hr[j]));
-                    float pre;
-                    if (lbr) {
-                        float r = act[0](clipped(x[H + j] + bias[H + j] + hr[H + j]));
-                        pre = x[2 * H + j] + bias[2 * H + j] + r * (hr[2 * H + j] + (rbh ? rbh[j] : 0.0f));
-                    } else {
-                        pre = x[2 * H + j] + bias[2 * H + j] + rh_prod[j];
-                    }
-                    float ht = act[1](clipped(pre));
-                    h[j] = (1.0f - z) * ht + z * h[j];
+            case Cell::kGru: {
+                float* z = g;
+                float* r = g + H;
+                float* n = g + 2 * H;
+                const float* xn = x + 2 * H;
+                const float* bn = bias + 2 * H;
+                if (lbr) {
+                    add_bias_clip(g, x, bias, 2 * H);
+                    act[0].apply(g, 2 * H);
+                    for (int64_t j = 0; j < H; ++j) n[j] = xn[j] + bn[j] + r[j] * (n[j] + (rbh ? rbh[j] : 0.0f));
+                } else {
+                    for (int64_t j = 0; j < H; ++j) n[j] = xn[j] + bn[j] + rh_prod[j];
                 }
+                clip_span(n, H);
+                act[1].apply(n, H);
+                for (int64_t j = 0; j < H; ++j) h[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
                 break;
-            case Cell::kLstm:
+            }
+            case Cell::kLstm: {
                 // Gate order i, o, f, c; peepholes i, o, f.
-                for (int64_t j = 0; j < H; ++j) {
-                    float cp = c[j];
-                    float gi = x[j] + bias[j] + hr[j] + (P ? P[j] * cp : 0.0f);
-                    float i = act[0](clipped(gi));
-                    float f;
-                    if (a_.input_forget) {
-                        f = 1.0f - i;
-                    } else {
-                        float gf = x[2 * H + j] + bias[2 * H + j] + hr[2 * H + j] + (P ? P[2 * H + j] * cp : 0.0f);
-                        f = act[0](clipped(gf));
-                    }
-                    float ct = act[1](clipped(x[3 * H + j] + bias[3 * H + j] + hr[3 * H + j]));
-                    float cn = f * cp + i * ct;
-                    float go = x[H + j] + bias[H + j] + hr[H + j] + (P ? P[H + j] * cn : 0.0f);
-                    float o = act[0](clipped(go));
-                    c[j] = cn;
-                    h[j] = o * act[2](cn);
+                float* gi = g;
+                float* go = g + H;
+                float* gf = g + 2 * H;
+                float* gc = g + 3 * H;
+                for (int64_t j = 0; j < 4 * H; ++j) g[j] += x[j] + bias[j];
+                if (P) {
+                    for (int64_t j = 0; j < H; ++j) gi[j] += P[j] * c[j];
+                    for (int64_t j = 0; j < H; ++j) gf[j] += P[2 * H + j] * c[j];
                 }
+                clip_span(gi, H);
+                clip_span(gf, 2 * H);  // f and c
+                act[0].apply(gi, H);
+                if (a_.input_forget) {
+                    for (int64_t j = 0; j < H; ++j) gf[j] = 1.0f - gi[j];
+                } else {
+                    act[0].apply(gf, H);
+                }
+                act[1].apply(gc, H);
+                for (int64_t j = 0; j < H; ++j) c[j] = gf[j] * c[j] + gi[j] * gc[j];
+                if (P)
+                    for (int64_t j = 0; j < H; ++j) go[j] += P[H + j] * c[j];
+                clip_span(go, H);
+                act[0].apply(go, H);
+                std::memcpy(gc, c, H * sizeof(float));
+                act[2].apply(gc, H);
+                for (int64_t j = 0; j < H; ++j) h[j] = go[j] * gc[j];
                 break;
+            }
         }
     }
 

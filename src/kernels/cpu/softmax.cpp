@@ -13,12 +13,12 @@ using dnnl::memory;
 
 struct SoftmaxState : KernelState {
     bool empty = false;
-    dnnl::primitive prim;
+    BoundPrimitive prim;
     memory::desc md, scratchpad_md;
 };
 
 class SoftmaxKernel final : public Kernel {
-public:
+  public:
     SoftmaxKernel(bool log, bool coerce_2d, int64_t axis) : log_(log), coerce_2d_(coerce_2d), axis_(axis) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -29,17 +29,14 @@ public:
         const auto& st = ctx.state_as<SoftmaxState>();
         if (st.empty) return Status::ok();
         return onednn_guard(*ctx.label, [&]() {
-            auto& eng = onednn_engine();
-            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap_memory(st.md, ctx.in(0).data())},
-                                                 {DNNL_ARG_DST, memory(st.md, eng, ctx.out(0).data())}};
-            if (st.scratchpad_md.get_size() > 0)
-                args.emplace(DNNL_ARG_SCRATCHPAD, memory(st.scratchpad_md, eng, ctx.scratch));
-            onednn_execute(st.prim, args);
+            st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
+                             {DNNL_ARG_DST, ctx.out(0).data()},
+                             {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
             return Status::ok();
         });
     }
 
-private:
+  private:
     Status prepare_impl(PrepareContext& ctx) const {
         const auto& x = ctx.input(0).dims;
         if (ctx.input(0).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
@@ -75,12 +72,15 @@ private:
         if (log_) {
             dnnl::logsoftmax_forward::primitive_desc pd(dnnl::logsoftmax_forward::desc(kind, st->md, 1), attr, eng);
             st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = dnnl::logsoftmax_forward(pd);
+            st->prim = BoundPrimitive(dnnl::logsoftmax_forward(pd));
         } else {
             dnnl::softmax_forward::primitive_desc pd(dnnl::softmax_forward::desc(kind, st->md, 1), attr, eng);
             st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = dnnl::softmax_forward(pd);
+            st->prim = BoundPrimitive(dnnl::softmax_forward(pd));
         }
+        st->prim.arg(DNNL_ARG_SRC, st->md);
+        st->prim.arg(DNNL_ARG_DST, st->md);
+        st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
         ctx.request_scratch(st->scratchpad_md.get_size());
         ctx.set_state(std::move(st));
         return Status::ok();

@@ -103,6 +103,21 @@ inline TO store(C v) {
 template <typename T>
 inline constexpr bool kIsFloat = std::is_floating_point_v<T> || std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
 
+// c ? a : b without a branch. GCC (with the default -ftrapping-math) refuses to vectorize a float
+// select whose arm it can sink a computation into; a bitwise blend keeps such loops vectorizable.
+template <typename C>
+[[gnu::always_inline]] inline C blend(bool c, C a, C b) {
+    if constexpr (std::is_same_v<C, float>) {
+        const uint32_t m = 0u - static_cast<uint32_t>(c);
+        return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
+    } else if constexpr (std::is_same_v<C, double>) {
+        const uint64_t m = uint64_t{0} - static_cast<uint64_t>(c);
+        return std::bit_cast<double>((std::bit_cast<uint64_t>(a) & m) | (std::bit_cast<uint64_t>(b) & ~m));
+    } else {
+        return c ? a : b;
+    }
+}
+
 // Sets of dtypes a kernel instantiates (bit masks).
 namespace types {
 inline constexpr unsigned kF32 = 1u << 0, kF64 = 1u << 1, kF16 = 1u << 2, kBF16 = 1u << 3;

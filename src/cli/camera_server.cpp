@@ -1,0 +1,166 @@
+// `edgeinfer camera-server [--source SPEC] [-p PORT] [-i] [-a] [-r FPS] [-m MODE] [--hflip] [--vflip]
+// [-c] [--publish]`: owns a camera (or video, or test pattern) and serves its newest frame over
+// ZeroMQ until SIGINT/SIGTERM.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "io/camera_server.hpp"
+
+namespace edgeinfer::cli {
+namespace {
+
+struct CameraServerArgs {
+    std::string source = "v4l2:0";
+    int port = 8089;
+    bool ipc = false;
+    std::string ipc_path;
+    bool all = false;
+    double fps = 0.0;
+    std::string mode;
+    bool list_modes = false;
+    bool hflip = false;
+    bool vflip = false;
+    bool centre = false;
+    bool publish = false;
+    std::string encoding = "bgr";
+    int quality = 90;
+};
+
+// The first IPv4 address of an interface that is up and not loopback ("" when none).
+std::string host_address() {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return "";
+    std::string found;
+    for (ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK))
+            continue;
+        char text[INET_ADDRSTRLEN] = {};
+        auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+        if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) found = text;
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+std::string fps_text(double fps) {
+    std::ostringstream s;
+    s << fps;
+    return s.str();
+}
+
+int fail(const Status& status) {
+    std::cerr << "edgeinfer camera-server: " << status.to_string() << "\n";
+    return 1;
+}
+
+int run_camera_server(CameraServerArgs a) {
+    if (a.list_modes) {
+        auto modes = io::list_capture_modes(a.source);
+        if (!modes.is_ok()) return fail(modes.status());
+        std::cout << a.source << " modes:\n";
+        for (const std::string& m : modes.value()) std::cout << "  " << m << "\n";
+        return 0;
+    }
+    // Block the stop signals before any thread exists (OpenCV's, ZeroMQ's, ours), so that only
+    // sigwait below receives them and shutdown is always orderly.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    io::SourceOptions source_options;
+    source_options.loop = true;
+    if (!a.mode.empty()) {
+        auto mode = io::parse_capture_mode(a.mode);
+        if (!mode.is_ok()) return fail(mode.status());
+        source_options.mode = mode.value();
+        if (a.fps <= 0) a.fps = mode->fps;
+    }
+    io::CameraServerOptions options;
+    if (a.port < 0 || a.port > 65535) return fail(invalid_argument("--port " + std::to_string(a.port) + " is outside 0..65535"));
+    if (a.ipc) {
+        options.endpoint = "ipc://" + (a.ipc_path.empty() ? "/tmp/edgeinfer-camera-" + std::to_string(a.port) : a.ipc_path);
+    } else {
+        options.endpoint = std::string(a.all ? "tcp://*:" : "tcp://127.0.0.1:") + std::to_string(a.port);
+    }
+    options.fps = a.fps;
+    options.hflip = a.hflip;
+    options.vflip = a.vflip;
+    options.centre = a.centre;
+    options.publish = a.publish;
+    auto encoding = io::parse_encoding(a.encoding);
+    if (!encoding.is_ok()) return fail(encoding.status());
+    options.publish_encoding = encoding.value();
+    options.publish_quality = a.quality;
+
+    // Open once here so a mistyped file fails now; a camera that is absent or busy is reported to
+    // clients instead, and retried until it appears.
+    auto first = io::open_source(a.source, source_options);
+    if (!first.is_ok() && first.status().code() != StatusCode::kSourceLost) return fail(first.status());
+    if (!first.is_ok()) std::cerr << "edgeinfer camera-server: " << first.status().message() << " (retrying)\n";
+    auto pending = std::make_shared<std::unique_ptr<io::FrameSource>>(first.is_ok() ? std::move(first.value()) : nullptr);
+    auto factory = [pending, spec = a.source, source_options]() -> Result<std::unique_ptr<io::FrameSource>> {
+        if (*pending) return std::move(*pending);
+        return io::open_source(spec, source_options);
+    };
+    auto server = io::CameraServer::start(options, factory);
+    if (!server.is_ok()) return fail(server.status());
+
+    std::string shown = server.value()->endpoint();
+    if (a.all && !a.ipc) {
+        std::string host = host_address();
+        auto colon = shown.rfind(':');
+        if (!host.empty() && colon != std::string::npos) shown = "tcp://" + host + shown.substr(colon);
+    }
+    std::cout << "listening on " << shown << std::endl;
+    std::cerr << "edgeinfer camera-server: " << a.source << (a.publish ? ", publishing " + a.encoding : ", request/reply")
+              << (a.fps > 0 ? ", at most " + fps_text(a.fps) + " fps" : "") << "; Ctrl-C stops\n";
+
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server.value()->stop();
+    io::CameraServerStats s = server.value()->stats();
+    std::cerr << "edgeinfer camera-server: stopped by " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << " after "
+              << s.captured << " frames captured, " << s.requests << " requests, " << s.frames_sent << " frames sent\n";
+    return 0;
+}
+
+}  // namespace
+
+void add_camera_server_command(CLI::App& app, int* exit_code) {
+    auto args = std::make_shared<CameraServerArgs>();
+    CLI::App* cmd = app.add_subcommand("camera-server", "Serve a camera's newest frame over ZeroMQ (docs/camera-protocol.md)");
+    cmd->add_option("--source", args->source,
+                    "What to capture: v4l2:N or /dev/videoN, a video file (looped), pattern:WxH")
+        ->capture_default_str();
+    cmd->add_option("-p,--port", args->port, "TCP port (0: any free port); also names the default ipc socket")
+        ->capture_default_str();
+    cmd->add_flag("-i,--ipc", args->ipc, "Listen on ipc:///tmp/edgeinfer-camera-PORT instead of TCP");
+    cmd->add_option("--ipc-path", args->ipc_path, "Socket file for --ipc");
+    cmd->add_flag("-a,--all", args->all, "Listen on all interfaces (default: 127.0.0.1) and print the host's address");
+    cmd->add_option("-r,--fps", args->fps, "Capture rate cap (default: the source's own rate)");
+    cmd->add_option("-m,--mode", args->mode, "Capture mode WxH[@FPS], e.g. 1280x720@30 (see --list-modes)");
+    cmd->add_flag("--list-modes", args->list_modes, "Print the source's capture modes and exit");
+    cmd->add_flag("--hflip", args->hflip, "Mirror frames left-right");
+    cmd->add_flag("--vflip", args->vflip, "Flip frames upside down");
+    cmd->add_flag("-c,--centre,--center", args->centre, "Crop the centre square");
+    cmd->add_flag("--publish", args->publish, "Publish every frame (PUB socket) instead of answering requests");
+    cmd->add_option("--encoding", args->encoding, "Encoding of published frames: bgr or jpeg")->capture_default_str();
+    cmd->add_option("--quality", args->quality, "JPEG quality of published frames")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+    cmd->callback([args, exit_code] { *exit_code = run_camera_server(*args); });
+}
+
+}  // namespace edgeinfer::cli

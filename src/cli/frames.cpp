@@ -1,0 +1,124 @@
+// `edgeinfer frames DATASPEC [-l N] [-r RATE] [--save DIR] [--json]`: reads frames from any
+// source (folder, image, video, camera, camera server, pattern) and prints one line per frame.
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "cli/commands.hpp"
+#include "io/frame_source.hpp"
+
+namespace edgeinfer::cli {
+namespace {
+
+struct FramesArgs {
+    std::string dataspec;
+    int64_t limit = 0;
+    double rate = 0.0;
+    std::string save_dir;
+    bool recursive = false;
+    bool loop = false;
+    std::string mode;
+    bool json = false;
+};
+
+std::string format_time(int64_t us) {
+    std::ostringstream s;
+    s << us / 1000000 << "." << std::setw(6) << std::setfill('0') << us % 1000000;
+    return s.str();
+}
+
+Result<std::string> save_frame(const std::string& dir, int64_t index, const vision::Frame& frame) {
+    std::ostringstream name;
+    name << "frame_" << std::setw(6) << std::setfill('0') << index << ".png";
+    std::string path = (std::filesystem::path(dir) / name.str()).string();
+    try {
+        if (!cv::imwrite(path, frame.image)) return io_error("cannot write " + path);
+    } catch (const cv::Exception& e) {
+        return io_error("cannot write " + path + ": " + e.what());
+    }
+    return path;
+}
+
+int run_frames(const FramesArgs& a) {
+    auto fail = [](const Status& s) {
+        std::cerr << "edgeinfer frames: " << s.to_string() << "\n";
+        return 1;
+    };
+    io::SourceOptions options;
+    options.recursive = a.recursive;
+    options.loop = a.loop;
+    if (!a.mode.empty()) {
+        auto mode = io::parse_capture_mode(a.mode);
+        if (!mode.is_ok()) return fail(mode.status());
+        options.mode = mode.value();
+    }
+    if (!a.save_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(a.save_dir, ec);
+        if (ec) return fail(io_error("--save " + a.save_dir + ": " + ec.message()));
+    }
+    auto source = io::open_source(a.dataspec, options);
+    if (!source.is_ok()) return fail(source.status());
+    if (!a.json) std::cout << "source: " << source.value()->describe() << "\n";
+    io::RateLimiter limiter(a.rate);
+    const auto start = std::chrono::steady_clock::now();
+    int64_t count = 0;
+    Status end = Status::ok();
+    while (a.limit <= 0 || count < a.limit) {
+        limiter.wait();
+        Result<vision::Frame> frame = source.value()->next();
+        if (!frame.is_ok()) {
+            end = frame.status();
+            break;
+        }
+        std::string saved;
+        if (!a.save_dir.empty()) {
+            auto path = save_frame(a.save_dir, count, frame.value());
+            if (!path.is_ok()) return fail(path.status());
+            saved = path.value();
+        }
+        const vision::Frame& f = frame.value();
+        if (a.json) {
+            nlohmann::ordered_json j{{"index", count}, {"seq", f.seq}, {"width", f.width()}, {"height", f.height()},
+                                     {"timestamp_us", f.timestamp_us}, {"source", f.source_id}};
+            if (!saved.empty()) j["saved"] = saved;
+            std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+        } else {
+            std::cout << "frame " << count << ": seq=" << f.seq << " " << f.width() << "x" << f.height()
+                      << " t=" << format_time(f.timestamp_us) << " " << f.source_id
+                      << (saved.empty() ? "" : " -> " + saved) << std::endl;
+        }
+        ++count;
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!a.json)
+        std::cout << count << " frames in " << std::fixed << std::setprecision(2) << seconds << " s ("
+                  << std::setprecision(1) << (seconds > 0 ? count / seconds : 0.0) << " fps)\n";
+    if (!end.is_ok() && end.code() != StatusCode::kEndOfStream) return fail(end);
+    return 0;
+}
+
+}  // namespace
+
+void add_frames_command(CLI::App& app, int* exit_code) {
+    auto args = std::make_shared<FramesArgs>();
+    CLI::App* cmd = app.add_subcommand("frames", "Read frames from a DATASPEC and print one line per frame");
+    cmd->add_option("dataspec", args->dataspec,
+                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH")
+        ->required();
+    cmd->add_option("-l,--limit", args->limit, "Stop after N frames (0: until the source ends)");
+    cmd->add_option("-r,--rate", args->rate, "At most this many frames per second");
+    cmd->add_option("--save", args->save_dir, "Write each frame as DIR/frame_NNNNNN.png");
+    cmd->add_flag("--recursive", args->recursive, "Folders: include sub-folders");
+    cmd->add_flag("--loop", args->loop, "Video files: start again at the end");
+    cmd->add_option("-m,--mode", args->mode, "Camera mode WxH[@FPS]; pattern and video: output size");
+    cmd->add_flag("--json", args->json, "One JSON object per frame instead of text");
+    cmd->callback([args, exit_code] { *exit_code = run_frames(*args); });
+}
+
+}  // namespace edgeinfer::cli

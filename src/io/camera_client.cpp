@@ -1,0 +1,257 @@
+// The camera-server client: lazy-pirate request/reply (a new socket after each timeout) or a
+// SUB socket for --publish servers; the FrameSource behind tcp:// and ipc:// DATASPECs.
+#include "io/camera_client.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "base/logging.hpp"
+#include "base/status.hpp"
+
+namespace edgeinfer::io {
+namespace {
+
+bool parse_int(std::string_view text, int64_t lo, int64_t hi, int& out) {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi) return false;
+    out = static_cast<int>(v);
+    return true;
+}
+
+Status check_endpoint(const std::string& endpoint) {
+    if (endpoint.rfind("ipc://", 0) == 0) {
+        if (endpoint.size() == 6) return invalid_argument("'" + endpoint + "': ipc:// needs a socket path, e.g. ipc:///tmp/camera");
+        return Status::ok();
+    }
+    if (endpoint.rfind("tcp://", 0) != 0) return invalid_argument("'" + endpoint + "': expected tcp://HOST:PORT or ipc://PATH");
+    auto colon = endpoint.rfind(':');
+    int port = 0;
+    if (colon <= 6 || !parse_int(std::string_view(endpoint).substr(colon + 1), 1, 65535, port))
+        return invalid_argument("'" + endpoint + "': expected tcp://HOST:PORT with a port in 1..65535, e.g. tcp://127.0.0.1:8089");
+    return Status::ok();
+}
+
+Status apply_query_item(std::string_view item, CameraClientOptions& o, const std::string& url) {
+    auto eq = item.find('=');
+    std::string_view key = item.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    auto bad = [&](std::string_view expected) {
+        return invalid_argument("camera URL '" + url + "': '" + std::string(item) + "': " + std::string(expected));
+    };
+    if (key == "encoding") {
+        Result<Encoding> e = parse_encoding(value);
+        if (!e.is_ok()) return bad("encoding must be bgr or jpeg");
+        o.encoding = e.value();
+    } else if (key == "quality") {
+        if (!parse_int(value, 1, 100, o.quality)) return bad("quality must be 1..100");
+    } else if (key == "mode") {
+        if (value == "sub" || value == "subscribe" || value == "publish") o.subscribe = true;
+        else if (value == "req" || value == "request") o.subscribe = false;
+        else return bad("mode must be req or sub");
+    } else if (key == "timeout_ms") {
+        if (!parse_int(value, 1, 600000, o.timeout_ms)) return bad("timeout_ms must be 1..600000");
+    } else if (key == "retries") {
+        if (!parse_int(value, 0, 100, o.retries)) return bad("retries must be 0..100");
+    } else if (key == "lost_after_ms") {
+        if (!parse_int(value, 0, 3600000, o.lost_after_ms)) return bad("lost_after_ms must be 0..3600000");
+    } else if (key == "fresh") {
+        int f = 0;
+        if (!parse_int(value, 0, 1, f)) return bad("fresh must be 0 or 1");
+        o.fresh = f == 1;
+    } else {
+        return bad("unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh)");
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<CameraUrl> parse_camera_url(std::string_view url) {
+    CameraUrl out;
+    auto q = url.find('?');
+    out.endpoint = std::string(url.substr(0, q));
+    EDGEINFER_RETURN_IF_ERROR(check_endpoint(out.endpoint));
+    if (q == std::string_view::npos) return out;
+    std::string_view query = url.substr(q + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view item = query.substr(0, amp);
+        if (!item.empty()) EDGEINFER_RETURN_IF_ERROR(apply_query_item(item, out.options, std::string(url)));
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+    return out;
+}
+
+struct CameraClient::Impl {
+    std::string endpoint;
+    CameraClientOptions options;
+    zmq::context_t context{1};
+    std::optional<zmq::socket_t> socket;
+    std::optional<uint64_t> last_seq;
+
+    Status open_socket() {
+        try {
+            socket.emplace(context, options.subscribe ? zmq::socket_type::sub : zmq::socket_type::req);
+            socket->set(zmq::sockopt::linger, 0);
+            socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxPayloadBytes + kMaxReplyHeaderBytes));
+            if (options.subscribe) {
+                socket->set(zmq::sockopt::rcvhwm, 16);
+                socket->set(zmq::sockopt::subscribe, "");
+            }
+            socket->connect(endpoint);
+        } catch (const zmq::error_t& e) {
+            socket.reset();
+            return invalid_argument("camera server '" + endpoint + "': cannot connect: " + e.what());
+        }
+        return Status::ok();
+    }
+
+    // Waits up to timeout_ms for a message; nullopt on timeout.
+    Result<std::optional<RemoteFrame>> receive() {
+        zmq::pollitem_t item{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0};
+        try {
+            zmq::poll(&item, 1, std::chrono::milliseconds(options.timeout_ms));
+            if (!(item.revents & ZMQ_POLLIN)) return std::optional<RemoteFrame>();
+            std::vector<zmq::message_t> parts;
+            if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait))
+                return std::optional<RemoteFrame>();
+            Result<RemoteFrame> frame = decode(parts);
+            if (!frame.is_ok()) return frame.status();
+            return std::optional<RemoteFrame>(std::move(frame.value()));
+        } catch (const zmq::error_t& e) {
+            return io_error("camera server '" + endpoint + "': " + e.what());
+        }
+    }
+
+    Result<RemoteFrame> decode(const std::vector<zmq::message_t>& parts) {
+        auto bad = [&](const Status& s) { return Status(s.code(), "camera server '" + endpoint + "': " + s.message()); };
+        if (parts.size() != 2)
+            return io_error("camera server '" + endpoint + "': bad reply: " + std::to_string(parts.size()) +
+                            " parts, expected 2 (header, payload)");
+        RemoteFrame frame;
+        frame.wire_bytes = parts[0].size() + parts[1].size();
+        Result<ReplyHeader> header = decode_reply_header(parts[0].to_string_view());
+        if (!header.is_ok()) return bad(header.status());
+        frame.header = std::move(header.value());
+        if (!frame.header.ok) return frame;
+        Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size());
+        if (!image.is_ok()) return bad(image.status());
+        frame.image = std::move(image.value());
+        last_seq = frame.header.seq;
+        return frame;
+    }
+
+    Status nobody_answers(int attempts) const {
+        return Status(StatusCode::kSourceLost,
+                      "camera server '" + endpoint + "': no " + (options.subscribe ? "frame published" : "reply") +
+                          " in " + std::to_string(attempts) + " attempt" + (attempts == 1 ? "" : "s") + " of " +
+                          std::to_string(options.timeout_ms) + " ms (is `edgeinfer camera-server" +
+                          (options.subscribe ? " --publish" : "") + "` running at that address?)");
+    }
+};
+
+CameraClient::CameraClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CameraClient::~CameraClient() = default;
+const std::string& CameraClient::endpoint() const { return impl_->endpoint; }
+
+Result<std::unique_ptr<CameraClient>> CameraClient::connect(std::string endpoint, const CameraClientOptions& options) {
+    EDGEINFER_RETURN_IF_ERROR(check_endpoint(endpoint));
+    auto impl = std::make_unique<Impl>();
+    impl->endpoint = std::move(endpoint);
+    impl->options = options;
+    EDGEINFER_RETURN_IF_ERROR(impl->open_socket());
+    return std::unique_ptr<CameraClient>(new CameraClient(std::move(impl)));
+}
+
+Result<RemoteFrame> CameraClient::fetch() {
+    Impl& s = *impl_;
+    const int attempts = 1 + s.options.retries;
+    FrameRequest request;
+    request.encoding = s.options.encoding;
+    request.quality = s.options.quality;
+    if (s.options.fresh && s.last_seq) {
+        request.after = s.last_seq;
+        request.wait_ms = std::clamp(s.options.timeout_ms / 2, 0, 1000);
+    }
+    const std::string body = encode_request(request);
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        if (!s.socket) EDGEINFER_RETURN_IF_ERROR(s.open_socket());
+        if (!s.options.subscribe) {
+            try {
+                if (!s.socket->send(zmq::buffer(body), zmq::send_flags::dontwait)) {
+                    s.socket.reset();
+                    continue;
+                }
+            } catch (const zmq::error_t& e) {
+                return io_error("camera server '" + s.endpoint + "': send failed: " + e.what());
+            }
+        }
+        EDGEINFER_ASSIGN_OR_RETURN(std::optional<RemoteFrame> reply, s.receive());
+        if (reply) return std::move(*reply);
+        base::log_debug("camera server '" + s.endpoint + "': no answer within " + std::to_string(s.options.timeout_ms) +
+                        " ms (attempt " + std::to_string(attempt + 1) + " of " + std::to_string(attempts) + ")");
+        // Request/reply: a REQ socket that lost its reply is stuck; start a fresh connection.
+        if (!s.options.subscribe) s.socket.reset();
+    }
+    return s.nobody_answers(attempts);
+}
+
+namespace {
+
+class CameraSource final : public FrameSource {
+public:
+    CameraSource(std::unique_ptr<CameraClient> client, CameraClientOptions options)
+        : client_(std::move(client)), options_(options) {}
+
+    Result<vision::Frame> next() override {
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.lost_after_ms);
+        auto backoff = std::chrono::milliseconds(50);
+        bool warned = false;
+        while (true) {
+            EDGEINFER_ASSIGN_OR_RETURN(RemoteFrame reply, client_->fetch());
+            const ReplyHeader& h = reply.header;
+            if (h.ok) {
+                vision::Frame frame;
+                frame.image = std::move(reply.image);
+                frame.seq = h.seq;
+                frame.timestamp_us = h.timestamp_us;
+                frame.source_id = client_->endpoint();
+                return frame;
+            }
+            std::string what = "camera server '" + client_->endpoint() + "' reports " + h.error + ": " + h.message;
+            if (h.error == kErrorBadRequest || h.error == kErrorUnsupportedEncoding) return invalid_argument(what);
+            if (Clock::now() + backoff > deadline)
+                return Status(StatusCode::kSourceLost,
+                              what + " (still after " + std::to_string(options_.lost_after_ms) + " ms of retries)");
+            if (!warned) base::log_warning(what + "; retrying");
+            warned = true;
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+        }
+    }
+
+    std::string describe() const override {
+        return "camera server " + client_->endpoint() + " (" + (options_.subscribe ? "subscribe" : "request/reply") +
+               ", " + std::string(encoding_name(options_.encoding)) + ")";
+    }
+
+private:
+    std::unique_ptr<CameraClient> client_;
+    CameraClientOptions options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url) {
+    EDGEINFER_ASSIGN_OR_RETURN(CameraUrl parsed, parse_camera_url(url));
+    EDGEINFER_ASSIGN_OR_RETURN(std::unique_ptr<CameraClient> client, CameraClient::connect(parsed.endpoint, parsed.options));
+    return std::unique_ptr<FrameSource>(std::make_unique<CameraSource>(std::move(client), parsed.options));
+}
+
+}  // namespace edgeinfer::io

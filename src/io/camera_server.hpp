@@ -1,0 +1,59 @@
+// io::CameraServer: owns a frame source, captures on its own thread keeping only the newest
+// frame, and serves it over ZeroMQ (request/reply on a ROUTER socket, or --publish on a PUB
+// socket) in the protocol of docs/camera-protocol.md. Slow clients never slow the capture.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "io/camera_protocol.hpp"
+#include "io/frame_source.hpp"
+
+namespace edgeinfer::io {
+
+struct CameraServerOptions {
+    std::string endpoint = "tcp://127.0.0.1:8089";  // tcp://HOST:PORT (port 0 picks a free one) or ipc://PATH
+    bool publish = false;                           // PUB every frame instead of answering requests
+    Encoding publish_encoding = Encoding::kBgr;
+    int publish_quality = 90;
+    double fps = 0.0;  // capture rate cap; 0: the source's nominal rate (video, pattern) or as delivered (camera)
+    bool hflip = false;
+    bool vflip = false;
+    bool centre = false;  // crop the centre square (after flipping)
+};
+
+struct CameraServerStats {
+    uint64_t captured = 0;         // frames captured (the next sequence number)
+    uint64_t requests = 0;         // requests received, valid or not
+    uint64_t frames_sent = 0;      // frame replies and publications
+    uint64_t errors_sent = 0;      // error replies and publications
+    uint64_t source_failures = 0;  // times the source failed to open or stopped delivering
+};
+
+class CameraServer {
+public:
+    // Called on the capture thread to open the source, and again (with backoff, up to once a
+    // second) after it fails; the errors it returns are what clients are told meanwhile.
+    using SourceFactory = std::function<Result<std::unique_ptr<FrameSource>>()>;
+
+    // Binds (kIoError naming the address when it is in use) and starts the two threads.
+    static Result<std::unique_ptr<CameraServer>> start(const CameraServerOptions& options, SourceFactory factory);
+    ~CameraServer();  // stop()
+    CameraServer(const CameraServer&) = delete;
+    CameraServer& operator=(const CameraServer&) = delete;
+
+    // The bound address, with the actual port: "tcp://127.0.0.1:40123", "ipc:///tmp/cam".
+    const std::string& endpoint() const;
+    // Stops both threads, closes the socket and removes an ipc:// socket file. Idempotent.
+    void stop();
+    CameraServerStats stats() const;
+
+private:
+    struct Impl;
+    explicit CameraServer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgeinfer::io

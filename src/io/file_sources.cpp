@@ -1,0 +1,225 @@
+// Frame sources over files: a folder of images, one image, a video file (OpenCV/FFmpeg).
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "base/logging.hpp"
+#include "base/status.hpp"
+#include "io/sources.hpp"
+
+namespace edgeinfer::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lower_extension(const fs::path& file) {
+    std::string ext = file.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+// Resizes to the requested output size when one is set (SourceOptions::mode).
+void apply_size(cv::Mat& image, const CaptureMode& mode) {
+    if (mode.width > 0 && (image.cols != mode.width || image.rows != mode.height))
+        cv::resize(image, image, cv::Size(mode.width, mode.height), 0, 0, cv::INTER_AREA);
+}
+
+class ImageListSource final : public FrameSource {
+public:
+    ImageListSource(std::vector<fs::path> files, std::string description, bool single)
+        : files_(std::move(files)), description_(std::move(description)), single_(single) {}
+
+    Result<vision::Frame> next() override {
+        while (index_ < files_.size()) {
+            const fs::path& file = files_[index_++];
+            Result<cv::Mat> image = read_image_file(file);
+            if (!image.is_ok()) {
+                if (single_) return image.status();
+                base::log_warning("skipping " + image.status().message());
+                ++skipped_;
+                continue;
+            }
+            ++delivered_;
+            vision::Frame frame;
+            frame.image = std::move(image.value());
+            frame.seq = index_ - 1;
+            frame.timestamp_us = vision::now_us();
+            frame.source_id = file.string();
+            return frame;
+        }
+        if (delivered_ == 0 && skipped_ > 0)
+            return io_error(description_ + ": none of the " + std::to_string(skipped_) + " image files could be read");
+        return Status(StatusCode::kEndOfStream, description_ + ": no more images");
+    }
+
+    std::string describe() const override { return description_; }
+
+private:
+    std::vector<fs::path> files_;
+    std::string description_;
+    bool single_;
+    size_t index_ = 0;
+    size_t delivered_ = 0;
+    size_t skipped_ = 0;
+};
+
+class VideoSource final : public FrameSource {
+public:
+    VideoSource(std::string path, SourceOptions options) : path_(std::move(path)), options_(options) {}
+
+    Status open() {
+        try {
+            capture_.release();
+            if (!capture_.open(path_, cv::CAP_FFMPEG) && !capture_.open(path_, cv::CAP_ANY))
+                return io_error("video '" + path_ + "': cannot open it (missing, not a video, or no decoder)");
+            fps_ = capture_.get(cv::CAP_PROP_FPS);
+            frame_count_ = static_cast<int64_t>(capture_.get(cv::CAP_PROP_FRAME_COUNT));
+        } catch (const cv::Exception& e) {
+            return io_error("video '" + path_ + "': " + e.what());
+        }
+        return Status::ok();
+    }
+
+    Result<vision::Frame> next() override {
+        cv::Mat image;
+        if (!read(image)) {
+            if (!options_.loop || frames_this_pass_ == 0)
+                return end_status();
+            EDGEINFER_RETURN_IF_ERROR(open());  // loop: start again from the first frame
+            frames_this_pass_ = 0;
+            if (!read(image)) return end_status();
+        }
+        ++frames_this_pass_;
+        apply_size(image, options_.mode);
+        vision::Frame frame;
+        frame.image = std::move(image);
+        frame.seq = seq_++;
+        frame.timestamp_us = vision::now_us();
+        frame.source_id = path_ + "#" + std::to_string(frame.seq);
+        return frame;
+    }
+
+    std::string describe() const override {
+        std::string d = "video " + path_;
+        if (frame_count_ > 0) d += " (" + std::to_string(frame_count_) + " frames";
+        if (fps_ > 0) d += (frame_count_ > 0 ? ", " : " (") + std::to_string(static_cast<int>(fps_ + 0.5)) + " fps";
+        if (frame_count_ > 0 || fps_ > 0) d += ")";
+        if (options_.loop) d += ", looped";
+        return d;
+    }
+
+    double nominal_fps() const override { return fps_ > 0 && fps_ < 1000 ? fps_ : 0.0; }
+
+private:
+    bool read(cv::Mat& image) {
+        try {
+            if (!capture_.read(image) || image.empty()) return false;
+        } catch (const cv::Exception& e) {
+            base::log_warning("video '" + path_ + "': " + e.what());
+            return false;
+        }
+        if (image.type() != CV_8UC3) {
+            cv::Mat converted;
+            if (image.channels() == 1) cv::cvtColor(image, converted, cv::COLOR_GRAY2BGR);
+            else if (image.channels() == 4) cv::cvtColor(image, converted, cv::COLOR_BGRA2BGR);
+            else return false;
+            image = converted;
+        }
+        return true;
+    }
+
+    Status end_status() const {
+        if (seq_ == 0) return io_error("video '" + path_ + "': no frame could be decoded");
+        if (frame_count_ > 0 && static_cast<int64_t>(frames_this_pass_) + 1 < frame_count_)
+            base::log_warning("video '" + path_ + "' ended after " + std::to_string(frames_this_pass_) + " of " +
+                              std::to_string(frame_count_) + " frames (truncated?)");
+        return Status(StatusCode::kEndOfStream, "video '" + path_ + "': end after " + std::to_string(seq_) + " frames");
+    }
+
+    std::string path_;
+    SourceOptions options_;
+    cv::VideoCapture capture_;
+    double fps_ = 0.0;
+    int64_t frame_count_ = 0;
+    uint64_t seq_ = 0;
+    uint64_t frames_this_pass_ = 0;
+};
+
+}  // namespace
+
+bool has_image_extension(const fs::path& file) {
+    static const char* kExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
+                                        ".ppm", ".pgm", ".pbm", ".pnm", ".jp2", ".sr", ".ras"};
+    std::string ext = lower_extension(file);
+    return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
+}
+
+bool has_video_extension(const fs::path& file) {
+    static const char* kExtensions[] = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg",
+                                        ".mpeg", ".wmv", ".flv", ".ts", ".mjpeg", ".mjpg", ".3gp"};
+    std::string ext = lower_extension(file);
+    return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
+}
+
+Result<cv::Mat> read_image_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return io_error("image '" + file.string() + "': cannot be opened for reading");
+    std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return io_error("image '" + file.string() + "': read error");
+    if (bytes.empty()) return io_error("image '" + file.string() + "': empty file (0 bytes)");
+    cv::Mat image;
+    try {
+        // IMREAD_COLOR: grayscale becomes BGR, alpha is dropped, 16-bit is scaled to 8-bit.
+        image = cv::imdecode(bytes, cv::IMREAD_COLOR);
+    } catch (const cv::Exception& e) {
+        return io_error("image '" + file.string() + "': " + e.what());
+    }
+    if (image.empty())
+        return io_error("image '" + file.string() + "': not a decodable image (" + std::to_string(bytes.size()) +
+                        " bytes)");
+    return image;
+}
+
+Result<std::unique_ptr<FrameSource>> open_folder_source(const fs::path& dir, const SourceOptions& options) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    auto add = [&](const fs::directory_entry& entry) {
+        std::error_code e;
+        if (entry.is_regular_file(e) && has_image_extension(entry.path())) files.push_back(entry.path());
+    };
+    if (options.recursive) {
+        for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+             !ec && it != end; it.increment(ec))
+            add(*it);
+    } else {
+        for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+             !ec && it != end; it.increment(ec))
+            add(*it);
+    }
+    if (ec) return io_error("folder '" + dir.string() + "': " + ec.message());
+    if (files.empty())
+        return not_found("folder '" + dir.string() + "' has no images (.jpg, .png, .bmp, .tif, .webp, ...)" +
+                         (options.recursive ? "" : "; --recursive also searches sub-folders"));
+    std::sort(files.begin(), files.end());
+    std::string description = "folder " + dir.string() + " (" + std::to_string(files.size()) + " images" +
+                              (options.recursive ? ", recursive)" : ")");
+    return std::unique_ptr<FrameSource>(std::make_unique<ImageListSource>(std::move(files), description, false));
+}
+
+Result<std::unique_ptr<FrameSource>> open_image_source(const fs::path& file) {
+    return std::unique_ptr<FrameSource>(
+        std::make_unique<ImageListSource>(std::vector<fs::path>{file}, "image " + file.string(), true));
+}
+
+Result<std::unique_ptr<FrameSource>> open_video_source(const fs::path& file, const SourceOptions& options) {
+    auto source = std::make_unique<VideoSource>(file.string(), options);
+    EDGEINFER_RETURN_IF_ERROR(source->open());
+    return std::unique_ptr<FrameSource>(std::move(source));
+}
+
+}  // namespace edgeinfer::io

@@ -1,0 +1,152 @@
+// DATASPEC parsing (io::open_source), capture modes and the rate limiter.
+#include "io/frame_source.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <thread>
+
+#include "base/status.hpp"
+#include "io/camera_client.hpp"
+#include "io/sources.hpp"
+
+namespace edgeinfer::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kDataspecForms =
+    "expected a folder, an image, a video file, /dev/videoN, v4l2:N, tcp://HOST:PORT, ipc://PATH or pattern:WxH";
+
+bool parse_int(std::string_view text, int& out) {
+    if (text.empty()) return false;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// "640x480" -> (640, 480); both in 1..16384.
+bool parse_size(std::string_view text, int& width, int& height) {
+    auto x = text.find('x');
+    if (x == std::string_view::npos) return false;
+    if (!parse_int(text.substr(0, x), width) || !parse_int(text.substr(x + 1), height)) return false;
+    return width > 0 && height > 0 && width <= 16384 && height <= 16384;
+}
+
+Result<int> parse_camera_index(std::string_view dataspec, std::string_view digits) {
+    int index = -1;
+    if (!parse_int(digits, index) || index < 0 || index > 255)
+        return invalid_argument("DATASPEC '" + std::string(dataspec) + "': expected a camera number as in v4l2:0 or /dev/video0");
+    return index;
+}
+
+Result<std::unique_ptr<FrameSource>> open_pattern(std::string_view dataspec, const SourceOptions& options) {
+    int width = 0, height = 0;
+    if (!parse_size(dataspec.substr(8), width, height))
+        return invalid_argument("DATASPEC '" + std::string(dataspec) +
+                                "': expected pattern:WxH with sizes 1..16384, e.g. pattern:640x480");
+    if (options.mode.width > 0) {
+        width = options.mode.width;
+        height = options.mode.height;
+    }
+    return open_pattern_source(width, height);
+}
+
+Result<std::unique_ptr<FrameSource>> open_path(std::string_view dataspec, const SourceOptions& options) {
+    fs::path path{std::string(dataspec)};
+    std::error_code ec;
+    fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st))
+        return not_found("DATASPEC '" + std::string(dataspec) + "': no such file or folder (" +
+                         std::string(kDataspecForms) + ")");
+    if (fs::is_directory(st)) return open_folder_source(path, options);
+    if (has_image_extension(path)) return open_image_source(path);
+    if (has_video_extension(path)) return open_video_source(path, options);
+    // Unknown extension: an image if it decodes as one, else try it as a video.
+    if (read_image_file(path).is_ok()) return open_image_source(path);
+    auto video = open_video_source(path, options);
+    if (video.is_ok()) return video;
+    return unsupported("DATASPEC '" + std::string(dataspec) + "': neither an image nor a video OpenCV can read");
+}
+
+}  // namespace
+
+Result<CaptureMode> parse_capture_mode(std::string_view text) {
+    CaptureMode mode;
+    std::string_view size = text;
+    auto at = text.find('@');
+    if (at != std::string_view::npos) {
+        size = text.substr(0, at);
+        std::string rate(text.substr(at + 1));
+        char* end = nullptr;
+        mode.fps = std::strtod(rate.c_str(), &end);
+        if (rate.empty() || *end != '\0' || !(mode.fps > 0.0) || mode.fps > 1000.0)
+            return invalid_argument("capture mode '" + std::string(text) + "': rate after '@' must be in (0, 1000]");
+    }
+    if (!size.empty() && !parse_size(size, mode.width, mode.height))
+        return invalid_argument("capture mode '" + std::string(text) + "': expected WxH[@FPS], e.g. 1280x720@30");
+    if (size.empty() && at == std::string_view::npos)
+        return invalid_argument("capture mode is empty: expected WxH[@FPS], e.g. 1280x720@30");
+    return mode;
+}
+
+Result<std::unique_ptr<FrameSource>> open_source(std::string_view dataspec, const SourceOptions& options) {
+    if (dataspec.empty()) return invalid_argument("DATASPEC is empty (" + std::string(kDataspecForms) + ")");
+    if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://")) return open_camera_source(dataspec);
+    if (starts_with(dataspec, "pattern:")) return open_pattern(dataspec, options);
+    if (starts_with(dataspec, "v4l2:")) {
+        EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(5)));
+        return open_v4l2_source(index, options);
+    }
+    if (starts_with(dataspec, "/dev/video")) {
+        EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(10)));
+        return open_v4l2_source(index, options);
+    }
+    if (starts_with(dataspec, "rtsp://") || starts_with(dataspec, "http://") || starts_with(dataspec, "https://"))
+        return open_video_source(fs::path(std::string(dataspec)), options);
+    return open_path(dataspec, options);
+}
+
+Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
+    if (starts_with(dataspec, "v4l2:")) {
+        EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(5)));
+        return list_v4l2_modes(index);
+    }
+    if (starts_with(dataspec, "/dev/video")) {
+        EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(10)));
+        return list_v4l2_modes(index);
+    }
+    if (starts_with(dataspec, "pattern:"))
+        return std::vector<std::string>{"any WxH up to 16384x16384, any rate (e.g. -m 1280x720@30); default 30 fps"};
+    if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://"))
+        return unsupported("'" + std::string(dataspec) + "' is a camera server: its modes are chosen where it runs");
+    EDGEINFER_ASSIGN_OR_RETURN(auto source, open_source(dataspec));
+    EDGEINFER_ASSIGN_OR_RETURN(vision::Frame frame, source->next());
+    std::string line = std::to_string(frame.width()) + "x" + std::to_string(frame.height());
+    if (source->nominal_fps() > 0) line += " @ " + std::to_string(static_cast<int>(source->nominal_fps() + 0.5)) + " fps";
+    return std::vector<std::string>{line + "  (" + source->describe() + "; -m WxH resizes)"};
+}
+
+RateLimiter::RateLimiter(double rate_hz) : rate_hz_(rate_hz) {}
+
+RateLimiter::Clock::time_point RateLimiter::next_slot() {
+    Clock::time_point now = Clock::now();
+    if (rate_hz_ <= 0.0) return now;
+    auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate_hz_));
+    if (count_ == 0) start_ = now;
+    Clock::time_point slot = start_ + period * count_;
+    if (now - slot > period) {  // fell behind (slow consumer): restart the schedule here
+        start_ = now;
+        count_ = 0;
+        slot = now;
+    }
+    ++count_;
+    return slot;
+}
+
+void RateLimiter::wait() {
+    Clock::time_point slot = next_slot();
+    if (slot > Clock::now()) std::this_thread::sleep_until(slot);
+}
+
+}  // namespace edgeinfer::io

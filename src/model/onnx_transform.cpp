@@ -1,0 +1,92 @@
+// ONNX shape inference and version conversion applied to an ir::Model (through its protobuf).
+#include "model/onnx_transform.hpp"
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
+
+#include "base/status.hpp"
+#include "model/onnx_model.hpp"
+#include "model/proto_convert.hpp"
+
+namespace edgeinfer::model {
+namespace {
+
+// Only tensor types are kept; anything else (sequences, maps) stays unknown.
+ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
+    ir::ValueInfo out;
+    out.name = vi.name();
+    out.doc_string = vi.doc_string();
+    if (!vi.has_type() || !vi.type().has_tensor_type()) return out;
+    const auto& tt = vi.type().tensor_type();
+    if (tt.elem_type() < 0 || tt.elem_type() > 16) return out;
+    out.dtype = static_cast<DataType>(tt.elem_type());
+    if (!tt.has_shape()) return out;
+    out.shape.has_rank = true;
+    for (const auto& d : tt.shape().dim()) {
+        if (d.has_dim_value() && d.dim_value() >= 0)
+            out.shape.dims.push_back(ir::Dim::known(d.dim_value()));
+        else if (d.has_dim_param())
+            out.shape.dims.push_back(ir::Dim::symbolic(d.dim_param()));
+        else
+            out.shape.dims.push_back(ir::Dim::unknown());
+    }
+    return out;
+}
+
+bool run_inference(onnx::ModelProto& proto, bool data_propagation) {
+    try {
+        onnx::ShapeInferenceOptions opts(false, 0, data_propagation);
+        onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+Result<size_t> infer_shapes(ir::Model& model) {
+    onnx::ModelProto proto;
+    model_to_proto(model, &proto);
+    proto.mutable_graph()->clear_value_info();  // stale after rewrites: derive everything again
+    if (!run_inference(proto, true)) {
+        proto.mutable_graph()->clear_value_info();
+        if (!run_inference(proto, false)) return model.graph.value_info.size();
+    }
+    std::vector<ir::ValueInfo> infos;
+    for (const auto& vi : proto.graph().value_info()) {
+        ir::ValueInfo v = value_info_of(vi);
+        if (v.dtype != DataType::kUndefined) infos.push_back(std::move(v));
+    }
+    model.graph.value_info = std::move(infos);
+    return model.graph.value_info.size();
+}
+
+Status convert_opset(ir::Model& model, int64_t target) {
+    const std::string name = model.source_path.empty() ? std::string("<model>") : model.source_path;
+    if (target < kMinSupportedOpset || target > kMaxSupportedOpset)
+        return invalid_argument(name + ": opset " + std::to_string(target) + " is outside the supported range " +
+                                std::to_string(kMinSupportedOpset) + ".." + std::to_string(kMaxSupportedOpset));
+    int64_t current = model.opset_version("");
+    if (current == target) return Status::ok();
+    onnx::ModelProto proto;
+    model_to_proto(model, &proto);
+    onnx::ModelProto converted;
+    try {
+        converted = onnx::version_conversion::ConvertVersion(proto, static_cast<int>(target));
+    } catch (const std::exception& e) {
+        return unsupported(name + ": cannot convert from opset " + std::to_string(current) + " to " +
+                           std::to_string(target) + ": " + e.what());
+    }
+    LoadOptions lo;
+    lo.infer_shapes = false;
+    auto back = model_from_proto(converted, name, "", lo);
+    if (!back.is_ok()) return back.status().with_context("after opset conversion");
+    std::string path = model.source_path;
+    model = std::move(back).value();
+    model.source_path = path;
+    return Status::ok();
+}
+
+}  // namespace edgeinfer::model

@@ -1,0 +1,28 @@
+// flush_denormals.
+#include "passes/denormal_flushing.hpp"
+
+#include <cfloat>
+#include <cmath>
+
+namespace edgeinfer::passes {
+
+bool flush_denormals(ir::Model& model, int64_t* flushed) {
+    int64_t count = 0;
+    for (auto& [name, t] : model.graph.initializers) {
+        if (t.dtype() != DataType::kFloat32) continue;
+        const float* src = t.data_as<float>();
+        int64_t here = 0;
+        for (int64_t i = 0; i < t.numel(); ++i) here += std::fpclassify(src[i]) == FP_SUBNORMAL;
+        if (here == 0) continue;
+        Tensor copy = t.clone();  // tensors may be shared with a snapshot of the model: never write in place
+        float* dst = copy.data_as<float>();
+        for (int64_t i = 0; i < copy.numel(); ++i)
+            if (std::fpclassify(dst[i]) == FP_SUBNORMAL) dst[i] = std::copysign(0.0f, dst[i]);
+        t = copy;
+        count += here;
+    }
+    if (flushed) *flushed = count;
+    return count > 0;
+}
+
+}  // namespace edgeinfer::passes

@@ -1,0 +1,90 @@
+// Pass catalog and per-level ordering. Each ordering constraint is commented where it matters.
+#include "passes/pipelines.hpp"
+
+#include "passes/batchnorm_folding.hpp"
+#include "passes/dead_node_elimination.hpp"
+#include "passes/denormal_flushing.hpp"
+#include "passes/duplicate_initializers.hpp"
+#include "passes/layout_merging.hpp"
+#include "passes/matmul_add_fusion.hpp"
+#include "passes/noop_elimination.hpp"
+#include "passes/pad_folding.hpp"
+#include "passes/shape_inference.hpp"
+#include "passes/unused_initializers.hpp"
+
+namespace edgeinfer::passes {
+namespace {
+
+PassDef simple(std::string name, std::string summary, bool (*fn)(ir::Model&)) {
+    return PassDef{std::move(name), std::move(summary), [fn](ir::Model& m) { return PassOutcome{fn(m), ""}; }};
+}
+
+}  // namespace
+
+std::vector<PassDef> pass_catalog(const PipelineOptions& options) {
+    NodeEvaluator evaluate = options.evaluator;
+    std::vector<PassDef> c;
+    c.push_back(simple("infer-shapes", "annotate every value's type and shape (ONNX shape inference)", infer_shapes));
+    c.push_back(simple("eliminate-noops", "remove Identity, Dropout, same-type Cast, identity Transpose/Reshape",
+                       eliminate_noops));
+    c.push_back({"fold-constants", "compute nodes whose inputs are all constant, incl. static Shape chains",
+                 [evaluate](ir::Model& m) { return PassOutcome{fold_constants(m, evaluate), ""}; }});
+    c.push_back(simple("merge-layout-ops", "merge consecutive Transpose, Reshape, Squeeze and Unsqueeze nodes",
+                       merge_layout_ops));
+    c.push_back(simple("fold-pad", "fold zero Pad into the following Conv / AveragePool", fold_pad));
+    c.push_back(simple("fuse-matmul-add", "MatMul + constant Add -> Gemm", fuse_matmul_add));
+    c.push_back(simple("fold-batchnorm", "fold BatchNormalization into Conv / ConvTranspose / Gemm", fold_batchnorm));
+    c.push_back(simple("eliminate-dead-nodes", "remove nodes that do not reach a graph output", eliminate_dead_nodes));
+    c.push_back(simple("eliminate-unused-initializers", "remove weights no node reads", eliminate_unused_initializers));
+    c.push_back(simple("merge-duplicate-initializers", "store identical weights once", merge_duplicate_initializers));
+    c.push_back({"flush-denormals", "set subnormal float32 weights to zero", [](ir::Model& m) {
+                     int64_t n = 0;
+                     bool changed = flush_denormals(m, &n);
+                     return PassOutcome{changed, changed ? std::to_string(n) + " values flushed" : ""};
+                 }});
+    return c;
+}
+
+std::vector<std::string> pipeline_for(Level level, bool annotate_shapes) {
+    std::vector<std::string> p;
+    if (level == Level::kNone) return p;
+    // Shapes first: no-op Cast/Reshape detection, Shape folding and the Gemm fusion read them.
+    if (annotate_shapes) p.push_back("infer-shapes");
+    // No-ops before folding and fusions: an Identity between Conv and BatchNormalization (some
+    // exporters emit them) would otherwise hide the pair.
+    p.push_back("eliminate-noops");
+    // Folding before fusions: weights computed by constant subgraphs (Transpose of a weight,
+    // Constant nodes) become initializers the fusions can rewrite.
+    p.push_back("fold-constants");
+    if (level >= Level::kExtended) {
+        // Layout merging after folding (Reshape targets are constant by then) and before the
+        // fusions, which look at direct producer/reader pairs.
+        p.push_back("merge-layout-ops");
+        p.push_back("fold-pad");
+        // MatMul+Add → Gemm before BatchNormalization folding, so a BatchNormalization after a
+        // MatMul+Add (a Linear layer) folds into the Gemm.
+        p.push_back("fuse-matmul-add");
+        p.push_back("fold-batchnorm");
+    }
+    // Cleanup after every rewrite: dead nodes first, since they hold the initializers they read.
+    p.push_back("eliminate-dead-nodes");
+    p.push_back("eliminate-unused-initializers");
+    if (level >= Level::kAll) {
+        // Duplicates after unused weights are gone (fewer to hash); denormals last, on the final
+        // weights (BatchNormalization folding can create subnormals by scaling).
+        p.push_back("merge-duplicate-initializers");
+        p.push_back("flush-denormals");
+    }
+    // Annotate again: fusions dropped annotations of the values they removed, none are stale.
+    if (annotate_shapes) p.push_back("infer-shapes");
+    return p;
+}
+
+PassManager make_pass_manager(Level level, const PipelineOptions& options) {
+    PassManager pm(pass_catalog(options));
+    Status st = pm.set_pipeline(pipeline_for(level, options.annotate_shapes));
+    (void)st;  // names come from the catalog above
+    return pm;
+}
+
+}  // namespace edgeinfer::passes

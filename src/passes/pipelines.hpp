@@ -1,0 +1,30 @@
+// The pass catalog and the ordered pipelines for each optimization level.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "passes/constant_folding.hpp"
+#include "passes/pass_manager.hpp"
+
+namespace edgeinfer::passes {
+
+// Mirrors edgeinfer::GraphOptimizationLevel without depending on the public runtime API.
+enum class Level { kNone = 0, kBasic = 1, kExtended = 2, kAll = 3 };
+
+struct PipelineOptions {
+    // Evaluates constant nodes for fold-constants; without one only Constant/Shape/Size fold.
+    NodeEvaluator evaluator;
+    // Run infer-shapes first and last (the CLI does; a Session already has annotated shapes
+    // from loading and the passes keep value names, so it skips the cost).
+    bool annotate_shapes = true;
+};
+
+// Every pass, by name, in the default order.
+std::vector<PassDef> pass_catalog(const PipelineOptions& options);
+// The passes of a level, in order.
+std::vector<std::string> pipeline_for(Level level, bool annotate_shapes);
+// A manager over the whole catalog whose pipeline is the level's.
+PassManager make_pass_manager(Level level, const PipelineOptions& options);
+
+}  // namespace edgeinfer::passes

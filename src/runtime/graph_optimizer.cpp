@@ -1,0 +1,73 @@
+// cpu_node_evaluator and optimize_for_session.
+#include "runtime/graph_optimizer.hpp"
+
+#include <omp.h>
+
+#include "base/logging.hpp"
+#include "base/status.hpp"
+#include "passes/pipelines.hpp"
+#include "runtime/plan.hpp"
+
+namespace edgeinfer::runtime {
+namespace {
+
+Result<std::vector<Tensor>> evaluate_node(const ir::Node& node, const std::vector<ir::OpsetId>& opsets,
+                                          const std::vector<Tensor>& inputs) {
+    ir::Model m;
+    m.ir_version = 8;
+    m.opset_imports = opsets;
+    ir::Node n = node;
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+        if (n.inputs[k].empty() || k >= inputs.size() || inputs[k].empty()) {
+            n.inputs[k].clear();
+            continue;
+        }
+        n.inputs[k] = "__fold_input_" + std::to_string(k);
+        m.graph.add_initializer(n.inputs[k], inputs[k]);
+    }
+    for (const std::string& o : n.outputs)
+        if (!o.empty()) m.graph.outputs.push_back(ir::ValueInfo{o, DataType::kUndefined, {}, {}});
+    m.graph.nodes.push_back(std::move(n));
+    EDGEINFER_ASSIGN_OR_RETURN(CompiledGraph cg, compile_graph(m, "<constant folding>"));
+    const int threads = omp_get_max_threads();
+    EDGEINFER_ASSIGN_OR_RETURN(auto plan, Plan::build(cg, {}, threads));
+    EDGEINFER_RETURN_IF_ERROR(plan->run(cg, {}, threads, ProfileSink{}));
+    std::vector<Tensor> out;
+    size_t k = 0;
+    for (const std::string& o : node.outputs) {
+        if (o.empty()) {
+            out.emplace_back();
+            continue;
+        }
+        out.push_back(plan->output(cg, k++).clone());  // the plan's memory dies with it
+    }
+    return out;
+}
+
+passes::Level to_level(GraphOptimizationLevel level) {
+    switch (level) {
+        case GraphOptimizationLevel::kNone: return passes::Level::kNone;
+        case GraphOptimizationLevel::kBasic: return passes::Level::kBasic;
+        case GraphOptimizationLevel::kExtended: return passes::Level::kExtended;
+        case GraphOptimizationLevel::kAll: return passes::Level::kAll;
+    }
+    return passes::Level::kNone;
+}
+
+}  // namespace
+
+passes::NodeEvaluator cpu_node_evaluator() { return evaluate_node; }
+
+Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level) {
+    if (level == GraphOptimizationLevel::kNone) return Status::ok();
+    passes::PipelineOptions opts;
+    opts.evaluator = cpu_node_evaluator();
+    opts.annotate_shapes = false;
+    passes::PassManager pm = passes::make_pass_manager(to_level(level), opts);
+    passes::PassReport report = pm.run(model);
+    base::log_debug("graph optimization: " + std::to_string(report.nodes_before) + " -> " +
+                    std::to_string(report.nodes_after) + " nodes in " + std::to_string(report.total_ms) + " ms");
+    return Status::ok();
+}
+
+}  // namespace edgeinfer::runtime

@@ -1,0 +1,18 @@
+// The runtime's side of graph optimization: a NodeEvaluator backed by the CPU kernels (for
+// constant folding) and the pass pipeline a Session runs before compiling its graph.
+#pragma once
+
+#include "edgeinfer/session.hpp"
+#include "ir/graph.hpp"
+#include "passes/constant_folding.hpp"
+
+namespace edgeinfer::runtime {
+
+// Evaluates one node on constant inputs by compiling a one-node graph and folding it.
+passes::NodeEvaluator cpu_node_evaluator();
+
+// Runs the pass pipeline of `level` on a model before it is compiled (kNone: nothing). No
+// verification here: each pass is tested for numeric equivalence in tests/unit/passes.
+Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level);
+
+}  // namespace edgeinfer::runtime
