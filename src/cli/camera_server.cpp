@@ -1,6 +1,8 @@
 // `edgeinfer camera-server [--source SPEC] [-p PORT] [-i] [-a] [-r FPS] [-m MODE] [--hflip] [--vflip]
 // [-c] [--publish]`: owns a camera (or video, or test pattern) and serves its newest frame over
 // ZeroMQ until SIGINT/SIGTERM.
+#include "io/camera_server.hpp"
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -14,7 +16,6 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "io/camera_server.hpp"
 
 namespace edgeinfer::cli {
 namespace {
@@ -42,7 +43,8 @@ std::string host_address() {
     if (getifaddrs(&list) != 0) return "";
     std::string found;
     for (ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
-        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK))
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP) ||
+            (a->ifa_flags & IFF_LOOPBACK))
             continue;
         char text[INET_ADDRSTRLEN] = {};
         auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
@@ -88,9 +90,11 @@ int run_camera_server(CameraServerArgs a) {
         if (a.fps <= 0) a.fps = mode->fps;
     }
     io::CameraServerOptions options;
-    if (a.port < 0 || a.port > 65535) return fail(invalid_argument("--port " + std::to_string(a.port) + " is outside 0..65535"));
+    if (a.port < 0 || a.port > 65535)
+        return fail(invalid_argument("--port " + std::to_string(a.port) + " is outside 0..65535"));
     if (a.ipc) {
-        options.endpoint = "ipc://" + (a.ipc_path.empty() ? "/tmp/edgeinfer-camera-" + std::to_string(a.port) : a.ipc_path);
+        options.endpoint =
+            "ipc://" + (a.ipc_path.empty() ? "/tmp/edgeinfer-camera-" + std::to_string(a.port) : a.ipc_path);
     } else {
         options.endpoint = std::string(a.all ? "tcp://*:" : "tcp://127.0.0.1:") + std::to_string(a.port);
     }
@@ -109,7 +113,8 @@ int run_camera_server(CameraServerArgs a) {
     auto first = io::open_source(a.source, source_options);
     if (!first.is_ok() && first.status().code() != StatusCode::kSourceLost) return fail(first.status());
     if (!first.is_ok()) std::cerr << "edgeinfer camera-server: " << first.status().message() << " (retrying)\n";
-    auto pending = std::make_shared<std::unique_ptr<io::FrameSource>>(first.is_ok() ? std::move(first.value()) : nullptr);
+    auto pending =
+        std::make_shared<std::unique_ptr<io::FrameSource>>(first.is_ok() ? std::move(first.value()) : nullptr);
     auto factory = [pending, spec = a.source, source_options]() -> Result<std::unique_ptr<io::FrameSource>> {
         if (*pending) return std::move(*pending);
         return io::open_source(spec, source_options);
@@ -124,7 +129,8 @@ int run_camera_server(CameraServerArgs a) {
         if (!host.empty() && colon != std::string::npos) shown = "tcp://" + host + shown.substr(colon);
     }
     std::cout << "listening on " << shown << std::endl;
-    std::cerr << "edgeinfer camera-server: " << a.source << (a.publish ? ", publishing " + a.encoding : ", request/reply")
+    std::cerr << "edgeinfer camera-server: " << a.source
+              << (a.publish ? ", publishing " + a.encoding : ", request/reply")
               << (a.fps > 0 ? ", at most " + fps_text(a.fps) + " fps" : "") << "; Ctrl-C stops\n";
 
     int signal_number = 0;
@@ -140,7 +146,8 @@ int run_camera_server(CameraServerArgs a) {
 
 void add_camera_server_command(CLI::App& app, int* exit_code) {
     auto args = std::make_shared<CameraServerArgs>();
-    CLI::App* cmd = app.add_subcommand("camera-server", "Serve a camera's newest frame over ZeroMQ (docs/camera-protocol.md)");
+    CLI::App* cmd =
+        app.add_subcommand("camera-server", "Serve a camera's newest frame over ZeroMQ (docs/camera-protocol.md)");
     cmd->add_option("--source", args->source,
                     "What to capture: v4l2:N or /dev/videoN, a video file (looped), pattern:WxH")
         ->capture_default_str();

@@ -182,14 +182,14 @@ void compare_pairs(const std::vector<Pair>& pairs, const Side& a, const Side& b,
     for (const ir::ValueInfo& o : a.model->graph.outputs)
         for (const Pair& p : pairs)
             if (p.a == o.name && a.values.count(p.a) && b.values.count(p.b))
-                out.outputs.emplace_back(o.name, compare_tensors(a.values.at(p.a), b.values.at(p.b), args.atol,
-                                                                 args.rtol, 0));
+                out.outputs.emplace_back(o.name,
+                                         compare_tensors(a.values.at(p.a), b.values.at(p.b), args.atol, args.rtol, 0));
 }
 
 nlohmann::json stats_json(const Tensor& t) {
     TensorStats s = tensor_stats(t);
-    return {{"shape", t.dims()}, {"min", s.min}, {"max", s.max}, {"mean", s.mean},
-            {"nan", s.nan}, {"inf", s.inf}, {"zeros", s.zero}, {"count", s.count}};
+    return {{"shape", t.dims()}, {"min", s.min}, {"max", s.max},    {"mean", s.mean},
+            {"nan", s.nan},      {"inf", s.inf}, {"zeros", s.zero}, {"count", s.count}};
 }
 
 // Stats of a node's inputs on one side ("" names omitted inputs).
@@ -254,7 +254,8 @@ nlohmann::json outcome_json(const Outcome& o, const Side& a, const Side& b, cons
     // The reference side has no graph: show its values for A's input names where it has them.
     f["inputs_b"] = inputs_json(nb ? nb : (b.model ? nullptr : na), b);
     nlohmann::json top = nlohmann::json::array();
-    for (const ElementDiff& e : m.diff.top) top.push_back({{"index", e.index}, {"a", e.a}, {"b", e.b}, {"diff", e.diff}});
+    for (const ElementDiff& e : m.diff.top)
+        top.push_back({{"index", e.index}, {"a", e.a}, {"b", e.b}, {"diff", e.diff}});
     f["top"] = top;
     j["first_mismatch"] = f;
     return j;
@@ -305,7 +306,8 @@ void print_text(const nlohmann::json& j, const std::string& b_label) {
     const auto& f = j["first_mismatch"];
     std::cout << "\nFIRST MISMATCH: value '" << f["value"].get<std::string>() << "' produced by "
               << f["node_label"].get<std::string>();
-    if (f["value_b"] != f["value"]) std::cout << " (" << b_label << ": value '" << f["value_b"].get<std::string>() << "')";
+    if (f["value_b"] != f["value"])
+        std::cout << " (" << b_label << ": value '" << f["value_b"].get<std::string>() << "')";
     std::cout << "\n  " << b_label << " node: " << f["node_b_label"].get<std::string>() << "\n";
     if (!f["why"].get<std::string>().empty()) std::cout << "  " << f["why"].get<std::string>() << "\n";
     std::cout << "  max abs diff " << f["max_abs_diff"].get<double>() << " (limit " << f["limit"].get<double>() << "), "
@@ -457,8 +459,7 @@ int run_compare(const CompareArgs& args) {
             st = bisect(ma.value(), *mb, pairs, inputs.value(), args, a, b, out);
         } else {
             st = run_side(ma.value(), all_node_outputs(ma->graph), inputs.value(), args.threads, a, out.runs);
-            if (st.is_ok())
-                st = run_side(*mb, all_node_outputs(mb->graph), inputs.value(), args.threads, b, out.runs);
+            if (st.is_ok()) st = run_side(*mb, all_node_outputs(mb->graph), inputs.value(), args.threads, b, out.runs);
             if (st.is_ok()) compare_pairs(pairs, a, b, args, out);
         }
         if (!st.is_ok()) return fail(st);
@@ -479,9 +480,13 @@ void add_compare_command(CLI::App& app, int* exit_code) {
         "compare", "Run two models (or a model and reference .npy values) and name the first layer that differs");
     cmd->add_option("a", args->a, "Model A (the reference side when comparing two models)")->required();
     cmd->add_option("b", args->b, "Model B, with the same inputs as A");
-    cmd->add_option("--ref", args->refs, "Reference values: DIR of VALUE.npy, FILE.npy (first output) or VALUE=FILE.npy");
-    cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy input (others are seeded random)");
-    cmd->add_option("--shape", args->shapes, "NAME=1x3x224x224 for random inputs with dynamic dims");
+    cmd->add_option("--ref", args->refs,
+                    "Reference values: DIR of VALUE.npy, FILE.npy (first output) or VALUE=FILE.npy")
+        ->allow_extra_args(false);
+    cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy input (others are seeded random)")
+        ->allow_extra_args(false);
+    cmd->add_option("--shape", args->shapes, "NAME=1x3x224x224 for random inputs with dynamic dims")
+        ->allow_extra_args(false);
     cmd->add_option("--seed", args->seed, "Seed for random inputs")->capture_default_str();
     cmd->add_option("--rtol", args->rtol, "Tolerance relative to max |A| of each value")->capture_default_str();
     cmd->add_option("--atol", args->atol, "Absolute tolerance")->capture_default_str();

@@ -5,9 +5,8 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "io/frame_source.hpp"
@@ -84,8 +83,12 @@ int run_frames(const FramesArgs& a) {
         }
         const vision::Frame& f = frame.value();
         if (a.json) {
-            nlohmann::ordered_json j{{"index", count}, {"seq", f.seq}, {"width", f.width()}, {"height", f.height()},
-                                     {"timestamp_us", f.timestamp_us}, {"source", f.source_id}};
+            nlohmann::ordered_json j{{"index", count},
+                                     {"seq", f.seq},
+                                     {"width", f.width()},
+                                     {"height", f.height()},
+                                     {"timestamp_us", f.timestamp_us},
+                                     {"source", f.source_id}};
             if (!saved.empty()) j["saved"] = saved;
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
         } else {

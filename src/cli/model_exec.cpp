@@ -70,14 +70,29 @@ Tensor random_tensor(DataType dtype, const std::vector<int64_t>& dims, std::mt19
     std::uniform_int_distribution<int> small(0, 9);
     for (int64_t i = 0; i < t.numel(); ++i) {
         switch (dtype) {
-            case DataType::kFloat32: t.data_as<float>()[i] = normal(rng); break;
-            case DataType::kFloat64: t.data_as<double>()[i] = normal(rng); break;
-            case DataType::kInt64: t.data_as<int64_t>()[i] = small(rng); break;
-            case DataType::kInt32: t.data_as<int32_t>()[i] = small(rng); break;
-            case DataType::kInt8: t.data_as<int8_t>()[i] = static_cast<int8_t>(small(rng)); break;
-            case DataType::kUInt8: t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 0xff); break;
-            case DataType::kBool: t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 1); break;
-            default: break;
+            case DataType::kFloat32:
+                t.data_as<float>()[i] = normal(rng);
+                break;
+            case DataType::kFloat64:
+                t.data_as<double>()[i] = normal(rng);
+                break;
+            case DataType::kInt64:
+                t.data_as<int64_t>()[i] = small(rng);
+                break;
+            case DataType::kInt32:
+                t.data_as<int32_t>()[i] = small(rng);
+                break;
+            case DataType::kInt8:
+                t.data_as<int8_t>()[i] = static_cast<int8_t>(small(rng));
+                break;
+            case DataType::kUInt8:
+                t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 0xff);
+                break;
+            case DataType::kBool:
+                t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 1);
+                break;
+            default:
+                break;
         }
     }
     return t;
@@ -111,18 +126,41 @@ Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>
 
 bool element_as_double(const Tensor& t, int64_t i, double* out) {
     switch (t.dtype()) {
-        case DataType::kFloat32: *out = t.data_as<float>()[i]; return true;
-        case DataType::kFloat64: *out = t.data_as<double>()[i]; return true;
-        case DataType::kInt64: *out = static_cast<double>(t.data_as<int64_t>()[i]); return true;
-        case DataType::kInt32: *out = t.data_as<int32_t>()[i]; return true;
-        case DataType::kInt16: *out = t.data_as<int16_t>()[i]; return true;
-        case DataType::kInt8: *out = t.data_as<int8_t>()[i]; return true;
-        case DataType::kUInt8: *out = t.data_as<uint8_t>()[i]; return true;
-        case DataType::kUInt16: *out = t.data_as<uint16_t>()[i]; return true;
-        case DataType::kUInt32: *out = t.data_as<uint32_t>()[i]; return true;
-        case DataType::kUInt64: *out = static_cast<double>(t.data_as<uint64_t>()[i]); return true;
-        case DataType::kBool: *out = t.data_as<uint8_t>()[i] ? 1.0 : 0.0; return true;
-        default: return false;
+        case DataType::kFloat32:
+            *out = t.data_as<float>()[i];
+            return true;
+        case DataType::kFloat64:
+            *out = t.data_as<double>()[i];
+            return true;
+        case DataType::kInt64:
+            *out = static_cast<double>(t.data_as<int64_t>()[i]);
+            return true;
+        case DataType::kInt32:
+            *out = t.data_as<int32_t>()[i];
+            return true;
+        case DataType::kInt16:
+            *out = t.data_as<int16_t>()[i];
+            return true;
+        case DataType::kInt8:
+            *out = t.data_as<int8_t>()[i];
+            return true;
+        case DataType::kUInt8:
+            *out = t.data_as<uint8_t>()[i];
+            return true;
+        case DataType::kUInt16:
+            *out = t.data_as<uint16_t>()[i];
+            return true;
+        case DataType::kUInt32:
+            *out = t.data_as<uint32_t>()[i];
+            return true;
+        case DataType::kUInt64:
+            *out = static_cast<double>(t.data_as<uint64_t>()[i]);
+            return true;
+        case DataType::kBool:
+            *out = t.data_as<uint8_t>()[i] ? 1.0 : 0.0;
+            return true;
+        default:
+            return false;
     }
 }
 

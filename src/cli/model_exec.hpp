@@ -44,11 +44,11 @@ struct ElementDiff {
 };
 
 struct Difference {
-    bool comparable = true;   // false: dtype or shape differ (see why)
+    bool comparable = true;  // false: dtype or shape differ (see why)
     std::string why;
-    double max_abs = 0;       // +inf when NaN/Inf patterns differ
-    double scale = 0;         // max |a| over finite values: what rtol is relative to
-    int64_t mismatched = 0;   // elements with |a-b| > atol + rtol*scale
+    double max_abs = 0;            // +inf when NaN/Inf patterns differ
+    double scale = 0;              // max |a| over finite values: what rtol is relative to
+    int64_t mismatched = 0;        // elements with |a-b| > atol + rtol*scale
     std::vector<ElementDiff> top;  // largest differences first
     bool within(double atol, double rtol) const { return comparable && max_abs <= atol + rtol * scale; }
 };

@@ -51,8 +51,8 @@ Tensor repeat_batch(const Tensor& t) {
     return out;
 }
 
-Result<passes::Verification> verify_against(const Reference& ref, const ir::Model& candidate, double atol,
-                                            double rtol, int threads) {
+Result<passes::Verification> verify_against(const Reference& ref, const ir::Model& candidate, double atol, double rtol,
+                                            int threads) {
     EDGEINFER_ASSIGN_OR_RETURN(auto session, session_for(candidate, threads));
     EDGEINFER_ASSIGN_OR_RETURN(auto outs, session->run(ref.inputs));
     passes::Verification v;
@@ -90,16 +90,27 @@ Result<passes::Verification> verify_against(const Reference& ref, const ir::Mode
 
 // CLI-only first steps, checked like passes: opset conversion, fixed input shapes, dynamic batch.
 std::vector<passes::PassDef> front_passes(const OptimizeArgs& args,
-                                          const std::map<std::string, std::vector<int64_t>>& shapes) {
+                                          const std::map<std::string, std::vector<int64_t>>& shapes,
+                                          const ir::Model& model) {
     std::vector<passes::PassDef> defs;
+    // IR < 4 lists every initializer as a graph input, which the passes treat as overridable
+    // defaults and leave alone; IR 4 dropped that rule, so lifting the version frees the weights.
+    if (model.ir_version < 4)
+        defs.push_back({"upgrade-ir-version", "IR < 4: initializers stop being graph inputs", [](ir::Model& m) {
+                            if (m.ir_version >= 4) return passes::PassOutcome{false, ""};
+                            std::erase_if(m.graph.inputs,
+                                          [&](const ir::ValueInfo& v) { return m.graph.find_initializer(v.name); });
+                            m.ir_version = 4;
+                            return passes::PassOutcome{true, "ir_version 4"};
+                        }});
     if (args.opset > 0) {
         int64_t target = args.opset;
         defs.push_back({"convert-opset", "convert to the requested opset", [target](ir::Model& m) {
                             int64_t from = m.opset_version("");
                             Status st = model::convert_opset(m, target);
                             if (!st.is_ok()) return passes::PassOutcome{false, "not converted: " + st.message()};
-                            return passes::PassOutcome{from != target, "opset " + std::to_string(from) + " -> " +
-                                                                           std::to_string(target)};
+                            return passes::PassOutcome{
+                                from != target, "opset " + std::to_string(from) + " -> " + std::to_string(target)};
                         }});
     }
     if (!shapes.empty()) {
@@ -129,7 +140,7 @@ std::vector<passes::PassDef> front_passes(const OptimizeArgs& args,
 
 std::string bytes_text(int64_t b) {
     std::ostringstream o;
-    o << std::fixed << std::setprecision(1);
+    o << std::fixed << std::setprecision(2);
     if (b >= 1 << 20)
         o << b / 1048576.0 << " MiB";
     else if (b >= 1 << 10)
@@ -148,7 +159,8 @@ std::string diff_text(const std::optional<double>& d) {
 
 void print_table(const passes::PassReport& r) {
     std::cout << std::left << std::setw(30) << "pass" << std::right << std::setw(14) << "nodes" << std::setw(26)
-              << "parameter bytes" << std::setw(11) << "time ms" << std::setw(11) << "max diff" << "  note\n";
+              << "parameter bytes" << std::setw(11) << "time ms" << std::setw(11) << "max diff"
+              << "  note\n";
     auto row = [](const std::string& name, int64_t n0, int64_t n1, int64_t b0, int64_t b1, double ms,
                   const std::string& diff, const std::string& note) {
         std::ostringstream t;
@@ -175,21 +187,29 @@ nlohmann::json report_json(const passes::PassReport& r, const std::string& check
     j["reverted"] = r.reverted();
     nlohmann::json ps = nlohmann::json::array();
     for (const passes::PassRecord& p : r.passes)
-        ps.push_back({{"name", p.name}, {"changed", p.changed}, {"reverted", p.reverted}, {"ms", p.ms},
-                      {"nodes_before", p.nodes_before}, {"nodes_after", p.nodes_after},
-                      {"bytes_before", p.bytes_before}, {"bytes_after", p.bytes_after},
+        ps.push_back({{"name", p.name},
+                      {"changed", p.changed},
+                      {"reverted", p.reverted},
+                      {"ms", p.ms},
+                      {"nodes_before", p.nodes_before},
+                      {"nodes_after", p.nodes_after},
+                      {"bytes_before", p.bytes_before},
+                      {"bytes_after", p.bytes_after},
                       {"max_abs_diff", p.max_abs_diff ? nlohmann::json(*p.max_abs_diff) : nlohmann::json()},
                       {"note", p.note}});
     j["passes"] = ps;
     if (r.final_check)
-        j["final"] = {{"ok", r.final_check->ok}, {"max_abs_diff", r.final_check->max_abs_diff},
+        j["final"] = {{"ok", r.final_check->ok},
+                      {"max_abs_diff", r.final_check->max_abs_diff},
                       {"detail", r.final_check->detail}};
     j["onnx_checker"] = check;
     return j;
 }
 
 // Protobuf cannot hold 2 GB: larger models keep their weights in a side file.
-bool initializer_bytes_over_limit(const ir::Model& m) { return passes::initializer_bytes(m.graph) > (int64_t{1} << 30); }
+bool initializer_bytes_over_limit(const ir::Model& m) {
+    return passes::initializer_bytes(m.graph) > (int64_t{1} << 30);
+}
 
 int fail(const Status& st) {
     std::cerr << "edgeinfer optimize: " << st.to_string() << "\n";
@@ -211,7 +231,8 @@ int run_optimize(const OptimizeArgs& args) {
             std::cout << std::left << std::setw(32) << p.name << p.summary << "\n";
         return 0;
     }
-    if (args.input.empty() || args.output.empty()) return fail(invalid_argument("usage: edgeinfer optimize IN.onnx OUT.onnx"));
+    if (args.input.empty() || args.output.empty())
+        return fail(invalid_argument("usage: edgeinfer optimize IN.onnx OUT.onnx"));
     model::LoadOptions lo;
     lo.infer_shapes = true;
     auto loaded = model::load_model(args.input, lo);
@@ -223,19 +244,21 @@ int run_optimize(const OptimizeArgs& args) {
         const ir::ValueInfo* v = nullptr;
         for (const ir::ValueInfo* in : model.graph.runtime_inputs())
             if (in->name == name) v = in;
-        if (!v) return fail(invalid_argument("--static-shape names '" + name + "', which is not an input of " + args.input));
+        if (!v)
+            return fail(
+                invalid_argument("--static-shape names '" + name + "', which is not an input of " + args.input));
         if (v->shape.has_rank && v->shape.rank() != static_cast<int64_t>(dims.size()))
             return fail(invalid_argument("--static-shape " + name + ": rank " + std::to_string(dims.size()) +
                                          " but the input has shape " + v->shape.to_string()));
     }
 
-    std::vector<passes::PassDef> catalog = front_passes(args, *shapes);
+    std::vector<passes::PassDef> catalog = front_passes(args, *shapes, model);
     std::vector<std::string> pipeline;
     for (const auto& d : catalog) pipeline.push_back(d.name);
     for (passes::PassDef& d : passes::pass_catalog(popts)) catalog.push_back(std::move(d));
     passes::PassManager pm(std::move(catalog));
-    std::vector<std::string> chosen = args.passes.empty() ? passes::pipeline_for(parse_level(args.level), true)
-                                                          : args.passes;
+    std::vector<std::string> chosen =
+        args.passes.empty() ? passes::pipeline_for(parse_level(args.level), true) : args.passes;
     pipeline.insert(pipeline.end(), chosen.begin(), chosen.end());
     Status st = pm.set_pipeline(pipeline);
     if (st.is_ok()) st = pm.skip(args.skip);
@@ -255,8 +278,9 @@ int run_optimize(const OptimizeArgs& args) {
         auto mode = args.verify == "end" ? passes::VerifyMode::kEnd : passes::VerifyMode::kEachPass;
         double atol = args.atol, rtol = args.rtol;
         int threads = args.threads;
-        pm.set_verifier([&ref, atol, rtol, threads](const ir::Model& c) { return verify_against(ref, c, atol, rtol, threads); },
-                        mode);
+        pm.set_verifier(
+            [&ref, atol, rtol, threads](const ir::Model& c) { return verify_against(ref, c, atol, rtol, threads); },
+            mode);
     }
     std::vector<std::string> in_names, out_names;
     for (const auto* v : model.graph.runtime_inputs()) in_names.push_back(v->name);
@@ -301,9 +325,14 @@ void add_optimize_command(CLI::App& app, int* exit_code) {
         ->check(CLI::IsMember({"none", "basic", "extended", "all"}))
         ->capture_default_str();
     cmd->add_option("--passes", args->passes, "Run exactly these passes, in this order (comma-separated)")
-        ->delimiter(',');
-    cmd->add_option("--skip", args->skip, "Leave these passes out (comma-separated)")->delimiter(',');
-    cmd->add_option("--static-shape", args->static_shapes, "NAME=1x3x224x224: fix an input's dims, then fold");
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    cmd->add_option("--skip", args->skip, "Leave these passes out (comma-separated)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    cmd->add_option("--static-shape", args->static_shapes,
+                    "NAME=1x3x224x224: fix an input's dims, then fold (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_flag("--dynamic-batch", args->dynamic_batch, "Make dim 0 of inputs and outputs a symbolic 'batch'");
     cmd->add_option("--opset", args->opset, "Convert to this default-domain opset first (checked like a pass)");
     cmd->add_option("--verify", args->verify, "Run before/after after each pass, only at the end, or never")

@@ -25,14 +25,17 @@ bool parse_int(std::string_view text, int64_t lo, int64_t hi, int& out) {
 
 Status check_endpoint(const std::string& endpoint) {
     if (endpoint.rfind("ipc://", 0) == 0) {
-        if (endpoint.size() == 6) return invalid_argument("'" + endpoint + "': ipc:// needs a socket path, e.g. ipc:///tmp/camera");
+        if (endpoint.size() == 6)
+            return invalid_argument("'" + endpoint + "': ipc:// needs a socket path, e.g. ipc:///tmp/camera");
         return Status::ok();
     }
-    if (endpoint.rfind("tcp://", 0) != 0) return invalid_argument("'" + endpoint + "': expected tcp://HOST:PORT or ipc://PATH");
+    if (endpoint.rfind("tcp://", 0) != 0)
+        return invalid_argument("'" + endpoint + "': expected tcp://HOST:PORT or ipc://PATH");
     auto colon = endpoint.rfind(':');
     int port = 0;
     if (colon <= 6 || !parse_int(std::string_view(endpoint).substr(colon + 1), 1, 65535, port))
-        return invalid_argument("'" + endpoint + "': expected tcp://HOST:PORT with a port in 1..65535, e.g. tcp://127.0.0.1:8089");
+        return invalid_argument("'" + endpoint +
+                                "': expected tcp://HOST:PORT with a port in 1..65535, e.g. tcp://127.0.0.1:8089");
     return Status::ok();
 }
 
@@ -50,9 +53,12 @@ Status apply_query_item(std::string_view item, CameraClientOptions& o, const std
     } else if (key == "quality") {
         if (!parse_int(value, 1, 100, o.quality)) return bad("quality must be 1..100");
     } else if (key == "mode") {
-        if (value == "sub" || value == "subscribe" || value == "publish") o.subscribe = true;
-        else if (value == "req" || value == "request") o.subscribe = false;
-        else return bad("mode must be req or sub");
+        if (value == "sub" || value == "subscribe" || value == "publish")
+            o.subscribe = true;
+        else if (value == "req" || value == "request")
+            o.subscribe = false;
+        else
+            return bad("mode must be req or sub");
     } else if (key == "timeout_ms") {
         if (!parse_int(value, 1, 600000, o.timeout_ms)) return bad("timeout_ms must be 1..600000");
     } else if (key == "retries") {
@@ -129,7 +135,9 @@ struct CameraClient::Impl {
     }
 
     Result<RemoteFrame> decode(const std::vector<zmq::message_t>& parts) {
-        auto bad = [&](const Status& s) { return Status(s.code(), "camera server '" + endpoint + "': " + s.message()); };
+        auto bad = [&](const Status& s) {
+            return Status(s.code(), "camera server '" + endpoint + "': " + s.message());
+        };
         if (parts.size() != 2)
             return io_error("camera server '" + endpoint + "': bad reply: " + std::to_string(parts.size()) +
                             " parts, expected 2 (header, payload)");
@@ -204,7 +212,7 @@ Result<RemoteFrame> CameraClient::fetch() {
 namespace {
 
 class CameraSource final : public FrameSource {
-public:
+  public:
     CameraSource(std::unique_ptr<CameraClient> client, CameraClientOptions options)
         : client_(std::move(client)), options_(options) {}
 
@@ -241,7 +249,7 @@ public:
                ", " + std::string(encoding_name(options_.encoding)) + ")";
     }
 
-private:
+  private:
     std::unique_ptr<CameraClient> client_;
     CameraClientOptions options_;
 };
@@ -250,7 +258,8 @@ private:
 
 Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url) {
     EDGEINFER_ASSIGN_OR_RETURN(CameraUrl parsed, parse_camera_url(url));
-    EDGEINFER_ASSIGN_OR_RETURN(std::unique_ptr<CameraClient> client, CameraClient::connect(parsed.endpoint, parsed.options));
+    EDGEINFER_ASSIGN_OR_RETURN(std::unique_ptr<CameraClient> client,
+                               CameraClient::connect(parsed.endpoint, parsed.options));
     return std::unique_ptr<FrameSource>(std::make_unique<CameraSource>(std::move(client), parsed.options));
 }
 

@@ -15,11 +15,11 @@ namespace edgeinfer::io {
 
 struct CameraClientOptions {
     Encoding encoding = Encoding::kBgr;
-    int quality = 90;       // JPEG quality asked for
-    bool subscribe = false;  // the server runs with --publish: receive every published frame
-    bool fresh = true;       // request/reply: ask for a frame newer than the last one received
-    int timeout_ms = 1500;   // per attempt
-    int retries = 2;         // further attempts, each on a new connection, before kSourceLost
+    int quality = 90;           // JPEG quality asked for
+    bool subscribe = false;     // the server runs with --publish: receive every published frame
+    bool fresh = true;          // request/reply: ask for a frame newer than the last one received
+    int timeout_ms = 1500;      // per attempt
+    int retries = 2;            // further attempts, each on a new connection, before kSourceLost
     int lost_after_ms = 10000;  // FrameSource: how long server-reported errors are retried
 };
 
@@ -39,7 +39,7 @@ struct RemoteFrame {
 };
 
 class CameraClient {
-public:
+  public:
     static Result<std::unique_ptr<CameraClient>> connect(std::string endpoint, const CameraClientOptions& options);
     ~CameraClient();
     CameraClient(const CameraClient&) = delete;
@@ -50,7 +50,7 @@ public:
     Result<RemoteFrame> fetch();
     const std::string& endpoint() const;
 
-private:
+  private:
     struct Impl;
     explicit CameraClient(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -3,7 +3,6 @@
 
 #include <cstring>
 #include <nlohmann/json.hpp>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "base/status.hpp"
@@ -50,8 +49,14 @@ bool jpeg_dimensions(const uint8_t* p, size_t n, int& width, int& height) {
     while (i + 4 <= n) {
         if (p[i] != 0xFF) return false;
         uint8_t marker = p[i + 1];
-        if (marker == 0xFF) { ++i; continue; }  // fill byte
-        if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) { i += 2; continue; }
+        if (marker == 0xFF) {
+            ++i;
+            continue;
+        }  // fill byte
+        if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+            i += 2;
+            continue;
+        }
         if (marker == 0xD9 || marker == 0xDA) return false;  // end of image / scan before any SOF
         size_t length = (static_cast<size_t>(p[i + 2]) << 8) | p[i + 3];
         if (length < 2 || i + 2 + length > n) return false;
@@ -94,7 +99,8 @@ Result<FrameRequest> decode_request(std::string_view bytes) {
                            std::to_string(kMaxRequestBytes));
     if (bytes.empty()) return request;
     Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad_request("not JSON (expected an object like {\"encoding\":\"jpeg\",\"quality\":80})");
+    if (j.is_discarded())
+        return bad_request("not JSON (expected an object like {\"encoding\":\"jpeg\",\"quality\":80})");
     if (!j.is_object()) return bad_request("expected a JSON object, got " + std::string(j.type_name()));
     for (const auto& [key, value] : j.items()) {
         if (key == "version") {
@@ -161,11 +167,16 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes) {
         h.ok = false;
         if (!j.contains("error")) return bad_reply("missing \"error\"");
         EDGEINFER_ASSIGN_OR_RETURN(h.error, get_string(j, "error"));
-        if (j.contains("message")) { EDGEINFER_ASSIGN_OR_RETURN(h.message, get_string(j, "message")); }
-        if (j.contains("seq")) { EDGEINFER_ASSIGN_OR_RETURN(h.seq, get_uint(j, "seq", false)); }
+        if (j.contains("message")) {
+            EDGEINFER_ASSIGN_OR_RETURN(h.message, get_string(j, "message"));
+        }
+        if (j.contains("seq")) {
+            EDGEINFER_ASSIGN_OR_RETURN(h.seq, get_uint(j, "seq", false));
+        }
         return h;
     }
-    if (status != "ok") return bad_reply("\"status\" must be \"ok\" or \"error\", got \"" + status.substr(0, 64) + "\"");
+    if (status != "ok")
+        return bad_reply("\"status\" must be \"ok\" or \"error\", got \"" + status.substr(0, 64) + "\"");
     for (const char* key : {"width", "height", "channels", "encoding", "seq", "timestamp_us", "size"})
         if (!j.contains(key)) return bad_reply(std::string("missing \"") + key + "\"");
     EDGEINFER_ASSIGN_OR_RETURN(int64_t width, get_int(j, "width", 1, kMaxFrameDimension, false));
@@ -185,16 +196,20 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes) {
     EDGEINFER_ASSIGN_OR_RETURN(h.seq, get_uint(j, "seq", false));
     EDGEINFER_ASSIGN_OR_RETURN(h.timestamp_us, get_int(j, "timestamp_us", INT64_MIN, INT64_MAX, false));
     EDGEINFER_ASSIGN_OR_RETURN(h.size, get_uint(j, "size", false));
-    if (h.size > kMaxPayloadBytes) return bad_reply("\"size\" " + std::to_string(h.size) + " exceeds the payload limit");
+    if (h.size > kMaxPayloadBytes)
+        return bad_reply("\"size\" " + std::to_string(h.size) + " exceeds the payload limit");
     if (h.encoding == Encoding::kBgr && h.size != static_cast<uint64_t>(width * height * channels))
         return bad_reply("\"size\" " + std::to_string(h.size) + " does not match " + std::to_string(width) + "x" +
                          std::to_string(height) + "x3 raw BGR");
-    if (j.contains("source")) { EDGEINFER_ASSIGN_OR_RETURN(h.source, get_string(j, "source")); }
+    if (j.contains("source")) {
+        EDGEINFER_ASSIGN_OR_RETURN(h.source, get_string(j, "source"));
+    }
     return h;
 }
 
 Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encoding, int quality) {
-    if (bgr.type() != CV_8UC3 || bgr.empty()) return invalid_argument("encode_payload: expected a non-empty BGR8 image");
+    if (bgr.type() != CV_8UC3 || bgr.empty())
+        return invalid_argument("encode_payload: expected a non-empty BGR8 image");
     std::vector<uint8_t> out;
     if (encoding == Encoding::kBgr) {
         out.resize(bgr.total() * 3);
@@ -214,7 +229,8 @@ Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encodin
 Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size) {
     if (!header.ok) return invalid_argument("decode_payload: the header reports an error, there is no frame");
     if (size != header.size)
-        return io_error("bad payload: " + std::to_string(size) + " bytes, the header says " + std::to_string(header.size));
+        return io_error("bad payload: " + std::to_string(size) + " bytes, the header says " +
+                        std::to_string(header.size));
     const auto* bytes = static_cast<const uint8_t*>(data);
     if (header.encoding == Encoding::kBgr) {
         if (size != static_cast<size_t>(header.width) * header.height * 3)
@@ -231,7 +247,8 @@ Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size
                         ", the header says " + std::to_string(header.width) + "x" + std::to_string(header.height));
     cv::Mat image;
     try {
-        image = cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<uint8_t*>(bytes)), cv::IMREAD_COLOR);
+        image =
+            cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<uint8_t*>(bytes)), cv::IMREAD_COLOR);
     } catch (const cv::Exception& e) {
         return io_error(std::string("bad payload: JPEG does not decode: ") + e.what());
     }

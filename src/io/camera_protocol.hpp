@@ -4,19 +4,18 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "edgeinfer/status.hpp"
 
 namespace edgeinfer::io {
 
 inline constexpr int kProtocolVersion = 1;
-inline constexpr size_t kMaxRequestBytes = 4096;        // a longer request is answered with bad_request
+inline constexpr size_t kMaxRequestBytes = 4096;  // a longer request is answered with bad_request
 inline constexpr size_t kMaxReplyHeaderBytes = 65536;
 inline constexpr int kMaxFrameDimension = 16384;
 inline constexpr size_t kMaxPayloadBytes = size_t{256} << 20;
@@ -29,9 +28,9 @@ Result<Encoding> parse_encoding(std::string_view name);
 
 struct FrameRequest {
     Encoding encoding = Encoding::kBgr;
-    int quality = 90;              // JPEG quality, 1..100
+    int quality = 90;               // JPEG quality, 1..100
     std::optional<uint64_t> after;  // answer with a frame whose seq differs from this one (a newer one)
-    int wait_ms = 1000;            // how long the server may hold the request for such a frame, 0..10000
+    int wait_ms = 1000;             // how long the server may hold the request for such a frame, 0..10000
 };
 
 // Compact JSON: {"encoding":"jpeg","quality":80,"after":41,"wait_ms":1000} (defaults omitted).
@@ -54,11 +53,11 @@ struct ReplyHeader {
     int height = 0;
     int channels = 3;
     Encoding encoding = Encoding::kBgr;
-    int quality = 0;        // JPEG only
-    uint64_t seq = 0;       // the server's capture counter: +1 per captured frame, gaps are drops
+    int quality = 0;           // JPEG only
+    uint64_t seq = 0;          // the server's capture counter: +1 per captured frame, gaps are drops
     int64_t timestamp_us = 0;  // capture time, microseconds since the Unix epoch
-    uint64_t size = 0;      // payload bytes
-    std::string source;     // what the server captures from
+    uint64_t size = 0;         // payload bytes
+    std::string source;        // what the server captures from
     // When !ok: an error code (kError*) and a message for humans; seq is the last good frame's.
     std::string error;
     std::string message;

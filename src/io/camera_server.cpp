@@ -16,12 +16,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
-
-#include <opencv2/core.hpp>
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
@@ -320,24 +319,27 @@ struct CameraServer::Impl {
         for (size_t i = 0; i < body_start; ++i) envelope.push_back(parts[i].to_string());
         const size_t body_parts = parts.size() - body_start;
         if (body_parts > 1) {
-            send_error(envelope, kErrorBadRequest,
-                       "expected one request frame, got " + std::to_string(body_parts), 0);
+            send_error(envelope, kErrorBadRequest, "expected one request frame, got " + std::to_string(body_parts), 0);
             return;
         }
         std::string_view body = body_parts ? parts[body_start].to_string_view() : std::string_view();
         Result<FrameRequest> request = decode_request(body);
         if (!request.is_ok()) {
             bool encoding = request.status().code() == StatusCode::kUnsupported;
-            send_error(envelope, encoding ? kErrorUnsupportedEncoding : kErrorBadRequest, request.status().message(), 0);
+            send_error(envelope, encoding ? kErrorUnsupportedEncoding : kErrorBadRequest, request.status().message(),
+                       0);
             return;
         }
         if (answer(envelope, request.value(), s)) return;
         if (request->wait_ms == 0 || pending.size() >= kMaxPending) {
-            if (request->wait_ms == 0) send_error(envelope, kErrorTimeout, "no newer frame (wait_ms is 0)", 0);
-            else send_error(envelope, kErrorBusy, "too many requests waiting for a frame", 0);
+            if (request->wait_ms == 0)
+                send_error(envelope, kErrorTimeout, "no newer frame (wait_ms is 0)", 0);
+            else
+                send_error(envelope, kErrorBusy, "too many requests waiting for a frame", 0);
             return;
         }
-        pending.push_back({std::move(envelope), request.value(), Clock::now() + std::chrono::milliseconds(request->wait_ms)});
+        pending.push_back(
+            {std::move(envelope), request.value(), Clock::now() + std::chrono::milliseconds(request->wait_ms)});
     }
 
     void drain_requests() {
@@ -405,8 +407,10 @@ struct CameraServer::Impl {
                 if (stopping) break;
                 if (!options.publish && (items[1].revents & ZMQ_POLLIN)) drain_requests();
                 Snapshot s = snapshot();
-                if (options.publish) publish(s);
-                else service_pending(s);
+                if (options.publish)
+                    publish(s);
+                else
+                    service_pending(s);
             } catch (const zmq::error_t& e) {
                 if (e.num() == ETERM) break;
                 base::log_warning(std::string("camera server: ") + e.what());
@@ -446,7 +450,7 @@ void CameraServer::stop() {
     if (s.event_fd >= 0) ::close(s.event_fd);
     s.event_fd = -1;
     if (!s.ipc_path.empty()) {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(s.ipc_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(s.ipc_path.c_str());
     }
 }

@@ -33,7 +33,7 @@ struct CameraServerStats {
 };
 
 class CameraServer {
-public:
+  public:
     // Called on the capture thread to open the source, and again (with backoff, up to once a
     // second) after it fails; the errors it returns are what clients are told meanwhile.
     using SourceFactory = std::function<Result<std::unique_ptr<FrameSource>>()>;
@@ -50,7 +50,7 @@ public:
     void stop();
     CameraServerStats stats() const;
 
-private:
+  private:
     struct Impl;
     explicit CameraServer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -3,10 +3,10 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <opencv2/videoio/registry.hpp>
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
@@ -30,7 +30,7 @@ void apply_size(cv::Mat& image, const CaptureMode& mode) {
 }
 
 class ImageListSource final : public FrameSource {
-public:
+  public:
     ImageListSource(std::vector<fs::path> files, std::string description, bool single)
         : files_(std::move(files)), description_(std::move(description)), single_(single) {}
 
@@ -59,7 +59,7 @@ public:
 
     std::string describe() const override { return description_; }
 
-private:
+  private:
     std::vector<fs::path> files_;
     std::string description_;
     bool single_;
@@ -69,13 +69,16 @@ private:
 };
 
 class VideoSource final : public FrameSource {
-public:
+  public:
     VideoSource(std::string path, SourceOptions options) : path_(std::move(path)), options_(options) {}
 
     Status open() {
         try {
             capture_.release();
-            if (!capture_.open(path_, cv::CAP_FFMPEG) && !capture_.open(path_, cv::CAP_ANY))
+            // FFmpeg when this OpenCV has it (Debian's does); other backends only as a fallback,
+            // since GStreamer's attempts on a non-video file print pages of warnings.
+            const int backend = cv::videoio_registry::hasBackend(cv::CAP_FFMPEG) ? cv::CAP_FFMPEG : cv::CAP_ANY;
+            if (!capture_.open(path_, backend))
                 return io_error("video '" + path_ + "': cannot open it (missing, not a video, or no decoder)");
             fps_ = capture_.get(cv::CAP_PROP_FPS);
             frame_count_ = static_cast<int64_t>(capture_.get(cv::CAP_PROP_FRAME_COUNT));
@@ -88,8 +91,7 @@ public:
     Result<vision::Frame> next() override {
         cv::Mat image;
         if (!read(image)) {
-            if (!options_.loop || frames_this_pass_ == 0)
-                return end_status();
+            if (!options_.loop || frames_this_pass_ == 0) return end_status();
             EDGEINFER_RETURN_IF_ERROR(open());  // loop: start again from the first frame
             frames_this_pass_ = 0;
             if (!read(image)) return end_status();
@@ -115,7 +117,7 @@ public:
 
     double nominal_fps() const override { return fps_ > 0 && fps_ < 1000 ? fps_ : 0.0; }
 
-private:
+  private:
     bool read(cv::Mat& image) {
         try {
             if (!capture_.read(image) || image.empty()) return false;
@@ -125,9 +127,12 @@ private:
         }
         if (image.type() != CV_8UC3) {
             cv::Mat converted;
-            if (image.channels() == 1) cv::cvtColor(image, converted, cv::COLOR_GRAY2BGR);
-            else if (image.channels() == 4) cv::cvtColor(image, converted, cv::COLOR_BGRA2BGR);
-            else return false;
+            if (image.channels() == 1)
+                cv::cvtColor(image, converted, cv::COLOR_GRAY2BGR);
+            else if (image.channels() == 4)
+                cv::cvtColor(image, converted, cv::COLOR_BGRA2BGR);
+            else
+                return false;
             image = converted;
         }
         return true;
@@ -154,14 +159,14 @@ private:
 
 bool has_image_extension(const fs::path& file) {
     static const char* kExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
-                                        ".ppm", ".pgm", ".pbm", ".pnm", ".jp2", ".sr", ".ras"};
+                                        ".ppm", ".pgm",  ".pbm", ".pnm", ".jp2", ".sr",   ".ras"};
     std::string ext = lower_extension(file);
     return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
 }
 
 bool has_video_extension(const fs::path& file) {
-    static const char* kExtensions[] = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg",
-                                        ".mpeg", ".wmv", ".flv", ".ts", ".mjpeg", ".mjpg", ".3gp"};
+    static const char* kExtensions[] = {".mp4",  ".avi", ".mkv", ".mov", ".webm",  ".m4v",  ".mpg",
+                                        ".mpeg", ".wmv", ".flv", ".ts",  ".mjpeg", ".mjpg", ".3gp"};
     std::string ext = lower_extension(file);
     return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
 }
@@ -197,8 +202,8 @@ Result<std::unique_ptr<FrameSource>> open_folder_source(const fs::path& dir, con
              !ec && it != end; it.increment(ec))
             add(*it);
     } else {
-        for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-             !ec && it != end; it.increment(ec))
+        for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+             it.increment(ec))
             add(*it);
     }
     if (ec) return io_error("folder '" + dir.string() + "': " + ec.message());

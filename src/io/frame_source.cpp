@@ -36,7 +36,8 @@ bool parse_size(std::string_view text, int& width, int& height) {
 Result<int> parse_camera_index(std::string_view dataspec, std::string_view digits) {
     int index = -1;
     if (!parse_int(digits, index) || index < 0 || index > 255)
-        return invalid_argument("DATASPEC '" + std::string(dataspec) + "': expected a camera number as in v4l2:0 or /dev/video0");
+        return invalid_argument("DATASPEC '" + std::string(dataspec) +
+                                "': expected a camera number as in v4l2:0 or /dev/video0");
     return index;
 }
 
@@ -123,7 +124,8 @@ Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
     EDGEINFER_ASSIGN_OR_RETURN(auto source, open_source(dataspec));
     EDGEINFER_ASSIGN_OR_RETURN(vision::Frame frame, source->next());
     std::string line = std::to_string(frame.width()) + "x" + std::to_string(frame.height());
-    if (source->nominal_fps() > 0) line += " @ " + std::to_string(static_cast<int>(source->nominal_fps() + 0.5)) + " fps";
+    if (source->nominal_fps() > 0)
+        line += " @ " + std::to_string(static_cast<int>(source->nominal_fps() + 0.5)) + " fps";
     return std::vector<std::string>{line + "  (" + source->describe() + "; -m WxH resizes)"};
 }
 

@@ -16,7 +16,7 @@
 namespace edgeinfer::io {
 
 class FrameSource {
-public:
+  public:
     virtual ~FrameSource() = default;
 
     // The next frame, whose pixels now belong to the caller (a source never writes into a buffer
@@ -62,7 +62,7 @@ Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec);
 // is start + n/rate. When the caller falls more than one period behind, the schedule restarts
 // instead of bursting to catch up.
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     explicit RateLimiter(double rate_hz = 0.0);
 
@@ -72,7 +72,7 @@ public:
     Clock::time_point next_slot();
     double rate() const { return rate_hz_; }
 
-private:
+  private:
     double rate_hz_;
     Clock::time_point start_{};
     int64_t count_ = 0;

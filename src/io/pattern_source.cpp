@@ -9,7 +9,7 @@ namespace edgeinfer::io {
 namespace {
 
 class PatternSource final : public FrameSource {
-public:
+  public:
     PatternSource(int width, int height)
         : width_(width), height_(height), id_("pattern:" + std::to_string(width) + "x" + std::to_string(height)) {}
 
@@ -25,7 +25,7 @@ public:
     std::string describe() const override { return id_ + " (synthetic test pattern)"; }
     double nominal_fps() const override { return kPatternFps; }
 
-private:
+  private:
     int width_;
     int height_;
     std::string id_;

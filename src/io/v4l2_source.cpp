@@ -8,10 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <sstream>
 
 #include "base/status.hpp"
 #include "io/sources.hpp"
@@ -22,7 +21,7 @@ namespace {
 std::string device_path(int index) { return "/dev/video" + std::to_string(index); }
 
 class V4l2Source final : public FrameSource {
-public:
+  public:
     V4l2Source(int index, SourceOptions options) : index_(index), options_(options) {}
 
     Status open() {
@@ -33,8 +32,8 @@ public:
                                                        " does not exist (no camera, or not passed into the container)");
         try {
             if (!capture_.open(index_, cv::CAP_V4L2))
-                return Status(StatusCode::kSourceLost,
-                              "camera v4l2:" + std::to_string(index_) + ": cannot open " + dev + " (busy or no permission?)");
+                return Status(StatusCode::kSourceLost, "camera v4l2:" + std::to_string(index_) + ": cannot open " +
+                                                           dev + " (busy or no permission?)");
             if (options_.mode.width > 0) {
                 capture_.set(cv::CAP_PROP_FRAME_WIDTH, options_.mode.width);
                 capture_.set(cv::CAP_PROP_FRAME_HEIGHT, options_.mode.height);
@@ -53,7 +52,8 @@ public:
         cv::Mat image;
         try {
             if (!capture_.read(image) || image.empty())
-                return Status(StatusCode::kSourceLost, "camera v4l2:" + std::to_string(index_) + " stopped delivering frames");
+                return Status(StatusCode::kSourceLost,
+                              "camera v4l2:" + std::to_string(index_) + " stopped delivering frames");
         } catch (const cv::Exception& e) {
             return Status(StatusCode::kSourceLost, "camera v4l2:" + std::to_string(index_) + ": " + e.what());
         }
@@ -75,7 +75,7 @@ public:
         return s.str();
     }
 
-private:
+  private:
     int index_;
     SourceOptions options_;
     cv::VideoCapture capture_;
@@ -108,7 +108,8 @@ std::string rates(int fd, uint32_t format, uint32_t width, uint32_t height) {
         if (ival.type == V4L2_FRMIVAL_TYPE_DISCRETE && ival.discrete.numerator > 0) {
             s << (ival.index ? "," : " @ ") << static_cast<double>(ival.discrete.denominator) / ival.discrete.numerator;
         } else {
-            s << " @ up to " << static_cast<double>(ival.stepwise.min.denominator) / std::max(1u, ival.stepwise.min.numerator);
+            s << " @ up to "
+              << static_cast<double>(ival.stepwise.min.denominator) / std::max(1u, ival.stepwise.min.numerator);
             break;
         }
     }
@@ -126,8 +127,9 @@ Result<std::unique_ptr<FrameSource>> open_v4l2_source(int index, const SourceOpt
 Result<std::vector<std::string>> list_v4l2_modes(int index) {
     const std::string dev = device_path(index);
     int fd = ::open(dev.c_str(), O_RDWR | O_NONBLOCK);
-    if (fd < 0) return Status(StatusCode::kSourceLost, "camera v4l2:" + std::to_string(index) + ": cannot open " + dev +
-                                                           ": " + std::strerror(errno));
+    if (fd < 0)
+        return Status(StatusCode::kSourceLost,
+                      "camera v4l2:" + std::to_string(index) + ": cannot open " + dev + ": " + std::strerror(errno));
     std::vector<std::string> modes;
     v4l2_fmtdesc fmt{};
     fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
@@ -151,7 +153,8 @@ Result<std::vector<std::string>> list_v4l2_modes(int index) {
     }
     ::close(fd);
     if (modes.empty())
-        return unsupported("camera v4l2:" + std::to_string(index) + " (" + dev + ") lists no capture modes (not a capture device?)");
+        return unsupported("camera v4l2:" + std::to_string(index) + " (" + dev +
+                           ") lists no capture modes (not a capture device?)");
     return modes;
 }
 

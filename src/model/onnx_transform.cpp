@@ -60,6 +60,17 @@ Result<size_t> infer_shapes(ir::Model& model) {
         if (v.dtype != DataType::kUndefined) infos.push_back(std::move(v));
     }
     model.graph.value_info = std::move(infos);
+    // Outputs declared without a shape (or type) get the inferred one: the ONNX checker wants it.
+    for (const auto& vi : proto.graph().output()) {
+        for (ir::ValueInfo& out : model.graph.outputs) {
+            if (out.name != vi.name() || out.shape.has_rank) continue;
+            ir::ValueInfo inferred = value_info_of(vi);
+            if (inferred.dtype == DataType::kUndefined || !inferred.shape.has_rank) continue;
+            if (out.dtype != DataType::kUndefined && out.dtype != inferred.dtype) continue;
+            out.dtype = inferred.dtype;
+            out.shape = inferred.shape;
+        }
+    }
     return model.graph.value_info.size();
 }
 

@@ -10,9 +10,10 @@
 namespace edgeinfer::model {
 
 // Replaces the top-level graph's value_info with what ONNX's shape inference (with data
-// propagation) derives from the graph as it is now. Graph inputs and outputs are left as they
-// are, so their names and symbolic dims survive. Returns the number of intermediate values with
-// a known type afterwards; a model that shape inference rejects keeps its old value_info.
+// propagation) derives from the graph as it is now. Graph inputs and outputs keep their names
+// and symbolic dims; only outputs declared without a shape receive the inferred one. Returns the
+// number of annotated intermediate values; a model that shape inference rejects keeps its old
+// value_info.
 Result<size_t> infer_shapes(ir::Model& model);
 
 // Converts the model to default-domain opset `target` with ONNX's version converter. Fails

@@ -44,14 +44,13 @@ std::string store(ir::Graph& g, const UseMap& uses, const std::string& old_name,
     return name;
 }
 
-// Scaled weight for output channel `oc` of each element: Conv/Gemm(transB=1) [M, ...] scale
-// rows; ConvTranspose [C, M/group, ...] and Gemm(transB=0) [K, N] scale along another axis.
-Tensor scale_weight(const Tensor& w, const std::vector<double>& s, int64_t (*channel)(int64_t, const Tensor&, int64_t),
-                    int64_t param) {
+// W scaled by s[channel(i)] for every element i of W.
+template <typename ChannelOf>
+Tensor scale_weight(const Tensor& w, const std::vector<double>& s, ChannelOf channel) {
     Tensor out = Tensor::allocate(DataType::kFloat32, w.dims());
     const float* src = w.data_as<float>();
     float* dst = out.data_as<float>();
-    for (int64_t i = 0; i < w.numel(); ++i) dst[i] = static_cast<float>(src[i] * s[channel(i, w, param)]);
+    for (int64_t i = 0; i < w.numel(); ++i) dst[i] = static_cast<float>(src[i] * s[channel(i)]);
     return out;
 }
 
@@ -61,13 +60,21 @@ int64_t inner_size(const Tensor& w, int64_t from_axis) {
     return n;
 }
 
-int64_t conv_channel(int64_t i, const Tensor& w, int64_t) { return i / inner_size(w, 1); }
-int64_t gemm_column(int64_t i, const Tensor& w, int64_t) { return i % w.dims()[1]; }
-int64_t convt_channel(int64_t i, const Tensor& w, int64_t group) {
-    int64_t per_out = w.dims()[1];                  // M / group
-    int64_t per_in = w.dims()[0] / group;           // C / group
-    int64_t c = i / inner_size(w, 1), j = (i / inner_size(w, 2)) % per_out;
-    return (c / per_in) * per_out + j;
+// Output channel of each weight element: Conv [M, C/g, k...] and Gemm transB=1 [N, K] by row;
+// Gemm transB=0 [K, N] by column; ConvTranspose [C, M/g, k...] by group and second axis.
+Tensor scaled_weight(const Tensor& w, const std::vector<double>& s, const std::string& op, bool trans_b,
+                     int64_t group) {
+    const int64_t row = inner_size(w, 1);
+    if (op == "Gemm" && !trans_b) {
+        const int64_t n = w.dims()[1];
+        return scale_weight(w, s, [n](int64_t i) { return i % n; });
+    }
+    if (op != "ConvTranspose") return scale_weight(w, s, [row](int64_t i) { return i / row; });
+    const int64_t per_out = w.dims()[1], per_in = w.dims()[0] / group, spatial = inner_size(w, 2);
+    return scale_weight(w, s, [=](int64_t i) {
+        int64_t c = i / row, j = (i / spatial) % per_out;
+        return (c / per_in) * per_out + j;
+    });
 }
 
 bool fold_into(ir::Graph& g, const UseMap& uses, ir::Node& p, const ir::Node& bn) {
@@ -84,13 +91,13 @@ bool fold_into(ir::Graph& g, const UseMap& uses, ir::Node& p, const ir::Node& bn
         if (w->rank() != 2) return false;
         bool trans_b = p.attr_int("transB", 0) != 0;
         if (w->dims()[trans_b ? 0 : 1] != m) return false;
-        new_w = scale_weight(*w, s, trans_b ? conv_channel : gemm_column, 0);
+        new_w = scaled_weight(*w, s, "Gemm", trans_b, 1);
     } else if (convt) {
         if (group <= 0 || w->dims()[0] % group != 0 || w->dims()[1] * group != m) return false;
-        new_w = scale_weight(*w, s, convt_channel, group);
+        new_w = scaled_weight(*w, s, "ConvTranspose", false, group);
     } else {
         if (w->dims()[0] != m) return false;
-        new_w = scale_weight(*w, s, conv_channel, 0);
+        new_w = scaled_weight(*w, s, "Conv", false, 1);
     }
     // Bias: B' = B*s + shift (Gemm: beta*C*s + shift, then beta = 1).
     const bool has_bias = p.inputs.size() > 2 && !p.inputs[2].empty();
@@ -105,7 +112,7 @@ bool fold_into(ir::Graph& g, const UseMap& uses, ir::Node& p, const ir::Node& bn
         // Conv biases are [M]; Gemm's C broadcasts to [rows, M]: its last dim is 1 or M.
         std::vector<int64_t> dims = b->dims();
         if (dims.empty()) dims = {1};
-        if ( dims.size() > 2 || (dims.back() != 1 && dims.back() != m)) return false;
+        if (dims.size() > 2 || (dims.back() != 1 && dims.back() != m)) return false;
         if (!gemm && dims != std::vector<int64_t>{m}) return false;
         dims.back() = m;
         int64_t rows = dims.size() == 2 ? dims[0] : 1;

@@ -16,7 +16,7 @@ namespace edgeinfer::passes {
 
 // Readers of every value of a graph, computed once; passes rebuild it after they rewrite.
 class UseMap {
-public:
+  public:
     explicit UseMap(const ir::Graph& graph);
 
     // Number of node inputs (top level) reading `value`.
@@ -32,7 +32,7 @@ public:
     // by a subgraph: the condition for fusing its producer into that reader.
     std::optional<size_t> sole_reader(const std::string& value) const;
 
-private:
+  private:
     std::unordered_map<std::string, std::vector<size_t>> readers_;
     std::unordered_set<std::string> graph_outputs_;
     std::unordered_set<std::string> subgraph_uses_;

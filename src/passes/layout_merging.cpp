@@ -88,8 +88,8 @@ bool merge_squeezes(ir::Graph& g, ir::Node& first, ir::Node& second) {
         set_attribute(second, make_ints_attr("axes", *axes));
     } else {
         std::string name = unique_value_name(g, second.name.empty() ? "axes" : second.name + ".axes");
-        g.add_initializer(name, Tensor::from_vector<int64_t>(DataType::kInt64,
-                                                             {static_cast<int64_t>(axes->size())}, *axes));
+        g.add_initializer(name,
+                          Tensor::from_vector<int64_t>(DataType::kInt64, {static_cast<int64_t>(axes->size())}, *axes));
         second.inputs[1] = name;
     }
     second.inputs[0] = first.inputs[0];

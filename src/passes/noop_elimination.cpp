@@ -67,8 +67,7 @@ bool transpose_is_noop(const ir::Graph& g, const ir::Node& n) {
 
 bool cast_is_noop(const ir::Graph& g, const ir::Node& n) {
     DataType in = value_dtype(g, n.inputs[0]);
-    return in != DataType::kUndefined && in != DataType::kString &&
-           static_cast<int64_t>(in) == n.attr_int("to", -1);
+    return in != DataType::kUndefined && in != DataType::kString && static_cast<int64_t>(in) == n.attr_int("to", -1);
 }
 
 bool is_noop(const ir::Graph& g, const ir::Node& n, const UseMap& uses) {

@@ -59,7 +59,7 @@ struct PassReport {
 };
 
 class PassManager {
-public:
+  public:
     // `catalog`: every pass that can be named; the pipeline is initially the whole catalog in order.
     explicit PassManager(std::vector<PassDef> catalog);
 
@@ -76,7 +76,7 @@ public:
     // from the original with a check after every pass, so the faulty pass is found and reverted.
     PassReport run(ir::Model& model) const;
 
-private:
+  private:
     const PassDef* find(const std::string& name) const;
     PassReport run_with(ir::Model& model, VerifyMode mode) const;
 

@@ -28,7 +28,9 @@ std::vector<PassDef> pass_catalog(const PipelineOptions& options) {
     c.push_back(simple("eliminate-noops", "remove Identity, Dropout, same-type Cast, identity Transpose/Reshape",
                        eliminate_noops));
     c.push_back({"fold-constants", "compute nodes whose inputs are all constant, incl. static Shape chains",
-                 [evaluate](ir::Model& m) { return PassOutcome{fold_constants(m, evaluate), ""}; }});
+                 [evaluate](ir::Model& m) {
+                     return PassOutcome{fold_constants(m, evaluate), ""};
+                 }});
     c.push_back(simple("merge-layout-ops", "merge consecutive Transpose, Reshape, Squeeze and Unsqueeze nodes",
                        merge_layout_ops));
     c.push_back(simple("fold-pad", "fold zero Pad into the following Conv / AveragePool", fold_pad));

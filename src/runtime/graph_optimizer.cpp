@@ -46,10 +46,14 @@ Result<std::vector<Tensor>> evaluate_node(const ir::Node& node, const std::vecto
 
 passes::Level to_level(GraphOptimizationLevel level) {
     switch (level) {
-        case GraphOptimizationLevel::kNone: return passes::Level::kNone;
-        case GraphOptimizationLevel::kBasic: return passes::Level::kBasic;
-        case GraphOptimizationLevel::kExtended: return passes::Level::kExtended;
-        case GraphOptimizationLevel::kAll: return passes::Level::kAll;
+        case GraphOptimizationLevel::kNone:
+            return passes::Level::kNone;
+        case GraphOptimizationLevel::kBasic:
+            return passes::Level::kBasic;
+        case GraphOptimizationLevel::kExtended:
+            return passes::Level::kExtended;
+        case GraphOptimizationLevel::kAll:
+            return passes::Level::kAll;
     }
     return passes::Level::kNone;
 }

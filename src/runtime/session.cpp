@@ -10,6 +10,7 @@
 #include "base/logging.hpp"
 #include "base/status.hpp"
 #include "model/onnx_model.hpp"
+#include "runtime/graph_optimizer.hpp"
 #include "runtime/plan.hpp"
 
 namespace edgeinfer {
@@ -63,6 +64,7 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
         return unsupported(name + ": precision " + std::string(opts.precision == Precision::kBf16 ? "bf16" : "int8") +
                            " is not implemented yet; use fp32");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level));
     EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name));
     for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
         input_info.push_back(v);

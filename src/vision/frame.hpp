@@ -3,9 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string>
-
 #include <opencv2/core/mat.hpp>
+#include <string>
 
 namespace edgeinfer::vision {
 
@@ -21,8 +20,7 @@ struct Frame {
 
 // Wall-clock time in microseconds since the Unix epoch (the unit of Frame::timestamp_us).
 inline int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 

@@ -156,28 +156,114 @@ void binary_loop(const BroadcastPlan& p, const TA* a, const TB* b, TO* out, cons
 // ---- op functors (compute types in, anything convertible out) ------------------------------
 
 enum class BinOp {
-    kAdd, kSub, kMul, kDiv, kMod, kFMod, kPow, kMin, kMax, kSum, kMean,
-    kEqual, kLess, kLessEqual, kGreater, kGreaterEqual, kAnd, kOr, kXor, kPRelu, kShiftLeft, kShiftRight,
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kMod,
+    kFMod,
+    kPow,
+    kMin,
+    kMax,
+    kSum,
+    kMean,
+    kEqual,
+    kLess,
+    kLessEqual,
+    kGreater,
+    kGreaterEqual,
+    kAnd,
+    kOr,
+    kXor,
+    kPRelu,
+    kShiftLeft,
+    kShiftRight,
 };
 
 template <typename C>
-constexpr bool kIsSignedInt = std::is_integral_v<C> && std::is_signed_v<C>;
+constexpr bool kIsSignedInt = (std::is_integral_v<C> && std::is_signed_v<C>);
 
-struct AddF { template <typename C> C operator()(C a, C b) const { return C(a + b); } };
-struct SubF { template <typename C> C operator()(C a, C b) const { return C(a - b); } };
-struct MulF { template <typename C> C operator()(C a, C b) const { return C(a * b); } };
-struct MinF { template <typename C> C operator()(C a, C b) const { return b < a ? b : a; } };
-struct MaxF { template <typename C> C operator()(C a, C b) const { return a < b ? b : a; } };
-struct FirstF { template <typename C> C operator()(C a, C) const { return a; } };
-struct EqualF { template <typename C> bool operator()(C a, C b) const { return a == b; } };
-struct LessF { template <typename C> bool operator()(C a, C b) const { return a < b; } };
-struct LessEqualF { template <typename C> bool operator()(C a, C b) const { return a <= b; } };
-struct GreaterF { template <typename C> bool operator()(C a, C b) const { return a > b; } };
-struct GreaterEqualF { template <typename C> bool operator()(C a, C b) const { return a >= b; } };
-struct AndF { bool operator()(bool a, bool b) const { return a && b; } };
-struct OrF { bool operator()(bool a, bool b) const { return a || b; } };
-struct XorF { bool operator()(bool a, bool b) const { return a != b; } };
-struct PReluF { template <typename C> C operator()(C x, C s) const { return blend(x < C(0), C(x * s), x); } };
+struct AddF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        return C(a + b);
+    }
+};
+struct SubF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        return C(a - b);
+    }
+};
+struct MulF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        return C(a * b);
+    }
+};
+struct MinF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        return b < a ? b : a;
+    }
+};
+struct MaxF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        return a < b ? b : a;
+    }
+};
+struct FirstF {
+    template <typename C>
+    C operator()(C a, C) const {
+        return a;
+    }
+};
+struct EqualF {
+    template <typename C>
+    bool operator()(C a, C b) const {
+        return a == b;
+    }
+};
+struct LessF {
+    template <typename C>
+    bool operator()(C a, C b) const {
+        return a < b;
+    }
+};
+struct LessEqualF {
+    template <typename C>
+    bool operator()(C a, C b) const {
+        return a <= b;
+    }
+};
+struct GreaterF {
+    template <typename C>
+    bool operator()(C a, C b) const {
+        return a > b;
+    }
+};
+struct GreaterEqualF {
+    template <typename C>
+    bool operator()(C a, C b) const {
+        return a >= b;
+    }
+};
+struct AndF {
+    bool operator()(bool a, bool b) const { return a && b; }
+};
+struct OrF {
+    bool operator()(bool a, bool b) const { return a || b; }
+};
+struct XorF {
+    bool operator()(bool a, bool b) const { return a != b; }
+};
+struct PReluF {
+    template <typename C>
+    C operator()(C x, C s) const {
+        return blend(x < C(0), C(x * s), x);
+    }
+};
 
 // Integer division truncates like C; the divisor was checked for 0; INT_MIN / -1 wraps.
 struct DivF {
@@ -259,7 +345,7 @@ struct BinaryState final : KernelState {
 };
 
 class BinaryKernel final : public Kernel {
-public:
+  public:
     // legacy_axis: opset < 7 broadcast=1 with an axis: input 1 aligns with input 0 at that axis.
     BinaryKernel(BinOp op, unsigned types, std::optional<int64_t> legacy_axis, bool legacy_prelu)
         : op_(op), types_(types), legacy_axis_(legacy_axis), legacy_prelu_(legacy_prelu) {}
@@ -267,7 +353,7 @@ public:
     Status prepare(PrepareContext& ctx) const override;
     Status run(RunContext& ctx) const override;
 
-private:
+  private:
     std::vector<int64_t> second_dims(const PrepareContext& ctx) const;
     template <typename T>
     Status run_typed(RunContext& ctx, const BinaryState& st) const;
@@ -361,7 +447,8 @@ void BinaryKernel::fold(RunContext& ctx, const BinaryState& st, const Op& op) co
         return;
     }
     binary_loop(st.plans[0], ctx.in(0).data_as<T>(), ctx.in(1).data_as<T>(), out, op);
-    for (size_t i = 2; i < n; ++i) binary_loop(st.plans[i - 1], static_cast<const T*>(out), ctx.in(i).data_as<T>(), out, op);
+    for (size_t i = 2; i < n; ++i)
+        binary_loop(st.plans[i - 1], static_cast<const T*>(out), ctx.in(i).data_as<T>(), out, op);
 }
 
 template <typename T>
@@ -412,36 +499,74 @@ Status BinaryKernel::run_typed(RunContext& ctx, const BinaryState& st) const {
     if (is_compare(op_)) {
         bool* o = ctx.out(0).data_as<bool>();
         switch (op_) {
-            case BinOp::kEqual: binary_loop(p, a, b, o, EqualF{}); break;
-            case BinOp::kLess: binary_loop(p, a, b, o, LessF{}); break;
-            case BinOp::kLessEqual: binary_loop(p, a, b, o, LessEqualF{}); break;
-            case BinOp::kGreater: binary_loop(p, a, b, o, GreaterF{}); break;
-            default: binary_loop(p, a, b, o, GreaterEqualF{}); break;
+            case BinOp::kEqual:
+                binary_loop(p, a, b, o, EqualF{});
+                break;
+            case BinOp::kLess:
+                binary_loop(p, a, b, o, LessF{});
+                break;
+            case BinOp::kLessEqual:
+                binary_loop(p, a, b, o, LessEqualF{});
+                break;
+            case BinOp::kGreater:
+                binary_loop(p, a, b, o, GreaterF{});
+                break;
+            default:
+                binary_loop(p, a, b, o, GreaterEqualF{});
+                break;
         }
         return Status::ok();
     }
     T* o = ctx.out(0).data_as<T>();
     if constexpr (std::is_same_v<T, bool>) {
         switch (op_) {
-            case BinOp::kAnd: binary_loop(p, a, b, o, AndF{}); break;
-            case BinOp::kOr: binary_loop(p, a, b, o, OrF{}); break;
-            case BinOp::kXor: binary_loop(p, a, b, o, XorF{}); break;
-            default: return ctx.error(StatusCode::kUnsupported, "bool inputs are not supported");
+            case BinOp::kAnd:
+                binary_loop(p, a, b, o, AndF{});
+                break;
+            case BinOp::kOr:
+                binary_loop(p, a, b, o, OrF{});
+                break;
+            case BinOp::kXor:
+                binary_loop(p, a, b, o, XorF{});
+                break;
+            default:
+                return ctx.error(StatusCode::kUnsupported, "bool inputs are not supported");
         }
         return Status::ok();
     } else {
         switch (op_) {
-            case BinOp::kAdd: binary_loop(p, a, b, o, AddF{}); break;
-            case BinOp::kSub: binary_loop(p, a, b, o, SubF{}); break;
-            case BinOp::kMul: binary_loop(p, a, b, o, MulF{}); break;
-            case BinOp::kDiv: binary_loop(p, a, b, o, DivF{}); break;
-            case BinOp::kMod: binary_loop(p, a, b, o, ModF<false>{}); break;
-            case BinOp::kFMod: binary_loop(p, a, b, o, ModF<true>{}); break;
-            case BinOp::kPRelu: binary_loop(p, a, b, o, PReluF{}); break;
-            case BinOp::kPow: return run_pow<T>(ctx, st);
-            case BinOp::kMin: fold<T>(ctx, st, MinF{}); break;
-            case BinOp::kMax: fold<T>(ctx, st, MaxF{}); break;
-            case BinOp::kSum: fold<T>(ctx, st, AddF{}); break;
+            case BinOp::kAdd:
+                binary_loop(p, a, b, o, AddF{});
+                break;
+            case BinOp::kSub:
+                binary_loop(p, a, b, o, SubF{});
+                break;
+            case BinOp::kMul:
+                binary_loop(p, a, b, o, MulF{});
+                break;
+            case BinOp::kDiv:
+                binary_loop(p, a, b, o, DivF{});
+                break;
+            case BinOp::kMod:
+                binary_loop(p, a, b, o, ModF<false>{});
+                break;
+            case BinOp::kFMod:
+                binary_loop(p, a, b, o, ModF<true>{});
+                break;
+            case BinOp::kPRelu:
+                binary_loop(p, a, b, o, PReluF{});
+                break;
+            case BinOp::kPow:
+                return run_pow<T>(ctx, st);
+            case BinOp::kMin:
+                fold<T>(ctx, st, MinF{});
+                break;
+            case BinOp::kMax:
+                fold<T>(ctx, st, MaxF{});
+                break;
+            case BinOp::kSum:
+                fold<T>(ctx, st, AddF{});
+                break;
             case BinOp::kMean:
                 fold<T>(ctx, st, AddF{});
                 if (ctx.inputs.size() > 1) {
@@ -467,7 +592,8 @@ Status BinaryKernel::run_typed(RunContext& ctx, const BinaryState& st) const {
                     break;
                 }
                 [[fallthrough]];
-            default: return ctx.error(StatusCode::kUnsupported, "input type is not supported");
+            default:
+                return ctx.error(StatusCode::kUnsupported, "input type is not supported");
         }
         return Status::ok();
     }
@@ -488,7 +614,7 @@ struct WhereState final : KernelState {
 };
 
 class WhereKernel final : public Kernel {
-public:
+  public:
     Status prepare(PrepareContext& ctx) const override {
         if (ctx.num_inputs() != 3 || !ctx.has_input(0) || !ctx.has_input(1) || !ctx.has_input(2))
             return ctx.invalid("expected 3 inputs");
@@ -502,7 +628,8 @@ public:
         if (size != 1 && size != 2 && size != 4 && size != 8)
             return ctx.unsupported_here("type " + std::string(dtype_name(t)) + " is not supported");
         std::vector<int64_t> out, out2;
-        if (!broadcast_shapes(ctx.input(0).dims, ctx.input(1).dims, out) || !broadcast_shapes(out, ctx.input(2).dims, out2))
+        if (!broadcast_shapes(ctx.input(0).dims, ctx.input(1).dims, out) ||
+            !broadcast_shapes(out, ctx.input(2).dims, out2))
             return ctx.invalid("cannot broadcast shapes " + shape_to_string(ctx.input(0).dims) + ", " +
                                shape_to_string(ctx.input(1).dims) + " and " + shape_to_string(ctx.input(2).dims));
         auto state = std::make_unique<WhereState>();
@@ -516,15 +643,23 @@ public:
     Status run(RunContext& ctx) const override {
         const BroadcastPlan& p = ctx.state_as<WhereState>().plan;
         switch (dtype_size(ctx.out(0).dtype())) {
-            case 1: select<uint8_t>(ctx, p); break;
-            case 2: select<uint16_t>(ctx, p); break;
-            case 4: select<uint32_t>(ctx, p); break;
-            default: select<uint64_t>(ctx, p); break;
+            case 1:
+                select<uint8_t>(ctx, p);
+                break;
+            case 2:
+                select<uint16_t>(ctx, p);
+                break;
+            case 4:
+                select<uint32_t>(ctx, p);
+                break;
+            default:
+                select<uint64_t>(ctx, p);
+                break;
         }
         return Status::ok();
     }
 
-private:
+  private:
     template <typename T>
     static void select(RunContext& ctx, const BroadcastPlan& p) {
         const bool* c = ctx.in(0).data_as<bool>();

@@ -21,11 +21,11 @@ constexpr unsigned kCastTypes = kAll;
 DataType parse_to(const ir::Attribute& a) {
     if (a.kind != ir::Attribute::Kind::kString) return static_cast<DataType>(a.i);
     static const std::pair<const char*, DataType> names[] = {
-        {"FLOAT", DataType::kFloat32}, {"UINT8", DataType::kUInt8},    {"INT8", DataType::kInt8},
-        {"UINT16", DataType::kUInt16}, {"INT16", DataType::kInt16},    {"INT32", DataType::kInt32},
-        {"INT64", DataType::kInt64},   {"STRING", DataType::kString},  {"BOOL", DataType::kBool},
-        {"FLOAT16", DataType::kFloat16}, {"DOUBLE", DataType::kFloat64}, {"UINT32", DataType::kUInt32},
-        {"UINT64", DataType::kUInt64}, {"BFLOAT16", DataType::kBFloat16}};
+        {"FLOAT", DataType::kFloat32},   {"UINT8", DataType::kUInt8},      {"INT8", DataType::kInt8},
+        {"UINT16", DataType::kUInt16},   {"INT16", DataType::kInt16},      {"INT32", DataType::kInt32},
+        {"INT64", DataType::kInt64},     {"STRING", DataType::kString},    {"BOOL", DataType::kBool},
+        {"FLOAT16", DataType::kFloat16}, {"DOUBLE", DataType::kFloat64},   {"UINT32", DataType::kUInt32},
+        {"UINT64", DataType::kUInt64},   {"BFLOAT16", DataType::kBFloat16}};
     for (const auto& [name, t] : names)
         if (a.s == name) return t;
     return DataType::kUndefined;
@@ -51,7 +51,7 @@ void convert(const TI* in, TO* out, int64_t n) {
 }
 
 class CastKernel final : public Kernel {
-public:
+  public:
     // to == kUndefined: CastLike, the output takes input 1's type.
     explicit CastKernel(DataType to) : to_(to) {}
 
@@ -87,7 +87,7 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     DataType to_;
 };
 
@@ -119,8 +119,7 @@ void register_cast_kernels(KernelRegistry& registry) {
         const ir::Attribute* to = ctx.node.find_attribute("to");
         if (!to) return ctx.invalid("missing attribute 'to'");
         DataType t = parse_to(*to);
-        if (dtype_name(t) == "undefined")
-            return ctx.invalid("attribute 'to' is not a valid data type");
+        if (dtype_name(t) == "undefined") return ctx.invalid("attribute 'to' is not a valid data type");
         return std::unique_ptr<Kernel>(new CastKernel(t));
     };
     registry.add(std::move(cast));

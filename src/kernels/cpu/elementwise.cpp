@@ -25,6 +25,7 @@ constexpr int64_t kGrain = 8192;
 [[gnu::always_inline]] inline float fast_exp(float x) {
     float xc = blend(x < -104.0f, -104.0f, x);
     xc = blend(xc > 88.8f, 88.8f, xc);
+    xc = blend(xc != xc, 0.0f, xc);  // NaN: keep the int conversion defined; the result is x
     float t = xc * 1.44269504088896341f;
     int32_t n = static_cast<int32_t>(t + blend(t >= 0.0f, 0.5f, -0.5f));
     float nf = static_cast<float>(n);
@@ -248,12 +249,12 @@ struct ThresholdedReluOp : FloatOp {
 };
 
 // Ops that are one C library call.
-#define EDGEINFER_LIBM_OP_(NAME, FN)          \
-    struct NAME : FloatOp {                   \
-        template <typename C>                 \
-        C operator()(C x) const {             \
-            return FN(x);                     \
-        }                                     \
+#define EDGEINFER_LIBM_OP_(NAME, FN) \
+    struct NAME : FloatOp {          \
+        template <typename C>        \
+        C operator()(C x) const {    \
+            return FN(x);            \
+        }                            \
     };
 EDGEINFER_LIBM_OP_(SqrtOp, std::sqrt)
 EDGEINFER_LIBM_OP_(LogOp, std::log)
@@ -360,12 +361,13 @@ template <typename T, typename TO, typename Op>
 
 template <typename T, typename TO, typename Op>
 void unary_loop(const T* x, TO* y, int64_t n, const Op& op) {
-    parallel_for(n, [&](int64_t begin, int64_t end) { unary_range(x, y, begin, end, op); }, kGrain);
+    parallel_for(
+        n, [&](int64_t begin, int64_t end) { unary_range(x, y, begin, end, op); }, kGrain);
 }
 
 template <typename Op>
 class UnaryKernel final : public Kernel {
-public:
+  public:
     explicit UnaryKernel(Op op) : op_(op) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -389,13 +391,13 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     Op op_;
 };
 
 // Clip up to opset 10: bounds are float attributes.
 class ClipAttrKernel final : public Kernel {
-public:
+  public:
     ClipAttrKernel(float lo, float hi) : lo_(lo), hi_(hi) {}
 
     Status prepare(PrepareContext& ctx) const override {
@@ -418,14 +420,14 @@ public:
         return Status::ok();
     }
 
-private:
+  private:
     float lo_;
     float hi_;
 };
 
 // Clip from opset 11: bounds are optional scalar inputs of the input's type.
 class ClipKernel final : public Kernel {
-public:
+  public:
     Status prepare(PrepareContext& ctx) const override {
         DataType t = ctx.input(0).dtype;
         if (!dtype_in(t, kNumeric))

@@ -135,10 +135,10 @@ inline constexpr unsigned kAll = kNumeric | kBool;
 // The DataTypes of a mask, for KernelDef::dtypes.
 inline std::vector<DataType> dtypes_of(unsigned mask) {
     static const std::pair<unsigned, DataType> table[] = {
-        {types::kF32, DataType::kFloat32}, {types::kF64, DataType::kFloat64}, {types::kF16, DataType::kFloat16},
-        {types::kBF16, DataType::kBFloat16}, {types::kI8, DataType::kInt8},  {types::kI16, DataType::kInt16},
-        {types::kI32, DataType::kInt32},    {types::kI64, DataType::kInt64},  {types::kU8, DataType::kUInt8},
-        {types::kU16, DataType::kUInt16},   {types::kU32, DataType::kUInt32}, {types::kU64, DataType::kUInt64},
+        {types::kF32, DataType::kFloat32},   {types::kF64, DataType::kFloat64}, {types::kF16, DataType::kFloat16},
+        {types::kBF16, DataType::kBFloat16}, {types::kI8, DataType::kInt8},     {types::kI16, DataType::kInt16},
+        {types::kI32, DataType::kInt32},     {types::kI64, DataType::kInt64},   {types::kU8, DataType::kUInt8},
+        {types::kU16, DataType::kUInt16},    {types::kU32, DataType::kUInt32},  {types::kU64, DataType::kUInt64},
         {types::kBool, DataType::kBool}};
     std::vector<DataType> v;
     for (const auto& [bit, dt] : table)
@@ -156,13 +156,13 @@ inline bool dtype_in(DataType t, unsigned mask) {
 template <unsigned Mask, typename F>
 bool dispatch_types(DataType t, F&& fn) {
     using namespace types;
-#define EDGEINFER_DISPATCH_CASE_(DT, BIT, CT)   \
-    case DataType::DT:                          \
-        if constexpr ((Mask & (BIT)) != 0) {    \
-            fn(CT{});                           \
-            return true;                        \
-        } else {                                \
-            return false;                       \
+#define EDGEINFER_DISPATCH_CASE_(DT, BIT, CT) \
+    case DataType::DT:                        \
+        if constexpr ((Mask & (BIT)) != 0) {  \
+            fn(CT{});                         \
+            return true;                      \
+        } else {                              \
+            return false;                     \
         }
     switch (t) {
         EDGEINFER_DISPATCH_CASE_(kFloat32, kF32, float)
@@ -178,7 +178,8 @@ bool dispatch_types(DataType t, F&& fn) {
         EDGEINFER_DISPATCH_CASE_(kUInt32, kU32, uint32_t)
         EDGEINFER_DISPATCH_CASE_(kUInt64, kU64, uint64_t)
         EDGEINFER_DISPATCH_CASE_(kBool, kBool, bool)
-        default: return false;
+        default:
+            return false;
     }
 #undef EDGEINFER_DISPATCH_CASE_
 }

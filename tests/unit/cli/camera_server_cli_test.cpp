@@ -12,16 +12,15 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
-#include <opencv2/imgcodecs.hpp>
-
-#include "io/sources.hpp"
 #include "../io/io_test_util.hpp"
+#include "io/sources.hpp"
 
 namespace edgeinfer {
 namespace {
@@ -30,7 +29,7 @@ using testing::TempDir;
 
 // A child process with stdout on a pipe and stderr in a file.
 class Child {
-public:
+  public:
     Child(const std::vector<std::string>& args, const std::string& program = EDGEINFER_BINARY) {
         err_path_ = dir_ / "stderr.txt";
         int fds[2];
@@ -68,7 +67,9 @@ public:
                 buffer_.erase(0, nl + 1);
                 return line;
             }
-            int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+            int left =
+                int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                        .count());
             if (left <= 0) return "";
             pollfd p{out_, POLLIN, 0};
             if (::poll(&p, 1, left) <= 0) return "";
@@ -107,7 +108,7 @@ public:
         return all;
     }
 
-private:
+  private:
     static constexpr int kRunning = -1000;
     TempDir dir_;
     std::string err_path_;
@@ -168,7 +169,8 @@ TEST(CameraServerCli, ServesTcpAndStopsOnSigterm) {
 TEST(CameraServerCli, IpcFlipsCropAndSigintRemovesTheSocket) {
     TempDir dir;
     const std::string path = dir / "cam.ipc";
-    Child server({"camera-server", "--source", "pattern:64x48", "-i", "--ipc-path", path, "--hflip", "-c", "-r", "100"});
+    Child server(
+        {"camera-server", "--source", "pattern:64x48", "-i", "--ipc-path", path, "--hflip", "-c", "-r", "100"});
     std::string endpoint = endpoint_of(server.read_line());
     EXPECT_EQ(endpoint, "ipc://" + path) << server.err();
     EXPECT_TRUE(std::filesystem::exists(path));
@@ -177,8 +179,8 @@ TEST(CameraServerCli, IpcFlipsCropAndSigintRemovesTheSocket) {
     auto h = nlohmann::json::parse(parts[0].to_string());
     ASSERT_EQ(h["width"], 48);
     cv::Mat image(48, 48, CV_8UC3, parts[1].data());
-    EXPECT_EQ(testing::pattern_error(image, h["seq"].get<uint64_t>(), [](int x) { return 63 - (x + 8); },
-                                     [](int y) { return y; }),
+    EXPECT_EQ(testing::pattern_error(
+                  image, h["seq"].get<uint64_t>(), [](int x) { return 63 - (x + 8); }, [](int y) { return y; }),
               0.0);
     server.signal(SIGINT);
     EXPECT_EQ(server.wait(), 0) << server.err();
@@ -229,7 +231,8 @@ TEST(CameraServerCli, BadArgumentsFailFast) {
 }
 
 TEST(CameraServerCli, PublishJpeg) {
-    Child server({"camera-server", "--source", "pattern:64x48", "-p", "0", "-r", "50", "--publish", "--encoding", "jpeg"});
+    Child server(
+        {"camera-server", "--source", "pattern:64x48", "-p", "0", "-r", "50", "--publish", "--encoding", "jpeg"});
     std::string endpoint = endpoint_of(server.read_line());
     ASSERT_FALSE(endpoint.empty()) << server.err();
     zmq::context_t ctx;

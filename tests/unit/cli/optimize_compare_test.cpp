@@ -42,6 +42,8 @@ nlohmann::json json_of(const CliRun& r) {
     return nlohmann::json::parse(r.out.substr(start), nullptr, false);
 }
 
+std::string cache(const std::string& name) { return std::string(EDGEINFER_MODEL_CACHE) + "/" + name; }
+
 fs::path temp_dir() {
     static fs::path dir = [] {
         fs::path d = fs::temp_directory_path() / ("edgeinfer_optcmp_" + std::to_string(getpid()));
@@ -59,6 +61,8 @@ std::string save(const ir::Model& m, const std::string& name) {
 }
 
 // conv1 → bn1 → act → conv_pad (asymmetric pads) → up (Resize) → conv3 → pool → flatten → fc.
+// MaxPool rather than a global average keeps every fault visible in the final output (--bisect
+// starts from a differing output).
 ir::Model compare_net() {
     ModelBuilder b;
     b.input("x", {1, 3, 12, 12}).output("y");
@@ -74,9 +78,9 @@ ir::Model compare_net() {
     b.node("Resize", {"c2", "", "up.scales"}, {"u"}, "up", {attr_s("mode", "nearest")});
     b.init("conv3.w", random_tensor({4, 8, 3, 3}, 8, 0.3f)).init("conv3.b", random_tensor({4}, 9));
     b.node("Conv", {"u", "conv3.w", "conv3.b"}, {"c3"}, "conv3", {attr_is("pads", {1, 1, 1, 1})});
-    b.node("GlobalAveragePool", {"c3"}, {"p"}, "pool");
+    b.node("MaxPool", {"c3"}, {"p"}, "pool", {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
     b.node("Flatten", {"p"}, {"f"}, "flatten");
-    b.init("fc.w", random_tensor({5, 4}, 10)).init("fc.b", random_tensor({5}, 11));
+    b.init("fc.w", random_tensor({5, 576}, 10, 0.1f)).init("fc.b", random_tensor({5}, 11));
     b.node("Gemm", {"f", "fc.w", "fc.b"}, {"y"}, "fc", {attr_i("transB", 1)});
     return b.build();
 }
@@ -103,9 +107,12 @@ std::vector<Fault> faults() {
     return {
         {"flip-weight-sign", "conv3", [](ir::Model& m) { negate_initializer(m, "conv3.w"); }},
         {"drop-bias", "conv1", [](ir::Model& m) { node_named(m, "conv1").inputs.resize(2); }},
-        {"resize-mode", "up", [](ir::Model& m) { passes::set_attribute(node_named(m, "up"), attr_s("mode", "linear")); }},
+        {"resize-mode", "up",
+         [](ir::Model& m) { passes::set_attribute(node_named(m, "up"), attr_s("mode", "linear")); }},
         {"swap-conv-pads", "conv_pad",
-         [](ir::Model& m) { passes::set_attribute(node_named(m, "conv_pad"), attr_is("pads", {1, 1, 0, 0})); }},
+         [](ir::Model& m) {
+             passes::set_attribute(node_named(m, "conv_pad"), attr_is("pads", {1, 1, 0, 0}));
+         }},
         {"change-activation", "act", [](ir::Model& m) { node_named(m, "act").op_type = "Sigmoid"; }},
         {"batchnorm-epsilon", "bn1",
          [](ir::Model& m) { passes::set_attribute(node_named(m, "bn1"), attr_f("epsilon", 0.5f)); }},
@@ -119,7 +126,7 @@ TEST(Compare, IdenticalModelsMatch) {
     ASSERT_EQ(r.code, 0) << r.out;
     auto j = json_of(r);
     EXPECT_TRUE(j["match"].get<bool>());
-    EXPECT_EQ(j["compared"].get<int>(), 10);  // every node output
+    EXPECT_EQ(j["compared"].get<int>(), 9);  // every node output
 }
 
 TEST(Compare, NamesTheFaultyNodeForEveryFaultKind) {
@@ -214,12 +221,21 @@ TEST(Optimize, SmallNetThenCompareMatches) {
     CliRun c = run_cli("compare --json " + a + " " + out);
     EXPECT_EQ(c.code, 0) << c.out;
     EXPECT_GE(json_of(c)["compared"].get<int>(), 8);
+    for (std::string verify : {"end", "none"}) {
+        CliRun v = run_cli("optimize --json --verify " + verify + " " + a + " " + out);
+        ASSERT_EQ(v.code, 0) << v.out;
+        auto jv = json_of(v);
+        EXPECT_EQ(jv["nodes_after"], 8);
+        EXPECT_EQ(jv.contains("final"), verify == "end");
+        for (const auto& p : jv["passes"]) EXPECT_TRUE(p["max_abs_diff"].is_null());  // no per-pass runs
+    }
 }
 
 TEST(Optimize, PassSelectionAndErrors) {
     std::string a = save(compare_net(), "net.onnx");
     std::string out = (temp_dir() / "net.sel.onnx").string();
-    CliRun r = run_cli("optimize --json --passes eliminate-noops,fold-batchnorm --skip fold-batchnorm " + a + " " + out);
+    CliRun r =
+        run_cli("optimize --json --passes eliminate-noops,fold-batchnorm --skip fold-batchnorm " + a + " " + out);
     ASSERT_EQ(r.code, 0) << r.out;
     auto j = json_of(r);
     ASSERT_EQ(j["passes"].size(), 1u);
@@ -245,7 +261,10 @@ TEST(Optimize, StaticShapeFoldsShapeChainsAndDynamicBatchKeepsAxes) {
     b.node("Unsqueeze", {"n", "axes0"}, {"n1"}, "unsqueeze");
     b.node("Concat", {"n1", "m1"}, {"target"}, "concat", {attr_i("axis", 0)});
     b.node("Reshape", {"x", "target"}, {"y"}, "flatten");
-    std::string a = save(b.build(), "dyn.onnx");
+    ir::Model dyn = b.build();
+    dyn.graph.outputs[0].shape.has_rank = true;  // exported models declare output shapes (the checker wants them)
+    dyn.graph.outputs[0].shape.dims = {ir::Dim::symbolic("batch"), ir::Dim::known(48)};
+    std::string a = save(dyn, "dyn.onnx");
     std::string out = (temp_dir() / "dyn.static.onnx").string();
     CliRun r = run_cli("optimize --json --static-shape x=2x3x4x4 " + a + " " + out);
     ASSERT_EQ(r.code, 0) << r.out;
@@ -274,7 +293,61 @@ TEST(Optimize, StaticShapeFoldsShapeChainsAndDynamicBatchKeepsAxes) {
     EXPECT_EQ(m3->graph.outputs[0].shape.to_string(), "batch x 3 x 4 x 4");
 }
 
-std::string cache(const std::string& name) { return std::string(EDGEINFER_MODEL_CACHE) + "/" + name; }
+TEST(Optimize, OpsetConversionAndOldIrVersion) {
+    ModelBuilder b(11);
+    b.input("x", {1, 3, 6, 6}).output("y");
+    b.init("w", random_tensor({4, 3, 3, 3}, 1)).init("s", positive_tensor({4}, 2)).init("bb", random_tensor({4}, 3));
+    b.init("m", random_tensor({4}, 4)).init("v", positive_tensor({4}, 5));
+    b.node("Conv", {"x", "w"}, {"c"}, "conv").node("BatchNormalization", {"c", "s", "bb", "m", "v"}, {"n"}, "bn");
+    b.node("Relu", {"n"}, {"y"}, "relu");
+    ir::Model m = b.build();
+    m.graph.outputs[0].shape = ir::Shape::of({1, 4, 4, 4});
+    m.ir_version = 3;  // every initializer is also a graph input
+    for (const std::string& name : m.graph.initializer_order)
+        m.graph.inputs.push_back({name, DataType::kFloat32, ir::Shape::of(m.graph.initializers[name].dims()), {}});
+    std::string a = save(m, "old.onnx");
+    std::string out = (temp_dir() / "old.opt.onnx").string();
+    CliRun r = run_cli("optimize --json --opset 13 " + a + " " + out);
+    ASSERT_EQ(r.code, 0) << r.out;
+    auto j = json_of(r);
+    EXPECT_EQ(j["passes"][0]["name"], "upgrade-ir-version");
+    EXPECT_EQ(j["passes"][1]["name"], "convert-opset");
+    EXPECT_TRUE(j["passes"][1]["changed"].get<bool>()) << r.out;
+    EXPECT_EQ(j["nodes_after"], 2);  // the BatchNormalization folded once its statistics are constants
+    auto opt = model::load_model(out);
+    ASSERT_TRUE(opt.is_ok());
+    EXPECT_EQ(opt->opset_version(""), 13);
+    EXPECT_GE(opt->ir_version, 4);
+    EXPECT_EQ(opt->graph.runtime_inputs().size(), 1u);
+}
+
+TEST(SessionOptimization, Resnet18WithBatchNormAgreesAcrossLevels) {
+    auto x = random_tensor({2, 3, 224, 224}, 5);
+    std::vector<std::vector<NamedTensor>> outs;
+    std::vector<size_t> nodes;
+    for (auto level : {GraphOptimizationLevel::kNone, GraphOptimizationLevel::kAll}) {
+        SessionOptions o;
+        o.optimization_level = level;
+        o.num_threads = 2;
+        o.enable_profiling = true;
+        auto s = Session::create(cache("resnet18_bn.onnx"), o);
+        ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+        auto y = s.value()->run({{"input", x}});
+        ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+        outs.push_back(std::move(y).value());
+        nodes.push_back(s.value()->profile().size());
+    }
+    EXPECT_EQ(nodes[0], 69u);
+    EXPECT_EQ(nodes[1], 49u);
+    const Tensor &a = outs[0][0].tensor, &b = outs[1][0].tensor;
+    ASSERT_EQ(a.dims(), b.dims());
+    float worst = 0, range = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+        worst = std::max(worst, std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i]));
+        range = std::max(range, std::fabs(a.data_as<float>()[i]));
+    }
+    EXPECT_LE(worst, 1e-4f * range);
+}
 
 TEST(Optimize, Resnet18KeepsOutputsAndLowersNodeCount) {
     std::string out = (temp_dir() / "resnet18_bn.opt.onnx").string();

@@ -1,12 +1,12 @@
 // The camera wire protocol's encoders and validating decoders: round trips, every malformed
 // request and reply header named, payload checks, and a short deterministic mutation run.
+#include "io/camera_protocol.hpp"
+
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
 #include <random>
 
-#include <opencv2/imgcodecs.hpp>
-
-#include "io/camera_protocol.hpp"
 #include "io/sources.hpp"
 
 namespace edgeinfer {
@@ -166,7 +166,9 @@ TEST(CameraProtocol, PayloadsAreCheckedAgainstTheHeader) {
     std::vector<uint8_t> cut(jpeg->begin(), jpeg->begin() + jpeg->size() / 3);
     h.size = cut.size();
     auto truncated = io::decode_payload(h, cut.data(), cut.size());  // libjpeg pads a truncated scan: no crash
-    if (truncated.is_ok()) EXPECT_EQ(truncated->size(), image.size());
+    if (truncated.is_ok()) {
+        EXPECT_EQ(truncated->size(), image.size());
+    }
 }
 
 // A bounded, deterministic mutation run over the decoders (the libFuzzer target in
@@ -181,9 +183,15 @@ TEST(CameraProtocol, MutatedMessagesNeverCrash) {
         for (int e = 0; e < edits && !s.empty(); ++e) {
             size_t at = rng() % s.size();
             switch (rng() % 3) {
-                case 0: s[at] = static_cast<char>(rng()); break;
-                case 1: s.erase(at, 1 + rng() % 3); break;
-                default: s.insert(at, 1, "{}[]\",:0123456789-e."[rng() % 21]); break;
+                case 0:
+                    s[at] = static_cast<char>(rng());
+                    break;
+                case 1:
+                    s.erase(at, 1 + rng() % 3);
+                    break;
+                default:
+                    s.insert(at, 1, "{}[]\",:0123456789-e."[rng() % 21]);
+                    break;
             }
         }
         (void)io::decode_request(s);

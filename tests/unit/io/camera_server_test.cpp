@@ -1,6 +1,8 @@
 // The camera server on loopback, against the C++ client and against raw ZeroMQ sockets that
 // speak only the documented protocol: pixels, flips, centre crop, JPEG, publish mode, bad
 // requests, oversized messages, vanishing clients, a failing camera, port in use, restarts.
+#include "io/camera_server.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -10,14 +12,12 @@
 #include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "io/camera_client.hpp"
-#include "io/camera_server.hpp"
 #include "io/sources.hpp"
 #include "io_test_util.hpp"
 
@@ -96,7 +96,9 @@ TEST(CameraServer, PatternPixelsThroughTheClient) {
         ASSERT_TRUE(f.header.ok);
         EXPECT_EQ(f.header.width, 64);
         EXPECT_EQ(f.header.source, "pattern:64x48 (synthetic test pattern)");
-        if (i > 0) EXPECT_GT(f.header.seq, last);  // `fresh`: never the same frame twice
+        if (i > 0) {
+            EXPECT_GT(f.header.seq, last);  // `fresh`: never the same frame twice
+        }
         last = f.header.seq;
         EXPECT_EQ(testing::pattern_error(f.image, f.header.seq), 0.0) << "seq " << f.header.seq;
     }
@@ -343,7 +345,8 @@ struct Switchable {
                 std::unique_ptr<io::FrameSource> inner = std::move(io::open_pattern_source(16, 8).value());
                 explicit Source(Switchable* o) : owner(o) {}
                 Result<vision::Frame> next() override {
-                    if (owner->broken) return Status(StatusCode::kSourceLost, "camera test:0 stopped delivering frames");
+                    if (owner->broken)
+                        return Status(StatusCode::kSourceLost, "camera test:0 stopped delivering frames");
                     return inner->next();
                 }
                 std::string describe() const override { return "test:0"; }
@@ -412,8 +415,8 @@ TEST(CameraServer, AfterTheNewestFrameWaitsThenTimesOut) {
     ASSERT_TRUE(server);
     zmq::context_t ctx;
     uint64_t seq = header_of(raw_request(ctx, server->endpoint(), {""}))["seq"];
-    nlohmann::json h = header_of(
-        raw_request(ctx, server->endpoint(), {R"({"after":)" + std::to_string(seq) + R"(,"wait_ms":0})"}));
+    nlohmann::json h =
+        header_of(raw_request(ctx, server->endpoint(), {R"({"after":)" + std::to_string(seq) + R"(,"wait_ms":0})"}));
     if (h["status"] == "error") {  // unless the next frame came in between
         EXPECT_EQ(h["error"], "timeout");
     }
@@ -521,14 +524,14 @@ TEST(CameraServer, LoopedVideoFile) {
     auto c = client(server->endpoint());
     uint64_t seq = 0;
     int checked = 0;
-    for (int i = 0; i < 200 && seq < 20; ++i) {
+    for (int i = 0; i < 200 && (seq < 20 || checked < 5); ++i) {
         io::RemoteFrame f = fetch_ok(*c);
         seq = f.header.seq;
         EXPECT_LT(testing::colour_error(f.image, testing::video_colour(int(seq % 8))), 4.0) << "seq " << seq;
         ++checked;
     }
     EXPECT_GE(seq, 20u) << "the 8-frame video loops";
-    EXPECT_GT(checked, 3);
+    EXPECT_GE(checked, 5);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <fstream>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "io/camera_client.hpp"
@@ -63,7 +62,7 @@ TEST(FolderSource, SortedSkipsUnreadableAndIgnoresOtherFiles) {
     TempDir dir;
     write_png(dir / "b.png", {0, 0, 200});
     write_png(dir / "a.png", {200, 0, 0});
-    write_bytes(dir / "c.jpg", "");                        // zero bytes
+    write_bytes(dir / "c.jpg", "");                          // zero bytes
     write_bytes(dir / "d.png", "this is not a png at all");  // garbage
     write_bytes(dir / "notes.txt", "ignored");
     std::filesystem::create_directories(dir.path() / "sub");

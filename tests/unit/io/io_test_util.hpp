@@ -5,12 +5,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
-#include <opencv2/videoio.hpp>
 
 #include "io/sources.hpp"
 
@@ -18,13 +17,13 @@ namespace edgeinfer::testing {
 
 // A fresh folder under the system temp dir, removed with its contents at destruction.
 class TempDir {
-public:
+  public:
     TempDir() {
         static std::atomic<int> counter{0};
         std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("edgeinfer-io-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                 std::to_string(rd() % 100000));
+        path_ =
+            std::filesystem::temp_directory_path() / ("edgeinfer-io-" + std::to_string(::getpid()) + "-" +
+                                                      std::to_string(counter++) + "-" + std::to_string(rd() % 100000));
         std::filesystem::create_directories(path_);
     }
     ~TempDir() {
@@ -34,7 +33,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -48,7 +47,9 @@ inline cv::Vec3b video_colour(int k) {
 inline bool write_test_video(const std::string& path, int frames, int width = 64, int height = 48, double fps = 25) {
     cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, cv::Size(width, height));
     if (!writer.isOpened()) return false;
-    for (int k = 0; k < frames; ++k) writer.write(cv::Mat(height, width, CV_8UC3, cv::Scalar(video_colour(k)[0], video_colour(k)[1], video_colour(k)[2])));
+    for (int k = 0; k < frames; ++k)
+        writer.write(
+            cv::Mat(height, width, CV_8UC3, cv::Scalar(video_colour(k)[0], video_colour(k)[1], video_colour(k)[2])));
     return true;
 }
 
@@ -67,7 +68,8 @@ double pattern_error(const cv::Mat& image, uint64_t index, MapX map_x, MapY map_
 }
 
 inline double pattern_error(const cv::Mat& image, uint64_t index) {
-    return pattern_error(image, index, [](int x) { return x; }, [](int y) { return y; });
+    return pattern_error(
+        image, index, [](int x) { return x; }, [](int y) { return y; });
 }
 
 // Mean absolute difference between an image and a solid colour.
