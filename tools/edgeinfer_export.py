@@ -300,7 +300,7 @@ def build(spec, channels=None, weights=None, resolution=None, extra=None):
 def count_classes(model, task, outputs):
     if task == "detection":
         head = getattr(getattr(model, "head", None), "classification_head", None)
-        return getattr(head, "num_classes", None)
+        return getattr(head, "num_classes", getattr(head, "num_columns", None))  # SSD heads say num_columns
     if task == "text":
         return int(outputs[0].shape[-1])
     if outputs and outputs[0].dim() >= 2:

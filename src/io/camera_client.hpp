@@ -38,6 +38,7 @@ struct RemoteFrame {
     size_t wire_bytes = 0;  // header + payload as received
 };
 
+// One connection; use it from one thread at a time (each thread or source gets its own client).
 class CameraClient {
   public:
     static Result<std::unique_ptr<CameraClient>> connect(std::string endpoint, const CameraClientOptions& options);

@@ -120,7 +120,7 @@ Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
     if (starts_with(dataspec, "pattern:"))
         return std::vector<std::string>{"any WxH up to 16384x16384, any rate (e.g. -m 1280x720@30); default 30 fps"};
     if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://"))
-        return unsupported("'" + std::string(dataspec) + "' is a camera server: its modes are chosen where it runs");
+        return unsupported(std::string(dataspec) + " is a camera server: its modes are chosen where it runs");
     EDGEINFER_ASSIGN_OR_RETURN(auto source, open_source(dataspec));
     EDGEINFER_ASSIGN_OR_RETURN(vision::Frame frame, source->next());
     std::string line = std::to_string(frame.width()) + "x" + std::to_string(frame.height());

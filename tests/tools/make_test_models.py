@@ -123,6 +123,19 @@ def main():
     m.ir_version = 8
     save(m, outdir, "reshape_input.onnx")
 
+    # NonMaxSuppression with torchvision's "no limit" (INT64_MAX boxes per class).
+    limit = numpy_helper.from_array(np.array([np.iinfo(np.int64).max], dtype=np.int64), "max_boxes")
+    iou = numpy_helper.from_array(np.array([0.5], dtype=np.float32), "iou")
+    nodes = [helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes", "iou"], ["selected"], name="nms")]
+    graph = helper.make_graph(nodes, "nms_no_limit",
+                              [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, "n", 4]),
+                               helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 1, "n"])],
+                              [helper.make_tensor_value_info("selected", TensorProto.INT64, ["k", 3])],
+                              initializer=[limit, iou])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    save(m, outdir, "nms_no_limit.onnx")
+
     m = small_cnn()
     m.opset_import[0].version = 99
     save(m, outdir, "opset_too_new.onnx", check=False)

@@ -328,7 +328,18 @@ class NmsKernel : public Kernel {
                 return ctx.invalid("input " + std::to_string(i) + " must hold one value");
         for (size_t i = 0; i < 5; ++i)
             if ((i < 2 || ctx.has_input(i)) && !ctx.value(i)) return ctx.defer();
-        int64_t max_out = ctx.has_input(2) ? static_cast<int64_t>(scalar_value(*ctx.value(2))) : 0;
+        // Read max_output_boxes_per_class as an integer: torchvision passes INT64_MAX, which a
+        // round trip through double would overflow to a negative count.
+        int64_t max_out = 0;
+        if (ctx.has_input(2)) {
+            const Tensor& m = *ctx.value(2);
+            if (m.dtype() == DataType::kInt64)
+                max_out = m.data_as<int64_t>()[0];
+            else if (m.dtype() == DataType::kInt32)
+                max_out = m.data_as<int32_t>()[0];
+            else
+                max_out = static_cast<int64_t>(scalar_value(m));
+        }
         float iou = ctx.has_input(3) ? static_cast<float>(scalar_value(*ctx.value(3))) : 0.0f;
         bool has_score = ctx.has_input(4);
         float score_thr = has_score ? static_cast<float>(scalar_value(*ctx.value(4))) : 0.0f;

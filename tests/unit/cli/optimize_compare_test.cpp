@@ -44,13 +44,18 @@ nlohmann::json json_of(const CliRun& r) {
 
 std::string cache(const std::string& name) { return std::string(EDGEINFER_MODEL_CACHE) + "/" + name; }
 
+// One scratch directory per test process, removed when the process exits.
 fs::path temp_dir() {
-    static fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("edgeinfer_optcmp_" + std::to_string(getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
+    struct Scratch {
+        fs::path path = fs::temp_directory_path() / ("edgeinfer_optcmp_" + std::to_string(getpid()));
+        Scratch() { fs::create_directories(path); }
+        ~Scratch() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    };
+    static Scratch scratch;
+    return scratch.path;
 }
 
 std::string save(const ir::Model& m, const std::string& name) {

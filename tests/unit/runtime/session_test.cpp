@@ -153,6 +153,17 @@ TEST(Session, DataDependentShapesRunEachTime) {
     }
 }
 
+TEST(Session, NonMaxSuppressionWithoutLimitKeepsEveryBox) {
+    // torchvision exports max_output_boxes_per_class = INT64_MAX; three disjoint boxes all stay.
+    auto s = Session::create(model("nms_no_limit.onnx"));
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    Tensor boxes = Tensor::from_vector<float>(DataType::kFloat32, {1, 3, 4}, {0, 0, 1, 1, 2, 2, 3, 3, 5, 5, 6, 6});
+    Tensor scores = Tensor::from_vector<float>(DataType::kFloat32, {1, 1, 3}, {0.9f, 0.8f, 0.7f});
+    auto r = s.value()->run({{"boxes", boxes}, {"scores", scores}});
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ((*r)[0].tensor.dims(), (std::vector<int64_t>{3, 3}));
+}
+
 TEST(Session, ProfilingCountsEveryNode) {
     SessionOptions opts;
     opts.enable_profiling = true;
