@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -50,6 +51,7 @@ fs::path temp_dir() {
         fs::path path = fs::temp_directory_path() / ("edgeinfer_optcmp_" + std::to_string(getpid()));
         Scratch() { fs::create_directories(path); }
         ~Scratch() {
+            if (std::getenv("EDGEINFER_KEEP_TEMP")) return;  // debugging aid: keep the files
             std::error_code ec;
             fs::remove_all(path, ec);
         }
