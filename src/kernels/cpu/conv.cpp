@@ -17,23 +17,6 @@ namespace {
 
 using dnnl::memory;
 
-enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
-
-bool parse_auto_pad(const std::string& s, AutoPad& out) {
-    if (s == "NOTSET" || s.empty()) {
-        out = AutoPad::kNotSet;
-    } else if (s == "SAME_UPPER") {
-        out = AutoPad::kSameUpper;
-    } else if (s == "SAME_LOWER") {
-        out = AutoPad::kSameLower;
-    } else if (s == "VALID") {
-        out = AutoPad::kValid;
-    } else {
-        return false;
-    }
-    return true;
-}
-
 // An activation applied to the convolution's output as a oneDNN eltwise post-op.
 struct Activation {
     bool enabled = false;
@@ -354,12 +337,8 @@ class ConvKernel final : public Kernel {
 
     // Creates the reorders between plain NCHW tensors and the primitive's chosen layouts.
     static void plan_reorders(ConvState& st) {
-        auto& eng = onednn_engine();
-        dnnl::primitive_attr attr = user_scratch_attr();
-        auto make = [&](const memory::desc& from, const memory::desc& to, BoundPrimitive& r, memory::desc& sp) {
-            dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
-            sp = pd.scratchpad_desc();
-            r = bound_reorder(from, to);
+        auto make = [](const memory::desc& from, const memory::desc& to, BoundPrimitive& r, memory::desc& sp) {
+            r = bound_reorder(from, to, sp);
         };
         st.reorder_src = st.src_md != st.src_plain;
         if (st.reorder_src) make(st.src_plain, st.src_md, st.src_reorder, st.src_reorder_sp);

@@ -52,24 +52,9 @@ class ScratchLayout {
     size_t total_ = 0;
 };
 
-// Executes `prim` on the calling thread's stream and waits.
-inline void onednn_execute(const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args) {
-    dnnl::stream& s = onednn_stream();
-    prim.execute(s, args);
-    s.wait();
-}
-
 // Memory over a caller's buffer (no copy); const_cast because oneDNN takes void* for every handle.
 inline dnnl::memory wrap_memory(const dnnl::memory::desc& md, const void* data) {
     return dnnl::memory(md, onednn_engine(), const_cast<void*>(data));
-}
-
-// Runs a reorder between two memories, with a user scratchpad when the reorder needs one.
-inline void onednn_reorder(const dnnl::reorder& r, const dnnl::memory& from, const dnnl::memory& to, void* scratchpad,
-                           const dnnl::memory::desc& scratchpad_md) {
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    if (scratchpad_md.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, wrap_memory(scratchpad_md, scratchpad));
-    onednn_execute(r, args);
 }
 
 // A primitive with its argument memories created once (in prepare). execute() only re-points
@@ -114,15 +99,35 @@ class BoundPrimitive {
     std::vector<dnnl_exec_arg_t> c_args_;
 };
 
-// A reorder `from` → `to` with a user scratchpad, bound once.
-inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+// A reorder `from` → `to` with a user scratchpad, bound once; `scratchpad` receives its size.
+inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
+                                   dnnl::memory::desc& scratchpad) {
     auto& eng = onednn_engine();
     dnnl::reorder::primitive_desc pd(eng, from, eng, to, user_scratch_attr());
+    scratchpad = pd.scratchpad_desc();
     BoundPrimitive r{dnnl::reorder(pd)};
     r.arg(DNNL_ARG_FROM, from);
     r.arg(DNNL_ARG_TO, to);
-    r.arg(DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc());
+    r.arg(DNNL_ARG_SCRATCHPAD, scratchpad);
     return r;
+}
+
+// ONNX's auto_pad attribute, shared by convolution and pooling.
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+inline bool parse_auto_pad(const std::string& s, AutoPad& out) {
+    if (s == "NOTSET" || s.empty()) {
+        out = AutoPad::kNotSet;
+    } else if (s == "SAME_UPPER") {
+        out = AutoPad::kSameUpper;
+    } else if (s == "SAME_LOWER") {
+        out = AutoPad::kSameLower;
+    } else if (s == "VALID") {
+        out = AutoPad::kValid;
+    } else {
+        return false;
+    }
+    return true;
 }
 
 // Constant weights reordered once per layout a primitive asks for, shared by every shape's state.

@@ -17,23 +17,6 @@ namespace {
 
 using dnnl::memory;
 
-enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
-
-bool parse_auto_pad(const std::string& s, AutoPad& out) {
-    if (s == "NOTSET" || s.empty()) {
-        out = AutoPad::kNotSet;
-    } else if (s == "SAME_UPPER") {
-        out = AutoPad::kSameUpper;
-    } else if (s == "SAME_LOWER") {
-        out = AutoPad::kSameLower;
-    } else if (s == "VALID") {
-        out = AutoPad::kValid;
-    } else {
-        return false;
-    }
-    return true;
-}
-
 struct PoolAttrs {
     bool is_max = true;
     bool global = false;

@@ -9,25 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "cli_test_util.hpp"
+
+namespace edgeinfer {
 namespace {
 
-struct CliRun {
-    int code;
-    std::string out;
-};
-
-CliRun run_cli(const std::string& args) {
-    std::string cmd = std::string(EDGEINFER_BINARY) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    CliRun r{-1, {}};
-    if (!p) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using cli_test::CliRun;
+using cli_test::run_cli;
 
 std::string models(const std::string& name) { return std::string(EDGEINFER_TEST_MODELS_DIR) + "/" + name; }
 std::string cache(const std::string& name) { return std::string(EDGEINFER_MODEL_CACHE) + "/" + name; }
@@ -101,3 +89,4 @@ TEST(Inspect, CheckFlagRunsOnnxChecker) {
 }
 
 }  // namespace
+}  // namespace edgeinfer

@@ -14,28 +14,14 @@
 
 #include "../passes/pass_test_util.hpp"
 #include "ir/npy.hpp"
+#include "cli_test_util.hpp"
 
 namespace edgeinfer::testing {
 namespace {
 namespace fs = std::filesystem;
 
-struct CliRun {
-    int code;
-    std::string out;
-};
-
-CliRun run_cli(const std::string& args) {
-    std::string cmd = std::string(EDGEINFER_BINARY) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    CliRun r{-1, {}};
-    if (!p) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using cli_test::CliRun;
+using cli_test::run_cli;
 
 nlohmann::json json_of(const CliRun& r) {
     auto start = r.out.find('{');
