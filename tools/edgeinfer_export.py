@@ -163,6 +163,20 @@ def import_factory(spec):
         raise ExportError(f"module '{module_name}' has no callable '{factory_name}' (MODEL '{spec}')")
     return factory
 
+def spread_ssd_scores(model):
+    """Random SSD class heads put all ~91 class scores at the 1/91 prior, so hundreds of detections
+    tie to 7 digits and NMS order among them is arbitrary: scale the class logits (seeded, still
+    random) so scores spread and detections are well separated. Trained weights replace these."""
+    import torch
+    head = getattr(getattr(model, "head", None), "classification_head", None)
+    if head is None:
+        return
+    with torch.no_grad():
+        for block in getattr(head, "module_list", []):
+            convs = [m for m in block.modules() if isinstance(m, torch.nn.Conv2d)]
+            if convs:
+                convs[-1].weight.mul_(40.0)
+
 
 def make_model(spec, num_classes=None, resolution=None, extra=None):
     """Builds MODEL with seeded random weights. Returns (module, task, weights_enum_or_None)."""
@@ -190,6 +204,8 @@ def make_model(spec, num_classes=None, resolution=None, extra=None):
     model = tvm.get_model(spec, weights=None, **kwargs)
     randomize_batchnorm(model)
     randomize_zero_weights(model)
+    if task == "detection" and "ssd" in spec:
+        spread_ssd_scores(model)
     try:
         weights = tvm.get_model_weights(spec).DEFAULT
     except Exception:  # noqa: BLE001 - some architectures have no published weights

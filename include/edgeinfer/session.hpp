@@ -18,7 +18,10 @@ enum class GraphOptimizationLevel { kNone = 0, kBasic = 1, kExtended = 2, kAll =
 struct SessionOptions {
     int num_threads = 0;  // 0: all cores of the machine
     GraphOptimizationLevel optimization_level = GraphOptimizationLevel::kAll;
+    // bf16: convolutions and matrix products compute in bf16 (AMX/AVX-512) with fp32 accumulation;
+    // everything else stays fp32. int8 runs quantized (QDQ) models' int8 paths.
     Precision precision = Precision::kFp32;
+    std::vector<std::string> keep_fp32_nodes;  // node names that stay fp32 whatever `precision` says
     bool enable_profiling = false;  // per-node timings, read with Session::profile()
 };
 

@@ -1,6 +1,7 @@
 // ir::Graph helpers and structural comparison.
 #include "ir/graph.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -137,6 +138,44 @@ std::unordered_map<std::string, size_t> Graph::producers() const {
         for (const std::string& o : nodes[i].outputs)
             if (!o.empty()) out[o] = i;
     return out;
+}
+
+namespace {
+
+void add_subgraph_uses(const Node& node, std::unordered_set<std::string>& out) {
+    for (const Attribute& a : node.attributes) {
+        if (a.g) collect_outer_references(*a.g, out);
+        for (const auto& g : a.graphs)
+            if (g) collect_outer_references(*g, out);
+    }
+}
+
+}  // namespace
+
+void collect_outer_references(const Graph& subgraph, std::unordered_set<std::string>& out) {
+    std::unordered_set<std::string> defined;
+    for (const auto& v : subgraph.inputs) defined.insert(v.name);
+    for (const auto& n : subgraph.initializer_order) defined.insert(n);
+    std::unordered_set<std::string> inner;
+    for (const Node& n : subgraph.nodes) {
+        for (const std::string& in : n.inputs)
+            if (!in.empty() && !defined.count(in)) out.insert(in);
+        inner.clear();
+        add_subgraph_uses(n, inner);
+        for (const std::string& name : inner)
+            if (!defined.count(name)) out.insert(name);
+        for (const std::string& o : n.outputs) defined.insert(o);
+    }
+    for (const auto& o : subgraph.outputs)
+        if (!defined.count(o.name)) out.insert(o.name);
+}
+
+std::vector<std::string> implicit_inputs(const Node& node) {
+    std::unordered_set<std::string> names;
+    add_subgraph_uses(node, names);
+    std::vector<std::string> sorted(names.begin(), names.end());
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
 }
 
 bool is_onnx_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }

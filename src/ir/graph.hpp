@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "edgeinfer/status.hpp"
@@ -145,6 +146,13 @@ struct Model {
     // Opset version imported for `domain` ("" and "ai.onnx" are the same); 0 if not imported.
     int64_t opset_version(std::string_view domain) const;
 };
+
+// Names a subgraph reads from enclosing scopes (defined by none of its inputs, initializers or
+// nodes), nested subgraphs included; added to `out`.
+void collect_outer_references(const Graph& subgraph, std::unordered_set<std::string>& out);
+// The outer-scope names a node's subgraph attributes (If branches, Loop/Scan bodies) read, sorted:
+// the node's implicit inputs, which the runtime feeds to it like ordinary inputs.
+std::vector<std::string> implicit_inputs(const Node& node);
 
 // True for the default ONNX domain spellings "" and "ai.onnx".
 bool is_onnx_domain(std::string_view domain);

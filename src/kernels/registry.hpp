@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
 #include "ir/graph.hpp"
 #include "kernels/kernel.hpp"
+#include "kernels/subgraph.hpp"
 
 namespace edgeinfer::kernels {
 
@@ -20,6 +22,12 @@ struct CreateContext {
     std::vector<DataType> input_types;  // kUndefined where unknown or omitted
     // Initializer values of the node's inputs (nullptr where not constant): weights to pack.
     std::vector<const Tensor*> constant_inputs;
+    // Compute precision asked for this node (SessionOptions::precision, fp32 for nodes listed in
+    // keep_fp32_nodes). A kernel without a reduced-precision path ignores it and computes in fp32.
+    Precision precision = Precision::kFp32;
+    // Compiles If/Loop bodies; input_types/constant_inputs also cover the node's implicit inputs
+    // (ir::implicit_inputs), which follow its explicit ones.
+    const SubgraphCompiler* subgraphs = nullptr;
 
     Status invalid(const std::string& message) const { return invalid_model(label + ": " + message); }
 };

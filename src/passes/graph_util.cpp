@@ -9,32 +9,10 @@ namespace {
 const std::vector<size_t> kNoReaders;
 
 void add_subgraph_uses(const ir::Node& node, std::unordered_set<std::string>& out) {
-    for (const ir::Attribute& a : node.attributes) {
-        if (a.g) collect_outer_references(*a.g, out);
-        for (const auto& g : a.graphs)
-            if (g) collect_outer_references(*g, out);
-    }
+    for (const std::string& name : ir::implicit_inputs(node)) out.insert(name);
 }
 
 }  // namespace
-
-void collect_outer_references(const ir::Graph& subgraph, std::unordered_set<std::string>& out) {
-    std::unordered_set<std::string> defined;
-    for (const auto& v : subgraph.inputs) defined.insert(v.name);
-    for (const auto& n : subgraph.initializer_order) defined.insert(n);
-    std::unordered_set<std::string> inner;
-    for (const ir::Node& n : subgraph.nodes) {
-        for (const std::string& in : n.inputs)
-            if (!in.empty() && !defined.count(in)) out.insert(in);
-        inner.clear();
-        add_subgraph_uses(n, inner);
-        for (const std::string& name : inner)
-            if (!defined.count(name)) out.insert(name);
-        for (const std::string& o : n.outputs) defined.insert(o);
-    }
-    for (const auto& o : subgraph.outputs)
-        if (!defined.count(o.name)) out.insert(o.name);
-}
 
 UseMap::UseMap(const ir::Graph& graph) {
     for (size_t i = 0; i < graph.nodes.size(); ++i) {

@@ -38,8 +38,8 @@ class UseMap {
     std::unordered_set<std::string> subgraph_uses_;
 };
 
-// Names a nested subgraph reads from its enclosing scopes (recursively).
-void collect_outer_references(const ir::Graph& subgraph, std::unordered_set<std::string>& out);
+// Names a nested subgraph reads from its enclosing scopes (recursively): lives in ir/.
+using ir::collect_outer_references;
 
 // A value whose content is known now: an initializer that is not also a graph input (inputs
 // with initializers are defaults a caller may override).

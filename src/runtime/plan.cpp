@@ -3,12 +3,14 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
 #include "base/status.hpp"
 #include "kernels/registry.hpp"
 #include "runtime/memory_planner.hpp"
+#include "runtime/subgraph.hpp"
 
 namespace edgeinfer::runtime {
 namespace {
@@ -36,13 +38,15 @@ std::unordered_map<std::string, DataType> value_types(const ir::Graph& graph) {
 
 }  // namespace
 
-Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name) {
+Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name,
+                                    const SessionOptions& options) {
     const ir::Graph& graph = model.graph;
     const kernels::KernelRegistry& registry = kernels::default_registry();
     CompiledGraph g;
     for (const ir::ValueInfo* v : graph.runtime_inputs()) g.input_slots.push_back(add_slot(g, v->name));
     for (const std::string& name : graph.initializer_order) g.initializers[add_slot(g, name)] = graph.find_initializer(name);
     auto types = value_types(graph);
+    BodyCompiler bodies(model.opset_imports, options);
     std::vector<std::string> problems;
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
         const ir::Node& node = graph.nodes[i];
@@ -50,12 +54,24 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
         cn.node = &node;
         cn.label = node.describe(i);
         kernels::CreateContext ctx{node, cn.label, model.opset_version(node.domain), {}, {}};
+        bool pinned = std::find(options.keep_fp32_nodes.begin(), options.keep_fp32_nodes.end(), node.name) !=
+                      options.keep_fp32_nodes.end();
+        ctx.precision = pinned ? Precision::kFp32 : options.precision;
         for (const std::string& in : node.inputs) {
             auto t = types.find(in);
             ctx.input_types.push_back(in.empty() || t == types.end() ? DataType::kUndefined : t->second);
             ctx.constant_inputs.push_back(in.empty() ? nullptr : graph.find_initializer(in));
             cn.inputs.push_back(in.empty() ? -1 : add_slot(g, in));
         }
+        // Values If/Loop bodies read from this scope: ordinary inputs of the node for ordering,
+        // lifetimes and values (see kernels/subgraph.hpp).
+        for (const std::string& in : ir::implicit_inputs(node)) {
+            auto t = types.find(in);
+            ctx.input_types.push_back(t == types.end() ? DataType::kUndefined : t->second);
+            ctx.constant_inputs.push_back(graph.find_initializer(in));
+            cn.inputs.push_back(add_slot(g, in));
+        }
+        ctx.subgraphs = &bodies;
         for (const std::string& out : node.outputs) cn.outputs.push_back(out.empty() ? -1 : add_slot(g, out));
         auto def = registry.find(ctx);
         if (!def.is_ok()) {

@@ -36,7 +36,8 @@ struct CompiledGraph {
 
 // Resolves every node against the registry and creates its kernel. All unsupported nodes are
 // reported together in one Unsupported status.
-Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name);
+Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name,
+                                    const SessionOptions& options = {});
 
 struct ProfileSink {
     std::vector<NodeProfile>* nodes = nullptr;  // indexed like CompiledGraph::nodes

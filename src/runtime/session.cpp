@@ -65,7 +65,7 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
                            " is not implemented yet; use fp32");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
     EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level));
-    EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name));
+    EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name, opts));
     for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
         input_info.push_back(v);
         input_desc.push_back(describe(*v));

@@ -50,7 +50,8 @@ ZOO = {
     "lraspp_mobilenet_v3_large": dict(resolution=(320, 320)),
     "fcn_resnet50": dict(resolution=(320, 320)),
     # Random weights put every score near the prior; thresholds low enough that detections come out.
-    "ssdlite320_mobilenet_v3_large": dict(resolution=(320, 320), extra=dict(score_thresh=0.001)),
+    # (rev 2: the export spreads SSD class scores, see edgeinfer_export.spread_ssd_scores.)
+    "ssdlite320_mobilenet_v3_large": dict(resolution=(320, 320), extra=dict(score_thresh=0.001), rev=2),
     "retinanet_resnet50_fpn": dict(resolution=(320, 320), extra=dict(score_thresh=0.005)),
     "r3d_18": dict(resolution=(112, 112), frames=16),
     "crnn": dict(spec="crnn:crnn", dynamic=["batch"], batches=[1, 4]),

@@ -1,0 +1,179 @@
+// If and Loop: bodies that read values from enclosing scopes (nested two deep), both branches,
+// scan outputs, and clear errors for malformed control flow.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgeinfer/session.hpp"
+#include "ir/graph.hpp"
+#include "model/onnx_model.hpp"
+
+namespace edgeinfer {
+namespace {
+
+ir::Node node(std::string op, std::vector<std::string> in, std::vector<std::string> out, std::string name = "") {
+    ir::Node n;
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = std::move(out);
+    n.name = name.empty() ? n.op_type + "_" + n.outputs[0] : std::move(name);
+    return n;
+}
+
+ir::ValueInfo value(std::string name, DataType dt, std::vector<int64_t> dims) {
+    return ir::ValueInfo{std::move(name), dt, ir::Shape::of(dims), ""};
+}
+
+ir::Attribute graph_attr(std::string name, ir::Graph g) {
+    ir::Attribute a;
+    a.name = std::move(name);
+    a.kind = ir::Attribute::Kind::kGraph;
+    a.g = std::make_shared<ir::Graph>(std::move(g));
+    return a;
+}
+
+std::unique_ptr<Session> session_for(ir::Graph g) {
+    ir::Model m;
+    m.ir_version = 8;
+    m.opset_imports = {{"", 13}};
+    m.graph = std::move(g);
+    auto bytes = model::serialize_model(m);
+    EXPECT_TRUE(bytes.is_ok()) << bytes.status().message();
+    auto s = Session::create_from_bytes(bytes.value().data(), bytes.value().size());
+    EXPECT_TRUE(s.is_ok()) << s.status().message();
+    return s.is_ok() ? std::move(s).value() : nullptr;
+}
+
+Tensor floats(std::vector<int64_t> dims, std::vector<float> v) { return Tensor::from_vector(DataType::kFloat32, dims, v); }
+Tensor flag(bool b) { return Tensor::from_vector<uint8_t>(DataType::kBool, {}, {static_cast<uint8_t>(b)}); }
+
+std::vector<float> as_vector(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
+
+// y = cond ? x + two : x * doubled, where doubled = x + x is computed in the outer graph.
+ir::Graph if_graph() {
+    ir::Graph then_g;
+    then_g.name = "then";
+    then_g.add_initializer("two", floats({1}, {2.0f}));
+    then_g.initializer_order = {"two"};
+    then_g.nodes.push_back(node("Add", {"x", "two"}, {"then_out"}));
+    then_g.outputs.push_back(value("then_out", DataType::kFloat32, {3}));
+    ir::Graph else_g;
+    else_g.name = "else";
+    else_g.nodes.push_back(node("Mul", {"x", "doubled"}, {"else_out"}));
+    else_g.outputs.push_back(value("else_out", DataType::kFloat32, {3}));
+
+    ir::Graph g;
+    g.name = "if_model";
+    g.inputs = {value("x", DataType::kFloat32, {3}), value("cond", DataType::kBool, {})};
+    g.nodes.push_back(node("Add", {"x", "x"}, {"doubled"}));
+    ir::Node n = node("If", {"cond"}, {"y"}, "choose");
+    n.attributes.push_back(graph_attr("then_branch", then_g));
+    n.attributes.push_back(graph_attr("else_branch", else_g));
+    g.nodes.push_back(n);
+    g.outputs.push_back(value("y", DataType::kFloat32, {3}));
+    return g;
+}
+
+TEST(ControlFlow, IfRunsTheChosenBranchWithOuterValues) {
+    auto s = session_for(if_graph());
+    ASSERT_TRUE(s);
+    auto then_run = s->run({{"x", floats({3}, {1, 2, 3})}, {"cond", flag(true)}});
+    ASSERT_TRUE(then_run.is_ok()) << then_run.status().message();
+    EXPECT_EQ(as_vector(then_run.value()[0].tensor), (std::vector<float>{3, 4, 5}));
+    auto else_run = s->run({{"x", floats({3}, {1, 2, 3})}, {"cond", flag(false)}});
+    ASSERT_TRUE(else_run.is_ok()) << else_run.status().message();
+    EXPECT_EQ(as_vector(else_run.value()[0].tensor), (std::vector<float>{2, 8, 18}));
+}
+
+TEST(ControlFlow, IfWithSeveralConditionValuesIsAClearError) {
+    ir::Graph g = if_graph();
+    g.inputs[1] = value("cond", DataType::kBool, {2});
+    auto s = session_for(g);
+    ASSERT_TRUE(s);
+    auto r = s->run({{"x", floats({3}, {1, 2, 3})},
+                     {"cond", Tensor::from_vector<uint8_t>(DataType::kBool, {2}, {1, 0})}});
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("If 'choose'"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("cond must hold one value"), std::string::npos) << r.status().message();
+}
+
+// acc_{i+1} = acc_i + (i is even ? x : step) for M iterations, with each acc as a scan output.
+// The If inside the body reads `x` from two scopes up and `step` from the outer graph.
+TEST(ControlFlow, LoopWithNestedIfReadingTwoScopesUp) {
+    ir::Graph even;
+    even.name = "even";
+    even.nodes.push_back(node("Identity", {"x"}, {"even_out"}));
+    even.outputs.push_back(value("even_out", DataType::kFloat32, {2}));
+    ir::Graph odd;
+    odd.name = "odd";
+    odd.nodes.push_back(node("Identity", {"step"}, {"odd_out"}));
+    odd.outputs.push_back(value("odd_out", DataType::kFloat32, {2}));
+
+    ir::Graph body;
+    body.name = "body";
+    body.inputs = {value("i", DataType::kInt64, {}), value("cond_in", DataType::kBool, {}),
+                   value("acc_in", DataType::kFloat32, {2})};
+    body.add_initializer("two_i", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {2}));
+    body.add_initializer("zero_i", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {0}));
+    body.initializer_order = {"two_i", "zero_i"};
+    body.nodes.push_back(node("Mod", {"i", "two_i"}, {"parity"}));
+    body.nodes.push_back(node("Equal", {"parity", "zero_i"}, {"is_even"}));
+    ir::Node inner = node("If", {"is_even"}, {"addend"}, "pick");
+    inner.attributes.push_back(graph_attr("then_branch", even));
+    inner.attributes.push_back(graph_attr("else_branch", odd));
+    body.nodes.push_back(inner);
+    body.nodes.push_back(node("Add", {"acc_in", "addend"}, {"acc_out"}));
+    body.nodes.push_back(node("Identity", {"cond_in"}, {"cond_out"}));
+    body.nodes.push_back(node("Identity", {"acc_out"}, {"scan_out"}));
+    body.outputs = {value("cond_out", DataType::kBool, {}), value("acc_out", DataType::kFloat32, {2}),
+                    value("scan_out", DataType::kFloat32, {2})};
+
+    ir::Graph g;
+    g.name = "loop_model";
+    g.inputs = {value("x", DataType::kFloat32, {2}), value("M", DataType::kInt64, {}),
+                value("acc0", DataType::kFloat32, {2})};
+    g.add_initializer("step", floats({2}, {100, 1000}));
+    g.initializer_order = {"step"};
+    ir::Node loop = node("Loop", {"M", "", "acc0"}, {"acc", "history"}, "accumulate");
+    loop.attributes.push_back(graph_attr("body", body));
+    g.nodes.push_back(loop);
+    g.outputs = {value("acc", DataType::kFloat32, {2}), value("history", DataType::kFloat32, {-1, 2})};
+    g.outputs[1].shape.dims[0] = ir::Dim::symbolic("iterations");
+
+    auto s = session_for(g);
+    ASSERT_TRUE(s);
+    auto r = s->run({{"x", floats({2}, {1, 2})},
+                     {"M", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {3})},
+                     {"acc0", floats({2}, {0, 0})}});
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    // i=0 even: +x -> (1,2); i=1 odd: +step -> (101,1002); i=2 even: +x -> (102,1004)
+    EXPECT_EQ(as_vector(r.value()[0].tensor), (std::vector<float>{102, 1004}));
+    EXPECT_EQ(r.value()[1].tensor.dims(), (std::vector<int64_t>{3, 2}));
+    EXPECT_EQ(as_vector(r.value()[1].tensor), (std::vector<float>{1, 2, 101, 1002, 102, 1004}));
+
+    auto zero = s->run({{"x", floats({2}, {1, 2})},
+                        {"M", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {0})},
+                        {"acc0", floats({2}, {5, 6})}});
+    ASSERT_TRUE(zero.is_ok()) << zero.status().message();
+    EXPECT_EQ(as_vector(zero.value()[0].tensor), (std::vector<float>{5, 6}));
+    EXPECT_EQ(zero.value()[1].tensor.dims()[0], 0);
+}
+
+TEST(ControlFlow, IfWithoutABranchIsRejectedAtLoad) {
+    ir::Graph g = if_graph();
+    g.nodes[1].attributes.pop_back();  // no else_branch
+    ir::Model m;
+    m.ir_version = 8;
+    m.opset_imports = {{"", 13}};
+    m.graph = g;
+    auto bytes = model::serialize_model(m);
+    ASSERT_TRUE(bytes.is_ok());
+    auto s = Session::create_from_bytes(bytes.value().data(), bytes.value().size());
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.status().message().find("else_branch"), std::string::npos) << s.status().message();
+}
+
+}  // namespace
+}  // namespace edgeinfer
