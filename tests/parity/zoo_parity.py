@@ -19,6 +19,9 @@ scale (1e-4 of the range a score can take; the spread of random-weight scores is
 plus rtol 1e-3. A detection may go unmatched only when its score is within that tolerance of the
 lowest kept score, where the top-k / threshold cut is decided by float noise.
 
+Each model is also optimized (`edgeinfer optimize`, verified at the end) and the optimized file is
+checked against PyTorch the same way; the summary lists node counts before and after.
+
 A model listed in tests/parity/expected_failures.txt (`model: reason`) that fails is reported as
 an expected failure with the reason and does not fail the test; one that passes fails the test
 (as an unexpected pass) so the list is kept accurate. Any other failure fails the test.
@@ -161,8 +164,20 @@ def compare_detections(got, want, what):
     return None, worst
 
 
-def check(name, cache, binary, log):
-    """Returns (status, reason, details) with status 'pass' or 'fail'."""
+def optimize(binary, src, dst):
+    """Runs `edgeinfer optimize` (every pass verified) and returns (nodes before, nodes after)."""
+    import subprocess
+    r = subprocess.run([binary, "optimize", src, dst, "--verify", "end", "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"edgeinfer optimize failed: {(r.stderr or r.stdout).strip()[-400:]}")
+    import onnx
+    count = lambda p: len(onnx.load(p, load_external_data=False).graph.node)  # noqa: E731
+    return count(src), count(dst)
+
+
+def check(name, cache, binary, log, optimized=False):
+    """Returns (status, reason, details) with status 'pass' or 'fail'. With `optimized`, the model
+    `edgeinfer optimize` writes is checked against PyTorch too (node counts in details)."""
     import numpy as np
     meta, export_s = prepare(name, cache)
     details = {"export_seconds": export_s if export_s else meta.get("export_seconds"), "cached": export_s == 0.0}
@@ -170,14 +185,23 @@ def check(name, cache, binary, log):
         return "fail", "export failed: " + meta["export_error"], details
     t0 = time.time()
     worst = 0.0
+    model_path = os.path.join(cache, name + ".onnx")
+    if optimized:
+        opt_path = os.path.join(cache, name + ".optimized.onnx")
+        try:
+            details["nodes_before"], details["nodes_after"] = optimize(binary, model_path, opt_path)
+        except Exception as e:  # noqa: BLE001
+            return "fail", str(e), details
+        model_path = opt_path
+        log(f"  optimized: {details['nodes_before']} -> {details['nodes_after']} nodes")
     for b in meta["batches"]:
         x = np.load(os.path.join(cache, f"{name}.b{b}.input.npy"))
         want = {n: np.load(os.path.join(cache, f"{name}.b{b}.{n}.npy")) for n in meta["outputs"]}
         try:
-            got = ex.run_edgeinfer(binary, os.path.join(cache, name + ".onnx"), x)
+            got = ex.run_edgeinfer(binary, model_path, x)
         except Exception as e:  # noqa: BLE001
             details["run_seconds"] = round(time.time() - t0, 1)
-            return "fail", f"edgeinfer run (batch {b}): {e}", details
+            return "fail", f"edgeinfer run (batch {b}{', optimized model' if optimized else ''}): {e}", details
         missing = [n for n in meta["outputs"] if n not in got]
         if missing:
             return "fail", f"edgeinfer produced no output {missing[0]}", details
@@ -195,6 +219,15 @@ def check(name, cache, binary, log):
         log(f"  batch {b}: " + ", ".join(f"{n} {list(want[n].shape)}" for n in meta["outputs"]) + " match")
     details["run_seconds"] = round(time.time() - t0, 1)
     details["max_abs_diff"] = worst
+    if not optimized:
+        status, reason, opt = check(name, cache, binary, log, optimized=True)
+        for k in ("nodes_before", "nodes_after"):
+            if k in opt:
+                details[k] = opt[k]
+        details["run_seconds"] = round(time.time() - t0, 1)
+        if status != "pass":
+            return status, "optimized model: " + reason, details
+        details["max_abs_diff"] = max(worst, opt["max_abs_diff"])
     return "pass", "", details
 
 
@@ -242,7 +275,8 @@ def summary(args):
             r = json.load(f)
         counts[r["outcome"]] += 1
         total += r.get("seconds", 0.0)
-        print(f"  {r['outcome']:17s} {name:30s} {r.get('seconds', 0):7.1f} s  {r.get('reason', '')}")
+        nodes = f"{r['nodes_before']:5d} -> {r['nodes_after']:5d} nodes" if "nodes_after" in r else " " * 20
+        print(f"  {r['outcome']:17s} {name:30s} {r.get('seconds', 0):7.1f} s  {nodes}  {r.get('reason', '')}")
     print(f"parity zoo: {counts['pass']} passed, {counts['expected-failure']} expected failures, "
           f"{counts['unexpected-pass']} unexpected passes, {counts['fail']} failed, {counts['not run']} not run "
           f"(of {len(args.models)}) in {total:.0f} s")
