@@ -1,4 +1,4 @@
-// `edgeinfer compare A.onnx B.onnx` / `edgeinfer compare A.onnx --ref DIR|FILE.npy|NAME=FILE.npy`:
+// `edgeinfer compare A.onnx B.onnx` / `edgeinfer compare A.onnx --ref DIR|FILE.npy|NAME=FILE.npy|opencv`:
 // runs both sides on the same inputs with every intermediate value exposed as an output, matches
 // values by name (then by producing node name, then graph outputs by position) and reports the
 // FIRST value, in A's topological order, that differs beyond tolerance: the node that produced
@@ -17,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/model_exec.hpp"
 #include "ir/npy.hpp"
+#include "cli/compare_opencv.hpp"
 #include "model/onnx_model.hpp"
 #include "passes/dead_node_elimination.hpp"
 
@@ -435,9 +436,18 @@ int run_compare(const CompareArgs& args) {
     if (!args.refs.empty()) {
         mode = "ref";
         b.label = "reference";
-        auto refs = load_refs(args.refs, ma.value());
-        if (!refs.is_ok()) return fail(refs.status());
-        b.values = std::move(refs).value();
+        bool opencv = args.refs.size() == 1 && args.refs[0] == "opencv";
+        if (opencv) {
+            mode = "ref-opencv";
+            b.label = "OpenCV DNN";
+            auto refs = opencv_reference(ma.value(), inputs.value());
+            if (!refs.is_ok()) return fail(refs.status());
+            b.values = std::move(refs).value();
+        } else {
+            auto refs = load_refs(args.refs, ma.value());
+            if (!refs.is_ok()) return fail(refs.status());
+            b.values = std::move(refs).value();
+        }
         for (const NamedTensor& t : inputs.value()) b.values.emplace(t.name, t.tensor);
         std::vector<Pair> pairs;
         auto prod = producer_map(ma->graph);
@@ -446,6 +456,13 @@ int run_compare(const CompareArgs& args) {
         std::sort(pairs.begin(), pairs.end(), [](const Pair& p, const Pair& q) { return p.a_node < q.a_node; });
         Status st = run_side(ma.value(), all_node_outputs(ma->graph), inputs.value(), args.threads, a, out.runs);
         if (!st.is_ok()) return fail(st);
+        if (opencv) {  // OpenCV drops or adds unit dims on some layers: same elements, A's shape
+            for (auto& [name, t] : b.values) {
+                auto ia = a.values.find(name);
+                if (ia != a.values.end() && ia->second.dims() != t.dims() && ia->second.numel() == t.numel())
+                    t = Tensor::copy_of(t.dtype(), ia->second.dims(), t.data());
+            }
+        }
         compare_pairs(pairs, a, b, args, out);
     } else {
         auto loaded = load(args.b);
@@ -481,7 +498,8 @@ void add_compare_command(CLI::App& app, int* exit_code) {
     cmd->add_option("a", args->a, "Model A (the reference side when comparing two models)")->required();
     cmd->add_option("b", args->b, "Model B, with the same inputs as A");
     cmd->add_option("--ref", args->refs,
-                    "Reference values: DIR of VALUE.npy, FILE.npy (first output) or VALUE=FILE.npy")
+                    "Reference values: DIR of VALUE.npy, FILE.npy (first output), VALUE=FILE.npy, or "
+                    "`opencv` (run A in OpenCV DNN and compare every layer it exposes)")
         ->allow_extra_args(false);
     cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy input (others are seeded random)")
         ->allow_extra_args(false);
