@@ -14,5 +14,6 @@ void add_compare_command(CLI::App& app, int* exit_code);
 void add_camera_server_command(CLI::App& app, int* exit_code);
 void add_frames_command(CLI::App& app, int* exit_code);
 void add_export_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);
 
 }  // namespace edgeinfer::cli
