@@ -14,6 +14,11 @@ void add_compare_command(CLI::App& app, int* exit_code);
 void add_camera_server_command(CLI::App& app, int* exit_code);
 void add_frames_command(CLI::App& app, int* exit_code);
 void add_export_command(CLI::App& app, int* exit_code);
+void add_classify_command(CLI::App& app, int* exit_code);
+void add_video_command(CLI::App& app, int* exit_code);
+void add_detect_command(CLI::App& app, int* exit_code);
+void add_segment_command(CLI::App& app, int* exit_code);
+void add_recognize_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 
 }  // namespace edgeinfer::cli

@@ -21,6 +21,11 @@ int main(int argc, char** argv) {
     edgeinfer::cli::add_camera_server_command(app, &exit_code);
     edgeinfer::cli::add_frames_command(app, &exit_code);
     edgeinfer::cli::add_export_command(app, &exit_code);
+    edgeinfer::cli::add_classify_command(app, &exit_code);
+    edgeinfer::cli::add_video_command(app, &exit_code);
+    edgeinfer::cli::add_detect_command(app, &exit_code);
+    edgeinfer::cli::add_segment_command(app, &exit_code);
+    edgeinfer::cli::add_recognize_command(app, &exit_code);
     edgeinfer::cli::add_bench_command(app, &exit_code);
     app.parse_complete_callback([&] {
         if (verbose) edgeinfer::base::set_log_level(edgeinfer::base::LogLevel::kDebug);

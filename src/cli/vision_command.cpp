@@ -1,0 +1,108 @@
+// Common flags of the vision commands and their conversion into vision::TaskOptions.
+#include "cli/vision_command.hpp"
+
+#include <iostream>
+
+namespace edgeinfer::cli {
+
+void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
+    vision::TaskOptions& t = args.task;
+    cmd->add_option("model", t.model_path, "ONNX model (its sidecar MODEL.json is read when present)")->required();
+    cmd->add_option("dataspec", t.dataspec,
+                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH")
+        ->required();
+    cmd->add_option("-l,--limit", t.limit, "Stop after N results (0: until the source ends)");
+    cmd->add_option("-r,--rate", t.rate, "Read at most this many frames per second");
+    cmd->add_flag("-c,--force-cpu", t.force_cpu, "Run on the CPU (the only device of this build; reported)");
+    cmd->add_flag("--json", t.json, "One JSON line per result on stdout");
+    cmd->add_option("--save", t.save, "Annotated images into DIR, or an annotated video FILE.mp4|.avi|.mkv");
+    cmd->add_option("--labels", t.labels_path, "Class names, one per line (default: the sidecar's labels)");
+    cmd->add_option("--sidecar", t.sidecar_path, "Preprocessing/labels JSON (default: MODEL.json next to MODEL)");
+    cmd->add_option("-t,--threads", t.threads, "Inference threads (0: all cores)");
+    cmd->add_option("--precision", args.precision, "fp32, bf16 or int8")
+        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+    cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
+    cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
+    cmd->add_flag("--no-progress", args.no_progress, "No live progress line on a terminal");
+    if (flags.top) cmd->add_option("--top", t.top, "Show the K best classes (default 5)");
+    if (flags.threshold) cmd->add_option("--threshold", t.threshold, "Drop results scoring below this");
+    if (flags.clip) {
+        cmd->add_option("--frames", t.clip_frames, "Frames per clip (default: the sidecar's or the model's T)");
+        cmd->add_option("--stride", t.stride, "A new clip every S frames (default: T, clips do not overlap)");
+    }
+    const char* group = "Preprocessing (default: the sidecar, else the model's input size, ImageNet mean/std, RGB)";
+    cmd->add_option("--size", args.size, "Model input size WxH")->group(group);
+    cmd->add_option("--resize", args.resize, "stretch, letterbox, or crop (shorter side, center crop)")->group(group);
+    cmd->add_option("--interp", args.interp, "nearest, linear, cubic or area")->group(group);
+    cmd->add_option("--mean", args.mean, "Per-channel mean, e.g. 0.485,0.456,0.406 (after scaling)")->group(group);
+    cmd->add_option("--std", args.std, "Per-channel std, e.g. 0.229,0.224,0.225")->group(group);
+    cmd->add_option("--scale", args.scale, "Pixel range the model expects: 1 (0..1) or 255 (0..255)")->group(group);
+    cmd->add_flag("--bgr", args.bgr, "Channels in BGR order")->group(group);
+    cmd->add_flag("--rgb", args.rgb, "Channels in RGB order")->group(group);
+    cmd->add_flag("--nhwc", args.nhwc, "Channels-last input")->group(group);
+    cmd->add_flag("--nchw", args.nchw, "Channels-first input")->group(group);
+}
+
+namespace {
+
+Status parse_preprocess(VisionArgs& a) {
+    vision::PreprocessOverrides& p = a.task.preprocess;
+    if (!a.size.empty()) {
+        auto s = vision::parse_size_flag(a.size);
+        if (!s.is_ok()) return s.status();
+        p.size = s.value();
+    }
+    if (!a.resize.empty()) {
+        auto r = vision::parse_resize_mode(a.resize);
+        if (!r.is_ok()) return r.status();
+        p.resize = r.value();
+    }
+    if (!a.interp.empty()) {
+        auto i = vision::parse_interpolation(a.interp);
+        if (!i.is_ok()) return i.status();
+        p.interpolation = i.value();
+    }
+    if (!a.mean.empty()) {
+        auto m = vision::parse_channel_values(a.mean, "--mean");
+        if (!m.is_ok()) return m.status();
+        p.mean = m.value();
+    }
+    if (!a.std.empty()) {
+        auto s = vision::parse_channel_values(a.std, "--std");
+        if (!s.is_ok()) return s.status();
+        for (double v : s.value())
+            if (v == 0.0) return invalid_argument("--std " + a.std + ": a standard deviation of 0");
+        p.std = s.value();
+    }
+    if (a.scale != 0.0) {
+        if (a.scale != 1.0 && a.scale != 255.0)
+            return invalid_argument("--scale " + std::to_string(a.scale) +
+                                    ": expected 1 (inputs 0..1) or 255 (0..255)");
+        p.scale = a.scale == 1.0 ? 1.0 / 255.0 : 1.0;
+    }
+    if (a.bgr && a.rgb) return invalid_argument("--bgr and --rgb: give one");
+    if (a.bgr) p.color = vision::ColorOrder::kBgr;
+    if (a.rgb) p.color = vision::ColorOrder::kRgb;
+    if (a.nhwc && a.nchw) return invalid_argument("--nhwc and --nchw: give one");
+    if (a.nhwc) p.layout = vision::Layout::kNhwc;
+    if (a.nchw) p.layout = vision::Layout::kNchw;
+    if (a.no_progress) a.task.progress = 0;
+    if (a.precision == "bf16") a.task.precision = Precision::kBf16;
+    if (a.precision == "int8") a.task.precision = Precision::kInt8;
+    if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
+    if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
+    return Status::ok();
+}
+
+}  // namespace
+
+int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
+    Status s = parse_preprocess(args);
+    if (!s.is_ok()) {
+        std::cerr << "edgeinfer " << args.task.command << ": " << s.to_string() << "\n";
+        return vision::kExitError;
+    }
+    return vision::run_task(args.task, head, std::cout, std::cerr);
+}
+
+}  // namespace edgeinfer::cli

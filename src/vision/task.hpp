@@ -1,0 +1,104 @@
+// vision::TaskHead and vision::run_task: the frame loop shared by classify, detect, segment,
+// recognize and video — open the DATASPEC, preprocess, Session::run, hand each frame's outputs
+// to a task head, print a line (or a JSON line) per frame, save annotated frames, and print a
+// summary with per-stage latency percentiles. Exit codes are the kExit* constants below.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <opencv2/core/mat.hpp>
+#include <string>
+#include <vector>
+
+#include "edgeinfer/session.hpp"
+#include "edgeinfer/status.hpp"
+#include "vision/frame.hpp"
+#include "vision/preprocess.hpp"
+#include "vision/sidecar.hpp"
+
+namespace edgeinfer::vision {
+
+// Process exit codes of every vision command (README "Vision commands").
+inline constexpr int kExitOk = 0;             // the source ended or --limit was reached
+inline constexpr int kExitError = 1;          // bad model, sidecar, labels, flags, or inference failed
+inline constexpr int kExitNoFrames = 2;       // the DATASPEC cannot be opened or yields no frame at all
+inline constexpr int kExitSourceLost = 3;     // a camera or camera server vanished mid-run (after retries)
+inline constexpr int kExitSaveFailed = 4;     // --save could not write
+inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: summary printed, then stop
+
+struct TaskOptions {
+    std::string command = "classify";  // for messages: "edgeinfer <command>: ..."
+    std::string model_path;
+    std::string dataspec;
+    int64_t limit = 0;         // -l: stop after N results (frames, or clips for video); 0: until the source ends
+    double rate = 0.0;         // -r: at most this many frames per second read from the source
+    bool force_cpu = false;    // -c: accepted and reported (CPU is the only device)
+    bool json = false;         // one JSON line per result on stdout
+    std::string save;          // DIR (annotated images) or FILE.mp4/.avi/.mkv (annotated video)
+    int top = 5;               // --top K (classification)
+    double threshold = -1.0;   // --threshold (score cut); < 0: the head's default
+    std::string labels_path;   // --labels FILE (else the sidecar's labels)
+    std::string sidecar_path;  // --sidecar FILE (else MODEL.json next to MODEL.onnx)
+    Precision precision = Precision::kFp32;
+    int threads = 0;         // 0: all cores
+    bool recursive = false;  // folders: include sub-folders
+    bool loop = false;       // video files: start again at the end
+    PreprocessOverrides preprocess;
+    int64_t clip_frames = 0;  // video: T frames per clip (0: from the sidecar / the model's NCTHW input)
+    int64_t stride = 0;       // video: a new clip every S frames (0: T, i.e. non-overlapping)
+    bool clips_only = false;  // video: refuse models whose input is not N x C x T x H x W
+    int progress = -1;        // live progress line on stderr: 1 on, 0 off, -1 when stderr is a terminal
+};
+
+// What a head sees when the run starts (model, sidecar, labels, resolved preprocessing).
+struct TaskContext {
+    const TaskOptions& options;
+    const std::vector<ValueDescription>& inputs;
+    const std::vector<ValueDescription>& outputs;
+    const Sidecar* sidecar;              // nullptr when the model has none
+    std::vector<std::string> labels;     // --labels FILE, else the sidecar's, else empty
+    std::string labels_origin;           // "labels.txt", "sidecar m.json", or ""
+    const PreprocessConfig& preprocess;  // as resolved
+};
+
+// One task's post-processing. The runner calls, in order: default_preprocess (once, before the
+// sidecar and flags are applied), prepare (once, with the session), then for each frame or clip:
+// process → line / annotate. Outputs handed to process() belong to one frame (batch item): the
+// runner slices every output whose first dim equals the run's batch into dim0 = 1 views.
+class TaskHead {
+  public:
+    virtual ~TaskHead() = default;
+
+    // The task's preprocessing defaults (e.g. letterbox for YOLO); the sidecar and flags override them.
+    virtual void default_preprocess(PreprocessConfig& /*config*/) const {}
+    // Checks the model's outputs (names, ranks) and reads labels/options; errors name the output at fault.
+    virtual Status prepare(const TaskContext& context) = 0;
+    // One frame's (or clip's) results; becomes "results" of the JSON line. `info` maps model-input
+    // coordinates back to `frame` (letterbox/crop).
+    virtual Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
+                                           const PreprocessInfo& info) = 0;
+    // The text after "SOURCE: " in a frame's line, e.g. "circle 0.97, star 0.02".
+    virtual std::string line(const nlohmann::json& results) const = 0;
+    // Draws results on a BGR copy of the frame for --save. Default: line(results) in a top banner.
+    virtual void annotate(cv::Mat& image, const nlohmann::json& results) const;
+    // Extra summary lines at the end (e.g. counts per class); default none.
+    virtual std::vector<std::string> summary() const { return {}; }
+};
+
+// Draws `text` on a dark banner at the top of `image` (used by the default annotate).
+void draw_banner(cv::Mat& image, const std::string& text);
+
+// Runs the whole loop and returns a process exit code (kExit*). Per-frame lines and the summary
+// go to `out`; warnings, the one-time preprocessing line in JSON mode and the progress line go to
+// `err`. A JSON line is {"source","seq","timestamp_us","results","latency_ms":{"pre","infer","post"}}
+// (+ "clip":[first_seq,last_seq] for video, "saved" with --save).
+int run_task(const TaskOptions& options, TaskHead& head, std::ostream& out, std::ostream& err);
+
+// Per-stage latency statistics of a run (milliseconds), as printed in the summary.
+struct StageStats {
+    double p50 = 0, p95 = 0, mean = 0;
+};
+StageStats stage_stats(std::vector<double> samples_ms);
+
+}  // namespace edgeinfer::vision
