@@ -1,0 +1,204 @@
+// DiskQueue: journal segments appended with fsync, acknowledgement counts written atomically,
+// recovery (and torn-record repair) when opened.
+#include "pipeline/event_queue.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "base/status.hpp"
+
+namespace edgeinfer::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+fs::path DiskQueue::log_path(uint64_t segment) const {
+    char name[64];
+    std::snprintf(name, sizeof(name), "journal-%010llu.log", static_cast<unsigned long long>(segment));
+    return dir_ / name;
+}
+
+fs::path DiskQueue::ack_path(uint64_t segment) const {
+    char name[64];
+    std::snprintf(name, sizeof(name), "journal-%010llu.ack", static_cast<unsigned long long>(segment));
+    return dir_ / name;
+}
+
+Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const fs::path& dir, DiskQueueOptions options) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) return io_error(dir.string() + ": cannot create spool folder: " + ec.message());
+    std::unique_ptr<DiskQueue> q(new DiskQueue(dir, options));
+    if (q->options_.records_per_segment == 0) q->options_.records_per_segment = 1;
+    EDGEINFER_RETURN_IF_ERROR(q->load());
+    return q;
+}
+
+DiskQueue::~DiskQueue() {
+    close();
+    if (active_) std::fclose(active_);
+}
+
+Status DiskQueue::load() {
+    std::vector<uint64_t> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+        const std::string name = entry.path().filename().string();
+        unsigned long long n = 0;
+        char tail[8] = {};
+        if (std::sscanf(name.c_str(), "journal-%10llu.%3s", &n, tail) == 2 && std::string(tail) == "log")
+            found.push_back(n);
+    }
+    if (ec) return io_error(dir_.string() + ": cannot list spool folder: " + ec.message());
+    std::sort(found.begin(), found.end());
+    for (uint64_t seg : found) {
+        size_t acked = 0;
+        {
+            std::ifstream a(ack_path(seg));
+            if (a) a >> acked;
+        }
+        std::ifstream in(log_path(seg), std::ios::binary);
+        if (!in) return io_error(log_path(seg).string() + ": cannot read journal");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string data = ss.str();
+        size_t pos = 0, count = 0;
+        while (pos < data.size()) {
+            const size_t tab = data.find('\t', pos);
+            if (tab == std::string::npos) break;
+            char* end = nullptr;
+            const unsigned long long len = std::strtoull(data.c_str() + pos, &end, 10);
+            if (end != data.c_str() + tab || tab + 1 + len + 1 > data.size() || data[tab + 1 + len] != '\n') break;
+            if (count >= acked) entries_.push_back({seg, data.substr(tab + 1, len)});
+            ++count;
+            pos = tab + 1 + len + 1;
+        }
+        if (pos < data.size()) {
+            // A record cut short by a crash while it was written: drop it (it was never acknowledged
+            // as stored to the producer, whose push() had not returned).
+            fs::resize_file(log_path(seg), pos, ec);
+            if (ec) return io_error(log_path(seg).string() + ": cannot repair journal: " + ec.message());
+        }
+        segments_.emplace_back(seg, count, std::min(acked, count));
+    }
+    recovered_ = entries_.size();
+    // Drop fully acknowledged journals; append to the newest one if it has room.
+    while (segments_.size() > 1 && std::get<2>(segments_.front()) >= std::get<1>(segments_.front())) {
+        remove_segment(std::get<0>(segments_.front()));
+        segments_.pop_front();
+    }
+    if (!segments_.empty() && std::get<1>(segments_.back()) < options_.records_per_segment)
+        return open_segment(std::get<0>(segments_.back()), std::get<1>(segments_.back()));
+    const uint64_t next = segments_.empty() ? 1 : std::get<0>(segments_.back()) + 1;
+    return open_segment(next, 0);
+}
+
+Status DiskQueue::open_segment(uint64_t segment, size_t existing_records) {
+    if (active_) std::fclose(active_);
+    active_ = std::fopen(log_path(segment).c_str(), "ab");
+    if (!active_) return io_error(log_path(segment).string() + ": cannot open journal: " + errno_text());
+    active_segment_ = segment;
+    active_records_ = existing_records;
+    if (segments_.empty() || std::get<0>(segments_.back()) != segment)
+        segments_.emplace_back(segment, existing_records, 0);
+    return Status::ok();
+}
+
+Status DiskQueue::write_ack(uint64_t segment, size_t acked) {
+    const fs::path tmp = ack_path(segment).string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << acked << "\n";
+        out.flush();
+        if (!out) return io_error(tmp.string() + ": cannot write acknowledgement");
+    }
+    std::error_code ec;
+    fs::rename(tmp, ack_path(segment), ec);
+    if (ec) return io_error(ack_path(segment).string() + ": cannot write acknowledgement: " + ec.message());
+    return Status::ok();
+}
+
+void DiskQueue::remove_segment(uint64_t segment) {
+    std::error_code ec;
+    fs::remove(log_path(segment), ec);
+    fs::remove(ack_path(segment), ec);
+}
+
+Status DiskQueue::push(const std::string& record) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_records_ >= options_.records_per_segment) {
+        EDGEINFER_RETURN_IF_ERROR(open_segment(active_segment_ + 1, 0));
+        // The journal just closed may already be fully acknowledged.
+        while (segments_.size() > 1 && std::get<2>(segments_.front()) >= std::get<1>(segments_.front())) {
+            remove_segment(std::get<0>(segments_.front()));
+            segments_.pop_front();
+        }
+    }
+    const std::string header = std::to_string(record.size()) + "\t";
+    const long start = std::ftell(active_);
+    bool ok = std::fwrite(header.data(), 1, header.size(), active_) == header.size() &&
+              std::fwrite(record.data(), 1, record.size(), active_) == record.size() &&
+              std::fputc('\n', active_) != EOF && std::fflush(active_) == 0;
+    if (ok && options_.fsync) ok = ::fsync(::fileno(active_)) == 0;
+    if (!ok) {
+        const std::string why = errno_text();
+        // Cut off whatever part of the record reached the file, so the journal stays well formed.
+        std::clearerr(active_);
+        if (start >= 0 && ::ftruncate(::fileno(active_), start) != 0) { /* the next load() repairs it */
+        }
+        return io_error(log_path(active_segment_).string() + ": cannot append event: " + why);
+    }
+    ++active_records_;
+    std::get<1>(segments_.back())++;
+    entries_.push_back({active_segment_, record});
+    cv_.notify_all();
+    return Status::ok();
+}
+
+std::optional<std::string> DiskQueue::front(int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return closed_ || !entries_.empty(); });
+    if (entries_.empty() || closed_) return std::nullopt;
+    return entries_.front().payload;
+}
+
+Status DiskQueue::ack() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.empty()) return internal_error("DiskQueue::ack without a record");
+    const uint64_t seg = entries_.front().segment;
+    entries_.pop_front();
+    auto it = std::find_if(segments_.begin(), segments_.end(), [&](const auto& s) { return std::get<0>(s) == seg; });
+    if (it == segments_.end()) return internal_error("DiskQueue: acknowledged record of an unknown journal");
+    const size_t acked = ++std::get<2>(*it);
+    if (acked >= std::get<1>(*it) && seg != active_segment_) {
+        remove_segment(seg);
+        segments_.erase(it);
+        return Status::ok();
+    }
+    return write_ack(seg, acked);
+}
+
+void DiskQueue::close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+}
+
+size_t DiskQueue::pending() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entries_.size();
+}
+
+}  // namespace edgeinfer::pipeline

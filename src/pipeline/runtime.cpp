@@ -1,0 +1,429 @@
+// Pipeline runtime: source threads, one thread per element, the output stage (zones, lines, rules,
+// recording, events, metadata and video sinks), bounded queues between them, metrics.
+#include "pipeline/runtime.hpp"
+
+#include <fstream>
+#include <map>
+#include <opencv2/videoio.hpp>
+#include <thread>
+
+#include "base/logging.hpp"
+#include "base/status.hpp"
+#include "pipeline/bounded_queue.hpp"
+#include "pipeline/event_sinks.hpp"
+#include "pipeline/recorder.hpp"
+#include "pipeline/rules.hpp"
+#include "pipeline/zones.hpp"
+
+namespace edgeinfer::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using FramePtr = std::unique_ptr<PipelineFrame>;
+using Queue = BoundedQueue<FramePtr>;
+
+bool applies(const std::vector<std::string>& sources, const std::string& id) {
+    return sources.empty() || std::find(sources.begin(), sources.end(), id) != sources.end();
+}
+
+struct VideoOut {
+    std::unique_ptr<cv::VideoWriter> writer;
+    cv::Size size;
+    bool failed = false;
+};
+
+}  // namespace
+
+struct Pipeline::Impl {
+    PipelineConfig config;
+    PipelineOptions options;
+    std::vector<std::unique_ptr<Element>> elements;
+    std::vector<std::unique_ptr<Queue>> queues;  // queues[i] feeds element i; the last feeds the output stage
+    // Output stage.
+    std::unique_ptr<ZoneMap> zones;
+    std::unique_ptr<LineCounter> lines;
+    std::unique_ptr<RuleEngine> rules;
+    std::map<std::pair<size_t, std::string>, std::unique_ptr<ClipRecorder>> recorders;  // (rule, source)
+    std::map<std::string, std::unique_ptr<EventDelivery>> deliveries;                   // sink id
+    std::map<std::string, std::unique_ptr<std::ofstream>> metadata;                     // sink id
+    std::map<std::pair<std::string, std::string>, VideoOut> videos;                     // (sink id, source)
+    std::map<std::string, double> source_fps;
+    std::unique_ptr<MetricsServer> metrics_server;
+    std::mutex errors_mu;
+    std::vector<std::string> source_errors;
+    std::atomic<int> active_sources{0};
+    Status output_error;
+
+    Status output(PipelineFrame& f, Metrics& m);
+    void end_of_source(PipelineFrame& marker, Metrics& m);
+    void publish(const Firing& firing, const FrameMeta& meta, const std::string& clip, const std::string& clip_error,
+                 Metrics& m);
+    void write_video(const SinkConfig& s, PipelineFrame& f);
+};
+
+Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)), metrics_(std::make_unique<Metrics>()) {}
+
+Pipeline::~Pipeline() {
+    stopping_ = true;
+    impl_->metrics_server.reset();  // it renders metrics_, which goes first
+    for (auto& [k, r] : impl_->recorders) r->finish();
+}
+
+int Pipeline::metrics_port() const { return impl_->metrics_server ? impl_->metrics_server->port() : 0; }
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, PipelineOptions options) {
+    auto impl = std::make_unique<Impl>();
+    impl->config = std::move(config);
+    impl->options = std::move(options);
+    const PipelineConfig& c = impl->config;
+    if (!impl->options.open_source)
+        impl->options.open_source = [](const SourceConfig& s) {
+            io::SourceOptions o;
+            o.loop = s.loop;
+            return io::open_source(s.uri, o);
+        };
+    for (const auto& e : c.elements) {
+        std::unique_ptr<Element> element;
+        if (impl->options.factory) {
+            auto made = impl->options.factory(e, c);
+            if (!made.is_ok()) return made.status();
+            element = std::move(made.value());
+        }
+        if (!element) {
+            auto made = make_builtin_element(e, c);
+            if (!made.is_ok()) return made.status();
+            element = std::move(made.value());
+        }
+        impl->elements.push_back(std::move(element));
+    }
+    for (size_t i = 0; i <= impl->elements.size(); ++i) {
+        size_t capacity = 4;
+        if (i == 0) {
+            capacity = 0;
+            for (const auto& s : c.sources) capacity += size_t(s.queue_size);
+        }
+        impl->queues.push_back(std::make_unique<Queue>(capacity));
+    }
+    for (const auto& s : c.sources) impl->source_fps[s.id] = 0.0;  // source threads only assign their own entry
+    if (!c.zones.empty()) impl->zones = std::make_unique<ZoneMap>(c.zones);
+    if (!c.lines.empty()) impl->lines = std::make_unique<LineCounter>(c.lines);
+    impl->rules = std::make_unique<RuleEngine>(c.action_rules);
+    for (size_t r = 0; r < c.action_rules.size(); ++r) {
+        const RuleConfig& rule = c.action_rules[r];
+        if (rule.action.type != ActionType::kRecord) continue;
+        for (const auto& s : c.sources) {
+            if (!applies(rule.sources, s.id)) continue;
+            RecorderOptions o;
+            o.pre_seconds = rule.action.pre_seconds;
+            o.duration_in_seconds = rule.action.duration_in_seconds;
+            o.max_duration_in_seconds = rule.action.max_duration_in_seconds;
+            o.directory = rule.action.directory;
+            o.fps = rule.action.fps;
+            impl->recorders[{r, s.id}] = std::make_unique<ClipRecorder>(o, s.id);
+        }
+    }
+    for (const auto& s : c.sinks) {
+        if (s.type == SinkType::kDisplay)
+            return unsupported("sink " + s.id + ": display needs a GUI, and this build has none (leave it out)");
+        if (s.type == SinkType::kMetadata) {
+            std::error_code ec;
+            if (s.path.has_parent_path()) fs::create_directories(s.path.parent_path(), ec);
+            auto out = std::make_unique<std::ofstream>(s.path, std::ios::trunc);
+            if (!*out) return io_error("sink " + s.id + ": cannot write " + s.path.string());
+            impl->metadata[s.id] = std::move(out);
+        }
+        if (is_event_sink(s.type)) {
+            EDGEINFER_ASSIGN_OR_RETURN(auto sink, make_event_sink(s));
+            auto d = EventDelivery::start(s, std::move(sink), c.spool_directory);
+            if (!d.is_ok()) return d.status();
+            impl->deliveries[s.id] = std::move(d.value());
+        }
+    }
+    std::unique_ptr<Pipeline> p(new Pipeline(std::move(impl)));
+    Metrics& m = *p->metrics_;
+    for (size_t i = 0; i < p->impl_->elements.size(); ++i) {
+        auto em = std::make_unique<ElementMetrics>();
+        em->name = p->impl_->config.elements[i].name;
+        em->queue_capacity = p->impl_->queues[i]->capacity();
+        m.elements.push_back(std::move(em));
+    }
+    auto out = std::make_unique<ElementMetrics>();
+    out->name = "output";
+    out->queue_capacity = p->impl_->queues.back()->capacity();
+    m.elements.push_back(std::move(out));
+    for (const auto& s : p->impl_->config.sources) {
+        auto sm = std::make_unique<SourceMetrics>();
+        sm->id = s.id;
+        sm->live = s.live;
+        m.sources.push_back(std::move(sm));
+    }
+    Impl* raw = p->impl_.get();
+    m.sinks = [raw] {
+        std::vector<SinkMetrics> all;
+        for (const auto& [id, d] : raw->deliveries) {
+            const DeliveryStats st = d->stats();
+            all.push_back({id, st.delivered, st.failed_attempts, st.pending});
+        }
+        return all;
+    };
+    const int port =
+        p->impl_->options.metrics_port >= 0 ? p->impl_->options.metrics_port : p->impl_->config.metrics_port;
+    if (port > 0) {
+        auto server = MetricsServer::start(port, [mp = p->metrics_.get()] { return mp->prometheus(); });
+        if (!server.is_ok()) return server.status();
+        p->impl_->metrics_server = std::move(server.value());
+    }
+    return p;
+}
+
+void Pipeline::Impl::write_video(const SinkConfig& s, PipelineFrame& f) {
+    VideoOut& v = videos[{s.id, f.meta.source_id}];
+    if (v.failed) return;
+    const cv::Mat& img = f.annotated.empty() ? f.frame.image : f.annotated;
+    if (!v.writer) {
+        fs::path path = s.path;
+        if (config.sources.size() > 1)
+            path.replace_filename(path.stem().string() + "_" + f.meta.source_id + path.extension().string());
+        const double fps = s.fps > 0 ? s.fps : source_fps[f.meta.source_id] > 0 ? source_fps[f.meta.source_id] : 30.0;
+        v.writer = std::make_unique<cv::VideoWriter>();
+        v.size = img.size();
+        std::error_code ec;
+        if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+        bool ok = false;
+        try {
+            ok = v.writer->open(path.string(), cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps, v.size);
+        } catch (const cv::Exception&) {
+        }
+        if (!ok) {
+            v.failed = true;
+            base::log_warning("sink " + s.id + ": cannot write video " + path.string());
+            return;
+        }
+    }
+    try {
+        v.writer->write(img.size() == v.size ? img : img.clone());
+    } catch (const cv::Exception& e) {
+        v.failed = true;
+        base::log_warning("sink " + s.id + ": " + e.what());
+    }
+}
+
+Status Pipeline::Impl::output(PipelineFrame& f, Metrics& m) {
+    FrameMeta& meta = f.meta;
+    if (zones) zones->annotate(meta);
+    if (lines) lines->update(meta);
+    const cv::Mat& picture = f.annotated.empty() ? f.frame.image : f.annotated;
+    for (auto& [key, rec] : recorders) {
+        if (key.second != meta.source_id) continue;
+        const size_t before = rec->clips().size();
+        if (!rec->push(picture, meta.timestamp_us).is_ok()) m.recording_errors++;
+        if (rec->clips().size() > before && !rec->clips().back().status.is_ok()) m.recording_errors++;
+    }
+    for (const Firing& firing : rules->evaluate(meta)) {
+        const RuleConfig& rule = *firing.rule;
+        std::string clip;
+        std::string clip_error;
+        if (rule.action.type == ActionType::kRecord) {
+            const size_t index = size_t(&rule - rules->rules().data());
+            auto it = recorders.find({index, meta.source_id});
+            if (it != recorders.end()) {
+                const bool was_recording = it->second->recording();
+                auto path = it->second->trigger(meta.timestamp_us, rule.rule_name);
+                if (path.is_ok()) {
+                    clip = path.value().string();
+                    if (!was_recording) m.clips++;
+                } else {
+                    clip_error = path.status().to_string();
+                    m.recording_errors++;
+                }
+            }
+        }
+        publish(firing, meta, clip, clip_error, m);
+    }
+    for (const auto& s : config.sinks) {
+        if (s.type == SinkType::kMetadata) {
+            std::ofstream& out = *metadata[s.id];
+            out << to_json(meta).dump() << '\n';
+            if (!out) return io_error("sink " + s.id + ": cannot write " + s.path.string());
+        } else if (s.type == SinkType::kVideo) {
+            write_video(s, f);
+        }
+    }
+    return Status::ok();
+}
+
+void Pipeline::Impl::publish(const Firing& firing, const FrameMeta& meta, const std::string& clip,
+                             const std::string& clip_error, Metrics& m) {
+    nlohmann::json event = make_event(firing, meta, clip);
+    if (!clip_error.empty()) event["clip_error"] = clip_error;
+    m.events++;
+    const std::string text = event.dump();
+    for (const auto& sink : firing.rule->action.sinks) {
+        auto d = deliveries.find(sink);
+        if (d == deliveries.end()) continue;
+        if (Status s = d->second->publish(text); !s.is_ok())
+            base::log_error("sink " + sink + ": event lost, cannot queue it: " + s.to_string());
+    }
+}
+
+// A source ended: its tracks ended too (the tracker put them in ended_objects); per-object rules see
+// them once, and its recordings are closed. Record actions have no frames left to record.
+void Pipeline::Impl::end_of_source(PipelineFrame& marker, Metrics& m) {
+    FrameMeta& meta = marker.meta;
+    if (zones) zones->annotate(meta);
+    if (lines) lines->update(meta);
+    for (const Firing& firing : rules->evaluate(meta, true))
+        publish(firing, meta, "", firing.rule->action.type == ActionType::kRecord ? "the source has ended" : "", m);
+    for (auto& [key, rec] : recorders) {
+        if (key.second != meta.source_id) continue;
+        const size_t before = rec->clips().size();
+        rec->finish();
+        if (rec->clips().size() > before && !rec->clips().back().status.is_ok()) m.recording_errors++;
+    }
+}
+
+bool Pipeline::drain_events(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (auto& [id, d] : impl_->deliveries) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (!d->drain(std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+}
+
+Result<PipelineSummary> Pipeline::run() {
+    Impl& im = *impl_;
+    Metrics& m = *metrics_;
+    m.started = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    im.active_sources = int(im.config.sources.size());
+    Queue& first = *im.queues.front();
+    for (size_t si = 0; si < im.config.sources.size(); ++si) {
+        threads.emplace_back([this, &im, &m, &first, si] {
+            const SourceConfig& sc = im.config.sources[si];
+            SourceMetrics& sm = *m.sources[si];
+            auto report = [&](const Status& s) {
+                sm.errors++;
+                const std::string line = "source " + sc.id + " (" + sc.uri + "): " + s.to_string();
+                base::log_warning(line);
+                std::lock_guard<std::mutex> lock(im.errors_mu);
+                im.source_errors.push_back(line);
+            };
+            int64_t last_frame = -1, last_timestamp = 0;
+            int last_width = 0, last_height = 0;
+            auto opened = im.options.open_source(sc);
+            if (!opened.is_ok()) {
+                report(opened.status());
+            } else {
+                io::FrameSource& src = *opened.value();
+                const double fps = src.nominal_fps();
+                im.source_fps[sc.id] = fps;  // written before this source's first frame is queued
+                io::RateLimiter limiter(sc.rate);
+                int64_t start_us = 0;
+                for (uint64_t n = 0; !stopping_; ++n) {
+                    if (im.options.max_frames > 0 && int64_t(n) >= im.options.max_frames) break;
+                    if (sc.rate > 0) limiter.wait();
+                    auto r = src.next();
+                    if (!r.is_ok()) {
+                        if (r.status().code() != StatusCode::kEndOfStream) report(r.status());
+                        break;
+                    }
+                    sm.frames++;
+                    auto pf = std::make_unique<PipelineFrame>();
+                    pf->frame = std::move(r.value());
+                    if (pf->frame.timestamp_us == 0) pf->frame.timestamp_us = vision::now_us();
+                    if (n == 0) start_us = pf->frame.timestamp_us;
+                    pf->meta.source_id = sc.id;
+                    pf->meta.frame_number = n;
+                    // Files play in media time (frame n at n / fps), so durations do not depend on speed.
+                    pf->meta.timestamp_us =
+                        !sc.live && fps > 0 ? start_us + int64_t(double(n) * 1e6 / fps) : pf->frame.timestamp_us;
+                    pf->meta.width = pf->frame.width();
+                    pf->meta.height = pf->frame.height();
+                    last_frame = int64_t(n);
+                    last_timestamp = pf->meta.timestamp_us;
+                    last_width = pf->meta.width;
+                    last_height = pf->meta.height;
+                    if (sc.live) {
+                        const std::string& id = sc.id;
+                        sm.dropped += uint64_t(first.push_drop_oldest(
+                            std::move(pf), [&id](const FramePtr& q) { return q->meta.source_id == id; }));
+                    } else if (!first.push(std::move(pf))) {
+                        break;
+                    }
+                }
+            }
+            if (last_frame >= 0) {
+                auto marker = std::make_unique<PipelineFrame>();
+                marker->end_of_source = true;
+                marker->meta.source_id = sc.id;
+                marker->meta.frame_number = uint64_t(last_frame);
+                marker->meta.timestamp_us = last_timestamp;
+                marker->meta.width = last_width;
+                marker->meta.height = last_height;
+                marker->frame.source_id = sc.id;
+                first.push(std::move(marker));  // never dropped, even for live sources
+            }
+            sm.ended = true;
+            if (--im.active_sources == 0) first.close();
+        });
+    }
+    for (size_t i = 0; i < im.elements.size(); ++i) {
+        threads.emplace_back([&im, &m, i] {
+            Queue& in = *im.queues[i];
+            Queue& out = *im.queues[i + 1];
+            ElementMetrics& em = *m.elements[i];
+            while (auto f = in.pop()) {
+                em.queue_depth = in.size();
+                const auto t0 = std::chrono::steady_clock::now();
+                PipelineFrame& frame = **f;
+                const Status s =
+                    frame.end_of_source ? im.elements[i]->end_of_source(frame) : im.elements[i]->process(frame);
+                if (!frame.end_of_source)
+                    em.record(uint64_t(
+                        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                            .count()));
+                if (!s.is_ok() && em.errors++ < 5) base::log_warning("element " + em.name + ": " + s.to_string());
+                out.push(std::move(*f));
+            }
+            im.elements[i]->finish();
+            out.close();
+        });
+    }
+    PipelineSummary summary;
+    {
+        Queue& in = *im.queues.back();
+        ElementMetrics& em = *m.elements.back();
+        while (auto f = in.pop()) {
+            em.queue_depth = in.size();
+            const auto t0 = std::chrono::steady_clock::now();
+            if ((*f)->end_of_source) {
+                im.end_of_source(**f, m);
+                continue;
+            }
+            Status s = im.output(**f, m);
+            em.record(uint64_t(
+                std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count()));
+            summary.frames++;
+            if (!s.is_ok() && im.output_error.is_ok()) {
+                im.output_error = s;
+                em.errors++;
+                base::log_error(s.to_string());
+            }
+        }
+    }
+    for (auto& t : threads) t.join();
+    for (auto& [key, rec] : im.recorders) rec->finish();
+    for (auto& [id, out] : im.metadata) out->flush();
+    for (auto& [key, v] : im.videos)
+        if (v.writer) v.writer->release();
+    for (const auto& s : m.sources) summary.dropped += s->dropped;
+    summary.events = m.events;
+    summary.source_errors = im.source_errors;
+    summary.lines = m.summary();
+    if (!im.output_error.is_ok()) return im.output_error;
+    return summary;
+}
+
+}  // namespace edgeinfer::pipeline
