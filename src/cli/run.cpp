@@ -24,6 +24,7 @@ struct RunArgs {
     std::string output_dir;
     int threads = 0;
     uint32_t seed = 0;
+    std::string precision = "fp32";  // fp32 | bf16
 };
 
 Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what) {
@@ -131,6 +132,7 @@ void print_stats(const NamedTensor& nt) {
 int run_run(const RunArgs& args) {
     SessionOptions opts;
     opts.num_threads = args.threads;
+    opts.precision = args.precision == "bf16" ? Precision::kBf16 : Precision::kFp32;
     auto t0 = std::chrono::steady_clock::now();
     auto session = Session::create(args.model, opts);
     if (!session.is_ok()) {
@@ -186,6 +188,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-o,--output-dir", args->output_dir, "Write each output as NAME.npy here");
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     cmd->add_option("--seed", args->seed, "Seed for random inputs");
+    cmd->add_option("--precision", args->precision, "fp32 or bf16 (docs/precision.md)")
+        ->check(CLI::IsMember({"fp32", "bf16"}));
     cmd->callback([args, exit_code] { *exit_code = run_run(*args); });
 }
 

@@ -50,6 +50,9 @@ public:
     void set_state(std::unique_ptr<KernelState> state) { state_ = std::move(state); }
     // Bytes of scratch memory run() needs (64-byte aligned, from the Plan's arena).
     void request_scratch(size_t bytes) { scratch_bytes_ = bytes; }
+    // Names the implementation prepare chose, shown in profiles (NodeProfile::kernel), e.g. oneDNN's
+    // "onednn:brgconv:avx512_core". Kernels that do not call it show as "cpu".
+    void set_implementation(std::string name) { implementation_ = std::move(name); }
     // The output shape depends on input values that are only known while running: the runtime
     // prepares this node again, with all values, during each run.
     Status defer() {
@@ -68,6 +71,7 @@ public:
     std::unique_ptr<KernelState> take_state() { return std::move(state_); }
     size_t scratch_bytes() const { return scratch_bytes_; }
     bool deferred() const { return deferred_; }
+    const std::string& implementation() const { return implementation_; }
 
 private:
     const ir::Node& node_;
@@ -79,6 +83,7 @@ private:
     std::unique_ptr<KernelState> state_;
     size_t scratch_bytes_ = 0;
     bool deferred_ = false;
+    std::string implementation_;
 };
 
 struct RunContext {

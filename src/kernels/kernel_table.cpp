@@ -22,6 +22,7 @@ void register_resize_kernels(KernelRegistry& registry);
 void register_einsum_kernels(KernelRegistry& registry);
 void register_rnn_kernels(KernelRegistry& registry);
 void register_quantize_kernels(KernelRegistry& registry);
+void register_quantized_kernels(KernelRegistry& registry);
 void register_control_flow_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
@@ -45,6 +46,7 @@ const KernelRegistry& default_registry() {
         cpu::register_einsum_kernels(r);
         cpu::register_rnn_kernels(r);
         cpu::register_quantize_kernels(r);
+        cpu::register_quantized_kernels(r);
         cpu::register_control_flow_kernels(r);
         return r;
     }();

@@ -2,6 +2,8 @@
 #include "passes/pipelines.hpp"
 
 #include "passes/batchnorm_folding.hpp"
+#include "passes/channels_last.hpp"
+#include "passes/conv_fusion.hpp"
 #include "passes/dead_node_elimination.hpp"
 #include "passes/denormal_flushing.hpp"
 #include "passes/duplicate_initializers.hpp"
@@ -9,6 +11,7 @@
 #include "passes/matmul_add_fusion.hpp"
 #include "passes/noop_elimination.hpp"
 #include "passes/pad_folding.hpp"
+#include "passes/qdq_fusion.hpp"
 #include "passes/shape_inference.hpp"
 #include "passes/unused_initializers.hpp"
 
@@ -85,6 +88,49 @@ std::vector<std::string> pipeline_for(Level level, bool annotate_shapes) {
 PassManager make_pass_manager(Level level, const PipelineOptions& options) {
     PassManager pm(pass_catalog(options));
     Status st = pm.set_pipeline(pipeline_for(level, options.annotate_shapes));
+    (void)st;  // names come from the catalog above
+    return pm;
+}
+
+std::vector<PassDef> runtime_pass_catalog() {
+    std::vector<PassDef> c;
+    c.push_back(simple("fuse-qdq",
+                       "DequantizeLinear -> Conv/Gemm/MatMul (-> act) (-> QuantizeLinear) -> edgeinfer:QConv/QMatMul "
+                       "(runtime only, precision int8)",
+                       fuse_qdq));
+    c.push_back(simple("fuse-conv-add", "Conv + residual Add -> edgeinfer:FusedConv with Z (runtime only)",
+                       fuse_conv_add));
+    c.push_back(simple("fuse-conv-activation",
+                       "Conv + Relu/Clip/LeakyRelu/Sigmoid/HardSigmoid/HardSwish/Tanh/SiLU... -> edgeinfer:FusedConv "
+                       "(runtime only)",
+                       fuse_conv_activation));
+    c.push_back(simple("fuse-gemm-activation", "Gemm + activation -> edgeinfer:FusedGemm (runtime only)",
+                       fuse_gemm_activation));
+    c.push_back(simple("channels-last",
+                       "run Conv/pooling regions in NHWC with Transposes at region edges (runtime only)",
+                       convert_to_channels_last));
+    return c;
+}
+
+std::vector<std::string> runtime_pipeline_for(Level level, bool int8) {
+    std::vector<std::string> p;
+    // QDQ fusion first, at any level but kNone: the float fusions below would otherwise take the
+    // Conv of a DequantizeLinear -> Conv -> QuantizeLinear pattern.
+    if (int8 && level > Level::kNone) p.push_back("fuse-qdq");
+    if (level < Level::kExtended) return p;
+    // Add before activation: FusedConv computes act(conv + Z), so Conv -> Add -> Relu becomes one
+    // node only when the Add is taken first.
+    p.push_back("fuse-conv-add");
+    p.push_back("fuse-conv-activation");
+    p.push_back("fuse-gemm-activation");
+    // Layout last: it moves whole fused nodes, and the fusions match ONNX-layout patterns.
+    if (level >= Level::kAll) p.push_back("channels-last");
+    return p;
+}
+
+PassManager make_runtime_pass_manager(Level level, bool int8) {
+    PassManager pm(runtime_pass_catalog());
+    Status st = pm.set_pipeline(runtime_pipeline_for(level, int8));
     (void)st;  // names come from the catalog above
     return pm;
 }

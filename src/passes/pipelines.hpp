@@ -27,4 +27,13 @@ std::vector<std::string> pipeline_for(Level level, bool annotate_shapes);
 // A manager over the whole catalog whose pipeline is the level's.
 PassManager make_pass_manager(Level level, const PipelineOptions& options);
 
+// Runtime-only passes: rewrites into edgeinfer-domain ops (FusedConv, channels-last forms) that
+// only edgeinfer's own Session runs. Kept out of pass_catalog so `edgeinfer optimize`, which writes
+// portable ONNX, can never apply them; the Session runs them after its level pipeline.
+std::vector<PassDef> runtime_pass_catalog();
+// `int8` (SessionOptions::precision kInt8) puts fuse-qdq first: QDQ patterns become edgeinfer:QConv /
+// QMatMul before the float fusions could claim their Conv nodes.
+std::vector<std::string> runtime_pipeline_for(Level level, bool int8 = false);
+PassManager make_runtime_pass_manager(Level level, bool int8 = false);
+
 }  // namespace edgeinfer::passes

@@ -62,7 +62,17 @@ passes::Level to_level(GraphOptimizationLevel level) {
 
 passes::NodeEvaluator cpu_node_evaluator() { return evaluate_node; }
 
-Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level) {
+bool has_quantized_nodes(const ir::Model& model) {
+    for (const ir::Node& n : model.graph.nodes) {
+        if (!ir::is_onnx_domain(n.domain)) continue;
+        for (const char* op : {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+                               "MatMulInteger"})
+            if (n.op_type == op) return true;
+    }
+    return false;
+}
+
+Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision) {
     if (level == GraphOptimizationLevel::kNone) return Status::ok();
     passes::PipelineOptions opts;
     opts.evaluator = cpu_node_evaluator();
@@ -71,6 +81,10 @@ Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level) {
     passes::PassReport report = pm.run(model);
     base::log_debug("graph optimization: " + std::to_string(report.nodes_before) + " -> " +
                     std::to_string(report.nodes_after) + " nodes in " + std::to_string(report.total_ms) + " ms");
+    // Then the runtime-only rewrites (edgeinfer-domain ops) that `edgeinfer optimize` never applies.
+    passes::PassReport runtime_report = passes::make_runtime_pass_manager(to_level(level), precision == Precision::kInt8).run(model);
+    base::log_debug("runtime fusions: " + std::to_string(runtime_report.nodes_before) + " -> " +
+                    std::to_string(runtime_report.nodes_after) + " nodes");
     return Status::ok();
 }
 

@@ -13,6 +13,11 @@ passes::NodeEvaluator cpu_node_evaluator();
 
 // Runs the pass pipeline of `level` on a model before it is compiled (kNone: nothing). No
 // verification here: each pass is tested for numeric equivalence in tests/unit/passes.
-Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level);
+// Precision kInt8 adds the QDQ fusion (passes/qdq_fusion.hpp) to the runtime-only rewrites.
+Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision = Precision::kFp32);
+
+// True when the model holds quantized computation (QuantizeLinear, DequantizeLinear, QLinearConv,
+// QLinearMatMul, ConvInteger, MatMulInteger): what SessionOptions::precision kInt8 needs.
+bool has_quantized_nodes(const ir::Model& model);
 
 }  // namespace edgeinfer::runtime

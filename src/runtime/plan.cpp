@@ -202,6 +202,7 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
         }
         step.state = pctx.take_state();
         step.scratch_bytes = pctx.scratch_bytes();
+        step.implementation = pctx.implementation();
         max_scratch = std::max(max_scratch, step.scratch_bytes);
         for (int s : cn.outputs) {
             if (s < 0) continue;

@@ -61,6 +61,9 @@ public:
     bool has_dynamic_nodes() const { return dynamic_nodes_ > 0; }
     size_t arena_bytes() const { return arena_bytes_; }
     size_t folded_nodes() const { return folded_nodes_; }
+    // The implementation node `i` (CompiledGraph::nodes order) chose in prepare; "" when it named
+    // none (folded, deferred, or a kernel that does not call PrepareContext::set_implementation).
+    const std::string& implementation(size_t i) const { return steps_[i].implementation; }
 
 
 private:
@@ -75,6 +78,7 @@ private:
         std::unique_ptr<kernels::KernelState> state;
         size_t scratch_bytes = 0;
         kernels::RunContext ctx;  // pointers prebuilt for static nodes
+        std::string implementation;  // PrepareContext::implementation() from build
     };
 
     Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);

@@ -60,11 +60,12 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
     model = std::move(loaded);
     name = model.source_path.empty() ? "<model>" : model.source_path;
     options = opts;
-    if (opts.precision != Precision::kFp32)
-        return unsupported(name + ": precision " + std::string(opts.precision == Precision::kBf16 ? "bf16" : "int8") +
-                           " is not implemented yet; use fp32");
+    // int8 runs a quantized (QDQ or QLinear*) model's int8 paths; a float model has none to run.
+    if (opts.precision == Precision::kInt8 && !runtime::has_quantized_nodes(model))
+        return unsupported(name + ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
+                                  "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
-    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level));
+    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision));
     EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name, opts));
     for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
         input_info.push_back(v);
@@ -154,6 +155,8 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
         return last_plan;
     }
     EDGEINFER_ASSIGN_OR_RETURN(auto plan, runtime::Plan::build(graph, ordered, threads));
+    for (size_t i = 0; i < profile.size(); ++i)  // the newest plan's kernel choices (profiles show one)
+        if (!plan->implementation(i).empty()) profile[i].kernel = plan->implementation(i);
     if (plans.size() >= kMaxPlans) {
         if (plans[plan_order.front()].get() == last_plan) last_plan = nullptr;
         plans.erase(plan_order.front());

@@ -1,9 +1,25 @@
-// Kernels: Conv, ConvTranspose and edgeinfer:FusedConv (Conv + eltwise activation) via oneDNN.
+// Kernels: Conv, ConvTranspose and edgeinfer:FusedConv (Conv [+ residual Z] + activations) via oneDNN.
 //
 // prepare builds a convolution/deconvolution primitive with format `any` for src, weights and dst so
 // oneDNN picks its fastest (blocked) layouts; run reorders src/dst between plain NCHW and those layouts
 // through scratch memory. Constant weights are reordered once per chosen layout and shared by shapes.
+//
+// edgeinfer:FusedConv (created by the runtime-only passes in passes/conv_fusion.cpp and
+// passes/channels_last.cpp, never written to ONNX files):
+//   inputs  X, W, B (optional), Z (optional, same shape as Y): Y = act(conv(X, W) + B + Z)
+//   attrs   Conv's, plus activation (string: Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish,
+//           Tanh, SiLU, Elu, Softplus, Gelu), activation_params (floats: LeakyRelu/Elu alpha, Clip
+//           min/max, HardSigmoid alpha/beta), channels_last (int: X, Z and Y are NHWC / NDHWC / NWC).
+//   Z is added by a oneDNN sum post-op (Z copied or reordered into the destination first), the
+//   activation by eltwise post-ops.
+//
+// Precision policy (CreateContext::precision == kBf16, see docs/precision.md): Conv, ConvTranspose
+// and FusedConv compute in bf16 with fp32 accumulation: weights are packed to bf16 once, the fp32
+// source is reordered to bf16 in scratch, the destination stays fp32 (oneDNN writes fp32 directly),
+// so every tensor between ops stays fp32. Where oneDNN has no bf16 implementation the node falls
+// back to fp32.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -17,52 +33,19 @@ namespace {
 
 using dnnl::memory;
 
-// An activation applied to the convolution's output as a oneDNN eltwise post-op.
-struct Activation {
-    bool enabled = false;
-    dnnl::algorithm alg = dnnl::algorithm::eltwise_relu;
-    float alpha = 0.0f;
-    float beta = 0.0f;
-};
-
-// Reads the optional "activation" attribute; returns "" or why it is not supported.
-std::string parse_activation(const ir::Node& node, Activation& act) {
-    const ir::Attribute* a = node.find_attribute("activation");
-    if (a == nullptr) return "";
-    if (a->kind != ir::Attribute::Kind::kString) return "attribute 'activation' must be a string";
-    const std::string& name = a->s;
-    act.enabled = true;
-    if (name == "Relu") {
-        act.alg = dnnl::algorithm::eltwise_relu;
-    } else if (name == "LeakyRelu") {
-        act.alg = dnnl::algorithm::eltwise_relu;
-        act.alpha = node.attr_float("alpha", 0.01f);
-    } else if (name == "Clip") {
-        act.alg = dnnl::algorithm::eltwise_clip;
-        act.alpha = node.attr_float("min", std::numeric_limits<float>::lowest());
-        act.beta = node.attr_float("max", std::numeric_limits<float>::max());
-    } else if (name == "Sigmoid") {
-        act.alg = dnnl::algorithm::eltwise_logistic;
-    } else if (name == "HardSwish") {
-        act.alg = dnnl::algorithm::eltwise_hardswish;
-    } else if (name == "Tanh") {
-        act.alg = dnnl::algorithm::eltwise_tanh;
-    } else {
-        return "fused activation '" + name + "' is not supported";
-    }
-    return "";
-}
-
 struct ConvAttrs {
     bool transpose = false;
     AutoPad auto_pad = AutoPad::kNotSet;
     int64_t group = 1;
     std::vector<int64_t> kernel_shape, strides, dilations, pads, output_padding, output_shape;
-    Activation activation;
+    std::vector<Eltwise> activation;
+    bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
+    bool bf16 = false;           // compute in bf16 (fp32 accumulation, fp32 tensors outside)
 };
 
 // Reads and validates attributes; "" or the reason they are not usable.
 std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
+    bool fused = node.domain == "edgeinfer";  // only FusedConv reads the fusion attributes
     a.transpose = transpose;
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
         return "auto_pad '" + node.attr_string("auto_pad", "") +
@@ -81,7 +64,25 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
         if (d < 1) return "dilations must be >= 1";
     for (int64_t p : a.pads)
         if (p < 0) return "negative pads are not supported";
+    if (!fused) return "";
+    a.channels_last = node.attr_int("channels_last", 0) != 0;
     return parse_activation(node, a.activation);
+}
+
+// Channels-last dims (N, spatial..., C) <-> logical dims (N, C, spatial...).
+std::vector<int64_t> to_logical(const std::vector<int64_t>& d) {
+    std::vector<int64_t> out{d[0], d.back()};
+    out.insert(out.end(), d.begin() + 1, d.end() - 1);
+    return out;
+}
+std::vector<int64_t> to_channels_last(const std::vector<int64_t>& d) {
+    std::vector<int64_t> out{d[0]};
+    out.insert(out.end(), d.begin() + 2, d.end());
+    out.push_back(d[1]);
+    return out;
+}
+memory::format_tag channels_last_tag(size_t rank) {
+    return rank == 3 ? memory::format_tag::nwc : rank == 4 ? memory::format_tag::nhwc : memory::format_tag::ndhwc;
 }
 
 // Spatial geometry of one convolution for concrete input dims.
@@ -155,11 +156,13 @@ Status conv_geometry(const PrepareContext& ctx, const ConvAttrs& a, const std::v
 struct ConvState : KernelState {
     bool empty = false;  // zero-sized tensor: nothing to compute
     bool has_bias = false;
+    bool has_z = false;  // FusedConv residual input: put into dst before the sum post-op
     BoundPrimitive prim;
     memory::desc src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
     bool reorder_src = false, reorder_weights = false, reorder_dst = false;
-    BoundPrimitive src_reorder, weights_reorder, dst_reorder;
-    memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp;
+    BoundPrimitive src_reorder, weights_reorder, dst_reorder, z_reorder;
+    memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp, z_reorder_sp;
+    std::string impl;             // oneDNN's implementation name
     dnnl::memory packed_weights;  // constant weights already in weights_md
     size_t src_off = 0, weights_off = 0, dst_off = 0, sp_off = 0;
 };
@@ -248,8 +251,10 @@ class ConvKernel final : public Kernel {
 
     Status prepare_impl(PrepareContext& ctx) const {
         if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.invalid("X and W are required");
-        const auto& x = ctx.input(0).dims;
         const auto& w = ctx.input(1).dims;
+        if (attrs_.channels_last && ctx.input(0).dims.size() < 3)
+            return ctx.invalid("channels-last input " + shape_to_string(ctx.input(0).dims) + " has rank < 3");
+        const std::vector<int64_t> x = attrs_.channels_last ? to_logical(ctx.input(0).dims) : ctx.input(0).dims;
         int64_t out_channels = 0;
         EDGEINFER_RETURN_IF_ERROR(validate(ctx, x, w, out_channels));
         std::vector<int64_t> in_spatial(x.begin() + 2, x.end());
@@ -258,9 +263,13 @@ class ConvKernel final : public Kernel {
         EDGEINFER_RETURN_IF_ERROR(conv_geometry(ctx, attrs_, in_spatial, kernel, g));
         std::vector<int64_t> y{x[0], out_channels};
         y.insert(y.end(), g.out.begin(), g.out.end());
-        ctx.set_output(0, DataType::kFloat32, y);
-
+        const std::vector<int64_t> y_stored = attrs_.channels_last ? to_channels_last(y) : y;
+        ctx.set_output(0, DataType::kFloat32, y_stored);
         auto st = std::make_unique<ConvState>();
+        st->has_z = ctx.has_input(3);
+        if (st->has_z && (ctx.input(3).dims != y_stored || ctx.input(3).dtype != DataType::kFloat32))
+            return ctx.invalid("Z is " + shape_to_string(ctx.input(3).dims) + ", expected float32 " +
+                               shape_to_string(y_stored));
         if (shape_numel(y) == 0 || shape_numel(x) == 0 || shape_numel(w) == 0) {
             st->empty = shape_numel(y) == 0;
             if (!st->empty) return ctx.unsupported_here("empty input or weight with non-empty output");
@@ -270,46 +279,32 @@ class ConvKernel final : public Kernel {
         memory::dims wdims, wstrides;
         weights_layout(w, out_channels, wdims, wstrides);
         auto f32 = memory::data_type::f32;
-        auto any = memory::format_tag::any;
-        memory::desc src_any(to_dnnl_dims(x), f32, any), dst_any(to_dnnl_dims(y), f32, any);
-        memory::desc w_any(wdims, f32, any);
         memory::desc bias_md =
             ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
         st->has_bias = ctx.has_input(2);
         st->bias_md = bias_md;
-        st->src_plain = plain_f32_md(x);
-        st->dst_plain = plain_f32_md(y);
+        if (attrs_.channels_last) {
+            st->src_plain = memory::desc(to_dnnl_dims(x), f32, channels_last_tag(x.size()));
+            st->dst_plain = memory::desc(to_dnnl_dims(y), f32, channels_last_tag(y.size()));
+        } else {
+            st->src_plain = plain_f32_md(x);
+            st->dst_plain = plain_f32_md(y);
+        }
         st->weights_plain = memory::desc(wdims, f32, wstrides);
 
-        dnnl::primitive_attr attr = user_scratch_attr();
-        if (attrs_.activation.enabled) {
-            dnnl::post_ops ops;
-            ops.append_eltwise(1.0f, attrs_.activation.alg, attrs_.activation.alpha, attrs_.activation.beta);
-            attr.set_post_ops(ops);
+        std::string why_fp32;
+        bool built = false;
+        if (attrs_.bf16) {
+            try {
+                build_primitive(*st, x, y, wdims, g, true);
+                built = true;
+            } catch (const dnnl::error& e) {
+                if (e.status != dnnl_unimplemented) throw;
+                why_fp32 = " (bf16 unavailable: fp32)";
+            }
         }
-        auto strides = to_dnnl_dims(g.strides), dil = to_dnnl_dims(g.dilations);
-        auto pl = to_dnnl_dims(g.pad_l), pr = to_dnnl_dims(g.pad_r);
-        auto& eng = onednn_engine();
-        if (!attrs_.transpose) {
-            dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                              src_any, w_any, bias_md, dst_any, strides, dil, pl, pr);
-            dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
-            st->src_md = pd.src_desc();
-            st->weights_md = pd.weights_desc();
-            st->dst_md = pd.dst_desc();
-            st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = BoundPrimitive(dnnl::convolution_forward(pd));
-        } else {
-            dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                                dnnl::algorithm::deconvolution_direct, src_any, w_any, bias_md, dst_any,
-                                                strides, dil, pl, pr);
-            dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
-            st->src_md = pd.src_desc();
-            st->weights_md = pd.weights_desc();
-            st->dst_md = pd.dst_desc();
-            st->scratchpad_md = pd.scratchpad_desc();
-            st->prim = BoundPrimitive(dnnl::deconvolution_forward(pd));
-        }
+        if (!built) build_primitive(*st, x, y, wdims, g, false);
+        ctx.set_implementation("onednn:" + st->impl + (built ? ":bf16" : why_fp32));
         plan_reorders(*st);
         if (!constant_weights_.empty())
             st->packed_weights = weights_cache_.get(st->weights_plain, constant_weights_.data(), st->weights_md);
@@ -327,12 +322,69 @@ class ConvKernel final : public Kernel {
         if (st->reorder_src) st->src_off = layout.add(st->src_md.get_size());
         if (st->reorder_weights) st->weights_off = layout.add(st->weights_md.get_size());
         if (st->reorder_dst) st->dst_off = layout.add(st->dst_md.get_size());
-        size_t sp = std::max({st->scratchpad_md.get_size(), st->src_reorder_sp.get_size(),
-                              st->weights_reorder_sp.get_size(), st->dst_reorder_sp.get_size()});
+        size_t sp =
+            std::max({st->scratchpad_md.get_size(), st->src_reorder_sp.get_size(), st->weights_reorder_sp.get_size(),
+                      st->dst_reorder_sp.get_size(), st->z_reorder_sp.get_size()});
         st->sp_off = layout.add(sp);
         ctx.request_scratch(layout.total());
         ctx.set_state(std::move(st));
         return Status::ok();
+    }
+
+    // The (de)convolution primitive, in bf16 (bf16 src/weights, fp32 dst) or fp32. Channels-last
+    // src/dst stay in that layout unless oneDNN only has its reference code for it; otherwise
+    // oneDNN picks (format `any`) and run reorders.
+    void build_primitive(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
+                         const memory::dims& wdims, const Geometry& g, bool bf16) const {
+        auto f32 = memory::data_type::f32;
+        auto cdt = bf16 ? memory::data_type::bf16 : f32;
+        auto any = memory::format_tag::any;
+        memory::desc src_any(to_dnnl_dims(x), cdt, any), dst_any(to_dnnl_dims(y), f32, any);
+        memory::desc w_any(wdims, cdt, any);
+        dnnl::primitive_attr attr = user_scratch_attr();
+        if (st.has_z || !attrs_.activation.empty()) {
+            dnnl::post_ops ops;
+            if (st.has_z) ops.append_sum(1.0f);
+            append_activation(ops, attrs_.activation);
+            attr.set_post_ops(ops);
+        }
+        auto strides = to_dnnl_dims(g.strides), dil = to_dnnl_dims(g.dilations);
+        auto pl = to_dnnl_dims(g.pad_l), pr = to_dnnl_dims(g.pad_r);
+        auto& eng = onednn_engine();
+        auto take = [&st](const auto& pd) {
+            st.src_md = pd.src_desc();
+            st.weights_md = pd.weights_desc();
+            st.dst_md = pd.dst_desc();
+            st.scratchpad_md = pd.scratchpad_desc();
+            const char* info = pd.impl_info_str();
+            st.impl = info ? info : "?";
+        };
+        auto build = [&](const memory::desc& src, const memory::desc& dst) {
+            if (!attrs_.transpose) {
+                dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                                  dnnl::algorithm::convolution_direct, src, w_any, st.bias_md, dst,
+                                                  strides, dil, pl, pr);
+                dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+                take(pd);
+                st.prim = BoundPrimitive(dnnl::convolution_forward(pd));
+            } else {
+                dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::deconvolution_direct, src, w_any, st.bias_md, dst,
+                                                    strides, dil, pl, pr);
+                dnnl::deconvolution_forward::primitive_desc pd(d, attr, eng);
+                take(pd);
+                st.prim = BoundPrimitive(dnnl::deconvolution_forward(pd));
+            }
+        };
+        if (attrs_.channels_last) {
+            try {
+                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_tag(x.size())), st.dst_plain);
+                if (st.impl.rfind("ref", 0) != 0) return;
+            } catch (const dnnl::error& e) {
+                if (e.status != dnnl_unimplemented) throw;
+            }
+        }
+        build(src_any, dst_any);
     }
 
     // Creates the reorders between plain NCHW tensors and the primitive's chosen layouts.
@@ -346,6 +398,7 @@ class ConvKernel final : public Kernel {
         if (st.reorder_dst) make(st.dst_md, st.dst_plain, st.dst_reorder, st.dst_reorder_sp);
         if (st.weights_md != st.weights_plain)
             make(st.weights_plain, st.weights_md, st.weights_reorder, st.weights_reorder_sp);
+        if (st.has_z && st.reorder_dst) make(st.dst_plain, st.dst_md, st.z_reorder, st.z_reorder_sp);
     }
 
     void run_impl(RunContext& ctx, const ConvState& st) const {
@@ -368,12 +421,20 @@ class ConvKernel final : public Kernel {
         void* out = ctx.out(0).data();
         void* dst = st.reorder_dst ? ScratchLayout::at(ctx.scratch, st.dst_off) : out;
         const void* bias = st.has_bias ? ctx.in(2).data() : nullptr;
+        if (st.has_z) {  // the sum post-op adds what dst holds
+            const void* z = ctx.in(3).data();
+            if (st.reorder_dst)
+                st.z_reorder.execute({{DNNL_ARG_FROM, z}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
+            else
+                std::memcpy(dst, z, ctx.in(3).nbytes());
+        }
         st.prim.execute({{DNNL_ARG_SRC, src},
                          {DNNL_ARG_WEIGHTS, weights},
                          {DNNL_ARG_DST, dst},
                          {DNNL_ARG_BIAS, bias},
                          {DNNL_ARG_SCRATCHPAD, sp}});
-        if (st.reorder_dst) st.dst_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, sp}});
+        if (st.reorder_dst)
+            st.dst_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, sp}});
     }
 
     ConvAttrs attrs_;
@@ -400,6 +461,7 @@ KernelDef conv_def(std::string domain, std::string op, bool transpose) {
         ConvAttrs a;
         std::string why = parse_attrs(ctx.node, transpose, a);
         if (!why.empty()) return ctx.invalid(why);
+        a.bf16 = ctx.precision == Precision::kBf16;
         Tensor w;
         if (ctx.constant_inputs.size() > 1 && ctx.constant_inputs[1] != nullptr &&
             ctx.constant_inputs[1]->dtype() == DataType::kFloat32)

@@ -1,4 +1,10 @@
-// Kernels: Gemm and MatMul via dnnl::matmul (constant B pre-packed in the layout oneDNN prefers).
+// Kernels: Gemm, edgeinfer:FusedGemm (Gemm + activation post-ops) and MatMul via dnnl::matmul (constant B
+// pre-packed in the layout oneDNN prefers).
+//
+// Precision policy (CreateContext::precision == kBf16, see docs/precision.md): a Gemm or MatMul
+// whose B is a constant (a linear layer) computes in bf16 with fp32 accumulation: B is packed to
+// bf16 once, A is reordered to bf16 in scratch, Y stays fp32. Products of two activations
+// (attention scores, A x V) keep fp32: their range is data dependent.
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +24,12 @@ struct MatmulState : KernelState {
     memory::desc src_md, weights_md, weights_plain, dst_md, bias_md, scratchpad_md;
     dnnl::memory packed_weights;  // constant B already in weights_md
     bool has_bias = false;
+    // bf16: A is reordered (f32 -> bf16) into scratch at offset 0; the primitive's scratchpad follows.
+    bool convert_src = false;
+    BoundPrimitive src_reorder;
+    memory::desc src_reorder_sp;
+    size_t sp_off = 0;
+    std::string impl;
     // Gemm with C added through a sum post-op: dst is first filled with C broadcast to (M, N).
     bool prefill_c = false;
     float beta = 0.0f;
@@ -26,29 +38,51 @@ struct MatmulState : KernelState {
 };
 
 // Builds the matmul primitive; constant B is packed into the layout oneDNN picks for format `any`
-// (falling back to B's own layout when no implementation takes `any`).
-Status build_matmul(MatmulState& st, const memory::desc& src, const memory::desc& b_plain, const memory::desc& dst,
-                    const memory::desc& bias, const dnnl::primitive_attr& attr, const Tensor* constant_b,
-                    PackedWeightsCache& cache) {
+// (falling back to B's own layout when no implementation takes `any`). With `bf16` (constant B only)
+// A and B are bf16 and A is converted in run; falls back to fp32 where oneDNN has no bf16 matmul.
+// Requests the scratch the state needs.
+Status build_matmul(PrepareContext& ctx, MatmulState& st, const memory::desc& src, const memory::desc& b_plain,
+                    const memory::desc& dst, const memory::desc& bias, const dnnl::primitive_attr& attr,
+                    const Tensor* constant_b, PackedWeightsCache& cache, bool bf16) {
     auto& eng = onednn_engine();
     st.weights_plain = b_plain;
     dnnl::matmul::primitive_desc pd;
-    bool packed = false;
-    if (constant_b != nullptr) {
+    bool built = false;
+    std::string note;
+    memory::desc src_used = src;
+    if (bf16 && constant_b != nullptr) {
+        const memory::dims d = src.dims();
+        std::vector<int64_t> src_dims(d.begin(), d.end());
+        memory::desc src_bf16(src.dims(), memory::data_type::bf16, to_dnnl_dims(strides_of(src_dims)));
+        memory::desc any(b_plain.dims(), memory::data_type::bf16, memory::format_tag::any);
+        try {
+            pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_bf16, any, bias, dst), attr, eng);
+            built = true;
+            st.convert_src = true;
+            src_used = src_bf16;
+            st.src_reorder = bound_reorder(src, src_bf16, st.src_reorder_sp);
+        } catch (const dnnl::error& e) {
+            if (e.status != dnnl_unimplemented) throw;
+            note = " (bf16 unavailable: fp32)";
+        }
+    }
+    if (!built && constant_b != nullptr) {
         memory::desc any(b_plain.dims(), memory::data_type::f32, memory::format_tag::any);
         try {
             pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any, bias, dst), attr, eng);
-            packed = true;
+            built = true;
         } catch (const dnnl::error&) {
-            packed = false;
+            built = false;
         }
     }
-    if (!packed) pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, b_plain, bias, dst), attr, eng);
-    st.src_md = src;
+    if (!built) pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, b_plain, bias, dst), attr, eng);
+    st.src_md = src_used;
     st.dst_md = dst;
     st.bias_md = bias;
     st.weights_md = pd.weights_desc();
     st.scratchpad_md = pd.scratchpad_desc();
+    const char* info = pd.impl_info_str();
+    st.impl = std::string("onednn:") + (info ? info : "?") + (st.convert_src ? ":bf16" : note);
     st.prim = BoundPrimitive(dnnl::matmul(pd));
     if (constant_b != nullptr) st.packed_weights = cache.get(b_plain, constant_b->data(), st.weights_md);
     st.prim.arg(DNNL_ARG_SRC, st.src_md);
@@ -59,22 +93,38 @@ Status build_matmul(MatmulState& st, const memory::desc& src, const memory::desc
     st.prim.arg(DNNL_ARG_DST, st.dst_md);
     if (!bias.is_zero()) st.prim.arg(DNNL_ARG_BIAS, st.bias_md);
     st.prim.arg(DNNL_ARG_SCRATCHPAD, st.scratchpad_md);
+    ScratchLayout layout;
+    if (st.convert_src) layout.add(st.src_md.get_size());  // offset 0
+    st.sp_off = layout.add(std::max(st.scratchpad_md.get_size(), st.src_reorder_sp.get_size()));
+    ctx.request_scratch(layout.total());
+    ctx.set_implementation(st.impl);
     return Status::ok();
 }
 
 void execute_matmul(RunContext& ctx, const MatmulState& st, const void* a, const void* b, const void* bias, void* y) {
+    void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
+    if (st.convert_src) {
+        st.src_reorder.execute({{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, ctx.scratch}, {DNNL_ARG_SCRATCHPAD, sp}});
+        a = ctx.scratch;
+    }
     st.prim.execute({{DNNL_ARG_SRC, a},
                      {DNNL_ARG_WEIGHTS, st.packed_weights ? nullptr : b},
                      {DNNL_ARG_DST, y},
                      {DNNL_ARG_BIAS, st.has_bias ? bias : nullptr},
-                     {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
+                     {DNNL_ARG_SCRATCHPAD, sp}});
 }
 
 // Y = alpha * A' * B' + beta * C (A', B' optionally transposed; C broadcast to (M, N)).
 class GemmKernel final : public Kernel {
   public:
-    GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, const Tensor* constant_b)
-        : alpha_(alpha), beta_(beta), trans_a_(trans_a), trans_b_(trans_b) {
+    GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, const Tensor* constant_b, bool bf16,
+               std::vector<Eltwise> activation)
+        : alpha_(alpha),
+          beta_(beta),
+          trans_a_(trans_a),
+          trans_b_(trans_b),
+          bf16_(bf16),
+          activation_(std::move(activation)) {
         if (constant_b != nullptr && constant_b->dtype() == DataType::kFloat32) constant_b_ = *constant_b;
     }
 
@@ -131,6 +181,8 @@ class GemmKernel final : public Kernel {
         }
         st->empty = m == 0 || n == 0;
         st->zero_k = !st->empty && k == 0;
+        if (st->zero_k && !activation_.empty())
+            return ctx.unsupported_here("FusedGemm with an empty inner dimension (K = 0)");
         if (st->empty || st->zero_k) {
             if (st->zero_k && !use_c) st->c_strides = {0, 0};
             ctx.set_state(std::move(st));
@@ -150,21 +202,26 @@ class GemmKernel final : public Kernel {
             int64_t cn = c.empty() ? 1 : c.back();
             bias = memory::desc(to_dnnl_dims({cm, cn}), f32, memory::dims{cn, 1});
             st->has_bias = true;
-        } else if (use_c) {
-            dnnl::post_ops ops;
-            ops.append_sum(beta_);
-            attr.set_post_ops(ops);
-            st->prefill_c = true;
         }
-        EDGEINFER_RETURN_IF_ERROR(
-            build_matmul(*st, src, b_plain, dst, bias, attr, constant_b_.empty() ? nullptr : &constant_b_, cache_));
-        ctx.request_scratch(st->scratchpad_md.get_size());
+        if ((use_c && !st->has_bias) || !activation_.empty()) {
+            dnnl::post_ops ops;
+            if (use_c && !st->has_bias) {
+                ops.append_sum(beta_);
+                st->prefill_c = true;
+            }
+            append_activation(ops, activation_);
+            attr.set_post_ops(ops);
+        }
+        EDGEINFER_RETURN_IF_ERROR(build_matmul(ctx, *st, src, b_plain, dst, bias, attr,
+                                               constant_b_.empty() ? nullptr : &constant_b_, cache_, bf16_));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
 
     float alpha_, beta_;
     bool trans_a_, trans_b_;
+    bool bf16_;
+    std::vector<Eltwise> activation_;  // FusedGemm: eltwise post-ops after alpha*A'B' + beta*C
     Tensor constant_b_;
     mutable PackedWeightsCache cache_;
 };
@@ -172,7 +229,7 @@ class GemmKernel final : public Kernel {
 // Numpy-style MatMul: batch dims broadcast, 1-D operands promoted and their unit dim dropped.
 class MatMulKernel final : public Kernel {
   public:
-    explicit MatMulKernel(const Tensor* constant_b) {
+    MatMulKernel(const Tensor* constant_b, bool bf16) : bf16_(bf16) {
         if (constant_b != nullptr && constant_b->dtype() == DataType::kFloat32) constant_b_ = *constant_b;
     }
 
@@ -244,13 +301,13 @@ class MatMulKernel final : public Kernel {
         dst_dims.push_back(n);
         dnnl::primitive_attr attr = user_scratch_attr();
         const Tensor* cb = constant_b_.empty() ? nullptr : &constant_b_;
-        EDGEINFER_RETURN_IF_ERROR(build_matmul(*st, plain_f32_md(a), plain_f32_md(b), plain_f32_md(dst_dims),
-                                               memory::desc(), attr, cb, cache_));
-        ctx.request_scratch(st->scratchpad_md.get_size());
+        EDGEINFER_RETURN_IF_ERROR(build_matmul(ctx, *st, plain_f32_md(a), plain_f32_md(b), plain_f32_md(dst_dims),
+                                               memory::desc(), attr, cb, cache_, bf16_));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
 
+    bool bf16_;
     Tensor constant_b_;
     mutable PackedWeightsCache cache_;
 };
@@ -262,24 +319,39 @@ const Tensor* constant_input(const CreateContext& ctx, size_t i) {
 }  // namespace
 
 void register_gemm_kernels(KernelRegistry& registry) {
-    KernelDef gemm;
-    gemm.op_type = "Gemm";
-    gemm.since_version = 1;
-    gemm.dtypes = float_types();
-    gemm.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        const ir::Node& n = ctx.node;
-        return std::unique_ptr<Kernel>(new GemmKernel(n.attr_float("alpha", 1.0f), n.attr_float("beta", 1.0f),
-                                                      n.attr_int("transA", 0) != 0, n.attr_int("transB", 0) != 0,
-                                                      constant_input(ctx, 1)));
-    };
-    registry.add(std::move(gemm));
+    // Gemm, and edgeinfer:FusedGemm = act(Gemm) (runtime pass fuse-gemm-activation; attributes
+    // activation / activation_params as FusedConv's).
+    for (const char* domain : {"", "edgeinfer"}) {
+        KernelDef gemm;
+        gemm.domain = domain;
+        gemm.op_type = *domain ? "FusedGemm" : "Gemm";
+        gemm.since_version = 1;
+        gemm.dtypes = float_types();
+        gemm.supports = [](const CreateContext& ctx) -> std::string {
+            std::vector<Eltwise> act;
+            return ctx.node.domain == "edgeinfer" ? parse_activation(ctx.node, act) : "";
+        };
+        gemm.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            const ir::Node& n = ctx.node;
+            std::vector<Eltwise> act;
+            if (n.domain == "edgeinfer") {
+                std::string why = parse_activation(n, act);
+                if (!why.empty()) return ctx.invalid(why);
+            }
+            return std::unique_ptr<Kernel>(new GemmKernel(n.attr_float("alpha", 1.0f), n.attr_float("beta", 1.0f),
+                                                          n.attr_int("transA", 0) != 0, n.attr_int("transB", 0) != 0,
+                                                          constant_input(ctx, 1), ctx.precision == Precision::kBf16,
+                                                          std::move(act)));
+        };
+        registry.add(std::move(gemm));
+    }
 
     KernelDef matmul;
     matmul.op_type = "MatMul";
     matmul.since_version = 1;
     matmul.dtypes = float_types();
     matmul.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new MatMulKernel(constant_input(ctx, 1)));
+        return std::unique_ptr<Kernel>(new MatMulKernel(constant_input(ctx, 1), ctx.precision == Precision::kBf16));
     };
     registry.add(std::move(matmul));
 }

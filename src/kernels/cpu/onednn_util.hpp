@@ -1,6 +1,8 @@
-// Helpers for the oneDNN-backed CPU kernels: exception → Status, scratch layout, packed-weight cache.
+// Helpers for the oneDNN-backed CPU kernels: exception → Status, scratch layout, packed-weight cache,
+// fused activations (edgeinfer:FusedConv / FusedGemm's activation attribute) as eltwise post-ops.
 #pragma once
 
+#include <limits>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -110,6 +112,58 @@ inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::
     r.arg(DNNL_ARG_TO, to);
     r.arg(DNNL_ARG_SCRATCHPAD, scratchpad);
     return r;
+}
+
+// One oneDNN eltwise post-op; an activation is one or two of them (HardSigmoid: linear then clip).
+struct Eltwise {
+    dnnl::algorithm alg = dnnl::algorithm::eltwise_relu;
+    float alpha = 0.0f;
+    float beta = 0.0f;
+};
+
+// Reads the optional "activation"/"activation_params" attributes; returns "" or why they are not usable.
+inline std::string parse_activation(const ir::Node& node, std::vector<Eltwise>& act) {
+    const ir::Attribute* a = node.find_attribute("activation");
+    if (a == nullptr) return "";
+    if (a->kind != ir::Attribute::Kind::kString) return "attribute 'activation' must be a string";
+    const std::string& name = a->s;
+    std::vector<float> p;
+    if (const ir::Attribute* ap = node.find_attribute("activation_params")) p = ap->floats;
+    auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
+    using dnnl::algorithm;
+    if (name == "Relu") {
+        act.push_back({algorithm::eltwise_relu, 0.0f, 0.0f});
+    } else if (name == "LeakyRelu") {
+        act.push_back({algorithm::eltwise_relu, param(0, 0.01f), 0.0f});
+    } else if (name == "Clip") {
+        act.push_back({algorithm::eltwise_clip, param(0, std::numeric_limits<float>::lowest()),
+                       param(1, std::numeric_limits<float>::max())});
+    } else if (name == "Sigmoid") {
+        act.push_back({algorithm::eltwise_logistic, 0.0f, 0.0f});
+    } else if (name == "HardSigmoid") {  // max(0, min(1, alpha * x + beta))
+        act.push_back({algorithm::eltwise_linear, param(0, 0.2f), param(1, 0.5f)});
+        act.push_back({algorithm::eltwise_clip, 0.0f, 1.0f});
+    } else if (name == "HardSwish") {  // x * max(0, min(1, x / 6 + 1 / 2)): oneDNN's hardswish
+        act.push_back({algorithm::eltwise_hardswish, 0.0f, 0.0f});
+    } else if (name == "Tanh") {
+        act.push_back({algorithm::eltwise_tanh, 0.0f, 0.0f});
+    } else if (name == "SiLU") {  // x * sigmoid(x)
+        act.push_back({algorithm::eltwise_swish, 1.0f, 0.0f});
+    } else if (name == "Elu") {
+        act.push_back({algorithm::eltwise_elu, param(0, 1.0f), 0.0f});
+    } else if (name == "Softplus") {
+        act.push_back({algorithm::eltwise_soft_relu, 0.0f, 0.0f});
+    } else if (name == "Gelu") {
+        act.push_back({algorithm::eltwise_gelu_erf, 0.0f, 0.0f});
+    } else {
+        return "fused activation '" + name + "' is not supported";
+    }
+    return "";
+}
+
+// Appends `act` to `ops` as eltwise post-ops.
+inline void append_activation(dnnl::post_ops& ops, const std::vector<Eltwise>& act) {
+    for (const Eltwise& e : act) ops.append_eltwise(1.0f, e.alg, e.alpha, e.beta);
 }
 
 // ONNX's auto_pad attribute, shared by convolution and pooling.

@@ -1,5 +1,9 @@
 // Kernels: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool and LRN.
 //
+// The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
+// created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
+// (N, spatial..., C) and run through oneDNN only.
+//
 // float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
 // Indices output, average pooling that counts padding inside a ceil_mode tail, and non-float types.
@@ -7,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/common.hpp"
@@ -24,12 +29,14 @@ struct PoolAttrs {
     bool ceil_mode = false;
     bool count_include_pad = false;
     int64_t storage_order = 0;
+    bool channels_last = false;  // edgeinfer domain: (N, spatial..., C) in and out
     std::vector<int64_t> kernel_shape, strides, dilations, pads;
 };
 
 std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, PoolAttrs& a) {
     a.is_max = is_max;
     a.global = global;
+    a.channels_last = node.domain == "edgeinfer" && node.attr_int("channels_last", 0) != 0;
     if (global) return "";
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
         return "auto_pad '" + node.attr_string("auto_pad", "") +
@@ -213,6 +220,7 @@ class PoolKernel final : public Kernel {
 
   private:
     Status prepare_impl(PrepareContext& ctx) const {
+        if (attrs_.channels_last) return prepare_channels_last(ctx);
         const auto& x = ctx.input(0).dims;
         DataType dtype = ctx.input(0).dtype;
         if (x.size() < 3) {
@@ -270,10 +278,65 @@ class PoolKernel final : public Kernel {
                 st->prim.arg(DNNL_ARG_DST, st->dst_md);
                 st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
                 ctx.request_scratch(st->scratchpad_md.get_size());
+                const char* info = pd.impl_info_str();
+                ctx.set_implementation(std::string("onednn:") + (info ? info : "?"));
             } catch (const dnnl::error&) {
                 st->reference = true;  // a window oneDNN rejects (e.g. one lying entirely in padding)
             }
         }
+        if (st->reference) ctx.set_implementation("cpu:reference");
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    // Channels-last float32 pooling through oneDNN (the pass only creates it where oneDNN applies).
+    Status prepare_channels_last(PrepareContext& ctx) const {
+        const auto& xs = ctx.input(0).dims;
+        if (ctx.input(0).dtype != DataType::kFloat32)
+            return ctx.unsupported_here("channels-last pooling is float32 only");
+        if (xs.size() < 3 || xs.size() > 5) return ctx.invalid("channels-last input must have rank 3 to 5");
+        if (ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty())
+            return ctx.unsupported_here("channels-last pooling has no Indices output");
+        std::vector<int64_t> x{xs[0], xs.back()};
+        x.insert(x.end(), xs.begin() + 1, xs.end() - 1);
+        std::vector<int64_t> out, k, s, d, pl, pr, pr_eff;
+        EDGEINFER_RETURN_IF_ERROR(pool_geometry(ctx, attrs_, x, out, k, s, d, pl, pr, pr_eff));
+        if (!attrs_.is_max && attrs_.count_include_pad && pr_eff != pr)
+            return ctx.unsupported_here("channels-last AveragePool cannot count padding in a ceil_mode tail");
+        std::vector<int64_t> y{x[0], x[1]};
+        y.insert(y.end(), out.begin(), out.end());
+        std::vector<int64_t> ys{y[0]};
+        ys.insert(ys.end(), y.begin() + 2, y.end());
+        ys.push_back(y[1]);
+        ctx.set_output(0, DataType::kFloat32, ys);
+        auto st = std::make_unique<PoolState>();
+        st->empty = shape_numel(y) == 0;
+        if (st->empty) {
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        auto tag = x.size() == 3   ? memory::format_tag::nwc
+                   : x.size() == 4 ? memory::format_tag::nhwc
+                                   : memory::format_tag::ndhwc;
+        auto alg = attrs_.is_max              ? dnnl::algorithm::pooling_max
+                   : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                              : dnnl::algorithm::pooling_avg_exclude_padding;
+        std::vector<int64_t> dil(d.size());
+        for (size_t i = 0; i < d.size(); ++i) dil[i] = d[i] - 1;
+        st->src_md = memory::desc(to_dnnl_dims(x), memory::data_type::f32, tag);
+        st->dst_md = memory::desc(to_dnnl_dims(y), memory::data_type::f32, tag);
+        dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, st->src_md, st->dst_md,
+                                            to_dnnl_dims(s), to_dnnl_dims(k), to_dnnl_dims(dil), to_dnnl_dims(pl),
+                                            to_dnnl_dims(pr_eff));
+        dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
+        st->scratchpad_md = pd.scratchpad_desc();
+        st->prim = BoundPrimitive(dnnl::pooling_v2_forward(pd));
+        st->prim.arg(DNNL_ARG_SRC, st->src_md);
+        st->prim.arg(DNNL_ARG_DST, st->dst_md);
+        st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
+        ctx.request_scratch(st->scratchpad_md.get_size());
+        const char* info = pd.impl_info_str();
+        ctx.set_implementation(std::string("onednn:") + (info ? info : "?"));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
@@ -393,6 +456,15 @@ void register_pool_kernels(KernelRegistry& registry) {
     registry.add(pool_def("AveragePool", false, false));
     registry.add(pool_def("GlobalMaxPool", true, true));
     registry.add(pool_def("GlobalAveragePool", false, true));
+    // Channels-last forms (edgeinfer domain, float32 only).
+    for (const auto& [op, is_max, global] :
+         {std::tuple{"MaxPool", true, false}, std::tuple{"AveragePool", false, false},
+          std::tuple{"GlobalMaxPool", true, true}, std::tuple{"GlobalAveragePool", false, true}}) {
+        KernelDef def = pool_def(op, is_max, global);
+        def.domain = "edgeinfer";
+        def.dtypes = {DataType::kFloat32};
+        registry.add(std::move(def));
+    }
 
     KernelDef lrn;
     lrn.op_type = "LRN";

@@ -71,6 +71,34 @@ void strided_copy_typed(const std::vector<int64_t>& dims, const std::vector<int6
             16);
         return;
     }
+    // Batched 2-D transpose with a short inner dim (NCHW -> NHWC of an image, C < 8): gather the
+    // few channels of each pixel; the rows walk memory contiguously.
+    if (rank >= 2 && inner_stride != 1 && inner_stride != 0 && strides[rank - 2] == 1 && inner < 8) {
+        const int64_t rows = dims[rank - 2];
+        const int64_t batch = numel / (rows * inner);
+        const int outer_rank = rank - 2;
+        constexpr int64_t kChunk = 4096;
+        const int64_t chunks = (rows + kChunk - 1) / kChunk;
+        parallel_for(
+            batch * chunks,
+            [&](int64_t begin, int64_t end) {
+                for (int64_t u = begin; u < end; ++u) {
+                    const int64_t batch_index = u / chunks, r0 = (u % chunks) * kChunk;
+                    const int64_t r1 = std::min(rows, r0 + kChunk);
+                    int64_t off = 0;
+                    for (int64_t j = outer_rank - 1, rem = batch_index; j >= 0; --j) {
+                        off += (rem % dims[j]) * strides[j];
+                        rem /= dims[j];
+                    }
+                    const T* s = src + off;
+                    T* d = dst + batch_index * rows * inner;
+                    for (int64_t r = r0; r < r1; ++r)
+                        for (int64_t c = 0; c < inner; ++c) d[r * inner + c] = s[r + c * inner_stride];
+                }
+            },
+            1);
+        return;
+    }
     // General case: one output row (the innermost dim) at a time, odometer over the outer dims.
     const int64_t rows = numel / inner;
     const int outer_rank = rank - 1;

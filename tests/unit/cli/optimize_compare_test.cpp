@@ -199,6 +199,7 @@ TEST(Compare, OpenCvDnnAsReference) {
     EXPECT_TRUE(j["match"].get<bool>());
     EXPECT_GT(j["compared"].get<int>(), 40) << r.out;  // one per layer, not just the output
 }
+
 TEST(Compare, BadArguments) {
     std::string a = save(compare_net(), "net.onnx");
     CliRun r = run_cli("compare " + a);

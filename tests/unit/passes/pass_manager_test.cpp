@@ -147,7 +147,7 @@ TEST(SessionOptimization, AllLevelsComputeTheSame) {
         if (level == GraphOptimizationLevel::kNone) {
             EXPECT_EQ(nodes, 4u);
         } else if (level == GraphOptimizationLevel::kExtended) {
-            EXPECT_EQ(nodes, 2u);  // Conv with the BatchNormalization folded in, Relu
+            EXPECT_EQ(nodes, 1u);  // FusedConv: BatchNormalization folded, Relu fused (runtime pipeline)
         }
     }
     for (size_t k = 1; k < results.size(); ++k) {

@@ -1,0 +1,348 @@
+// fuse_qdq.
+#include "passes/qdq_fusion.hpp"
+
+#include <limits>
+#include <optional>
+
+#include "passes/graph_util.hpp"
+
+namespace edgeinfer::passes {
+namespace {
+
+bool has_input(const ir::Node& n, size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); }
+
+bool is_q8(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
+
+// The node producing `value`, when it is a `op` node of the ONNX domain.
+const ir::Node* producer_op(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers,
+                            const std::string& value, const char* op) {
+    auto it = producers.find(value);
+    if (it == producers.end()) return nullptr;
+    const ir::Node& n = g.nodes[it->second];
+    return is_op(n, op) ? &n : nullptr;
+}
+
+// Quantization parameters of a QuantizeLinear / DequantizeLinear node, when they are constants.
+struct QParams {
+    std::string scale, zero_point;  // value names ("" when the zero point is omitted)
+    int64_t channels = 1;           // number of scales
+    int64_t axis = 1;
+};
+
+std::optional<QParams> constant_qparams(const ir::Graph& g, const ir::Node& n) {
+    if (n.inputs.size() < 2 || n.outputs.size() != 1) return std::nullopt;
+    const Tensor* s = constant_value(g, n.inputs[1]);
+    if (!s || s->dtype() != DataType::kFloat32 || s->numel() < 1) return std::nullopt;
+    for (int64_t i = 0; i < s->numel(); ++i)
+        if (!(s->data_as<float>()[i] > 0.0f)) return std::nullopt;
+    QParams p;
+    p.scale = n.inputs[1];
+    p.channels = s->numel();
+    p.axis = n.attr_int("axis", 1);
+    if (has_input(n, 2)) {
+        const Tensor* z = constant_value(g, n.inputs[2]);
+        if (!z || !is_q8(z->dtype()) || z->numel() != s->numel()) return std::nullopt;
+        p.zero_point = n.inputs[2];
+    }
+    return p;
+}
+
+// The quantized dtype a DequantizeLinear reads (uint8/int8), kUndefined when unknown or other.
+DataType dq_input_type(const ir::Graph& g, const ir::Node& dq) {
+    DataType t = value_dtype(g, dq.inputs[0]);
+    if (t == DataType::kUndefined && has_input(dq, 2)) t = value_dtype(g, dq.inputs[2]);
+    return is_q8(t) ? t : DataType::kUndefined;
+}
+
+// Bias as a float32 constant: a float32 initializer or DequantizeLinear(int32 constant).
+std::optional<Tensor> float_bias(const ir::Graph& g, const std::unordered_map<std::string, size_t>& producers,
+                                 const std::string& value) {
+    if (const Tensor* b = constant_value(g, value)) {
+        if (b->dtype() != DataType::kFloat32) return std::nullopt;
+        return *b;
+    }
+    const ir::Node* dq = producer_op(g, producers, value, "DequantizeLinear");
+    if (!dq) return std::nullopt;
+    auto p = constant_qparams(g, *dq);
+    const Tensor* q = constant_value(g, dq->inputs[0]);
+    if (!p || !q || q->dtype() != DataType::kInt32 || q->rank() != 1 || !p->zero_point.empty()) return std::nullopt;
+    if (p->channels != 1 && p->channels != q->numel()) return std::nullopt;
+    const float* s = constant_value(g, p->scale)->data_as<float>();
+    Tensor out = Tensor::allocate(DataType::kFloat32, q->dims());
+    for (int64_t i = 0; i < q->numel(); ++i)
+        out.data_as<float>()[i] = static_cast<float>(q->data_as<int32_t>()[i]) * s[p->channels == 1 ? 0 : i];
+    return out;
+}
+
+// Activation nodes the int8 kernels apply as an eltwise post-op.
+bool fusable_activation(const ir::Model& m, const ir::Node& n, std::vector<ir::Attribute>& attrs) {
+    if (n.outputs.size() != 1) return false;
+    ir::Attribute a;
+    a.name = "activation";
+    a.kind = ir::Attribute::Kind::kString;
+    if (is_op(n, "Relu")) {
+        a.s = "Relu";
+    } else if (is_op(n, "LeakyRelu")) {
+        a.s = "LeakyRelu";
+        attrs.push_back(make_float_attr("alpha", n.attr_float("alpha", 0.01f)));
+    } else if (is_op(n, "Clip")) {
+        a.s = "Clip";
+        float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+        if (m.opset_version("") < 11) {
+            lo = n.attr_float("min", lo);
+            hi = n.attr_float("max", hi);
+        } else {
+            for (size_t i = 1; i < 3; ++i) {
+                if (!has_input(n, i)) continue;
+                const Tensor* t = constant_value(m.graph, n.inputs[i]);
+                if (!t || t->dtype() != DataType::kFloat32 || t->numel() != 1) return false;
+                (i == 1 ? lo : hi) = t->data_as<float>()[0];
+            }
+        }
+        attrs.push_back(make_float_attr("min", lo));
+        attrs.push_back(make_float_attr("max", hi));
+    } else {
+        return false;
+    }
+    attrs.insert(attrs.begin(), a);
+    return true;
+}
+
+// W [N, K] → [K, N] for Gemm with transB=1 (int8 or uint8).
+Tensor transpose_2d(const Tensor& w) {
+    const int64_t n = w.dims()[0], k = w.dims()[1];
+    Tensor out = Tensor::allocate(w.dtype(), {k, n});
+    const auto* src = static_cast<const uint8_t*>(w.data());
+    auto* dst = static_cast<uint8_t*>(out.data());
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < k; ++j) dst[j * n + i] = src[i * k + j];
+    return out;
+}
+
+// One fusion: everything needed to build the new node, gathered before the graph changes.
+struct Match {
+    size_t p = 0;
+    std::vector<size_t> absorbed;  // activation and QuantizeLinear nodes to remove
+    std::vector<std::string> inputs;
+    std::vector<ir::Attribute> attrs;
+    std::string output;
+    bool conv = true;
+    std::optional<Tensor> new_weight, new_bias;  // new initializers (transposed W, float bias)
+};
+
+class Fuser {
+  public:
+    explicit Fuser(ir::Model& m) : m_(m), g_(m.graph), uses_(g_), producers_(g_.producers()) {}
+
+    std::optional<Match> match(size_t index) const {
+        const ir::Node& p = g_.nodes[index];
+        const bool conv = is_op(p, "Conv"), gemm = is_op(p, "Gemm"), matmul = is_op(p, "MatMul");
+        if (!(conv || gemm || matmul) || p.outputs.size() != 1 || p.inputs.size() < 2) return std::nullopt;
+        const ir::Node* dx = producer_op(g_, producers_, p.inputs[0], "DequantizeLinear");
+        const ir::Node* dw = producer_op(g_, producers_, p.inputs[1], "DequantizeLinear");
+        if (!dx || !dw) return std::nullopt;
+        auto xq = constant_qparams(g_, *dx);
+        auto wq = constant_qparams(g_, *dw);
+        if (!xq || !wq || xq->channels != 1 || dq_input_type(g_, *dx) == DataType::kUndefined) return std::nullopt;
+        const Tensor* w = constant_value(g_, dw->inputs[0]);
+        if (!w || !is_q8(w->dtype()) || w->rank() < 2) return std::nullopt;
+        Match mt;
+        mt.p = index;
+        mt.conv = conv;
+        // Output channel axis of W (per-channel scales must be along it).
+        int64_t channel_axis = 0;
+        if (gemm) {
+            if (p.attr_int("transA", 0) != 0 || p.attr_float("alpha", 1.0f) != 1.0f || w->rank() != 2)
+                return std::nullopt;
+            if (has_input(p, 2) && p.attr_float("beta", 1.0f) != 1.0f) return std::nullopt;
+            const ir::Shape* a = annotated_shape(g_, p.inputs[0]);
+            if (!a || a->rank() != 2) return std::nullopt;
+            channel_axis = p.attr_int("transB", 0) != 0 ? 0 : 1;
+        } else if (matmul) {
+            if (w->rank() != 2) return std::nullopt;
+            channel_axis = 1;
+        }
+        if (wq->channels != 1) {
+            int64_t axis = wq->axis < 0 ? wq->axis + w->rank() : wq->axis;
+            if (axis != channel_axis || wq->channels != w->dims()[channel_axis]) return std::nullopt;
+        }
+        const int64_t out_channels = w->dims()[channel_axis];
+        // Bias.
+        std::string bias;
+        if (!matmul && has_input(p, 2)) {
+            auto b = float_bias(g_, producers_, p.inputs[2]);
+            if (!b) return std::nullopt;
+            if (b->numel() == 1 && out_channels != 1) {
+                Tensor full = Tensor::allocate(DataType::kFloat32, {out_channels});
+                for (int64_t c = 0; c < out_channels; ++c) full.data_as<float>()[c] = b->data_as<float>()[0];
+                b = full;
+            }
+            if (b->numel() != out_channels || (b->rank() == 2 && b->dims()[0] != 1) || b->rank() > 2)
+                return std::nullopt;
+            mt.new_bias = b->reshaped({out_channels});
+        }
+        std::string weight = dw->inputs[0];
+        if (gemm && channel_axis == 0) mt.new_weight = transpose_2d(*w);
+        // Optional activation, then optional QuantizeLinear, each the sole reader of the previous output.
+        std::string out = p.outputs[0];
+        if (auto r = uses_.sole_reader(out)) {
+            std::vector<ir::Attribute> act;
+            if (fusable_activation(m_, g_.nodes[*r], act)) {
+                mt.attrs = act;
+                mt.absorbed.push_back(*r);
+                out = g_.nodes[*r].outputs[0];
+            }
+        }
+        std::string y_scale, y_zp;
+        if (auto r = uses_.sole_reader(out); r && is_op(g_.nodes[*r], "QuantizeLinear")) {
+            auto yq = constant_qparams(g_, g_.nodes[*r]);
+            if (yq && yq->channels == 1) {
+                y_scale = yq->scale;
+                y_zp = yq->zero_point;
+                mt.absorbed.push_back(*r);
+                out = g_.nodes[*r].outputs[0];
+            }
+        }
+        mt.output = out;
+        mt.inputs = {dx->inputs[0], xq->scale, xq->zero_point, weight, wq->scale, wq->zero_point, y_scale, y_zp, bias};
+        if (conv) {
+            for (const char* name : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
+                if (const ir::Attribute* a = p.find_attribute(name)) mt.attrs.push_back(*a);
+        }
+        return mt;
+    }
+
+    // Applies a match: the fused node replaces P; absorbed nodes are flagged for removal.
+    void apply(Match& mt, std::vector<bool>& removed) {
+        ir::Node& p = g_.nodes[mt.p];
+        ir::Node fused;
+        fused.name = p.name;
+        fused.domain = "edgeinfer";
+        fused.op_type = mt.conv ? "QConv" : "QMatMul";
+        fused.doc_string = p.doc_string;
+        if (mt.new_weight) {
+            mt.inputs[3] = unique_value_name(g_, mt.inputs[3] + "_kn");
+            g_.add_initializer(mt.inputs[3], std::move(*mt.new_weight));
+        }
+        if (mt.new_bias) {
+            mt.inputs[8] = unique_value_name(g_, p.name.empty() ? std::string("qdq_bias") : p.name + "_bias_f32");
+            g_.add_initializer(mt.inputs[8], std::move(*mt.new_bias));
+        }
+        while (!mt.inputs.empty() && mt.inputs.back().empty()) mt.inputs.pop_back();
+        fused.inputs = mt.inputs;
+        fused.outputs = {mt.output};
+        fused.attributes = mt.attrs;
+        p = std::move(fused);
+        for (size_t r : mt.absorbed) removed[r] = true;
+    }
+
+  private:
+    ir::Model& m_;
+    ir::Graph& g_;
+    UseMap uses_;
+    std::unordered_map<std::string, size_t> producers_;
+};
+
+// Removes DequantizeLinear nodes nothing reads any more (their inputs were taken by fused nodes).
+void remove_unread_dequantize(ir::Graph& g) {
+    UseMap uses(g);
+    std::vector<bool> removed(g.nodes.size(), false);
+    bool any = false;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+        const ir::Node& n = g.nodes[i];
+        if (is_op(n, "DequantizeLinear") && n.outputs.size() == 1 && !uses.is_used(n.outputs[0])) {
+            removed[i] = true;
+            any = true;
+        }
+    }
+    if (any) erase_nodes(g, removed);
+}
+
+// A QConv that surely takes oneDNN's int8 path: int8 weights with no (or an all-zero) zero point.
+bool int8_weights(const ir::Graph& g, const ir::Node& n) {
+    if (n.domain != "edgeinfer" || n.op_type != "QConv" || n.inputs.size() < 4) return false;
+    const Tensor* w = constant_value(g, n.inputs[3]);
+    if (!w || w->dtype() != DataType::kInt8) return false;
+    if (!has_input(n, 5)) return true;
+    const Tensor* z = constant_value(g, n.inputs[5]);
+    if (!z || z->dtype() != DataType::kInt8) return false;
+    for (int64_t i = 0; i < z->numel(); ++i)
+        if (z->data_as<int8_t>()[i] != 0) return false;
+    return true;
+}
+
+// Values flowing only from one int8 QConv into others (as their X) stay channels-last (the layout
+// oneDNN's int8 convolutions use): x_layout / y_layout = "NHWC" spares two reorders per edge.
+void keep_channels_last_between_qconvs(ir::Graph& g) {
+    UseMap uses(g);
+    std::vector<std::pair<size_t, std::vector<size_t>>> edges;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+        const ir::Node& n = g.nodes[i];
+        if (!int8_weights(g, n) || n.outputs.size() != 1) continue;
+        const std::string& v = n.outputs[0];
+        if (uses.is_graph_output(v) || uses.used_by_subgraph(v) || uses.reader_count(v) == 0) continue;
+        bool all = true;
+        for (size_t r : uses.readers(v)) {
+            const ir::Node& rn = g.nodes[r];
+            all = all && int8_weights(g, rn) && rn.inputs[0] == v;
+            for (size_t k = 1; k < rn.inputs.size(); ++k) all = all && rn.inputs[k] != v;
+        }
+        if (all) edges.emplace_back(i, uses.readers(v));
+    }
+    ir::Attribute nhwc;
+    nhwc.kind = ir::Attribute::Kind::kString;
+    nhwc.s = "NHWC";
+    for (const auto& [producer, readers] : edges) {
+        nhwc.name = "y_layout";
+        set_attribute(g.nodes[producer], nhwc);
+        nhwc.name = "x_layout";
+        for (size_t r : readers) set_attribute(g.nodes[r], nhwc);
+    }
+}
+
+}  // namespace
+
+bool fuse_qdq(ir::Model& model) {
+    ir::Graph& g = model.graph;
+    bool changed = false;
+    std::vector<bool> removed(g.nodes.size(), false);
+    // Matches are found on the graph as it was (absorbed nodes come after P, never before).
+    std::vector<Match> matches;
+    {
+        Fuser f(model);
+        for (size_t i = 0; i < g.nodes.size(); ++i)
+            if (auto m = f.match(i)) matches.push_back(std::move(*m));
+    }
+    Fuser applier(model);
+    for (Match& m : matches) {
+        bool clash = removed[m.p];
+        for (size_t r : m.absorbed) clash = clash || removed[r];
+        if (clash) continue;
+        applier.apply(m, removed);
+        changed = true;
+    }
+    // The QuantizeLinear nodes left (activations read by float ops: residual Adds, pooling) run as
+    // one oneDNN reorder each instead of the reference loop.
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+        ir::Node& n = g.nodes[i];
+        if (removed[i] || !is_op(n, "QuantizeLinear") || value_dtype(g, n.inputs[0]) != DataType::kFloat32) continue;
+        auto p = constant_qparams(g, n);
+        if (!p || p->channels != 1 || (!p->zero_point.empty() && value_dtype(g, p->zero_point) == DataType::kUndefined))
+            continue;
+        n.domain = "edgeinfer";
+        n.op_type = "Quantize";
+        n.attributes.clear();
+        changed = true;
+    }
+    if (!changed) return false;
+    erase_nodes(g, removed);
+    remove_unread_dequantize(g);
+    keep_channels_last_between_qconvs(g);
+    prune_value_info(g);
+    bool has_opset = false;
+    for (const ir::OpsetId& o : model.opset_imports) has_opset = has_opset || o.domain == "edgeinfer";
+    if (!has_opset) model.opset_imports.push_back(ir::OpsetId{"edgeinfer", 1});
+    return true;
+}
+
+}  // namespace edgeinfer::passes

@@ -1,0 +1,342 @@
+// Runtime-only passes (Conv + Add / activation → FusedConv, channels-last regions) and the kernel
+// implementation names a profile shows: structural, negative and numeric tests.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "pass_test_util.hpp"
+#include "passes/channels_last.hpp"
+#include "passes/conv_fusion.hpp"
+#include "passes/pipelines.hpp"
+
+namespace edgeinfer::testing {
+namespace {
+
+// x -> conv -> <activation nodes added by `act`> -> y
+ir::Model conv_then(const std::function<void(ModelBuilder&)>& act, int64_t opset = 14) {
+    ModelBuilder b(opset);
+    b.input("x", {-1, 3, 7, 7}).output("y");
+    b.init("w", random_tensor({8, 3, 3, 3}, 1, 0.5f)).init("b", random_tensor({8}, 2));
+    b.node("Conv", {"x", "w", "b"}, {"c"}, "conv", {attr_is("pads", {1, 1, 1, 1})});
+    act(b);
+    return b.build();
+}
+
+TEST(FuseConvActivation, EveryActivationBecomesOneFusedConv) {
+    struct Case {
+        std::string op;
+        std::vector<ir::Attribute> attrs;
+        std::string fused_name;
+    };
+    std::vector<Case> cases = {{"Relu", {}, "Relu"},
+                               {"LeakyRelu", {attr_f("alpha", 0.2f)}, "LeakyRelu"},
+                               {"Sigmoid", {}, "Sigmoid"},
+                               {"HardSigmoid", {attr_f("alpha", 0.3f), attr_f("beta", 0.4f)}, "HardSigmoid"},
+                               {"HardSwish", {}, "HardSwish"},
+                               {"Tanh", {}, "Tanh"},
+                               {"Elu", {attr_f("alpha", 0.7f)}, "Elu"},
+                               {"Softplus", {}, "Softplus"}};
+    for (const Case& c : cases) {
+        ir::Model before = conv_then([&](ModelBuilder& b) { b.node(c.op, {"c"}, {"y"}, "act", c.attrs); });
+        ir::Model m = before;
+        ASSERT_TRUE(passes::fuse_conv_activation(m)) << c.op;
+        ASSERT_EQ(m.graph.nodes.size(), 1u) << c.op;
+        const ir::Node& n = m.graph.nodes[0];
+        EXPECT_EQ(n.domain, "edgeinfer");
+        EXPECT_EQ(n.op_type, "FusedConv");
+        EXPECT_EQ(n.name, "conv");
+        EXPECT_EQ(n.outputs[0], "y");
+        EXPECT_EQ(n.attr_string("activation", ""), c.fused_name);
+        EXPECT_LE(max_output_diff(before, m), 1e-4) << c.op;
+    }
+}
+
+TEST(FuseConvActivation, ClipWithConstantBoundsAndSiLU) {
+    ir::Model clip = conv_then([](ModelBuilder& b) {
+        b.init("lo", Tensor::from_vector<float>(DataType::kFloat32, {}, {0.0f}));
+        b.init("hi", Tensor::from_vector<float>(DataType::kFloat32, {}, {6.0f}));
+        b.node("Clip", {"c", "lo", "hi"}, {"y"}, "relu6");
+    });
+    ir::Model m = clip;
+    ASSERT_TRUE(passes::fuse_conv_activation(m));
+    ASSERT_EQ(m.graph.nodes.size(), 1u);
+    EXPECT_EQ(m.graph.nodes[0].attr_floats("activation_params"), (std::vector<float>{0.0f, 6.0f}));
+    EXPECT_LE(max_output_diff(clip, m), 1e-4);
+
+    ir::Model silu = conv_then([](ModelBuilder& b) {
+        b.node("Sigmoid", {"c"}, {"s"}, "sig");
+        b.node("Mul", {"s", "c"}, {"y"}, "mul");
+    });
+    m = silu;
+    ASSERT_TRUE(passes::fuse_conv_activation(m));
+    ASSERT_EQ(m.graph.nodes.size(), 1u);
+    EXPECT_EQ(m.graph.nodes[0].attr_string("activation", ""), "SiLU");
+    EXPECT_LE(max_output_diff(silu, m), 1e-4);
+}
+
+TEST(FuseConvActivation, NearMissesStay) {
+    // The conv output is also a graph output.
+    ir::Model shared = conv_then([](ModelBuilder& b) { b.node("Relu", {"c"}, {"y"}, "act"); });
+    shared.graph.outputs.push_back({"c", DataType::kFloat32, {}, {}});
+    EXPECT_FALSE(passes::fuse_conv_activation(shared));
+    // Clip bounds computed at run time.
+    ModelBuilder b;
+    b.input("x", {1, 3, 7, 7}).input("hi", {}).output("y");
+    b.init("w", random_tensor({8, 3, 3, 3}, 1));
+    b.node("Conv", {"x", "w"}, {"c"}, "conv");
+    b.node("Clip", {"c", "", "hi"}, {"y"}, "clip");
+    ir::Model dyn = b.build();
+    EXPECT_FALSE(passes::fuse_conv_activation(dyn));
+    // SiLU whose Sigmoid output is read twice.
+    ir::Model silu2 = conv_then([](ModelBuilder& bb) {
+        bb.node("Sigmoid", {"c"}, {"s"}, "sig");
+        bb.node("Mul", {"s", "c"}, {"m"}, "mul");
+        bb.node("Add", {"m", "s"}, {"y"}, "add");
+    });
+    EXPECT_FALSE(passes::fuse_conv_activation(silu2));
+    // ConvTranspose is not a FusedConv.
+    ModelBuilder t;
+    t.input("x", {1, 3, 5, 5}).output("y");
+    t.init("w", random_tensor({3, 4, 3, 3}, 3));
+    t.node("ConvTranspose", {"x", "w"}, {"c"}, "deconv");
+    t.node("Relu", {"c"}, {"y"}, "relu");
+    ir::Model tm = t.build();
+    EXPECT_FALSE(passes::fuse_conv_activation(tm));
+}
+
+TEST(FuseGemmActivation, GemmReluAndSiLU) {
+    for (const std::string act : {"Relu", "SiLU"}) {
+        ModelBuilder b;
+        b.input("x", {-1, 6}).output("y");
+        b.init("w", random_tensor({4, 6}, 1)).init("c", random_tensor({4}, 2));
+        b.node("Gemm", {"x", "w", "c"}, {"g"}, "fc",
+               {attr_i("transB", 1), attr_f("alpha", 0.5f), attr_f("beta", 2.0f)});
+        if (act == "Relu") {
+            b.node("Relu", {"g"}, {"y"}, "relu");
+        } else {
+            b.node("Sigmoid", {"g"}, {"s"}, "sig");
+            b.node("Mul", {"g", "s"}, {"y"}, "mul");
+        }
+        ir::Model before = b.build();
+        ir::Model m = before;
+        EXPECT_FALSE(passes::fuse_conv_activation(m)) << act;  // not a conv
+        ASSERT_TRUE(passes::fuse_gemm_activation(m)) << act;
+        ASSERT_EQ(m.graph.nodes.size(), 1u);
+        EXPECT_EQ(m.graph.nodes[0].op_type, "FusedGemm");
+        EXPECT_EQ(m.graph.nodes[0].name, "fc");
+        EXPECT_EQ(m.graph.nodes[0].attr_string("activation", ""), act);
+        EXPECT_LE(max_output_diff(before, m, 3), 1e-4) << act;
+    }
+    // The Gemm result also read elsewhere: stays.
+    ModelBuilder b;
+    b.input("x", {2, 6}).output("y").output("g");
+    b.init("w", random_tensor({6, 4}, 1));
+    b.node("Gemm", {"x", "w"}, {"g"}, "fc");
+    b.node("Relu", {"g"}, {"y"}, "relu");
+    ir::Model m = b.build();
+    EXPECT_FALSE(passes::fuse_gemm_activation(m));
+}
+
+// x -> conv1 -> a; a -> conv2 -> c; y = Relu(Add(c, a)): a ResNet basic block's tail.
+ir::Model residual_block(int64_t channels = 8) {
+    ModelBuilder b;
+    b.input("x", {-1, channels, 6, 6}).output("y");
+    b.init("w1", random_tensor({channels, channels, 3, 3}, 4, 0.3f))
+        .init("w2", random_tensor({channels, channels, 1, 1}, 5));
+    b.init("b2", random_tensor({channels}, 6));
+    b.node("Conv", {"x", "w1"}, {"a"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Conv", {"a", "w2", "b2"}, {"c"}, "conv2");
+    b.node("Add", {"c", "a"}, {"s"}, "add");
+    b.node("Relu", {"s"}, {"y"}, "relu");
+    return b.build();
+}
+
+TEST(FuseConvAdd, ResidualAddThenReluIsOneNode) {
+    ir::Model before = residual_block();
+    ir::Model m = before;
+    ASSERT_TRUE(passes::fuse_conv_add(m));
+    ASSERT_TRUE(passes::fuse_conv_activation(m));
+    ASSERT_EQ(m.graph.nodes.size(), 2u);
+    const ir::Node& f = m.graph.nodes[1];
+    EXPECT_EQ(f.op_type, "FusedConv");
+    EXPECT_EQ(f.name, "conv2");
+    ASSERT_EQ(f.inputs.size(), 4u);
+    EXPECT_EQ(f.inputs[3], "a");
+    EXPECT_EQ(f.attr_string("activation", ""), "Relu");
+    EXPECT_EQ(f.outputs[0], "y");
+    EXPECT_LE(max_output_diff(before, m), 1e-4);
+}
+
+TEST(FuseConvAdd, NearMissesStay) {
+    // Z broadcast from a constant: not a residual.
+    ModelBuilder b;
+    b.input("x", {1, 4, 5, 5}).output("y");
+    b.init("w", random_tensor({4, 4, 1, 1}, 1)).init("k", random_tensor({4, 1, 1}, 2));
+    b.node("Conv", {"x", "w"}, {"c"}, "conv");
+    b.node("Add", {"c", "k"}, {"y"}, "add");
+    ir::Model m = b.build();
+    EXPECT_FALSE(passes::fuse_conv_add(m));
+    // Shapes that broadcast (Z is [1, 4, 1, 1]).
+    ModelBuilder b2;
+    b2.input("x", {1, 4, 5, 5}).input("z", {1, 4, 1, 1}).output("y");
+    b2.init("w", random_tensor({4, 4, 1, 1}, 1));
+    b2.node("Conv", {"x", "w"}, {"c"}, "conv");
+    b2.node("Add", {"c", "z"}, {"y"}, "add");
+    ir::Model m2 = b2.build();
+    EXPECT_FALSE(passes::fuse_conv_add(m2));
+}
+
+// conv -> relu -> maxpool -> residual block -> global pool -> flatten -> gemm
+ir::Model small_cnn() {
+    ModelBuilder b;
+    b.input("x", {-1, 3, 16, 16}).output("y");
+    b.init("w0", random_tensor({8, 3, 3, 3}, 11, 0.4f)).init("b0", random_tensor({8}, 12));
+    b.init("w1", random_tensor({8, 8, 3, 3}, 13, 0.2f)).init("w2", random_tensor({8, 8, 3, 3}, 14, 0.2f));
+    b.init("k", random_tensor({8, 1, 1}, 15)).init("fc", random_tensor({5, 8}, 16));
+    b.node("Conv", {"x", "w0", "b0"}, {"c0"}, "conv0", {attr_is("pads", {1, 1, 1, 1}), attr_is("strides", {2, 2})});
+    b.node("Relu", {"c0"}, {"r0"}, "relu0");
+    b.node("MaxPool", {"r0"}, {"p0"}, "pool0", {attr_is("kernel_shape", {3, 3}), attr_is("pads", {1, 1, 1, 1})});
+    b.node("Conv", {"p0", "w1"}, {"c1"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c1"}, {"r1"}, "relu1");
+    b.node("Conv", {"r1", "w2"}, {"c2"}, "conv2", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c2", "p0"}, {"s"}, "add");
+    b.node("Mul", {"s", "k"}, {"sk"}, "scale");  // constant broadcast operand, permuted for NHWC
+    b.node("AveragePool", {"sk"}, {"a"}, "avg", {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
+    b.node("Concat", {"a", "a"}, {"cat"}, "cat", {attr_i("axis", 1)});
+    b.node("GlobalAveragePool", {"cat"}, {"g"}, "gap");
+    b.node("Flatten", {"g"}, {"f"}, "flatten");
+    b.init("fc2", random_tensor({5, 16}, 17));
+    b.node("Gemm", {"f", "fc2"}, {"y"}, "gemm", {attr_i("transB", 1)});
+    return b.build();
+}
+
+TEST(ChannelsLast, ConvRegionRunsNhwcWithTransposesOnlyAtItsEdges) {
+    ir::Model before = small_cnn();
+    ir::Model m = before;
+    passes::PassReport r = passes::make_runtime_pass_manager(passes::Level::kAll).run(m);
+    EXPECT_EQ(r.passes.size(), 4u);
+    // Into the region (the input) and out of it (before Flatten): two Transposes, nothing else.
+    EXPECT_EQ(count_op(m, "Transpose"), 2);
+    for (const auto& n : m.graph.nodes) {
+        if (n.op_type == "Transpose" || n.op_type == "Flatten" || n.op_type == "Gemm") continue;
+        if (n.op_type == "Mul") continue;  // layout-agnostic: stays ONNX, reads NHWC
+        if (n.op_type == "Concat") {
+            EXPECT_EQ(n.attr_int("axis", 0), 3);
+            continue;
+        }
+        EXPECT_EQ(n.domain, "edgeinfer") << n.name;
+        EXPECT_EQ(n.attr_int("channels_last", 0), 1) << n.name;
+    }
+    EXPECT_EQ(m.graph.nodes.back().outputs[0], "y");
+    EXPECT_LE(max_output_diff(before, m, 2), 1e-4);
+}
+
+TEST(ChannelsLast, NothingToDoWithoutConvOrPool) {
+    ModelBuilder b;
+    b.input("x", {1, 4, 5, 5}).output("y");
+    b.node("Relu", {"x"}, {"y"}, "relu");
+    ir::Model m = b.build();
+    EXPECT_FALSE(passes::convert_to_channels_last(m));
+    // A 1-D convolution (rank 3) stays as it is.
+    ModelBuilder c;
+    c.input("x", {1, 4, 9}).output("y");
+    c.init("w", random_tensor({4, 4, 3}, 1));
+    c.node("Conv", {"x", "w"}, {"y"}, "conv1d");
+    ir::Model m1 = c.build();
+    EXPECT_FALSE(passes::convert_to_channels_last(m1));
+}
+
+TEST(RuntimePasses, NeverPartOfTheExportPipeline) {
+    passes::PipelineOptions opts;
+    for (const passes::PassDef& d : passes::pass_catalog(opts))
+        for (const passes::PassDef& r : passes::runtime_pass_catalog()) EXPECT_NE(d.name, r.name);
+    EXPECT_TRUE(passes::runtime_pipeline_for(passes::Level::kBasic).empty());
+}
+
+// A session on a fused, channels-last model names oneDNN's implementation for every conv and pool.
+TEST(RuntimePasses, ProfileNamesTheImplementation) {
+    auto bytes = model::serialize_model(small_cnn());
+    ASSERT_TRUE(bytes.is_ok());
+    SessionOptions opts;
+    opts.num_threads = 1;
+    opts.enable_profiling = true;
+    auto s = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    ir::Model plain = small_cnn();
+    auto out = s.value()->run(seeded_inputs(plain, 1));
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    int convs = 0;
+    for (const NodeProfile& p : s.value()->profile()) {
+        if (p.op_type == "FusedConv" || p.op_type == "MaxPool" || p.op_type == "Gemm") {
+            EXPECT_EQ(p.kernel.rfind("onednn:", 0), 0u) << p.node_name << ": " << p.kernel;
+            convs += p.op_type == "FusedConv";
+        } else if (p.op_type == "Flatten") {
+            EXPECT_EQ(p.kernel, "cpu");
+        }
+    }
+    EXPECT_EQ(convs, 3);
+}
+
+// Conv, ConvTranspose, Gemm and MatMul with constant weights: bf16 stays close to fp32, each
+// reports a bf16 implementation (or why not), and keep_fp32_nodes pins a node to fp32.
+TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
+    ModelBuilder b;
+    b.input("x", {1, 8, 12, 12}).output("y");
+    b.init("w0", random_tensor({16, 8, 3, 3}, 21, 0.2f)).init("w1", random_tensor({16, 16, 2, 2}, 22, 0.2f));
+    b.init("w2", random_tensor({16, 16, 3, 3}, 23, 0.1f)).init("fc", random_tensor({5, 16}, 24));
+    b.init("mm", random_tensor({5, 3}, 25));
+    b.node("Conv", {"x", "w0"}, {"c0"}, "conv0", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c0"}, {"r0"}, "relu0");
+    b.node("ConvTranspose", {"r0", "w1"}, {"d"}, "deconv", {attr_is("strides", {2, 2})});
+    b.node("Conv", {"d", "w2"}, {"c2"}, "conv2", {attr_is("strides", {2, 2})});
+    b.node("GlobalAveragePool", {"c2"}, {"g"}, "gap");
+    b.node("Flatten", {"g"}, {"f"}, "flatten");
+    b.node("Gemm", {"f", "fc"}, {"h"}, "fc", {attr_i("transB", 1)});
+    b.node("MatMul", {"h", "mm"}, {"y"}, "mm");
+    auto bytes = model::serialize_model(b.build());
+    ASSERT_TRUE(bytes.is_ok());
+    ir::Model plain = b.build();
+    auto inputs = seeded_inputs(plain, 1);
+    auto run = [&](Precision p, std::vector<std::string> keep, std::vector<NodeProfile>& prof) {
+        SessionOptions o;
+        o.num_threads = 1;
+        o.precision = p;
+        o.keep_fp32_nodes = std::move(keep);
+        o.enable_profiling = true;
+        auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
+        EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+        auto out = s.value()->run(inputs);
+        EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+        prof = s.value()->profile();
+        return std::move(out).value()[0].tensor;
+    };
+    std::vector<NodeProfile> p32, p16, pinned;
+    Tensor y32 = run(Precision::kFp32, {}, p32);
+    Tensor y16 = run(Precision::kBf16, {}, p16);
+    double dot = 0, a2 = 0, b2 = 0;
+    for (int64_t i = 0; i < y32.numel(); ++i) {
+        double a = y32.data_as<float>()[i], c = y16.data_as<float>()[i];
+        dot += a * c;
+        a2 += a * a;
+        b2 += c * c;
+    }
+    EXPECT_GE(dot / std::sqrt(a2 * b2), 0.999);
+    for (const NodeProfile& p : p32) EXPECT_EQ(p.kernel.find("bf16"), std::string::npos) << p.node_name;
+    int heavy = 0;
+    for (const NodeProfile& p : p16) {
+        if (p.op_type == "FusedConv" || p.op_type == "ConvTranspose" || p.op_type == "Gemm" || p.op_type == "MatMul") {
+            ++heavy;
+            EXPECT_NE(p.kernel.find("bf16"), std::string::npos) << p.node_name << ": " << p.kernel;
+        }
+    }
+    EXPECT_EQ(heavy, 5);
+    run(Precision::kBf16, {"conv2"}, pinned);
+    for (const NodeProfile& p : pinned)
+        if (p.node_name == "conv2") {
+            EXPECT_EQ(p.kernel.find("bf16"), std::string::npos) << p.kernel;
+        }
+}
+
+}  // namespace
+}  // namespace edgeinfer::testing
