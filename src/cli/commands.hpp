@@ -21,5 +21,6 @@ void add_segment_command(CLI::App& app, int* exit_code);
 void add_recognize_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_quantize_command(CLI::App& app, int* exit_code);
+void add_pipeline_command(CLI::App& app, int* exit_code);
 
 }  // namespace edgeinfer::cli
