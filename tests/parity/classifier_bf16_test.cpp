@@ -79,7 +79,9 @@ TEST_P(ClassifierBf16, CloseToFp32AtBatch1And4) {
     EXPECT_GT(convs, 0);
     EXPECT_EQ(bf16_convs + fallbacks, convs);
     std::printf("%s: %d of %d convolutions ran in bf16\n", m.c_str(), bf16_convs, convs);
-    if (cpu_has_bf16()) EXPECT_EQ(bf16_convs, convs);
+    if (cpu_has_bf16()) {
+        EXPECT_EQ(bf16_convs, convs);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Torchvision, ClassifierBf16,
