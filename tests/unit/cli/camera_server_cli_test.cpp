@@ -20,6 +20,7 @@
 #include <zmq_addon.hpp>
 
 #include "../io/io_test_util.hpp"
+#include "child_process.hpp"
 #include "io/sources.hpp"
 
 namespace edgeinfer {
@@ -27,101 +28,13 @@ namespace {
 
 using testing::TempDir;
 
-// A child process with stdout on a pipe and stderr in a file.
-class Child {
-  public:
-    Child(const std::vector<std::string>& args, const std::string& program = EDGEINFER_BINARY) {
-        err_path_ = dir_ / "stderr.txt";
-        int fds[2];
-        EXPECT_EQ(::pipe(fds), 0);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(fds[1], 1);
-            int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(err, 2);
-            ::close(fds[0]);
-            std::vector<char*> argv{const_cast<char*>(program.c_str())};
-            for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            ::execv(program.c_str(), argv.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        out_ = fds[0];
-    }
-    ~Child() {
-        if (pid_ > 0 && exit_code_ == kRunning) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        if (out_ >= 0) ::close(out_);
-    }
+using cli_test::Child;
 
-    // The next stdout line, or "" after timeout_ms.
-    std::string read_line(int timeout_ms = 5000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        while (true) {
-            auto nl = buffer_.find('\n');
-            if (nl != std::string::npos) {
-                std::string line = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return line;
-            }
-            int left =
-                int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-                        .count());
-            if (left <= 0) return "";
-            pollfd p{out_, POLLIN, 0};
-            if (::poll(&p, 1, left) <= 0) return "";
-            char chunk[4096];
-            ssize_t n = ::read(out_, chunk, sizeof(chunk));
-            if (n <= 0) return "";
-            buffer_.append(chunk, size_t(n));
-        }
-    }
-
-    // The exit code (128+N for signal N), or -1 when it did not exit within timeout_ms.
-    int wait(int timeout_ms = 5000) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        while (exit_code_ == kRunning && std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_)
-                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            else
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return exit_code_ == kRunning ? -1 : exit_code_;
-    }
-
-    void signal(int sig) { ::kill(pid_, sig); }
-    std::string err() const {
-        std::ifstream in(err_path_);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    std::string rest_of_output() {
-        std::string all = buffer_;
-        char chunk[4096];
-        ssize_t n;
-        while ((n = ::read(out_, chunk, sizeof(chunk))) > 0) all.append(chunk, size_t(n));
-        return all;
-    }
-
-  private:
-    static constexpr int kRunning = -1000;
-    TempDir dir_;
-    std::string err_path_;
-    pid_t pid_ = -1;
-    int out_ = -1;
-    int exit_code_ = kRunning;
-    std::string buffer_;
-};
-
+// The endpoint of a "listening on ..." line; a failure when the line is something else.
 std::string endpoint_of(const std::string& line) {
-    const std::string prefix = "listening on ";
-    EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
-    return line.rfind(prefix, 0) == 0 ? line.substr(prefix.size()) : "";
+    std::string endpoint = cli_test::endpoint_of(line);
+    EXPECT_FALSE(endpoint.empty()) << line;
+    return endpoint;
 }
 
 std::vector<zmq::message_t> request(const std::string& endpoint, const std::string& body) {

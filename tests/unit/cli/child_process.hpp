@@ -1,5 +1,5 @@
 // A child `edgeinfer` process with stdout on a pipe and stderr in a file, for CLI tests that talk to
-// long-running commands (camera-server, classify on a live source); same as camera_server_cli_test's.
+// long-running commands (camera-server, classify on a live source).
 #pragma once
 
 #include <fcntl.h>
