@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "kernels/cpu/common.hpp"
@@ -309,6 +310,60 @@ bool suppresses(const Corners& a, const Corners& b, float threshold) {
     return inter / uni > threshold;
 }
 
+// Kept boxes bucketed by x: a candidate is tested only against kept boxes whose x-range can
+// overlap its own (boxes that do not overlap in x have no intersection, so they never suppress).
+// Cells are at least as wide as the widest candidate, so a box lands in at most two. torchvision's
+// batched_nms offsets each class's boxes apart, which makes this prune almost every pair.
+class XGrid {
+  public:
+    XGrid(const std::vector<Corners>& corners, const std::vector<int64_t>& candidates) {
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo, widest = 0;
+        for (int64_t i : candidates) {
+            const Corners& c = corners[i];
+            if (!std::isfinite(c.x_min) || !std::isfinite(c.x_max)) continue;
+            lo = std::min(lo, double(c.x_min));
+            hi = std::max(hi, double(c.x_max));
+            widest = std::max(widest, double(c.x_max) - double(c.x_min));
+        }
+        if (!(hi > lo)) return;  // nothing finite, or every box at one x: a single cell
+        lo_ = lo;
+        double cells = widest > 0 ? std::min(65536.0, std::floor((hi - lo) / widest)) : 65536.0;
+        cells_ = std::max<int64_t>(1, static_cast<int64_t>(cells));
+        width_ = (hi - lo) / double(cells_);
+        buckets_.assign(static_cast<size_t>(cells_), {});
+    }
+
+    template <typename Test>
+    bool any_overlap(const std::vector<Corners>& corners, int64_t i, Test suppressed_by) const {
+        auto [first, last] = span(corners[i]);
+        if (first < 0) return false;  // non-finite box: IoU with it is never above the threshold
+        for (int64_t cell = first; cell <= last; ++cell)
+            for (int64_t k : buckets_[static_cast<size_t>(cell)])
+                if (suppressed_by(k)) return true;
+        return false;
+    }
+
+    void add(const std::vector<Corners>& corners, int64_t i) {
+        auto [first, last] = span(corners[i]);
+        for (int64_t cell = first; cell >= 0 && cell <= last; ++cell) buckets_[static_cast<size_t>(cell)].push_back(i);
+    }
+
+  private:
+    std::pair<int64_t, int64_t> span(const Corners& c) const {
+        if (!std::isfinite(c.x_min) || !std::isfinite(c.x_max)) return {-1, -1};
+        if (cells_ == 1) return {0, 0};
+        return {cell_of(c.x_min), cell_of(c.x_max)};
+    }
+    int64_t cell_of(float x) const {
+        double f = std::floor((double(x) - lo_) / width_);
+        return static_cast<int64_t>(std::clamp(f, 0.0, double(cells_ - 1)));
+    }
+
+    double lo_ = 0, width_ = 1;
+    int64_t cells_ = 1;
+    std::vector<std::vector<int64_t>> buckets_ = std::vector<std::vector<int64_t>>(1);
+};
+
 class NmsKernel : public Kernel {
   public:
     explicit NmsKernel(bool center) : center_(center) {}
@@ -350,7 +405,7 @@ class NmsKernel : public Kernel {
         const float* box_data = ctx.value(0)->data_as<float>();
         const float* score_data = ctx.value(1)->data_as<float>();
         std::vector<Corners> corners(static_cast<size_t>(n));
-        std::vector<int64_t> order, kept;
+        std::vector<int64_t> order;
         for (int64_t b = 0; b < batches && max_out > 0; ++b) {
             for (int64_t i = 0; i < n; ++i) corners[i] = box_corners(box_data + (b * n + i) * 4, center_);
             for (int64_t c = 0; c < classes; ++c) {
@@ -360,17 +415,14 @@ class NmsKernel : public Kernel {
                     if (!has_score || s[i] > score_thr) order.push_back(i);
                 std::sort(order.begin(), order.end(),
                           [s](int64_t x, int64_t y) { return s[x] > s[y] || (s[x] == s[y] && x < y); });
-                kept.clear();
+                int64_t kept_count = 0;
+                XGrid grid(corners, order);
                 for (int64_t i : order) {
-                    if (static_cast<int64_t>(kept.size()) >= max_out) break;
-                    bool ok = true;
-                    for (int64_t k : kept)
-                        if (suppresses(corners[i], corners[k], iou)) {
-                            ok = false;
-                            break;
-                        }
-                    if (!ok) continue;
-                    kept.push_back(i);
+                    if (kept_count >= max_out) break;
+                    if (grid.any_overlap(corners, i, [&](int64_t k) { return suppresses(corners[i], corners[k], iou); }))
+                        continue;
+                    grid.add(corners, i);
+                    ++kept_count;
                     st->selected.insert(st->selected.end(), {b, c, i});
                 }
             }

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -176,6 +177,61 @@ TEST(Session, NonMaxSuppressionWithoutLimitKeepsEveryBox) {
     auto r = s.value()->run({{"boxes", boxes}, {"scores", scores}});
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     EXPECT_EQ((*r)[0].tensor.dims(), (std::vector<int64_t>{3, 3}));
+}
+
+// The kernel buckets kept boxes by x; its selection must equal the plain "compare with every kept
+// box" algorithm, on clusters spread apart (as torchvision's batched_nms offsets classes), with
+// wide boxes spanning cells, duplicates and tied scores.
+TEST(Session, NonMaxSuppressionMatchesBruteForce) {
+    auto s = Session::create(model("nms_no_limit.onnx"));
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    uint32_t state = 12345;
+    auto next = [&state] {
+        state = state * 1664525u + 1013904223u;
+        return float(state >> 8) / float(1u << 24);
+    };
+    for (int trial = 0; trial < 20; ++trial) {
+        const int n = 400;
+        std::vector<float> box(n * 4), score(n);
+        for (int i = 0; i < n; ++i) {
+            float cx = float(i % 7) * 1000.0f + next() * 100.0f, cy = next() * 100.0f;  // 7 clusters in x
+            float w = (trial % 3 == 0 && i % 50 == 0) ? 3000.0f : 5.0f + next() * 40.0f;  // a few very wide
+            float h = 5.0f + next() * 40.0f;
+            if (i % 37 == 0 && i > 0) {  // exact duplicates of an earlier box
+                std::copy(box.begin() + (i - 1) * 4, box.begin() + i * 4, box.begin() + i * 4);
+            } else {
+                box[i * 4 + 0] = cy - h / 2;  // y1, x1, y2, x2 (center_point_box = 0)
+                box[i * 4 + 1] = cx - w / 2;
+                box[i * 4 + 2] = cy + h / 2;
+                box[i * 4 + 3] = cx + w / 2;
+            }
+            score[i] = (i % 5 == 0) ? 0.5f : next();  // ties
+        }
+        std::vector<int64_t> order(n);
+        for (int i = 0; i < n; ++i) order[i] = i;
+        std::sort(order.begin(), order.end(),
+                  [&](int64_t a, int64_t b) { return score[a] > score[b] || (score[a] == score[b] && a < b); });
+        auto iou = [&](int64_t a, int64_t b) {
+            const float* p = &box[a * 4];
+            const float* q = &box[b * 4];
+            float ix = std::min(p[3], q[3]) - std::max(p[1], q[1]), iy = std::min(p[2], q[2]) - std::max(p[0], q[0]);
+            if (ix <= 0 || iy <= 0) return 0.0f;
+            float inter = ix * iy, ua = (p[3] - p[1]) * (p[2] - p[0]) + (q[3] - q[1]) * (q[2] - q[0]) - inter;
+            return inter / ua;
+        };
+        std::vector<int64_t> want;
+        for (int64_t i : order) {
+            bool ok = true;
+            for (int64_t k : want) ok = ok && !(iou(i, k) > 0.5f);
+            if (ok) want.push_back(i);
+        }
+        auto r = s.value()->run({{"boxes", Tensor::from_vector<float>(DataType::kFloat32, {1, n, 4}, box)},
+                                 {"scores", Tensor::from_vector<float>(DataType::kFloat32, {1, 1, n}, score)}});
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        const Tensor& sel = (*r)[0].tensor;
+        ASSERT_EQ(sel.dims()[0], static_cast<int64_t>(want.size())) << "trial " << trial;
+        for (size_t k = 0; k < want.size(); ++k) EXPECT_EQ(sel.data_as<int64_t>()[k * 3 + 2], want[k]) << trial;
+    }
 }
 
 TEST(Session, ProfilingCountsEveryNode) {
