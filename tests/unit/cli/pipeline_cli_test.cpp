@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "../pipeline/loopback_util.hpp"
 #include "child_process.hpp"
 #include "cli_test_util.hpp"
 
@@ -27,6 +28,8 @@ namespace fs = std::filesystem;
 using cli_test::Child;
 using cli_test::run_cli;
 using nlohmann::json;
+using pipeline_test::http_get;
+using pipeline_test::free_port;
 using testing::TempDir;
 
 const std::string kSource = EDGEINFER_SOURCE_DIR;
@@ -164,39 +167,7 @@ TEST(PipelineCli, DetectTrackClassifyRecordAndUpload) {
     EXPECT_NEAR(frames, expected, 1.0) << clip << " trigger at frame " << trigger;
 }
 
-// A free loopback port (bound, then released).
-int free_port() {
-    int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        a.sin_port = htons(19000);
-    ::close(probe);
-    return ntohs(a.sin_port);
-}
 
-std::string http_get(int port, const std::string& path) {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(uint16_t(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-        ::close(s);
-        return "";
-    }
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    (void)!::send(s, req.data(), req.size(), MSG_NOSIGNAL);
-    std::string reply;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s, buf, sizeof(buf), 0)) > 0) reply.append(buf, size_t(n));
-    ::close(s);
-    return reply;
-}
 
 TEST(PipelineCli, LimitMetricsPortAndSigintStopCleanly) {
     TempDir dir;

@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "loopback_util.hpp"
 #include "pipeline/event_sinks.hpp"
 
 extern char** environ;
@@ -28,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using pipeline_test::free_port;
 
 fs::path temp_dir(const std::string& name) {
     fs::path d = fs::path(testing::TempDir()) / ("pipeline_delivery_" + std::to_string(::getpid()) + "_" + name);
@@ -36,17 +38,6 @@ fs::path temp_dir(const std::string& name) {
     return d;
 }
 
-int free_port() {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
 
 bool port_open(int port) {
     int s = ::socket(AF_INET, SOCK_STREAM, 0);

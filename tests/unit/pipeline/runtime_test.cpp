@@ -3,6 +3,7 @@
 // that publish events and record a clip, metadata and video sinks, Prometheus metrics. Also: live
 // sources drop frames when the pipeline is slow and files never do, a failing source does not stop
 // the others, and elements without an implementation are refused at start.
+#include "loopback_util.hpp"
 #include "pipeline/runtime.hpp"
 
 #include <arpa/inet.h>
@@ -23,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using pipeline_test::http_get;
 
 constexpr int kFrames = 60;
 
@@ -136,25 +138,6 @@ class RuntimeTest : public testing::Test {
     fs::path dir_;
 };
 
-std::string http_get(int port, const std::string& path) {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(uint16_t(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-        ::close(s);
-        return "";
-    }
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    (void)!::send(s, req.data(), req.size(), MSG_NOSIGNAL);
-    std::string reply;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s, buf, sizeof(buf), 0)) > 0) reply.append(buf, size_t(n));
-    ::close(s);
-    return reply;
-}
 
 TEST_F(RuntimeTest, ShapesVideoEndToEnd) {
     write_video();
