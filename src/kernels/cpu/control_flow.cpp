@@ -20,16 +20,16 @@ bool all_values_known(const PrepareContext& ctx) {
     return true;
 }
 
-Result<bool> read_condition(const PrepareContext& ctx, size_t i, const char* what) {
-    const Tensor* t = ctx.value(i);
-    if (t->numel() != 1) return ctx.invalid(std::string(what) + " must hold one value, got " + shape_to_string(t->dims()));
-    switch (t->dtype()) {
+// The truth value of a one-element condition tensor; `what` names it in errors.
+Result<bool> condition_value(const PrepareContext& ctx, const Tensor& t, const std::string& what) {
+    if (t.numel() != 1) return ctx.invalid(what + " must hold one value, got " + shape_to_string(t.dims()));
+    switch (t.dtype()) {
         case DataType::kBool:
-        case DataType::kUInt8: return *static_cast<const uint8_t*>(t->data()) != 0;
-        case DataType::kInt32: return *t->data_as<int32_t>() != 0;
-        case DataType::kInt64: return *t->data_as<int64_t>() != 0;
-        case DataType::kFloat32: return *t->data_as<float>() != 0.0f;
-        default: return ctx.invalid(std::string(what) + " has type " + std::string(dtype_name(t->dtype())));
+        case DataType::kUInt8: return *static_cast<const uint8_t*>(t.data()) != 0;
+        case DataType::kInt32: return *t.data_as<int32_t>() != 0;
+        case DataType::kInt64: return *t.data_as<int64_t>() != 0;
+        case DataType::kFloat32: return *t.data_as<float>() != 0.0f;
+        default: return ctx.invalid(what + " has type " + std::string(dtype_name(t.dtype())));
     }
 }
 
@@ -54,7 +54,7 @@ public:
 
     Status prepare(PrepareContext& ctx) const override {
         if (!all_values_known(ctx)) return ctx.defer();
-        EDGEINFER_ASSIGN_OR_RETURN(bool cond, read_condition(ctx, 0, "cond"));
+        EDGEINFER_ASSIGN_OR_RETURN(bool cond, condition_value(ctx, *ctx.value(0), "cond"));
         const Subgraph& body = cond ? *then_ : *else_;
         std::vector<const Tensor*> outer;
         for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) outer.push_back(ctx.value(i));
@@ -105,7 +105,7 @@ public:
         }
         bool keep_going = true;
         if (ctx.has_input(1)) {
-            EDGEINFER_ASSIGN_OR_RETURN(keep_going, read_condition(ctx, 1, "cond"));
+            EDGEINFER_ASSIGN_OR_RETURN(keep_going, condition_value(ctx, *ctx.value(1), "cond"));
         }
         if (!ctx.has_input(0) && !ctx.has_input(1))
             return ctx.invalid("neither M nor cond is given: the loop would never end");
@@ -123,10 +123,7 @@ public:
             for (const Tensor& t : state) ins.push_back(&t);
             for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) ins.push_back(ctx.value(i));
             EDGEINFER_RETURN_IF_ERROR(body_->run(ins, outs));
-            const Tensor& c = outs[0];
-            if (c.numel() != 1) return ctx.invalid("body's condition output must hold one value");
-            keep_going = c.dtype() == DataType::kFloat32 ? *c.data_as<float>() != 0.0f
-                                                          : *static_cast<const uint8_t*>(c.data()) != 0;
+            EDGEINFER_ASSIGN_OR_RETURN(keep_going, condition_value(ctx, outs[0], "body's condition output"));
             for (size_t i = 0; i < carried; ++i) state[i] = std::move(outs[1 + i]);
             for (size_t k = 0; k < scans; ++k) {
                 Tensor& part = outs[1 + carried + k];
@@ -166,18 +163,11 @@ private:
     size_t explicit_inputs_;
 };
 
-std::string unsupported_types(const CreateContext& ctx) {
-    for (const std::string& name : ir::implicit_inputs(ctx.node))
-        if (name.empty()) return "unnamed outer value";
-    return "";
-}
-
 }  // namespace
 
 void register_control_flow_kernels(KernelRegistry& registry) {
     KernelDef if_def;
     if_def.op_type = "If";
-    if_def.supports = unsupported_types;
     if_def.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         EDGEINFER_ASSIGN_OR_RETURN(auto then_body, compile_body(ctx, "then_branch"));
         EDGEINFER_ASSIGN_OR_RETURN(auto else_body, compile_body(ctx, "else_branch"));
@@ -187,7 +177,6 @@ void register_control_flow_kernels(KernelRegistry& registry) {
 
     KernelDef loop_def;
     loop_def.op_type = "Loop";
-    loop_def.supports = unsupported_types;
     loop_def.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         if (ctx.node.inputs.size() < 2) return ctx.invalid("Loop needs inputs M and cond (either may be \"\")");
         EDGEINFER_ASSIGN_OR_RETURN(auto body, compile_body(ctx, "body"));
