@@ -1,6 +1,6 @@
 // `edgeinfer pipeline CONFIG.json`: runs a stream pipeline (docs/pipeline.md) until its sources end,
-// --limit frames per source, or SIGINT/SIGTERM; prints a summary (per element fps, latency, queue; per
-// source frames and drops; per event sink deliveries). Exit codes: see kPipelineExit* below.
+// --limit frames per source, or SIGINT/SIGTERM; prints a summary (per element fps, latency, peak queue
+// depth, batch sizes; per source frames and drops; per event sink deliveries). Exit codes: see kPipelineExit* below.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -35,6 +35,7 @@ struct PipelineArgs {
     int64_t limit = 0;
     double drain_seconds = 10.0;
     int threads = 0;
+    std::string precision = "fp32";
 };
 
 int run_pipeline(const PipelineArgs& a) {
@@ -47,6 +48,7 @@ int run_pipeline(const PipelineArgs& a) {
     pipeline::PipelineOptions options;
     SessionOptions session;
     session.num_threads = a.threads;
+    session.precision = pipeline::parse_precision(a.precision).value();  // CLI11 checked the choice
     options.factory = pipeline::make_model_factory(session);
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
@@ -93,9 +95,6 @@ int run_pipeline(const PipelineArgs& a) {
               << " live frames dropped"
               << (sig ? std::string(", stopped by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") : std::string()) << "\n";
     for (const std::string& line : s.lines) std::cout << "  " << line << "\n";
-    for (const auto& e : p.metrics().elements)
-        std::cout << "  queue   " << e->name << ": " << e->queue_depth.load() << "/" << e->queue_capacity
-                  << " frames waiting at exit\n";
     for (const std::string& e : s.source_errors) std::cout << "  source error: " << e << "\n";
     if (!drained) std::cerr << me << "some events are still queued on disk; they are delivered on the next run\n";
     if (sig) return kPipelineExitInterrupted;
@@ -120,6 +119,9 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--drain-timeout", args->drain_seconds,
                     "Seconds to wait at exit for queued events to be delivered (default 10)");
     cmd->add_option("-t,--threads", args->threads, "Threads per model (0: all cores)");
+    cmd->add_option("--precision", args->precision,
+                    "fp32, bf16 or int8 for every model (default fp32); an element's \"precision\" key overrides it")
+        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
     cmd->footer(
         "Exit codes: 0 sources ended (or --limit) and every event delivered; 1 bad config (the message names "
         "the JSON path), model or sink; 2 no source gave a frame; 3 a source failed mid-run; 4 events left "

@@ -176,6 +176,14 @@ void parse_sources(const Obj& top, PipelineConfig& c, const fs::path& base_dir) 
     }
 }
 
+// "precision": one of fp32, bf16, int8; "" when absent (the runner's default).
+std::string parse_precision(const Obj& o) {
+    const std::string p = o.str("precision", "");
+    if (o.has("precision") && p != "fp32" && p != "bf16" && p != "int8")
+        fail(o.at("precision"), "unknown precision " + q(p) + ", expected one of fp32, bf16, int8");
+    return p;
+}
+
 Point parse_point(const json& j, const std::string& path) {
     if (!j.is_array() || j.size() != 2 || !j[0].is_number() || !j[1].is_number())
         fail(path, "expected a point [x, y] of two numbers, got " + describe(j));
@@ -197,6 +205,8 @@ void parse_infer(const Obj& o, ElementConfig& e, const PipelineConfig& c, const 
     in.every_n_frames = o.integer("every_n_frames", 0, 0, 1 << 20);
     in.square_crop = o.boolean("square_crop", true);
     in.batch_size = o.integer("batch_size", 1, 1, 1024);
+    in.batch_timeout_ms = o.num("batch_timeout_ms", in.batch_timeout_ms, 0.0, 1000.0);
+    in.precision = parse_precision(o);
     in.key_prefix = o.str("key_prefix", "");
     in.input_width = o.integer("input_width", 0, 0, 16384);
     in.input_height = o.integer("input_height", 0, 0, 16384);
@@ -205,7 +215,7 @@ void parse_infer(const Obj& o, ElementConfig& e, const PipelineConfig& c, const 
             if (o.has(k)) fail(o.at(k), std::string("only for role classifier"));
         return;
     }
-    for (const char* k : {"interval", "confidence_threshold", "nms_iou_threshold"})
+    for (const char* k : {"interval", "confidence_threshold", "nms_iou_threshold", "batch_timeout_ms"})
         if (o.has(k)) fail(o.at(k), std::string("only for role detector"));
     const ElementConfig* detector = nullptr;
     for (const auto& prev : c.elements)
@@ -235,13 +245,13 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
         e.type = ElementType::kInfer;
         add({"role", "model", "task", "labels", "interval", "confidence_threshold", "nms_iou_threshold",
              "operate_on_classes", "every_n_frames", "square_crop", "batch_size", "key_prefix", "input_width",
-             "input_height"});
+             "input_height", "batch_timeout_ms", "precision"});
     } else if (type == "tracker") {
         e.type = ElementType::kTracker;
         add({"mode", "matching", "iou_threshold", "min_hits", "max_age", "match_classes"});
     } else if (type == "clip_classifier") {
         e.type = ElementType::kClipClassifier;
-        add({"model", "labels", "window", "stride", "key_prefix"});
+        add({"model", "labels", "window", "stride", "key_prefix", "precision"});
     } else if (type == "custom") {
         e.type = ElementType::kCustom;
         add({"library", "config", "produces"});
@@ -294,6 +304,7 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
             e.clip.window = o.integer("window", 16, 1, 4096);
             e.clip.stride = o.integer("stride", 8, 1, 4096);
             e.clip.key_prefix = o.str("key_prefix", "clip_");
+            e.clip.precision = parse_precision(o);
             break;
         case ElementType::kCustom: {
             e.custom.library = existing_file(o, "library", base_dir, "shared library");

@@ -37,9 +37,11 @@ struct InferConfig {
     std::vector<std::string> operate_on_classes;  // classifier: labels to classify (empty = all)
     int every_n_frames = 0;                       // classifier: 0 = only when a track is new, N = also every N frames
     bool square_crop = true;                      // classifier: expand the crop to a square where the frame allows
-    int batch_size = 1;
-    std::string key_prefix;                 // classifier: keys are <prefix>predicted_class, <prefix>probability
-    int input_width = 0, input_height = 0;  // 0 = from the model
+    int batch_size = 1;                           // detector: frames per run (across sources); classifier: crops
+    double batch_timeout_ms = 5.0;                // detector: the longest wait for a batch to fill
+    std::string precision;                        // fp32, bf16, int8; "" = the runner's default
+    std::string key_prefix;                       // classifier: keys are <prefix>predicted_class, <prefix>probability
+    int input_width = 0, input_height = 0;        // 0 = from the model
 };
 
 enum class TrackerMode { kIou, kSort };
@@ -59,6 +61,7 @@ struct ClipClassifierConfig {
     int window = 16;                   // T frames
     int stride = 8;                    // S frames between classifications
     std::string key_prefix = "clip_";  // frame keys <prefix>class, <prefix>probability
+    std::string precision;             // fp32, bf16, int8; "" = the runner's default
 };
 
 struct CustomConfig {

@@ -11,34 +11,71 @@ namespace {
 
 class DetectorElement final : public Element {
   public:
-    DetectorElement(const ElementConfig& c, DetectFn detect) : config_(c.infer), detect_(std::move(detect)) {}
+    DetectorElement(const ElementConfig& c, BatchDetectFn detect, size_t max_batch)
+        : config_(c.infer), detect_(std::move(detect)), max_batch_(std::max<size_t>(1, max_batch)) {}
 
-    Status process(PipelineFrame& f) override {
-        auto& last = last_[f.meta.source_id];
-        if (f.meta.frame_number % uint64_t(std::max(1, config_.interval)) != 0) {
+    size_t max_batch() const override { return max_batch_; }
+    std::chrono::microseconds batch_timeout() const override {
+        return std::chrono::microseconds(int64_t(config_.batch_timeout_ms * 1000.0));
+    }
+
+    Status process(PipelineFrame& f) override { return process_batch({&f}).front(); }
+
+    // The due frames (every `interval`-th of their source) run in one call; the others carry their
+    // source's last detections, taken in frame order so a batch holding several frames of one source
+    // gives each what a frame-by-frame run would.
+    std::vector<Status> process_batch(const std::vector<PipelineFrame*>& frames) override {
+        std::vector<Status> statuses(frames.size());
+        images_.clear();
+        due_.clear();
+        const uint64_t interval = uint64_t(std::max(1, config_.interval));
+        for (size_t k = 0; k < frames.size(); ++k) {
+            if (frames[k]->meta.frame_number % interval != 0) continue;
+            images_.push_back(frames[k]->frame.image);
+            due_.push_back(k);
+        }
+        Result<std::vector<std::vector<ObjectMeta>>> found = std::vector<std::vector<ObjectMeta>>{};
+        if (!images_.empty()) found = detect_(images_);
+        if (found.is_ok() && found.value().size() != images_.size())
+            found = internal_error("the detector returned " + std::to_string(found.value().size()) + " results for " +
+                                   std::to_string(images_.size()) + " frames");
+        size_t next = 0;
+        for (size_t k = 0; k < frames.size(); ++k) {
+            PipelineFrame& f = *frames[k];
+            auto& last = last_[f.meta.source_id];
+            if (next < due_.size() && due_[next] == k) {
+                std::vector<ObjectMeta>* objects = found.is_ok() ? &found.value()[next] : nullptr;
+                ++next;
+                if (!objects) {
+                    last.clear();
+                    statuses[k] = found.status();
+                    continue;
+                }
+                last = keep(std::move(*objects));
+            }
             f.meta.objects = last;
-            return Status::ok();
         }
-        auto found = detect_(f.frame.image);
-        if (!found.is_ok()) {
-            last.clear();
-            return found.status();
-        }
+        return statuses;
+    }
+
+  private:
+    // Drops objects under confidence_threshold and names classes from `labels`.
+    std::vector<ObjectMeta> keep(std::vector<ObjectMeta> found) const {
         std::vector<ObjectMeta> kept;
-        for (auto& o : found.value()) {
+        for (auto& o : found) {
             if (o.confidence < config_.confidence_threshold) continue;
             if (o.label.empty() && o.class_id >= 0 && size_t(o.class_id) < config_.labels.size())
                 o.label = config_.labels[size_t(o.class_id)];
             kept.push_back(std::move(o));
         }
-        last = kept;
-        f.meta.objects = std::move(kept);
-        return Status::ok();
+        return kept;
     }
 
-  private:
     InferConfig config_;
-    DetectFn detect_;
+    BatchDetectFn detect_;
+    size_t max_batch_;
+    std::vector<cv::Mat> images_;  // reused across calls
+    std::vector<size_t> due_;
     std::map<std::string, std::vector<ObjectMeta>> last_;  // per source
 };
 
@@ -68,7 +105,8 @@ class ClassifierElement final : public Element {
         }
         const size_t batch = size_t(std::max(1, config_.batch_size));
         for (size_t start = 0; start < todo.size(); start += batch) {
-            std::vector<cv::Mat> crops;
+            std::vector<cv::Mat>& crops = crops_;
+            crops.clear();
             const size_t end = std::min(todo.size(), start + batch);
             for (size_t k = start; k < end; ++k) {
                 const Box& b = f.meta.objects[todo[k]].box;
@@ -106,6 +144,7 @@ class ClassifierElement final : public Element {
     }
     InferConfig config_;
     ClassifyFn classify_;
+    std::vector<cv::Mat> crops_;                              // reused across calls
     std::map<std::string, std::map<int64_t, Cached>> cache_;  // source -> track -> last result
 };
 
@@ -167,7 +206,22 @@ cv::Rect square_crop(const Box& box, int frame_width, int frame_height) {
 }
 
 std::unique_ptr<Element> make_detector_element(const ElementConfig& config, DetectFn detect) {
-    return std::make_unique<DetectorElement>(config, std::move(detect));
+    BatchDetectFn each = [detect = std::move(detect)](
+                             const std::vector<cv::Mat>& frames) -> Result<std::vector<std::vector<ObjectMeta>>> {
+        std::vector<std::vector<ObjectMeta>> all;
+        for (const cv::Mat& frame : frames) {
+            auto found = detect(frame);
+            if (!found.is_ok()) return found.status();
+            all.push_back(std::move(found).value());
+        }
+        return all;
+    };
+    return std::make_unique<DetectorElement>(config, std::move(each), 1);
+}
+
+std::unique_ptr<Element> make_batch_detector_element(const ElementConfig& config, BatchDetectFn detect,
+                                                     size_t max_batch) {
+    return std::make_unique<DetectorElement>(config, std::move(detect), max_batch);
 }
 
 std::unique_ptr<Element> make_classifier_element(const ElementConfig& config, ClassifyFn classify) {

@@ -23,6 +23,8 @@ struct Classification {
 
 // A detector: objects (box in frame pixels, class_id, label or "", confidence) of one frame.
 using DetectFn = std::function<Result<std::vector<ObjectMeta>>(const cv::Mat& frame)>;
+// A detector on several frames at once (of any sources): one object list per frame, in order.
+using BatchDetectFn = std::function<Result<std::vector<std::vector<ObjectMeta>>>(const std::vector<cv::Mat>& frames)>;
 // A classifier on a batch of object crops (BGR8, any size): one result per crop, in order.
 using ClassifyFn = std::function<Result<std::vector<Classification>>(const std::vector<cv::Mat>& crops)>;
 // A video classifier on a clip of T frames, oldest first.
@@ -32,6 +34,13 @@ using ClipClassifyFn = std::function<Result<Classification>(const std::vector<cv
 // (a tracker after it keeps following them). Objects under confidence_threshold are dropped; an
 // empty label is filled from `labels` by class id.
 std::unique_ptr<Element> make_detector_element(const ElementConfig& config, DetectFn detect);
+
+// The same on batches: the runtime hands the element up to `max_batch` frames that are ready (across
+// sources, each source's frames in order), waiting at most the element's batch_timeout_ms for a batch to
+// fill, and `detect` runs the due ones (every `interval`-th of their source) in one call; each frame gets
+// its own results. max_batch 1: one frame per call.
+std::unique_ptr<Element> make_batch_detector_element(const ElementConfig& config, BatchDetectFn detect,
+                                                     size_t max_batch);
 
 // Classifies the objects whose label is in operate_on_classes (all when empty) on square crops,
 // batch_size crops per call. A tracked object is classified when its track is new and then every

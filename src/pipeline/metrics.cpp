@@ -34,12 +34,21 @@ void header(std::ostringstream& o, const char* name, const char* type, const cha
 
 }  // namespace
 
-void ElementMetrics::record(uint64_t latency_us) {
-    frames++;
+void ElementMetrics::record(uint64_t latency_us) { record_batch(1, latency_us); }
+
+void ElementMetrics::record_batch(size_t n, uint64_t latency_us) {
+    frames += n;
     latency_us_sum += latency_us;
     uint64_t prev = latency_us_max.load();
     while (latency_us > prev && !latency_us_max.compare_exchange_weak(prev, latency_us)) {
     }
+    if (n < batch_counts.size()) batch_counts[n]++;
+}
+
+uint64_t ElementMetrics::batches() const {
+    uint64_t all = 0;
+    for (const auto& c : batch_counts) all += c.load();
+    return all;
 }
 
 std::string Metrics::prometheus() const {
@@ -60,11 +69,22 @@ std::string Metrics::prometheus() const {
     for (const auto& e : elements)
         o << "edgeinfer_pipeline_element_fps" << el(*e) << " " << (elapsed > 0 ? double(e->frames) / elapsed : 0.0)
           << "\n";
-    header(o, "edgeinfer_pipeline_queue_depth", "gauge", "Frames waiting in front of each element.");
+    header(o, "edgeinfer_pipeline_queue_depth", "gauge", "Frames waiting in front of each element now.");
     for (const auto& e : elements) o << "edgeinfer_pipeline_queue_depth" << el(*e) << " " << e->queue_depth << "\n";
+    header(o, "edgeinfer_pipeline_queue_depth_peak", "gauge",
+           "The most frames that ever waited in front of each element at once.");
+    for (const auto& e : elements) o << "edgeinfer_pipeline_queue_depth_peak" << el(*e) << " " << e->queue_peak << "\n";
     header(o, "edgeinfer_pipeline_queue_capacity", "gauge", "Capacity of the queue in front of each element.");
     for (const auto& e : elements)
         o << "edgeinfer_pipeline_queue_capacity" << el(*e) << " " << e->queue_capacity << "\n";
+    header(o, "edgeinfer_pipeline_element_batches_total", "counter",
+           "Calls of each batching element by the number of frames run at once (size).");
+    for (const auto& e : elements) {
+        if (e->max_batch <= 1) continue;
+        for (size_t n = 1; n < e->batch_counts.size(); ++n)
+            o << "edgeinfer_pipeline_element_batches_total{element=\"" << label_escape(e->name) << "\",size=\"" << n
+              << "\"} " << e->batch_counts[n] << "\n";
+    }
     auto src = [](const SourceMetrics& s) { return "{source=\"" + label_escape(s.id) + "\"}"; };
     header(o, "edgeinfer_pipeline_source_frames_total", "counter", "Frames read from each source.");
     for (const auto& s : sources) o << "edgeinfer_pipeline_source_frames_total" << src(*s) << " " << s->frames << "\n";
@@ -101,11 +121,23 @@ std::vector<std::string> Metrics::summary() const {
     for (const auto& e : elements) {
         const double mean_ms = e->frames ? double(e->latency_us_sum) / double(e->frames) / 1000.0 : 0.0;
         std::snprintf(buf, sizeof(buf),
-                      "element %-16s %8llu frames %8.1f fps  latency mean %7.2f ms max %7.2f ms  errors %llu",
+                      "element %-16s %8llu frames %8.1f fps  latency mean %7.2f ms max %7.2f ms  errors %llu  "
+                      "queue peak %zu/%zu now %zu",
                       e->name.c_str(), static_cast<unsigned long long>(e->frames.load()),
                       elapsed > 0 ? double(e->frames) / elapsed : 0.0, mean_ms, double(e->latency_us_max) / 1000.0,
-                      static_cast<unsigned long long>(e->errors.load()));
-        lines.push_back(buf);
+                      static_cast<unsigned long long>(e->errors.load()), e->queue_peak.load(), e->queue_capacity,
+                      e->queue_depth.load());
+        std::string line = buf;
+        if (e->max_batch > 1) {
+            const uint64_t calls = e->batches();
+            size_t largest = 0;
+            for (size_t n = 1; n < e->batch_counts.size(); ++n)
+                if (e->batch_counts[n] > 0) largest = n;
+            std::snprintf(buf, sizeof(buf), "  batch mean %.2f max %zu of %zu",
+                          calls ? double(e->frames) / double(calls) : 0.0, largest, e->max_batch);
+            line += buf;
+        }
+        lines.push_back(line);
     }
     for (const auto& s : sources) {
         std::snprintf(buf, sizeof(buf), "source  %-16s %8llu frames read, %llu dropped (%s), %llu errors",

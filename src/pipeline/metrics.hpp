@@ -19,11 +19,22 @@ struct ElementMetrics {
     std::string name;
     std::atomic<uint64_t> frames{0};
     std::atomic<uint64_t> errors{0};
-    std::atomic<uint64_t> latency_us_sum{0};
-    std::atomic<uint64_t> latency_us_max{0};
-    std::atomic<size_t> queue_depth{0};  // frames waiting in front of the element
+    std::atomic<uint64_t> latency_us_sum{0};  // busy time (a batch counts once)
+    std::atomic<uint64_t> latency_us_max{0};  // longest call (a whole batch)
+    std::atomic<size_t> queue_depth{0};       // frames waiting in front of the element now
+    std::atomic<size_t> queue_peak{0};        // the most frames ever waiting in front of it at once
     size_t queue_capacity = 0;
+    // Batching elements (max_batch > 1): batch_counts[n] = calls that got n frames at once (1..max_batch).
+    size_t max_batch = 1;
+    std::vector<std::atomic<uint64_t>> batch_counts;
+
+    explicit ElementMetrics(std::string element_name = "", size_t element_max_batch = 1)
+        : name(std::move(element_name)), max_batch(element_max_batch), batch_counts(element_max_batch + 1) {}
+    // One frame that took latency_us.
     void record(uint64_t latency_us);
+    // One call on `frames` frames at once that took latency_us in all.
+    void record_batch(size_t frames, uint64_t latency_us);
+    uint64_t batches() const;  // calls (single frames included)
 };
 
 struct SourceMetrics {

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 
+#include "base/logging.hpp"
 #include "base/status.hpp"
 #include "vision/classification.hpp"
 #include "vision/detection.hpp"
@@ -105,11 +107,14 @@ std::vector<std::string> pick_labels(const std::vector<std::string>& given, cons
     return m.sidecar ? m.sidecar->labels : std::vector<std::string>{};
 }
 
-// The detection format the model's outputs have (dynamic dims probed as 1); errors when no format fits.
+// The detection format the model's outputs have (dynamic dims and a fixed batch probed as 1); errors when no
+// format fits.
 Result<vision::DetectionFormat> probe_format(const LoadedModel& m, vision::DetectionOptions o) {
     std::vector<NamedTensor> probe;
+    const int64_t batch = m.input.dims.empty() ? 1 : m.input.dims[0];
     for (const auto& v : m.session->outputs()) {
         std::vector<int64_t> dims = v.dims;
+        if (!dims.empty() && batch > 1 && dims[0] == batch) dims[0] = 1;  // a fixed batch: one frame's share
         for (int64_t& d : dims) d = d < 0 ? 1 : d;  // a dynamic dim (batch, box count) probed as 1
         if (shape_numel(dims) > (int64_t{1} << 24)) return o.format;
         if (v.dtype != DataType::kFloat32 && v.dtype != DataType::kInt64) return o.format;
@@ -124,7 +129,7 @@ Result<vision::DetectionFormat> probe_format(const LoadedModel& m, vision::Detec
 
 }  // namespace
 
-Result<DetectFn> make_model_detector(const ElementConfig& element, const SessionOptions& options) {
+Result<BatchDetector> make_model_batch_detector(const ElementConfig& element, const SessionOptions& options) {
     const InferConfig& c = element.infer;
     EDGEINFER_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> m, load_model(element.path, c.model, options));
     vision::DetectionOptions o;
@@ -140,24 +145,83 @@ Result<DetectFn> make_model_detector(const ElementConfig& element, const Session
     vision::DetectionHead(o).default_preprocess(base);
     EDGEINFER_RETURN_IF_ERROR(resolve(*m, base, c.input_width, c.input_height));
     m->labels = pick_labels(c.labels, *m);
+    const int64_t fixed = m->input.dims.empty() ? 1 : m->input.dims[0];  // -1: dynamic batch
+    BatchDetector out;
+    out.max_batch = size_t(std::max(1, c.batch_size));
+    // Post-processed (torchvision) outputs list one frame's detections, not a batch's.
+    const bool batched_outputs = o.format != vision::DetectionFormat::kTorchvision;
+    if (out.max_batch > 1 && (fixed == 1 || !batched_outputs)) {
+        base::log_warning(m->where + ": batch_size " + std::to_string(out.max_batch) + " asked, but " +
+                          (fixed == 1 ? std::string("the model's input '" + m->input.name + "' has a fixed batch of 1")
+                                      : std::string("its post-processed outputs hold one frame")) +
+                          ": running one frame at a time");
+        out.max_batch = 1;
+    }
     auto decoder = std::make_shared<vision::DetectionDecoder>(o);
-    auto input = std::make_shared<Tensor>(Tensor::allocate(m->pre.dtype, image_dims(m->pre, 1)));
-    return DetectFn([m, decoder, input](const cv::Mat& frame) -> Result<std::vector<ObjectMeta>> {
-        EDGEINFER_ASSIGN_OR_RETURN(vision::PreprocessInfo info, vision::preprocess_into(frame, m->pre, input->data()));
-        auto outputs = m->session->run({{m->input.name, *input}});
-        if (!outputs.is_ok()) return outputs.status().with_context(m->where);
-        auto dets = decoder->decode(outputs.value(), info, m->labels);
-        if (!dets.is_ok()) return dets.status().with_context(m->where);
-        std::vector<ObjectMeta> objects;
-        for (const vision::Detection& d : dets.value()) {
-            ObjectMeta obj;
-            obj.box = {d.x1, d.y1, d.x2, d.y2};
-            obj.class_id = static_cast<int>(d.label);
-            obj.label = d.label_name;
-            obj.confidence = d.score;
-            objects.push_back(std::move(obj));
+    auto buffers = std::make_shared<std::map<int64_t, Tensor>>();  // input tensor by batch size, reused
+    auto infos = std::make_shared<std::vector<vision::PreprocessInfo>>();
+    out.detect = [m, decoder, buffers, infos,
+                  fixed](const std::vector<cv::Mat>& frames) -> Result<std::vector<std::vector<ObjectMeta>>> {
+        std::vector<std::vector<ObjectMeta>> all;
+        const size_t item_bytes = size_t(shape_numel(image_dims(m->pre, 1))) * dtype_size(m->pre.dtype);
+        for (size_t start = 0; start < frames.size();) {
+            const size_t n = fixed > 0 ? std::min(frames.size() - start, size_t(fixed)) : frames.size() - start;
+            const int64_t batch = fixed > 0 ? fixed : int64_t(n);
+            auto it = buffers->find(batch);
+            if (it == buffers->end())
+                it = buffers->emplace(batch, Tensor::allocate(m->pre.dtype, image_dims(m->pre, batch))).first;
+            auto* base = static_cast<uint8_t*>(it->second.data());
+            infos->resize(n);
+            for (size_t k = 0; k < n; ++k) {
+                auto info = vision::preprocess_into(frames[start + k], m->pre, base + k * item_bytes);
+                if (!info.is_ok()) return info.status().with_context(m->where);
+                (*infos)[k] = info.value();
+            }
+            for (size_t k = n; k < size_t(batch); ++k)  // pad a fixed batch with the last frame
+                std::memcpy(base + k * item_bytes, base + (n - 1) * item_bytes, item_bytes);
+            auto outputs = m->session->run({{m->input.name, it->second}});
+            if (!outputs.is_ok()) return outputs.status().with_context(m->where);
+            for (size_t k = 0; k < n; ++k) {
+                std::vector<NamedTensor> views;
+                for (NamedTensor& t : outputs.value()) {
+                    if (batch == 1) {
+                        views.push_back(t);
+                        continue;
+                    }
+                    std::vector<int64_t> dims = t.tensor.dims();
+                    if (dims.empty() || dims[0] != batch)
+                        return invalid_model(m->where + ": output '" + t.name + "' is " + dims_text(dims) +
+                                             ", expected the batch (" + std::to_string(batch) + ") as its first dim");
+                    dims[0] = 1;
+                    const size_t bytes = size_t(shape_numel(dims)) * dtype_size(t.tensor.dtype());
+                    views.push_back({t.name, Tensor::wrap(t.tensor.dtype(), dims,
+                                                          static_cast<uint8_t*>(t.tensor.data()) + k * bytes)});
+                }
+                auto dets = decoder->decode(views, (*infos)[k], m->labels);
+                if (!dets.is_ok()) return dets.status().with_context(m->where);
+                std::vector<ObjectMeta> objects;
+                for (const vision::Detection& d : dets.value()) {
+                    ObjectMeta obj;
+                    obj.box = {d.x1, d.y1, d.x2, d.y2};
+                    obj.class_id = static_cast<int>(d.label);
+                    obj.label = d.label_name;
+                    obj.confidence = d.score;
+                    objects.push_back(std::move(obj));
+                }
+                all.push_back(std::move(objects));
+            }
+            start += n;
         }
-        return objects;
+        return all;
+    };
+    return out;
+}
+
+Result<DetectFn> make_model_detector(const ElementConfig& element, const SessionOptions& options) {
+    EDGEINFER_ASSIGN_OR_RETURN(BatchDetector batch, make_model_batch_detector(element, options));
+    return DetectFn([detect = std::move(batch.detect)](const cv::Mat& frame) -> Result<std::vector<ObjectMeta>> {
+        EDGEINFER_ASSIGN_OR_RETURN(auto all, detect({frame}));
+        return std::move(all.front());
     });
 }
 
@@ -169,8 +233,9 @@ Result<ClassifyFn> make_model_classifier(const ElementConfig& element, const Ses
                                 ", expected an image batch N x C x H x W (or N x H x W x C)");
     EDGEINFER_RETURN_IF_ERROR(resolve(*m, vision::PreprocessConfig{}, c.input_width, c.input_height));
     m->labels = pick_labels(c.labels, *m);
-    const int64_t fixed = m->input.dims[0];  // -1: dynamic batch
-    return ClassifyFn([m, fixed](const std::vector<cv::Mat>& crops) -> Result<std::vector<Classification>> {
+    const int64_t fixed = m->input.dims[0];                        // -1: dynamic batch
+    auto buffers = std::make_shared<std::map<int64_t, Tensor>>();  // input tensor by batch size, reused
+    return ClassifyFn([m, fixed, buffers](const std::vector<cv::Mat>& crops) -> Result<std::vector<Classification>> {
         std::vector<Classification> results;
         const size_t esize = dtype_size(m->pre.dtype);
         const int64_t item = int64_t(m->pre.channels) * m->pre.height * m->pre.width;
@@ -178,7 +243,10 @@ Result<ClassifyFn> make_model_classifier(const ElementConfig& element, const Ses
         while (start < crops.size()) {
             const size_t n = fixed > 0 ? std::min(crops.size() - start, size_t(fixed)) : crops.size() - start;
             const int64_t batch = fixed > 0 ? fixed : int64_t(n);
-            Tensor input = Tensor::allocate(m->pre.dtype, image_dims(m->pre, batch));
+            auto it = buffers->find(batch);
+            if (it == buffers->end())
+                it = buffers->emplace(batch, Tensor::allocate(m->pre.dtype, image_dims(m->pre, batch))).first;
+            Tensor& input = it->second;
             auto* base = static_cast<uint8_t*>(input.data());
             const size_t item_bytes = size_t(item) * esize;
             for (size_t k = 0; k < n; ++k) {
@@ -232,8 +300,22 @@ Result<ClipClassifyFn> make_model_clip_classifier(const ElementConfig& element, 
     });
 }
 
-ElementFactory make_model_factory(SessionOptions options) {
-    return [options](const ElementConfig& e, const PipelineConfig&) -> Result<std::unique_ptr<Element>> {
+Result<Precision> parse_precision(const std::string& text) {
+    if (text == "fp32") return Precision::kFp32;
+    if (text == "bf16") return Precision::kBf16;
+    if (text == "int8") return Precision::kInt8;
+    return invalid_argument("unknown precision \"" + text + "\", expected one of fp32, bf16, int8");
+}
+
+ElementFactory make_model_factory(SessionOptions defaults) {
+    return [defaults](const ElementConfig& e, const PipelineConfig&) -> Result<std::unique_ptr<Element>> {
+        SessionOptions options = defaults;
+        const std::string& precision = e.type == ElementType::kClipClassifier ? e.clip.precision : e.infer.precision;
+        if (!precision.empty()) {
+            auto p = parse_precision(precision);
+            if (!p.is_ok()) return p.status().with_context(e.path + "/precision");
+            options.precision = p.value();
+        }
         if (e.type == ElementType::kClipClassifier) {
             EDGEINFER_ASSIGN_OR_RETURN(ClipClassifyFn fn, make_model_clip_classifier(e, options));
             return make_clip_classifier_element(e, std::move(fn));
@@ -243,8 +325,8 @@ ElementFactory make_model_factory(SessionOptions options) {
             EDGEINFER_ASSIGN_OR_RETURN(ClassifyFn fn, make_model_classifier(e, options));
             return make_classifier_element(e, std::move(fn));
         }
-        EDGEINFER_ASSIGN_OR_RETURN(DetectFn fn, make_model_detector(e, options));
-        return make_detector_element(e, std::move(fn));
+        EDGEINFER_ASSIGN_OR_RETURN(BatchDetector detector, make_model_batch_detector(e, options));
+        return make_batch_detector_element(e, std::move(detector.detect), detector.max_batch);
     };
 }
 

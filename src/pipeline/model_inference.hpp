@@ -18,6 +18,16 @@ namespace edgeinfer::pipeline {
 // Errors (model, sidecar, input, output shapes) start with the element's JSON path.
 Result<DetectFn> make_model_detector(const ElementConfig& element, const SessionOptions& options = {});
 
+// The same detector on batches: a dynamic batch runs up to batch_size frames at once, a fixed batch B runs
+// B at a time (the last batch padded). max_batch is the element's batch_size, or 1 (with a warning logged
+// once) when batch_size > 1 but the model takes one frame at a time (fixed batch 1, or post-processed
+// torchvision outputs). The input tensor is kept per batch size and reused.
+struct BatchDetector {
+    BatchDetectFn detect;
+    size_t max_batch = 1;
+};
+Result<BatchDetector> make_model_batch_detector(const ElementConfig& element, const SessionOptions& options = {});
+
 // Classifier on object crops from infer.model (N x C x H x W input, one [N, classes] output): crops go
 // through the sidecar's preprocessing; a dynamic batch runs all crops of a call at once, a fixed batch B
 // runs them B at a time (the last batch padded). Softmax is applied when the scores are logits.
@@ -26,8 +36,12 @@ Result<ClassifyFn> make_model_classifier(const ElementConfig& element, const Ses
 // Clip classifier from clip.model (N x C x T x H x W input; T fixed by the model must equal `window`).
 Result<ClipClassifyFn> make_model_clip_classifier(const ElementConfig& element, const SessionOptions& options = {});
 
-// The factory for PipelineOptions::factory: infer and clip_classifier elements from their models;
+// "fp32", "bf16" or "int8"; kInvalidArgument naming the choices otherwise.
+Result<Precision> parse_precision(const std::string& text);
+
+// The factory for PipelineOptions::factory: infer and clip_classifier elements from their models (an
+// element's `precision` overrides `defaults.precision`; detectors batch across sources as batch_size says);
 // nullptr (the built-in elements) for the others.
-ElementFactory make_model_factory(SessionOptions options = {});
+ElementFactory make_model_factory(SessionOptions defaults = {});
 
 }  // namespace edgeinfer::pipeline

@@ -26,6 +26,11 @@ bool applies(const std::vector<std::string>& sources, const std::string& id) {
     return sources.empty() || std::find(sources.begin(), sources.end(), id) != sources.end();
 }
 
+uint64_t micros_since(std::chrono::steady_clock::time_point t0) {
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
 struct VideoOut {
     std::unique_ptr<cv::VideoWriter> writer;
     cv::Size size;
@@ -59,6 +64,7 @@ struct Pipeline::Impl {
     void publish(const Firing& firing, const FrameMeta& meta, const std::string& clip, const std::string& clip_error,
                  Metrics& m);
     void write_video(const SinkConfig& s, PipelineFrame& f);
+    void run_element(size_t i, Metrics& m);
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)), metrics_(std::make_unique<Metrics>()) {}
@@ -142,15 +148,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, Pipeli
     std::unique_ptr<Pipeline> p(new Pipeline(std::move(impl)));
     Metrics& m = *p->metrics_;
     for (size_t i = 0; i < p->impl_->elements.size(); ++i) {
-        auto em = std::make_unique<ElementMetrics>();
-        em->name = p->impl_->config.elements[i].name;
-        em->queue_capacity = p->impl_->queues[i]->capacity();
+        auto em = std::make_unique<ElementMetrics>(p->impl_->config.elements[i].name,
+                                                   std::max<size_t>(1, p->impl_->elements[i]->max_batch()));
         m.elements.push_back(std::move(em));
     }
-    auto out = std::make_unique<ElementMetrics>();
-    out->name = "output";
-    out->queue_capacity = p->impl_->queues.back()->capacity();
-    m.elements.push_back(std::move(out));
+    m.elements.push_back(std::make_unique<ElementMetrics>("output"));
+    for (size_t i = 0; i < m.elements.size(); ++i) {
+        ElementMetrics& em = *m.elements[i];
+        em.queue_capacity = p->impl_->queues[i]->capacity();
+        p->impl_->queues[i]->observe(&em.queue_depth, &em.queue_peak);
+    }
     for (const auto& s : p->impl_->config.sources) {
         auto sm = std::make_unique<SourceMetrics>();
         sm->id = s.id;
@@ -282,6 +289,65 @@ void Pipeline::Impl::end_of_source(PipelineFrame& marker, Metrics& m) {
     }
 }
 
+// Element i's thread: frames one at a time, or batches of ready frames for a batching element.
+void Pipeline::Impl::run_element(size_t i, Metrics& m) {
+    Queue& in = *queues[i];
+    Queue& out = *queues[i + 1];
+    Element& element = *elements[i];
+    ElementMetrics& em = *m.elements[i];
+    const size_t max_batch = em.max_batch;
+    auto count_error = [&em](const Status& s) {
+        if (!s.is_ok() && em.errors++ < 5) base::log_warning("element " + em.name + ": " + s.to_string());
+    };
+    std::vector<FramePtr> batch;
+    std::vector<PipelineFrame*> frames;
+    while (auto f = in.pop()) {
+        FramePtr marker;  // an end-of-source marker handled after the frames before it
+        if ((*f)->end_of_source) {
+            marker = std::move(*f);
+        } else {
+            batch.push_back(std::move(*f));
+            const auto deadline = std::chrono::steady_clock::now() + element.batch_timeout();
+            while (batch.size() < max_batch) {
+                auto next = in.pop_until(deadline);
+                if (!next) break;
+                if ((*next)->end_of_source) {
+                    marker = std::move(*next);
+                    break;
+                }
+                batch.push_back(std::move(*next));
+            }
+        }
+        if (!batch.empty()) {
+            const auto t0 = std::chrono::steady_clock::now();
+            frames.clear();
+            for (auto& b : batch) frames.push_back(b.get());
+            if (max_batch > 1) {
+                std::vector<Status> statuses = element.process_batch(frames);
+                em.record_batch(frames.size(), micros_since(t0));
+                if (statuses.size() != frames.size()) {
+                    count_error(internal_error("process_batch returned " + std::to_string(statuses.size()) +
+                                               " results for " + std::to_string(frames.size()) + " frames"));
+                } else {
+                    for (const Status& s : statuses) count_error(s);
+                }
+            } else {
+                const Status s = element.process(*frames.front());
+                em.record(micros_since(t0));
+                count_error(s);
+            }
+            for (auto& b : batch) out.push(std::move(b));
+            batch.clear();
+        }
+        if (marker) {
+            count_error(element.end_of_source(*marker));
+            out.push(std::move(marker));
+        }
+    }
+    element.finish();
+    out.close();
+}
+
 bool Pipeline::drain_events(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto& [id, d] : impl_->deliveries) {
@@ -369,34 +435,12 @@ Result<PipelineSummary> Pipeline::run() {
             if (--im.active_sources == 0) first.close();
         });
     }
-    for (size_t i = 0; i < im.elements.size(); ++i) {
-        threads.emplace_back([&im, &m, i] {
-            Queue& in = *im.queues[i];
-            Queue& out = *im.queues[i + 1];
-            ElementMetrics& em = *m.elements[i];
-            while (auto f = in.pop()) {
-                em.queue_depth = in.size();
-                const auto t0 = std::chrono::steady_clock::now();
-                PipelineFrame& frame = **f;
-                const Status s =
-                    frame.end_of_source ? im.elements[i]->end_of_source(frame) : im.elements[i]->process(frame);
-                if (!frame.end_of_source)
-                    em.record(uint64_t(
-                        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-                            .count()));
-                if (!s.is_ok() && em.errors++ < 5) base::log_warning("element " + em.name + ": " + s.to_string());
-                out.push(std::move(*f));
-            }
-            im.elements[i]->finish();
-            out.close();
-        });
-    }
+    for (size_t i = 0; i < im.elements.size(); ++i) threads.emplace_back([&im, &m, i] { im.run_element(i, m); });
     PipelineSummary summary;
     {
         Queue& in = *im.queues.back();
         ElementMetrics& em = *m.elements.back();
         while (auto f = in.pop()) {
-            em.queue_depth = in.size();
             const auto t0 = std::chrono::steady_clock::now();
             if ((*f)->end_of_source) {
                 im.end_of_source(**f, m);

@@ -42,6 +42,20 @@ class Element {
     virtual Status end_of_source(PipelineFrame& /*marker*/) { return Status::ok(); }
     // Every source has ended (called on the element's thread after its last frame).
     virtual void finish() {}
+
+    // Batching. An element whose max_batch() is above 1 gets its frames through process_batch(): the
+    // runtime takes the frames that are ready in its input queue (any sources, queue order, so each
+    // source's frames stay in order), up to max_batch(), waiting at most batch_timeout() after the
+    // first for more to arrive; an end-of-source marker ends a batch. Called with one frame too.
+    virtual size_t max_batch() const { return 1; }
+    virtual std::chrono::microseconds batch_timeout() const { return std::chrono::microseconds(0); }
+    // One status per frame, in order (an error is counted for that frame, which goes on unchanged).
+    // Default: process() on each frame.
+    virtual std::vector<Status> process_batch(const std::vector<PipelineFrame*>& frames) {
+        std::vector<Status> out;
+        for (PipelineFrame* f : frames) out.push_back(process(*f));
+        return out;
+    }
 };
 
 // Builds the element for a config entry, or nullptr to leave it to the built-in elements.
