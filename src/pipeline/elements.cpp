@@ -1,6 +1,9 @@
 // Built-in pipeline elements: the tracker (one Tracker per source) and the overlay (boxes, labels,
-// track ids, scores, fps drawn on a copy of the frame).
+// secondary classes, track ids, scores, zones, counting lines and fps drawn on a copy of the frame).
+#include <algorithm>
 #include <map>
+#include <string_view>
+#include <variant>
 #include <opencv2/imgproc.hpp>
 
 #include "pipeline/runtime.hpp"
@@ -42,10 +45,12 @@ cv::Scalar color_of(int class_id) {
 
 class OverlayElement final : public Element {
   public:
-    explicit OverlayElement(OverlayConfig config) : config_(config) {}
+    OverlayElement(OverlayConfig config, const PipelineConfig& pipeline)
+        : config_(config), zones_(pipeline.zones), lines_(pipeline.lines) {}
     Status process(PipelineFrame& f) override {
         f.annotated = f.frame.image.clone();
         cv::Mat& img = f.annotated;
+        draw_zones_and_lines(img, f.meta.source_id);
         for (const auto& o : f.meta.objects) {
             const cv::Scalar color = color_of(o.class_id);
             const cv::Point p1(int(o.box.x1), int(o.box.y1)), p2(int(o.box.x2), int(o.box.y2));
@@ -56,7 +61,17 @@ class OverlayElement final : public Element {
                 text.append(std::to_string(o.track_id));
                 text.push_back(' ');
             }
-            if (config_.labels) text += o.label.empty() ? std::to_string(o.class_id) : o.label;
+            if (config_.labels) {
+                text += o.label.empty() ? std::to_string(o.class_id) : o.label;
+                // Secondary classifiers' answers (<prefix>predicted_class), e.g. "#3 shape: circle".
+                for (const auto& [key, value] : o.attributes) {
+                    const std::string_view k = key;
+                    const std::string_view suffix = "predicted_class";
+                    const auto* cls = std::get_if<std::string>(&value);
+                    if (cls && k.size() >= suffix.size() && k.substr(k.size() - suffix.size()) == suffix)
+                        text += ": " + *cls;
+                }
+            }
             if (config_.scores) {
                 char buf[16];
                 std::snprintf(buf, sizeof(buf), " %.2f", o.confidence);
@@ -87,18 +102,45 @@ class OverlayElement final : public Element {
     }
 
   private:
+    static bool applies(const std::vector<std::string>& sources, const std::string& source) {
+        return sources.empty() || std::find(sources.begin(), sources.end(), source) != sources.end();
+    }
+    static cv::Point pixel(const Point& p) { return cv::Point(int(p.x), int(p.y)); }
+    static void caption(cv::Mat& img, const std::string& text, cv::Point org, const cv::Scalar& color) {
+        cv::putText(img, text, org, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+        cv::putText(img, text, org, cv::FONT_HERSHEY_SIMPLEX, 0.45, color, 1, cv::LINE_AA);
+    }
+    // Zones as outlined polygons and counting lines as lines, each with its name, where they apply.
+    void draw_zones_and_lines(cv::Mat& img, const std::string& source) const {
+        const cv::Scalar zone_color(0, 200, 255), line_color(255, 0, 255);
+        for (const auto& z : zones_) {
+            if (!applies(z.sources, source) || z.polygon.empty()) continue;
+            std::vector<cv::Point> pts;
+            for (const auto& p : z.polygon) pts.push_back(pixel(p));
+            cv::polylines(img, pts, true, zone_color, 1, cv::LINE_AA);
+            caption(img, z.name, pts.front() + cv::Point(3, 14), zone_color);
+        }
+        for (const auto& l : lines_) {
+            if (!applies(l.sources, source)) continue;
+            cv::line(img, pixel(l.a), pixel(l.b), line_color, 2, cv::LINE_AA);
+            caption(img, l.name, pixel(l.a) + cv::Point(3, -5), line_color);
+        }
+    }
+
     OverlayConfig config_;
+    std::vector<ZoneConfig> zones_;
+    std::vector<LineConfig> lines_;
     std::map<std::string, std::vector<int64_t>> times_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Element>> make_builtin_element(const ElementConfig& e, const PipelineConfig&) {
+Result<std::unique_ptr<Element>> make_builtin_element(const ElementConfig& e, const PipelineConfig& pipeline) {
     switch (e.type) {
         case ElementType::kTracker:
             return std::unique_ptr<Element>(new TrackerElement(e.tracker));
         case ElementType::kOverlay:
-            return std::unique_ptr<Element>(new OverlayElement(e.overlay));
+            return std::unique_ptr<Element>(new OverlayElement(e.overlay, pipeline));
         case ElementType::kCustom:
             return make_custom_element(e);
         default:
