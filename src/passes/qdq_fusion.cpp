@@ -1,8 +1,10 @@
 // fuse_qdq.
 #include "passes/qdq_fusion.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
+#include <unordered_set>
 
 #include "passes/graph_util.hpp"
 
@@ -108,6 +110,16 @@ bool fusable_activation(const ir::Model& m, const ir::Node& n, std::vector<ir::A
     return true;
 }
 
+// Rank-4 shapes known to be equal (every dim a known size or a named symbol).
+bool same_rank4_shape(const ir::Graph& g, const std::string& a, const std::string& b) {
+    const ir::Shape* sa = annotated_shape(g, a);
+    const ir::Shape* sb = annotated_shape(g, b);
+    if (!sa || !sb || sa->rank() != 4 || !(*sa == *sb)) return false;
+    for (const ir::Dim& d : sa->dims)
+        if (!d.is_known() && d.symbol.empty()) return false;
+    return true;
+}
+
 // W [N, K] → [K, N] for Gemm with transB=1 (int8 or uint8).
 Tensor transpose_2d(const Tensor& w) {
     const int64_t n = w.dims()[0], k = w.dims()[1];
@@ -134,7 +146,8 @@ class Fuser {
   public:
     explicit Fuser(ir::Model& m) : m_(m), g_(m.graph), uses_(g_), producers_(g_.producers()) {}
 
-    std::optional<Match> match(size_t index) const {
+    // `allow_add`: whether a residual Add may be absorbed (false when another match took it).
+    std::optional<Match> match(size_t index, bool allow_add = true) const {
         const ir::Node& p = g_.nodes[index];
         const bool conv = is_op(p, "Conv"), gemm = is_op(p, "Gemm"), matmul = is_op(p, "MatMul");
         if (!(conv || gemm || matmul) || p.outputs.size() != 1 || p.inputs.size() < 2) return std::nullopt;
@@ -183,8 +196,24 @@ class Fuser {
         }
         std::string weight = dw->inputs[0];
         if (gemm && channel_axis == 0) mt.new_weight = transpose_2d(*w);
-        // Optional activation, then optional QuantizeLinear, each the sole reader of the previous output.
-        std::string out = p.outputs[0];
+        // Optional residual Add (Conv only: Y = conv + Z with a float32 Z of Y's shape, added by a sum
+        // post-op), then optional activation, then optional QuantizeLinear (not after an Add: the
+        // quantized output would need Z in the output's int8 domain), each the sole reader of the
+        // previous output.
+        std::string out = p.outputs[0], z;
+        if (auto r = uses_.sole_reader(out); r && conv && allow_add) {
+            const ir::Node& add = g_.nodes[*r];
+            if (is_op(add, "Add") && add.inputs.size() == 2 && add.outputs.size() == 1 &&
+                add.inputs[0] != add.inputs[1]) {
+                const std::string& other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+                if (!constant_value(g_, other) && value_dtype(g_, other) == DataType::kFloat32 &&
+                    same_rank4_shape(g_, out, other) && same_rank4_shape(g_, out, add.outputs[0])) {
+                    z = other;
+                    mt.absorbed.push_back(*r);
+                    out = add.outputs[0];
+                }
+            }
+        }
         if (auto r = uses_.sole_reader(out)) {
             std::vector<ir::Attribute> act;
             if (fusable_activation(m_, g_.nodes[*r], act)) {
@@ -194,7 +223,7 @@ class Fuser {
             }
         }
         std::string y_scale, y_zp;
-        if (auto r = uses_.sole_reader(out); r && is_op(g_.nodes[*r], "QuantizeLinear")) {
+        if (auto r = uses_.sole_reader(out); r && z.empty() && is_op(g_.nodes[*r], "QuantizeLinear")) {
             auto yq = constant_qparams(g_, g_.nodes[*r]);
             if (yq && yq->channels == 1) {
                 y_scale = yq->scale;
@@ -204,7 +233,8 @@ class Fuser {
             }
         }
         mt.output = out;
-        mt.inputs = {dx->inputs[0], xq->scale, xq->zero_point, weight, wq->scale, wq->zero_point, y_scale, y_zp, bias};
+        mt.inputs = {dx->inputs[0],  xq->scale, xq->zero_point, weight, wq->scale,
+                     wq->zero_point, y_scale,   y_zp,           bias,   z};
         if (conv) {
             for (const char* name : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
                 if (const ir::Attribute* a = p.find_attribute(name)) mt.attrs.push_back(*a);
@@ -212,7 +242,8 @@ class Fuser {
         return mt;
     }
 
-    // Applies a match: the fused node replaces P; absorbed nodes are flagged for removal.
+    // Applies a match: the fused node takes the place of the last absorbed node (Z may be computed
+    // after P); P and the other absorbed nodes are flagged for removal.
     void apply(Match& mt, std::vector<bool>& removed) {
         ir::Node& p = g_.nodes[mt.p];
         ir::Node fused;
@@ -232,8 +263,14 @@ class Fuser {
         fused.inputs = mt.inputs;
         fused.outputs = {mt.output};
         fused.attributes = mt.attrs;
-        p = std::move(fused);
-        for (size_t r : mt.absorbed) removed[r] = true;
+        size_t at = mt.p;
+        for (size_t r : mt.absorbed) {
+            removed[r] = true;
+            at = std::max(at, r);
+        }
+        removed[mt.p] = at != mt.p;
+        removed[at] = false;
+        g_.nodes[at] = std::move(fused);
     }
 
   private:
@@ -271,32 +308,87 @@ bool int8_weights(const ir::Graph& g, const ir::Node& n) {
     return true;
 }
 
-// Values flowing only from one int8 QConv into others (as their X) stay channels-last (the layout
-// oneDNN's int8 convolutions use): x_layout / y_layout = "NHWC" spares two reorders per edge.
-void keep_channels_last_between_qconvs(ir::Graph& g) {
-    UseMap uses(g);
-    std::vector<std::pair<size_t, std::vector<size_t>>> edges;
+// Float32 pooling whose channels-last form oneDNN runs (no Indices output, no window lying entirely
+// in padding, no padding counted inside a ceil_mode tail), the conditions passes/channels_last uses.
+bool nhwc_pool(const ir::Graph& g, const ir::Node& n) {
+    if (!(n.domain.empty() || n.domain == "ai.onnx") || n.outputs.size() != 1 || n.inputs.size() != 1) return false;
+    if (value_dtype(g, n.inputs[0]) != DataType::kFloat32) return false;
+    if (n.op_type == "GlobalAveragePool" || n.op_type == "GlobalMaxPool") return true;
+    if (n.op_type != "MaxPool" && n.op_type != "AveragePool") return false;
+    std::vector<int64_t> k = n.attr_ints("kernel_shape"), pads = n.attr_ints("pads");
+    for (size_t i = 0; i < pads.size(); ++i)
+        if (k.empty() || pads[i] >= k[i % k.size()]) return false;
+    if (n.op_type == "MaxPool") return n.attr_int("storage_order", 0) == 0;
+    return !(n.attr_int("ceil_mode", 0) != 0 && n.attr_int("count_include_pad", 0) != 0);
+}
+
+// Values that may live channels-last: a group of them must share one layout (a QConv's Y and Z, a
+// MaxPool/AveragePool's input and output).
+struct LayoutGroup {
+    size_t node = 0;
+    std::string attr;  // attribute naming the group's layout
+    std::vector<std::string> values;
+};
+
+std::vector<LayoutGroup> layout_groups(const ir::Graph& g) {
+    std::vector<LayoutGroup> groups;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
         const ir::Node& n = g.nodes[i];
-        if (!int8_weights(g, n) || n.outputs.size() != 1) continue;
-        const std::string& v = n.outputs[0];
-        if (uses.is_graph_output(v) || uses.used_by_subgraph(v) || uses.reader_count(v) == 0) continue;
-        bool all = true;
-        for (size_t r : uses.readers(v)) {
-            const ir::Node& rn = g.nodes[r];
-            all = all && int8_weights(g, rn) && rn.inputs[0] == v;
-            for (size_t k = 1; k < rn.inputs.size(); ++k) all = all && rn.inputs[k] != v;
+        if (int8_weights(g, n) && n.outputs.size() == 1) {
+            groups.push_back({i, "x_layout", {n.inputs[0]}});
+            LayoutGroup y{i, "y_layout", {n.outputs[0]}};
+            if (has_input(n, 9)) y.values.push_back(n.inputs[9]);
+            groups.push_back(std::move(y));
+        } else if (n.domain == "edgeinfer" && n.op_type == "Quantize" && n.outputs.size() == 1) {
+            groups.push_back({i, "x_layout", {n.inputs[0]}});  // one reorder quantizes and changes layout
+            groups.push_back({i, "y_layout", {n.outputs[0]}});
+        } else if (nhwc_pool(g, n)) {
+            LayoutGroup x{i, "x_layout", {n.inputs[0]}};
+            if (n.op_type == "MaxPool" || n.op_type == "AveragePool") x.values.push_back(n.outputs[0]);
+            groups.push_back(std::move(x));  // a global pool's [N, C, 1, 1] output is the same in either layout
         }
-        if (all) edges.emplace_back(i, uses.readers(v));
     }
-    ir::Attribute nhwc;
-    nhwc.kind = ir::Attribute::Kind::kString;
-    nhwc.s = "NHWC";
-    for (const auto& [producer, readers] : edges) {
-        nhwc.name = "y_layout";
-        set_attribute(g.nodes[producer], nhwc);
-        nhwc.name = "x_layout";
-        for (size_t r : readers) set_attribute(g.nodes[r], nhwc);
+    return groups;
+}
+
+// Int8 regions run channels-last (the layout oneDNN's int8 convolutions use), so no reorder runs
+// inside them: a rank-4 value whose producer and every reader can take NHWC memory (QConv with int8
+// weights through x_layout / y_layout, edgeinfer:Quantize (its one reorder may also change the
+// layout), float pooling) is kept NHWC; its dims stay NCHW. Values in one group change together. Pooling nodes taking
+// NHWC become edgeinfer-domain nodes with x_layout = "NHWC" (passes/channels_last leaves those alone).
+void keep_int8_regions_channels_last(ir::Graph& g) {
+    UseMap uses(g);
+    std::vector<LayoutGroup> groups = layout_groups(g);
+    std::unordered_map<std::string, size_t> slots;  // flexible occurrences of each value
+    for (const LayoutGroup& gr : groups)
+        for (const std::string& v : gr.values) ++slots[v];
+    const auto producers = g.producers();
+    std::unordered_set<std::string> nhwc;
+    for (const auto& [v, count] : slots) {
+        const ir::Shape* s = annotated_shape(g, v);
+        if (v.empty() || !s || s->rank() != 4 || !producers.count(v) || uses.is_graph_output(v) ||
+            uses.used_by_subgraph(v) || g.is_graph_input(v))
+            continue;
+        if (count == uses.reader_count(v) + 1) nhwc.insert(v);  // the producer and every reader
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const LayoutGroup& gr : groups) {
+            bool all = true;
+            for (const std::string& v : gr.values) all = all && nhwc.count(v);
+            if (all) continue;
+            for (const std::string& v : gr.values) changed = nhwc.erase(v) > 0 || changed;
+        }
+    }
+    ir::Attribute attr;
+    attr.kind = ir::Attribute::Kind::kString;
+    attr.s = "NHWC";
+    for (const LayoutGroup& gr : groups) {
+        if (!nhwc.count(gr.values[0])) continue;
+        ir::Node& n = g.nodes[gr.node];
+        attr.name = gr.attr;
+        set_attribute(n, attr);
+        if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // pooling
     }
 }
 
@@ -308,16 +400,27 @@ bool fuse_qdq(ir::Model& model) {
     std::vector<bool> removed(g.nodes.size(), false);
     // Matches are found on the graph as it was (absorbed nodes come after P, never before).
     std::vector<Match> matches;
-    {
-        Fuser f(model);
-        for (size_t i = 0; i < g.nodes.size(); ++i)
-            if (auto m = f.match(i)) matches.push_back(std::move(*m));
-    }
+    Fuser finder(model);
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+        if (auto m = finder.match(i)) matches.push_back(std::move(*m));
     Fuser applier(model);
+    std::vector<bool> taken(g.nodes.size(), false);  // nodes some earlier match already consumed
+    auto clashes = [&taken](const Match& m) {
+        bool clash = taken[m.p];
+        for (size_t r : m.absorbed) clash = clash || taken[r];
+        return clash;
+    };
     for (Match& m : matches) {
-        bool clash = removed[m.p];
-        for (size_t r : m.absorbed) clash = clash || removed[r];
-        if (clash) continue;
+        // Both operands of a residual Add may come from convolutions: the first takes the Add, the
+        // other fuses without it (the matcher then sees the fused node where the Add was).
+        if (clashes(m) && !taken[m.p]) {
+            auto without_add = finder.match(m.p, false);
+            if (!without_add) continue;
+            m = std::move(*without_add);
+        }
+        if (clashes(m)) continue;
+        taken[m.p] = true;
+        for (size_t r : m.absorbed) taken[r] = true;
         applier.apply(m, removed);
         changed = true;
     }
@@ -337,7 +440,7 @@ bool fuse_qdq(ir::Model& model) {
     if (!changed) return false;
     erase_nodes(g, removed);
     remove_unread_dequantize(g);
-    keep_channels_last_between_qconvs(g);
+    keep_int8_regions_channels_last(g);
     prune_value_info(g);
     bool has_opset = false;
     for (const ir::OpsetId& o : model.opset_imports) has_opset = has_opset || o.domain == "edgeinfer";

@@ -12,17 +12,23 @@ namespace edgeinfer::passes {
 //   (Conv: axis 0; Gemm: axis 0 with transB=1, axis 1 with transB=0; MatMul: axis 1 of a 2-D W),
 //   bias (Conv B, Gemm C) absent, a float32 constant or DequantizeLinear of a constant int32 tensor,
 //   Gemm: transA=0, alpha=1, beta=1, C of [N] or [1, N] or scalar;
-// into edgeinfer:QConv / edgeinfer:QMatMul(x_q, x_scale, x_zp, W_q, w_scale, w_zp, y_scale, y_zp, B)
-// with float32 B (Gemm: W transposed to [K, N]). An activation (Relu, LeakyRelu, Clip with
-// constant bounds) read only from P's output is fused as attribute `activation` (+ alpha/min/max);
+// into edgeinfer:QConv / edgeinfer:QMatMul(x_q, x_scale, x_zp, W_q, w_scale, w_zp, y_scale, y_zp, B[, Z])
+// with float32 B (Gemm: W transposed to [K, N]). For Conv, a residual Add of P's output and a
+// non-constant float32 value Z of the same static rank-4 shape, read only from P's output, is fused
+// as input Z (Y = conv + B + Z, a oneDNN sum post-op). An activation (Relu, LeakyRelu, Clip with
+// constant bounds) read only from that result is fused as attribute `activation` (+ alpha/min/max);
 // a QuantizeLinear with per-tensor constant scale/zero point reading only the (activated) result is
-// fused too: the node then writes the quantized value, otherwise float32 (y_scale, y_zp omitted).
-// The fused node takes P's name and position; DequantizeLinear nodes left without readers are
-// removed. QuantizeLinear nodes left with a float32 input and per-tensor constant scale/zero point
-// become edgeinfer:Quantize (one oneDNN reorder); other QuantizeLinear/DequantizeLinear nodes stay
-// for the reference kernels. A value written by one QConv with int8 weights and read only as X
-// by others is kept channels-last in memory (attributes y_layout / x_layout = "NHWC"; its dims
-// stay NCHW), the layout oneDNN's int8 convolutions use, so no reorder runs between them.
+// fused too when there is no Z: the node then writes the quantized value, otherwise float32 (y_scale,
+// y_zp omitted). The fused node takes P's name and the position of the last node it absorbs;
+// DequantizeLinear nodes left without readers are removed. QuantizeLinear nodes left with a float32
+// input and per-tensor constant scale/zero point become edgeinfer:Quantize (one oneDNN reorder);
+// other QuantizeLinear/DequantizeLinear nodes stay for the reference kernels.
+// Int8 regions then run channels-last in memory (dims stay NCHW), the layout oneDNN's int8
+// convolutions use: a rank-4 value whose producer and readers are all QConvs with int8 weights (as
+// X, Y or Z), edgeinfer:Quantize nodes or float32 pooling nodes gets x_layout / y_layout = "NHWC" on
+// them (a QConv's Y and Z, a MaxPool's input and output change together; a Quantize's reorder can
+// also change the layout); such pooling nodes move to the edgeinfer domain. No reorder runs inside
+// a region.
 // Returns whether any node was fused.
 bool fuse_qdq(ir::Model& model);
 

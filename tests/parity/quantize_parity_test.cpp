@@ -1,7 +1,8 @@
 // `edgeinfer quantize` end to end on torchvision classifiers: the QDQ model passes ONNX's checker,
 // runs with precision int8 close to the float model (cosine >= 0.99, top-1 agreement), and the
 // fused int8 path agrees with the QDQ model's reference path (QuantizeLinear/DequantizeLinear
-// kernels around float convolutions). Also the command's errors on bad calibration input.
+// kernels around float convolutions); ResNet and MobileNetV2 run with their residual Adds fused and
+// no layout Transposes. Also the command's errors on bad calibration input.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -126,10 +127,19 @@ TEST_P(QuantizeParity, Int8CloseToFloatAndToReferencePath) {
     }
     EXPECT_GT(int8_convs, 10);
     EXPECT_EQ(float_convs, 0);
+    // ResNet / MobileNetV2: residual Adds fuse into the int8 convolutions and the whole network stays
+    // channels-last (pooling included), so no Add or Transpose node runs.
+    if (m == "resnet18" || m == "mobilenet_v2") {
+        for (const NodeProfile& p : int8->profile()) {
+            EXPECT_NE(p.op_type, "Add") << m << ": " << p.node_name;
+            EXPECT_NE(p.op_type, "Transpose") << m << ": " << p.node_name;
+        }
+    }
     if (!std::getenv("EDGEINFER_KEEP_TEMP")) fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Torchvision, QuantizeParity, ::testing::Values("resnet18", "mobilenet_v2"));
+INSTANTIATE_TEST_SUITE_P(Torchvision, QuantizeParity,
+                         ::testing::Values("resnet18", "mobilenet_v2", "squeezenet1_1", "efficientnet_b0"));
 
 TEST(QuantizeCli, BadCalibrationInputsAreClearErrors) {
     fs::path dir = temp_dir("errors");

@@ -184,6 +184,42 @@ inline bool parse_auto_pad(const std::string& s, AutoPad& out) {
     return true;
 }
 
+// oneDNN's channels-last format for a tensor of `rank` 3, 4 or 5 (NWC, NHWC, NDHWC).
+inline dnnl::memory::format_tag channels_last_format(size_t rank) {
+    using tag = dnnl::memory::format_tag;
+    return rank == 3 ? tag::nwc : rank == 4 ? tag::nhwc : tag::ndhwc;
+}
+
+// oneDNN's logical weights of an ONNX Conv W [M, C/g, k...] (or, with `transpose`, ConvTranspose W
+// [C, M/g, k...]): dims ([g,] out/g, in/g, k...) and the ONNX tensor's strides in that order, so a
+// memory::desc(dims, type, strides) reads W where it lies.
+inline void onnx_conv_weights_layout(const std::vector<int64_t>& w, int64_t group, bool transpose,
+                                     dnnl::memory::dims& dims, dnnl::memory::dims& strides) {
+    const std::vector<int64_t> k(w.begin() + 2, w.end());
+    const std::vector<int64_t> ks = strides_of(k);
+    const int64_t ksize = shape_numel(k);
+    const int64_t out_channels = transpose ? w[1] * group : w[0];
+    const int64_t in_channels = transpose ? w[0] : w[1] * group;
+    const int64_t ocg = out_channels / group, icg = in_channels / group;
+    dims.clear();
+    strides.clear();
+    if (group > 1) {
+        dims.push_back(group);
+        strides.push_back(ocg * icg * ksize);
+    }
+    dims.push_back(ocg);
+    dims.push_back(icg);
+    if (!transpose) {  // [M, C/g, k...]
+        strides.push_back(icg * ksize);
+        strides.push_back(ksize);
+    } else {  // [C, M/g, k...]
+        strides.push_back(ksize);
+        strides.push_back(ocg * ksize);
+    }
+    dims.insert(dims.end(), k.begin(), k.end());
+    strides.insert(strides.end(), ks.begin(), ks.end());
+}
+
 // Constant weights reordered once per layout a primitive asks for, shared by every shape's state.
 // The returned memory stays valid after the cache dies (dnnl::memory is reference counted).
 class PackedWeightsCache {

@@ -2,7 +2,8 @@
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
-// (N, spatial..., C) and run through oneDNN only.
+// (N, spatial..., C) and run through oneDNN only. With attribute x_layout="NHWC" instead (created by
+// passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is channels-last.
 //
 // float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
@@ -30,6 +31,7 @@ struct PoolAttrs {
     bool count_include_pad = false;
     int64_t storage_order = 0;
     bool channels_last = false;  // edgeinfer domain: (N, spatial..., C) in and out
+    bool nhwc_memory = false;    // edgeinfer domain: NCHW dims, channels-last memory in and out
     std::vector<int64_t> kernel_shape, strides, dilations, pads;
 };
 
@@ -37,6 +39,12 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
     a.is_max = is_max;
     a.global = global;
     a.channels_last = node.domain == "edgeinfer" && node.attr_int("channels_last", 0) != 0;
+    if (node.domain == "edgeinfer") {
+        std::string layout = node.attr_string("x_layout", "NCHW");
+        if (layout != "NCHW" && layout != "NHWC") return "x_layout must be NCHW or NHWC";
+        a.nhwc_memory = layout == "NHWC";
+        if (a.nhwc_memory && a.channels_last) return "channels_last and x_layout=NHWC exclude each other";
+    }
     if (global) return "";
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
         return "auto_pad '" + node.attr_string("auto_pad", "") +
@@ -187,6 +195,31 @@ struct PoolState : KernelState {
     memory::desc src_md, dst_md, scratchpad_md;
 };
 
+// Builds the oneDNN pooling primitive src_md -> dst_md (logical NCHW dims) into `st` and asks for its
+// scratchpad. Throws dnnl::error where oneDNN rejects the configuration.
+void bind_pooling(PrepareContext& ctx, const PoolAttrs& a, PoolState& st, const memory::desc& src_md,
+                  const memory::desc& dst_md, const std::vector<int64_t>& k, const std::vector<int64_t>& s,
+                  const std::vector<int64_t>& d, const std::vector<int64_t>& pl, const std::vector<int64_t>& pr_eff) {
+    auto alg = a.is_max              ? dnnl::algorithm::pooling_max
+               : a.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                     : dnnl::algorithm::pooling_avg_exclude_padding;
+    std::vector<int64_t> dil(d.size());
+    for (size_t i = 0; i < d.size(); ++i) dil[i] = d[i] - 1;  // oneDNN counts dilation from 0
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, to_dnnl_dims(s),
+                                        to_dnnl_dims(k), to_dnnl_dims(dil), to_dnnl_dims(pl), to_dnnl_dims(pr_eff));
+    dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
+    st.src_md = src_md;
+    st.dst_md = dst_md;
+    st.scratchpad_md = pd.scratchpad_desc();
+    st.prim = BoundPrimitive(dnnl::pooling_v2_forward(pd));
+    st.prim.arg(DNNL_ARG_SRC, st.src_md);
+    st.prim.arg(DNNL_ARG_DST, st.dst_md);
+    st.prim.arg(DNNL_ARG_SCRATCHPAD, st.scratchpad_md);
+    ctx.request_scratch(st.scratchpad_md.get_size());
+    const char* info = pd.impl_info_str();
+    ctx.set_implementation(std::string("onednn:") + (info ? info : "?"));
+}
+
 class PoolKernel final : public Kernel {
   public:
     explicit PoolKernel(PoolAttrs attrs) : attrs_(std::move(attrs)) {}
@@ -220,7 +253,7 @@ class PoolKernel final : public Kernel {
 
   private:
     Status prepare_impl(PrepareContext& ctx) const {
-        if (attrs_.channels_last) return prepare_channels_last(ctx);
+        if (attrs_.channels_last || attrs_.nhwc_memory) return prepare_channels_last(ctx);
         const auto& x = ctx.input(0).dims;
         DataType dtype = ctx.input(0).dtype;
         if (x.size() < 3) {
@@ -260,26 +293,8 @@ class PoolKernel final : public Kernel {
         bool ceil_tail_counts = !attrs_.is_max && attrs_.count_include_pad && pr_eff != pr;
         st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty;
         if (!st->reference) {
-            auto alg = attrs_.is_max              ? dnnl::algorithm::pooling_max
-                       : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                                  : dnnl::algorithm::pooling_avg_exclude_padding;
-            std::vector<int64_t> dil(d.size());
-            for (size_t i = 0; i < d.size(); ++i) dil[i] = d[i] - 1;
-            st->src_md = plain_f32_md(x);
-            st->dst_md = plain_f32_md(y);
             try {
-                dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, st->src_md, st->dst_md,
-                                                    to_dnnl_dims(s), to_dnnl_dims(k), to_dnnl_dims(dil),
-                                                    to_dnnl_dims(pl), to_dnnl_dims(pr_eff));
-                dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
-                st->scratchpad_md = pd.scratchpad_desc();
-                st->prim = BoundPrimitive(dnnl::pooling_v2_forward(pd));
-                st->prim.arg(DNNL_ARG_SRC, st->src_md);
-                st->prim.arg(DNNL_ARG_DST, st->dst_md);
-                st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
-                ctx.request_scratch(st->scratchpad_md.get_size());
-                const char* info = pd.impl_info_str();
-                ctx.set_implementation(std::string("onednn:") + (info ? info : "?"));
+                bind_pooling(ctx, attrs_, *st, plain_f32_md(x), plain_f32_md(y), k, s, d, pl, pr_eff);
             } catch (const dnnl::error&) {
                 st->reference = true;  // a window oneDNN rejects (e.g. one lying entirely in padding)
             }
@@ -289,7 +304,8 @@ class PoolKernel final : public Kernel {
         return Status::ok();
     }
 
-    // Channels-last float32 pooling through oneDNN (the pass only creates it where oneDNN applies).
+    // Channels-last float32 pooling through oneDNN (the passes only create it where oneDNN applies):
+    // dims (N, spatial..., C), or NCHW dims over channels-last memory (x_layout = "NHWC").
     Status prepare_channels_last(PrepareContext& ctx) const {
         const auto& xs = ctx.input(0).dims;
         if (ctx.input(0).dtype != DataType::kFloat32)
@@ -297,8 +313,11 @@ class PoolKernel final : public Kernel {
         if (xs.size() < 3 || xs.size() > 5) return ctx.invalid("channels-last input must have rank 3 to 5");
         if (ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty())
             return ctx.unsupported_here("channels-last pooling has no Indices output");
-        std::vector<int64_t> x{xs[0], xs.back()};
-        x.insert(x.end(), xs.begin() + 1, xs.end() - 1);
+        std::vector<int64_t> x = xs;
+        if (!attrs_.nhwc_memory) {
+            x = {xs[0], xs.back()};
+            x.insert(x.end(), xs.begin() + 1, xs.end() - 1);
+        }
         std::vector<int64_t> out, k, s, d, pl, pr, pr_eff;
         EDGEINFER_RETURN_IF_ERROR(pool_geometry(ctx, attrs_, x, out, k, s, d, pl, pr, pr_eff));
         if (!attrs_.is_max && attrs_.count_include_pad && pr_eff != pr)
@@ -308,35 +327,16 @@ class PoolKernel final : public Kernel {
         std::vector<int64_t> ys{y[0]};
         ys.insert(ys.end(), y.begin() + 2, y.end());
         ys.push_back(y[1]);
-        ctx.set_output(0, DataType::kFloat32, ys);
+        ctx.set_output(0, DataType::kFloat32, attrs_.nhwc_memory ? y : ys);
         auto st = std::make_unique<PoolState>();
         st->empty = shape_numel(y) == 0;
         if (st->empty) {
             ctx.set_state(std::move(st));
             return Status::ok();
         }
-        auto tag = x.size() == 3   ? memory::format_tag::nwc
-                   : x.size() == 4 ? memory::format_tag::nhwc
-                                   : memory::format_tag::ndhwc;
-        auto alg = attrs_.is_max              ? dnnl::algorithm::pooling_max
-                   : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                              : dnnl::algorithm::pooling_avg_exclude_padding;
-        std::vector<int64_t> dil(d.size());
-        for (size_t i = 0; i < d.size(); ++i) dil[i] = d[i] - 1;
-        st->src_md = memory::desc(to_dnnl_dims(x), memory::data_type::f32, tag);
-        st->dst_md = memory::desc(to_dnnl_dims(y), memory::data_type::f32, tag);
-        dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, st->src_md, st->dst_md,
-                                            to_dnnl_dims(s), to_dnnl_dims(k), to_dnnl_dims(dil), to_dnnl_dims(pl),
-                                            to_dnnl_dims(pr_eff));
-        dnnl::pooling_v2_forward::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
-        st->scratchpad_md = pd.scratchpad_desc();
-        st->prim = BoundPrimitive(dnnl::pooling_v2_forward(pd));
-        st->prim.arg(DNNL_ARG_SRC, st->src_md);
-        st->prim.arg(DNNL_ARG_DST, st->dst_md);
-        st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
-        ctx.request_scratch(st->scratchpad_md.get_size());
-        const char* info = pd.impl_info_str();
-        ctx.set_implementation(std::string("onednn:") + (info ? info : "?"));
+        auto tag = channels_last_format(x.size());
+        bind_pooling(ctx, attrs_, *st, memory::desc(to_dnnl_dims(x), memory::data_type::f32, tag),
+                     memory::desc(to_dnnl_dims(y), memory::data_type::f32, tag), k, s, d, pl, pr_eff);
         ctx.set_state(std::move(st));
         return Status::ok();
     }

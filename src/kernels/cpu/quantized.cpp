@@ -3,12 +3,15 @@
 //
 // Every op computes acc = sum (x - x_zp) * (w - w_zp) in the accumulator domain, adds a bias there,
 // multiplies by m[c] = x_scale * w_scale[c] / y_scale, applies an optional activation in output
-// units, then rounds, adds y_zp and saturates (or writes float32 / int32). Fast path: constant
-// weights whose zero point folds into int8 values run as one oneDNN int8 convolution/matmul with
-// output scales, src/dst zero points, bias and eltwise post-op. Anything else (uint8 weights that do
-// not fit int8 after subtracting their zero point, weights computed at run time, batched weights)
-// runs a float32 oneDNN primitive on the zero-point-corrected integer values and requantizes in a loop.
+// units, then rounds, adds y_zp and saturates (or writes float32 / int32). edgeinfer:QConv with a
+// float32 output may take a residual Z (input 9, Y's shape and layout) added before the activation.
+// Fast path: constant weights whose zero point folds into int8 values run as one oneDNN int8
+// convolution/matmul with output scales, src/dst zero points, bias, sum (Z) and eltwise post-ops.
+// Anything else (uint8 weights that do not fit int8 after subtracting their zero point, weights
+// computed at run time, batched weights) runs a float32 oneDNN primitive on the zero-point-corrected
+// integer values and requantizes in a loop.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -25,10 +28,10 @@ using dnnl::memory;
 
 // Input positions of the quantization parameters; -1 where the op has none.
 struct Slots {
-    int x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias;
+    int x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias, z;
 };
-constexpr Slots kQLinearSlots{0, 1, 2, 3, 4, 5, 6, 7, 8};       // QLinearConv/MatMul, edgeinfer QConv/QMatMul
-constexpr Slots kIntegerSlots{0, -1, 2, 1, -1, 3, -1, -1, -1};  // ConvInteger / MatMulInteger
+constexpr Slots kQLinearSlots{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};        // QLinearConv/MatMul, edgeinfer QConv/QMatMul
+constexpr Slots kIntegerSlots{0, -1, 2, 1, -1, 3, -1, -1, -1, -1};  // ConvInteger / MatMulInteger
 
 enum class OpKind { kQLinear, kInteger, kFused };
 
@@ -219,8 +222,9 @@ void widen(const Tensor& t, const int32_t* zp, size_t num_zp, int64_t inner, int
     });
 }
 
-// Requantizes accumulators: element i belongs to channel (i / inner) % channels.
-void finish(const float* acc, const QuantValues& q, int64_t inner, int64_t channels, Tensor& y) {
+// Requantizes accumulators: element i belongs to channel (i / inner) % channels. `z` (float32
+// output only, may be null) is added before the activation.
+void finish(const float* acc, const float* z, const QuantValues& q, int64_t inner, int64_t channels, Tensor& y) {
     const int64_t n = y.numel();
     const float lo = q.out == DataType::kUInt8 ? 0.0f : -128.0f, hi = q.out == DataType::kUInt8 ? 255.0f : 127.0f;
     parallel_for(n, [&](int64_t b, int64_t e) {
@@ -232,6 +236,7 @@ void finish(const float* acc, const QuantValues& q, int64_t inner, int64_t chann
                 continue;
             }
             v *= q.multiplier[c];
+            if (z != nullptr) v += z[i];
             switch (q.act.kind) {
                 case Activation::Kind::kRelu:
                     v = std::max(v, 0.0f);
@@ -258,8 +263,8 @@ void finish(const float* acc, const QuantValues& q, int64_t inner, int64_t chann
     });
 }
 
-// The oneDNN attribute of the fast path: output scales, zero points, activation post-op.
-dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask) {
+// The oneDNN attribute of the fast path: output scales, zero points, residual sum and activation post-ops.
+dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask, bool sum = false) {
     dnnl::primitive_attr attr = user_scratch_attr();
     if (q.out != DataType::kInt32) {
         bool common = true;
@@ -272,14 +277,15 @@ dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask) {
     if (q.x_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
     if (q.y_zp != 0 && q.out != DataType::kFloat32 && q.out != DataType::kInt32)
         attr.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
+    dnnl::post_ops ops;
+    if (sum) ops.append_sum(1.0f);  // float32 output only: dst holds Z when the primitive runs
     if (q.act.kind != Activation::Kind::kNone && q.out != DataType::kInt32) {
-        dnnl::post_ops ops;
         if (q.act.kind == Activation::Kind::kClip)
             ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, q.act.lo, q.act.hi);
         else
             ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, q.act.alpha, 0.0f);
-        attr.set_post_ops(ops);
     }
+    if (ops.len() > 0) attr.set_post_ops(ops);
     return attr;
 }
 
@@ -293,8 +299,9 @@ struct QState : KernelState {
     BoundPrimitive prim;
     memory::desc src_md, dst_md, sp_md;
     bool reorder_src = false, reorder_dst = false;
-    BoundPrimitive src_reorder, dst_reorder;
-    memory::desc src_sp, dst_sp;
+    bool has_z = false;  // edgeinfer:QConv residual Z (float32, Y's shape and layout): put into dst first
+    BoundPrimitive src_reorder, dst_reorder, z_reorder;
+    memory::desc src_sp, dst_sp, z_sp;
     std::vector<int32_t> x_zp_mem{0}, y_zp_mem{0};  // runtime zero-point buffers (fast path)
     std::vector<float> bias;                        // accumulator-domain bias (fast path)
     dnnl::memory packed_weights;
@@ -338,6 +345,13 @@ void run_state(const RunContext& ctx, const QState& st, const Slots& s) {
             src = tmp;
         }
         void* dst = st.reorder_dst ? ScratchLayout::at(ctx.scratch, st.dst_off) : y.data();
+        if (st.has_z) {  // the sum post-op adds what dst holds
+            const void* z = ctx.in(s.z).data();
+            if (st.reorder_dst)
+                st.z_reorder.execute({{DNNL_ARG_FROM, z}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
+            else
+                std::memcpy(dst, z, ctx.in(s.z).nbytes());
+        }
         st.prim.execute({{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
         if (st.reorder_dst)
             st.dst_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, y.data()}, {DNNL_ARG_SCRATCHPAD, sp}});
@@ -353,7 +367,7 @@ void run_state(const RunContext& ctx, const QState& st, const Slots& s) {
     }
     auto* acc = static_cast<float*>(ScratchLayout::at(ctx.scratch, st.acc_off));
     st.prim.execute({{DNNL_ARG_SRC, xf}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, acc}, {DNNL_ARG_SCRATCHPAD, sp}});
-    finish(acc, st.q, st.inner, st.channels, y);
+    finish(acc, st.has_z ? ctx.in(s.z).data_as<float>() : nullptr, st.q, st.inner, st.channels, y);
 }
 
 // Base of both kernels. Constant weights are folded with their zero point and packed once per
@@ -428,6 +442,7 @@ void plan_scratch(PrepareContext& ctx, QState& st, const memory::desc& src_plain
         if (st.reorder_src) st.src_reorder = bound_reorder(src_plain, st.src_md, st.src_sp);
         st.reorder_dst = st.dst_md != dst_plain;
         if (st.reorder_dst) st.dst_reorder = bound_reorder(st.dst_md, dst_plain, st.dst_sp);
+        if (st.reorder_dst && st.has_z) st.z_reorder = bound_reorder(dst_plain, st.dst_md, st.z_sp);
         if (st.reorder_src) st.src_off = layout.add(st.src_md.get_size());
         if (st.reorder_dst) st.dst_off = layout.add(st.dst_md.get_size());
     } else {
@@ -435,7 +450,8 @@ void plan_scratch(PrepareContext& ctx, QState& st, const memory::desc& src_plain
         if (st.widen_weights) st.wf_off = layout.add(w_numel * 4);
         st.acc_off = layout.add(y_numel * 4);
     }
-    st.sp_off = layout.add(std::max({st.sp_md.get_size(), st.src_sp.get_size(), st.dst_sp.get_size()}));
+    st.sp_off =
+        layout.add(std::max({st.sp_md.get_size(), st.src_sp.get_size(), st.dst_sp.get_size(), st.z_sp.get_size()}));
     ctx.request_scratch(layout.total());
 }
 
@@ -553,6 +569,11 @@ class QuantConvKernel final : public QuantKernelBase {
         EDGEINFER_RETURN_IF_ERROR(read_quant_values(ctx, kind_, s, w[0], act_, st->q, missing));
         if (missing) return ctx.defer();
         ctx.set_output(0, st->q.out, y);
+        st->has_z = s.z >= 0 && ctx.has_input(static_cast<size_t>(s.z));
+        if (st->has_z && (ctx.input(s.z).dtype != DataType::kFloat32 || ctx.input(s.z).dims != y))
+            return ctx.invalid("Z is " + std::string(dtype_name(ctx.input(s.z).dtype)) + " " +
+                               shape_to_string(ctx.input(s.z).dims) + ", expected float32 " + shape_to_string(y));
+        if (st->has_z && st->q.out != DataType::kFloat32) return ctx.invalid("Z needs a float32 output (no y_scale)");
         st->channels = w[0];
         st->inner = shape_numel(std::vector<int64_t>(y.begin() + 2, y.end()));
         st->w_inner = shape_numel(w) / std::max<int64_t>(1, w[0]);
@@ -562,12 +583,8 @@ class QuantConvKernel final : public QuantKernelBase {
             return Status::ok();
         }
         // Weights in oneDNN's logical order: [g, M/g, C/g, k...] is the ONNX layout reinterpreted.
-        memory::dims wdims;
-        if (g > 1)
-            wdims = {g, w[0] / g, w[1]};
-        else
-            wdims = {w[0], w[1]};
-        wdims.insert(wdims.end(), w.begin() + 2, w.end());
+        memory::dims wdims, wstrides;
+        onnx_conv_weights_layout(w, g, false, wdims, wstrides);
         const int64_t w_inner = st->w_inner;
         PackedWeightsCache* cache = nullptr;
         const FoldedWeights* fw = folded(
@@ -581,7 +598,7 @@ class QuantConvKernel final : public QuantKernelBase {
                                attrs_.y_nhwc ? channels_last_strides(y) : strides_of(y));
         if (!fast && (attrs_.x_nhwc || attrs_.y_nhwc))
             return ctx.unsupported_here("NHWC x_layout/y_layout needs int8 weights (zero point 0)");
-        memory::desc w_plain(wdims, fast ? memory::data_type::s8 : f32, plain_tag(wdims.size()));
+        memory::desc w_plain(wdims, fast ? memory::data_type::s8 : f32, wstrides);
         auto& eng = onednn_engine();
         memory::desc w_md;
         if (fast) {
@@ -595,7 +612,7 @@ class QuantConvKernel final : public QuantKernelBase {
             dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                               src_any, memory::desc(wdims, memory::data_type::s8, any), bias_md,
                                               dst_any, strides, dil, pl, pr);
-            dnnl::convolution_forward::primitive_desc pd(d, int8_attr(st->q, 1 << 1), eng);
+            dnnl::convolution_forward::primitive_desc pd(d, int8_attr(st->q, 1 << 1, st->has_z), eng);
             st->src_md = pd.src_desc();
             st->dst_md = pd.dst_desc();
             st->sp_md = pd.scratchpad_desc();
@@ -736,7 +753,9 @@ class QuantMatMulKernel final : public QuantKernelBase {
 
 // ---------------------------------------------------------------------------------------------
 // edgeinfer:Quantize: float32 -> uint8/int8 with a per-tensor constant scale and zero point, as one
-// oneDNN reorder (scale 1/y_scale, destination zero point, round to nearest even, saturation).
+// oneDNN reorder (scale 1/y_scale, destination zero point, round to nearest even, saturation). With
+// attributes x_layout / y_layout ("NCHW" or "NHWC", rank 4, from passes/qdq_fusion) the same reorder
+// also moves the value between NCHW and channels-last memory (dims stay NCHW).
 
 struct QuantizeState : KernelState {
     bool empty = false;
@@ -774,7 +793,17 @@ class QuantizeKernel final : public Kernel {
         if (zp != nullptr && (!read_zero_points(*zp, z) || z.size() != 1 || !is_q8(zp->dtype())))
             return ctx.invalid("zero point must be a uint8 or int8 scalar");
         const DataType out = zp ? zp->dtype() : DataType::kUInt8;
-        ctx.set_output(0, out, ctx.input(0).dims);
+        const std::vector<int64_t>& dims = ctx.input(0).dims;
+        bool nhwc[2] = {false, false};
+        for (int k = 0; k < 2; ++k) {
+            const char* attr = k == 0 ? "x_layout" : "y_layout";
+            std::string layout = ctx.node().attr_string(attr, "NCHW");
+            if (layout != "NCHW" && layout != "NHWC") return ctx.invalid(std::string(attr) + " must be NCHW or NHWC");
+            nhwc[k] = layout == "NHWC";
+        }
+        if (nhwc[0] != nhwc[1] && dims.size() != 4)
+            return ctx.invalid("x_layout/y_layout need a rank-4 input, got " + shape_to_string(dims));
+        ctx.set_output(0, out, dims);
         auto st = std::make_unique<QuantizeState>();
         const int64_t n = shape_numel(ctx.input(0).dims);
         st->empty = n == 0;
@@ -785,6 +814,11 @@ class QuantizeKernel final : public Kernel {
             if (z[0] != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
             memory::desc from({n}, memory::data_type::f32, memory::format_tag::a);
             memory::desc to({n}, dnnl_type(out), memory::format_tag::a);
+            if (nhwc[0] != nhwc[1]) {  // same memory order: one flat reorder; otherwise change it too
+                auto strides = [&dims](bool cl) { return cl ? channels_last_strides(dims) : strides_of(dims); };
+                from = memory::desc(to_dnnl_dims(dims), memory::data_type::f32, strides(nhwc[0]));
+                to = memory::desc(to_dnnl_dims(dims), dnnl_type(out), strides(nhwc[1]));
+            }
             auto& eng = onednn_engine();
             dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
             st->sp_md = pd.scratchpad_desc();

@@ -217,8 +217,8 @@ TEST(FuseQdq, Int8GemmAndMatMulMatchReferencePath) {
     expect_int8_matches_reference(b.build(), 1e-3, "QMatMul");
 }
 
-// Two int8 convolutions in a row: the value between them stays channels-last (no reorders), and
-// the result still matches the reference path.
+// Two int8 convolutions in a row: the value between them stays channels-last (no reorders), the
+// input's Quantize writes channels-last, and the result still matches the reference path.
 TEST(FuseQdq, ValueBetweenQConvsStaysChannelsLast) {
     ModelBuilder b;
     b.input("x", {1, 8, 9, 9}).output("y");
@@ -235,10 +235,187 @@ TEST(FuseQdq, ValueBetweenQConvsStaysChannelsLast) {
     ASSERT_TRUE(passes::fuse_qdq(fused));
     ASSERT_EQ(count_op(fused, "QConv"), 2);
     EXPECT_EQ(find_node(fused, "conv1")->attr_string("y_layout", ""), "NHWC");
-    EXPECT_EQ(find_node(fused, "conv1")->attr_string("x_layout", "NCHW"), "NCHW");
+    // The input's Quantize reorder also moves x to channels-last.
+    EXPECT_EQ(find_node(fused, "conv1")->attr_string("x_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "x_quant")->attr_string("x_layout", "NCHW"), "NCHW");
+    EXPECT_EQ(find_node(fused, "x_quant")->attr_string("y_layout", ""), "NHWC");
     EXPECT_EQ(find_node(fused, "conv2")->attr_string("x_layout", ""), "NHWC");
     EXPECT_EQ(find_node(fused, "conv2")->attr_string("y_layout", "NCHW"), "NCHW");
     expect_int8_matches_reference(m, 0.02 * 1.01, "QConv");
+}
+
+// QDQ Conv -> Add(x) -> Relu: the residual Add and the Relu fuse into the QConv (Z input, sum
+// post-op), and the result matches the unfused QDQ graph run in float (reference kernels).
+ir::Model qdq_conv_add(bool constant_z) {
+    ModelBuilder b;
+    b.input("x", {1, 8, 9, 9}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    add_int8_weight(b, "w", {8, 8, 3, 3}, true, 0, 61);
+    b.init("bias", random_tensor({8}, 62, 0.2f));
+    b.node("Conv", {"xd", "w", "bias"}, {"c"}, "conv", {attr_is("pads", {1, 1, 1, 1})});
+    if (constant_z) b.init("z", random_tensor({1, 8, 9, 9}, 63));
+    b.node("Add", {"c", constant_z ? "z" : "x"}, {"s"}, "add");
+    b.node("Relu", {"s"}, {"y"}, "relu");
+    return b.build();
+}
+
+TEST(FuseQdq, ResidualAddAndReluFuseIntoQConv) {
+    ir::Model m = qdq_conv_add(false);
+    ir::Model fused = m;
+    ASSERT_TRUE(passes::fuse_qdq(fused));
+    EXPECT_EQ(count_op(fused, "QConv"), 1);
+    EXPECT_EQ(count_op(fused, "Add"), 0);
+    EXPECT_EQ(count_op(fused, "Relu"), 0);
+    const ir::Node* q = find_node(fused, "conv");
+    ASSERT_NE(q, nullptr);
+    ASSERT_EQ(q->inputs.size(), 10u);
+    EXPECT_EQ(q->inputs[9], "x");
+    EXPECT_EQ(q->outputs[0], "y");
+    EXPECT_EQ(q->attr_string("activation", ""), "Relu");
+    expect_int8_matches_reference(m, 1e-3, "QConv");
+    // Near misses: a constant Z (a bias-like operand) and a broadcasting Z stay separate Adds.
+    ir::Model constant = qdq_conv_add(true);
+    passes::fuse_qdq(constant);
+    EXPECT_EQ(count_op(constant, "Add"), 1);
+    ModelBuilder b;
+    b.input("x", {1, 8, 9, 9}).input("z", {1, 8, 1, 1}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    add_int8_weight(b, "w", {8, 8, 3, 3}, true, 0, 64);
+    b.node("Conv", {"xd", "w"}, {"c"}, "conv", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c", "z"}, {"y"}, "add");
+    ir::Model broadcast = b.build();
+    passes::fuse_qdq(broadcast);
+    EXPECT_EQ(count_op(broadcast, "Add"), 1);
+    EXPECT_EQ(count_op(broadcast, "QConv"), 1);
+}
+
+// uint8 weights that do not fit int8 take the fallback path (float primitive, requantizing loop): it
+// adds Z too.
+TEST(FuseQdq, ResidualAddOnFallbackPathMatchesReference) {
+    ModelBuilder b;
+    b.input("x", {1, 4, 6, 6}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    Tensor wq = Tensor::allocate(DataType::kUInt8, {5, 4, 3, 3});
+    for (int64_t i = 0; i < wq.numel(); ++i) wq.data_as<uint8_t>()[i] = static_cast<uint8_t>((i * 37) % 256);
+    b.init("w_q", wq).init("w_s", scalar_f(0.002f)).init("w_z", scalar_q(DataType::kUInt8, 0));
+    b.node("DequantizeLinear", {"w_q", "w_s", "w_z"}, {"w"}, "w_dq");
+    b.input("z", {1, 5, 6, 6});
+    b.node("Conv", {"xd", "w"}, {"c"}, "conv", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"z", "c"}, {"y"}, "add");
+    ir::Model m = b.build();
+    auto inputs = seeded_inputs(m, 1, 3);
+    std::vector<NodeProfile> prof;
+    auto ref = run_session(m, Precision::kFp32, inputs);
+    auto got = run_session(m, Precision::kInt8, inputs, &prof);
+    ASSERT_EQ(ref.size(), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    double worst = 0;
+    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i)
+        worst =
+            std::max<double>(worst, std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]));
+    EXPECT_LE(worst, 1e-3);
+    bool fallback = false;
+    for (const NodeProfile& p : prof) {
+        EXPECT_NE(p.op_type, "Add");
+        fallback = fallback || (p.op_type == "QConv" && p.kernel.rfind("onednn:int8-ref:", 0) == 0);
+    }
+    EXPECT_TRUE(fallback);
+}
+
+// A ResNet-like int8 region: QConv -> MaxPool -> {Quantize -> QConv -> QConv + residual Add + Relu}
+// -> GlobalAveragePool. Every value inside stays channels-last (MaxPool and GlobalAveragePool too),
+// nothing is transposed, and the output matches the unfused QDQ graph within one quantization step.
+TEST(FuseQdq, ResidualRegionStaysChannelsLast) {
+    ModelBuilder b;
+    b.input("x", {1, 3, 16, 16}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    add_int8_weight(b, "w0", {8, 3, 3, 3}, true, 0, 71);
+    b.node("Conv", {"xd", "w0"}, {"c0"}, "conv0", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c0"}, {"r0"}, "relu0");
+    b.node("MaxPool", {"r0"}, {"p"}, "pool",
+           {attr_is("kernel_shape", {3, 3}), attr_is("strides", {2, 2}), attr_is("pads", {1, 1, 1, 1})});
+    add_qdq_input(b, "p", "pd", DataType::kUInt8, 0.02f, 0);
+    add_int8_weight(b, "w1", {8, 8, 3, 3}, true, 0, 72);
+    b.node("Conv", {"pd", "w1"}, {"c1"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c1"}, {"r1"}, "relu1");
+    add_qdq_input(b, "r1", "r1d", DataType::kUInt8, 0.02f, 0);
+    add_int8_weight(b, "w2", {8, 8, 3, 3}, true, 0, 73);
+    b.node("Conv", {"r1d", "w2"}, {"c2"}, "conv2", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c2", "p"}, {"s"}, "add");
+    b.node("Relu", {"s"}, {"r2"}, "relu2");
+    b.node("GlobalAveragePool", {"r2"}, {"y"}, "gap");
+    ir::Model m = b.build();
+    ir::Model fused = m;
+    ASSERT_TRUE(passes::fuse_qdq(fused));
+    EXPECT_EQ(count_op(fused, "QConv"), 3);
+    EXPECT_EQ(count_op(fused, "Add"), 0);
+    EXPECT_EQ(count_op(fused, "Relu"), 0);
+    EXPECT_EQ(find_node(fused, "x_quant")->attr_string("x_layout", "NCHW"), "NCHW");  // the graph input
+    EXPECT_EQ(find_node(fused, "x_quant")->attr_string("y_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv0")->attr_string("x_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv0")->attr_string("y_layout", ""), "NHWC");
+    const ir::Node* pool = find_node(fused, "pool");
+    EXPECT_EQ(pool->domain, "edgeinfer");
+    EXPECT_EQ(pool->attr_string("x_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv1")->attr_string("x_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv1")->attr_string("y_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv2")->attr_string("y_layout", ""), "NHWC");  // and its Z, p
+    EXPECT_EQ(find_node(fused, "conv2")->inputs[9], "p");
+    EXPECT_EQ(find_node(fused, "gap")->attr_string("x_layout", ""), "NHWC");
+
+    auto inputs = seeded_inputs(m, 1, 5);
+    std::vector<NodeProfile> prof;
+    auto ref = run_session(m, Precision::kFp32, inputs);
+    auto got = run_session(m, Precision::kInt8, inputs, &prof);
+    ASSERT_EQ(ref.size(), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].tensor.dims(), (std::vector<int64_t>{1, 8, 1, 1}));
+    double worst = 0;
+    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i)
+        worst =
+            std::max<double>(worst, std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]));
+    EXPECT_LE(worst, 0.02);  // at most one step of the activations' quantization (the output is their mean)
+    for (const NodeProfile& p : prof) {
+        EXPECT_NE(p.op_type, "Transpose");
+        if (p.op_type == "QConv") {
+            EXPECT_NE(p.kernel.find("onednn:int8:"), std::string::npos) << p.kernel;
+        } else if (p.op_type == "MaxPool" || p.op_type == "GlobalAveragePool") {
+            EXPECT_EQ(p.kernel.rfind("onednn:", 0), 0u) << p.kernel;
+        }
+    }
+}
+
+// A layout attribute the kernels do not know is a clear error naming it (pooling and Quantize).
+TEST(FuseQdq, BadLayoutAttributeIsAClearError) {
+    for (const char* op : {"MaxPool", "Quantize"}) {
+        ModelBuilder b;
+        b.input("x", {1, 4, 6, 6}).output("y");
+        std::vector<ir::Attribute> attrs{attr_s("x_layout", "NWHC")};
+        std::vector<std::string> ins{"x"};
+        if (std::string(op) == "MaxPool") {
+            attrs.push_back(attr_is("kernel_shape", {2, 2}));
+        } else {
+            b.init("s", scalar_f(0.1f)).init("z", scalar_q(DataType::kUInt8, 0));
+            ins = {"x", "s", "z"};
+        }
+        b.node(op, ins, {"y"}, "node", attrs);
+        b.m.graph.nodes.back().domain = "edgeinfer";
+        b.m.opset_imports.push_back({"edgeinfer", 1});
+        auto bytes = model::serialize_model(b.m);
+        ASSERT_TRUE(bytes.is_ok());
+        SessionOptions opts;
+        opts.num_threads = 1;
+        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        std::string message;
+        if (!session.is_ok()) {
+            message = session.status().to_string();
+        } else {
+            auto out = session.value()->run(seeded_inputs(b.m, 1, 2));
+            ASSERT_FALSE(out.is_ok()) << op;
+            message = out.status().to_string();
+        }
+        EXPECT_NE(message.find("x_layout must be NCHW or NHWC"), std::string::npos) << op << ": " << message;
+    }
 }
 
 // ONNX QLinearConv with constant int8 per-channel weights and an int32 bias (the int8 fast path)
