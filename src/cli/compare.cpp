@@ -6,6 +6,7 @@
 // --bisect needs only one exposed value per run: it cuts both graphs at a midpoint value,
 // narrows down, then walks up through inputs until the producing node's inputs all agree.
 // Exit code: 0 all compared values agree, 2 a mismatch was found, 1 error.
+// `--precision bf16|int8` compares A in fp32 with A in that precision instead (compare_precision.hpp).
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -15,50 +16,16 @@
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
+#include "cli/compare_opencv.hpp"
+#include "cli/compare_precision.hpp"
+#include "cli/compare_values.hpp"
+#include "cli/keep_fp32.hpp"
 #include "cli/model_exec.hpp"
 #include "ir/npy.hpp"
-#include "cli/compare_opencv.hpp"
 #include "model/onnx_model.hpp"
 #include "passes/dead_node_elimination.hpp"
 
 namespace edgeinfer::cli {
-namespace {
-namespace fs = std::filesystem;
-
-struct CompareArgs {
-    std::string a, b;
-    std::vector<std::string> refs;    // DIR, FILE.npy or NAME=FILE.npy
-    std::vector<std::string> inputs;  // NAME=FILE.npy
-    std::vector<std::string> shapes;  // NAME=DIMS
-    uint32_t seed = 0;
-    double rtol = 1e-4, atol = 1e-5;
-    int threads = 0;
-    bool bisect = false, json = false;
-};
-
-// A value of A and its counterpart on the other side, in A's topological order.
-struct Pair {
-    std::string a, b;
-    size_t a_node = 0;
-};
-
-// One side: a model (absent for --ref) and the values computed or given for it.
-struct Side {
-    std::string label;
-    const ir::Model* model = nullptr;
-    std::map<std::string, Tensor> values;
-};
-
-struct Mismatch {
-    Pair pair;
-    Difference diff;
-};
-
-struct Outcome {
-    size_t compared = 0, mismatched = 0, runs = 0;
-    std::optional<Mismatch> first;
-    std::vector<std::pair<std::string, Difference>> outputs;  // A's graph outputs
-};
 
 std::map<std::string, size_t> producer_map(const ir::Graph& g) {
     std::map<std::string, size_t> m;
@@ -137,6 +104,39 @@ std::vector<std::string> all_node_outputs(const ir::Graph& g) {
             if (!o.empty()) out.push_back(o);
     return out;
 }
+
+namespace {
+namespace fs = std::filesystem;
+
+struct CompareArgs {
+    std::string a, b;
+    std::vector<std::string> refs;    // DIR, FILE.npy or NAME=FILE.npy
+    std::vector<std::string> inputs;  // NAME=FILE.npy
+    std::vector<std::string> shapes;  // NAME=DIMS
+    uint32_t seed = 0;
+    double rtol = 1e-4, atol = 1e-5;
+    int threads = 0;
+    bool bisect = false, json = false;
+    PrecisionCompareArgs precision;  // --precision mode (model in .model, flags shared with the others)
+};
+
+// One side: a model (absent for --ref) and the values computed or given for it.
+struct Side {
+    std::string label;
+    const ir::Model* model = nullptr;
+    std::map<std::string, Tensor> values;
+};
+
+struct Mismatch {
+    Pair pair;
+    Difference diff;
+};
+
+struct Outcome {
+    size_t compared = 0, mismatched = 0, runs = 0;
+    std::optional<Mismatch> first;
+    std::vector<std::pair<std::string, Difference>> outputs;  // A's graph outputs
+};
 
 // Inputs for a model: A's tensors by name, else by position.
 std::vector<NamedTensor> inputs_for(const Session& s, const std::vector<NamedTensor>& given) {
@@ -423,6 +423,23 @@ int fail(const Status& st) {
 }
 
 int run_compare(const CompareArgs& args) {
+    if (!args.precision.precision.empty() || !args.precision.quantized.empty()) {
+        if (!args.b.empty() || !args.refs.empty() || args.bisect)
+            return fail(
+                invalid_argument("--precision compares one model with itself in another precision: give no "
+                                 "second model, --ref or --bisect"));
+        PrecisionCompareArgs p = args.precision;
+        p.model = args.a;
+        if (p.precision.empty()) p.precision = "int8";  // --quantized alone
+        p.input_files = args.inputs;
+        p.shapes = args.shapes;
+        p.seed = args.seed;
+        p.threads = args.threads;
+        p.json = args.json;
+        return run_precision_compare(p);
+    }
+    if (!args.precision.data.empty() || !args.precision.keep_fp32.empty())
+        return fail(invalid_argument("--inputs and --keep-fp32 go with --precision bf16|int8"));
     if (args.b.empty() == args.refs.empty())
         return fail(invalid_argument("give either a second model B.onnx or --ref reference values, not both"));
     auto ma = load(args.a);
@@ -511,6 +528,23 @@ void add_compare_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     cmd->add_flag("--bisect", args->bisect, "Expose one value per run and narrow down (graphs too big to expose)");
     cmd->add_flag("--json", args->json, "Print one JSON document");
+    PrecisionCompareArgs& p = args->precision;
+    const char* group = "Precision (fp32 against bf16 or int8: output errors, agreement, layers losing the most)";
+    cmd->add_option("--precision", p.precision, "bf16 or int8: compare the model in fp32 with this precision")
+        ->check(CLI::IsMember({"bf16", "int8"}))
+        ->group(group);
+    cmd->add_option("--quantized", p.quantized, "int8: the QDQ model of A (from `edgeinfer quantize`)")->group(group);
+    cmd->add_option("--inputs", p.data,
+                    "Directories or files of inputs: .npy, or images preprocessed as A's sidecar says")
+        ->allow_extra_args(false)
+        ->group(group);
+    cmd->add_option("--samples", p.samples, "At most N of --inputs; without --inputs, N seeded random inputs")
+        ->group(group);
+    cmd->add_option("--layer-samples", p.layer_samples, "Inputs the per-layer table is measured on")
+        ->capture_default_str()
+        ->group(group);
+    cmd->add_option("--layers", p.layers, "Rows of the layer table printed")->capture_default_str()->group(group);
+    add_keep_fp32_option(cmd, p.keep_fp32);
     cmd->callback([args, exit_code] { *exit_code = run_compare(*args); });
 }
 

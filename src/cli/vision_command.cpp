@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "cli/keep_fp32.hpp"
+
 namespace edgeinfer::cli {
 
 void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
@@ -21,6 +23,7 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     cmd->add_option("-t,--threads", t.threads, "Inference threads (0: all cores)");
     cmd->add_option("--precision", args.precision, "fp32, bf16 or int8")
         ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+    add_keep_fp32_option(cmd, t.keep_fp32_nodes);
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
     cmd->add_flag("--no-progress", args.no_progress, "No live progress line on a terminal");
@@ -91,7 +94,7 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.precision == "int8") a.task.precision = Precision::kInt8;
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
-    return Status::ok();
+    return check_keep_fp32(a.task.model_path, a.task.keep_fp32_nodes);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ struct VisionFlags {
 };
 
 // Adds MODEL DATASPEC and the common flags (-l -r -c --json --save --labels --sidecar -t --precision
-// --recursive --loop --no-progress, preprocessing flags, and those `flags` asks for) to `cmd`.
+// --keep-fp32 --recursive --loop --no-progress, preprocessing flags, and those `flags` asks for) to `cmd`.
 void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags = {});
 
 // Parses the preprocessing flags and runs the loop; prints a one-line error and returns 1 for bad

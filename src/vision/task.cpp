@@ -134,6 +134,7 @@ Status Runner::setup_model() {
     SessionOptions so;
     so.num_threads = o_.threads;
     so.precision = o_.precision;
+    so.keep_fp32_nodes = o_.keep_fp32_nodes;
     EDGEINFER_ASSIGN_OR_RETURN(session_, Session::create(o_.model_path, so));
     const auto& inputs = session_->inputs();
     if (inputs.empty()) return invalid_model(o_.model_path + ": the model has no inputs");

@@ -41,6 +41,8 @@ struct TaskOptions {
     std::string labels_path;   // --labels FILE (else the sidecar's labels)
     std::string sidecar_path;  // --sidecar FILE (else MODEL.json next to MODEL.onnx)
     Precision precision = Precision::kFp32;
+    // --keep-fp32: nodes computing in fp32 whatever `precision` says
+    std::vector<std::string> keep_fp32_nodes;
     int threads = 0;         // 0: all cores
     bool recursive = false;  // folders: include sub-folders
     bool loop = false;       // video files: start again at the end
