@@ -115,42 +115,37 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
                                                     std::to_string(numel * static_cast<int64_t>(esize)));
         return Tensor::copy_of(dtype, dims, tp.raw_data().data());
     }
-    Tensor t = Tensor::allocate(dtype, dims);
-    auto count_error = [&](int have) {
-        return tensor_error(ctx, tp.name(), "has " + std::to_string(have) + " values, shape " + shape_to_string(dims) +
-                                                " needs " + std::to_string(numel));
-    };
+    // The typed field's value count is checked before anything is allocated or copied: a shape with
+    // many elements and few values is an error, not a large allocation.
+    int have = 0;
     switch (dtype) {
-        case DataType::kFloat32:
-            if (tp.float_data_size() != numel) return count_error(tp.float_data_size());
-            copy_cast(tp.float_data(), t.data_as<float>());
-            break;
-        case DataType::kFloat64:
-            if (tp.double_data_size() != numel) return count_error(tp.double_data_size());
-            copy_cast(tp.double_data(), t.data_as<double>());
-            break;
-        case DataType::kInt64:
-            if (tp.int64_data_size() != numel) return count_error(tp.int64_data_size());
-            copy_cast(tp.int64_data(), t.data_as<int64_t>());
-            break;
+        case DataType::kFloat32: have = tp.float_data_size(); break;
+        case DataType::kFloat64: have = tp.double_data_size(); break;
+        case DataType::kInt64: have = tp.int64_data_size(); break;
         case DataType::kUInt32:
-        case DataType::kUInt64:
-            if (tp.uint64_data_size() != numel) return count_error(tp.uint64_data_size());
-            if (dtype == DataType::kUInt32)
-                copy_cast(tp.uint64_data(), t.data_as<uint32_t>());
-            else
-                copy_cast(tp.uint64_data(), t.data_as<uint64_t>());
-            break;
-        case DataType::kInt32: copy_cast(tp.int32_data(), t.data_as<int32_t>()); [[fallthrough]];
+        case DataType::kUInt64: have = tp.uint64_data_size(); break;
+        case DataType::kInt32:
         case DataType::kInt16:
         case DataType::kInt8:
         case DataType::kUInt16:
         case DataType::kUInt8:
         case DataType::kBool:
         case DataType::kFloat16:
-        case DataType::kBFloat16: {
-            if (tp.int32_data_size() != numel) return count_error(tp.int32_data_size());
-            if (dtype == DataType::kInt32) break;
+        case DataType::kBFloat16: have = tp.int32_data_size(); break;
+        default: return tensor_error(ctx, tp.name(), "unsupported data type " + std::string(dtype_name(dtype)));
+    }
+    if (have != numel)
+        return tensor_error(ctx, tp.name(), "has " + std::to_string(have) + " values, shape " + shape_to_string(dims) +
+                                                " needs " + std::to_string(numel));
+    Tensor t = Tensor::allocate(dtype, dims);
+    switch (dtype) {
+        case DataType::kFloat32: copy_cast(tp.float_data(), t.data_as<float>()); break;
+        case DataType::kFloat64: copy_cast(tp.double_data(), t.data_as<double>()); break;
+        case DataType::kInt64: copy_cast(tp.int64_data(), t.data_as<int64_t>()); break;
+        case DataType::kUInt32: copy_cast(tp.uint64_data(), t.data_as<uint32_t>()); break;
+        case DataType::kUInt64: copy_cast(tp.uint64_data(), t.data_as<uint64_t>()); break;
+        case DataType::kInt32: copy_cast(tp.int32_data(), t.data_as<int32_t>()); break;
+        default: {  // 8- and 16-bit types: one value per int32 (float16/bfloat16 as their bits)
             auto* out = static_cast<uint8_t*>(t.data());
             for (int64_t i = 0; i < numel; ++i) {
                 int32_t v = tp.int32_data(static_cast<int>(i));
@@ -162,8 +157,6 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
             }
             break;
         }
-        default:
-            return tensor_error(ctx, tp.name(), "unsupported data type " + std::string(dtype_name(dtype)));
     }
     return t;
 }
