@@ -269,7 +269,7 @@ class Suite:
         c = (j or {}).get("compute", {})
         if err or not c.get("macs") or c.get("symbolic_dims_as_one") or c.get("nodes_without_shapes"):
             return None  # shapes not all known (e.g. the detection post-processing's resize): no honest count
-        return c["macs"]
+        return c.get("effective_macs") or c["macs"]  # without conv taps on padding (atrous convs)
 
     def fp32_peak(self, threads):
         seconds = 0.3 if self.args.quick else 1.0

@@ -218,8 +218,8 @@ void print_profile(const nlohmann::json& p, size_t max_rows) {
         ms << std::fixed << std::setprecision(3) << n["time_ms"].get<double>();
         share << std::fixed << std::setprecision(1) << 100 * n["share"].get<double>() << "%";
         std::cout << "  " << std::setw(8) << ms.str() << std::setw(8) << share.str() << std::setw(22)
-                  << n["op_type"].get<std::string>() << std::setw(40) << n["name"].get<std::string>() << std::setw(30)
-                  << (shapes.empty() ? "-" : shapes) << n["kernel"].get<std::string>() << "\n";
+                  << n["op_type"].get<std::string>() << std::setw(40) << n["name"].get<std::string>() + " "
+                  << std::setw(30) << (shapes.empty() ? "-" : shapes) + " " << n["kernel"].get<std::string>() << "\n";
     }
     std::cout << "\nper op type:\n";
     for (const auto& o : p["op_types"]) {

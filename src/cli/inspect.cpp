@@ -69,8 +69,9 @@ nlohmann::json build_report(const ir::Model& m, const passes::ModelStats& s) {
         ops[op] = {{"count", st.count}, {"macs", st.macs}, {"flops", 2 * st.macs}, {"supported", runnable}};
     }
     j["ops"] = ops;
-    j["compute"] = {{"macs", s.total_macs}, {"flops", 2 * s.total_macs}, {"nodes_without_shapes", s.nodes_missing_shapes},
-                      {"symbolic_dims_as_one", s.symbolic_dims_as_one}};
+    j["compute"] = {{"macs", s.total_macs}, {"flops", 2 * s.total_macs}, {"effective_macs", s.total_effective_macs},
+                    {"nodes_without_shapes", s.nodes_missing_shapes},
+                    {"symbolic_dims_as_one", s.symbolic_dims_as_one}};
     j["support"] = {{"registered_kernels", reg.size()},
                     {"unsupported_ops", unsupported_ops},
                     {"runnable", unsupported_ops.empty()}};

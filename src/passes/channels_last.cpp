@@ -127,6 +127,62 @@ Tensor constant_to_nhwc(const Tensor& t) {
     return out;
 }
 
+// A Transpose node with exactly this permutation.
+bool is_transpose(const ir::Node& n, const std::vector<int64_t>& perm) {
+    return is_op(n, "Transpose") && n.inputs.size() == 1 && n.outputs.size() == 1 && n.attr_ints("perm") == perm;
+}
+
+// Detection heads (SSD, RetinaNet) read a conv output x [N,C,H,W] as Reshape(x, [N,A,K,H,W]) then
+// Transpose(perm 0,3,4,1,2) to [N,H,W,A,K]: in channels-last memory that is only a Reshape of the
+// NHWC value. Rewrites such Transpose -> Reshape -> Transpose chains that start at a channels-last
+// region's exit (`nhwc` = the region's value); removes the exit Transpose and the first Reshape
+// when nothing else reads them. Returns whether anything changed.
+bool fold_head_reshapes(ir::Graph& g) {
+    static const std::vector<int64_t> kHeadPerm{0, 3, 4, 1, 2};
+    UseMap uses(g);
+    auto producers = g.producers();
+    std::vector<bool> removed(g.nodes.size(), false);
+    bool changed = false;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+        ir::Node& t2 = g.nodes[i];
+        if (!is_transpose(t2, kHeadPerm)) continue;
+        auto rit = producers.find(t2.inputs[0]);
+        if (rit == producers.end() || !uses.sole_reader(t2.inputs[0])) continue;
+        const ir::Node& r = g.nodes[rit->second];
+        if (!is_op(r, "Reshape") || r.inputs.size() != 2 || r.outputs.size() != 1 || r.attr_int("allowzero", 0) != 0)
+            continue;
+        auto t1it = producers.find(r.inputs[0]);
+        if (t1it == producers.end() || !is_transpose(g.nodes[t1it->second], kToNchw)) continue;
+        const ir::Node& t1 = g.nodes[t1it->second];
+        auto x = static_shape(g, t1.inputs[0]);      // [N, H, W, C]
+        auto split = static_shape(g, r.outputs[0]);  // [N, A, K, H, W]
+        if (!x || !split || x->size() != 4 || split->size() != 5 || !constant_value(g, r.inputs[1])) continue;
+        const auto& d = *split;
+        if (d[0] != (*x)[0] || d[1] * d[2] != (*x)[3] || d[3] != (*x)[1] || d[4] != (*x)[2]) continue;
+        std::string shape_name = unique_value_name(g, t2.name + "_nhwc_shape");
+        g.add_initializer(shape_name,
+                          Tensor::from_vector<int64_t>(DataType::kInt64, {5}, {d[0], d[3], d[4], d[1], d[2]}));
+        ir::Node reshape;
+        reshape.name = t2.name;
+        reshape.op_type = "Reshape";
+        reshape.inputs = {t1.inputs[0], shape_name};
+        reshape.outputs = t2.outputs;
+        size_t r_index = rit->second, t1_index = t1it->second;
+        const std::string nchw_value = t1.outputs[0];
+        t2 = std::move(reshape);
+        removed[r_index] = true;  // its only reader was t2
+        // The exit Transpose stays while anything else reads the NCHW value.
+        if (uses.reader_count(nchw_value) == 1 && !uses.is_graph_output(nchw_value) &&
+            !uses.used_by_subgraph(nchw_value))
+            removed[t1_index] = true;
+        changed = true;
+    }
+    if (!changed) return false;
+    erase_nodes(g, removed);
+    prune_value_info(g);
+    return true;
+}
+
 }  // namespace
 
 bool convert_to_channels_last(ir::Model& model) {
@@ -217,6 +273,7 @@ bool convert_to_channels_last(ir::Model& model) {
         if (nchw_needed) out.push_back(transpose_node(fresh(y_nhwc + "_to_nchw"), y_nhwc, y, kToNchw));
     }
     g.nodes = std::move(out);
+    fold_head_reshapes(g);
     ensure_edgeinfer_opset(model);
     return true;
 }

@@ -6,7 +6,9 @@
 // GlobalAveragePool / GlobalMaxPool with channels_last=1), lets layout-agnostic elementwise nodes
 // (activations, Add/Mul/Sub/Div, Concat on channels) pass the layout through, and puts explicit
 // Transpose nodes only where an NCHW value enters such a region or an NHWC value leaves it (graph
-// outputs keep their names and NCHW layout). Runtime pipeline only: never part of `optimize`.
+// outputs keep their names and NCHW layout). A detection head's Reshape [N,A,K,H,W] + Transpose
+// (0,3,4,1,2) after a region's exit becomes one Reshape of the NHWC value (no Transposes).
+// Runtime pipeline only: never part of `optimize`.
 #pragma once
 
 #include "ir/graph.hpp"

@@ -96,6 +96,16 @@ std::optional<ActivationMatch> match_activation(const ir::Model& m, const ir::No
     return std::nullopt;
 }
 
+// The activation y * gate(y) computes when `gate` is the gate node: SiLU for Sigmoid, HardSwish
+// for HardSigmoid with alpha 1/6 and beta 1/2 (ONNX's HardSwish definition).
+std::optional<std::string> gate_activation(const ir::Node& gate) {
+    if (gate.outputs.size() != 1) return std::nullopt;
+    if (is_op(gate, "Sigmoid")) return "SiLU";
+    if (!is_op(gate, "HardSigmoid")) return std::nullopt;
+    if (gate.attr_float("alpha", 0.2f) != 1.0f / 6.0f || gate.attr_float("beta", 0.5f) != 0.5f) return std::nullopt;
+    return "HardSwish";
+}
+
 }  // namespace
 
 void ensure_edgeinfer_opset(ir::Model& model) {
@@ -165,7 +175,8 @@ bool fuse_activation(ir::Model& model, bool gemm) {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
         const ir::Node& n = g.nodes[i];
         if (removed[i] || n.inputs.empty() || n.inputs[0].empty()) continue;
-        // SiLU: Mul(y, Sigmoid(y)) with y from a conv.
+        // SiLU: Mul(y, Sigmoid(y)); HardSwish: Mul(y, HardSigmoid(y, 1/6, 1/2)) (how PyTorch exports
+        // hardswish before opset 14); y from a conv.
         if (is_op(n, "Mul") && n.inputs.size() == 2 && n.outputs.size() == 1) {
             for (int side = 0; side < 2; ++side) {
                 const std::string& y = n.inputs[side];
@@ -173,14 +184,15 @@ bool fuse_activation(ir::Model& model, bool gemm) {
                 auto cit = producers.find(y);
                 if (sit == producers.end() || cit == producers.end() || removed[cit->second]) continue;
                 const ir::Node& sig = g.nodes[sit->second];
-                if (!is_op(sig, "Sigmoid") || sig.inputs.size() != 1 || sig.inputs[0] != y) continue;
+                std::optional<std::string> act = gate_activation(sig);
+                if (!act || sig.inputs.size() != 1 || sig.inputs[0] != y) continue;
                 if (uses.sole_reader(sig.outputs[0]) != i || uses.is_graph_output(y) || uses.used_by_subgraph(y) ||
                     uses.reader_count(y) != 2)
                     continue;
                 const ir::Node& p = g.nodes[cit->second];
                 if (gemm ? !fusable_gemm(p) : !fusable_conv(p, false)) continue;
                 removed[sit->second] = true;
-                fuse(cit->second, i, ActivationMatch{"SiLU", {}});
+                fuse(cit->second, i, ActivationMatch{*act, {}});
                 break;
             }
             continue;

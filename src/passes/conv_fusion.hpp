@@ -18,9 +18,10 @@ namespace edgeinfer::passes {
 bool fuse_conv_add(ir::Model& model);
 
 // Y = act(Conv(X, W, B[, Z])) → Y = FusedConv(X, W, B[, Z], activation=act) for act one of Relu,
-// LeakyRelu, Clip (constant bounds), Sigmoid, HardSigmoid, HardSwish, Tanh, Elu, Softplus, and
-// SiLU written as Mul(y, Sigmoid(y)). The Conv's output must be read only by the activation (SiLU:
-// by the Sigmoid and the Mul, the Sigmoid's output only by the Mul). Returns whether any fired.
+// LeakyRelu, Clip (constant bounds), Sigmoid, HardSigmoid, HardSwish, Tanh, Elu, Softplus, SiLU
+// written as Mul(y, Sigmoid(y)) and HardSwish written as Mul(y, HardSigmoid(y, alpha=1/6, beta=1/2))
+// (PyTorch's export before opset 14). The Conv's output must be read only by the activation (SiLU,
+// HardSwish: by the gate and the Mul, the gate's output only by the Mul). Returns whether any fired.
 bool fuse_conv_activation(ir::Model& model);
 
 // Y = act(Gemm(A, B, C)) → Y = FusedGemm(A, B, C, activation=act): same activations and rules as

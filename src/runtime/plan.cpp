@@ -154,6 +154,7 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
             mark_dynamic();
             continue;
         }
+        for (const TensorDesc& d : in_descs) step.input_dims.push_back(d.dims);
         kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), std::move(values), cn.outputs.size());
         EDGEINFER_RETURN_IF_ERROR(cn.kernel->prepare(pctx));
         if (pctx.deferred()) {

@@ -64,6 +64,9 @@ public:
     // The implementation node `i` (CompiledGraph::nodes order) chose in prepare; "" when it named
     // none (folded, deferred, or a kernel that does not call PrepareContext::set_implementation).
     const std::string& implementation(size_t i) const { return steps_[i].implementation; }
+    // The input dims node `i` was prepared with (an empty entry for an omitted input); empty when
+    // the node is deferred to run time.
+    const std::vector<std::vector<int64_t>>& input_dims(size_t i) const { return steps_[i].input_dims; }
 
 
 private:
@@ -79,6 +82,7 @@ private:
         size_t scratch_bytes = 0;
         kernels::RunContext ctx;  // pointers prebuilt for static nodes
         std::string implementation;  // PrepareContext::implementation() from build
+        std::vector<std::vector<int64_t>> input_dims;  // shapes prepare saw (profiles show them)
     };
 
     Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);

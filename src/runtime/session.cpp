@@ -155,8 +155,10 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
         return last_plan;
     }
     EDGEINFER_ASSIGN_OR_RETURN(auto plan, runtime::Plan::build(graph, ordered, threads));
-    for (size_t i = 0; i < profile.size(); ++i)  // the newest plan's kernel choices (profiles show one)
+    for (size_t i = 0; i < profile.size(); ++i) {  // the newest plan's kernel choices (profiles show one)
         if (!plan->implementation(i).empty()) profile[i].kernel = plan->implementation(i);
+        if (!plan->input_dims(i).empty()) profile[i].input_shapes = plan->input_dims(i);
+    }
     if (plans.size() >= kMaxPlans) {
         if (plans[plan_order.front()].get() == last_plan) last_plan = nullptr;
         plans.erase(plan_order.front());

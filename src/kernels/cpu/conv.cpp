@@ -81,9 +81,6 @@ std::vector<int64_t> to_channels_last(const std::vector<int64_t>& d) {
     out.push_back(d[1]);
     return out;
 }
-memory::format_tag channels_last_tag(size_t rank) {
-    return rank == 3 ? memory::format_tag::nwc : rank == 4 ? memory::format_tag::nhwc : memory::format_tag::ndhwc;
-}
 
 // Spatial geometry of one convolution for concrete input dims.
 struct Geometry {
@@ -221,34 +218,6 @@ class ConvKernel final : public Kernel {
         return Status::ok();
     }
 
-    // Logical oneDNN weights dims and the strides of the ONNX weight tensor in that order.
-    void weights_layout(const std::vector<int64_t>& w, int64_t out_channels, memory::dims& dims,
-                        memory::dims& strides) const {
-        int64_t g = attrs_.group;
-        std::vector<int64_t> k(w.begin() + 2, w.end());
-        std::vector<int64_t> ks = strides_of(k);
-        int64_t ksize = shape_numel(k);
-        int64_t in_channels = attrs_.transpose ? w[0] : w[1] * g;
-        int64_t ocg = out_channels / g, icg = in_channels / g;
-        dims.clear();
-        strides.clear();
-        if (g > 1) {
-            dims.push_back(g);
-            strides.push_back(ocg * icg * ksize);
-        }
-        dims.push_back(ocg);
-        dims.push_back(icg);
-        if (!attrs_.transpose) {  // ONNX Conv W: [M, C/g, k...]
-            strides.push_back(icg * ksize);
-            strides.push_back(ksize);
-        } else {  // ONNX ConvTranspose W: [C, M/g, k...]
-            strides.push_back(ksize);
-            strides.push_back(ocg * ksize);
-        }
-        dims.insert(dims.end(), k.begin(), k.end());
-        strides.insert(strides.end(), ks.begin(), ks.end());
-    }
-
     Status prepare_impl(PrepareContext& ctx) const {
         if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.invalid("X and W are required");
         const auto& w = ctx.input(1).dims;
@@ -277,15 +246,15 @@ class ConvKernel final : public Kernel {
             return Status::ok();
         }
         memory::dims wdims, wstrides;
-        weights_layout(w, out_channels, wdims, wstrides);
+        onnx_conv_weights_layout(w, attrs_.group, attrs_.transpose, wdims, wstrides);
         auto f32 = memory::data_type::f32;
         memory::desc bias_md =
             ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
         st->has_bias = ctx.has_input(2);
         st->bias_md = bias_md;
         if (attrs_.channels_last) {
-            st->src_plain = memory::desc(to_dnnl_dims(x), f32, channels_last_tag(x.size()));
-            st->dst_plain = memory::desc(to_dnnl_dims(y), f32, channels_last_tag(y.size()));
+            st->src_plain = memory::desc(to_dnnl_dims(x), f32, channels_last_format(x.size()));
+            st->dst_plain = memory::desc(to_dnnl_dims(y), f32, channels_last_format(y.size()));
         } else {
             st->src_plain = plain_f32_md(x);
             st->dst_plain = plain_f32_md(y);
@@ -378,7 +347,7 @@ class ConvKernel final : public Kernel {
         };
         if (attrs_.channels_last) {
             try {
-                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_tag(x.size())), st.dst_plain);
+                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_format(x.size())), st.dst_plain);
                 if (st.impl.rfind("ref", 0) != 0) return;
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented) throw;

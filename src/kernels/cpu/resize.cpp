@@ -2,6 +2,7 @@
 //
 // prepare builds, for every axis, a table of input offsets and weights for each output coordinate
 // (1 tap for nearest or identity axes, 2 for linear, 4 for cubic); run only walks those tables.
+// Upsampling interpolates each input row along the last axis once, then blends whole rows.
 #include <array>
 #include <cmath>
 
@@ -53,6 +54,11 @@ struct ResizeState : KernelState {
     int64_t in_width = 0;
     int64_t slots = 1;
     int64_t slot_floats = 0;
+    // Rows-first path (upsampling the leading axes): interpolate every input row along the last
+    // axis once into scratch (in_rows x out width), then blend those rows per output row with
+    // contiguous, vectorizable loops instead of re-gathering the same input rows again and again.
+    bool rows_first = false;
+    int64_t in_rows = 0;
 };
 
 Result<Mode> parse_mode(const std::string& s) {
@@ -372,6 +378,56 @@ void run_two_pass(const ResizeState& s, const float* in, float* out, float* scra
         1);
 }
 
+// The rows-first path: see ResizeState::rows_first.
+void run_rows_first(const ResizeState& s, const float* in, float* out, float* rows_out) {
+    const int64_t width = s.out_dims.back();
+    const int64_t rows = shape_numel(s.out_dims) / width;
+    const int64_t w_in = s.in_width;
+    const AxisTable& last = s.axes.back();
+    const int64_t grain = std::max<int64_t>(1, 16384 / width);
+    parallel_for(
+        s.in_rows,
+        [&](int64_t b, int64_t e) {
+            for (int64_t r = b; r < e; ++r) {
+                const float* src = in + r * w_in;
+                float* dst = rows_out + r * width;
+                if (last.taps == 2)
+                    interpolate_row<2>(last, src, dst, width, 0.0f);
+                else if (last.taps == 4)
+                    interpolate_row<4>(last, src, dst, width, 0.0f);
+                else
+                    interpolate_row<1>(last, src, dst, width, 0.0f);
+            }
+        },
+        grain);
+    parallel_for(
+        rows,
+        [&](int64_t b, int64_t e) {
+            for_each_row(s, b, e, [&](int64_t row, const Combo* combos, size_t n, bool) {
+                float* dst = out + row * width;
+                if (n == 0) {  // every weight of some axis is zero
+                    std::fill(dst, dst + width, 0.0f);
+                    return;
+                }
+                const float* h0 = rows_out + combos[0].off / w_in * width;
+                const float w0 = combos[0].w;
+                if (n == 2) {  // the common bilinear case in one pass
+                    const float* h1 = rows_out + combos[1].off / w_in * width;
+                    const float w1 = combos[1].w;
+                    for (int64_t x = 0; x < width; ++x) dst[x] = w0 * h0[x] + w1 * h1[x];
+                    return;
+                }
+                for (int64_t x = 0; x < width; ++x) dst[x] = w0 * h0[x];
+                for (size_t c = 1; c < n; ++c) {
+                    const float* hc = rows_out + combos[c].off / w_in * width;
+                    const float wc = combos[c].w;
+                    for (int64_t x = 0; x < width; ++x) dst[x] += wc * hc[x];
+                }
+            });
+        },
+        grain);
+}
+
 void run_interpolate(const ResizeState& s, const float* in, float* out) {
     int64_t width = s.out_dims.back();
     int64_t rows = shape_numel(s.out_dims) / width;
@@ -460,7 +516,17 @@ class Resize final : public Kernel {
         auto taps_last = static_cast<int64_t>(state->axes.back().taps);
         auto n = static_cast<int64_t>(combos);
         int64_t w_in = in_dims.back(), w_out = out_dims.back();
-        if (!state->nearest_only && n > 1 && n * w_in + taps_last * w_out < n * taps_last * w_out) {
+        const int64_t in_rows = w_in == 0 ? 0 : shape_numel(in_dims) / w_in;
+        const int64_t out_rows = w_out == 0 ? 0 : shape_numel(out_dims) / w_out;
+        if (!state->nearest_only && !state->any_outside && n > 1 && in_rows > 0 && 2 * in_rows <= out_rows &&
+            in_rows * w_out <= (int64_t{64} << 20) / static_cast<int64_t>(sizeof(float))) {
+            // Upsampling the leading axes: each interpolated input row serves several output rows
+            // (scratch capped at 64 MiB; larger ones take the paths below).
+            state->rows_first = true;
+            state->in_width = w_in;
+            state->in_rows = in_rows;
+            ctx.request_scratch(static_cast<size_t>(in_rows * w_out) * sizeof(float));
+        } else if (!state->nearest_only && n > 1 && n * w_in + taps_last * w_out < n * taps_last * w_out) {
             int64_t rows = w_out == 0 ? 0 : shape_numel(out_dims) / w_out;
             state->two_pass = true;
             state->in_width = w_in;
@@ -479,6 +545,10 @@ class Resize final : public Kernel {
         Tensor& out = ctx.out(0);
         if (out.numel() == 0) return Status::ok();
         const Tensor& in = ctx.in(0);
+        if (s.rows_first) {
+            run_rows_first(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
+            return Status::ok();
+        }
         if (s.two_pass) {
             run_two_pass(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
             return Status::ok();

@@ -75,6 +75,39 @@ TEST(FuseConvActivation, ClipWithConstantBoundsAndSiLU) {
     EXPECT_LE(max_output_diff(silu, m), 1e-4);
 }
 
+// PyTorch's hardswish export before opset 14: Mul(y, HardSigmoid(y, alpha=1/6)) becomes one FusedConv
+// computing oneDNN's hardswish; other HardSigmoid parameters are a gate, not HardSwish, and stay.
+TEST(FuseConvActivation, MulByHardSigmoidIsHardSwish) {
+    for (bool swap : {false, true}) {
+        ir::Model hs = conv_then(
+            [&](ModelBuilder& b) {
+                b.node("HardSigmoid", {"c"}, {"s"}, "hsig", {attr_f("alpha", 1.0f / 6.0f)});
+                b.node("Mul", swap ? std::vector<std::string>{"s", "c"} : std::vector<std::string>{"c", "s"}, {"y"},
+                       "mul");
+            },
+            13);
+        ir::Model m = hs;
+        ASSERT_TRUE(passes::fuse_conv_activation(m));
+        ASSERT_EQ(m.graph.nodes.size(), 1u);
+        EXPECT_EQ(m.graph.nodes[0].name, "conv");
+        EXPECT_EQ(m.graph.nodes[0].outputs[0], "y");
+        EXPECT_EQ(m.graph.nodes[0].attr_string("activation", ""), "HardSwish");
+        EXPECT_LE(max_output_diff(hs, m), 1e-5);
+    }
+    ir::Model gate = conv_then(
+        [](ModelBuilder& b) {
+            b.node("HardSigmoid", {"c"}, {"s"}, "hsig", {attr_f("alpha", 0.2f)});
+            b.node("Mul", {"c", "s"}, {"y"}, "mul");
+        },
+        13);
+    ir::Model m = gate;
+    passes::fuse_conv_activation(m);
+    bool mul_stays = false;
+    for (const ir::Node& n : m.graph.nodes) mul_stays = mul_stays || n.op_type == "Mul";
+    EXPECT_TRUE(mul_stays);
+    EXPECT_LE(max_output_diff(gate, m), 1e-5);
+}
+
 TEST(FuseConvActivation, NearMissesStay) {
     // The conv output is also a graph output.
     ir::Model shared = conv_then([](ModelBuilder& b) { b.node("Relu", {"c"}, {"y"}, "act"); });
@@ -232,6 +265,37 @@ TEST(ChannelsLast, ConvRegionRunsNhwcWithTransposesOnlyAtItsEdges) {
     EXPECT_LE(max_output_diff(before, m, 2), 1e-4);
 }
 
+// An SSD-style head: conv -> Reshape [N,A,K,H,W] -> Transpose (0,3,4,1,2) -> Reshape [N,-1,K].
+ir::Model detection_head(const std::vector<int64_t>& perm) {
+    ModelBuilder b;
+    b.input("x", {1, 3, 6, 5}).output("y");
+    b.init("w", random_tensor({12, 3, 3, 3}, 31)).init("b", random_tensor({12}, 32));
+    b.init("split", int64s({1, -1, 4, 6, 5})).init("flat", int64s({1, -1, 4}));
+    b.node("Conv", {"x", "w", "b"}, {"c"}, "head", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Reshape", {"c", "split"}, {"r"}, "view");
+    b.node("Transpose", {"r"}, {"t"}, "permute", {attr_is("perm", perm)});
+    b.node("Reshape", {"t", "flat"}, {"y"}, "flatten");
+    return b.build();
+}
+
+TEST(ChannelsLast, DetectionHeadPermuteIsAReshapeOfTheNhwcValue) {
+    ir::Model before = detection_head({0, 3, 4, 1, 2});
+    ir::Model m = before;
+    ASSERT_TRUE(passes::convert_to_channels_last(m));
+    EXPECT_EQ(count_op(m, "Transpose"), 1);  // only the graph input into NHWC
+    EXPECT_EQ(count_op(m, "Reshape"), 2);
+    const ir::Node* permute = find_node(m, "permute");
+    ASSERT_NE(permute, nullptr);
+    EXPECT_EQ(permute->op_type, "Reshape");
+    EXPECT_LE(max_output_diff(before, m, 1), 1e-5);
+    // Another permutation is a real data movement: both Transposes stay.
+    ir::Model other = detection_head({0, 3, 4, 2, 1});
+    ir::Model m2 = other;
+    ASSERT_TRUE(passes::convert_to_channels_last(m2));
+    EXPECT_EQ(count_op(m2, "Transpose"), 3);
+    EXPECT_LE(max_output_diff(other, m2, 1), 1e-5);
+}
+
 TEST(ChannelsLast, NothingToDoWithoutConvOrPool) {
     ModelBuilder b;
     b.input("x", {1, 4, 5, 5}).output("y");
@@ -271,6 +335,13 @@ TEST(RuntimePasses, ProfileNamesTheImplementation) {
         if (p.op_type == "FusedConv" || p.op_type == "MaxPool" || p.op_type == "Gemm") {
             EXPECT_EQ(p.kernel.rfind("onednn:", 0), 0u) << p.node_name << ": " << p.kernel;
             convs += p.op_type == "FusedConv";
+            // The shapes the node was prepared with: channels-last data (N, H, W, C) and the weight.
+            ASSERT_FALSE(p.input_shapes.empty()) << p.node_name;
+            if (p.op_type == "FusedConv") {
+                ASSERT_GE(p.input_shapes.size(), 2u) << p.node_name;
+                EXPECT_EQ(p.input_shapes[0].size(), 4u) << p.node_name;
+                EXPECT_EQ(p.input_shapes[0].back(), p.input_shapes[1][1]) << p.node_name;  // C of X = W's C/group
+            }
         } else if (p.op_type == "Flatten") {
             EXPECT_EQ(p.kernel, "cpu");
         }
