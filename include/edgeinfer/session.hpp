@@ -23,6 +23,21 @@ struct SessionOptions {
     Precision precision = Precision::kFp32;
     std::vector<std::string> keep_fp32_nodes;  // node names that stay fp32 whatever `precision` says
     bool enable_profiling = false;  // per-node timings, read with Session::profile()
+    // Engine file (docs/engine.md) written by Session::save_engine. create/create_from_bytes use it, skipping
+    // graph optimization and building the plans it lists, when it was saved from the same model bytes
+    // by the same edgeinfer and oneDNN versions on the same CPU ISA with the same precision,
+    // optimization_level, keep_fp32_nodes and thread count; otherwise, or when the file is missing,
+    // truncated or corrupt, the session is built from the model and engine_report() says why.
+    std::string engine_path;
+};
+
+// What Session::create did with SessionOptions::engine_path.
+struct EngineReport {
+    bool requested = false;  // engine_path was set
+    bool loaded = false;     // the session came from the engine file
+    // Not loaded: why (the file and its problem, or each header field that differs). Loaded: the
+    // nodes whose kernel implementation differs from the one recorded in the file, or "".
+    std::string message;
 };
 
 // Name, dtype and shape of a model input or output; -1 marks a dynamic dim, named in `symbols`.
@@ -71,6 +86,12 @@ public:
     std::vector<NodeProfile> profile() const;
     // Number of compiled plans (one per distinct set of input shapes).
     size_t plan_count() const;
+
+    // Writes the prepared session to an engine file (docs/engine.md): the graph after optimization,
+    // the input shapes of its plans (built again when the file is loaded) and each node's kernel.
+    // Errors: the model file changed since the session was created, the file cannot be written.
+    Status save_engine(const std::string& path) const;
+    const EngineReport& engine_report() const;
 
     class Impl;
 

@@ -14,6 +14,7 @@
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "cli/model_exec.hpp"
 #include "edgeinfer/session.hpp"
 
@@ -35,11 +36,13 @@ struct BenchArgs {
     int input_sets = 4;
     uint32_t seed = 0;
     std::string precision = "fp32";
+    std::vector<std::string> keep_fp32;  // node names
     std::string optimization = "all";
     int concurrency = 1;
     bool profile = false;
     bool json = false;
     bool latencies = false;
+    std::string load_engine, save_engine;  // engine files (docs/engine.md)
 };
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -243,7 +246,8 @@ void print_text(const nlohmann::json& j) {
               << j["optimization"].get<std::string>() << ", " << j["threads"].get<int>() << " thread(s) x "
               << j["concurrency"].get<int>() << " session(s), " << j["input_sets"].get<int>() << " input set(s), "
               << j["warmup"].get<int>() << " warmup run(s)\n";
-    std::cout << "session:     created in " << j["session_create_ms"].get<double>() << " ms, first run "
+    std::cout << "session:     created in " << j["session_create_ms"].get<double>() << " ms"
+              << (j["engine_loaded"].get<bool>() ? " (from the engine file)" : "") << ", first run "
               << j["first_run_ms"].get<double>() << " ms\n";
     const auto& l = j["latency_ms"];
     std::cout << "latency ms:  min " << l["min"].get<double>() << "  mean " << l["mean"].get<double>() << "  median "
@@ -262,6 +266,7 @@ struct Setup {
     std::vector<std::vector<NamedTensor>> sets;
     double create_ms = 0, first_run_ms = 0;
     int threads = 0;
+    bool engine_loaded = false;
 };
 
 Status setup(const BenchArgs& args, Setup* s) {
@@ -273,20 +278,25 @@ Status setup(const BenchArgs& args, Setup* s) {
                   << " threads oversubscribe the " << cores << " cores\n";
     opts.num_threads = s->threads;
     opts.enable_profiling = args.profile;
-    opts.precision = args.precision == "bf16"   ? Precision::kBf16
-                     : args.precision == "int8" ? Precision::kInt8
-                                                : Precision::kFp32;
+    opts.precision = precision_from_name(args.precision);
+    EDGEINFER_RETURN_IF_ERROR(check_keep_fp32(args.model, args.keep_fp32));
+    opts.keep_fp32_nodes = args.keep_fp32;
     static const std::map<std::string, GraphOptimizationLevel> kLevels = {
         {"none", GraphOptimizationLevel::kNone},
         {"basic", GraphOptimizationLevel::kBasic},
         {"extended", GraphOptimizationLevel::kExtended},
         {"all", GraphOptimizationLevel::kAll}};
     opts.optimization_level = kLevels.at(args.optimization);
+    opts.engine_path = args.load_engine;
     s->workers.resize(args.concurrency);
     for (int k = 0; k < args.concurrency; ++k) {
         auto t0 = Clock::now();
         EDGEINFER_ASSIGN_OR_RETURN(s->workers[k].session, Session::create(args.model, opts));
         if (k == 0) s->create_ms = ms_since(t0);
+        const EngineReport& engine = s->workers[k].session->engine_report();
+        if (k == 0 && engine.loaded) std::cerr << "edgeinfer bench: loaded engine " << args.load_engine << "\n";
+        if (k == 0 && !engine.message.empty()) std::cerr << "edgeinfer bench: note: " << engine.message << "\n";
+        s->engine_loaded = engine.loaded;
     }
     const Session& first = *s->workers[0].session;
     // --inputs NAME=FILE may name one input several times: its files are rotated like random sets.
@@ -315,6 +325,10 @@ Status setup(const BenchArgs& args, Setup* s) {
             EDGEINFER_ASSIGN_OR_RETURN(auto outs, s->workers[w].session->run(s->sets[k]));
             if (w == 0 && k == 0) s->first_run_ms = ms_since(t0);
             s->workers[w].outputs.push_back(std::move(outs));
+        }
+        if (w == 0 && !args.save_engine.empty()) {
+            EDGEINFER_RETURN_IF_ERROR(s->workers[0].session->save_engine(args.save_engine));
+            std::cerr << "edgeinfer bench: wrote engine " << args.save_engine << "\n";
         }
         for (int i = 0; i < args.warmup; ++i) {
             size_t k = i % s->sets.size();
@@ -356,6 +370,7 @@ nlohmann::json report(const BenchArgs& args, const Setup& s, double wall_s, cons
     j["warmup"] = args.warmup;
     j["session_create_ms"] = s.create_ms;
     j["first_run_ms"] = s.first_run_ms;
+    j["engine_loaded"] = s.engine_loaded;
     j["iterations"] = static_cast<int64_t>(all.size());
     j["wall_s"] = wall_s;
     j["latency_ms"] = {{"min", all.front()},
@@ -437,14 +452,17 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     auto* du = cmd->add_option("-d,--duration", args->duration, "Seconds of timed runs (with -n: both must be met)");
     cmd->add_option("--input-sets", args->input_sets, "Seeded random input sets rotated between runs (default 4)");
     cmd->add_option("--seed", args->seed, "Seed of the first input set (set k uses seed+k)");
-    cmd->add_option("-p,--precision", args->precision, "fp32, bf16 or int8")
-        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+    add_precision_option(cmd, args->precision);
+    add_keep_fp32_option(cmd, args->keep_fp32);
     cmd->add_option("-O,--optimization", args->optimization, "Graph optimization level: none, basic, extended, all")
         ->check(CLI::IsMember({"none", "basic", "extended", "all"}));
     cmd->add_option("-c,--concurrency", args->concurrency, "Sessions running at once, each in its own thread");
     cmd->add_flag("--profile", args->profile, "Per-node and per-op-type time table");
     cmd->add_flag("--json", args->json, "Print one JSON document");
     cmd->add_flag("--latencies", args->latencies, "With --json: every timed run's latency (latencies_ms)");
+    cmd->add_option("--load-engine", args->load_engine,
+                    "Create sessions from this engine file when it matches MODEL and the options, else rebuild");
+    cmd->add_option("--save-engine", args->save_engine, "After the first runs, save the prepared session here");
     cmd->footer("Default: at least 10 timed runs and at least 3 s. Inputs are generated before timing starts.");
     cmd->callback([args, exit_code, it, du] {
         args->iterations_given = it->count() > 0;

@@ -1,4 +1,4 @@
-// --keep-fp32: the flag and the check that every name is a node of the model.
+// --precision and --keep-fp32: the flags and the check that every kept name is a node of the model.
 #include "cli/keep_fp32.hpp"
 
 #include <set>
@@ -21,6 +21,19 @@ void collect_node_names(const ir::Graph& g, std::vector<std::string>& order, std
 }
 
 }  // namespace
+
+void add_precision_option(CLI::App* cmd, std::string& name) {
+    cmd->add_option("-p,--precision", name,
+                    "fp32, bf16 (convolutions and matrix products in bf16) or int8 (a quantized model's "
+                    "QDQ/QLinear nodes on int8 kernels; `edgeinfer quantize` makes one); docs/precision.md")
+        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+}
+
+Precision precision_from_name(const std::string& name) {
+    if (name == "bf16") return Precision::kBf16;
+    if (name == "int8") return Precision::kInt8;
+    return Precision::kFp32;
+}
 
 void add_keep_fp32_option(CLI::App* cmd, std::vector<std::string>& names) {
     cmd->add_option("--keep-fp32", names,

@@ -11,6 +11,7 @@
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "edgeinfer/session.hpp"
 #include "ir/npy.hpp"
 
@@ -22,9 +23,11 @@ struct RunArgs {
     std::vector<std::string> inputs;  // name=file.npy
     std::vector<std::string> shapes;  // name:1x3x224x224
     std::string output_dir;
+    std::string save_engine, load_engine;  // engine files (docs/engine.md)
     int threads = 0;
     uint32_t seed = 0;
-    std::string precision = "fp32";  // fp32 | bf16
+    std::string precision = "fp32";      // fp32 | bf16 | int8
+    std::vector<std::string> keep_fp32;  // node names
 };
 
 Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what) {
@@ -132,7 +135,13 @@ void print_stats(const NamedTensor& nt) {
 int run_run(const RunArgs& args) {
     SessionOptions opts;
     opts.num_threads = args.threads;
-    opts.precision = args.precision == "bf16" ? Precision::kBf16 : Precision::kFp32;
+    opts.engine_path = args.load_engine;
+    opts.precision = precision_from_name(args.precision);
+    opts.keep_fp32_nodes = args.keep_fp32;
+    if (Status k = check_keep_fp32(args.model, args.keep_fp32); !k.is_ok()) {
+        std::cerr << "edgeinfer run: " << k.to_string() << "\n";
+        return 1;
+    }
     auto t0 = std::chrono::steady_clock::now();
     auto session = Session::create(args.model, opts);
     if (!session.is_ok()) {
@@ -140,6 +149,9 @@ int run_run(const RunArgs& args) {
         return 1;
     }
     auto t1 = std::chrono::steady_clock::now();
+    const EngineReport& engine = session.value()->engine_report();
+    if (engine.loaded) std::cerr << "edgeinfer run: loaded engine " << args.load_engine << "\n";
+    if (!engine.message.empty()) std::cerr << "edgeinfer run: note: " << engine.message << "\n";
     auto inputs = gather_inputs(*session.value(), args);
     if (!inputs.is_ok()) {
         std::cerr << "edgeinfer run: " << inputs.status().to_string() << "\n";
@@ -150,6 +162,14 @@ int run_run(const RunArgs& args) {
     if (!outputs.is_ok()) {
         std::cerr << "edgeinfer run: " << outputs.status().to_string() << "\n";
         return 1;
+    }
+    if (!args.save_engine.empty()) {  // after the first run: the file lists its plan
+        Status st = session.value()->save_engine(args.save_engine);
+        if (!st.is_ok()) {
+            std::cerr << "edgeinfer run: " << st.to_string() << "\n";
+            return 1;
+        }
+        std::cerr << "edgeinfer run: wrote engine " << args.save_engine << "\n";
     }
     std::cout << "inputs:\n";
     for (const auto& nt : inputs.value()) print_stats(nt);
@@ -188,8 +208,11 @@ void add_run_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-o,--output-dir", args->output_dir, "Write each output as NAME.npy here");
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     cmd->add_option("--seed", args->seed, "Seed for random inputs");
-    cmd->add_option("--precision", args->precision, "fp32 or bf16 (docs/precision.md)")
-        ->check(CLI::IsMember({"fp32", "bf16"}));
+    cmd->add_option("--save-engine", args->save_engine, "After the first run, save the prepared session here");
+    cmd->add_option("--load-engine", args->load_engine,
+                    "Create the session from this engine file when it matches MODEL and the options, else rebuild");
+    add_precision_option(cmd, args->precision);
+    add_keep_fp32_option(cmd, args->keep_fp32);
     cmd->callback([args, exit_code] { *exit_code = run_run(*args); });
 }
 

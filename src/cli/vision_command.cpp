@@ -21,8 +21,7 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     cmd->add_option("--labels", t.labels_path, "Class names, one per line (default: the sidecar's labels)");
     cmd->add_option("--sidecar", t.sidecar_path, "Preprocessing/labels JSON (default: MODEL.json next to MODEL)");
     cmd->add_option("-t,--threads", t.threads, "Inference threads (0: all cores)");
-    cmd->add_option("--precision", args.precision, "fp32, bf16 or int8")
-        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+    add_precision_option(cmd, args.precision);
     add_keep_fp32_option(cmd, t.keep_fp32_nodes);
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
@@ -90,8 +89,7 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.nhwc) p.layout = vision::Layout::kNhwc;
     if (a.nchw) p.layout = vision::Layout::kNchw;
     if (a.no_progress) a.task.progress = 0;
-    if (a.precision == "bf16") a.task.precision = Precision::kBf16;
-    if (a.precision == "int8") a.task.precision = Precision::kInt8;
+    a.task.precision = precision_from_name(a.precision);
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
     return check_keep_fp32(a.task.model_path, a.task.keep_fp32_nodes);

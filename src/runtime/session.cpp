@@ -1,15 +1,18 @@
-// edgeinfer::Session: model loading, kernel resolution, per-shape plan cache, input checks.
+// edgeinfer::Session: model loading, kernel resolution, per-shape plan cache, input checks, engine files.
 #include "edgeinfer/session.hpp"
 
 #include <omp.h>
 
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
 #include "model/onnx_model.hpp"
+#include "runtime/engine_file.hpp"
 #include "runtime/graph_optimizer.hpp"
 #include "runtime/plan.hpp"
 
@@ -31,9 +34,21 @@ public:
     std::vector<std::vector<int64_t>> last_key;
     std::vector<const Tensor*> ordered;                      // reused between runs
     std::vector<NodeProfile> profile;
-    std::mutex mutex;  // one run at a time per session (plans own their arenas)
+    mutable std::mutex mutex;  // one run at a time per session (plans own their arenas)
+    // Engine files: the model bytes' SHA-256, computed at creation when needed, else by save_engine
+    // from model_file if its size and modification time are still those seen at creation.
+    mutable std::string model_sha256;
+    std::string model_file;
+    uintmax_t model_file_size = 0;
+    std::filesystem::file_time_type model_file_time{};
+    EngineReport engine;
 
+    static Result<std::unique_ptr<Impl>> create(const void* data, size_t size, const std::string& display_name,
+                                                const std::string& base_dir, const SessionOptions& opts);
     Status init(ir::Model loaded, const SessionOptions& opts);
+    Status compile();
+    Status load_engine(const std::string& model_name, const SessionOptions& opts);
+    Status init_from_engine(const runtime::EngineFile& e, const std::string& model_name, const SessionOptions& opts);
     Status check_inputs(const std::vector<NamedTensor>& inputs, std::vector<const Tensor*>& ordered) const;
     Result<runtime::Plan*> plan_for(const std::vector<const Tensor*>& ordered);
     Result<runtime::Plan*> execute(const std::vector<NamedTensor>& inputs);
@@ -66,7 +81,12 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
                                   "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
     EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision));
-    EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name, opts));
+    return compile();
+}
+
+// Kernels for the (optimized) model, input/output descriptions, profile rows.
+Status Session::Impl::compile() {
+    EDGEINFER_ASSIGN_OR_RETURN(graph, runtime::compile_graph(model, name, options));
     for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
         input_info.push_back(v);
         input_desc.push_back(describe(*v));
@@ -182,27 +202,167 @@ Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& in
     return plan;
 }
 
+// The saved graph as it was compiled (no optimization, no shape inference: its value types are
+// those the saved session compiled with), then the plans the file lists, built now.
+Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::string& model_name,
+                                       const SessionOptions& opts) {
+    const std::string& path = opts.engine_path;
+    EDGEINFER_ASSIGN_OR_RETURN(model, model::load_model_from_bytes(e.graph.data(), e.graph.size(), {},
+                                                                   path + " (prepared graph)"));
+    model.source_path = model_name;
+    name = model_name;
+    options = opts;
+    threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    EDGEINFER_RETURN_IF_ERROR(compile());
+    static uint8_t no_data;  // plans are built from dtypes and shapes; check_inputs wants a data pointer
+    std::string differ;
+    size_t differ_count = 0;
+    for (size_t p = 0; p < e.plans.size(); ++p) {
+        const runtime::EnginePlan& ep = e.plans[p];
+        if (ep.input_dims.size() != input_info.size() || ep.implementations.size() != graph.nodes.size())
+            return invalid_argument("plan " + std::to_string(p) + " has " +
+                                    std::to_string(ep.input_dims.size()) + " inputs and " +
+                                    std::to_string(ep.implementations.size()) + " nodes, the graph has " +
+                                    std::to_string(input_info.size()) + " and " + std::to_string(graph.nodes.size()));
+        std::vector<NamedTensor> shapes;
+        for (size_t k = 0; k < ep.input_dims.size(); ++k)
+            shapes.push_back({input_info[k]->name, Tensor::wrap(ep.input_dtypes[k], ep.input_dims[k], &no_data)});
+        Status st = check_inputs(shapes, ordered);
+        if (!st.is_ok()) return invalid_argument("plan " + std::to_string(p) + ": " + st.message());
+        EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
+        for (size_t i = 0; i < graph.nodes.size(); ++i) {
+            if (plan->implementation(i) == ep.implementations[i]) continue;
+            if (++differ_count <= 5)
+                differ += (differ.empty() ? "" : "; ") + graph.nodes[i].label + " now uses '" +
+                          plan->implementation(i) + "', the file recorded '" + ep.implementations[i] + "'";
+        }
+    }
+    ordered.clear();
+    if (differ_count > 0)
+        engine.message = path + ": oneDNN chose other kernels than when the engine was saved for " +
+                         std::to_string(differ_count) + " node(s): " + differ + (differ_count > 5 ? "; ..." : "");
+    return Status::ok();
+}
+
+// OK when the session now holds the engine file's prepared graph; otherwise why it cannot.
+Status Session::Impl::load_engine(const std::string& model_name, const SessionOptions& opts) {
+    const std::string& path = opts.engine_path;
+    EDGEINFER_ASSIGN_OR_RETURN(runtime::EngineFile e, runtime::read_engine_file(path));
+    if (e.format_version != runtime::kEngineFormatVersion)
+        return invalid_argument(path + ": engine file format version " + std::to_string(e.format_version) +
+                                ", this edgeinfer reads version " + std::to_string(runtime::kEngineFormatVersion));
+    int want_threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    runtime::EngineHeader here = runtime::make_engine_header(model_sha256, opts, want_threads);
+    std::string diff = runtime::header_mismatch(here, e.header);
+    if (!diff.empty()) return invalid_argument(path + ": engine file does not match: " + diff);
+    Status st = init_from_engine(e, model_name, opts);
+    if (!st.is_ok()) return invalid_argument(path + ": engine file cannot be used: " + st.message());
+    return Status::ok();
+}
+
+Result<std::unique_ptr<Session::Impl>> Session::Impl::create(const void* data, size_t size,
+                                                             const std::string& display_name,
+                                                             const std::string& base_dir, const SessionOptions& opts) {
+    std::string sha = runtime::sha256_hex(data, size);
+    EngineReport report;
+    report.requested = !opts.engine_path.empty();
+    if (report.requested) {
+        auto impl = std::make_unique<Impl>();
+        impl->model_sha256 = sha;
+        Status st = impl->load_engine(display_name, opts);
+        if (st.is_ok()) {
+            impl->engine.requested = impl->engine.loaded = true;
+            return impl;
+        }
+        report.message = st.message() + "; building the session from " + display_name;
+        base::log_info(report.message);  // engine_report() has it; the CLI prints it
+    }
+    model::LoadOptions lo;
+    lo.infer_shapes = true;
+    EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, model::load_model_from_bytes(data, size, lo, display_name, base_dir));
+    auto impl = std::make_unique<Impl>();
+    impl->model_sha256 = std::move(sha);
+    EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(m), opts));
+    impl->engine = std::move(report);
+    return impl;
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
+namespace {
+
+// The whole file, or nullopt when it cannot be read (model::load_model then says why).
+std::optional<std::string> read_whole_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+    auto bytes = runtime::read_file_bytes(path);
+    if (!bytes.is_ok()) return std::nullopt;
+    return std::move(bytes).value();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Session>> Session::create(const std::string& model_path, const SessionOptions& options) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!options.engine_path.empty()) {  // the model's bytes are hashed to check the engine file
+        if (std::optional<std::string> bytes = read_whole_file(model_path)) {
+            std::string dir = fs::absolute(fs::path(model_path), ec).parent_path().string();
+            EDGEINFER_ASSIGN_OR_RETURN(auto impl, Impl::create(bytes->data(), bytes->size(), model_path, dir, options));
+            return std::unique_ptr<Session>(new Session(std::move(impl)));
+        }
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->model_file = model_path;  // hashed by save_engine if it is still these bytes
+    impl->model_file_size = fs::file_size(model_path, ec);
+    impl->model_file_time = fs::last_write_time(model_path, ec);
     model::LoadOptions lo;
     lo.infer_shapes = true;
     EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, model::load_model(model_path, lo));
-    auto impl = std::make_unique<Impl>();
     EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(m), options));
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
 Result<std::unique_ptr<Session>> Session::create_from_bytes(const void* data, size_t size,
                                                             const SessionOptions& options) {
-    model::LoadOptions lo;
-    lo.infer_shapes = true;
-    EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, model::load_model_from_bytes(data, size, lo, "<memory model>"));
-    auto impl = std::make_unique<Impl>();
-    EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(m), options));
+    EDGEINFER_ASSIGN_OR_RETURN(auto impl, Impl::create(data, size, "<memory model>", "", options));
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
+
+Status Session::save_engine(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    const Impl& s = *impl_;
+    if (s.model_sha256.empty()) {
+        namespace fs = std::filesystem;
+        std::error_code ec1, ec2;
+        auto size = fs::file_size(s.model_file, ec1);
+        auto time = fs::last_write_time(s.model_file, ec2);
+        std::optional<std::string> bytes;
+        if (!ec1 && !ec2 && size == s.model_file_size && time == s.model_file_time)
+            bytes = read_whole_file(s.model_file);
+        if (!bytes || bytes->size() != size)
+            return invalid_argument(path + ": cannot save an engine: the model file '" + s.model_file +
+                                    "' changed since the session was created (create the session again)");
+        s.model_sha256 = runtime::sha256_hex(bytes->data(), bytes->size());
+    }
+    runtime::EngineFile e;
+    e.header = runtime::make_engine_header(s.model_sha256, s.options, s.threads);
+    auto graph = model::serialize_model(s.model);
+    if (!graph.is_ok()) return graph.status().with_context(path + ": cannot save an engine");
+    e.graph = std::move(graph).value();
+    for (const auto& key : s.plan_order) {
+        const runtime::Plan& plan = *s.plans.at(key);
+        runtime::EnginePlan ep;
+        ep.input_dims = key;
+        for (const ir::ValueInfo* v : s.input_info) ep.input_dtypes.push_back(v->dtype);
+        for (size_t i = 0; i < s.graph.nodes.size(); ++i) ep.implementations.push_back(plan.implementation(i));
+        e.plans.push_back(std::move(ep));
+    }
+    return runtime::write_engine_file(path, e);
+}
+
+const EngineReport& Session::engine_report() const { return impl_->engine; }
 
 const std::vector<ValueDescription>& Session::inputs() const { return impl_->input_desc; }
 const std::vector<ValueDescription>& Session::outputs() const { return impl_->output_desc; }

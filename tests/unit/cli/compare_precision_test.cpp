@@ -152,6 +152,13 @@ TEST(ComparePrecision, Int8AgainstTheQuantizedModel) {
     r = run_cli("compare " + kShapes + " --precision int8");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.out.find("needs the quantized model: --quantized"), std::string::npos) << r.out;
+    // `run --precision int8` runs the quantized model on the int8 kernels and refuses a float model.
+    r = run_cli("run -t 1 " + q + " --precision int8");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("logits"), std::string::npos) << r.out;
+    r = run_cli("run -t 1 " + kShapes + " --precision int8");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("run `edgeinfer quantize` first"), std::string::npos) << r.out;
     fs::remove_all(dir);
 }
 
