@@ -2,7 +2,6 @@
 // external data), attributes, subgraphs, shapes.
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/onnx_pb.h>
-#include <onnx/shape_inference/implementation.h>
 
 #include <climits>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include <limits>
 
 #include "base/status.hpp"
+#include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
 
@@ -294,18 +294,9 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const Ctx& ctx, i
     return g;
 }
 
+// Data propagation has known failure modes: retry without it; failing both, shapes stay as annotated.
 void infer_shapes(onnx::ModelProto& proto) {
-    try {
-        onnx::ShapeInferenceOptions opts(false, 0, true);
-        onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
-    } catch (const std::exception&) {
-        try {  // data propagation has known failure modes; retry without it
-            onnx::ShapeInferenceOptions opts(false, 0, false);
-            onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
-        } catch (const std::exception&) {
-            // Shapes stay as annotated in the file.
-        }
-    }
+    if (!run_onnx_shape_inference(proto, true)) run_onnx_shape_inference(proto, false);
 }
 
 }  // namespace

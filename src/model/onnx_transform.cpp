@@ -2,10 +2,10 @@
 #include "model/onnx_transform.hpp"
 
 #include <onnx/defs/schema.h>
-#include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
 #include "base/status.hpp"
+#include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
 
@@ -34,25 +34,15 @@ ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
     return out;
 }
 
-bool run_inference(onnx::ModelProto& proto, bool data_propagation) {
-    try {
-        onnx::ShapeInferenceOptions opts(false, 0, data_propagation);
-        onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
-        return true;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 }  // namespace
 
 Result<size_t> infer_shapes(ir::Model& model) {
     onnx::ModelProto proto;
     model_to_proto(model, &proto);
     proto.mutable_graph()->clear_value_info();  // stale after rewrites: derive everything again
-    if (!run_inference(proto, true)) {
+    if (!run_onnx_shape_inference(proto, true)) {
         proto.mutable_graph()->clear_value_info();
-        if (!run_inference(proto, false)) return model.graph.value_info.size();
+        if (!run_onnx_shape_inference(proto, false)) return model.graph.value_info.size();
     }
     std::vector<ir::ValueInfo> infos;
     for (const auto& vi : proto.graph().value_info()) {

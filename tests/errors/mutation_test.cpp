@@ -81,6 +81,47 @@ std::string model_with_initializer(onnx::TensorProto_DataType type, std::vector<
     out->mutable_type()->mutable_tensor_type()->set_elem_type(type);
     return m.SerializeAsString();
 }
+
+// A Conv whose input rank (2) disagrees with its weight's (4), with or without kernel_shape/pads: libonnx
+// 1.12's shape inference read past the input's dims and crashed (a fuzzer find). The load must finish:
+// the model is usable as far as it is valid, and the Conv's output simply has no inferred shape.
+std::string conv_rank_mismatch_model(bool with_attributes) {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    onnx::GraphProto* g = m.mutable_graph();
+    onnx::ValueInfoProto* in = g->add_input();
+    in->set_name("x");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+    tt->mutable_shape()->add_dim()->set_dim_value(8);
+    onnx::TensorProto* w = g->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    for (int64_t d : {4, 3, 3, 3}) w->add_dims(d);
+    for (int i = 0; i < 4 * 3 * 3 * 3; ++i) w->add_float_data(0.5f);
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type("Conv");
+    n->set_name("conv");
+    n->add_input("x");
+    n->add_input("w");
+    n->add_output("y");
+    if (with_attributes) {
+        onnx::AttributeProto* k = n->add_attribute();
+        k->set_name("kernel_shape");
+        k->set_type(onnx::AttributeProto::INTS);
+        k->add_ints(3);
+        k->add_ints(3);
+        onnx::AttributeProto* p = n->add_attribute();
+        p->set_name("pads");
+        p->set_type(onnx::AttributeProto::INTS);
+        for (int i = 0; i < 4; ++i) p->add_ints(1);
+    }
+    g->add_output()->set_name("y");
+    g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    return m.SerializeAsString();
+}
 #pragma GCC diagnostic pop
 
 TEST(Mutation, InitializerValueCountIsCheckedBeforeAllocation) {
@@ -97,6 +138,17 @@ TEST(Mutation, InitializerValueCountIsCheckedBeforeAllocation) {
     const std::string right = model_with_initializer(onnx::TensorProto_DataType_INT32, {2, 3}, 6);
     r = load_model_from_bytes(right.data(), right.size(), {}, "right");
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+}
+
+TEST(Mutation, ConvRankMismatchDoesNotCrashShapeInference) {
+    for (bool attrs : {false, true}) {
+        const std::string bytes = conv_rank_mismatch_model(attrs);
+        LoadOptions options;
+        options.infer_shapes = true;
+        auto r = load_model_from_bytes(bytes.data(), bytes.size(), options, "conv_rank");
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        for (const ir::ValueInfo& v : r.value().graph.value_info) EXPECT_NE(v.name, "y") << "no shape for y";
+    }
 }
 
 }  // namespace
