@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import shlex
 import statistics
@@ -32,6 +31,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
 HEADING = "## Pipeline throughput (bench/pipeline_bench.py)"
+sys.path.insert(0, HERE)
+import run_suite  # noqa: E402  (machine facts, RESULTS.md sections; imports no torch)
 
 
 def make_config(demo, sources, video, out_dir, detector, batch_size, with_video):
@@ -82,43 +83,6 @@ def run_once(edgeinfer, config, frames, threads, detector_name):
     batch_mean = re.search(r"batch mean ([\d.]+)", det.group(0))
     batch = float(batch_mean.group(1)) if batch_mean else None
     return float(out.group(2)), float(det.group(1)), batch, wall, int(total.group(1))
-
-
-def machine_facts():
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu} ({os.cpu_count()} cores visible), Linux {platform.release()}"
-
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "-C", SOURCE, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
-def write_results(path, section):
-    """Replaces the "Pipeline throughput" section of PATH, or appends it, keeping the rest."""
-    text = open(path).read() if os.path.exists(path) else "# edgeinfer benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.startswith("## Pipeline throughput")), None)
-    if start is None:
-        if lines and lines[-1].strip():
-            lines.append("\n")
-        lines.append(section + "\n")
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[start:end] = [section + "\n" + ("\n" if end < len(lines) else "")]
-    with open(path, "w") as f:
-        f.write("".join(lines))
 
 
 def main():
@@ -180,8 +144,10 @@ def main():
     if args.detector:
         detector = os.path.relpath(os.path.abspath(args.detector), SOURCE)
     out = [HEADING, "", "```sh", command, "```", ""]
+    facts = run_suite.machine_facts()
     out.append(
-        f"Run {started:%Y-%m-%d %H:%M} UTC on {machine_facts()}, edgeinfer at {git_commit()}; load average "
+        f"Run {started:%Y-%m-%d %H:%M} UTC on {facts['cpu']} ({facts['cores']} cores visible), Linux {facts['kernel']}, "
+        f"edgeinfer at {facts['commit']}; load average "
         f"{load_before:.1f} before, {load_after:.1f} after (above the core count means other work shared the cores "
         f"and the numbers are noisy). models/demo_pipeline.json on N copies of {os.path.relpath(video, SOURCE)} "
         f"(non-live, looping), {args.frames} frames per source, detector {detector}, "
@@ -199,7 +165,7 @@ def main():
     print()
     print(section)
     if not args.no_results:
-        write_results(args.results, section)
+        run_suite.replace_section(args.results, HEADING, section)
         print(f"pipeline_bench: wrote the section into {args.results}")
 
 

@@ -481,22 +481,26 @@ def render(rows, checks, peaks, profiles, facts, command, blas_note, started, lo
     return "\n".join(out) + "\n"
 
 
-def write_results(path, section):
-    """Replaces the performance section of PATH (or inserts it before the first other section), keeping the rest."""
+def replace_section(path, heading, section, first=False):
+    """Replaces the section of PATH whose heading line starts like HEADING (up to " (") with SECTION, keeping the
+    rest; without one, SECTION goes before the first other section (first=True) or at the end."""
     text = open(path).read() if os.path.exists(path) else "# edgeinfer benchmark results\n\n"
     lines = text.splitlines(keepends=True)
-    heading = section.splitlines()[0]
-    start = next((i for i, ln in enumerate(lines) if ln.startswith("## Performance")), None)
+    prefix = heading.split(" (")[0]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(prefix)), None)
     if start is not None:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[start:end] = [section + "\n"]
+        lines[start:end] = [section + ("\n" if end < len(lines) else "")]
+    elif first:
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("## ")), len(lines))
+        lines[at:at] = [section + "\n"]
     else:
-        first = next((i for i, ln in enumerate(lines) if ln.startswith("## ")), len(lines))
-        lines[first:first] = [section + "\n"]
+        if lines and lines[-1].strip():
+            lines.append("\n")
+        lines.append(section)
     with open(path + ".tmp", "w") as f:
         f.write("".join(lines))
     os.replace(path + ".tmp", path)
-    assert heading in open(path).read()
 
 
 def main(argv=None):
@@ -571,7 +575,7 @@ def main(argv=None):
     load_after = f"{os.getloadavg()[0]:.1f}"
     section = render(rows, checks, peaks, profiles, machine_facts(), command, suite.blas_note, started,
                      (load_before, load_after))
-    write_results(args.results, section)
+    replace_section(args.results, "## Performance", section, first=True)
     with open(os.path.join(suite.cache, "results.json"), "w") as f:
         json.dump(dict(command=command, started=started, peaks=peaks, rows=rows, checks=checks), f, indent=1)
     print(section)
