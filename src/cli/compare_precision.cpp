@@ -10,12 +10,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <opencv2/imgcodecs.hpp>
 #include <optional>
 #include <sstream>
 
 #include "base/status.hpp"
 #include "cli/compare_values.hpp"
+#include "cli/input_files.hpp"
 #include "cli/keep_fp32.hpp"
 #include "cli/model_exec.hpp"
 #include "edgeinfer/session.hpp"
@@ -126,38 +126,6 @@ void add_agreement(const Tensor& ref, const Tensor& got, OutputReport& r) {
         }
 }
 
-bool is_image(const fs::path& p) {
-    std::string e = p.extension().string();
-    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".bmp";
-}
-
-// --inputs: the .npy files and images of each directory (sorted), or the files given.
-Result<std::vector<fs::path>> list_input_files(const std::vector<std::string>& specs) {
-    std::vector<fs::path> files;
-    for (const std::string& spec : specs) {
-        std::error_code ec;
-        if (fs::is_directory(spec, ec)) {
-            std::vector<fs::path> here;
-            for (const auto& e : fs::directory_iterator(spec, ec))
-                if (e.is_regular_file() && (e.path().extension() == ".npy" || is_image(e.path())))
-                    here.push_back(e.path());
-            if (here.empty())
-                return invalid_argument("--inputs " + spec +
-                                        ": the directory has no .npy files or images (.jpg .png .bmp)");
-            std::sort(here.begin(), here.end());
-            files.insert(files.end(), here.begin(), here.end());
-        } else if (fs::is_regular_file(spec, ec)) {
-            if (fs::path(spec).extension() != ".npy" && !is_image(spec))
-                return invalid_argument("--inputs " + spec + ": not a .npy file or an image (.jpg .png .bmp)");
-            files.emplace_back(spec);
-        } else {
-            return not_found("--inputs " + spec + ": no such file or directory");
-        }
-    }
-    return files;
-}
-
 // One sample from a file: a .npy tensor (a missing batch dim added) or an image preprocessed as the
 // model's sidecar says (else the defaults of the vision commands).
 Result<Tensor> read_input_file(const fs::path& f, const std::string& model, const ValueDescription& in,
@@ -171,21 +139,7 @@ Result<Tensor> read_input_file(const fs::path& f, const std::string& model, cons
         }
         return t;
     }
-    if (!pre) {
-        EDGEINFER_ASSIGN_OR_RETURN(auto sidecar, vision::find_sidecar(model, ""));
-        EDGEINFER_ASSIGN_OR_RETURN(
-            pre, vision::resolve_preprocess(vision::PreprocessConfig{}, sidecar ? &*sidecar : nullptr, {}, in));
-    }
-    cv::Mat img = cv::imread(f.string(), cv::IMREAD_COLOR);
-    if (img.empty()) return invalid_argument(f.string() + ": could not decode the image");
-    const vision::PreprocessConfig& c = pre->config;
-    std::vector<int64_t> dims = c.layout == vision::Layout::kNchw
-                                    ? std::vector<int64_t>{1, c.channels, c.height, c.width}
-                                    : std::vector<int64_t>{1, c.height, c.width, c.channels};
-    Tensor t = Tensor::allocate(c.dtype, dims);
-    auto info = vision::preprocess_into(img, c, t.data());
-    if (!info.is_ok()) return info.status().with_context(f.string());
-    return t;
+    return read_image_input(f, model, in, pre);
 }
 
 Result<std::vector<Sample>> load_samples(const PrecisionCompareArgs& a, const Session& s, std::string* preprocess) {
@@ -205,7 +159,7 @@ Result<std::vector<Sample>> load_samples(const PrecisionCompareArgs& a, const Se
     if (s.inputs().size() != 1)
         return unsupported(a.model + ": --inputs needs a model with one input, it has " +
                            std::to_string(s.inputs().size()) + " (use -i NAME=FILE.npy for each)");
-    EDGEINFER_ASSIGN_OR_RETURN(auto files, list_input_files(a.data));
+    EDGEINFER_ASSIGN_OR_RETURN(auto files, list_input_files(a.data, "--inputs"));
     std::optional<vision::ResolvedPreprocess> pre;
     for (const fs::path& f : files) {
         if (a.samples > 0 && static_cast<int>(out.size()) >= a.samples) break;

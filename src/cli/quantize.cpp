@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <opencv2/imgcodecs.hpp>
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
+#include "cli/input_files.hpp"
 #include "ir/npy.hpp"
 #include "model/onnx_model.hpp"
 #include "quant/quantizer.hpp"
@@ -26,38 +26,6 @@ struct QuantizeArgs {
     int threads = 0;
     double percentile = 99.99;
 };
-
-bool is_image(const fs::path& p) {
-    std::string e = p.extension().string();
-    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".bmp";
-}
-
-// Calibration files: the .npy files and images of each directory (sorted), or the files given.
-Result<std::vector<fs::path>> list_calibration_files(const std::vector<std::string>& calib) {
-    std::vector<fs::path> files;
-    for (const std::string& c : calib) {
-        std::error_code ec;
-        if (fs::is_directory(c, ec)) {
-            std::vector<fs::path> here;
-            for (const auto& e : fs::directory_iterator(c, ec))
-                if (e.is_regular_file() && (e.path().extension() == ".npy" || is_image(e.path())))
-                    here.push_back(e.path());
-            std::sort(here.begin(), here.end());
-            if (here.empty())
-                return invalid_argument("--calib " + c +
-                                        ": the directory has no .npy files or images (.jpg .png .bmp)");
-            files.insert(files.end(), here.begin(), here.end());
-        } else if (fs::is_regular_file(c, ec)) {
-            if (fs::path(c).extension() != ".npy" && !is_image(c))
-                return invalid_argument("--calib " + c + ": not a .npy file or an image");
-            files.emplace_back(c);
-        } else {
-            return not_found("--calib " + c + ": no such file or directory");
-        }
-    }
-    return files;
-}
 
 // Samples of batch 1 from one .npy file: [N, ...] splits into N samples; rank one less than the
 // input's gets a batch dim.
@@ -101,22 +69,9 @@ Result<std::vector<quant::Sample>> load_samples(const QuantizeArgs& a, const std
             EDGEINFER_RETURN_IF_ERROR(add_npy_samples(f, in, samples));
             continue;
         }
-        if (!pre) {
-            EDGEINFER_ASSIGN_OR_RETURN(auto sidecar, vision::find_sidecar(a.model, ""));
-            EDGEINFER_ASSIGN_OR_RETURN(
-                auto r, vision::resolve_preprocess(vision::PreprocessConfig{}, sidecar ? &*sidecar : nullptr, {}, in));
-            pre = r;
-            std::cerr << "preprocessing images: " << pre->config.describe() << " (" << pre->origin << ")\n";
-        }
-        cv::Mat img = cv::imread(f.string(), cv::IMREAD_COLOR);
-        if (img.empty()) return invalid_argument(f.string() + ": could not decode the image");
-        const auto& c = pre->config;
-        std::vector<int64_t> dims = c.layout == vision::Layout::kNchw
-                                        ? std::vector<int64_t>{1, c.channels, c.height, c.width}
-                                        : std::vector<int64_t>{1, c.height, c.width, c.channels};
-        Tensor t = Tensor::allocate(c.dtype, dims);
-        auto info = vision::preprocess_into(img, c, t.data());
-        if (!info.is_ok()) return info.status().with_context(f.string());
+        const bool first_image = !pre;
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, read_image_input(f, a.model, in, pre));
+        if (first_image) std::cerr << "preprocessing images: " << pre->config.describe() << " (" << pre->origin << ")\n";
         samples.push_back({NamedTensor{in.name, t}});
     }
     if (samples.empty()) return invalid_argument("--calib: no usable calibration inputs");
@@ -135,7 +90,7 @@ int run_quantize(const QuantizeArgs& a) {
     auto method = quant::parse_method(a.method);
     if (!method.is_ok()) return fail(method.status());
     if (a.samples < 0) return fail(invalid_argument("--samples must be >= 0"));
-    auto files = list_calibration_files(a.calib);
+    auto files = list_input_files(a.calib, "--calib");
     if (!files.is_ok()) return fail(files.status());
     auto samples = load_samples(a, *files);
     if (!samples.is_ok()) return fail(samples.status());
