@@ -96,8 +96,8 @@ std::optional<ActivationMatch> match_activation(const ir::Model& m, const ir::No
     return std::nullopt;
 }
 
-// The activation y * gate(y) computes when `gate` is the gate node: SiLU for Sigmoid, HardSwish
-// for HardSigmoid with alpha 1/6 and beta 1/2 (ONNX's HardSwish definition).
+}  // namespace
+
 std::optional<std::string> gate_activation(const ir::Node& gate) {
     if (gate.outputs.size() != 1) return std::nullopt;
     if (is_op(gate, "Sigmoid")) return "SiLU";
@@ -105,8 +105,6 @@ std::optional<std::string> gate_activation(const ir::Node& gate) {
     if (gate.attr_float("alpha", 0.2f) != 1.0f / 6.0f || gate.attr_float("beta", 0.5f) != 0.5f) return std::nullopt;
     return "HardSwish";
 }
-
-}  // namespace
 
 void ensure_edgeinfer_opset(ir::Model& model) {
     for (const ir::OpsetId& o : model.opset_imports)

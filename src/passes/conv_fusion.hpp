@@ -6,6 +6,9 @@
 // portable ONNX. FusedConv computes Y = act(conv(X, W) + B + Z); see kernels/cpu/conv.cpp.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "ir/graph.hpp"
 
 namespace edgeinfer::passes {
@@ -30,5 +33,9 @@ bool fuse_gemm_activation(ir::Model& model);
 
 // Adds the "edgeinfer" opset import (version 1) when the model has none.
 void ensure_edgeinfer_opset(ir::Model& model);
+
+// The activation y * gate(y) computes when `gate` is the gate node of Mul(y, gate(y)): "SiLU" for
+// Sigmoid, "HardSwish" for HardSigmoid with alpha 1/6 and beta 1/2 (ONNX's HardSwish); else none.
+std::optional<std::string> gate_activation(const ir::Node& gate);
 
 }  // namespace edgeinfer::passes

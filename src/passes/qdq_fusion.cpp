@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "passes/conv_fusion.hpp"
 #include "passes/graph_util.hpp"
 
 namespace edgeinfer::passes {
@@ -221,6 +222,15 @@ class Fuser {
                 mt.absorbed.push_back(*r);
                 out = g_.nodes[*r].outputs[0];
             }
+        } else if (auto gated = gated_activation(out)) {  // SiLU / HardSwish: Mul(y, gate(y))
+            ir::Attribute a;
+            a.name = "activation";
+            a.kind = ir::Attribute::Kind::kString;
+            a.s = gated->name;
+            mt.attrs = {a};
+            mt.absorbed.push_back(gated->gate);
+            mt.absorbed.push_back(gated->mul);
+            out = g_.nodes[gated->mul].outputs[0];
         }
         std::string y_scale, y_zp;
         if (auto r = uses_.sole_reader(out); r && z.empty() && is_op(g_.nodes[*r], "QuantizeLinear")) {
@@ -274,6 +284,32 @@ class Fuser {
     }
 
   private:
+    struct Gated {
+        size_t gate = 0, mul = 0;
+        std::string name;  // the activation: SiLU or HardSwish
+    };
+
+    // y read exactly by gate(y) (Sigmoid, or HardSigmoid as ONNX's HardSwish uses it) and by
+    // Mul(y, gate(y)), the gate's sole reader: y * gate(y) as one activation.
+    std::optional<Gated> gated_activation(const std::string& y) const {
+        const std::vector<size_t>& readers = uses_.readers(y);
+        if (readers.size() != 2 || uses_.is_graph_output(y) || uses_.used_by_subgraph(y)) return std::nullopt;
+        for (int k = 0; k < 2; ++k) {
+            const ir::Node& gate = g_.nodes[readers[k]];
+            const ir::Node& mul = g_.nodes[readers[1 - k]];
+            std::optional<std::string> name = gate_activation(gate);
+            if (!name || gate.inputs.size() != 1 || gate.inputs[0] != y) continue;
+            if (uses_.sole_reader(gate.outputs[0]) != readers[1 - k] || !is_op(mul, "Mul") || mul.inputs.size() != 2 ||
+                mul.outputs.size() != 1)
+                continue;
+            if (!((mul.inputs[0] == y && mul.inputs[1] == gate.outputs[0]) ||
+                  (mul.inputs[1] == y && mul.inputs[0] == gate.outputs[0])))
+                continue;
+            return Gated{readers[k], readers[1 - k], *name};
+        }
+        return std::nullopt;
+    }
+
     ir::Model& m_;
     ir::Graph& g_;
     UseMap uses_;

@@ -16,7 +16,8 @@ namespace edgeinfer::passes {
 // with float32 B (Gemm: W transposed to [K, N]). For Conv, a residual Add of P's output and a
 // non-constant float32 value Z of the same static rank-4 shape, read only from P's output, is fused
 // as input Z (Y = conv + B + Z, a oneDNN sum post-op). An activation (Relu, LeakyRelu, Clip with
-// constant bounds) read only from that result is fused as attribute `activation` (+ alpha/min/max);
+// constant bounds) read only from that result, or the pair Sigmoid(y) and Mul(y, Sigmoid(y)) (SiLU;
+// with HardSigmoid(1/6, 1/2): HardSwish) reading it, is fused as attribute `activation` (+ alpha/min/max);
 // a QuantizeLinear with per-tensor constant scale/zero point reading only the (activated) result is
 // fused too when there is no Z: the node then writes the quantized value, otherwise float32 (y_scale,
 // y_zp omitted). The fused node takes P's name and the position of the last node it absorbs;

@@ -3,7 +3,8 @@
 //
 // Every op computes acc = sum (x - x_zp) * (w - w_zp) in the accumulator domain, adds a bias there,
 // multiplies by m[c] = x_scale * w_scale[c] / y_scale, applies an optional activation in output
-// units, then rounds, adds y_zp and saturates (or writes float32 / int32). edgeinfer:QConv with a
+// units (SiLU and HardSwish, which do not commute with scaling, in real units followed by 1/y_scale),
+// then rounds, adds y_zp and saturates (or writes float32 / int32). edgeinfer:QConv with a
 // float32 output may take a residual Z (input 9, Y's shape and layout) added before the activation.
 // Fast path: constant weights whose zero point folds into int8 values run as one oneDNN int8
 // convolution/matmul with output scales, src/dst zero points, bias, sum (Z) and eltwise post-ops.
@@ -37,7 +38,7 @@ enum class OpKind { kQLinear, kInteger, kFused };
 
 // Activation applied in output units (after the multiplier, before rounding).
 struct Activation {
-    enum class Kind { kNone, kRelu, kLeakyRelu, kClip } kind = Kind::kNone;
+    enum class Kind { kNone, kRelu, kLeakyRelu, kClip, kSiLU, kHardSwish } kind = Kind::kNone;
     float alpha = 0.0f, lo = 0.0f, hi = 0.0f;
 };
 
@@ -49,6 +50,10 @@ std::string parse_activation(const ir::Node& node, Activation& act) {
     } else if (name == "LeakyRelu") {
         act.kind = Activation::Kind::kLeakyRelu;
         act.alpha = node.attr_float("alpha", 0.01f);
+    } else if (name == "SiLU") {  // x * sigmoid(x)
+        act.kind = Activation::Kind::kSiLU;
+    } else if (name == "HardSwish") {  // x * clip(x / 6 + 1/2, 0, 1)
+        act.kind = Activation::Kind::kHardSwish;
     } else if (name == "Clip") {
         act.kind = Activation::Kind::kClip;
         act.lo = node.attr_float("min", std::numeric_limits<float>::lowest());
@@ -99,7 +104,8 @@ bool read_zero_points(const Tensor& t, std::vector<int32_t>& out) {
 struct QuantValues {
     int32_t x_zp = 0, y_zp = 0;
     std::vector<int32_t> w_zp{0};
-    std::vector<float> multiplier;  // per output channel: x_scale * w_scale[c] / y_scale
+    std::vector<float> multiplier;  // per output channel: x_scale * w_scale[c] / y_scale (see post_scale)
+    float post_scale = 1.0f;        // 1 / y_scale after a SiLU/HardSwish computed in real units, else 1
     std::vector<float> bias_acc;    // per output channel, accumulator domain; empty: none
     DataType out = DataType::kFloat32;
     Activation act;  // bounds already in output units
@@ -152,8 +158,13 @@ Status read_quant_values(const PrepareContext& ctx, OpKind kind, const Slots& s,
     }
     const Tensor* b = value(s.bias);
     if (missing) return Status::ok();
+    // SiLU and HardSwish compute in real units: the accumulators scaled by x_scale * w_scale only,
+    // the activation, then 1 / y_scale (oneDNN: output scales, eltwise, linear; then the dst zero point).
+    const bool real_units = act_attr.kind == Activation::Kind::kSiLU || act_attr.kind == Activation::Kind::kHardSwish;
+    const float out_div = real_units ? 1.0f : ys;
+    q.post_scale = real_units ? 1.0f / ys : 1.0f;
     q.multiplier.resize(static_cast<size_t>(channels));
-    for (int64_t c = 0; c < channels; ++c) q.multiplier[c] = xs * ws[ws.size() == 1 ? 0 : c] / ys;
+    for (int64_t c = 0; c < channels; ++c) q.multiplier[c] = xs * ws[ws.size() == 1 ? 0 : c] / out_div;
     if (b != nullptr) {
         if (b->numel() != channels) return ctx.invalid("bias must have " + std::to_string(channels) + " values");
         q.bias_acc.resize(static_cast<size_t>(channels));
@@ -247,6 +258,12 @@ void finish(const float* acc, const float* z, const QuantValues& q, int64_t inne
                 case Activation::Kind::kClip:
                     v = std::min(q.act.hi, std::max(q.act.lo, v));
                     break;
+                case Activation::Kind::kSiLU:
+                    v = v / (1.0f + std::exp(-v)) * q.post_scale;
+                    break;
+                case Activation::Kind::kHardSwish:
+                    v = v * std::min(1.0f, std::max(0.0f, v / 6.0f + 0.5f)) * q.post_scale;
+                    break;
                 case Activation::Kind::kNone:
                     break;
             }
@@ -282,8 +299,13 @@ dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask, bool sum = 
     if (q.act.kind != Activation::Kind::kNone && q.out != DataType::kInt32) {
         if (q.act.kind == Activation::Kind::kClip)
             ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, q.act.lo, q.act.hi);
+        else if (q.act.kind == Activation::Kind::kSiLU)
+            ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f);
+        else if (q.act.kind == Activation::Kind::kHardSwish)
+            ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 0.0f, 0.0f);
         else
             ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, q.act.alpha, 0.0f);
+        if (q.post_scale != 1.0f) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, q.post_scale, 0.0f);
     }
     if (ops.len() > 0) attr.set_post_ops(ops);
     return attr;

@@ -59,6 +59,7 @@ void add_qdq_output(ModelBuilder& b, const std::string& y, const std::string& ou
 
 struct ConvCase {
     bool per_channel = false, relu = false, quantized_out = true, depthwise = false;
+    std::string gate;  // "Sigmoid" (SiLU) or "HardSigmoid" (HardSwish): Mul(c, gate(c)) after the conv
     DataType act = DataType::kUInt8;
     int64_t stride = 1;
 };
@@ -72,12 +73,19 @@ ir::Model qdq_conv(const ConvCase& c) {
     b.init("bias", random_tensor({cout}, 12, 0.2f));
     std::vector<ir::Attribute> attrs{attr_is("pads", {1, 1, 1, 1}), attr_is("strides", {c.stride, c.stride})};
     if (c.depthwise) attrs.push_back(attr_i("group", cin));
-    std::string conv_out = c.relu || c.quantized_out ? "c" : "y";
+    std::string conv_out = c.relu || c.quantized_out || !c.gate.empty() ? "c" : "y";
     b.node("Conv", {"xd", "w", "bias"}, {conv_out}, "conv", attrs);
     std::string act_out = conv_out;
     if (c.relu) {
         act_out = c.quantized_out ? "r" : "y";
         b.node("Relu", {"c"}, {act_out}, "relu");
+    }
+    if (!c.gate.empty()) {
+        act_out = c.quantized_out ? "m" : "y";
+        std::vector<ir::Attribute> gate_attrs;
+        if (c.gate == "HardSigmoid") gate_attrs = {attr_f("alpha", 1.0f / 6.0f), attr_f("beta", 0.5f)};
+        b.node(c.gate, {"c"}, {"g"}, "gate", gate_attrs);
+        b.node("Mul", {"c", "g"}, {act_out}, "mul");
     }
     if (c.quantized_out) add_qdq_output(b, act_out, "y", 0.02f, c.relu ? 0 : 128);
     return b.build();
@@ -148,6 +156,42 @@ TEST(FuseQdq, ConvReluQuantizeBecomesOneQConv) {
     EXPECT_EQ(q->inputs[3], "w_q");
     EXPECT_EQ(q->outputs[0], "r_q");
     EXPECT_EQ(q->attr_ints("pads"), (std::vector<int64_t>{1, 1, 1, 1}));
+}
+
+// EfficientNet's SiLU and MobileNetV3's HardSwish (as exported before opset 14): Mul(y, gate(y))
+// after the conv becomes the QConv's activation, computed in real units before the requantization.
+TEST(FuseQdq, GatedActivationsFuseIntoQConv) {
+    for (const char* gate : {"Sigmoid", "HardSigmoid"}) {
+        ConvCase c;
+        c.gate = gate;
+        ir::Model m = qdq_conv(c);
+        ASSERT_TRUE(passes::fuse_qdq(m));
+        EXPECT_EQ(count_op(m, "QConv"), 1) << gate;
+        EXPECT_EQ(count_op(m, gate), 0) << gate;
+        EXPECT_EQ(count_op(m, "Mul"), 0) << gate;
+        EXPECT_EQ(count_op(m, "QuantizeLinear"), 0) << gate;
+        const ir::Node* q = find_node(m, "conv");
+        ASSERT_NE(q, nullptr);
+        EXPECT_EQ(q->attr_string("activation", ""), std::string(gate) == "Sigmoid" ? "SiLU" : "HardSwish");
+        EXPECT_EQ(q->outputs[0], "m_q");
+        // Quantized output: one output step; float output: the reference's float rounding.
+        expect_int8_matches_reference(qdq_conv(c), 0.02 * 1.01, "QConv");
+        c.quantized_out = false;
+        c.per_channel = true;
+        expect_int8_matches_reference(qdq_conv(c), 1e-3, "QConv");
+    }
+    // A HardSigmoid with other constants is not HardSwish: left alone.
+    ModelBuilder b;
+    b.input("x", {1, 4, 5, 5}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.05f, 128);
+    add_int8_weight(b, "w", {6, 4, 3, 3}, false, 0, 3);
+    b.node("Conv", {"xd", "w"}, {"c"}, "conv");
+    b.node("HardSigmoid", {"c"}, {"g"}, "gate", {attr_f("alpha", 0.2f), attr_f("beta", 0.5f)});
+    b.node("Mul", {"c", "g"}, {"y"}, "mul");
+    ir::Model m = b.build();
+    passes::fuse_qdq(m);
+    EXPECT_EQ(count_op(m, "HardSigmoid"), 1);
+    EXPECT_EQ(count_op(m, "Mul"), 1);
 }
 
 TEST(FuseQdq, NearMissesAreLeftAlone) {
