@@ -388,8 +388,9 @@ def machine_facts():
     except OSError:
         pass
     commit = subprocess.run(["git", "-C", SOURCE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", SOURCE, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                           text=True)
+    # bench/RESULTS.md itself does not count: the bench scripts rewrite it one section after another.
+    dirty = subprocess.run(["git", "-C", SOURCE, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!bench/RESULTS.md"], capture_output=True, text=True)
     rev = commit.stdout.strip() or "unknown"
     if dirty.stdout.strip():
         rev += " + uncommitted changes"
