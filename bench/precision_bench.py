@@ -88,9 +88,8 @@ class Bench:
         j, err = run_suite.run_json(self.bench_cmd(key, path, precision, threads, batch, profile=True))
         if err:
             return "profile failed: " + err
-        nodes = sorted(j["profile"]["nodes"], key=lambda n: -n.get("time_ms", 0))
         shares = {}
-        for n in nodes:
+        for n in j["profile"]["nodes"]:
             k = n.get("kernel") or n.get("op_type", "?")
             shares[k] = shares.get(k, 0.0) + n.get("share", 0.0)
         top = sorted(shares.items(), key=lambda kv: -kv[1])[:3]

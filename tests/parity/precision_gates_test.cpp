@@ -26,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using cli_test::CliRun;
+using cli_test::compare_json;
 using cli_test::run_cli;
 
 const std::string kShapes = std::string(EDGEINFER_SOURCE_DIR) + "/models/shapes.onnx";
@@ -39,15 +40,6 @@ fs::path temp_dir(const std::string& name) {
     fs::remove_all(d);
     fs::create_directories(d);
     return d;
-}
-
-nlohmann::json compare_json(const std::string& args) {
-    CliRun r = run_cli("compare --json -t 2 " + args);
-    EXPECT_EQ(r.code, 0) << r.out;
-    auto brace = r.out.find('{');
-    auto j = nlohmann::json::parse(brace == std::string::npos ? "" : r.out.substr(brace), nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r.out;
-    return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
 // The output's agreement entry ("top1" or "pixels"), printed with the error statistics.

@@ -1,10 +1,12 @@
 // Runs the built `edgeinfer` program as a user would, capturing exit code and output (for CLI tests).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace edgeinfer::cli_test {
@@ -25,6 +27,17 @@ inline CliRun run_cli(const std::string& args) {
     int status = pclose(p);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+// `edgeinfer compare --json -t 2 ARGS`: its JSON document (an empty object, with a test failure, when
+// the command fails or prints none).
+inline nlohmann::json compare_json(const std::string& args) {
+    CliRun r = run_cli("compare --json -t 2 " + args);
+    EXPECT_EQ(r.code, 0) << r.out;
+    auto brace = r.out.find('{');
+    auto j = nlohmann::json::parse(brace == std::string::npos ? "" : r.out.substr(brace), nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
 }  // namespace edgeinfer::cli_test

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using cli_test::CliRun;
+using cli_test::compare_json;
 using cli_test::run_cli;
 
 const std::string kShapes = std::string(EDGEINFER_SOURCE_DIR) + "/models/shapes.onnx";
@@ -28,15 +29,6 @@ bool cpu_has_bf16() {
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str().find("avx512_bf16") != std::string::npos || ss.str().find("amx_bf16") != std::string::npos;
-}
-
-nlohmann::json compare_json(const std::string& args) {
-    CliRun r = run_cli("compare --json -t 2 " + args);
-    EXPECT_EQ(r.code, 0) << r.out;
-    auto brace = r.out.find('{');
-    auto j = nlohmann::json::parse(brace == std::string::npos ? "" : r.out.substr(brace), nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r.out;
-    return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
 const nlohmann::json* layer_row(const nlohmann::json& j, const std::string& node) {
