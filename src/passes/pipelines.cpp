@@ -2,6 +2,7 @@
 #include "passes/pipelines.hpp"
 
 #include "passes/batchnorm_folding.hpp"
+#include "passes/bf16_regions.hpp"
 #include "passes/channels_last.hpp"
 #include "passes/conv_fusion.hpp"
 #include "passes/dead_node_elimination.hpp"
@@ -92,7 +93,7 @@ PassManager make_pass_manager(Level level, const PipelineOptions& options) {
     return pm;
 }
 
-std::vector<PassDef> runtime_pass_catalog() {
+std::vector<PassDef> runtime_pass_catalog(const RuntimePassOptions& options) {
     std::vector<PassDef> c;
     c.push_back(simple("fuse-qdq",
                        "DequantizeLinear -> Conv/Gemm/MatMul (-> act) (-> QuantizeLinear) -> edgeinfer:QConv/QMatMul "
@@ -109,14 +110,19 @@ std::vector<PassDef> runtime_pass_catalog() {
     c.push_back(simple("channels-last",
                        "run Conv/pooling regions in NHWC with Transposes at region edges (runtime only)",
                        convert_to_channels_last));
+    std::vector<std::string> keep = options.keep_fp32;
+    c.push_back({"bf16-regions",
+                 "store activations between bf16 convolutions, pooling and binary ops as bf16 (runtime only, "
+                 "precision bf16)",
+                 [keep](ir::Model& m) { return PassOutcome{form_bf16_regions(m, keep), ""}; }});
     return c;
 }
 
-std::vector<std::string> runtime_pipeline_for(Level level, bool int8) {
+std::vector<std::string> runtime_pipeline_for(Level level, const RuntimePassOptions& options) {
     std::vector<std::string> p;
     // QDQ fusion first, at any level but kNone: the float fusions below would otherwise take the
     // Conv of a DequantizeLinear -> Conv -> QuantizeLinear pattern.
-    if (int8 && level > Level::kNone) p.push_back("fuse-qdq");
+    if (options.int8 && level > Level::kNone) p.push_back("fuse-qdq");
     if (level < Level::kExtended) return p;
     // Add before activation: FusedConv computes act(conv + Z), so Conv -> Add -> Relu becomes one
     // node only when the Add is taken first.
@@ -125,12 +131,14 @@ std::vector<std::string> runtime_pipeline_for(Level level, bool int8) {
     p.push_back("fuse-gemm-activation");
     // Layout last: it moves whole fused nodes, and the fusions match ONNX-layout patterns.
     if (level >= Level::kAll) p.push_back("channels-last");
+    // bf16 regions after the layout: their members are the channels-last nodes.
+    if (level >= Level::kAll && options.bf16) p.push_back("bf16-regions");
     return p;
 }
 
-PassManager make_runtime_pass_manager(Level level, bool int8) {
-    PassManager pm(runtime_pass_catalog());
-    Status st = pm.set_pipeline(runtime_pipeline_for(level, int8));
+PassManager make_runtime_pass_manager(Level level, const RuntimePassOptions& options) {
+    PassManager pm(runtime_pass_catalog(options));
+    Status st = pm.set_pipeline(runtime_pipeline_for(level, options));
     (void)st;  // names come from the catalog above
     return pm;
 }

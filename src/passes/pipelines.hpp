@@ -30,10 +30,17 @@ PassManager make_pass_manager(Level level, const PipelineOptions& options);
 // Runtime-only passes: rewrites into edgeinfer-domain ops (FusedConv, channels-last forms) that
 // only edgeinfer's own Session runs. Kept out of pass_catalog so `edgeinfer optimize`, which writes
 // portable ONNX, can never apply them; the Session runs them after its level pipeline.
-std::vector<PassDef> runtime_pass_catalog();
-// `int8` (SessionOptions::precision kInt8) puts fuse-qdq first: QDQ patterns become edgeinfer:QConv /
-// QMatMul before the float fusions could claim their Conv nodes.
-std::vector<std::string> runtime_pipeline_for(Level level, bool int8 = false);
-PassManager make_runtime_pass_manager(Level level, bool int8 = false);
+struct RuntimePassOptions {
+    // SessionOptions::precision kInt8: fuse-qdq runs first, so QDQ patterns become edgeinfer:QConv /
+    // QMatMul before the float fusions could claim their Conv nodes.
+    bool int8 = false;
+    // SessionOptions::precision kBf16: bf16-regions runs last (after channels-last).
+    bool bf16 = false;
+    // SessionOptions::keep_fp32_nodes: bf16-regions leaves their inputs and outputs fp32.
+    std::vector<std::string> keep_fp32;
+};
+std::vector<PassDef> runtime_pass_catalog(const RuntimePassOptions& options = {});
+std::vector<std::string> runtime_pipeline_for(Level level, const RuntimePassOptions& options = {});
+PassManager make_runtime_pass_manager(Level level, const RuntimePassOptions& options = {});
 
 }  // namespace edgeinfer::passes

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <dnnl.hpp>
+
 #include "base/logging.hpp"
 #include "base/status.hpp"
 #include "passes/pipelines.hpp"
@@ -58,6 +60,14 @@ passes::Level to_level(GraphOptimizationLevel level) {
     return passes::Level::kNone;
 }
 
+// oneDNN computes bf16 natively here (AVX512-BF16 or AMX). Without it bf16 convolutions fall back to
+// fp32, so storing activations as bf16 would only add rounding and conversions.
+bool native_bf16() {
+    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    return (isa & bf16) == bf16;
+}
+
 }  // namespace
 
 passes::NodeEvaluator cpu_node_evaluator() { return evaluate_node; }
@@ -72,7 +82,8 @@ bool has_quantized_nodes(const ir::Model& model) {
     return false;
 }
 
-Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision) {
+Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision,
+                            const std::vector<std::string>& keep_fp32) {
     if (level == GraphOptimizationLevel::kNone) return Status::ok();
     passes::PipelineOptions opts;
     opts.evaluator = cpu_node_evaluator();
@@ -82,7 +93,11 @@ Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Prec
     base::log_debug("graph optimization: " + std::to_string(report.nodes_before) + " -> " +
                     std::to_string(report.nodes_after) + " nodes in " + std::to_string(report.total_ms) + " ms");
     // Then the runtime-only rewrites (edgeinfer-domain ops) that `edgeinfer optimize` never applies.
-    passes::PassReport runtime_report = passes::make_runtime_pass_manager(to_level(level), precision == Precision::kInt8).run(model);
+    passes::RuntimePassOptions ro;
+    ro.int8 = precision == Precision::kInt8;
+    ro.bf16 = precision == Precision::kBf16 && native_bf16();
+    ro.keep_fp32 = keep_fp32;
+    passes::PassReport runtime_report = passes::make_runtime_pass_manager(to_level(level), ro).run(model);
     base::log_debug("runtime fusions: " + std::to_string(runtime_report.nodes_before) + " -> " +
                     std::to_string(runtime_report.nodes_after) + " nodes");
     return Status::ok();

@@ -80,7 +80,8 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
         return unsupported(name + ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
                                   "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
-    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision));
+    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision,
+                                                                opts.keep_fp32_nodes));
     return compile();
 }
 

@@ -9,15 +9,17 @@
 //   inputs  X, W, B (optional), Z (optional, same shape as Y): Y = act(conv(X, W) + B + Z)
 //   attrs   Conv's, plus activation (string: Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish,
 //           Tanh, SiLU, Elu, Softplus, Gelu), activation_params (floats: LeakyRelu/Elu alpha, Clip
-//           min/max, HardSigmoid alpha/beta), channels_last (int: X, Z and Y are NHWC / NDHWC / NWC).
+//           min/max, HardSigmoid alpha/beta), channels_last (int: X, Z and Y are NHWC / NDHWC / NWC),
+//           output_type (int, ONNX type: 1 float (default) or 16 bfloat16; set by passes/bf16_regions).
+//   X and Z may be float32 or bfloat16 (bf16 regions); W and B are float32.
 //   Z is added by a oneDNN sum post-op (Z copied or reordered into the destination first), the
 //   activation by eltwise post-ops.
 //
 // Precision policy (CreateContext::precision == kBf16, see docs/precision.md): Conv, ConvTranspose
 // and FusedConv compute in bf16 with fp32 accumulation: weights are packed to bf16 once, the fp32
-// source is reordered to bf16 in scratch, the destination stays fp32 (oneDNN writes fp32 directly),
-// so every tensor between ops stays fp32. Where oneDNN has no bf16 implementation the node falls
-// back to fp32.
+// source is reordered to bf16 in scratch unless it is bf16 already, and oneDNN writes the destination
+// in the output's type (fp32, or bf16 inside a bf16 region). Where oneDNN has no bf16 implementation
+// the node falls back to fp32 and reorders converts at its edges.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -40,7 +42,8 @@ struct ConvAttrs {
     std::vector<int64_t> kernel_shape, strides, dilations, pads, output_padding, output_shape;
     std::vector<Eltwise> activation;
     bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
-    bool bf16 = false;           // compute in bf16 (fp32 accumulation, fp32 tensors outside)
+    bool bf16 = false;           // compute in bf16 (fp32 accumulation)
+    bool bf16_output = false;    // FusedConv output_type = 16: Y is stored as bf16
 };
 
 // Reads and validates attributes; "" or the reason they are not usable.
@@ -66,6 +69,10 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
         if (p < 0) return "negative pads are not supported";
     if (!fused) return "";
     a.channels_last = node.attr_int("channels_last", 0) != 0;
+    int64_t out_type = node.attr_int("output_type", 1);
+    if (out_type != 1 && out_type != 16)
+        return "output_type " + std::to_string(out_type) + " is not supported (1 float or 16 bfloat16)";
+    a.bf16_output = out_type == 16;
     return parse_activation(node, a.activation);
 }
 
@@ -154,8 +161,9 @@ struct ConvState : KernelState {
     bool empty = false;  // zero-sized tensor: nothing to compute
     bool has_bias = false;
     bool has_z = false;  // FusedConv residual input: put into dst before the sum post-op
+    bool reorder_z = false;  // Z's layout or type differs from dst_md's: reordered, not copied
     BoundPrimitive prim;
-    memory::desc src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
+    memory::desc z_plain, src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
     bool reorder_src = false, reorder_weights = false, reorder_dst = false;
     BoundPrimitive src_reorder, weights_reorder, dst_reorder, z_reorder;
     memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp, z_reorder_sp;
@@ -212,9 +220,13 @@ class ConvKernel final : public Kernel {
             if (b.size() != 1 || b[0] != out_channels)
                 return ctx.invalid("bias shape " + shape_to_string(b) + ", expected " + std::to_string(out_channels));
         }
-        for (size_t i = 0; i < 3; ++i)
-            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32)
-                return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
+        const bool fused = ctx.node().domain == "edgeinfer";
+        for (size_t i = 0; i < 3; ++i) {
+            if (!ctx.has_input(i)) continue;
+            DataType t = ctx.input(i).dtype;
+            if (i == 0 && fused && t == DataType::kBFloat16) continue;  // inside a bf16 region
+            if (t != DataType::kFloat32) return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
+        }
         return Status::ok();
     }
 
@@ -233,11 +245,14 @@ class ConvKernel final : public Kernel {
         std::vector<int64_t> y{x[0], out_channels};
         y.insert(y.end(), g.out.begin(), g.out.end());
         const std::vector<int64_t> y_stored = attrs_.channels_last ? to_channels_last(y) : y;
-        ctx.set_output(0, DataType::kFloat32, y_stored);
+        const DataType y_type = attrs_.bf16_output ? DataType::kBFloat16 : DataType::kFloat32;
+        ctx.set_output(0, y_type, y_stored);
         auto st = std::make_unique<ConvState>();
         st->has_z = ctx.has_input(3);
-        if (st->has_z && (ctx.input(3).dims != y_stored || ctx.input(3).dtype != DataType::kFloat32))
-            return ctx.invalid("Z is " + shape_to_string(ctx.input(3).dims) + ", expected float32 " +
+        if (st->has_z && (ctx.input(3).dims != y_stored || (ctx.input(3).dtype != DataType::kFloat32 &&
+                                                            ctx.input(3).dtype != DataType::kBFloat16)))
+            return ctx.invalid("Z is " + std::string(dtype_name(ctx.input(3).dtype)) + " " +
+                               shape_to_string(ctx.input(3).dims) + ", expected float32 or bfloat16 " +
                                shape_to_string(y_stored));
         if (shape_numel(y) == 0 || shape_numel(x) == 0 || shape_numel(w) == 0) {
             st->empty = shape_numel(y) == 0;
@@ -252,13 +267,14 @@ class ConvKernel final : public Kernel {
             ctx.has_input(2) ? memory::desc({out_channels}, f32, memory::format_tag::a) : memory::desc();
         st->has_bias = ctx.has_input(2);
         st->bias_md = bias_md;
-        if (attrs_.channels_last) {
-            st->src_plain = memory::desc(to_dnnl_dims(x), f32, channels_last_format(x.size()));
-            st->dst_plain = memory::desc(to_dnnl_dims(y), f32, channels_last_format(y.size()));
-        } else {
-            st->src_plain = plain_f32_md(x);
-            st->dst_plain = plain_f32_md(y);
-        }
+        auto x_dt = dnnl_type(ctx.input(0).dtype), y_dt = dnnl_type(y_type);
+        auto stored = [&](const std::vector<int64_t>& d, memory::data_type t) {
+            return attrs_.channels_last ? memory::desc(to_dnnl_dims(d), t, channels_last_format(d.size()))
+                                        : memory::desc(to_dnnl_dims(d), t, to_dnnl_dims(strides_of(d)));
+        };
+        st->src_plain = stored(x, x_dt);
+        st->dst_plain = stored(y, y_dt);
+        if (st->has_z) st->z_plain = stored(y, dnnl_type(ctx.input(3).dtype));
         st->weights_plain = memory::desc(wdims, f32, wstrides);
 
         std::string why_fp32;
@@ -307,8 +323,10 @@ class ConvKernel final : public Kernel {
                          const memory::dims& wdims, const Geometry& g, bool bf16) const {
         auto f32 = memory::data_type::f32;
         auto cdt = bf16 ? memory::data_type::bf16 : f32;
+        // A bf16 primitive writes fp32 or bf16 as the output asks; an fp32 one writes fp32.
+        auto ddt = bf16 ? st.dst_plain.data_type() : f32;
         auto any = memory::format_tag::any;
-        memory::desc src_any(to_dnnl_dims(x), cdt, any), dst_any(to_dnnl_dims(y), f32, any);
+        memory::desc src_any(to_dnnl_dims(x), cdt, any), dst_any(to_dnnl_dims(y), ddt, any);
         memory::desc w_any(wdims, cdt, any);
         dnnl::primitive_attr attr = user_scratch_attr();
         if (st.has_z || !attrs_.activation.empty()) {
@@ -347,7 +365,8 @@ class ConvKernel final : public Kernel {
         };
         if (attrs_.channels_last) {
             try {
-                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_format(x.size())), st.dst_plain);
+                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_format(x.size())),
+                      memory::desc(to_dnnl_dims(y), ddt, channels_last_format(y.size())));
                 if (st.impl.rfind("ref", 0) != 0) return;
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented) throw;
@@ -367,7 +386,8 @@ class ConvKernel final : public Kernel {
         if (st.reorder_dst) make(st.dst_md, st.dst_plain, st.dst_reorder, st.dst_reorder_sp);
         if (st.weights_md != st.weights_plain)
             make(st.weights_plain, st.weights_md, st.weights_reorder, st.weights_reorder_sp);
-        if (st.has_z && st.reorder_dst) make(st.dst_plain, st.dst_md, st.z_reorder, st.z_reorder_sp);
+        st.reorder_z = st.has_z && st.z_plain != st.dst_md;
+        if (st.reorder_z) make(st.z_plain, st.dst_md, st.z_reorder, st.z_reorder_sp);
     }
 
     void run_impl(RunContext& ctx, const ConvState& st) const {
@@ -392,7 +412,7 @@ class ConvKernel final : public Kernel {
         const void* bias = st.has_bias ? ctx.in(2).data() : nullptr;
         if (st.has_z) {  // the sum post-op adds what dst holds
             const void* z = ctx.in(3).data();
-            if (st.reorder_dst)
+            if (st.reorder_z)
                 st.z_reorder.execute({{DNNL_ARG_FROM, z}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
             else
                 std::memcpy(dst, z, ctx.in(3).nbytes());
@@ -416,7 +436,7 @@ KernelDef conv_def(std::string domain, std::string op, bool transpose) {
     d.domain = std::move(domain);
     d.op_type = std::move(op);
     d.since_version = 1;
-    d.dtypes = float_types();
+    d.dtypes = {DataType::kFloat32, DataType::kBFloat16};  // bf16: FusedConv in a bf16 region only
     d.supports = [transpose](const CreateContext& ctx) -> std::string {
         ConvAttrs a;
         std::string why = parse_attrs(ctx.node, transpose, a);

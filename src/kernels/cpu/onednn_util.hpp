@@ -38,6 +38,22 @@ inline dnnl::memory::desc plain_f32_md(const std::vector<int64_t>& dims) {
     return dnnl::memory::desc(to_dnnl_dims(dims), dnnl::memory::data_type::f32, strides_of(dims));
 }
 
+// oneDNN's type for uint8, int8, int32 and bfloat16; f32 for everything else.
+inline dnnl::memory::data_type dnnl_type(DataType t) {
+    switch (t) {
+        case DataType::kUInt8:
+            return dnnl::memory::data_type::u8;
+        case DataType::kInt8:
+            return dnnl::memory::data_type::s8;
+        case DataType::kInt32:
+            return dnnl::memory::data_type::s32;
+        case DataType::kBFloat16:
+            return dnnl::memory::data_type::bf16;
+        default:
+            return dnnl::memory::data_type::f32;
+    }
+}
+
 // Carves one 64-byte aligned scratch buffer into regions; offsets are fixed in prepare.
 class ScratchLayout {
   public:

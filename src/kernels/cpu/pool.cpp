@@ -2,8 +2,11 @@
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
-// (N, spatial..., C) and run through oneDNN only. With attribute x_layout="NHWC" instead (created by
-// passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is channels-last.
+// (N, spatial..., C) and run through oneDNN only; inside bf16 regions (passes/bf16_regions.cpp) their
+// input may be bfloat16 and attribute output_type = 16 stores the output as bfloat16 (oneDNN pools in
+// the input's type and a reorder converts when the output's differs). With attribute x_layout="NHWC"
+// instead (created by passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is
+// channels-last.
 //
 // float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
@@ -32,6 +35,7 @@ struct PoolAttrs {
     int64_t storage_order = 0;
     bool channels_last = false;  // edgeinfer domain: (N, spatial..., C) in and out
     bool nhwc_memory = false;    // edgeinfer domain: NCHW dims, channels-last memory in and out
+    bool bf16_output = false;    // edgeinfer domain, output_type = 16: the output is bfloat16
     std::vector<int64_t> kernel_shape, strides, dilations, pads;
 };
 
@@ -44,6 +48,11 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
         if (layout != "NCHW" && layout != "NHWC") return "x_layout must be NCHW or NHWC";
         a.nhwc_memory = layout == "NHWC";
         if (a.nhwc_memory && a.channels_last) return "channels_last and x_layout=NHWC exclude each other";
+        int64_t out_type = node.attr_int("output_type", 1);
+        if (out_type != 1 && out_type != 16)
+            return "output_type " + std::to_string(out_type) + " is not supported (1 float or 16 bfloat16)";
+        a.bf16_output = out_type == 16;
+        if (a.bf16_output && !a.channels_last) return "output_type bfloat16 needs channels_last";
     }
     if (global) return "";
     if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
@@ -193,6 +202,11 @@ struct PoolState : KernelState {
     Geometry geom;
     BoundPrimitive prim;
     memory::desc src_md, dst_md, scratchpad_md;
+    // Channels-last with an output type other than the input's: pool into scratch (tmp_off), then
+    // reorder into the output.
+    bool convert_out = false;
+    BoundPrimitive out_reorder;
+    size_t tmp_off = 0, sp_off = 0;
 };
 
 // Builds the oneDNN pooling primitive src_md -> dst_md (logical NCHW dims) into `st` and asks for its
@@ -244,9 +258,11 @@ class PoolKernel final : public Kernel {
             return Status::ok();
         }
         return onednn_guard(*ctx.label, [&]() {
-            st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
-                             {DNNL_ARG_DST, ctx.out(0).data()},
-                             {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
+            void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
+            void* dst = st.convert_out ? ScratchLayout::at(ctx.scratch, st.tmp_off) : ctx.out(0).data();
+            st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
+            if (st.convert_out)
+                st.out_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, ctx.out(0).data()}, {DNNL_ARG_SCRATCHPAD, sp}});
             return Status::ok();
         });
     }
@@ -304,12 +320,14 @@ class PoolKernel final : public Kernel {
         return Status::ok();
     }
 
-    // Channels-last float32 pooling through oneDNN (the passes only create it where oneDNN applies):
-    // dims (N, spatial..., C), or NCHW dims over channels-last memory (x_layout = "NHWC").
+    // Channels-last float32/bfloat16 pooling through oneDNN (the passes only create it where oneDNN
+    // applies): dims (N, spatial..., C), or NCHW dims over channels-last memory (x_layout = "NHWC").
     Status prepare_channels_last(PrepareContext& ctx) const {
         const auto& xs = ctx.input(0).dims;
-        if (ctx.input(0).dtype != DataType::kFloat32)
-            return ctx.unsupported_here("channels-last pooling is float32 only");
+        const DataType x_type = ctx.input(0).dtype;
+        if (x_type != DataType::kFloat32 && !(x_type == DataType::kBFloat16 && attrs_.channels_last))
+            return ctx.unsupported_here("channels-last pooling takes float32 (or bfloat16 in a bf16 region), got " +
+                                        std::string(dtype_name(x_type)));
         if (xs.size() < 3 || xs.size() > 5) return ctx.invalid("channels-last input must have rank 3 to 5");
         if (ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty())
             return ctx.unsupported_here("channels-last pooling has no Indices output");
@@ -327,7 +345,8 @@ class PoolKernel final : public Kernel {
         std::vector<int64_t> ys{y[0]};
         ys.insert(ys.end(), y.begin() + 2, y.end());
         ys.push_back(y[1]);
-        ctx.set_output(0, DataType::kFloat32, attrs_.nhwc_memory ? y : ys);
+        const DataType y_type = attrs_.bf16_output ? DataType::kBFloat16 : DataType::kFloat32;
+        ctx.set_output(0, y_type, attrs_.nhwc_memory ? y : ys);
         auto st = std::make_unique<PoolState>();
         st->empty = shape_numel(y) == 0;
         if (st->empty) {
@@ -335,8 +354,19 @@ class PoolKernel final : public Kernel {
             return Status::ok();
         }
         auto tag = channels_last_format(x.size());
-        bind_pooling(ctx, attrs_, *st, memory::desc(to_dnnl_dims(x), memory::data_type::f32, tag),
-                     memory::desc(to_dnnl_dims(y), memory::data_type::f32, tag), k, s, d, pl, pr_eff);
+        // oneDNN pools bf16 -> bf16 and f32 -> f32 only: the pooling runs in the input's type.
+        const auto pool_dt = dnnl_type(x_type);
+        bind_pooling(ctx, attrs_, *st, memory::desc(to_dnnl_dims(x), pool_dt, tag),
+                     memory::desc(to_dnnl_dims(y), pool_dt, tag), k, s, d, pl, pr_eff);
+        if (x_type != y_type) {
+            st->convert_out = true;
+            memory::desc out_md(to_dnnl_dims(y), dnnl_type(y_type), tag), reorder_sp;
+            st->out_reorder = bound_reorder(st->dst_md, out_md, reorder_sp);
+            ScratchLayout layout;
+            st->tmp_off = layout.add(st->dst_md.get_size());
+            st->sp_off = layout.add(std::max(st->scratchpad_md.get_size(), reorder_sp.get_size()));
+            ctx.request_scratch(layout.total());
+        }
         ctx.set_state(std::move(st));
         return Status::ok();
     }
@@ -456,13 +486,13 @@ void register_pool_kernels(KernelRegistry& registry) {
     registry.add(pool_def("AveragePool", false, false));
     registry.add(pool_def("GlobalMaxPool", true, true));
     registry.add(pool_def("GlobalAveragePool", false, true));
-    // Channels-last forms (edgeinfer domain, float32 only).
+    // Channels-last forms (edgeinfer domain; bfloat16 inside bf16 regions).
     for (const auto& [op, is_max, global] :
          {std::tuple{"MaxPool", true, false}, std::tuple{"AveragePool", false, false},
           std::tuple{"GlobalMaxPool", true, true}, std::tuple{"GlobalAveragePool", false, true}}) {
         KernelDef def = pool_def(op, is_max, global);
         def.domain = "edgeinfer";
-        def.dtypes = {DataType::kFloat32};
+        def.dtypes = {DataType::kFloat32, DataType::kBFloat16};
         registry.add(std::move(def));
     }
 

@@ -66,19 +66,6 @@ std::string parse_activation(const ir::Node& node, Activation& act) {
 
 bool is_q8(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
 
-memory::data_type dnnl_type(DataType t) {
-    switch (t) {
-        case DataType::kUInt8:
-            return memory::data_type::u8;
-        case DataType::kInt8:
-            return memory::data_type::s8;
-        case DataType::kInt32:
-            return memory::data_type::s32;
-        default:
-            return memory::data_type::f32;
-    }
-}
-
 // Integer values of a zero-point tensor (uint8, int8 or int32).
 bool read_zero_points(const Tensor& t, std::vector<int32_t>& out) {
     out.resize(static_cast<size_t>(t.numel()));

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "pass_test_util.hpp"
+#include "passes/bf16_regions.hpp"
 #include "passes/channels_last.hpp"
 #include "passes/conv_fusion.hpp"
 #include "passes/pipelines.hpp"
@@ -407,6 +409,123 @@ TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
         if (p.node_name == "conv2") {
             EXPECT_EQ(p.kernel.find("bf16"), std::string::npos) << p.kernel;
         }
+}
+
+
+// conv -> relu -> maxpool -> conv -> relu -> squeeze-excitation (GlobalAveragePool, 1x1 conv,
+// sigmoid, Mul) -> conv + residual Add -> GlobalAveragePool -> Flatten -> Gemm, batch symbolic.
+ir::Model se_block_cnn() {
+    ModelBuilder b;
+    b.input("x", {-1, 8, 12, 12}).output("y");
+    b.init("w0", random_tensor({16, 8, 3, 3}, 41, 0.2f)).init("w1", random_tensor({16, 16, 3, 3}, 42, 0.1f));
+    b.init("w2", random_tensor({16, 16, 1, 1}, 43, 0.3f)).init("w3", random_tensor({16, 16, 3, 3}, 44, 0.1f));
+    b.init("fc", random_tensor({5, 16}, 45));
+    b.node("Conv", {"x", "w0"}, {"c0"}, "conv0", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c0"}, {"r0"}, "relu0");
+    b.node("MaxPool", {"r0"}, {"p"}, "pool", {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
+    b.node("Conv", {"p", "w1"}, {"c1"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c1"}, {"r1"}, "relu1");
+    b.node("GlobalAveragePool", {"r1"}, {"g"}, "squeeze");
+    b.node("Conv", {"g", "w2"}, {"e"}, "excite");
+    b.node("Sigmoid", {"e"}, {"gate"}, "sigmoid");
+    b.node("Mul", {"gate", "r1"}, {"m"}, "scale");  // the broadcast operand first
+    b.node("Conv", {"m", "w3"}, {"c3"}, "conv3", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c3", "p"}, {"a"}, "residual");
+    b.node("GlobalAveragePool", {"a"}, {"g2"}, "gap");
+    b.node("Flatten", {"g2"}, {"f"}, "flatten");
+    b.node("Gemm", {"f", "fc"}, {"y"}, "fc", {attr_i("transB", 1)});
+    return b.build();
+}
+
+// Which nodes write bf16 after the runtime pipeline at precision bf16.
+std::vector<std::string> bf16_writers(const ir::Model& m) {
+    std::vector<std::string> names;
+    for (const ir::Node& n : m.graph.nodes) {
+        if (n.attr_int("output_type", 1) != passes::kOnnxBfloat16) continue;
+        names.push_back(n.name);
+        const ir::ValueInfo* v = m.graph.find_value_info(n.outputs[0]);
+        EXPECT_TRUE(v && v->dtype == DataType::kBFloat16) << n.name;
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+TEST(Bf16Regions, ValuesBetweenRegionMembersAreBf16) {
+    ir::Model m = se_block_cnn();
+    passes::RuntimePassOptions o;
+    o.bf16 = true;
+    passes::PassReport r = passes::make_runtime_pass_manager(passes::Level::kAll, o).run(m);
+    EXPECT_EQ(r.passes.back().name, "bf16-regions");
+    // Every value inside the region is bf16; the last pool's output leaves the region (Flatten) in fp32.
+    EXPECT_EQ(bf16_writers(m), (std::vector<std::string>{"conv0", "conv1", "conv3", "excite", "pool", "scale",
+                                                         "squeeze"}));
+    const ir::Node* scale = find_node(m, "scale");
+    ASSERT_NE(scale, nullptr);
+    EXPECT_EQ(scale->domain, "edgeinfer");  // the oneDNN binary op, bf16 in and out
+    const ir::Node* gap = find_node(m, "gap");
+    ASSERT_NE(gap, nullptr);
+    EXPECT_EQ(gap->attr_int("output_type", 1), 1);
+    // A pinned node keeps its inputs and outputs fp32: conv1 reads the pool's output and writes r1.
+    ir::Model pinned = se_block_cnn();
+    o.keep_fp32 = {"conv1"};
+    passes::make_runtime_pass_manager(passes::Level::kAll, o).run(pinned);
+    EXPECT_EQ(bf16_writers(pinned), (std::vector<std::string>{"conv0", "conv3", "excite", "scale", "squeeze"}));
+    // fp32 sessions never form regions.
+    ir::Model fp32 = se_block_cnn();
+    passes::make_runtime_pass_manager(passes::Level::kAll).run(fp32);
+    EXPECT_TRUE(bf16_writers(fp32).empty());
+}
+
+// The bf16 session of that model runs every region member on bf16 tensors and stays close to fp32.
+TEST(Bf16Regions, SessionOutputStaysCloseToFp32) {
+    ir::Model plain = se_block_cnn();
+    auto bytes = model::serialize_model(plain);
+    ASSERT_TRUE(bytes.is_ok());
+    auto inputs = seeded_inputs(plain, 2);
+    auto run = [&](Precision p, std::vector<std::string> keep, std::vector<NodeProfile>* prof) {
+        SessionOptions o;
+        o.num_threads = 1;
+        o.precision = p;
+        o.keep_fp32_nodes = std::move(keep);
+        o.enable_profiling = prof != nullptr;
+        auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
+        EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+        auto out = s.value()->run(inputs);
+        EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+        if (prof) *prof = s.value()->profile();
+        return std::move(out).value()[0].tensor;
+    };
+    auto cosine = [](const Tensor& a, const Tensor& b) {
+        double dot = 0, a2 = 0, b2 = 0;
+        for (int64_t i = 0; i < a.numel(); ++i) {
+            double x = a.data_as<float>()[i], y = b.data_as<float>()[i];
+            dot += x * y;
+            a2 += x * x;
+            b2 += y * y;
+        }
+        return dot / std::sqrt(a2 * b2);
+    };
+    std::vector<NodeProfile> prof;
+    Tensor y32 = run(Precision::kFp32, {}, nullptr);
+    Tensor y16 = run(Precision::kBf16, {}, &prof);
+    ASSERT_EQ(y16.dims(), (std::vector<int64_t>{2, 5}));
+    EXPECT_EQ(y16.dtype(), DataType::kFloat32);
+    EXPECT_GE(cosine(y32, y16), 0.999);
+    // Regions form where oneDNN has native bf16 (the convs say ":bf16", not "bf16 unavailable"); there
+    // the Mul is oneDNN's bf16 binary op, elsewhere the plain fp32 one.
+    std::string conv_kernel, mul_kernel;
+    for (const NodeProfile& p : prof) {
+        if (p.node_name == "conv0") conv_kernel = p.kernel;
+        if (p.node_name == "scale") mul_kernel = p.kernel;
+    }
+    auto bf16_kernel = [](const std::string& k) {
+        return k.rfind("onednn:", 0) == 0 && k.size() >= 5 && k.compare(k.size() - 5, 5, ":bf16") == 0;
+    };
+    if (bf16_kernel(conv_kernel))
+        EXPECT_TRUE(bf16_kernel(mul_kernel)) << mul_kernel;
+    else
+        EXPECT_EQ(mul_kernel, "cpu") << conv_kernel;
+    EXPECT_GE(cosine(y32, run(Precision::kBf16, {"conv1", "scale"}, nullptr)), 0.999);
 }
 
 }  // namespace
