@@ -7,7 +7,7 @@ namespace cpu {
 // Each defined in kernels/cpu/<family>.cpp.
 void register_elementwise_kernels(KernelRegistry& registry);
 void register_binary_kernels(KernelRegistry& registry);
-void register_binary_bf16_kernels(KernelRegistry& registry);
+void register_region_binary_kernels(KernelRegistry& registry);
 void register_cast_kernels(KernelRegistry& registry);
 void register_conv_kernels(KernelRegistry& registry);
 void register_gemm_kernels(KernelRegistry& registry);
@@ -32,7 +32,7 @@ const KernelRegistry& default_registry() {
         KernelRegistry r;
         cpu::register_elementwise_kernels(r);
         cpu::register_binary_kernels(r);
-        cpu::register_binary_bf16_kernels(r);
+        cpu::register_region_binary_kernels(r);
         cpu::register_cast_kernels(r);
         cpu::register_conv_kernels(r);
         cpu::register_gemm_kernels(r);

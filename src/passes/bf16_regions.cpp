@@ -2,7 +2,6 @@
 #include "passes/bf16_regions.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,17 +26,6 @@ bool channels_last_pool(const ir::Node& n) {
 
 bool commutative(const std::string& op) { return op == "Add" || op == "Mul" || op == "Max" || op == "Min"; }
 
-// Shape of a value as annotated (symbolic dims allowed) or of a constant; nullopt when its rank or
-// any dim is unknown.
-std::optional<ir::Shape> full_shape(const ir::Graph& g, const std::string& v) {
-    if (const Tensor* t = constant_value(g, v)) return ir::Shape::of(t->dims());
-    const ir::Shape* s = annotated_shape(g, v);
-    if (!s || !s->has_rank) return std::nullopt;
-    for (const ir::Dim& d : s->dims)
-        if (!d.is_known() && d.symbol.empty()) return std::nullopt;
-    return *s;
-}
-
 // A binary op of a channels-last region that oneDNN's binary primitive can run: two float32
 // operands of rank <= 4 with fully annotated shapes (known or named dims), one of which (the first,
 // or either for a commutative op) has the rank-4 output's shape; the other broadcasts.
@@ -46,15 +34,15 @@ bool region_binary(const ir::Graph& g, const ir::Node& n) {
     if (!(n.domain.empty() || n.domain == "ai.onnx") || !ops.count(n.op_type) || n.inputs.size() != 2 ||
         n.outputs.size() != 1)
         return false;
-    auto y = full_shape(g, n.outputs[0]);
+    auto y = complete_shape(g, n.outputs[0]);
     if (!y || y->rank() != 4) return false;
     for (const std::string& in : n.inputs) {
-        auto s = full_shape(g, in);
+        auto s = complete_shape(g, in);
         DataType t = value_dtype(g, in);
         if (!s || s->rank() > 4 || (t != DataType::kFloat32 && t != DataType::kUndefined)) return false;
     }
-    if (full_shape(g, n.inputs[0]) == y) return true;
-    return commutative(n.op_type) && full_shape(g, n.inputs[1]) == y;
+    if (complete_shape(g, n.inputs[0]) == y) return true;
+    return commutative(n.op_type) && complete_shape(g, n.inputs[1]) == y;
 }
 
 void annotate_bf16(ir::Graph& g, const std::string& value) {

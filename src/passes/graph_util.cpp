@@ -93,6 +93,15 @@ const ir::Shape* annotated_shape(const ir::Graph& graph, const std::string& valu
     return &v->shape;
 }
 
+std::optional<ir::Shape> complete_shape(const ir::Graph& graph, const std::string& value) {
+    if (const Tensor* t = constant_value(graph, value)) return ir::Shape::of(t->dims());
+    const ir::Shape* s = annotated_shape(graph, value);
+    if (!s) return std::nullopt;
+    for (const ir::Dim& d : s->dims)
+        if (!d.is_known() && d.symbol.empty()) return std::nullopt;
+    return *s;
+}
+
 std::optional<std::vector<int64_t>> static_shape(const ir::Graph& graph, const std::string& value) {
     if (const Tensor* t = graph.find_initializer(value)) return t->dims();
     const ir::Shape* s = annotated_shape(graph, value);

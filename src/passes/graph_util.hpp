@@ -59,6 +59,9 @@ std::string unique_value_name(const ir::Graph& graph, const std::string& base);
 
 // Known dims of a value: from its initializer, else its value_info / input / output entry.
 std::optional<std::vector<int64_t>> static_shape(const ir::Graph& graph, const std::string& value);
+// Shape of a constant, or as annotated with every dim known or named ("batch"); nullopt when the
+// rank or any dim is unknown. Two values with equal complete shapes have the same dims at run time.
+std::optional<ir::Shape> complete_shape(const ir::Graph& graph, const std::string& value);
 // Shape as annotated (possibly symbolic); nullptr when unknown.
 const ir::Shape* annotated_shape(const ir::Graph& graph, const std::string& value);
 // dtype of a value when known (initializer or annotations), kUndefined otherwise.

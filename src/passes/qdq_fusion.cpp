@@ -358,6 +358,42 @@ bool nhwc_pool(const ir::Graph& g, const ir::Node& n) {
     return !(n.attr_int("ceil_mode", 0) != 0 && n.attr_int("count_include_pad", 0) != 0);
 }
 
+// A float32 binary op (Add, Sub, Mul, Div, Max, Min) that edgeinfer's oneDNN binary kernel runs on
+// NHWC memory (kernels/cpu/region_binary.cpp, layout = "NHWC"): a rank-4 output, and operands that
+// either have the output's shape and are not constant (their layout changes with the output's:
+// returned in `full`, the first of them usable as the primitive's first source) or are [N, C, 1, 1]
+// or a single value, the same in either layout. Squeeze-excitation scales and residual Adds.
+bool nhwc_binary(const ir::Graph& g, const ir::Node& n, std::vector<std::string>& full) {
+    static const std::unordered_set<std::string> ops{"Add", "Sub", "Mul", "Div", "Max", "Min"};
+    if (!(n.domain.empty() || n.domain == "ai.onnx") || !ops.count(n.op_type) || n.inputs.size() != 2 ||
+        n.outputs.size() != 1)
+        return false;
+    auto y = complete_shape(g, n.outputs[0]);
+    if (!y || y->rank() != 4 || value_dtype(g, n.outputs[0]) != DataType::kFloat32) return false;
+    full.clear();
+    for (size_t k = 0; k < 2; ++k) {
+        const std::string& in = n.inputs[k];
+        auto s = complete_shape(g, in);
+        if (!s || value_dtype(g, in) != DataType::kFloat32 || s->rank() > 4) return false;
+        if (*s == *y && !constant_value(g, in)) {
+            full.push_back(in);
+            continue;
+        }
+        bool invariant = true;  // [N, C, 1, 1] or all ones
+        for (int64_t d = 0; d < s->rank(); ++d) {
+            bool one = s->dims[d].is_known() && s->dims[d].value == 1;
+            bool channel_or_batch = s->rank() == 4 && d < 2;
+            invariant = invariant && (one || channel_or_batch);
+        }
+        if (s->rank() == 4 && !(s->dims[0] == y->dims[0] || (s->dims[0].is_known() && s->dims[0].value == 1)))
+            invariant = false;
+        if (!invariant) return false;
+        if (k == 0 && n.op_type != "Add" && n.op_type != "Mul" && n.op_type != "Max" && n.op_type != "Min")
+            return false;  // Sub/Div: the broadcast operand must come second
+    }
+    return !full.empty();
+}
+
 // Values that may live channels-last: a group of them must share one layout (a QConv's Y and Z, a
 // MaxPool/AveragePool's input and output).
 struct LayoutGroup {
@@ -378,6 +414,10 @@ std::vector<LayoutGroup> layout_groups(const ir::Graph& g) {
         } else if (n.domain == "edgeinfer" && n.op_type == "Quantize" && n.outputs.size() == 1) {
             groups.push_back({i, "x_layout", {n.inputs[0]}});  // one reorder quantizes and changes layout
             groups.push_back({i, "y_layout", {n.outputs[0]}});
+        } else if (std::vector<std::string> full; nhwc_binary(g, n, full)) {
+            LayoutGroup x{i, "layout", full};  // the full-shape operands and the output together
+            x.values.push_back(n.outputs[0]);
+            groups.push_back(std::move(x));
         } else if (nhwc_pool(g, n)) {
             LayoutGroup x{i, "x_layout", {n.inputs[0]}};
             if (n.op_type == "MaxPool" || n.op_type == "AveragePool") x.values.push_back(n.outputs[0]);
@@ -390,8 +430,9 @@ std::vector<LayoutGroup> layout_groups(const ir::Graph& g) {
 // Int8 regions run channels-last (the layout oneDNN's int8 convolutions use), so no reorder runs
 // inside them: a rank-4 value whose producer and every reader can take NHWC memory (QConv with int8
 // weights through x_layout / y_layout, edgeinfer:Quantize (its one reorder may also change the
-// layout), float pooling) is kept NHWC; its dims stay NCHW. Values in one group change together. Pooling nodes taking
-// NHWC become edgeinfer-domain nodes with x_layout = "NHWC" (passes/channels_last leaves those alone).
+// layout), float pooling, float binary ops (layout = "NHWC")) is kept NHWC; its dims stay NCHW. Values
+// in one group change together. Pooling and binary nodes taking NHWC become edgeinfer-domain nodes
+// (passes/channels_last leaves those alone).
 void keep_int8_regions_channels_last(ir::Graph& g) {
     UseMap uses(g);
     std::vector<LayoutGroup> groups = layout_groups(g);
@@ -424,7 +465,7 @@ void keep_int8_regions_channels_last(ir::Graph& g) {
         ir::Node& n = g.nodes[gr.node];
         attr.name = gr.attr;
         set_attribute(n, attr);
-        if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // pooling
+        if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // pooling, binary ops
     }
 }
 

@@ -26,10 +26,11 @@ namespace edgeinfer::passes {
 // other QuantizeLinear/DequantizeLinear nodes stay for the reference kernels.
 // Int8 regions then run channels-last in memory (dims stay NCHW), the layout oneDNN's int8
 // convolutions use: a rank-4 value whose producer and readers are all QConvs with int8 weights (as
-// X, Y or Z), edgeinfer:Quantize nodes or float32 pooling nodes gets x_layout / y_layout = "NHWC" on
-// them (a QConv's Y and Z, a MaxPool's input and output change together; a Quantize's reorder can
-// also change the layout); such pooling nodes move to the edgeinfer domain. No reorder runs inside
-// a region.
+// X, Y or Z), edgeinfer:Quantize nodes, float32 pooling nodes or float32 binary ops (Add, Mul, ...
+// with [N, C, 1, 1] or scalar broadcasting: squeeze-excitation scales) gets x_layout / y_layout /
+// layout = "NHWC" on them (a QConv's Y and Z, a MaxPool's input and output, a binary op's operands and
+// output change together; a Quantize's reorder can also change the layout); such pooling and binary
+// nodes move to the edgeinfer domain. No reorder runs inside a region.
 // Returns whether any node was fused.
 bool fuse_qdq(ir::Model& model);
 

@@ -429,6 +429,68 @@ TEST(FuseQdq, ResidualRegionStaysChannelsLast) {
     }
 }
 
+// A squeeze-excitation block between int8 convolutions (EfficientNet, MobileNetV3): conv + SiLU writes
+// float read by GlobalAveragePool and by the scale Mul; the gate is a quantized 1x1 conv + Sigmoid;
+// the scaled value is quantized for the next conv. The whole block stays channels-last: the Mul runs
+// as edgeinfer:Mul (oneDNN binary, layout NHWC) and no Transpose runs anywhere.
+ir::Model qdq_squeeze_excitation() {
+    ModelBuilder b;
+    b.input("x", {1, 8, 10, 10}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    add_int8_weight(b, "w1", {16, 8, 3, 3}, true, 0, 81);
+    b.node("Conv", {"xd", "w1"}, {"c1"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Sigmoid", {"c1"}, {"g1"}, "silu_gate");
+    b.node("Mul", {"c1", "g1"}, {"s1"}, "silu");
+    b.node("GlobalAveragePool", {"s1"}, {"avg"}, "squeeze");
+    add_qdq_input(b, "avg", "avgd", DataType::kUInt8, 0.01f, 30);
+    add_int8_weight(b, "wf", {16, 16, 1, 1}, true, 0, 82);
+    b.init("bf", random_tensor({16}, 83, 0.2f));
+    b.node("Conv", {"avgd", "wf", "bf"}, {"e"}, "excite");
+    b.node("Sigmoid", {"e"}, {"gate"}, "gate");
+    b.node("Mul", {"gate", "s1"}, {"m"}, "scale");
+    add_qdq_input(b, "m", "md", DataType::kUInt8, 0.02f, 20);
+    add_int8_weight(b, "w2", {8, 16, 1, 1}, true, 0, 84);
+    b.node("Conv", {"md", "w2"}, {"c2"}, "conv2");
+    add_qdq_output(b, "c2", "y", 0.02f, 128);
+    return b.build();
+}
+
+TEST(FuseQdq, SqueezeExcitationStaysChannelsLast) {
+    ir::Model m = qdq_squeeze_excitation();
+    ir::Model fused = m;
+    ASSERT_TRUE(passes::fuse_qdq(fused));
+    EXPECT_EQ(count_op(fused, "QConv"), 3);
+    EXPECT_EQ(find_node(fused, "conv1")->attr_string("y_layout", ""), "NHWC");  // float, read by squeeze and scale
+    EXPECT_EQ(find_node(fused, "squeeze")->attr_string("x_layout", ""), "NHWC");
+    const ir::Node* scale = find_node(fused, "scale");
+    ASSERT_NE(scale, nullptr);
+    EXPECT_EQ(scale->domain, "edgeinfer");
+    EXPECT_EQ(scale->attr_string("layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv2")->attr_string("x_layout", ""), "NHWC");
+
+    auto inputs = seeded_inputs(m, 1, 5);
+    std::vector<NodeProfile> prof;
+    auto ref = run_session(m, Precision::kFp32, inputs);
+    auto got = run_session(m, Precision::kInt8, inputs, &prof);
+    ASSERT_EQ(ref.size(), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].tensor.dims(), ref[0].tensor.dims());
+    double worst = 0;
+    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i)
+        worst =
+            std::max<double>(worst, std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]));
+    EXPECT_LE(worst, 0.02 * 2.01);  // a step of the scaled value's quantization may carry into one of y's
+    bool mul_ran = false;
+    for (const NodeProfile& p : prof) {
+        EXPECT_NE(p.op_type, "Transpose") << p.node_name;
+        if (p.node_name == "scale") {
+            mul_ran = true;
+            EXPECT_EQ(p.kernel.rfind("onednn:", 0), 0u) << p.kernel;
+        }
+    }
+    EXPECT_TRUE(mul_ran);
+}
+
 // A layout attribute the kernels do not know is a clear error naming it (pooling and Quantize).
 TEST(FuseQdq, BadLayoutAttributeIsAClearError) {
     for (const char* op : {"MaxPool", "Quantize"}) {

@@ -1,15 +1,18 @@
-// Kernels: edgeinfer:Add, Sub, Mul, Div, Max, Min: binary ops inside bf16 regions (created only by
-// passes/bf16_regions.cpp), through oneDNN's binary primitive.
+// Kernels: edgeinfer:Add, Sub, Mul, Div, Max, Min: binary ops inside bf16 regions
+// (passes/bf16_regions.cpp) and int8 regions (passes/qdq_fusion.cpp), through oneDNN's binary
+// primitive.
 //
 //   inputs  A, B: float32 or bfloat16, broadcasting the ONNX way; A (or, for Add/Mul/Max/Min, B)
 //           has the output's shape
 //   attrs   output_type (int, ONNX type: 1 float (default) or 16 bfloat16)
+//           layout (string, "" (default): tensors are plain in their dims; "NHWC": rank-4 operands of
+//           the output's shape and the output are NCHW dims over channels-last memory, the other
+//           operand is [N, C, 1, 1] or a scalar, the same in either layout)
 //
-// The primitive computes in bf16: the full-shape operand is its first source (reordered into bf16
-// scratch when it is float32), the other operand is read as it is (oneDNN takes a float32 or bf16
-// second source), and the result is bf16, reordered into a float32 output when output_type says so.
-// Dims are used as stored (a channels-last tensor is a plain tensor of its stored dims), so the
-// layout does not matter.
+// The primitive computes in bf16 when an input or the output is bf16, otherwise in fp32. The
+// full-shape operand is its first source (reordered into scratch when its type is not the compute
+// type), the other operand is read as it is (oneDNN takes a float32 or bf16 second source), and the
+// result is reordered into the output when the output's type is not the compute type.
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,26 +25,26 @@ namespace {
 
 using dnnl::memory;
 
-struct BinaryBf16State : KernelState {
+struct RegionBinaryState : KernelState {
     bool empty = false;
-    bool swapped = false;         // B is the first source (commutative op, A broadcasts)
-    bool convert_src0 = false;    // first source is float32: reordered into bf16 scratch
-    bool convert_dst = false;     // output is float32: the bf16 result is reordered into it
+    bool swapped = false;       // B is the first source (commutative op, A broadcasts)
+    bool convert_src0 = false;  // first source's type is not the compute type: reordered into scratch
+    bool convert_dst = false;   // output's type is not the compute type: the result is reordered into it
     BoundPrimitive prim, src0_reorder, dst_reorder;
     size_t src0_off = 0, dst_off = 0, sp_off = 0;
 };
 
-class BinaryBf16Kernel final : public Kernel {
+class RegionBinaryKernel final : public Kernel {
   public:
-    BinaryBf16Kernel(dnnl::algorithm alg, bool commutative, bool bf16_output)
-        : alg_(alg), commutative_(commutative), bf16_output_(bf16_output) {}
+    RegionBinaryKernel(dnnl::algorithm alg, bool commutative, bool bf16_output, bool nhwc)
+        : alg_(alg), commutative_(commutative), bf16_output_(bf16_output), nhwc_(nhwc) {}
 
     Status prepare(PrepareContext& ctx) const override {
         return onednn_guard(ctx.label(), [&]() { return prepare_impl(ctx); });
     }
 
     Status run(RunContext& ctx) const override {
-        const auto& st = ctx.state_as<BinaryBf16State>();
+        const auto& st = ctx.state_as<RegionBinaryState>();
         if (st.empty) return Status::ok();
         return onednn_guard(*ctx.label, [&]() {
             void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
@@ -77,7 +80,7 @@ class BinaryBf16Kernel final : public Kernel {
             return ctx.invalid("shapes " + shape_to_string(a) + " and " + shape_to_string(b) + " do not broadcast");
         const DataType y_type = bf16_output_ ? DataType::kBFloat16 : DataType::kFloat32;
         ctx.set_output(0, y_type, y);
-        auto st = std::make_unique<BinaryBf16State>();
+        auto st = std::make_unique<RegionBinaryState>();
         st->empty = shape_numel(y) == 0;
         if (st->empty) {
             ctx.set_state(std::move(st));
@@ -92,13 +95,24 @@ class BinaryBf16Kernel final : public Kernel {
         const size_t i0 = st->swapped ? 1 : 0, i1 = 1 - i0;
         std::vector<int64_t> d1 = ctx.input(i1).dims;
         d1.insert(d1.begin(), y.size() - d1.size(), 1);  // oneDNN wants equal ranks
-        auto bf16 = memory::data_type::bf16;
-        auto plain = [](const std::vector<int64_t>& d, memory::data_type t) {
-            return memory::desc(to_dnnl_dims(d), t, to_dnnl_dims(strides_of(d)));
+        if (nhwc_) {
+            if (y.size() != 4) return ctx.invalid("layout NHWC needs rank-4 operands, got " + shape_to_string(y));
+            if (d1 != y && (d1[2] != 1 || d1[3] != 1))
+                return ctx.unsupported_here("layout NHWC: the broadcast operand " + shape_to_string(d1) +
+                                            " is not [N, C, 1, 1]");
+        }
+        const bool bf16 = y_type == DataType::kBFloat16 || ctx.input(0).dtype == DataType::kBFloat16 ||
+                          ctx.input(1).dtype == DataType::kBFloat16;
+        const DataType c_type = bf16 ? DataType::kBFloat16 : DataType::kFloat32;
+        // Full-shape tensors in the node's layout; an [N, C, 1, 1] operand is the same in both.
+        auto desc = [this](const std::vector<int64_t>& d, DataType t, bool full) {
+            if (nhwc_ && full) return memory::desc(to_dnnl_dims(d), dnnl_type(t), memory::format_tag::nhwc);
+            return memory::desc(to_dnnl_dims(d), dnnl_type(t), to_dnnl_dims(strides_of(d)));
         };
-        memory::desc src0 = plain(y, bf16), src1 = plain(d1, dnnl_type(ctx.input(i1).dtype)), dst = plain(y, bf16);
-        dnnl::binary::desc desc(alg_, src0, src1, dst);
-        dnnl::binary::primitive_desc pd(desc, user_scratch_attr(), onednn_engine());
+        memory::desc src0 = desc(y, c_type, true), src1 = desc(d1, ctx.input(i1).dtype, d1 == y),
+                     dst = desc(y, c_type, true);
+        dnnl::binary::desc bd(alg_, src0, src1, dst);
+        dnnl::binary::primitive_desc pd(bd, user_scratch_attr(), onednn_engine());
         memory::desc sp_md = pd.scratchpad_desc(), src0_sp, dst_sp;
         st->prim = BoundPrimitive(dnnl::binary(pd));
         st->prim.arg(DNNL_ARG_SRC_0, src0);
@@ -106,20 +120,20 @@ class BinaryBf16Kernel final : public Kernel {
         st->prim.arg(DNNL_ARG_DST, dst);
         st->prim.arg(DNNL_ARG_SCRATCHPAD, sp_md);
         ScratchLayout layout;
-        st->convert_src0 = ctx.input(i0).dtype != DataType::kBFloat16;
+        st->convert_src0 = ctx.input(i0).dtype != c_type;
         if (st->convert_src0) {
-            st->src0_reorder = bound_reorder(plain(y, dnnl_type(ctx.input(i0).dtype)), src0, src0_sp);
+            st->src0_reorder = bound_reorder(desc(y, ctx.input(i0).dtype, true), src0, src0_sp);
             st->src0_off = layout.add(src0.get_size());
         }
-        st->convert_dst = y_type != DataType::kBFloat16;
+        st->convert_dst = y_type != c_type;
         if (st->convert_dst) {
-            st->dst_reorder = bound_reorder(dst, plain(y, dnnl_type(y_type)), dst_sp);
+            st->dst_reorder = bound_reorder(dst, desc(y, y_type, true), dst_sp);
             st->dst_off = layout.add(dst.get_size());
         }
         st->sp_off = layout.add(std::max({sp_md.get_size(), src0_sp.get_size(), dst_sp.get_size()}));
         ctx.request_scratch(layout.total());
         const char* info = pd.impl_info_str();
-        ctx.set_implementation(std::string("onednn:") + (info ? info : "?") + ":bf16");
+        ctx.set_implementation(std::string("onednn:") + (info ? info : "?") + (bf16 ? ":bf16" : ""));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
@@ -127,11 +141,21 @@ class BinaryBf16Kernel final : public Kernel {
     dnnl::algorithm alg_;
     bool commutative_;
     bool bf16_output_;
+    bool nhwc_;
 };
+
+// "" or why the node's attributes are not usable.
+std::string check_attrs(const ir::Node& n) {
+    int64_t t = n.attr_int("output_type", 1);
+    if (t != 1 && t != 16) return "output_type " + std::to_string(t) + " is not supported (1 float or 16 bfloat16)";
+    std::string layout = n.attr_string("layout", "");
+    if (!layout.empty() && layout != "NHWC") return "layout '" + layout + "' is not supported (\"\" or NHWC)";
+    return "";
+}
 
 }  // namespace
 
-void register_binary_bf16_kernels(KernelRegistry& registry) {
+void register_region_binary_kernels(KernelRegistry& registry) {
     struct Op {
         const char* name;
         dnnl::algorithm alg;
@@ -144,15 +168,13 @@ void register_binary_bf16_kernels(KernelRegistry& registry) {
         d.domain = "edgeinfer";
         d.op_type = op.name;
         d.dtypes = {DataType::kFloat32, DataType::kBFloat16};
-        auto output_type = [](const ir::Node& n) { return n.attr_int("output_type", 1); };
-        d.supports = [output_type](const CreateContext& ctx) -> std::string {
-            int64_t t = output_type(ctx.node);
-            return t == 1 || t == 16 ? "" : "output_type " + std::to_string(t) + " is not supported (1 float or 16 bfloat16)";
-        };
-        d.factory = [op, output_type](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-            int64_t t = output_type(ctx.node);
-            if (t != 1 && t != 16) return ctx.invalid("output_type " + std::to_string(t) + " is not supported");
-            return std::unique_ptr<Kernel>(new BinaryBf16Kernel(op.alg, op.commutative, t == 16));
+        d.supports = [](const CreateContext& ctx) { return check_attrs(ctx.node); };
+        d.factory = [op](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            std::string why = check_attrs(ctx.node);
+            if (!why.empty()) return ctx.invalid(why);
+            return std::unique_ptr<Kernel>(new RegionBinaryKernel(op.alg, op.commutative,
+                                                                  ctx.node.attr_int("output_type", 1) == 16,
+                                                                  ctx.node.attr_string("layout", "") == "NHWC"));
         };
         registry.add(std::move(d));
     }
