@@ -197,11 +197,12 @@ class Fuser {
         }
         std::string weight = dw->inputs[0];
         if (gemm && channel_axis == 0) mt.new_weight = transpose_2d(*w);
-        // Optional residual Add (Conv only: Y = conv + Z with a float32 Z of Y's shape, added by a sum
-        // post-op), then optional activation, then optional QuantizeLinear (not after an Add: the
-        // quantized output would need Z in the output's int8 domain), each the sole reader of the
-        // previous output.
-        std::string out = p.outputs[0], z;
+        // Optional residual Add (Conv only: Y = conv + Z with Z of Y's shape, added by a sum post-op),
+        // then optional activation, then optional QuantizeLinear, each the sole reader of the previous
+        // output. Z is float32, or the quantized input of a per-tensor DequantizeLinear producing it
+        // (inputs z_scale, z_zero_point): then the output may be quantized too, in Z's type (oneDNN's
+        // sum post-op adds Z's integers in their own scale and zero point).
+        std::string out = p.outputs[0], z, z_scale, z_zp;
         if (auto r = uses_.sole_reader(out); r && conv && allow_add) {
             const ir::Node& add = g_.nodes[*r];
             if (is_op(add, "Add") && add.inputs.size() == 2 && add.outputs.size() == 1 &&
@@ -212,6 +213,13 @@ class Fuser {
                     z = other;
                     mt.absorbed.push_back(*r);
                     out = add.outputs[0];
+                    const ir::Node* dz = producer_op(g_, producers_, other, "DequantizeLinear");
+                    auto zq = dz ? constant_qparams(g_, *dz) : std::nullopt;
+                    if (zq && zq->channels == 1 && dq_input_type(g_, *dz) != DataType::kUndefined) {
+                        z = dz->inputs[0];
+                        z_scale = zq->scale;
+                        z_zp = zq->zero_point;
+                    }
                 }
             }
         }
@@ -233,9 +241,15 @@ class Fuser {
             out = g_.nodes[gated->mul].outputs[0];
         }
         std::string y_scale, y_zp;
-        if (auto r = uses_.sole_reader(out); r && z.empty() && is_op(g_.nodes[*r], "QuantizeLinear")) {
+        if (auto r = uses_.sole_reader(out); r && (z.empty() || !z_scale.empty()) &&
+                                             is_op(g_.nodes[*r], "QuantizeLinear")) {
             auto yq = constant_qparams(g_, g_.nodes[*r]);
-            if (yq && yq->channels == 1) {
+            // A quantized Z shares the output's type (the sum post-op reads dst's bytes as Z's type).
+            auto y_type = [&](const std::string& zp) {
+                return zp.empty() ? DataType::kUInt8 : value_dtype(g_, zp);
+            };
+            const bool types_match = z.empty() || value_dtype(g_, z) == (yq ? y_type(yq->zero_point) : DataType::kUndefined);
+            if (yq && yq->channels == 1 && types_match) {
                 y_scale = yq->scale;
                 y_zp = yq->zero_point;
                 mt.absorbed.push_back(*r);
@@ -243,8 +257,8 @@ class Fuser {
             }
         }
         mt.output = out;
-        mt.inputs = {dx->inputs[0],  xq->scale, xq->zero_point, weight, wq->scale,
-                     wq->zero_point, y_scale,   y_zp,           bias,   z};
+        mt.inputs = {dx->inputs[0], xq->scale, xq->zero_point, weight, wq->scale, wq->zero_point,
+                     y_scale,       y_zp,      bias,           z,      z_scale,   z_zp};
         if (conv) {
             for (const char* name : {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
                 if (const ir::Attribute* a = p.find_attribute(name)) mt.attrs.push_back(*a);
@@ -394,8 +408,8 @@ bool nhwc_binary(const ir::Graph& g, const ir::Node& n, std::vector<std::string>
     return !full.empty();
 }
 
-// Values that may live channels-last: a group of them must share one layout (a QConv's Y and Z, a
-// MaxPool/AveragePool's input and output).
+// Values that may live channels-last: a group of them must share one layout (a MaxPool/AveragePool's
+// input and output, a binary op's operands and output).
 struct LayoutGroup {
     size_t node = 0;
     std::string attr;  // attribute naming the group's layout
@@ -408,9 +422,8 @@ std::vector<LayoutGroup> layout_groups(const ir::Graph& g) {
         const ir::Node& n = g.nodes[i];
         if (int8_weights(g, n) && n.outputs.size() == 1) {
             groups.push_back({i, "x_layout", {n.inputs[0]}});
-            LayoutGroup y{i, "y_layout", {n.outputs[0]}};
-            if (has_input(n, 9)) y.values.push_back(n.inputs[9]);
-            groups.push_back(std::move(y));
+            groups.push_back({i, "y_layout", {n.outputs[0]}});
+            if (has_input(n, 9)) groups.push_back({i, "z_layout", {n.inputs[9]}});  // reordered into dst
         } else if (n.domain == "edgeinfer" && n.op_type == "Quantize" && n.outputs.size() == 1) {
             groups.push_back({i, "x_layout", {n.inputs[0]}});  // one reorder quantizes and changes layout
             groups.push_back({i, "y_layout", {n.outputs[0]}});
@@ -461,9 +474,16 @@ void keep_int8_regions_channels_last(ir::Graph& g) {
     attr.kind = ir::Attribute::Kind::kString;
     attr.s = "NHWC";
     for (const LayoutGroup& gr : groups) {
-        if (!nhwc.count(gr.values[0])) continue;
         ir::Node& n = g.nodes[gr.node];
         attr.name = gr.attr;
+        if (!nhwc.count(gr.values[0])) {
+            if (gr.attr == "z_layout") {  // explicit: Z's layout defaults to Y's
+                attr.s = "NCHW";
+                set_attribute(n, attr);
+                attr.s = "NHWC";
+            }
+            continue;
+        }
         set_attribute(n, attr);
         if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // pooling, binary ops
     }

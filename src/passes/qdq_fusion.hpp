@@ -28,9 +28,10 @@ namespace edgeinfer::passes {
 // convolutions use: a rank-4 value whose producer and readers are all QConvs with int8 weights (as
 // X, Y or Z), edgeinfer:Quantize nodes, float32 pooling nodes or float32 binary ops (Add, Mul, ...
 // with [N, C, 1, 1] or scalar broadcasting: squeeze-excitation scales) gets x_layout / y_layout /
-// layout = "NHWC" on them (a QConv's Y and Z, a MaxPool's input and output, a binary op's operands and
-// output change together; a Quantize's reorder can also change the layout); such pooling and binary
-// nodes move to the edgeinfer domain. No reorder runs inside a region.
+// z_layout / layout = "NHWC" on them (a MaxPool's input and output, a binary op's operands and output
+// change together; a Quantize's reorder can also change the layout, a QConv's reorder of Z into its
+// output too: z_layout is always written for a QConv with Z); such pooling and binary nodes move to
+// the edgeinfer domain. No reorder runs inside a region.
 // Returns whether any node was fused.
 bool fuse_qdq(ir::Model& model);
 

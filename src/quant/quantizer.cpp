@@ -329,6 +329,13 @@ Result<ir::Model> quantize_model(ir::Model model, const std::vector<Sample>& sam
             n.inputs[1] = wdq;
             report.weights++;
             report.quantized_nodes++;
+        } else if (n.op_type == "Add" && (n.domain.empty() || n.domain == "ai.onnx") && n.inputs.size() == 2 &&
+                   !passes::constant_value(g, n.inputs[0]) && !passes::constant_value(g, n.inputs[1])) {
+            // A residual Add reads an activation already quantized for a convolution through its
+            // DequantizeLinear: the skip connection then carries the same int8 values (and a runtime
+            // can add them in int8, as edgeinfer:QConv's quantized Z does).
+            for (std::string& in : n.inputs)
+                if (auto it = dequantized.find(in); it != dequantized.end()) in = it->second;
         }
         nodes.push_back(std::move(n));
     }

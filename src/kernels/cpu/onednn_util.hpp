@@ -117,11 +117,13 @@ class BoundPrimitive {
     std::vector<dnnl_exec_arg_t> c_args_;
 };
 
-// A reorder `from` → `to` with a user scratchpad, bound once; `scratchpad` receives its size.
+// A reorder `from` → `to` with a user scratchpad, bound once; `scratchpad` receives its size. `attr`
+// (scales, zero points) must ask for a user scratchpad too.
 inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
-                                   dnnl::memory::desc& scratchpad) {
+                                   dnnl::memory::desc& scratchpad,
+                                   const dnnl::primitive_attr& attr = user_scratch_attr()) {
     auto& eng = onednn_engine();
-    dnnl::reorder::primitive_desc pd(eng, from, eng, to, user_scratch_attr());
+    dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
     scratchpad = pd.scratchpad_desc();
     BoundPrimitive r{dnnl::reorder(pd)};
     r.arg(DNNL_ARG_FROM, from);

@@ -4,8 +4,11 @@
 // Every op computes acc = sum (x - x_zp) * (w - w_zp) in the accumulator domain, adds a bias there,
 // multiplies by m[c] = x_scale * w_scale[c] / y_scale, applies an optional activation in output
 // units (SiLU and HardSwish, which do not commute with scaling, in real units followed by 1/y_scale),
-// then rounds, adds y_zp and saturates (or writes float32 / int32). edgeinfer:QConv with a
-// float32 output may take a residual Z (input 9, Y's shape and layout) added before the activation.
+// then rounds, adds y_zp and saturates (or writes float32 / int32). edgeinfer:QConv may take a
+// residual Z (input 9, Y's shape and layout) added before the activation: float32 (with a float32
+// output only), or quantized with z_scale / z_zero_point (inputs 10, 11; int8 weights only) when
+// passes/qdq_fusion chains residual blocks in int8; with a quantized output Z then has the output's
+// type and is added by the sum post-op in its own scale and zero point.
 // Fast path: constant weights whose zero point folds into int8 values run as one oneDNN int8
 // convolution/matmul with output scales, src/dst zero points, bias, sum (Z) and eltwise post-ops.
 // Anything else (uint8 weights that do not fit int8 after subtracting their zero point, weights
@@ -33,6 +36,7 @@ struct Slots {
 };
 constexpr Slots kQLinearSlots{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};        // QLinearConv/MatMul, edgeinfer QConv/QMatMul
 constexpr Slots kIntegerSlots{0, -1, 2, 1, -1, 3, -1, -1, -1, -1};  // ConvInteger / MatMulInteger
+constexpr size_t kZScale = 10, kZZeroPoint = 11;                    // edgeinfer:QConv, quantized Z
 
 enum class OpKind { kQLinear, kInteger, kFused };
 
@@ -93,6 +97,7 @@ struct QuantValues {
     std::vector<int32_t> w_zp{0};
     std::vector<float> multiplier;  // per output channel: x_scale * w_scale[c] / y_scale (see post_scale)
     float post_scale = 1.0f;        // 1 / y_scale after a SiLU/HardSwish computed in real units, else 1
+    float out_div = 1.0f;           // real value = out_div * (value before the activation and post_scale)
     std::vector<float> bias_acc;    // per output channel, accumulator domain; empty: none
     DataType out = DataType::kFloat32;
     Activation act;  // bounds already in output units
@@ -149,6 +154,7 @@ Status read_quant_values(const PrepareContext& ctx, OpKind kind, const Slots& s,
     // the activation, then 1 / y_scale (oneDNN: output scales, eltwise, linear; then the dst zero point).
     const bool real_units = act_attr.kind == Activation::Kind::kSiLU || act_attr.kind == Activation::Kind::kHardSwish;
     const float out_div = real_units ? 1.0f : ys;
+    q.out_div = out_div;
     q.post_scale = real_units ? 1.0f / ys : 1.0f;
     q.multiplier.resize(static_cast<size_t>(channels));
     for (int64_t c = 0; c < channels; ++c) q.multiplier[c] = xs * ws[ws.size() == 1 ? 0 : c] / out_div;
@@ -268,7 +274,15 @@ void finish(const float* acc, const float* z, const QuantValues& q, int64_t inne
 }
 
 // The oneDNN attribute of the fast path: output scales, zero points, residual sum and activation post-ops.
-dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask, bool sum = false) {
+// The sum post-op adding Z (what dst holds when the primitive runs), in the units before the activation.
+struct SumPostOp {
+    bool on = false;
+    float scale = 1.0f;
+    int32_t zero_point = 0;
+    memory::data_type type = memory::data_type::undef;
+};
+
+dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask, const SumPostOp& sum = {}) {
     dnnl::primitive_attr attr = user_scratch_attr();
     if (q.out != DataType::kInt32) {
         bool common = true;
@@ -282,7 +296,7 @@ dnnl::primitive_attr int8_attr(const QuantValues& q, int scale_mask, bool sum = 
     if (q.y_zp != 0 && q.out != DataType::kFloat32 && q.out != DataType::kInt32)
         attr.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
     dnnl::post_ops ops;
-    if (sum) ops.append_sum(1.0f);  // float32 output only: dst holds Z when the primitive runs
+    if (sum.on) ops.append_sum(sum.scale, sum.zero_point, sum.type);
     if (q.act.kind != Activation::Kind::kNone && q.out != DataType::kInt32) {
         if (q.act.kind == Activation::Kind::kClip)
             ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, q.act.lo, q.act.hi);
@@ -308,7 +322,12 @@ struct QState : KernelState {
     BoundPrimitive prim;
     memory::desc src_md, dst_md, sp_md;
     bool reorder_src = false, reorder_dst = false;
-    bool has_z = false;  // edgeinfer:QConv residual Z (float32, Y's shape and layout): put into dst first
+    bool has_z = false;  // edgeinfer:QConv residual Z (Y's shape and layout): put into dst first
+    bool reorder_z = false;      // Z reaches dst through z_reorder (layout, or dequantization), not memcpy
+    bool z_dequantize = false;   // quantized Z, float32 dst: z_reorder applies z_attr (scale, zero point)
+    memory::desc z_plain;        // Z as stored
+    dnnl::primitive_attr z_attr;
+    std::vector<int32_t> z_zp_mem{0};
     BoundPrimitive src_reorder, dst_reorder, z_reorder;
     memory::desc src_sp, dst_sp, z_sp;
     std::vector<int32_t> x_zp_mem{0}, y_zp_mem{0};  // runtime zero-point buffers (fast path)
@@ -356,7 +375,7 @@ void run_state(const RunContext& ctx, const QState& st, const Slots& s) {
         void* dst = st.reorder_dst ? ScratchLayout::at(ctx.scratch, st.dst_off) : y.data();
         if (st.has_z) {  // the sum post-op adds what dst holds
             const void* z = ctx.in(s.z).data();
-            if (st.reorder_dst)
+            if (st.reorder_z)
                 st.z_reorder.execute({{DNNL_ARG_FROM, z}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
             else
                 std::memcpy(dst, z, ctx.in(s.z).nbytes());
@@ -451,7 +470,14 @@ void plan_scratch(PrepareContext& ctx, QState& st, const memory::desc& src_plain
         if (st.reorder_src) st.src_reorder = bound_reorder(src_plain, st.src_md, st.src_sp);
         st.reorder_dst = st.dst_md != dst_plain;
         if (st.reorder_dst) st.dst_reorder = bound_reorder(st.dst_md, dst_plain, st.dst_sp);
-        if (st.reorder_dst && st.has_z) st.z_reorder = bound_reorder(dst_plain, st.dst_md, st.z_sp);
+        st.reorder_z = st.has_z && (st.z_dequantize || st.z_plain != st.dst_md);
+        if (st.reorder_z) {
+            st.z_reorder = bound_reorder(st.z_plain, st.dst_md, st.z_sp, st.z_dequantize ? st.z_attr : user_scratch_attr());
+            if (st.z_dequantize && st.z_zp_mem[0] != 0)
+                st.z_reorder.fixed(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
+                                   wrap_memory(memory::desc({1}, memory::data_type::s32, memory::format_tag::a),
+                                               st.z_zp_mem.data()));
+        }
         if (st.reorder_src) st.src_off = layout.add(st.src_md.get_size());
         if (st.reorder_dst) st.dst_off = layout.add(st.dst_md.get_size());
     } else {
@@ -471,8 +497,9 @@ struct ConvAttrs {
     AutoPad auto_pad = AutoPad::kNotSet;
     int64_t group = 1;
     std::vector<int64_t> kernel_shape, strides, dilations, pads;
-    // Memory order of X / Y: "NHWC" between two QConv nodes (passes/qdq_fusion), NCHW otherwise.
-    bool x_nhwc = false, y_nhwc = false;
+    // Memory order of X / Y / Z: "NHWC" between two QConv nodes (passes/qdq_fusion), NCHW otherwise;
+    // Z's (z_layout) is Y's unless given.
+    bool x_nhwc = false, y_nhwc = false, z_nhwc = false;
 };
 
 // Strides of `dims` ([N, C, spatial...]) stored channels-last.
@@ -509,6 +536,9 @@ std::string parse_conv_attrs(const ir::Node& node, ConvAttrs& a) {
         if (layout != "NCHW" && layout != "NHWC") return std::string(attr) + " must be NCHW or NHWC";
         (attr[0] == 'x' ? a.x_nhwc : a.y_nhwc) = layout == "NHWC";
     }
+    std::string z_layout = node.attr_string("z_layout", a.y_nhwc ? "NHWC" : "NCHW");
+    if (z_layout != "NCHW" && z_layout != "NHWC") return "z_layout must be NCHW or NHWC";
+    a.z_nhwc = z_layout == "NHWC";
     return "";
 }
 
@@ -579,10 +609,44 @@ class QuantConvKernel final : public QuantKernelBase {
         if (missing) return ctx.defer();
         ctx.set_output(0, st->q.out, y);
         st->has_z = s.z >= 0 && ctx.has_input(static_cast<size_t>(s.z));
-        if (st->has_z && (ctx.input(s.z).dtype != DataType::kFloat32 || ctx.input(s.z).dims != y))
-            return ctx.invalid("Z is " + std::string(dtype_name(ctx.input(s.z).dtype)) + " " +
-                               shape_to_string(ctx.input(s.z).dims) + ", expected float32 " + shape_to_string(y));
-        if (st->has_z && st->q.out != DataType::kFloat32) return ctx.invalid("Z needs a float32 output (no y_scale)");
+        SumPostOp sum;
+        if (st->has_z) {
+            const DataType zt = ctx.input(s.z).dtype;
+            if (ctx.input(s.z).dims != y)
+                return ctx.invalid("Z is " + shape_to_string(ctx.input(s.z).dims) + ", expected " + shape_to_string(y));
+            sum.on = true;
+            st->z_plain = memory::desc(to_dnnl_dims(y), dnnl_type(zt),
+                                       attrs_.z_nhwc ? channels_last_strides(y) : strides_of(y));
+            if (ctx.has_input(kZScale)) {  // quantized Z
+                const Tensor* zs = ctx.value(kZScale);
+                const Tensor* zz = ctx.has_input(kZZeroPoint) ? ctx.value(kZZeroPoint) : nullptr;
+                if (zs == nullptr || (ctx.has_input(kZZeroPoint) && zz == nullptr)) return ctx.defer();
+                if (zs->dtype() != DataType::kFloat32 || zs->numel() != 1 || !(zs->data_as<float>()[0] > 0.0f))
+                    return ctx.invalid("z_scale must be a positive float32 scalar");
+                std::vector<int32_t> zp{0};
+                if (zz != nullptr && (!read_zero_points(*zz, zp) || zp.size() != 1 || zz->dtype() != zt))
+                    return ctx.invalid("z_zero_point must be a scalar of Z's type");
+                if (!is_q8(zt)) return ctx.invalid("Z with z_scale must be uint8 or int8");
+                const float z_scale = zs->data_as<float>()[0];
+                if (st->q.out == DataType::kFloat32) {  // dst starts as Z in real units
+                    st->z_dequantize = true;
+                    st->z_attr = user_scratch_attr();
+                    st->z_attr.set_output_scales(0, {z_scale});
+                    st->z_zp_mem = zp;
+                    if (zp[0] != 0) st->z_attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+                } else {  // dst starts as Z's integers, scaled into the output's units by the sum
+                    if (zt != st->q.out)
+                        return ctx.invalid("Z is " + std::string(dtype_name(zt)) + " but the output is " +
+                                           std::string(dtype_name(st->q.out)));
+                    sum.scale = z_scale / st->q.out_div;
+                    sum.zero_point = zp[0];
+                    sum.type = dnnl_type(zt);
+                }
+            } else if (zt != DataType::kFloat32 || st->q.out != DataType::kFloat32) {
+                return ctx.invalid("Z is " + std::string(dtype_name(zt)) +
+                                   ": a float32 Z needs a float32 output (no y_scale), a quantized one z_scale");
+            }
+        }
         st->channels = w[0];
         st->inner = shape_numel(std::vector<int64_t>(y.begin() + 2, y.end()));
         st->w_inner = shape_numel(w) / std::max<int64_t>(1, w[0]);
@@ -605,8 +669,10 @@ class QuantConvKernel final : public QuantKernelBase {
                                attrs_.x_nhwc ? channels_last_strides(x) : strides_of(x));
         memory::desc dst_plain(to_dnnl_dims(y), dnnl_type(st->q.out),
                                attrs_.y_nhwc ? channels_last_strides(y) : strides_of(y));
-        if (!fast && (attrs_.x_nhwc || attrs_.y_nhwc))
+        if (!fast && (attrs_.x_nhwc || attrs_.y_nhwc || (st->has_z && attrs_.z_nhwc)))
             return ctx.unsupported_here("NHWC x_layout/y_layout needs int8 weights (zero point 0)");
+        if (!fast && st->has_z && ctx.input(s.z).dtype != DataType::kFloat32)
+            return ctx.unsupported_here("a quantized Z needs int8 weights (zero point 0)");
         memory::desc w_plain(wdims, fast ? memory::data_type::s8 : f32, wstrides);
         auto& eng = onednn_engine();
         memory::desc w_md;
@@ -621,7 +687,7 @@ class QuantConvKernel final : public QuantKernelBase {
             dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                               src_any, memory::desc(wdims, memory::data_type::s8, any), bias_md,
                                               dst_any, strides, dil, pl, pr);
-            dnnl::convolution_forward::primitive_desc pd(d, int8_attr(st->q, 1 << 1, st->has_z), eng);
+            dnnl::convolution_forward::primitive_desc pd(d, int8_attr(st->q, 1 << 1, sum), eng);
             st->src_md = pd.src_desc();
             st->dst_md = pd.dst_desc();
             st->sp_md = pd.scratchpad_desc();

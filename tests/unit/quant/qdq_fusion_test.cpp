@@ -429,6 +429,82 @@ TEST(FuseQdq, ResidualRegionStaysChannelsLast) {
     }
 }
 
+// Two residual blocks as `edgeinfer quantize` writes them: each skip connection reads the block
+// input through its DequantizeLinear. The convolution ending a block takes the quantized block input
+// as Z (z_scale, z_zero_point) and, when a QuantizeLinear follows, writes its output quantized too:
+// the values between blocks stay int8 (no Quantize node runs for them).
+ir::Model qdq_residual_blocks() {
+    ModelBuilder b;
+    b.input("x", {1, 8, 9, 9}).output("y");
+    add_qdq_input(b, "x", "xd", DataType::kUInt8, 0.03f, 120);
+    add_int8_weight(b, "w0", {8, 8, 3, 3}, true, 0, 91);
+    b.node("Conv", {"xd", "w0"}, {"c0"}, "conv0", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c0"}, {"r0"}, "relu0");
+    add_qdq_input(b, "r0", "r0d", DataType::kUInt8, 0.04f, 0);
+    add_int8_weight(b, "w1", {8, 8, 3, 3}, true, 0, 92);
+    b.node("Conv", {"r0d", "w1"}, {"c1"}, "conv1", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Relu", {"c1"}, {"r1"}, "relu1");
+    add_qdq_input(b, "r1", "r1d", DataType::kUInt8, 0.04f, 0);
+    add_int8_weight(b, "w2", {8, 8, 3, 3}, true, 0, 93);
+    b.node("Conv", {"r1d", "w2"}, {"c2"}, "conv2", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c2", "r0d"}, {"s2"}, "add2");
+    b.node("Relu", {"s2"}, {"r2"}, "relu2");
+    add_qdq_input(b, "r2", "r2d", DataType::kUInt8, 0.05f, 0);
+    add_int8_weight(b, "w3", {8, 8, 3, 3}, true, 0, 94);
+    b.node("Conv", {"r2d", "w3"}, {"c3"}, "conv3", {attr_is("pads", {1, 1, 1, 1})});
+    b.node("Add", {"c3", "r2d"}, {"y"}, "add3");
+    return b.build();
+}
+
+TEST(FuseQdq, ResidualBlocksStayInt8) {
+    ir::Model m = qdq_residual_blocks();
+    ir::Model fused = m;
+    ASSERT_TRUE(passes::fuse_qdq(fused));
+    EXPECT_EQ(count_op(fused, "QConv"), 4);
+    EXPECT_EQ(count_op(fused, "Add"), 0);
+    EXPECT_EQ(count_op(fused, "DequantizeLinear"), 0);
+    EXPECT_EQ(count_op(fused, "Quantize"), 1);  // the graph input's only
+    const ir::Node* conv2 = find_node(fused, "conv2");
+    ASSERT_NE(conv2, nullptr);
+    ASSERT_EQ(conv2->inputs.size(), 12u);
+    EXPECT_EQ(conv2->inputs[6], "r2_s");  // writes r2 quantized
+    EXPECT_EQ(conv2->outputs[0], "r2_q");
+    EXPECT_EQ(conv2->inputs[9], "r0_q");  // adds the quantized block input
+    EXPECT_EQ(conv2->inputs[10], "r0_s");
+    EXPECT_EQ(conv2->attr_string("y_layout", ""), "NHWC");
+    EXPECT_EQ(conv2->attr_string("z_layout", ""), "NHWC");
+    const ir::Node* conv3 = find_node(fused, "conv3");
+    ASSERT_NE(conv3, nullptr);
+    ASSERT_EQ(conv3->inputs.size(), 12u);
+    EXPECT_TRUE(conv3->inputs[6].empty());  // float output y, quantized Z
+    EXPECT_EQ(conv3->inputs[9], "r2_q");
+    EXPECT_EQ(conv3->outputs[0], "y");
+    EXPECT_EQ(conv3->attr_string("y_layout", "NCHW"), "NCHW");  // the graph output
+    EXPECT_EQ(conv3->attr_string("z_layout", ""), "NHWC");       // r2 stays channels-last
+
+    auto inputs = seeded_inputs(m, 1, 5);
+    std::vector<NodeProfile> prof;
+    auto ref = run_session(m, Precision::kFp32, inputs);
+    auto got = run_session(m, Precision::kInt8, inputs, &prof);
+    ASSERT_EQ(ref.size(), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    double worst = 0, err2 = 0, ref2 = 0;
+    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i) {
+        double r = ref[0].tensor.data_as<float>()[i], d = std::fabs(r - got[0].tensor.data_as<float>()[i]);
+        worst = std::max(worst, d);
+        err2 += d * d;
+        ref2 += r * r;
+    }
+    // r2 is requantized in both paths; where float rounding flips one of its steps (0.05) the error
+    // reaches y through conv3 and the skip connection.
+    EXPECT_LE(worst, 0.05 * 2);
+    EXPECT_LE(std::sqrt(err2 / ref2), 0.01) << "worst " << worst;
+    for (const NodeProfile& p : prof)
+        if (p.op_type == "QConv") {
+            EXPECT_EQ(p.kernel.rfind("onednn:int8:", 0), 0u) << p.node_name << ": " << p.kernel;
+        }
+}
+
 // A squeeze-excitation block between int8 convolutions (EfficientNet, MobileNetV3): conv + SiLU writes
 // float read by GlobalAveragePool and by the scale Mul; the gate is a quantized 1x1 conv + Sigmoid;
 // the scaled value is quantized for the next conv. The whole block stays channels-last: the Mul runs
