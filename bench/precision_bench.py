@@ -63,7 +63,9 @@ class Bench:
         if not os.path.exists(dyn) or os.path.getmtime(dyn) < os.path.getmtime(onnx):
             dynamic_batch_copy(onnx, dyn)
         qdq = os.path.join(self.cache, f"{key}.dynbatch.int8.onnx")
-        if not os.path.exists(qdq) or os.path.getmtime(qdq) < os.path.getmtime(dyn):
+        # Quantized again after each build: the QDQ layout `quantize` writes may have changed.
+        newest_input = max(os.path.getmtime(dyn), os.path.getmtime(self.edgeinfer))
+        if not os.path.exists(qdq) or os.path.getmtime(qdq) < newest_input:
             cmd = [self.edgeinfer, "quantize", dyn, qdq, "--per-channel", "--calib"] + \
                 run_suite.input_paths(self.cache, key)
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)

@@ -109,27 +109,48 @@ std::vector<NamedTensor> run_session(const ir::Model& m, Precision p, const std:
     return out.is_ok() ? std::move(out).value() : std::vector<NamedTensor>{};
 }
 
+// The int8 session of a one-output QDQ model against its reference path (the same model at fp32:
+// QuantizeLinear/DequantizeLinear kernels around float ops) on seeded inputs.
+struct Int8VsReference {
+    bool ran = false;
+    double worst = 0, rel_l2 = 0;
+    int64_t differing = 0, numel = 0;  // outputs differing by more than 1e-6
+    std::vector<int64_t> dims;
+    std::vector<NodeProfile> profile;  // the int8 session's
+};
+
+Int8VsReference int8_vs_reference(const ir::Model& m) {
+    Int8VsReference r;
+    auto inputs = seeded_inputs(m, 1, 5);
+    auto ref = run_session(m, Precision::kFp32, inputs);
+    auto got = run_session(m, Precision::kInt8, inputs, &r.profile);
+    EXPECT_EQ(ref.size(), 1u);
+    EXPECT_EQ(got.size(), 1u);
+    if (ref.size() != 1 || got.size() != 1 || ref[0].tensor.dims() != got[0].tensor.dims()) return r;
+    r.ran = true;
+    r.dims = got[0].tensor.dims();
+    r.numel = ref[0].tensor.numel();
+    double err2 = 0, ref2 = 0;
+    for (int64_t i = 0; i < r.numel; ++i) {
+        double a = ref[0].tensor.data_as<float>()[i], d = std::fabs(a - got[0].tensor.data_as<float>()[i]);
+        r.worst = std::max(r.worst, d);
+        r.differing += d > 1e-6;
+        err2 += d * d;
+        ref2 += a * a;
+    }
+    r.rel_l2 = std::sqrt(err2 / (ref2 + 1e-30));
+    return r;
+}
+
 // Fused int8 vs reference: within `tol` everywhere (one output quantization step for quantized
 // outputs), and the int8 node really ran on oneDNN's int8 path.
 void expect_int8_matches_reference(const ir::Model& m, double tol, const std::string& fused_op) {
-    auto inputs = seeded_inputs(m, 1, 5);
-    std::vector<NodeProfile> prof;
-    auto ref = run_session(m, Precision::kFp32, inputs);
-    auto got = run_session(m, Precision::kInt8, inputs, &prof);
-    ASSERT_EQ(ref.size(), 1u);
-    ASSERT_EQ(got.size(), 1u);
-    ASSERT_EQ(ref[0].tensor.dims(), got[0].tensor.dims());
-    double worst = 0;
-    int64_t differing = 0;
-    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i) {
-        double d = std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]);
-        worst = std::max(worst, d);
-        differing += d > 1e-6;
-    }
-    EXPECT_LE(worst, tol);
-    EXPECT_LE(differing, ref[0].tensor.numel() / 20) << "more than 5% of outputs differ";
+    Int8VsReference r = int8_vs_reference(m);
+    ASSERT_TRUE(r.ran);
+    EXPECT_LE(r.worst, tol);
+    EXPECT_LE(r.differing, r.numel / 20) << "more than 5% of outputs differ";
     bool fused = false;
-    for (const NodeProfile& p : prof)
+    for (const NodeProfile& p : r.profile)
         if (p.op_type == fused_op) {
             fused = true;
             EXPECT_NE(p.kernel.find("onednn:int8:"), std::string::npos) << p.kernel;
@@ -403,23 +424,16 @@ TEST(FuseQdq, ResidualRegionStaysChannelsLast) {
     EXPECT_EQ(pool->attr_string("x_layout", ""), "NHWC");
     EXPECT_EQ(find_node(fused, "conv1")->attr_string("x_layout", ""), "NHWC");
     EXPECT_EQ(find_node(fused, "conv1")->attr_string("y_layout", ""), "NHWC");
-    EXPECT_EQ(find_node(fused, "conv2")->attr_string("y_layout", ""), "NHWC");  // and its Z, p
+    EXPECT_EQ(find_node(fused, "conv2")->attr_string("y_layout", ""), "NHWC");
+    EXPECT_EQ(find_node(fused, "conv2")->attr_string("z_layout", ""), "NHWC");  // p
     EXPECT_EQ(find_node(fused, "conv2")->inputs[9], "p");
     EXPECT_EQ(find_node(fused, "gap")->attr_string("x_layout", ""), "NHWC");
 
-    auto inputs = seeded_inputs(m, 1, 5);
-    std::vector<NodeProfile> prof;
-    auto ref = run_session(m, Precision::kFp32, inputs);
-    auto got = run_session(m, Precision::kInt8, inputs, &prof);
-    ASSERT_EQ(ref.size(), 1u);
-    ASSERT_EQ(got.size(), 1u);
-    ASSERT_EQ(got[0].tensor.dims(), (std::vector<int64_t>{1, 8, 1, 1}));
-    double worst = 0;
-    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i)
-        worst =
-            std::max<double>(worst, std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]));
-    EXPECT_LE(worst, 0.02);  // at most one step of the activations' quantization (the output is their mean)
-    for (const NodeProfile& p : prof) {
+    Int8VsReference r = int8_vs_reference(m);
+    ASSERT_TRUE(r.ran);
+    ASSERT_EQ(r.dims, (std::vector<int64_t>{1, 8, 1, 1}));
+    EXPECT_LE(r.worst, 0.02);  // at most one step of the activations' quantization (the output is their mean)
+    for (const NodeProfile& p : r.profile) {
         EXPECT_NE(p.op_type, "Transpose");
         if (p.op_type == "QConv") {
             EXPECT_NE(p.kernel.find("onednn:int8:"), std::string::npos) << p.kernel;
@@ -482,24 +496,13 @@ TEST(FuseQdq, ResidualBlocksStayInt8) {
     EXPECT_EQ(conv3->attr_string("y_layout", "NCHW"), "NCHW");  // the graph output
     EXPECT_EQ(conv3->attr_string("z_layout", ""), "NHWC");       // r2 stays channels-last
 
-    auto inputs = seeded_inputs(m, 1, 5);
-    std::vector<NodeProfile> prof;
-    auto ref = run_session(m, Precision::kFp32, inputs);
-    auto got = run_session(m, Precision::kInt8, inputs, &prof);
-    ASSERT_EQ(ref.size(), 1u);
-    ASSERT_EQ(got.size(), 1u);
-    double worst = 0, err2 = 0, ref2 = 0;
-    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i) {
-        double r = ref[0].tensor.data_as<float>()[i], d = std::fabs(r - got[0].tensor.data_as<float>()[i]);
-        worst = std::max(worst, d);
-        err2 += d * d;
-        ref2 += r * r;
-    }
+    Int8VsReference r = int8_vs_reference(m);
+    ASSERT_TRUE(r.ran);
     // r2 is requantized in both paths; where float rounding flips one of its steps (0.05) the error
     // reaches y through conv3 and the skip connection.
-    EXPECT_LE(worst, 0.05 * 2);
-    EXPECT_LE(std::sqrt(err2 / ref2), 0.01) << "worst " << worst;
-    for (const NodeProfile& p : prof)
+    EXPECT_LE(r.worst, 0.05 * 2);
+    EXPECT_LE(r.rel_l2, 0.01) << "worst " << r.worst;
+    for (const NodeProfile& p : r.profile)
         if (p.op_type == "QConv") {
             EXPECT_EQ(p.kernel.rfind("onednn:int8:", 0), 0u) << p.node_name << ": " << p.kernel;
         }
@@ -544,24 +547,12 @@ TEST(FuseQdq, SqueezeExcitationStaysChannelsLast) {
     EXPECT_EQ(scale->attr_string("layout", ""), "NHWC");
     EXPECT_EQ(find_node(fused, "conv2")->attr_string("x_layout", ""), "NHWC");
 
-    auto inputs = seeded_inputs(m, 1, 5);
-    std::vector<NodeProfile> prof;
-    auto ref = run_session(m, Precision::kFp32, inputs);
-    auto got = run_session(m, Precision::kInt8, inputs, &prof);
-    ASSERT_EQ(ref.size(), 1u);
-    ASSERT_EQ(got.size(), 1u);
-    ASSERT_EQ(got[0].tensor.dims(), ref[0].tensor.dims());
-    double worst = 0;
-    int64_t differing = 0;
-    for (int64_t i = 0; i < ref[0].tensor.numel(); ++i) {
-        double d = std::fabs(ref[0].tensor.data_as<float>()[i] - got[0].tensor.data_as<float>()[i]);
-        worst = std::max(worst, d);
-        differing += d > 1e-6;
-    }
-    EXPECT_LE(worst, 0.02 * 2.01);  // a step of the scaled value's quantization may carry into one of y's
-    EXPECT_LE(differing, ref[0].tensor.numel() / 10) << "worst " << worst;
+    Int8VsReference r = int8_vs_reference(m);
+    ASSERT_TRUE(r.ran);
+    EXPECT_LE(r.worst, 0.02 * 2.01);  // a step of the scaled value's quantization may carry into one of y's
+    EXPECT_LE(r.differing, r.numel / 10) << "worst " << r.worst;
     bool mul_ran = false;
-    for (const NodeProfile& p : prof) {
+    for (const NodeProfile& p : r.profile) {
         EXPECT_NE(p.op_type, "Transpose") << p.node_name;
         if (p.node_name == "scale") {
             mul_ran = true;
