@@ -11,6 +11,10 @@
 // type and is added by the sum post-op in its own scale and zero point.
 // Fast path: constant weights whose zero point folds into int8 values run as one oneDNN int8
 // convolution/matmul with output scales, src/dst zero points, bias, sum (Z) and eltwise post-ops.
+// On CPUs without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN multiplies uint8 x int8 pairs with
+// VPMADDUBSW, whose 16-bit sums saturate for full-range weights: there the weights are halved to 7
+// bits (the output scale doubled, the accumulator-domain bias halved), which cannot saturate, and the
+// implementation name ends in ":7bit".
 // Anything else (uint8 weights that do not fit int8 after subtracting their zero point, weights
 // computed at run time, batched weights) runs a float32 oneDNN primitive on the zero-point-corrected
 // integer values and requantizes in a loop.
@@ -195,6 +199,19 @@ struct FoldedWeights {
     Tensor f32;  // float32 (w - zp) when int8 does not fit
 };
 
+// oneDNN's int8 kernels here multiply with VPMADDUBSW (no VNNI): int8 weights must keep to 7 bits.
+bool seven_bit_weights() {
+    static const bool v = [] {
+        auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+        auto has = [isa](dnnl::cpu_isa want) {
+            auto w = static_cast<unsigned>(want);
+            return (isa & w) == w;
+        };
+        return !has(dnnl::cpu_isa::avx512_core_vnni) && !has(dnnl::cpu_isa::avx2_vnni);
+    }();
+    return v;
+}
+
 template <typename ChannelOf>
 FoldedWeights fold_weights(const Tensor& w, const std::vector<int32_t>& zp, ChannelOf channel_of) {
     FoldedWeights out;
@@ -206,7 +223,10 @@ FoldedWeights fold_weights(const Tensor& w, const std::vector<int32_t>& zp, Chan
     for (int64_t i = 0; i < w.numel() && fits; ++i) fits = at(i) >= -128 && at(i) <= 127;
     if (fits) {
         out.s8 = Tensor::allocate(DataType::kInt8, w.dims());
-        for (int64_t i = 0; i < w.numel(); ++i) out.s8.data_as<int8_t>()[i] = static_cast<int8_t>(at(i));
+        const bool halve = seven_bit_weights();  // then every value fits [-64, 64]
+        for (int64_t i = 0; i < w.numel(); ++i)
+            out.s8.data_as<int8_t>()[i] =
+                static_cast<int8_t>(halve ? std::nearbyint(static_cast<float>(at(i)) * 0.5f) : at(i));
     } else {
         out.f32 = Tensor::allocate(DataType::kFloat32, w.dims());
         for (int64_t i = 0; i < w.numel(); ++i) out.f32.data_as<float>()[i] = static_cast<float>(at(i));
@@ -681,6 +701,10 @@ class QuantConvKernel final : public QuantKernelBase {
             st->x_zp_mem = {st->q.x_zp};
             st->y_zp_mem = {st->q.y_zp};
             st->bias = st->q.bias_acc;
+            if (seven_bit_weights()) {  // halved weights: accumulators are half as large
+                for (float& m : st->q.multiplier) m *= 2.0f;
+                for (float& v : st->bias) v *= 0.5f;
+            }
             memory::desc bias_md = st->bias.empty() ? memory::desc() : memory::desc({w[0]}, f32, memory::format_tag::a);
             memory::desc src_any(to_dnnl_dims(x), dnnl_type(ctx.input(s.x).dtype), any);
             memory::desc dst_any(to_dnnl_dims(y), dnnl_type(st->q.out), any);
@@ -694,7 +718,8 @@ class QuantConvKernel final : public QuantKernelBase {
             w_md = pd.weights_desc();
             st->packed_weights = cache->get(w_plain, fw->s8.data(), w_md);
             st->prim = BoundPrimitive(dnnl::convolution_forward(pd));
-            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str());
+            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str() +
+                                   (seven_bit_weights() ? ":7bit" : ""));
         } else {
             memory::desc src_f(to_dnnl_dims(x), f32, strides_of(x)), dst_f(to_dnnl_dims(y), f32, strides_of(y));
             dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -792,6 +817,10 @@ class QuantMatMulKernel final : public QuantKernelBase {
             st->x_zp_mem = {st->q.x_zp};
             st->y_zp_mem = {st->q.y_zp};
             st->bias = st->q.bias_acc;
+            if (seven_bit_weights()) {  // halved weights: accumulators are half as large
+                for (float& m : st->q.multiplier) m *= 2.0f;
+                for (float& v : st->bias) v *= 0.5f;
+            }
             dnnl::matmul::desc d(src, memory::desc({k, n}, memory::data_type::s8, memory::format_tag::any), bias_md,
                                  dst);
             dnnl::matmul::primitive_desc pd(d, int8_attr(st->q, 1 << 1), eng);
@@ -801,7 +830,8 @@ class QuantMatMulKernel final : public QuantKernelBase {
             w_md = pd.weights_desc();
             st->packed_weights = cache->get(w_plain, fw->s8.data(), w_md);
             st->prim = BoundPrimitive(dnnl::matmul(pd));
-            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str());
+            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str() +
+                                   (seven_bit_weights() ? ":7bit" : ""));
             bind_common(*st, w_md);
             plan_scratch(ctx, *st, src, dst, 0, 0, 0);
         } else {
@@ -910,7 +940,8 @@ class QuantizeKernel final : public Kernel {
                     DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST,
                     wrap_memory(memory::desc({1}, memory::data_type::s32, memory::format_tag::a), st->zp_mem.data()));
             ctx.request_scratch(st->sp_md.get_size());
-            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str());
+            ctx.set_implementation(std::string("onednn:int8:") + pd.impl_info_str() +
+                                   (seven_bit_weights() ? ":7bit" : ""));
         }
         ctx.set_state(std::move(st));
         return Status::ok();
