@@ -1,6 +1,7 @@
 // convert_to_channels_last.
 #include "passes/channels_last.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -269,7 +270,14 @@ bool convert_to_channels_last(ir::Model& model) {
         nhwc_name[y] = y_nhwc;
         out.push_back(std::move(n));
         bool nchw_needed = uses.is_graph_output(y) || uses.used_by_subgraph(y);
-        for (size_t r : uses.readers(y)) nchw_needed = nchw_needed || role[r] == Role::kKeep;
+        for (size_t r : uses.readers(y)) {
+            nchw_needed = nchw_needed || role[r] == Role::kKeep;
+            // A region node reading y other than as data (a conv's run-time weights) reads it NCHW.
+            std::vector<size_t> data = data_inputs(g.nodes[r], role[r]);
+            const std::vector<std::string>& ins = g.nodes[r].inputs;
+            for (size_t k = 0; k < ins.size(); ++k)
+                if (ins[k] == y && std::find(data.begin(), data.end(), k) == data.end()) nchw_needed = true;
+        }
         if (nchw_needed) out.push_back(transpose_node(fresh(y_nhwc + "_to_nchw"), y_nhwc, y, kToNchw));
     }
     g.nodes = std::move(out);

@@ -298,6 +298,30 @@ TEST(ChannelsLast, DetectionHeadPermuteIsAReshapeOfTheNhwcValue) {
     EXPECT_LE(max_output_diff(other, m2, 1), 1e-5);
 }
 
+// A conv output used as another conv's run-time weights: the weights stay NCHW (and fp32 in bf16
+// regions), read through a Transpose back from the producer's channels-last output.
+TEST(ChannelsLast, ConvOutputUsedAsWeightsStaysNchw) {
+    ModelBuilder b;
+    b.input("x", {1, 4, 6, 6}).input("wsrc", {8, 4, 3, 3}).output("y");
+    b.init("w0", random_tensor({4, 4, 1, 1}, 51, 0.5f));
+    b.node("Conv", {"wsrc", "w0"}, {"wd"}, "make_weights");
+    b.node("Conv", {"x", "wd"}, {"y"}, "conv", {attr_is("pads", {1, 1, 1, 1})});
+    ir::Model before = b.build();
+    ir::Model m = before;
+    ASSERT_TRUE(passes::convert_to_channels_last(m));
+    const ir::Node* conv = find_node(m, "conv");
+    ASSERT_NE(conv, nullptr);
+    bool produced = false;
+    for (const ir::Node& n : m.graph.nodes) produced = produced || (!n.outputs.empty() && n.outputs[0] == conv->inputs[1]);
+    EXPECT_TRUE(produced) << conv->inputs[1] << " has no producer";
+    EXPECT_LE(max_output_diff(before, m, 1), 1e-4);
+    passes::RuntimePassOptions o;
+    o.bf16 = true;
+    ir::Model bf16 = before;
+    passes::make_runtime_pass_manager(passes::Level::kAll, o).run(bf16);
+    EXPECT_EQ(find_node(bf16, "make_weights")->attr_int("output_type", 1), 1);
+}
+
 TEST(ChannelsLast, NothingToDoWithoutConvOrPool) {
     ModelBuilder b;
     b.input("x", {1, 4, 5, 5}).output("y");
