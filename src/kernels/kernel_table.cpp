@@ -1,6 +1,8 @@
 // The one list of every kernel family edgeinfer ships. A new family adds one line here.
 #include "kernels/registry.hpp"
 
+#include "kernels/cpu/onednn_util.hpp"
+
 namespace edgeinfer::kernels {
 
 namespace cpu {
@@ -26,6 +28,8 @@ void register_quantize_kernels(KernelRegistry& registry);
 void register_quantized_kernels(KernelRegistry& registry);
 void register_control_flow_kernels(KernelRegistry& registry);
 }  // namespace cpu
+
+bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
 
 const KernelRegistry& default_registry() {
     static const KernelRegistry registry = [] {

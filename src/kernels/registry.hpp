@@ -61,6 +61,10 @@ private:
     std::vector<KernelDef> defs_;
 };
 
+// Whether this CPU computes bf16 natively (oneDNN's effective ISA has AVX512-BF16, or AMX). Without
+// it bf16 convolutions fall back to fp32, so storing activations as bf16 would only add rounding.
+bool native_bf16();
+
 // The registry with every kernel edgeinfer ships (built once from kernel_table.cpp).
 const KernelRegistry& default_registry();
 

@@ -3,10 +3,9 @@
 
 #include <omp.h>
 
-#include <dnnl.hpp>
-
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "kernels/registry.hpp"
 #include "passes/pipelines.hpp"
 #include "runtime/plan.hpp"
 
@@ -60,14 +59,6 @@ passes::Level to_level(GraphOptimizationLevel level) {
     return passes::Level::kNone;
 }
 
-// oneDNN computes bf16 natively here (AVX512-BF16 or AMX). Without it bf16 convolutions fall back to
-// fp32, so storing activations as bf16 would only add rounding and conversions.
-bool native_bf16() {
-    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-    auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-    return (isa & bf16) == bf16;
-}
-
 }  // namespace
 
 passes::NodeEvaluator cpu_node_evaluator() { return evaluate_node; }
@@ -95,7 +86,7 @@ Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Prec
     // Then the runtime-only rewrites (edgeinfer-domain ops) that `edgeinfer optimize` never applies.
     passes::RuntimePassOptions ro;
     ro.int8 = precision == Precision::kInt8;
-    ro.bf16 = precision == Precision::kBf16 && native_bf16();
+    ro.bf16 = precision == Precision::kBf16 && kernels::native_bf16();
     ro.keep_fp32 = keep_fp32;
     passes::PassReport runtime_report = passes::make_runtime_pass_manager(to_level(level), ro).run(model);
     base::log_debug("runtime fusions: " + std::to_string(runtime_report.nodes_before) + " -> " +

@@ -69,10 +69,8 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
         if (p < 0) return "negative pads are not supported";
     if (!fused) return "";
     a.channels_last = node.attr_int("channels_last", 0) != 0;
-    int64_t out_type = node.attr_int("output_type", 1);
-    if (out_type != 1 && out_type != 16)
-        return "output_type " + std::to_string(out_type) + " is not supported (1 float or 16 bfloat16)";
-    a.bf16_output = out_type == 16;
+    std::string why = parse_output_type(node, a.bf16_output);
+    if (!why.empty()) return why;
     return parse_activation(node, a.activation);
 }
 

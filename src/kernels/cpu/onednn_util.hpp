@@ -54,6 +54,23 @@ inline dnnl::memory::data_type dnnl_type(DataType t) {
     }
 }
 
+// oneDNN's effective ISA (ONEDNN_MAX_CPU_ISA included) has every feature of `want`; the ISA values
+// are bit sets (avx512_core_amx includes avx512_core_bf16, avx2_vnni does not).
+inline bool cpu_isa_has(dnnl::cpu_isa want) {
+    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    auto w = static_cast<unsigned>(want);
+    return (isa & w) == w;
+}
+
+// An edgeinfer-domain node's output_type attribute (ONNX type: 1 float, the default, or 16
+// bfloat16, set by passes/bf16_regions): "" and `bf16` set, or why it is not usable.
+inline std::string parse_output_type(const ir::Node& node, bool& bf16) {
+    int64_t t = node.attr_int("output_type", 1);
+    if (t != 1 && t != 16) return "output_type " + std::to_string(t) + " is not supported (1 float or 16 bfloat16)";
+    bf16 = t == 16;
+    return "";
+}
+
 // Carves one 64-byte aligned scratch buffer into regions; offsets are fixed in prepare.
 class ScratchLayout {
   public:

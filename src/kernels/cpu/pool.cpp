@@ -48,10 +48,8 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
         if (layout != "NCHW" && layout != "NHWC") return "x_layout must be NCHW or NHWC";
         a.nhwc_memory = layout == "NHWC";
         if (a.nhwc_memory && a.channels_last) return "channels_last and x_layout=NHWC exclude each other";
-        int64_t out_type = node.attr_int("output_type", 1);
-        if (out_type != 1 && out_type != 16)
-            return "output_type " + std::to_string(out_type) + " is not supported (1 float or 16 bfloat16)";
-        a.bf16_output = out_type == 16;
+        std::string why = parse_output_type(node, a.bf16_output);
+        if (!why.empty()) return why;
         if (a.bf16_output && !a.channels_last) return "output_type bfloat16 needs channels_last";
     }
     if (global) return "";

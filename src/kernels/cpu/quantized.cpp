@@ -201,16 +201,10 @@ struct FoldedWeights {
 
 // oneDNN's int8 kernels here multiply with VPMADDUBSW (no VNNI): int8 weights must keep to 7 bits.
 bool seven_bit_weights() {
-    static const bool v = [] {
-        auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-        auto has = [isa](dnnl::cpu_isa want) {
-            auto w = static_cast<unsigned>(want);
-            return (isa & w) == w;
-        };
-        return !has(dnnl::cpu_isa::avx512_core_vnni) && !has(dnnl::cpu_isa::avx2_vnni);
-    }();
+    static const bool v = !cpu_isa_has(dnnl::cpu_isa::avx512_core_vnni) && !cpu_isa_has(dnnl::cpu_isa::avx2_vnni);
     return v;
 }
+
 
 template <typename ChannelOf>
 FoldedWeights fold_weights(const Tensor& w, const std::vector<int32_t>& zp, ChannelOf channel_of) {
@@ -358,6 +352,13 @@ struct QState : KernelState {
     bool widen_weights = false;  // fallback with run-time weights
     size_t src_off = 0, dst_off = 0, sp_off = 0, xf_off = 0, wf_off = 0, acc_off = 0;
 };
+
+// The fast path's bias and output scales for weights fold_weights halved (accumulators half as large).
+void compensate_seven_bit(QState& st) {
+    if (!seven_bit_weights()) return;
+    for (float& m : st.q.multiplier) m *= 2.0f;
+    for (float& v : st.bias) v *= 0.5f;
+}
 
 void bind_common(QState& st, const memory::desc& w_md) {
     st.prim.arg(DNNL_ARG_SRC, st.src_md);
@@ -701,10 +702,7 @@ class QuantConvKernel final : public QuantKernelBase {
             st->x_zp_mem = {st->q.x_zp};
             st->y_zp_mem = {st->q.y_zp};
             st->bias = st->q.bias_acc;
-            if (seven_bit_weights()) {  // halved weights: accumulators are half as large
-                for (float& m : st->q.multiplier) m *= 2.0f;
-                for (float& v : st->bias) v *= 0.5f;
-            }
+            compensate_seven_bit(*st);
             memory::desc bias_md = st->bias.empty() ? memory::desc() : memory::desc({w[0]}, f32, memory::format_tag::a);
             memory::desc src_any(to_dnnl_dims(x), dnnl_type(ctx.input(s.x).dtype), any);
             memory::desc dst_any(to_dnnl_dims(y), dnnl_type(st->q.out), any);
@@ -817,10 +815,7 @@ class QuantMatMulKernel final : public QuantKernelBase {
             st->x_zp_mem = {st->q.x_zp};
             st->y_zp_mem = {st->q.y_zp};
             st->bias = st->q.bias_acc;
-            if (seven_bit_weights()) {  // halved weights: accumulators are half as large
-                for (float& m : st->q.multiplier) m *= 2.0f;
-                for (float& v : st->bias) v *= 0.5f;
-            }
+            compensate_seven_bit(*st);
             dnnl::matmul::desc d(src, memory::desc({k, n}, memory::data_type::s8, memory::format_tag::any), bias_md,
                                  dst);
             dnnl::matmul::primitive_desc pd(d, int8_attr(st->q, 1 << 1), eng);

@@ -146,8 +146,9 @@ class RegionBinaryKernel final : public Kernel {
 
 // "" or why the node's attributes are not usable.
 std::string check_attrs(const ir::Node& n) {
-    int64_t t = n.attr_int("output_type", 1);
-    if (t != 1 && t != 16) return "output_type " + std::to_string(t) + " is not supported (1 float or 16 bfloat16)";
+    bool bf16 = false;
+    std::string why = parse_output_type(n, bf16);
+    if (!why.empty()) return why;
     std::string layout = n.attr_string("layout", "");
     if (!layout.empty() && layout != "NHWC") return "layout '" + layout + "' is not supported (\"\" or NHWC)";
     return "";
