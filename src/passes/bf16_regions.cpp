@@ -24,16 +24,11 @@ bool channels_last_pool(const ir::Node& n) {
     return false;
 }
 
-bool commutative(const std::string& op) { return op == "Add" || op == "Mul" || op == "Max" || op == "Min"; }
-
 // A binary op of a channels-last region that oneDNN's binary primitive can run: two float32
 // operands of rank <= 4 with fully annotated shapes (known or named dims), one of which (the first,
 // or either for a commutative op) has the rank-4 output's shape; the other broadcasts.
 bool region_binary(const ir::Graph& g, const ir::Node& n) {
-    static const std::unordered_set<std::string> ops{"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    if (!(n.domain.empty() || n.domain == "ai.onnx") || !ops.count(n.op_type) || n.inputs.size() != 2 ||
-        n.outputs.size() != 1)
-        return false;
+    if (!is_binary_arithmetic(n)) return false;
     auto y = complete_shape(g, n.outputs[0]);
     if (!y || y->rank() != 4) return false;
     for (const std::string& in : n.inputs) {
@@ -42,7 +37,7 @@ bool region_binary(const ir::Graph& g, const ir::Node& n) {
         if (!s || s->rank() > 4 || (t != DataType::kFloat32 && t != DataType::kUndefined)) return false;
     }
     if (complete_shape(g, n.inputs[0]) == y) return true;
-    return commutative(n.op_type) && complete_shape(g, n.inputs[1]) == y;
+    return is_commutative_binary(n.op_type) && complete_shape(g, n.inputs[1]) == y;
 }
 
 void annotate_bf16(ir::Graph& g, const std::string& value) {
@@ -92,7 +87,7 @@ bool form_bf16_regions(ir::Model& model, const std::vector<std::string>& keep_fp
                                       [&](const std::string& in) { return bf16_values.count(in) > 0; });
         bool writes_bf16 = bf16_values.count(n.outputs[0]) > 0;
         if (!reads_bf16 && !writes_bf16) continue;  // fp32 on both sides: unchanged
-        if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // binary ops
+        if (ir::is_onnx_domain(n.domain)) n.domain = "edgeinfer";  // binary ops
         if (writes_bf16) {
             set_attribute(n, make_int_attr("output_type", kOnnxBfloat16));
             annotate_bf16(g, n.outputs[0]);

@@ -61,9 +61,7 @@ bool unary_agnostic(const ir::Graph& g, const ir::Node& n) {
 }
 
 bool binary_agnostic(const ir::Graph& g, const ir::Node& n) {
-    static const std::unordered_set<std::string> ops{"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    if (!onnx_domain(n) || !ops.count(n.op_type) || n.inputs.size() != 2 || n.outputs.size() != 1) return false;
-    if (!rank4_float(g, n.outputs[0])) return false;
+    if (!is_binary_arithmetic(n) || !rank4_float(g, n.outputs[0])) return false;
     for (const std::string& in : n.inputs) {
         if (const Tensor* t = constant_value(g, in)) {
             if (t->dtype() != DataType::kFloat32 || t->rank() > 4) return false;

@@ -170,6 +170,16 @@ bool is_op(const ir::Node& node, const char* op_type) {
     return node.op_type == op_type && ir::is_onnx_domain(node.domain);
 }
 
+bool is_binary_arithmetic(const ir::Node& node) {
+    static const std::unordered_set<std::string> ops{"Add", "Sub", "Mul", "Div", "Max", "Min"};
+    return ir::is_onnx_domain(node.domain) && ops.count(node.op_type) && node.inputs.size() == 2 &&
+           node.outputs.size() == 1;
+}
+
+bool is_commutative_binary(const std::string& op_type) {
+    return op_type == "Add" || op_type == "Mul" || op_type == "Max" || op_type == "Min";
+}
+
 int64_t initializer_bytes(const ir::Graph& graph) {
     int64_t total = 0;
     for (const auto& [name, t] : graph.initializers) total += static_cast<int64_t>(t.nbytes());

@@ -80,6 +80,12 @@ void remove_attribute(ir::Node& node, const std::string& name);
 // True when the node is in the ONNX domain with this op type.
 bool is_op(const ir::Node& node, const char* op_type);
 
+// An ONNX-domain Add, Sub, Mul, Div, Max or Min with two inputs and one output: the broadcasting
+// arithmetic oneDNN's binary primitive also has (the layout and bf16 passes move them).
+bool is_binary_arithmetic(const ir::Node& node);
+// Add, Mul, Max, Min: either operand may come first.
+bool is_commutative_binary(const std::string& op_type);
+
 // Sum of initializer bytes, and node count: the two numbers every pass report shows.
 int64_t initializer_bytes(const ir::Graph& graph);
 

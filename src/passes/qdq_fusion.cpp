@@ -203,6 +203,7 @@ class Fuser {
         // (inputs z_scale, z_zero_point): then the output may be quantized too, in Z's type (oneDNN's
         // sum post-op adds Z's integers in their own scale and zero point).
         std::string out = p.outputs[0], z, z_scale, z_zp;
+        DataType z_type = DataType::kUndefined;  // a quantized Z's
         if (auto r = uses_.sole_reader(out); r && conv && allow_add) {
             const ir::Node& add = g_.nodes[*r];
             if (is_op(add, "Add") && add.inputs.size() == 2 && add.outputs.size() == 1 &&
@@ -216,6 +217,7 @@ class Fuser {
                     const ir::Node* dz = producer_op(g_, producers_, other, "DequantizeLinear");
                     auto zq = dz ? constant_qparams(g_, *dz) : std::nullopt;
                     if (zq && zq->channels == 1 && dq_input_type(g_, *dz) != DataType::kUndefined) {
+                        z_type = dq_input_type(g_, *dz);
                         z = dz->inputs[0];
                         z_scale = zq->scale;
                         z_zp = zq->zero_point;
@@ -245,11 +247,10 @@ class Fuser {
                                              is_op(g_.nodes[*r], "QuantizeLinear")) {
             auto yq = constant_qparams(g_, g_.nodes[*r]);
             // A quantized Z shares the output's type (the sum post-op reads dst's bytes as Z's type).
-            auto y_type = [&](const std::string& zp) {
-                return zp.empty() ? DataType::kUInt8 : value_dtype(g_, zp);
-            };
-            const bool types_match = z.empty() || value_dtype(g_, z) == (yq ? y_type(yq->zero_point) : DataType::kUndefined);
-            if (yq && yq->channels == 1 && types_match) {
+            DataType y_type = !yq                     ? DataType::kUndefined
+                              : yq->zero_point.empty() ? DataType::kUInt8
+                                                       : value_dtype(g_, yq->zero_point);
+            if (yq && yq->channels == 1 && (z.empty() || z_type == y_type)) {
                 y_scale = yq->scale;
                 y_zp = yq->zero_point;
                 mt.absorbed.push_back(*r);
@@ -378,10 +379,7 @@ bool nhwc_pool(const ir::Graph& g, const ir::Node& n) {
 // returned in `full`, the first of them usable as the primitive's first source) or are [N, C, 1, 1]
 // or a single value, the same in either layout. Squeeze-excitation scales and residual Adds.
 bool nhwc_binary(const ir::Graph& g, const ir::Node& n, std::vector<std::string>& full) {
-    static const std::unordered_set<std::string> ops{"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    if (!(n.domain.empty() || n.domain == "ai.onnx") || !ops.count(n.op_type) || n.inputs.size() != 2 ||
-        n.outputs.size() != 1)
-        return false;
+    if (!is_binary_arithmetic(n)) return false;
     auto y = complete_shape(g, n.outputs[0]);
     if (!y || y->rank() != 4 || value_dtype(g, n.outputs[0]) != DataType::kFloat32) return false;
     full.clear();
@@ -402,8 +400,7 @@ bool nhwc_binary(const ir::Graph& g, const ir::Node& n, std::vector<std::string>
         if (s->rank() == 4 && !(s->dims[0] == y->dims[0] || (s->dims[0].is_known() && s->dims[0].value == 1)))
             invariant = false;
         if (!invariant) return false;
-        if (k == 0 && n.op_type != "Add" && n.op_type != "Mul" && n.op_type != "Max" && n.op_type != "Min")
-            return false;  // Sub/Div: the broadcast operand must come second
+        if (k == 0 && !is_commutative_binary(n.op_type)) return false;  // Sub/Div: broadcast operand second
     }
     return !full.empty();
 }
@@ -485,7 +482,7 @@ void keep_int8_regions_channels_last(ir::Graph& g) {
             continue;
         }
         set_attribute(n, attr);
-        if (n.domain.empty() || n.domain == "ai.onnx") n.domain = "edgeinfer";  // pooling, binary ops
+        if (ir::is_onnx_domain(n.domain)) n.domain = "edgeinfer";  // pooling, binary ops
     }
 }
 
