@@ -134,6 +134,18 @@ inline std::vector<NamedTensor> seeded_inputs(const ir::Model& m, int64_t batch 
     return out;
 }
 
+// Cosine similarity of two float32 tensors of the same size.
+inline double cosine(const Tensor& a, const Tensor& b) {
+    double dot = 0, a2 = 0, b2 = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+        double x = a.data_as<float>()[i], y = b.data_as<float>()[i];
+        dot += x * y;
+        a2 += x * x;
+        b2 += y * y;
+    }
+    return dot / std::sqrt(a2 * b2);
+}
+
 // Max |a-b| over all outputs of two models on the same seeded inputs (inf when shapes differ).
 inline double max_output_diff(const ir::Model& a, const ir::Model& b, int64_t batch = 2) {
     auto inputs = seeded_inputs(a, batch);

@@ -375,6 +375,26 @@ TEST(RuntimePasses, ProfileNamesTheImplementation) {
     EXPECT_EQ(convs, 3);
 }
 
+// The first output of `m` from a one-thread session at precision `p` with keep_fp32_nodes `keep`;
+// the session's profile goes to `profile` when given.
+Tensor run_at_precision(const ir::Model& m, const std::vector<NamedTensor>& inputs, Precision p,
+                        std::vector<std::string> keep = {}, std::vector<NodeProfile>* profile = nullptr) {
+    auto bytes = model::serialize_model(m);
+    EXPECT_TRUE(bytes.is_ok());
+    SessionOptions o;
+    o.num_threads = 1;
+    o.precision = p;
+    o.keep_fp32_nodes = std::move(keep);
+    o.enable_profiling = profile != nullptr;
+    auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
+    EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+    if (!s.is_ok()) return Tensor();
+    auto out = s.value()->run(inputs);
+    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+    if (profile) *profile = s.value()->profile();
+    return out.is_ok() ? std::move(out).value()[0].tensor : Tensor();
+}
+
 // Conv, ConvTranspose, Gemm and MatMul with constant weights: bf16 stays close to fp32, each
 // reports a bf16 implementation (or why not), and keep_fp32_nodes pins a node to fp32.
 TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
@@ -391,34 +411,13 @@ TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
     b.node("Flatten", {"g"}, {"f"}, "flatten");
     b.node("Gemm", {"f", "fc"}, {"h"}, "fc", {attr_i("transB", 1)});
     b.node("MatMul", {"h", "mm"}, {"y"}, "mm");
-    auto bytes = model::serialize_model(b.build());
-    ASSERT_TRUE(bytes.is_ok());
     ir::Model plain = b.build();
     auto inputs = seeded_inputs(plain, 1);
-    auto run = [&](Precision p, std::vector<std::string> keep, std::vector<NodeProfile>& prof) {
-        SessionOptions o;
-        o.num_threads = 1;
-        o.precision = p;
-        o.keep_fp32_nodes = std::move(keep);
-        o.enable_profiling = true;
-        auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
-        EXPECT_TRUE(s.is_ok()) << s.status().to_string();
-        auto out = s.value()->run(inputs);
-        EXPECT_TRUE(out.is_ok()) << out.status().to_string();
-        prof = s.value()->profile();
-        return std::move(out).value()[0].tensor;
-    };
     std::vector<NodeProfile> p32, p16, pinned;
-    Tensor y32 = run(Precision::kFp32, {}, p32);
-    Tensor y16 = run(Precision::kBf16, {}, p16);
-    double dot = 0, a2 = 0, b2 = 0;
-    for (int64_t i = 0; i < y32.numel(); ++i) {
-        double a = y32.data_as<float>()[i], c = y16.data_as<float>()[i];
-        dot += a * c;
-        a2 += a * a;
-        b2 += c * c;
-    }
-    EXPECT_GE(dot / std::sqrt(a2 * b2), 0.999);
+    Tensor y32 = run_at_precision(plain, inputs, Precision::kFp32, {}, &p32);
+    Tensor y16 = run_at_precision(plain, inputs, Precision::kBf16, {}, &p16);
+    ASSERT_EQ(y16.numel(), y32.numel());
+    EXPECT_GE(cosine(y32, y16), 0.999);
     for (const NodeProfile& p : p32) EXPECT_EQ(p.kernel.find("bf16"), std::string::npos) << p.node_name;
     int heavy = 0;
     for (const NodeProfile& p : p16) {
@@ -428,7 +427,7 @@ TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
         }
     }
     EXPECT_EQ(heavy, 5);
-    run(Precision::kBf16, {"conv2"}, pinned);
+    run_at_precision(plain, inputs, Precision::kBf16, {"conv2"}, &pinned);
     for (const NodeProfile& p : pinned)
         if (p.node_name == "conv2") {
             EXPECT_EQ(p.kernel.find("bf16"), std::string::npos) << p.kernel;
@@ -503,35 +502,10 @@ TEST(Bf16Regions, ValuesBetweenRegionMembersAreBf16) {
 // The bf16 session of that model runs every region member on bf16 tensors and stays close to fp32.
 TEST(Bf16Regions, SessionOutputStaysCloseToFp32) {
     ir::Model plain = se_block_cnn();
-    auto bytes = model::serialize_model(plain);
-    ASSERT_TRUE(bytes.is_ok());
     auto inputs = seeded_inputs(plain, 2);
-    auto run = [&](Precision p, std::vector<std::string> keep, std::vector<NodeProfile>* prof) {
-        SessionOptions o;
-        o.num_threads = 1;
-        o.precision = p;
-        o.keep_fp32_nodes = std::move(keep);
-        o.enable_profiling = prof != nullptr;
-        auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
-        EXPECT_TRUE(s.is_ok()) << s.status().to_string();
-        auto out = s.value()->run(inputs);
-        EXPECT_TRUE(out.is_ok()) << out.status().to_string();
-        if (prof) *prof = s.value()->profile();
-        return std::move(out).value()[0].tensor;
-    };
-    auto cosine = [](const Tensor& a, const Tensor& b) {
-        double dot = 0, a2 = 0, b2 = 0;
-        for (int64_t i = 0; i < a.numel(); ++i) {
-            double x = a.data_as<float>()[i], y = b.data_as<float>()[i];
-            dot += x * y;
-            a2 += x * x;
-            b2 += y * y;
-        }
-        return dot / std::sqrt(a2 * b2);
-    };
     std::vector<NodeProfile> prof;
-    Tensor y32 = run(Precision::kFp32, {}, nullptr);
-    Tensor y16 = run(Precision::kBf16, {}, &prof);
+    Tensor y32 = run_at_precision(plain, inputs, Precision::kFp32);
+    Tensor y16 = run_at_precision(plain, inputs, Precision::kBf16, {}, &prof);
     ASSERT_EQ(y16.dims(), (std::vector<int64_t>{2, 5}));
     EXPECT_EQ(y16.dtype(), DataType::kFloat32);
     EXPECT_GE(cosine(y32, y16), 0.999);
@@ -549,7 +523,7 @@ TEST(Bf16Regions, SessionOutputStaysCloseToFp32) {
         EXPECT_TRUE(bf16_kernel(mul_kernel)) << mul_kernel;
     else
         EXPECT_EQ(mul_kernel, "cpu") << conv_kernel;
-    EXPECT_GE(cosine(y32, run(Precision::kBf16, {"conv1", "scale"}, nullptr)), 0.999);
+    EXPECT_GE(cosine(y32, run_at_precision(plain, inputs, Precision::kBf16, {"conv1", "scale"})), 0.999);
 }
 
 }  // namespace
