@@ -6,13 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "edgeinfer/precision.hpp"
 #include "edgeinfer/status.hpp"
 #include "edgeinfer/tensor.hpp"
 
 namespace edgeinfer {
-
-enum class Precision { kFp32, kBf16, kInt8 };
-enum class GraphOptimizationLevel { kNone = 0, kBasic = 1, kExtended = 2, kAll = 3 };
 
 // Every model-wide switch lives here.
 struct SessionOptions {
@@ -96,6 +94,7 @@ public:
     class Impl;
 
 private:
+    friend class SessionAccess;  // internal: runtime/session_internal.hpp
     explicit Session(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -23,6 +23,7 @@
 #include "model/onnx_model.hpp"
 #include "passes/pipelines.hpp"
 #include "runtime/graph_optimizer.hpp"
+#include "runtime/session_internal.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/sidecar.hpp"
 
@@ -172,13 +173,12 @@ Result<std::vector<Sample>> load_samples(const PrecisionCompareArgs& a, const Se
 
 Result<std::unique_ptr<Session>> session_over(const ir::Model& m, Precision p, const std::vector<std::string>& keep,
                                               int threads) {
-    EDGEINFER_ASSIGN_OR_RETURN(std::string bytes, model::serialize_model(m));
     SessionOptions o;
     o.num_threads = threads;
     o.optimization_level = GraphOptimizationLevel::kNone;  // every exposed value stays
     o.precision = p;
     o.keep_fp32_nodes = keep;
-    return Session::create_from_bytes(bytes.data(), bytes.size(), o);
+    return runtime::create_session(m, o);
 }
 
 struct LayerRow {

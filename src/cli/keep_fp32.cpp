@@ -26,13 +26,20 @@ void add_precision_option(CLI::App* cmd, std::string& name) {
     cmd->add_option("-p,--precision", name,
                     "fp32, bf16 (convolutions and matrix products in bf16) or int8 (a quantized model's "
                     "QDQ/QLinear nodes on int8 kernels; `edgeinfer quantize` makes one); docs/precision.md")
-        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+        ->check(precision_validator());
+}
+
+CLI::Validator precision_validator() {
+    return CLI::Validator(
+        [](const std::string& text) {
+            auto p = parse_precision(text);
+            return p.is_ok() ? std::string() : p.status().message();
+        },
+        precision_choices());
 }
 
 Precision precision_from_name(const std::string& name) {
-    if (name == "bf16") return Precision::kBf16;
-    if (name == "int8") return Precision::kInt8;
-    return Precision::kFp32;
+    return parse_precision(name).is_ok() ? parse_precision(name).value() : Precision::kFp32;
 }
 
 void add_keep_fp32_option(CLI::App* cmd, std::vector<std::string>& names) {

@@ -16,6 +16,9 @@ namespace edgeinfer::cli {
 // Adds `--precision fp32|bf16|int8` (int8 runs a quantized model's QDQ/QLinear nodes on int8 kernels).
 void add_precision_option(CLI::App* cmd, std::string& name);
 
+// Accepts the names of edgeinfer::parse_precision.
+CLI::Validator precision_validator();
+
 // "fp32", "bf16" or "int8" (the values add_precision_option accepts) as the session option.
 Precision precision_from_name(const std::string& name);
 

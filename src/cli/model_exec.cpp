@@ -11,15 +11,15 @@
 #include "base/status.hpp"
 #include "ir/npy.hpp"
 #include "model/onnx_model.hpp"
+#include "runtime/session_internal.hpp"
 
 namespace edgeinfer::cli {
 
 Result<std::unique_ptr<Session>> session_for(const ir::Model& model, int threads) {
-    EDGEINFER_ASSIGN_OR_RETURN(std::string bytes, model::serialize_model(model));
     SessionOptions opts;
     opts.num_threads = threads;
     opts.optimization_level = GraphOptimizationLevel::kNone;
-    return Session::create_from_bytes(bytes.data(), bytes.size(), opts);
+    return runtime::create_session(model, opts);
 }
 
 Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what) {

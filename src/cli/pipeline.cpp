@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/model_inference.hpp"
 #include "pipeline/runtime.hpp"
@@ -48,7 +49,7 @@ int run_pipeline(const PipelineArgs& a) {
     pipeline::PipelineOptions options;
     SessionOptions session;
     session.num_threads = a.threads;
-    session.precision = pipeline::parse_precision(a.precision).value();  // CLI11 checked the choice
+    session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
     options.factory = pipeline::make_model_factory(session);
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
@@ -121,7 +122,7 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-t,--threads", args->threads, "Threads per model (0: all cores)");
     cmd->add_option("--precision", args->precision,
                     "fp32, bf16 or int8 for every model (default fp32); an element's \"precision\" key overrides it")
-        ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+        ->check(precision_validator());
     cmd->footer(
         "Exit codes: 0 sources ended (or --limit) and every event delivered; 1 bad config (the message names "
         "the JSON path), model or sink; 2 no source gave a frame; 3 a source failed mid-run; 4 events left "

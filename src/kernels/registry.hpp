@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "edgeinfer/session.hpp"
+#include "edgeinfer/precision.hpp"
 #include "edgeinfer/status.hpp"
 #include "ir/graph.hpp"
 #include "kernels/kernel.hpp"

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "edgeinfer/precision.hpp"
+
 namespace edgeinfer::pipeline {
 namespace {
 
@@ -179,7 +181,7 @@ void parse_sources(const Obj& top, PipelineConfig& c, const fs::path& base_dir) 
 // "precision": one of fp32, bf16, int8; "" when absent (the runner's default).
 std::string parse_precision(const Obj& o) {
     const std::string p = o.str("precision", "");
-    if (o.has("precision") && p != "fp32" && p != "bf16" && p != "int8")
+    if (o.has("precision") && !edgeinfer::parse_precision(p).is_ok())
         fail(o.at("precision"), "unknown precision " + q(p) + ", expected one of fp32, bf16, int8");
     return p;
 }

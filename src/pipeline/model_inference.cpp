@@ -300,13 +300,6 @@ Result<ClipClassifyFn> make_model_clip_classifier(const ElementConfig& element, 
     });
 }
 
-Result<Precision> parse_precision(const std::string& text) {
-    if (text == "fp32") return Precision::kFp32;
-    if (text == "bf16") return Precision::kBf16;
-    if (text == "int8") return Precision::kInt8;
-    return invalid_argument("unknown precision \"" + text + "\", expected one of fp32, bf16, int8");
-}
-
 ElementFactory make_model_factory(SessionOptions defaults) {
     return [defaults](const ElementConfig& e, const PipelineConfig&) -> Result<std::unique_ptr<Element>> {
         SessionOptions options = defaults;

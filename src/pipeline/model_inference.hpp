@@ -36,9 +36,6 @@ Result<ClassifyFn> make_model_classifier(const ElementConfig& element, const Ses
 // Clip classifier from clip.model (N x C x T x H x W input; T fixed by the model must equal `window`).
 Result<ClipClassifyFn> make_model_clip_classifier(const ElementConfig& element, const SessionOptions& options = {});
 
-// "fp32", "bf16" or "int8"; kInvalidArgument naming the choices otherwise.
-Result<Precision> parse_precision(const std::string& text);
-
 // The factory for PipelineOptions::factory: infer and clip_classifier elements from their models (an
 // element's `precision` overrides `defaults.precision`; detectors batch across sources as batch_size says);
 // nullptr (the built-in elements) for the others.

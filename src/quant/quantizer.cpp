@@ -12,6 +12,7 @@
 #include "passes/graph_util.hpp"
 #include "passes/pipelines.hpp"
 #include "runtime/graph_optimizer.hpp"
+#include "runtime/session_internal.hpp"
 
 namespace edgeinfer::quant {
 namespace {
@@ -68,11 +69,10 @@ Status run_calibration(const ir::Model& model, const std::vector<std::string>& n
     for (const ir::ValueInfo& v : probe.graph.outputs) outputs.insert(v.name);
     for (const std::string& n : names)
         if (!outputs.count(n)) probe.graph.outputs.push_back(ir::ValueInfo{n, DataType::kFloat32, {}, {}});
-    EDGEINFER_ASSIGN_OR_RETURN(std::string bytes, model::serialize_model(probe));
     SessionOptions so;
     so.num_threads = threads;
     so.optimization_level = GraphOptimizationLevel::kNone;  // already optimized; keep every value
-    EDGEINFER_ASSIGN_OR_RETURN(auto session, Session::create_from_bytes(bytes.data(), bytes.size(), so));
+    EDGEINFER_ASSIGN_OR_RETURN(auto session, runtime::create_session(std::move(probe), so));
     for (size_t s = 0; s < samples.size(); ++s) {
         auto outs = session->run(samples[s]);
         if (!outs.is_ok()) return outs.status().with_context("calibration sample " + std::to_string(s));

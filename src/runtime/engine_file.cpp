@@ -122,32 +122,6 @@ std::string isa_name(dnnl::cpu_isa isa) {
     return "isa_" + std::to_string(static_cast<int>(isa));
 }
 
-std::string precision_name(Precision p) {
-    switch (p) {
-        case Precision::kFp32:
-            return "fp32";
-        case Precision::kBf16:
-            return "bf16";
-        case Precision::kInt8:
-            return "int8";
-    }
-    return "?";
-}
-
-std::string level_name(GraphOptimizationLevel l) {
-    switch (l) {
-        case GraphOptimizationLevel::kNone:
-            return "none";
-        case GraphOptimizationLevel::kBasic:
-            return "basic";
-        case GraphOptimizationLevel::kExtended:
-            return "extended";
-        case GraphOptimizationLevel::kAll:
-            return "all";
-    }
-    return "?";
-}
-
 // Sorted, deduplicated, each quoted with \ and ' escaped: equal lists give equal text, no two differ.
 std::string names_text(std::vector<std::string> names) {
     std::sort(names.begin(), names.end());
@@ -233,8 +207,8 @@ EngineHeader make_engine_header(const std::string& model_sha256, const SessionOp
             {"onednn_version", onednn},
             {"cpu_isa", isa_name(dnnl::get_effective_cpu_isa())},
             {"model_sha256", model_sha256},
-            {"precision", precision_name(options.precision)},
-            {"optimization_level", level_name(options.optimization_level)},
+            {"precision", std::string(to_string(options.precision))},
+            {"optimization_level", std::string(to_string(options.optimization_level))},
             {"keep_fp32_nodes", names_text(options.keep_fp32_nodes)},
             {"num_threads", std::to_string(threads)}};
 }

@@ -15,6 +15,8 @@
 #include "runtime/engine_file.hpp"
 #include "runtime/graph_optimizer.hpp"
 #include "runtime/plan.hpp"
+#include "runtime/session_internal.hpp"
+#include "passes/shape_inference.hpp"
 
 namespace edgeinfer {
 
@@ -362,6 +364,34 @@ Status Session::save_engine(const std::string& path) const {
     }
     return runtime::write_engine_file(path, e);
 }
+
+class SessionAccess {
+public:
+    static std::unique_ptr<Session> wrap(std::unique_ptr<Session::Impl> impl) {
+        return std::unique_ptr<Session>(new Session(std::move(impl)));
+    }
+};
+
+namespace runtime {
+
+Result<std::unique_ptr<Session>> create_session(ir::Model model, const SessionOptions& options) {
+    if (!options.engine_path.empty())
+        return invalid_argument("an in-memory model cannot use an engine file ('" + options.engine_path + "')");
+    EDGEINFER_RETURN_IF_ERROR(model::validate_model(model));
+    passes::infer_shapes(model);
+    for (ir::ValueInfo& out : model.graph.outputs) {
+        if (out.dtype != DataType::kUndefined && out.shape.has_rank) continue;
+        const ir::ValueInfo* inferred = model.graph.find_value_info(out.name);
+        if (!inferred) continue;
+        if (out.dtype == DataType::kUndefined) out.dtype = inferred->dtype;
+        if (!out.shape.has_rank) out.shape = inferred->shape;
+    }
+    auto impl = std::make_unique<Session::Impl>();
+    EDGEINFER_RETURN_IF_ERROR(impl->init(std::move(model), options));
+    return SessionAccess::wrap(std::move(impl));
+}
+
+}  // namespace runtime
 
 const EngineReport& Session::engine_report() const { return impl_->engine; }
 

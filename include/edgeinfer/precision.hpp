@@ -1,0 +1,29 @@
+// edgeinfer::Precision and GraphOptimizationLevel, each with its one name table (to_string / parse_*)
+// shared by the CLI, pipeline configs, engine files and the bindings.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "edgeinfer/status.hpp"
+
+namespace edgeinfer {
+
+// fp32: everything in fp32. bf16: convolutions and matrix products compute in bf16 (AMX/AVX-512) with
+// fp32 accumulation. int8: a quantized (QDQ or QLinear) model's int8 paths run on int8 kernels.
+enum class Precision { kFp32, kBf16, kInt8 };
+enum class GraphOptimizationLevel { kNone = 0, kBasic = 1, kExtended = 2, kAll = 3 };
+
+// "fp32", "bf16", "int8".
+std::string_view to_string(Precision p);
+// The names to_string gives; kInvalidArgument naming the choices otherwise.
+Result<Precision> parse_precision(std::string_view name);
+// "fp32|bf16|int8", for help texts and messages.
+std::string precision_choices();
+
+// "none", "basic", "extended", "all".
+std::string_view to_string(GraphOptimizationLevel level);
+// The names to_string gives, or the digits 0..3; kInvalidArgument naming the choices otherwise.
+Result<GraphOptimizationLevel> parse_optimization_level(std::string_view name);
+
+}  // namespace edgeinfer

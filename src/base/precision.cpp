@@ -1,0 +1,64 @@
+// Name tables of Precision and GraphOptimizationLevel (include/edgeinfer/precision.hpp).
+#include "edgeinfer/precision.hpp"
+
+#include <array>
+#include <utility>
+
+namespace edgeinfer {
+
+namespace {
+
+constexpr std::array<std::pair<Precision, std::string_view>, 3> kPrecisionNames = {{
+    {Precision::kFp32, "fp32"},
+    {Precision::kBf16, "bf16"},
+    {Precision::kInt8, "int8"},
+}};
+
+constexpr std::array<std::pair<GraphOptimizationLevel, std::string_view>, 4> kLevelNames = {{
+    {GraphOptimizationLevel::kNone, "none"},
+    {GraphOptimizationLevel::kBasic, "basic"},
+    {GraphOptimizationLevel::kExtended, "extended"},
+    {GraphOptimizationLevel::kAll, "all"},
+}};
+
+template <typename Table>
+std::string joined(const Table& table) {
+    std::string out;
+    for (const auto& [value, name] : table) {
+        if (!out.empty()) out += "|";
+        out += name;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Precision p) {
+    for (const auto& [value, name] : kPrecisionNames)
+        if (value == p) return name;
+    return "?";
+}
+
+std::string precision_choices() { return joined(kPrecisionNames); }
+
+Result<Precision> parse_precision(std::string_view name) {
+    for (const auto& [value, n] : kPrecisionNames)
+        if (n == name) return value;
+    return invalid_argument("unknown precision '" + std::string(name) + "' (choose " + precision_choices() + ")");
+}
+
+std::string_view to_string(GraphOptimizationLevel level) {
+    for (const auto& [value, name] : kLevelNames)
+        if (value == level) return name;
+    return "?";
+}
+
+Result<GraphOptimizationLevel> parse_optimization_level(std::string_view name) {
+    for (const auto& [value, n] : kLevelNames)
+        if (n == name) return value;
+    if (name.size() == 1 && name[0] >= '0' && name[0] <= '3') return static_cast<GraphOptimizationLevel>(name[0] - '0');
+    return invalid_argument("unknown optimization level '" + std::string(name) + "' (choose " + joined(kLevelNames) +
+                            " or 0..3)");
+}
+
+}  // namespace edgeinfer
