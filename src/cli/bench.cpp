@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/stats.hpp"
 #include "base/status.hpp"
 #include "cli/commands.hpp"
 #include "cli/keep_fp32.hpp"
@@ -46,15 +47,6 @@ struct BenchArgs {
 };
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-// Linear interpolation between closest ranks (numpy's default), on sorted values.
-double percentile(const std::vector<double>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    double pos = p / 100.0 * static_cast<double>(sorted.size() - 1);
-    size_t lo = static_cast<size_t>(std::floor(pos));
-    size_t hi = std::min(lo + 1, sorted.size() - 1);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
-}
 
 std::string dims_text(const std::vector<int64_t>& dims) {
     std::string s;
@@ -375,10 +367,10 @@ nlohmann::json report(const BenchArgs& args, const Setup& s, double wall_s, cons
     j["wall_s"] = wall_s;
     j["latency_ms"] = {{"min", all.front()},
                        {"mean", mean},
-                       {"median", percentile(all, 50)},
-                       {"p90", percentile(all, 90)},
-                       {"p95", percentile(all, 95)},
-                       {"p99", percentile(all, 99)},
+                       {"median", base::percentile(all, 50)},
+                       {"p90", base::percentile(all, 90)},
+                       {"p95", base::percentile(all, 95)},
+                       {"p99", base::percentile(all, 99)},
                        {"max", all.back()}};
     double ips = static_cast<double>(all.size()) / wall_s;
     j["throughput"] = {{"inferences_per_s", ips}, {"images_per_s", ips * static_cast<double>(batch)}};

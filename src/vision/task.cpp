@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "base/logging.hpp"
+#include "base/stats.hpp"
 #include "base/status.hpp"
 #include "io/frame_source.hpp"
 
@@ -505,18 +506,11 @@ void draw_banner(cv::Mat& image, const std::string& text) {
 void TaskHead::annotate(cv::Mat& image, const nlohmann::json& results) const { draw_banner(image, line(results)); }
 
 StageStats stage_stats(std::vector<double> v) {
+    const base::LatencyStats l = base::latency_stats(std::move(v));
     StageStats s;
-    if (v.empty()) return s;
-    std::sort(v.begin(), v.end());
-    auto rank = [&](double q) {  // nearest rank
-        size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-        return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-    };
-    s.p50 = rank(0.50);
-    s.p95 = rank(0.95);
-    double sum = 0;
-    for (double x : v) sum += x;
-    s.mean = sum / static_cast<double>(v.size());
+    s.p50 = l.p50;
+    s.p95 = l.p95;
+    s.mean = l.mean;
     return s;
 }
 
