@@ -1,7 +1,8 @@
 // The public pipeline API (include/edgeinfer/pipeline.hpp) as an application uses it: pipelines from a JSON
-// string, a file and a PipelineSpec over synthetic patterns and the bundled sample images, events and
-// per-frame metadata through the callbacks (typed fields checked against the event file sink), the frame
-// limit, stop() from another thread, per-source errors, and config errors that name the JSON path.
+// string, a file and a PipelineSpec over synthetic patterns and generated scenes (the bundled shapes detector
+// and classifier), events and per-frame metadata through the callbacks (typed fields checked against the
+// event file sink and the scenes' geometry), the frame limit, stop() from another thread, metrics, per-source
+// errors, and config errors that name the JSON path.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "edgeinfer/pipeline.hpp"
+#include "loopback_util.hpp"
 
 namespace edgeinfer {
 namespace {
@@ -129,6 +131,30 @@ TEST_F(PipelineApiTest, FrameCallbackCountsEqualTheLimitPerSource) {
             }
         }
     }
+}
+
+TEST_F(PipelineApiTest, FromFileServesMetrics) {
+    const fs::path file = dir_ / "cfg.json";
+    std::ofstream(file) << R"({"sources": [{"id": "cam", "uri": "pattern:16x16"}], "metrics_port": 0})";
+    PipelineOptions options;
+    options.max_frames = 5;
+    options.metrics_port = pipeline_test::free_port();  // overrides the config's 0 (off)
+    auto p = Pipeline::from_file(file.string(), options);
+    ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+    EXPECT_EQ(p.value()->metrics_port(), options.metrics_port);
+    EXPECT_NE(pipeline_test::http_get(options.metrics_port, "/metrics").find("edgeinfer_pipeline_source_frames_total"),
+              std::string::npos);
+    auto summary = p.value()->run();
+    ASSERT_TRUE(summary.is_ok()) << summary.status().to_string();
+    EXPECT_EQ(summary->frames, 5u);
+    const std::string text = p.value()->metrics_text();
+    EXPECT_NE(text.find("edgeinfer_pipeline_source_frames_total{source=\"cam\"} 5"), std::string::npos) << text;
+    EXPECT_NE(text.find("edgeinfer_pipeline_element_frames_total{element=\"output\"} 5"), std::string::npos) << text;
+
+    options.metrics_port = -1;  // the config's: off
+    auto off = Pipeline::from_file(file.string(), options);
+    ASSERT_TRUE(off.is_ok()) << off.status().to_string();
+    EXPECT_EQ(off.value()->metrics_port(), 0);
 }
 
 TEST_F(PipelineApiTest, StopFromAnotherThreadEndsRunEarly) {
@@ -255,7 +281,7 @@ TEST_F(PipelineApiTest, SpecWithModelsOnAFolderGivesTypedObjectsAndEvents) {
 TEST_F(PipelineApiTest, SpecBecomesTheConfigDocument) {
     PipelineSpec spec;
     spec.sources = {{.id = "cam", .dataspec = "pattern:32x32", .live = true}};
-    spec.elements = {DetectorSpec{.model = "shapes_detector.onnx", .precision = Precision::kBf16},
+    spec.elements = {DetectorSpec{.model = kModels + "/shapes_detector.onnx", .precision = Precision::kBf16},
                      TrackerSpec{.mode = TrackerMode::kSort, .matching = TrackMatching::kHungarian, .min_hits = 2}};
     spec.lines = {{.name = "gate", .a = {0, 10}, .b = {32, 10}}};
     spec.sinks = {{.id = "events", .kind = SinkKind::kFile, .path = "events.jsonl"}};
@@ -275,7 +301,7 @@ TEST_F(PipelineApiTest, SpecBecomesTheConfigDocument) {
     EXPECT_EQ(doc["action_rules"][0]["action"]["type"], "record");
     EXPECT_EQ(doc["action_rules"][0]["action"]["duration_in_seconds"], 2.0);
     // The document builds the same pipeline.
-    auto p = Pipeline::from_json(to_json(spec), {}, kModels);
+    auto p = Pipeline::from_json(to_json(spec), {}, dir_.string());  // spool and sink files go there
     EXPECT_TRUE(p.is_ok()) << p.status().to_string();
 }
 
