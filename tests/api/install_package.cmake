@@ -42,7 +42,7 @@ if(NM)
     execute_process(COMMAND "${NM}" -D -C --defined-only "${PREFIX}/${LIBDIR}/libedgeinfer.so"
         OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
     foreach(s "edgeinfer_session_run_into" "edgeinfer_classifier_classify" "edgeinfer::Session::create("
-              "edgeinfer::Status::to_string() const")
+              "edgeinfer::Status::to_string")
         string(FIND "${symbols}" "${s}" at)
         if(at EQUAL -1)
             message(FATAL_ERROR "libedgeinfer.so does not export ${s}")
