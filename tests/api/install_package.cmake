@@ -1,7 +1,7 @@
 # Installs the build tree into a fresh PREFIX (cmake --install) and checks what is there: the public
 # headers, libedgeinfer.so exporting the C and C++ API, the program, the CMake package and edgeinfer.pc,
-# and nothing from src/.
-# Usage: cmake -DBUILD_DIR=... -DPREFIX=... -DLIBDIR=lib -DSOURCE_DIR=... -P install_package.cmake
+# and nothing from src/; each header compiles on its own.
+# Usage: cmake -DBUILD_DIR=... -DPREFIX=... -DLIBDIR=lib -DSOURCE_DIR=... [-DCXX=c++ -DCC=cc] -P install_package.cmake
 file(REMOVE_RECURSE "${PREFIX}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -51,5 +51,25 @@ if(NM)
     if(symbols MATCHES "\n[0-9a-f]+ [A-Za-z] (onnx|spdlog|fmt|CLI)::")
         message(FATAL_ERROR "libedgeinfer.so exports symbols of its dependencies: ${CMAKE_MATCH_0}")
     endif()
+endif()
+# Each installed header compiles on its own against the prefix (C headers as C99 and C++, the rest as C++20).
+function(compile_alone header)
+    string(MAKE_C_IDENTIFIER "${header}" id)
+    set(source "${BUILD_DIR}/api_header_check/${id}.c")
+    file(WRITE "${source}" "#include \"${header}\"\n")
+    execute_process(COMMAND ${ARGN} -Wall -Wextra -Werror -fsyntax-only -I "${PREFIX}/include" "${source}"
+        RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "installed ${header} does not compile on its own (${ARGN}):\n${err}")
+    endif()
+endfunction()
+if(CXX)
+    file(GLOB headers RELATIVE "${PREFIX}/include" "${PREFIX}/include/*.h" "${PREFIX}/include/edgeinfer/*.hpp")
+    foreach(h ${headers})
+        compile_alone(${h} "${CXX}" -std=c++20 -x c++)
+        if(h MATCHES "[.]h$" AND CC)
+            compile_alone(${h} "${CC}" -std=c99 -pedantic -x c)
+        endif()
+    endforeach()
 endif()
 message(STATUS "installed into ${PREFIX}: ${expected}")
