@@ -164,7 +164,7 @@ using namespace edgeinfer::capi;  // NOLINT(google-build-using-namespace): the C
 extern "C" {
 
 const char* edgeinfer_last_error(void) { return g_last_error.c_str(); }
-const char* edgeinfer_version(void) { return "0.1.0"; }
+const char* edgeinfer_version(void) { return EDGEINFER_VERSION; }
 
 void edgeinfer_session_options_init(edgeinfer_session_options* options) {
     if (!options) return;

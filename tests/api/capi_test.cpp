@@ -63,6 +63,8 @@ void create_affine(Session& s, const edgeinfer_options* options = nullptr) {
     ASSERT_EQ(edgeinfer_session_create_with_options(kAffine.c_str(), options, s.out()), EDGEINFER_OK) << last_error();
 }
 
+TEST(CapiVersion, IsTheProjectVersion) { EXPECT_STREQ(edgeinfer_version(), EDGEINFER_PROJECT_VERSION); }
+
 TEST(CapiOptions, SettersCheckTheirValues) {
     Options o;
     ASSERT_EQ(edgeinfer_options_create(o.out()), EDGEINFER_OK);
