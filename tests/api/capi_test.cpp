@@ -165,6 +165,38 @@ TEST(CapiSession, CreateWithOptionsAndMetadataWithSymbols) {
     EXPECT_EQ(none, reinterpret_cast<edgeinfer_session*>(0x1));
 }
 
+// The first API (options struct, library-allocated outputs) keeps working beside the new one.
+TEST(CapiSession, OptionsStructAndAllocatedOutputs) {
+    edgeinfer_session_options opts;
+    edgeinfer_session_options_init(&opts);
+    opts.num_threads = 1;
+    Session s;
+    ASSERT_EQ(edgeinfer_session_create(kAffine.c_str(), &opts, s.out()), EDGEINFER_OK) << last_error();
+    AffineInputs in;
+    edgeinfer_tensor* outs[2] = {};
+    ASSERT_EQ(edgeinfer_session_run(s.get(), in.names, in.tensors, 2, outs, 2), EDGEINFER_OK) << last_error();
+    Tensor y, sum;
+    y.p = outs[0];
+    sum.p = outs[1];
+    float* data = nullptr;
+    size_t bytes = 0;
+    ASSERT_EQ(edgeinfer_tensor_data(y.get(), reinterpret_cast<void**>(&data), &bytes), EDGEINFER_OK);
+    ASSERT_EQ(bytes, 8 * sizeof(float));
+    for (size_t i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(data[i], 2 * in.x[i] + in.b[i % 4]) << i;
+    int dtype = 0;
+    const int64_t* dims = nullptr;
+    size_t rank = 0;
+    ASSERT_EQ(edgeinfer_tensor_shape(sum.get(), &dtype, &dims, &rank), EDGEINFER_OK);
+    EXPECT_EQ(dtype, EDGEINFER_FLOAT32);
+    ASSERT_EQ(rank, 2u);
+    EXPECT_EQ(dims[0], 2);
+    EXPECT_EQ(dims[1], 1);
+    opts.precision = 7;
+    Session bad;
+    EXPECT_EQ(edgeinfer_session_create(kAffine.c_str(), &opts, bad.out()), EDGEINFER_INVALID_ARGUMENT);
+    EXPECT_EQ(bad.get(), nullptr);
+}
+
 TEST(CapiSession, RunIntoCallerOwnedOutputs) {
     Session s;
     create_affine(s);
