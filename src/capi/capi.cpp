@@ -5,6 +5,14 @@
 
 #include "capi/capi_internal.hpp"
 
+// The C enums carry the C++ values unchanged (fail() and the dtype casts rely on it).
+static_assert(EDGEINFER_INVALID_ARGUMENT == static_cast<int>(edgeinfer::StatusCode::kInvalidArgument));
+static_assert(EDGEINFER_NOT_FOUND == static_cast<int>(edgeinfer::StatusCode::kNotFound));
+static_assert(EDGEINFER_UNSUPPORTED == static_cast<int>(edgeinfer::StatusCode::kUnsupported));
+static_assert(EDGEINFER_CANCELLED == static_cast<int>(edgeinfer::StatusCode::kCancelled));
+static_assert(EDGEINFER_INT64 == static_cast<int>(edgeinfer::DataType::kInt64));
+static_assert(EDGEINFER_FLOAT64 == static_cast<int>(edgeinfer::DataType::kFloat64));
+
 namespace edgeinfer::capi {
 
 namespace {

@@ -24,6 +24,12 @@ struct edgeinfer_detector {
     std::vector<edgeinfer::Detection> last;
 };
 
+static_assert(EDGEINFER_PIXEL_BGR8 == static_cast<int>(edgeinfer::PixelFormat::kBgr8));
+static_assert(EDGEINFER_PIXEL_RGB8 == static_cast<int>(edgeinfer::PixelFormat::kRgb8));
+static_assert(EDGEINFER_PIXEL_GRAY8 == static_cast<int>(edgeinfer::PixelFormat::kGray8));
+static_assert(EDGEINFER_PIXEL_BGRA8 == static_cast<int>(edgeinfer::PixelFormat::kBgra8));
+static_assert(EDGEINFER_PIXEL_RGBA8 == static_cast<int>(edgeinfer::PixelFormat::kRgba8));
+
 using namespace edgeinfer::capi;  // NOLINT(google-build-using-namespace): the C functions below use its helpers
 
 namespace {
