@@ -2,7 +2,8 @@
 # the bundled samples and checks that each file's top-1 label is the class its name starts with.
 # Usage: cmake -DCARGO=... -DPREFIX=... -DLIBDIR=lib -DSOURCE_DIR=... -DTARGET_DIR=... -P rust_classify.cmake
 if(NOT CARGO OR NOT EXISTS "${CARGO}")
-    message("cargo not found: the Rust example is skipped (install Rust, or put cargo on PATH and reconfigure)")
+    message("cargo not found: the Rust example is skipped (install Rust, or put cargo on PATH and reconfigure; "
+        "sanitized builds skip it too)")
     return()
 endif()
 set(example "${SOURCE_DIR}/examples/rust_classify")
