@@ -32,12 +32,12 @@ Result<Layout> parse_layout(std::string_view name);
 
 // The sidecar's preprocessing keys; a set field overrides the sidecar (and the task's defaults).
 struct PreprocessOptions {
-    std::optional<int> width, height;          // model input size
+    std::optional<int> width, height;  // model input size
     std::optional<ResizeMode> resize;
     std::optional<Interpolation> interpolation;
-    std::optional<std::vector<double>> mean;   // one value per channel, or one for all
+    std::optional<std::vector<double>> mean;  // one value per channel, or one for all
     std::optional<std::vector<double>> std;
-    std::optional<double> scale;               // pixel range: 1 means value = pixel / 255, 255 means pixel
+    std::optional<double> scale;  // pixel range: 1 means value = pixel / 255, 255 means pixel
     std::optional<ColorOrder> color;
     std::optional<Layout> layout;
 };
@@ -92,7 +92,7 @@ struct Box {
 struct Detection {
     Box box;
     int64_t class_id = 0;
-    std::string label;     // "" when the model has no labels
+    std::string label;  // "" when the model has no labels
     float score = 0;
     int64_t track_id = -1;  // set by a pipeline's tracker; -1 otherwise
 };
@@ -124,10 +124,11 @@ struct ClassShare {
     int64_t index = 0;
     std::string label;
     double share = 0.0;  // fraction of the classified pixels
+    int64_t pixels = 0;  // how many pixels that is
 };
 struct Segmentation {
-    int width = 0, height = 0;    // the image's size
-    std::vector<int32_t> mask;    // class per pixel, row-major; -1 where the model saw nothing (outside a crop)
+    int width = 0, height = 0;  // the image's size
+    std::vector<int32_t> mask;  // class per pixel, row-major; -1 where the model saw nothing (outside a crop)
     int64_t num_classes = 0;
     std::vector<ClassShare> classes;  // classes present, largest share first
 };
@@ -153,12 +154,14 @@ class Segmenter {
 
 // ---- text recognition (CTC) ----
 struct CharScore {
-    std::string text;  // the character (UTF-8)
-    float confidence = 0;
+    std::string text;      // the character (UTF-8)
+    float confidence = 0;  // its highest probability over the time steps it spans
+    int64_t index = 0;     // its class index
+    int64_t step = 0;      // the first time step it spans
 };
 struct RecognizedText {
     std::string text;
-    double confidence = 0.0;  // product of the character confidences
+    double confidence = 0.0;  // mean of the character confidences (1 for an empty text)
     std::vector<CharScore> chars;
 };
 struct TextRecognizerOptions : VisionOptions {

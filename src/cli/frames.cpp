@@ -31,7 +31,7 @@ std::string format_time(int64_t us) {
     return s.str();
 }
 
-Result<std::string> save_frame(const std::string& dir, int64_t index, const vision::Frame& frame) {
+Result<std::string> save_frame(const std::string& dir, int64_t index, const io::Frame& frame) {
     std::ostringstream name;
     name << "frame_" << std::setw(6) << std::setfill('0') << index << ".png";
     std::string path = (std::filesystem::path(dir) / name.str()).string();
@@ -70,7 +70,7 @@ int run_frames(const FramesArgs& a) {
     Status end = Status::ok();
     while (a.limit <= 0 || count < a.limit) {
         limiter.wait();
-        Result<vision::Frame> frame = source.value()->next();
+        Result<io::Frame> frame = source.value()->next();
         if (!frame.is_ok()) {
             end = frame.status();
             break;
@@ -81,7 +81,7 @@ int run_frames(const FramesArgs& a) {
             if (!path.is_ok()) return fail(path.status());
             saved = path.value();
         }
-        const vision::Frame& f = frame.value();
+        const io::Frame& f = frame.value();
         if (a.json) {
             nlohmann::ordered_json j{{"index", count},
                                      {"seq", f.seq},

@@ -75,6 +75,26 @@ std::vector<ClassScore> top_k(const std::vector<double>& scores, int k, double t
     return all;
 }
 
+Result<edgeinfer::Classification> classify_scores(const NamedTensor& out, int k, double threshold,
+                                                  const std::vector<std::string>& labels, int& softmax_state) {
+    std::vector<double> scores;
+    if (!as_doubles(out.tensor, scores))
+        return unsupported("output '" + out.name + "' is " + std::string(dtype_name(out.tensor.dtype())));
+    if (scores.empty())
+        return out_of_range("output '" + out.name + "' is empty (" + shape_to_string(out.tensor.dims()) + ")");
+    if (softmax_state < 0) softmax_state = is_probability_distribution(scores) ? 0 : 1;
+    if (softmax_state == 1) scores = softmax(scores);
+    edgeinfer::Classification result;
+    for (const ClassScore& c : top_k(scores, k, threshold)) {
+        edgeinfer::ClassScore item;
+        item.index = c.index;
+        item.score = c.score;
+        if (c.index < static_cast<int64_t>(labels.size())) item.label = labels[static_cast<size_t>(c.index)];
+        result.top.push_back(std::move(item));
+    }
+    return result;
+}
+
 Status ClassificationHead::prepare(const TaskContext& context) {
     const auto& outputs = context.outputs;
     if (outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
@@ -106,7 +126,7 @@ Status ClassificationHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> ClassificationHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
+Result<nlohmann::json> ClassificationHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
                                                    const PreprocessInfo& /*info*/) {
     if (output_index_ >= outputs.size()) return internal_error("classification: output missing from the run");
     const NamedTensor& out = outputs[output_index_];

@@ -167,6 +167,21 @@ Result<std::vector<CtcResult>> ctc_greedy_decode(const NamedTensor& output, cons
     return results;
 }
 
+edgeinfer::RecognizedText to_recognized_text(const CtcResult& r) {
+    edgeinfer::RecognizedText out;
+    out.text = r.text;
+    out.confidence = r.confidence;
+    for (const CtcChar& c : r.chars) {
+        edgeinfer::CharScore ch;
+        ch.text = c.text;
+        ch.confidence = c.confidence;
+        ch.index = c.index;
+        ch.step = c.first_step;
+        out.chars.push_back(std::move(ch));
+    }
+    return out;
+}
+
 Status TextRecognitionHead::prepare(const TaskContext& context) {
     if (context.outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
     const ValueDescription& out = context.outputs[0];
@@ -202,7 +217,7 @@ Status TextRecognitionHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> TextRecognitionHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
+Result<nlohmann::json> TextRecognitionHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
                                                     const PreprocessInfo& /*info*/) {
     if (outputs.empty()) return internal_error("recognize: output missing from the run");
     const NamedTensor& out = outputs[0];

@@ -9,6 +9,7 @@
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
+#include "edgeinfer/vision.hpp"
 #include "vision/task.hpp"
 
 namespace edgeinfer::vision {
@@ -60,6 +61,9 @@ Result<std::vector<std::string>> align_charset(const std::vector<std::string>& c
 Result<std::vector<CtcResult>> ctc_greedy_decode(const NamedTensor& output, const std::vector<std::string>& table,
                                                  const CtcOptions& options = {});
 
+// The public result of one decoded sequence.
+edgeinfer::RecognizedText to_recognized_text(const CtcResult& result);
+
 // `edgeinfer recognize`: the text of every frame (a cropped text line) by CTC greedy decoding. The
 // character list comes from --charset (a file when one exists at that path, else the characters of the
 // string), else from --labels / the sidecar's labels. Results {"text", "confidence", "chars": [{"char",
@@ -70,7 +74,7 @@ class TextRecognitionHead final : public TaskHead {
         : charset_arg_(std::move(charset)), options_(options) {}
 
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
+    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
                                    const PreprocessInfo& info) override;
     std::string line(const nlohmann::json& results) const override;
     void annotate(cv::Mat& image, const nlohmann::json& results) const override;

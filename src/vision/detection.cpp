@@ -526,29 +526,48 @@ void DetectionHead::default_preprocess(PreprocessConfig& config) const {
     }
 }
 
+Result<DetectionOptions> resolve_detection_options(const std::vector<ValueDescription>& outputs,
+                                                   DetectionOptions options, bool threshold_given,
+                                                   const std::string& model) {
+    if (outputs.empty()) return invalid_model(model + ": the model has no outputs");
+    if (options.iou_threshold < 0 || options.iou_threshold > 1)
+        return invalid_argument("--iou " + std::to_string(options.iou_threshold) + ": must be within [0, 1]");
+    const std::vector<NamedTensor> probe = placeholder_outputs(outputs);
+    if (!probe.empty()) {
+        DetectionOptions o = options;
+        o.score_threshold = 2.0f;  // scores never reach it: only the shapes are checked
+        DetectionDecoder check(o);
+        auto r = check.decode(probe, PreprocessInfo{}, {});
+        if (!r.is_ok()) return r.status().with_context(model);
+        options.format = check.format();
+    }
+    if (!threshold_given) options.score_threshold = is_yolo(options.format) ? 0.25f : 0.5f;
+    return options;
+}
+
+bool is_yolo_format(DetectionFormat format) { return is_yolo(format); }
+
+edgeinfer::Detection to_public_detection(const Detection& d) {
+    edgeinfer::Detection out;
+    out.box = {d.x1, d.y1, d.x2, d.y2};
+    out.class_id = d.label;
+    out.label = d.label_name;
+    out.score = d.score;
+    return out;
+}
+
 Status DetectionHead::prepare(const TaskContext& context) {
-    if (context.outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
     labels_ = context.labels;
     labels_origin_ = context.labels_origin;
     threshold_given_ = context.options.threshold >= 0;
     if (threshold_given_) options_.score_threshold = static_cast<float>(context.options.threshold);
-    if (options_.iou_threshold < 0 || options_.iou_threshold > 1)
-        return invalid_argument("--iou " + std::to_string(options_.iou_threshold) + ": must be within [0, 1]");
-    const std::vector<NamedTensor> probe = placeholder_outputs(context.outputs);
-    if (!probe.empty()) {
-        DetectionOptions o = options_;
-        o.score_threshold = 2.0f;  // scores never reach it: only the shapes are checked
-        DetectionDecoder check(o);
-        auto r = check.decode(probe, PreprocessInfo{}, labels_);
-        if (!r.is_ok()) return r.status().with_context(context.options.model_path);
-        options_.format = check.format();
-    }
-    if (!threshold_given_) options_.score_threshold = is_yolo(options_.format) ? 0.25f : 0.5f;
+    EDGEINFER_ASSIGN_OR_RETURN(
+        options_, resolve_detection_options(context.outputs, options_, threshold_given_, context.options.model_path));
     decoder_ = DetectionDecoder(options_);
     return Status::ok();
 }
 
-Result<nlohmann::json> DetectionHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
+Result<nlohmann::json> DetectionHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
                                               const PreprocessInfo& info) {
     if (options_.format == DetectionFormat::kAuto) {  // shapes known only now (dynamic dims)
         EDGEINFER_ASSIGN_OR_RETURN(options_.format, detect_format(outputs));

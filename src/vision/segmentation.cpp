@@ -175,6 +175,31 @@ Result<SegmentationResult> segment(const NamedTensor& output, const PreprocessIn
     return r;
 }
 
+edgeinfer::Segmentation to_segmentation(const SegmentationResult& r, const std::vector<std::string>& labels) {
+    edgeinfer::Segmentation out;
+    out.width = r.mask.cols;
+    out.height = r.mask.rows;
+    out.num_classes = r.num_classes;
+    out.mask.resize(static_cast<size_t>(out.width) * static_cast<size_t>(out.height));
+    for (int y = 0; y < out.height; ++y) {
+        const int32_t* row = r.mask.ptr<int32_t>(y);
+        std::copy(row, row + out.width, out.mask.begin() + static_cast<std::ptrdiff_t>(y) * out.width);
+    }
+    std::vector<size_t> order(r.share.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.share[a] > r.share[b]; });
+    for (size_t c : order) {
+        if (r.share[c] <= 0.0) break;
+        edgeinfer::ClassShare share;
+        share.index = static_cast<int64_t>(c);
+        if (c < labels.size()) share.label = labels[c];
+        share.share = r.share[c];
+        share.pixels = static_cast<int64_t>(std::llround(r.share[c] * static_cast<double>(r.classified_pixels)));
+        out.classes.push_back(std::move(share));
+    }
+    return out;
+}
+
 namespace {
 
 // "#7" for a class without a label (appended piecewise: GCC 12's -Wrestrict misfires on "#" + std::string).
@@ -218,7 +243,7 @@ Status SegmentationHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> SegmentationHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
+Result<nlohmann::json> SegmentationHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
                                                  const PreprocessInfo& info) {
     if (output_index_ >= outputs.size()) return internal_error("segmentation: output missing from the run");
     EDGEINFER_ASSIGN_OR_RETURN(SegmentationResult r, segment(outputs[output_index_], info, resize_));

@@ -33,6 +33,10 @@ struct SegmentationResult {
 Result<SegmentationResult> segment(const NamedTensor& output, const PreprocessInfo& info,
                                    MaskResize resize = MaskResize::kLogits);
 
+// The public result: the mask as class indices, and the classes present with their labels, largest
+// share first (pixels: the share of the classified pixels, rounded).
+edgeinfer::Segmentation to_segmentation(const SegmentationResult& result, const std::vector<std::string>& labels);
+
 // Per-pixel argmax over C planes of `logits` ([C,H,W] contiguous), ties to the lower class: CV_32S H x W.
 cv::Mat argmax_planes(const float* logits, int64_t classes, int height, int width);
 
@@ -45,7 +49,7 @@ class SegmentationHead final : public TaskHead {
         : output_name_(std::move(output)), resize_(resize), alpha_(alpha) {}
 
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
+    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
                                    const PreprocessInfo& info) override;
     std::string line(const nlohmann::json& results) const override;
     void annotate(cv::Mat& image, const nlohmann::json& results) const override;

@@ -70,7 +70,7 @@ bool is_video_path(const std::string& path) {
 
 // One preprocessed frame waiting for its batch or clip.
 struct Pending {
-    Frame frame;
+    io::Frame frame;
     PreprocessInfo info;
     double pre_ms = 0;
     std::vector<uint8_t> pixels;  // clip mode: this frame's C*H*W input values
@@ -92,12 +92,12 @@ class Runner {
     std::ostream& info() { return o_.json ? err_ : out_; }
     Status setup_model();
     Status setup_save();
-    Result<Frame> next_frame(io::FrameSource& source);
-    Status handle_frame(Frame frame);
+    Result<io::Frame> next_frame(io::FrameSource& source);
+    Status handle_frame(io::Frame frame);
     Status flush_batch();
     Status run_clip();
     Status emit(const std::vector<NamedTensor>& outputs, const Pending& p, double infer_ms, const std::string& clip);
-    Status save(const Frame& frame, const nlohmann::json& results, std::string* saved);
+    Status save(const io::Frame& frame, const nlohmann::json& results, std::string* saved);
     void progress(bool force);
     void clear_progress();
     void print_summary(double seconds);
@@ -215,7 +215,7 @@ Status Runner::setup_save() {
     return Status::ok();
 }
 
-Status Runner::save(const Frame& frame, const nlohmann::json& results, std::string* saved) {
+Status Runner::save(const io::Frame& frame, const nlohmann::json& results, std::string* saved) {
     cv::Mat image = frame.image.clone();
     head_.annotate(image, results);
     try {
@@ -251,11 +251,11 @@ Status Runner::save(const Frame& frame, const nlohmann::json& results, std::stri
 
 // The source's next frame; a source lost after it delivered frames is retried with backoff
 // (kLostRetryDelays) before the run gives up with kExitSourceLost.
-Result<Frame> Runner::next_frame(io::FrameSource& source) {
+Result<io::Frame> Runner::next_frame(io::FrameSource& source) {
     static constexpr double kLostRetryDelays[] = {0.5, 1.0, 2.0};
     const auto first_failure = Clock::now();
     for (size_t attempt = 0;; ++attempt) {
-        Result<Frame> frame = source.next();
+        Result<io::Frame> frame = source.next();
         if (frame.is_ok() || frame.status().code() != StatusCode::kSourceLost || frames_ == 0 || g_interrupted)
             return frame;
         const size_t n = std::size(kLostRetryDelays);
@@ -272,7 +272,7 @@ Result<Frame> Runner::next_frame(io::FrameSource& source) {
     }
 }
 
-Status Runner::handle_frame(Frame frame) {
+Status Runner::handle_frame(io::Frame frame) {
     ++frames_;
     Pending p;
     const auto t0 = Clock::now();
@@ -456,7 +456,7 @@ int Runner::run() {
     Status end = Status::ok();
     while ((o_.limit <= 0 || results_ < o_.limit) && !g_interrupted) {
         limiter.wait();
-        Result<Frame> frame = next_frame(*source.value());
+        Result<io::Frame> frame = next_frame(*source.value());
         if (!frame.is_ok()) {
             end = frame.status();
             break;

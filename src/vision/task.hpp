@@ -13,7 +13,7 @@
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
-#include "vision/frame.hpp"
+#include "io/frame.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/sidecar.hpp"
 
@@ -78,7 +78,7 @@ class TaskHead {
     virtual Status prepare(const TaskContext& context) = 0;
     // One frame's (or clip's) results; becomes "results" of the JSON line. `info` maps model-input
     // coordinates back to `frame` (letterbox/crop).
-    virtual Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
+    virtual Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
                                            const PreprocessInfo& info) = 0;
     // The text after "SOURCE: " in a frame's line, e.g. "circle 0.97, star 0.02".
     virtual std::string line(const nlohmann::json& results) const = 0;
