@@ -30,7 +30,8 @@ typedef enum edgeinfer_status {
     EDGEINFER_INTERNAL = 7,
     EDGEINFER_END_OF_STREAM = 8,
     EDGEINFER_SOURCE_LOST = 9,
-    EDGEINFER_CANCELLED = 10
+    EDGEINFER_CANCELLED = 10,
+    EDGEINFER_RESOURCE_EXHAUSTED = 11 /* a byte count overflows, exceeds the memory limit, or an allocation failed */
 } edgeinfer_status;
 
 /* Values equal ONNX TensorProto.DataType. */

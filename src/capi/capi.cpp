@@ -10,6 +10,7 @@ static_assert(EDGEINFER_INVALID_ARGUMENT == static_cast<int>(edgeinfer::StatusCo
 static_assert(EDGEINFER_NOT_FOUND == static_cast<int>(edgeinfer::StatusCode::kNotFound));
 static_assert(EDGEINFER_UNSUPPORTED == static_cast<int>(edgeinfer::StatusCode::kUnsupported));
 static_assert(EDGEINFER_CANCELLED == static_cast<int>(edgeinfer::StatusCode::kCancelled));
+static_assert(EDGEINFER_RESOURCE_EXHAUSTED == static_cast<int>(edgeinfer::StatusCode::kResourceExhausted));
 static_assert(EDGEINFER_INT64 == static_cast<int>(edgeinfer::DataType::kInt64));
 static_assert(EDGEINFER_FLOAT64 == static_cast<int>(edgeinfer::DataType::kFloat64));
 
