@@ -151,8 +151,8 @@ Result<std::map<std::string, Tensor>> load_refs(const std::vector<std::string>& 
         auto eq = spec.find('=');
         if (eq != std::string::npos) {
             EDGEINFER_ASSIGN_OR_RETURN(refs[spec.substr(0, eq)], ir::read_npy(spec.substr(eq + 1)));
-        } else if (fs::is_directory(spec)) {
-            for (const auto& e : fs::directory_iterator(spec)) {
+        } else if (std::error_code ec; fs::is_directory(spec, ec)) {
+            for (const auto& e : fs::directory_iterator(spec, ec)) {
                 if (e.path().extension() != ".npy") continue;
                 auto it = safe_to_name.find(e.path().stem().string());
                 if (it == safe_to_name.end()) continue;

@@ -119,7 +119,8 @@ CaseResult run_case(const fs::path& dir, const ConformanceOptions& args) {
     }
     Session& s = *session.value();
     std::vector<fs::path> sets;
-    for (const auto& e : fs::directory_iterator(dir))
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
         if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
     std::sort(sets.begin(), sets.end());
     if (sets.empty()) {
@@ -226,9 +227,9 @@ Status write_expected(const std::string& path, const std::vector<std::string>& p
 // The case directories of one suite, sorted.
 std::vector<fs::path> case_dirs(const fs::path& root) {
     std::vector<fs::path> dirs;
-    if (!fs::is_directory(root)) return dirs;
-    for (const auto& e : fs::directory_iterator(root))
-        if (e.is_directory() && fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root, ec))
+        if (e.is_directory() && fs::exists(e.path() / "model.onnx", ec)) dirs.push_back(e.path());
     std::sort(dirs.begin(), dirs.end());
     return dirs;
 }
@@ -236,12 +237,17 @@ std::vector<fs::path> case_dirs(const fs::path& root) {
 }  // namespace
 
 Result<ConformanceReport> run_conformance(const ConformanceOptions& args) {
-    if (!fs::is_directory(args.data_dir))
+    if (std::error_code ec; !fs::is_directory(args.data_dir, ec))
         return not_found(args.data_dir + ": not a directory (install Debian's libonnx-testdata)");
     auto expected = read_list(args.expected);
     auto excluded = read_list(args.excluded);
     if (!args.expected.empty() && expected.empty()) return not_found("cannot read expected-pass list " + args.expected);
-    std::regex filter(args.filter.empty() ? ".*" : args.filter);
+    std::regex filter;
+    try {
+        filter = std::regex(args.filter.empty() ? ".*" : args.filter);
+    } catch (const std::regex_error& e) {
+        return invalid_argument("--filter '" + args.filter + "': not a regular expression (" + e.what() + ")");
+    }
     ConformanceReport report;
     report.expected = expected.size();
     std::vector<std::string> passed;

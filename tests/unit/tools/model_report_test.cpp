@@ -102,6 +102,8 @@ TEST(ToolsConformance, RunsCasesAndCountsPerOp) {
     std::ifstream written(o.write_expected);
     std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("node/test_relu\n"), std::string::npos) << text;
+    o.filter = "(unclosed";
+    EXPECT_EQ(tools::run_conformance(o).status().code(), StatusCode::kInvalidArgument);
     o.data_dir = "/nonexistent";
     EXPECT_EQ(tools::run_conformance(o).status().code(), StatusCode::kNotFound);
 }
