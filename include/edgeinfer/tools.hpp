@@ -93,9 +93,9 @@ enum class VerifyMode { kEachPass, kEnd, kNone };
 
 struct OptimizeOptions {
     GraphOptimizationLevel level = GraphOptimizationLevel::kAll;
-    std::vector<std::string> passes;  // exactly these, in order (instead of `level`'s pipeline)
-    std::vector<std::string> skip;
-    ShapeMap static_shapes;      // fix these inputs' dims first
+    std::vector<std::string> passes{};  // exactly these, in order (instead of `level`'s pipeline)
+    std::vector<std::string> skip{};
+    ShapeMap static_shapes{};    // fix these inputs' dims first
     bool dynamic_batch = false;  // make dim 0 of inputs and outputs the symbol 'batch'
     int64_t opset = 0;           // convert to this default-domain opset first (0: keep)
     VerifyMode verify = VerifyMode::kEachPass;
@@ -138,9 +138,9 @@ Result<OptimizeReport> optimize(const std::string& input_path, const std::string
 struct CompareOptions {
     // Without a second model: DIR of VALUE.npy, FILE.npy (first output), VALUE=FILE.npy, or the one
     // word "opencv" (A run in OpenCV DNN).
-    std::vector<std::string> references;
-    std::map<std::string, std::string> input_files;  // NAME=FILE.npy; others are seeded random
-    ShapeMap shapes;                                 // dims of random inputs with dynamic dims
+    std::vector<std::string> references{};
+    std::map<std::string, std::string> input_files{};  // NAME=FILE.npy; others are seeded random
+    ShapeMap shapes{};                                 // dims of random inputs with dynamic dims
     uint32_t seed = 0;
     double rtol = 1e-4, atol = 1e-5;
     int threads = 0;
@@ -195,12 +195,12 @@ Result<CompareReport> compare(const std::string& a_path, const std::string& b_pa
 // ---- precision_report: a model in fp32 against bf16 or int8 --------------------------------------
 
 struct PrecisionReportOptions {
-    Precision precision = Precision::kBf16;          // kBf16 or kInt8
-    std::string quantized;                           // int8: the QDQ model of the float model
-    std::vector<std::string> data;                   // directories or files: .npy or images (sidecar)
-    std::map<std::string, std::string> input_files;  // NAME=FILE.npy (one sample; not with `data`)
-    ShapeMap shapes;                                 // for random inputs
-    std::vector<std::string> keep_fp32;              // nodes of the low side kept in fp32
+    Precision precision = Precision::kBf16;            // kBf16 or kInt8
+    std::string quantized{};                           // int8: the QDQ model of the float model
+    std::vector<std::string> data{};                   // directories or files: .npy or images (sidecar)
+    std::map<std::string, std::string> input_files{};  // NAME=FILE.npy (one sample; not with `data`)
+    ShapeMap shapes{};                                 // for random inputs
+    std::vector<std::string> keep_fp32{};              // nodes of the low side kept in fp32
     uint32_t seed = 0;
     int samples = 0;        // at most N of `data`; without `data`, N seeded random inputs (0: 1)
     int layer_samples = 8;  // inputs the per-layer table is measured on
@@ -240,12 +240,12 @@ Result<PrecisionReport> precision_report(const std::string& model_path, const Pr
 // ---- quantize: post-training static int8 quantization to QDQ ONNX --------------------------------
 
 struct QuantizeOptions {
-    std::vector<std::string> calibration;  // directories or files: .npy ([N, ...] splits) or images
-    std::string method = "minmax";         // minmax, percentile or entropy
+    std::vector<std::string> calibration{};  // directories or files: .npy ([N, ...] splits) or images
+    std::string method = "minmax";           // minmax, percentile or entropy
     double percentile = 99.99;
     bool per_channel = false;
     int samples = 0;  // at most N calibration samples (0: all)
-    std::vector<std::string> exclude;
+    std::vector<std::string> exclude{};
     int threads = 0;
 };
 
@@ -298,21 +298,21 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check = false);
 // ---- benchmark ------------------------------------------------------------------------------------
 
 struct BenchOptions {
-    int threads = 0;                                               // per session; 0: the machine's cores / concurrency
-    int64_t batch = 0;                                             // dim 0 of every input without `shapes`
-    ShapeMap shapes;                                               // checked against the model's fixed dims
-    std::vector<std::pair<std::string, std::string>> input_files;  // (input, .npy) pairs, rotated
+    int threads = 0;    // per session; 0: the machine's cores / concurrency
+    int64_t batch = 0;  // dim 0 of every input without `shapes`
+    ShapeMap shapes{};  // checked against the model's fixed dims
+    std::vector<std::pair<std::string, std::string>> input_files{};  // (input, .npy) pairs, rotated
     int warmup = 5;
-    std::optional<int> iterations;   // timed runs per session
-    std::optional<double> duration;  // seconds; neither: at least 10 runs and 3 s
+    std::optional<int> iterations{};   // timed runs per session
+    std::optional<double> duration{};  // seconds; neither: at least 10 runs and 3 s
     int input_sets = 4;
     uint32_t seed = 0;  // set k uses seed + k
     Precision precision = Precision::kFp32;
-    std::vector<std::string> keep_fp32;
+    std::vector<std::string> keep_fp32{};
     GraphOptimizationLevel optimization = GraphOptimizationLevel::kAll;
     int concurrency = 1;  // sessions running at once, each in its own thread
     bool profile = false;
-    std::string load_engine, save_engine;
+    std::string load_engine{}, save_engine{};
 };
 
 struct BenchInput {
@@ -355,10 +355,10 @@ Result<BenchReport> benchmark(const std::string& model_path, const BenchOptions&
 struct ConformanceOptions {
     std::string data_dir = "/usr/share/libonnx-testdata/data";
     std::vector<std::string> suites = {"node", "pytorch-converted", "pytorch-operator", "simple"};
-    std::string filter;          // regex on "suite/test_name"
-    std::string expected;        // expected-pass list: a case in it that fails is a regression
-    std::string excluded;        // cases skipped by name ("name  # reason" lines)
-    std::string write_expected;  // write the cases that passed here
+    std::string filter{};          // regex on "suite/test_name"
+    std::string expected{};        // expected-pass list: a case in it that fails is a regression
+    std::string excluded{};        // cases skipped by name ("name  # reason" lines)
+    std::string write_expected{};  // write the cases that passed here
     double rtol = 1e-3, atol = 1e-7;
     int threads = 1;
     bool isolate = true;  // each case in a child process, so a crash fails only its case
