@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "edgeinfer/tools.hpp"
+#include "ir/npy.hpp"
 #include "tools_test_util.hpp"
 
 namespace edgeinfer::testing {
@@ -44,6 +46,26 @@ TEST(ToolsInspect, SmallCnnNumbers) {
     EXPECT_NE(missing.status().message().find("/nonexistent.onnx"), std::string::npos);
 }
 
+TEST(ToolsInspect, Resnet18MatchesPyTorch) {
+    std::ifstream f(cache("resnet18_bn.facts.json"));
+    ASSERT_TRUE(f) << "export fixture missing";
+    const nlohmann::json facts = nlohmann::json::parse(f);
+    auto r = tools::inspect(cache("resnet18_bn.onnx"));
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->parameter_count, facts["parameters"].get<int64_t>());
+    EXPECT_EQ(r->batchnorm_statistics, facts["batchnorm_statistics"].get<int64_t>());
+    EXPECT_NEAR(static_cast<double>(r->macs), 1.82e9, 0.01 * 1.82e9);
+    EXPECT_EQ(r->nodes_without_shapes, 0);
+    auto count = [&](const std::string& op) {
+        for (const tools::OpInfo& o : r->ops)
+            if (o.op == op) return o.count;
+        return int64_t{0};
+    };
+    EXPECT_EQ(count("Conv"), 20);
+    EXPECT_EQ(count("BatchNormalization"), 20);
+    EXPECT_EQ(r->producer_name, "pytorch");
+}
+
 TEST(ToolsBenchmark, CountsRunsAndOrdersStatistics) {
     tools::BenchOptions o;
     o.threads = 1;
@@ -74,6 +96,73 @@ TEST(ToolsBenchmark, CountsRunsAndOrdersStatistics) {
     auto bad = tools::benchmark(test_model("small_cnn.onnx"), o);
     ASSERT_FALSE(bad.is_ok());
     EXPECT_NE(bad.status().message().find("--concurrency"), std::string::npos);
+}
+
+TEST(ToolsBenchmark, ProfileRowsSumToTheirTotal) {
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 20;
+    o.warmup = 3;
+    o.profile = true;
+    auto r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_FALSE(r->profile.empty());
+    double sum = 0, share = 0;
+    for (const tools::ProfileRow& p : r->profile) {
+        EXPECT_FALSE(p.op_type.empty());
+        EXPECT_FALSE(p.name.empty());
+        EXPECT_FALSE(p.kernel.empty()) << p.name;
+        sum += p.ms;
+        share += p.share;
+    }
+    EXPECT_NEAR(sum, r->profile_total_ms, 1e-9 + 1e-9 * sum);
+    EXPECT_NEAR(share, 1.0, 1e-6);
+    // Node times are measured inside each run, so per run they cannot exceed the run's latency.
+    EXPECT_GT(r->profile_total_ms, 0.0);
+    EXPECT_LE(r->profile_total_ms, r->mean_ms);
+    double op_sum = 0;
+    int op_nodes = 0;
+    for (const tools::OpTypeRow& op : r->op_types) {
+        op_sum += op.ms;
+        op_nodes += op.nodes;
+    }
+    EXPECT_NEAR(op_sum, sum, 1e-9 + 1e-9 * sum);
+    EXPECT_EQ(op_nodes, static_cast<int>(r->profile.size()));
+}
+
+TEST(ToolsBenchmark, RealInputsFromNpyAndConcurrency) {
+    const std::string path = (temp_dir() / "bench_input.npy").string();
+    Tensor x = Tensor::allocate(DataType::kFloat32, {2, 3, 8, 8});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data_as<float>()[i] = 0.01f * static_cast<float>(i % 97);
+    ASSERT_TRUE(ir::write_npy(path, x).is_ok());
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 2;
+    o.input_files = {{"input", path}};
+    auto r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->inputs[0].from_file);
+    EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{2, 3, 8, 8}));
+    EXPECT_EQ(r->batch, 2);
+    EXPECT_EQ(r->input_sets, 1u);  // every input from a file: one set
+    o.input_files = {{"image", path}};
+    auto bad = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(
+        bad.status().message().find("--inputs names 'image', which is not an input of the model (inputs: 'input')"),
+        std::string::npos)
+        << bad.status().message();
+    // Two sessions at once, 5 runs each.
+    o = {};
+    o.iterations = 5;
+    o.concurrency = 2;
+    o.warmup = 1;
+    r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r->latencies_ms.size(), 10u);
+    EXPECT_GE(r->threads, 1);
+    EXPECT_DOUBLE_EQ(*std::min_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->min_ms);
+    EXPECT_DOUBLE_EQ(*std::max_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->max_ms);
 }
 
 TEST(ToolsConformance, RunsCasesAndCountsPerOp) {
