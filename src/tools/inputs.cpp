@@ -1,10 +1,12 @@
 // Inputs of the model tools: shape and file options, seeded random tensors, resolved input dims.
 #include <algorithm>
+#include <new>
 #include <random>
 #include <sstream>
 
 #include "base/status.hpp"
 #include "edgeinfer/tools.hpp"
+#include "ir/memory.hpp"
 #include "ir/npy.hpp"
 
 namespace edgeinfer::tools {
@@ -117,7 +119,15 @@ Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>
             out.push_back({d.name, std::move(t)});
             continue;
         }
-        out.push_back({d.name, random_tensor(d.dtype, dims_for(d, shapes), rng)});
+        const std::vector<int64_t> dims = dims_for(d, shapes);
+        // A shape from the command line is checked before anything is allocated (issue 24).
+        EDGEINFER_RETURN_IF_ERROR(
+            ir::checked_bytes(d.dtype, dims, "input '" + d.name + "'", ir::effective_memory_limit(0)).status());
+        try {
+            out.push_back({d.name, random_tensor(d.dtype, dims, rng)});
+        } catch (const std::bad_alloc&) {
+            return resource_exhausted("cannot allocate input '" + d.name + "' of shape " + shape_to_string(dims));
+        }
     }
     return out;
 }
