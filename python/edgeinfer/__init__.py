@@ -10,6 +10,7 @@ from ._errors import (Cancelled, EndOfStream, Error, Internal, InvalidArgument, 
 from ._edgeinfer import FrameMetadata, PipelineEvent, PipelineObject, PipelineSourceError, PipelineSummary
 from .pipeline import Pipeline
 from .session import InferenceSession, NodeArg
+from .tools import Report, compare, inspect, optimize, quantize
 from .vision import (Box, CharScore, Classification, ClassScore, ClassShare, ClipClassifier, Classifier, Detection,
                      Detector, Frame, FrameSource, RecognizedText, Segmentation, Segmenter, TextRecognizer,
                      open_source)
@@ -21,4 +22,5 @@ __all__ = ["Error", "InvalidArgument", "NotFound", "InvalidModel", "Unsupported"
            "NodeArg", "Box", "CharScore", "Classification", "ClassScore", "ClassShare", "ClipClassifier",
            "Classifier", "Detection", "Detector", "Frame", "FrameSource", "RecognizedText", "Segmentation",
            "Segmenter", "TextRecognizer", "open_source", "Pipeline", "PipelineEvent", "PipelineObject", "FrameMetadata",
-           "PipelineSourceError", "PipelineSummary", "__version__"]
+           "PipelineSourceError", "PipelineSummary", "Report", "inspect", "optimize", "compare", "quantize",
+           "__version__"]

@@ -8,5 +8,6 @@ namespace edgeinfer::python {
 void bind_session(pybind11::module_& m);
 void bind_vision(pybind11::module_& m);
 void bind_pipeline(pybind11::module_& m);
+void bind_tools(pybind11::module_& m);
 
 }  // namespace edgeinfer::python

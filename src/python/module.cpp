@@ -17,4 +17,5 @@ PYBIND11_MODULE(_edgeinfer, m) {
     edgeinfer::python::bind_session(m);
     edgeinfer::python::bind_vision(m);
     edgeinfer::python::bind_pipeline(m);
+    edgeinfer::python::bind_tools(m);
 }
