@@ -133,3 +133,20 @@ def test_cli_sends_python_configs_to_python(tmp_path, edgeinfer_binary):
     assert p.returncode != 0
     assert "/elements/0/type: a python element runs only inside Python" in p.stderr, p.stderr
     assert "python3 -m edgeinfer pipeline CONFIG" in p.stderr
+
+
+def test_python_m_edgeinfer_pipeline_stops_on_sigint(tmp_path):
+    """`python3 -m edgeinfer pipeline` on an endless source: SIGINT stops it cleanly with its summary."""
+    import signal
+    import time
+
+    cfg = tmp_path / "endless.json"
+    cfg.write_text(json.dumps(config(tmp_path, [BRIGHTNESS])))
+    p = subprocess.Popen([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, out + err
+    assert "Traceback" not in err, err
+    assert out.strip(), "no summary printed"
