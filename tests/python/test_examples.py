@@ -111,12 +111,14 @@ def readme_quickstart():
     example it was taken from."""
     with open(os.path.join(SOURCE, "README.md")) as f:
         text = f.read()
-    m = re.search(r"^#+ .*Python.*?```python\n(.*?)```", text, re.S | re.M)
     with open(os.path.join(EXAMPLES, "quickstart.py")) as f:
         example = f.read()
-    if m:
-        assert m.group(1).strip() == example.strip(), "README's quick start differs from examples/python/quickstart.py"
-        return m.group(1)
+    for section in re.split(r"^(?=#+ )", text, flags=re.M):
+        heading = section.split("\n", 1)[0]
+        m = re.search(r"```python\n(.*?)```", section, re.S)
+        if "Python" in heading and m:
+            assert m.group(1).strip() == example.strip(), "README's quick start differs from examples/python/quickstart.py"
+            return m.group(1)
     return example
 
 
