@@ -3,6 +3,7 @@ paths, and Python custom elements whose keys rules see; an element that raises i
 traceback and the pipeline goes on; the CLI sends python configs to `python3 -m edgeinfer pipeline`."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -80,7 +81,7 @@ def test_raising_element_is_logged_and_the_pipeline_goes_on(tmp_path):
     doc = config(tmp_path, [flaky, BRIGHTNESS])
     cfg = tmp_path / "flaky.json"
     cfg.write_text(json.dumps(doc))
-    p = subprocess.run([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg), "--max-frames", "6"],
+    p = subprocess.run([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg), "--limit", "6"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Traceback (most recent call last)" in p.stderr
@@ -147,6 +148,23 @@ def test_python_m_edgeinfer_pipeline_stops_on_sigint(tmp_path):
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
-    assert p.returncode == 0, out + err
+    assert p.returncode == 130, out + err  # as `edgeinfer pipeline`
     assert "Traceback" not in err, err
-    assert out.strip(), "no summary printed"
+    assert re.match(r"pipeline: \d+ frames, 0 events, 0 live frames dropped, stopped by SIGINT", out), out
+
+
+def test_python_m_edgeinfer_pipeline_exit_codes(tmp_path):
+    doc = config(tmp_path, [BRIGHTNESS])
+    doc["sources"] = [{"id": "gone", "uri": str(tmp_path / "no_such_video.mp4")}]
+    cfg = tmp_path / "nosource.json"
+    cfg.write_text(json.dumps(doc))
+    p = subprocess.run([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode in (1, 2), p.stdout + p.stderr  # a missing file: rejected with the config, or no frames
+    assert "no_such_video.mp4" in p.stdout + p.stderr
+    doc["action_rules"] = [{"rule_name": "x", "and": [{"key": "nope", "operator": "==", "value": 1}],
+                            "action": {"type": "publish"}}]
+    cfg.write_text(json.dumps(doc))
+    p = subprocess.run([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and p.stderr.startswith("edgeinfer pipeline: " + str(cfg) + ": /action_rules/0"), p.stderr
