@@ -6,7 +6,8 @@ classifier (squeezenet) -> overlay -> metadata, and a rule that publishes every 
     track_classify.py DETECTOR.onnx CLASSIFIER.onnx INPUT OUTDIR [--max-frames N]
 
 The classifier runs on a crop once per track (and again every --every frames); its answer becomes the
-object keys crop_class and crop_probability that the overlay, the metadata sink and the rule see.
+object keys crop_predicted_class (drawn by the overlay after the detector's label, like a classifier
+element's <prefix>predicted_class) and crop_probability, which the metadata sink and rules see too.
 """
 import argparse
 import os
@@ -50,7 +51,7 @@ class CropClassifier:
                 seen = (meta["frame_number"], label, r.score)
                 self.known[key] = seen
                 new = 1
-            keys.append({"crop_class": seen[1], "crop_probability": seen[2], "crop_new": new})
+            keys.append({"crop_predicted_class": seen[1], "crop_probability": seen[2], "crop_new": new})
         return keys
 
 
@@ -64,7 +65,7 @@ def pipeline_config(detector, classifier, source, outdir, every):
             {"type": "tracker", "name": "tracker", "mode": "sort", "min_hits": 2, "max_age": 5},
             {"type": "python", "name": "crop_classifier", "module": "track_classify", "class": "CropClassifier",
              "path": [here], "config": {"model": os.path.abspath(classifier), "every": every},
-             "produces": {"crop_class": {"scope": "object", "type": "string"},
+             "produces": {"crop_predicted_class": {"scope": "object", "type": "string"},
                           "crop_probability": {"scope": "object", "type": "number"},
                           "crop_new": {"scope": "object", "type": "number"}}},
             {"type": "overlay", "name": "overlay"},
@@ -98,7 +99,7 @@ def main():
 
     def on_event(e):
         o = e.object
-        print(f"{e.rule_name}: frame {e.frame_number} track {o.track_id} {o.fields.get('crop_class')} "
+        print(f"{e.rule_name}: frame {e.frame_number} track {o.track_id} {o.fields.get('crop_predicted_class')} "
               f"p={o.fields.get('crop_probability', 0):.3f}", flush=True)
 
     try:

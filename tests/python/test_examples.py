@@ -94,9 +94,9 @@ def test_tracked_objects_are_classified_once_each(model_dir, video, tmp_path):
     classified_tracks = set()
     for m in meta:
         for o in m["objects"]:
-            if "crop_class" in o:
+            if "crop_predicted_class" in o:
                 assert o.get("track_id", -1) >= 0 and 0.0 < o["crop_probability"] <= 1.0
-                assert re.fullmatch(r"class_\d+", o["crop_class"])
+                assert re.fullmatch(r"class_\d+", o["crop_predicted_class"])
                 classified_tracks.add(o["track_id"])
     assert classified_tracks, "no tracked object was classified"
     events = jsonl(tmp_path / "events.jsonl")
@@ -117,7 +117,7 @@ def readme_quickstart():
         heading = section.split("\n", 1)[0]
         m = re.search(r"```python\n(.*?)```", section, re.S)
         if "Python" in heading and m:
-            assert m.group(1).strip() == example.strip(), "README's quick start differs from examples/python/quickstart.py"
+            assert m.group(1).strip() == example.strip(), "README's quick start differs from quickstart.py"
             return m.group(1)
     return example
 
