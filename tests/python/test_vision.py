@@ -133,3 +133,26 @@ def test_errors_from_bad_images_and_options(tmp_path):
         clf.classify([[1, 2, 3]])
     with pytest.raises(edgeinfer.NotFound):
         edgeinfer.TextRecognizer(str(tmp_path / "crnn.onnx"))
+
+
+@pytest.fixture(scope="module")
+def crnn(model_dir):
+    """tests/tools/make_head_models.py's CRNN with PyTorch's greedy CTC decode of its image."""
+    out = os.path.join(model_dir, "heads")
+    p = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "tests", "tools", "make_head_models.py"), out,
+                        "crnn"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_text_recognizer_matches_pytorch(crnn):
+    with open(os.path.join(crnn, "crnn.ref.json")) as f:
+        ref = json.load(f)
+    rec = edgeinfer.TextRecognizer(os.path.join(crnn, "crnn.onnx"), threads=1)
+    (frame,) = list(edgeinfer.open_source(os.path.join(crnn, "crnn.png")))
+    r = rec.recognize(frame.image)
+    assert r.text == ref["text"]
+    assert [c.index for c in r.chars] == ref["classes"]
+    assert [c.confidence for c in r.chars] == pytest.approx(ref["confidences"], abs=1e-4)
+    assert r.confidence == pytest.approx(sum(ref["confidences"]) / len(ref["confidences"]), abs=1e-4)
+    assert "".join(c.text for c in r.chars) == r.text
