@@ -4,7 +4,6 @@ CTest runs them with PYTHONPATH=BUILD/python (the package as the build assembles
 (the CLI) and EDGEINFER_PY_MODELS (a folder where exported models are cached across runs)."""
 import os
 import subprocess
-import sys
 
 import pytest
 

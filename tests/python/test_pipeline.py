@@ -2,13 +2,10 @@
 paths, and Python custom elements whose keys rules see; an element that raises is logged with its
 traceback and the pipeline goes on; the CLI sends python configs to `python3 -m edgeinfer pipeline`."""
 import json
-import os
 import re
 import subprocess
 import sys
-import textwrap
 
-import numpy as np
 import pytest
 
 import edgeinfer

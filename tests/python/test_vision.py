@@ -4,7 +4,6 @@ sources, clip classification, and the error classes for bad images and options."
 import json
 import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
