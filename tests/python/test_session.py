@@ -243,3 +243,23 @@ def test_version_from_the_command_line():
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == f"edgeinfer {edgeinfer.__version__}"
     assert edgeinfer.__version__.count(".") == 2
+
+
+@pytest.mark.parametrize("case", ["missing file", "wrong dtype", "wrong shape"])
+def test_errors_carry_the_cpp_message(model_dir, edgeinfer_binary, tmp_path, case):
+    """The exception's class and text are the C++ Status the CLI prints for the same input."""
+    path = path_of(model_dir, "squeezenet1_1")
+    x = {"wrong dtype": np.zeros((1, 3, 96, 96), np.float64), "wrong shape": np.zeros((1, 3, 50, 50), np.float32)}
+    if case == "missing file":
+        path = str(tmp_path / "missing.onnx")
+        cli = [edgeinfer_binary, "run", path]
+        with pytest.raises(edgeinfer.Error) as e:
+            edgeinfer.InferenceSession(path)
+    else:
+        np.save(tmp_path / "x.npy", x[case])
+        cli = [edgeinfer_binary, "run", path, "-i", f"input={tmp_path / 'x.npy'}", "-t", "1"]
+        with pytest.raises(edgeinfer.Error) as e:
+            edgeinfer.InferenceSession(path, threads=1).run(None, {"input": x[case]})
+    p = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    assert p.stderr.strip() == f"edgeinfer run: {e.value.code}: {e.value}"
