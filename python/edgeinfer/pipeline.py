@@ -136,8 +136,10 @@ class Pipeline:
                 _log.error("pipeline callback %r raised:\n%s", cb, traceback.format_exc())
 
     def run(self):
-        """Runs until every source has ended or stop(); returns a PipelineSummary. The engine runs without
-        the GIL; Ctrl-C (KeyboardInterrupt) stops the pipeline, waits for it and is raised again."""
+        """Runs until every source has ended or stop(); returns a PipelineSummary. The pipeline runs on a
+        helper thread without the GIL while this one waits, so Ctrl-C (KeyboardInterrupt) stops it, waits
+        for the frames already read and is raised again. Callbacks run on that helper thread, in order (a
+        frame's events before its metadata); one that raises is logged and the pipeline goes on."""
         if self._ran:
             raise InvalidArgument("a pipeline runs once; build a new one")
         self._ran = True
