@@ -165,3 +165,17 @@ def test_python_m_edgeinfer_pipeline_exit_codes(tmp_path):
     p = subprocess.run([sys.executable, "-m", "edgeinfer", "pipeline", str(cfg)], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 1 and p.stderr.startswith("edgeinfer pipeline: " + str(cfg) + ": /action_rules/0"), p.stderr
+
+
+def test_a_raising_callback_is_logged_and_the_pipeline_goes_on(tmp_path, caplog):
+    seen = []
+
+    def bad(meta):
+        seen.append(meta.frame_number)
+        raise RuntimeError("callback bug " + str(meta.frame_number))
+
+    summary = edgeinfer.Pipeline.from_dict(config(tmp_path, [BRIGHTNESS]), str(tmp_path), max_frames=3,
+                                           on_frame=bad).run()
+    assert summary.frames == 3 and seen == [0, 1, 2]
+    logged = [r for r in caplog.records if r.name == "edgeinfer" and "callback" in r.getMessage()]
+    assert len(logged) == 3 and "RuntimeError: callback bug 2" in logged[-1].getMessage()
