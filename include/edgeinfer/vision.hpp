@@ -1,6 +1,8 @@
 // edgeinfer vision tasks: Classifier, Detector, Segmenter, TextRecognizer and ClipClassifier, each created
 // from a model path (its sidecar MODEL.json is read when present) and called on one image or a batch,
 // returning typed results. Preprocessing follows the sidecar; PreprocessOptions overrides it key by key.
+// Images are any size and pixel format (frame.hpp); results are in the image's pixels. A task object
+// serves one call at a time: give each thread its own. Errors name the model, option, output or image.
 #pragma once
 
 #include <cstdint>
@@ -97,9 +99,9 @@ struct Detection {
     int64_t track_id = -1;  // set by a pipeline's tracker; -1 otherwise
 };
 struct DetectorOptions : VisionOptions {
-    std::string format;  // yolo|yolov5|yolov8|detr|ssd|torchvision; "" : decided from the outputs
-    float confidence_threshold = 0.25f;
-    float iou_threshold = 0.45f;
+    std::string format;                  // yolo|yolov5|yolov8|detr|ssd|torchvision; "" : decided from the outputs
+    float confidence_threshold = 0.25f;  // keep objects scoring at least this (in [0, 1])
+    float iou_threshold = 0.45f;         // NMS (YOLO outputs): drop same-class boxes overlapping more (in [0, 1])
     int64_t max_detections = 300;
 };
 

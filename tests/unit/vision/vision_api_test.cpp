@@ -254,6 +254,11 @@ TEST(Detector, DetrWithLabelsFile) {
     EXPECT_EQ(dets.value()[1].label, "cat");
     fs::remove(labels);
 
+    DetectorOptions iou;
+    iou.iou_threshold = 1.5f;
+    auto i = Detector::create(kHeads + "/detr_tiny.onnx", iou);
+    ASSERT_FALSE(i.is_ok());
+    EXPECT_NE(i.status().message().find("iou_threshold"), std::string::npos) << i.status().message();
     DetectorOptions bad;
     bad.format = "rcnn9";
     auto f = Detector::create(kHeads + "/detr_tiny.onnx", bad);
