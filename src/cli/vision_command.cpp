@@ -1,15 +1,14 @@
-// Common flags of the vision commands, their conversion into vision::TaskOptions, the signal handlers,
-// the terminal check and the JSON lines.
+// Common flags of the vision commands, their conversion into vision::TaskOptions, the run under
+// StopSignals, the terminal check and the JSON lines.
 #include "cli/vision_command.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 #include <variant>
 
 #include "cli/keep_fp32.hpp"
+#include "cli/signals.hpp"
 
 namespace edgeinfer::cli {
 
@@ -100,32 +99,6 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
     return check_keep_fp32(a.task.model_path, a.task.keep_fp32_nodes);
 }
-
-std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop = true; }
-
-// Installs SIGINT/SIGTERM handlers for the run and restores the previous ones afterwards.
-class SignalGuard {
-  public:
-    SignalGuard() {
-        g_stop = false;
-        struct sigaction sa {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int_);
-        sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~SignalGuard() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-    }
-    SignalGuard(const SignalGuard&) = delete;
-    SignalGuard& operator=(const SignalGuard&) = delete;
-
-  private:
-    struct sigaction old_int_ {
-    }, old_term_{};
-};
 
 nlohmann::json classes_json(const edgeinfer::Classification& c) {
     nlohmann::json results = nlohmann::json::array();
@@ -228,8 +201,8 @@ int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
         std::cerr << "edgeinfer " << args.task.command << ": " << s.to_string() << "\n";
         return kExitError;
     }
-    SignalGuard signals;
-    args.task.stop = &g_stop;
+    StopSignals signals;
+    args.task.stop = &StopSignals::stop_flag();
     if (args.task.json)
         args.task.print = [](const vision::TaskRecord& record, std::ostream& out) {
             out << json_line(record) << std::endl;
