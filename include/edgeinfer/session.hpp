@@ -20,13 +20,18 @@ struct SessionOptions {
     // everything else stays fp32. int8 runs quantized (QDQ) models' int8 paths.
     Precision precision = Precision::kFp32;
     std::vector<std::string> keep_fp32_nodes;  // node names that stay fp32 whatever `precision` says
-    bool enable_profiling = false;  // per-node timings, read with Session::profile()
+    bool enable_profiling = false;             // per-node timings, read with Session::profile()
     // Engine file (docs/engine.md) written by Session::save_engine. create/create_from_bytes use it, skipping
     // graph optimization and building the plans it lists, when it was saved from the same model bytes
     // by the same edgeinfer and oneDNN versions on the same CPU ISA with the same precision,
     // optimization_level, keep_fp32_nodes and thread count; otherwise, or when the file is missing,
     // truncated or corrupt, the session is built from the model and engine_report() says why.
     std::string engine_path;
+    // Upper bound in bytes for any one value and for the intermediate values of a run together (0: the
+    // machine's physical memory). Shapes are checked against it, and byte counts for overflow, before
+    // anything is allocated; a value over it, or an allocation that fails, is StatusCode::kResourceExhausted
+    // naming the node and value.
+    size_t max_memory_bytes = 0;
 };
 
 // What Session::create did with SessionOptions::engine_path.
@@ -62,7 +67,7 @@ struct NodeProfile {
 };
 
 class Session {
-public:
+  public:
     static Result<std::unique_ptr<Session>> create(const std::string& model_path, const SessionOptions& options = {});
     static Result<std::unique_ptr<Session>> create_from_bytes(const void* data, size_t size,
                                                               const SessionOptions& options = {});
@@ -93,7 +98,7 @@ public:
 
     class Impl;
 
-private:
+  private:
     friend class SessionAccess;  // internal: runtime/session_internal.hpp
     explicit Session(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -22,12 +22,13 @@ enum class StatusCode : int {
     kEndOfStream = 8,      // a frame source has no more frames
     kSourceLost = 9,       // a camera or stream vanished
     kCancelled = 10,
+    kResourceExhausted = 11,  // a byte count overflows, exceeds the memory limit, or an allocation failed
 };
 
 std::string_view status_code_name(StatusCode code);
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -43,7 +44,7 @@ public:
     // Returns a copy whose message is "<context>: <message>".
     Status with_context(std::string_view context) const;
 
-private:
+  private:
     StatusCode code_ = StatusCode::kOk;
     std::string message_;
 };
@@ -55,12 +56,13 @@ inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std
 inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status out_of_range(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 
 // Either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  public:
+    Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
     Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
         if (status_.is_ok()) status_ = Status(StatusCode::kInternal, "Result constructed from an OK status");
     }
@@ -77,7 +79,7 @@ public:
     T& operator*() & { return *value_; }
     const T& operator*() const& { return *value_; }
 
-private:
+  private:
     std::optional<T> value_;
     Status status_;
 };

@@ -5,17 +5,30 @@ namespace edgeinfer {
 
 std::string_view status_code_name(StatusCode code) {
     switch (code) {
-        case StatusCode::kOk: return "OK";
-        case StatusCode::kInvalidArgument: return "InvalidArgument";
-        case StatusCode::kNotFound: return "NotFound";
-        case StatusCode::kInvalidModel: return "InvalidModel";
-        case StatusCode::kUnsupported: return "Unsupported";
-        case StatusCode::kIoError: return "IoError";
-        case StatusCode::kOutOfRange: return "OutOfRange";
-        case StatusCode::kInternal: return "Internal";
-        case StatusCode::kEndOfStream: return "EndOfStream";
-        case StatusCode::kSourceLost: return "SourceLost";
-        case StatusCode::kCancelled: return "Cancelled";
+        case StatusCode::kOk:
+            return "OK";
+        case StatusCode::kInvalidArgument:
+            return "InvalidArgument";
+        case StatusCode::kNotFound:
+            return "NotFound";
+        case StatusCode::kInvalidModel:
+            return "InvalidModel";
+        case StatusCode::kUnsupported:
+            return "Unsupported";
+        case StatusCode::kIoError:
+            return "IoError";
+        case StatusCode::kOutOfRange:
+            return "OutOfRange";
+        case StatusCode::kInternal:
+            return "Internal";
+        case StatusCode::kEndOfStream:
+            return "EndOfStream";
+        case StatusCode::kSourceLost:
+            return "SourceLost";
+        case StatusCode::kCancelled:
+            return "Cancelled";
+        case StatusCode::kResourceExhausted:
+            return "ResourceExhausted";
     }
     return "Unknown";
 }

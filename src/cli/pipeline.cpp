@@ -1,20 +1,15 @@
 // `edgeinfer pipeline CONFIG.json`: runs a stream pipeline (docs/pipeline.md) until its sources end,
 // --limit frames per source, or SIGINT/SIGTERM; prints a summary (per element fps, latency, peak queue
 // depth, batch sizes; per source frames and drops; per event sink deliveries). Exit codes: see kPipelineExit* below.
-#include <atomic>
-#include <chrono>
-#include <csignal>
-#include <cstdio>
+#include "edgeinfer/pipeline.hpp"
+
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/keep_fp32.hpp"
-#include "pipeline/config.hpp"
-#include "pipeline/model_inference.hpp"
-#include "pipeline/runtime.hpp"
+#include "cli/signals.hpp"
 
 namespace edgeinfer::cli {
 namespace {
@@ -27,9 +22,6 @@ constexpr int kPipelineExitSourceFailed = 3;   // a source failed mid-run (the o
 constexpr int kPipelineExitUndelivered = 4;    // events still queued on disk at exit (delivered on the next run)
 constexpr int kPipelineExitInterrupted = 130;  // SIGINT/SIGTERM: clean stop, summary printed
 
-std::atomic<int> g_signal{0};
-void on_signal(int sig) { g_signal = sig; }
-
 struct PipelineArgs {
     std::string config;
     int metrics_port = -1;
@@ -41,65 +33,43 @@ struct PipelineArgs {
 
 int run_pipeline(const PipelineArgs& a) {
     const std::string me = "edgeinfer pipeline: ";
-    auto config = pipeline::load_pipeline_config(a.config);
-    if (!config.is_ok()) {
-        std::cerr << me << config.status().message() << "\n";
-        return kPipelineExitError;
-    }
-    pipeline::PipelineOptions options;
-    SessionOptions session;
-    session.num_threads = a.threads;
-    session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
-    options.factory = pipeline::make_model_factory(session);
+    PipelineOptions options;
+    options.session.num_threads = a.threads;
+    options.session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
-    const size_t source_count = config.value().sources.size();
-    auto created = pipeline::Pipeline::create(std::move(config).value(), std::move(options));
+    auto created = Pipeline::from_file(a.config, std::move(options));
     if (!created.is_ok()) {
         std::cerr << me << created.status().message() << "\n";
         return kPipelineExitError;
     }
-    pipeline::Pipeline& p = *created.value();
+    Pipeline& p = *created.value();
     if (p.metrics_port() > 0) std::cerr << me << "metrics at http://127.0.0.1:" << p.metrics_port() << "/metrics\n";
 
-    struct sigaction sa = {};
-    struct sigaction old_int = {};
-    struct sigaction old_term = {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    std::atomic<bool> done{false};
-    std::thread watcher([&] {
-        while (!done) {
-            if (g_signal != 0) {
-                p.stop();
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    auto result = p.run();
-    done = true;
-    watcher.join();
-    const int sig = g_signal.load();
-    const bool drained = p.drain_events(std::chrono::milliseconds(int64_t(a.drain_seconds * 1000)));
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
+    int sig = 0;
+    bool drained = false;
+    Result<PipelineSummary> result = internal_error("pipeline did not run");
+    {
+        StopSignals signals([&p] { p.stop(); });
+        result = p.run();
+        signals.finish();
+        sig = signals.received();
+        drained = p.drain_events(std::chrono::milliseconds(int64_t(a.drain_seconds * 1000)));
+    }
 
     if (!result.is_ok()) {
         std::cerr << me << result.status().message() << "\n";
         return kPipelineExitError;
     }
-    const pipeline::PipelineSummary& s = result.value();
+    const PipelineSummary& s = result.value();
     std::cout << "pipeline: " << s.frames << " frames, " << s.events << " events, " << s.dropped
-              << " live frames dropped"
-              << (sig ? std::string(", stopped by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") : std::string()) << "\n";
+              << " live frames dropped" << (sig ? std::string(", stopped by ") + signal_name(sig) : std::string())
+              << "\n";
     for (const std::string& line : s.lines) std::cout << "  " << line << "\n";
-    for (const std::string& e : s.source_errors) std::cout << "  source error: " << e << "\n";
+    for (const PipelineSourceError& e : s.source_errors) std::cout << "  source error: " << e.message << "\n";
     if (!drained) std::cerr << me << "some events are still queued on disk; they are delivered on the next run\n";
     if (sig) return kPipelineExitInterrupted;
-    if (s.source_errors.size() >= source_count && s.frames == 0) return kPipelineExitNoFrames;
+    if (s.source_errors.size() >= p.source_ids().size() && s.frames == 0) return kPipelineExitNoFrames;
     if (!s.source_errors.empty()) return kPipelineExitSourceFailed;
     if (!drained) return kPipelineExitUndelivered;
     return kPipelineExitOk;

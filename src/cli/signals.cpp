@@ -1,39 +1,62 @@
-// StopSignals: the SIGINT/SIGTERM handler of the CLI (cli/signals.hpp).
+// StopSignals: an async-signal-safe handler that only stores the signal number; a watcher thread
+// polls it and calls the stop function outside the handler.
 #include "cli/signals.hpp"
 
-#include <signal.h>
+#include <chrono>
 
 namespace edgeinfer::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
-struct sigaction g_old_int {
-}, g_old_term{};
 
 void on_signal(int sig) {
-    g_signal = sig;
-    g_stop = true;
+    int none = 0;
+    g_signal.compare_exchange_strong(none, sig);  // keep the first
 }
 
 }  // namespace
 
-StopSignals::StopSignals() {
-    g_stop = false;
+StopSignals::StopSignals(std::function<void()> on_stop) : on_stop_(std::move(on_stop)) {
     g_signal = 0;
-    struct sigaction sa {};
+    struct sigaction sa = {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &g_old_int);
-    sigaction(SIGTERM, &sa, &g_old_term);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    if (!on_stop_) return;
+    watcher_ = std::thread([this] {
+        while (!done_) {
+            if (g_signal != 0) {
+                on_stop_();
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
 }
 
 StopSignals::~StopSignals() {
-    sigaction(SIGINT, &g_old_int, nullptr);
-    sigaction(SIGTERM, &g_old_term, nullptr);
+    finish();
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-const std::atomic<bool>& StopSignals::stop_flag() { return g_stop; }
-int StopSignals::signal_number() { return g_signal.load(); }
+int StopSignals::received() const { return g_signal.load(); }
+
+void StopSignals::finish() {
+    done_ = true;
+    if (watcher_.joinable()) watcher_.join();
+}
+
+const char* signal_name(int sig) {
+    switch (sig) {
+        case SIGINT:
+            return "SIGINT";
+        case SIGTERM:
+            return "SIGTERM";
+        default:
+            return "signal";
+    }
+}
 
 }  // namespace edgeinfer::cli

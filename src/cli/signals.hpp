@@ -1,24 +1,40 @@
-// cli::StopSignals: SIGINT and SIGTERM for the length of a command, the program's one signal handler.
-// The library never installs handlers; commands hand stop_flag() (or a watcher calling stop()) to it.
+// cli::StopSignals: SIGINT/SIGTERM for the commands that run until they are stopped (pipeline, the vision
+// commands). Within its scope a signal is recorded instead of ending the process, and a stop function
+// (e.g. Pipeline::stop) is called once from a watcher thread; the previous handlers come back at its end.
 #pragma once
 
+#include <signal.h>
+
 #include <atomic>
+#include <functional>
+#include <thread>
 
 namespace edgeinfer::cli {
 
-// Installs SIGINT/SIGTERM handlers that record the signal, and restores the previous handlers on
-// destruction. One instance at a time.
 class StopSignals {
   public:
-    StopSignals();
+    // Installs the handlers (one StopSignals at a time). `on_stop` may be empty: then poll received().
+    explicit StopSignals(std::function<void()> on_stop = {});
+    // Ends the watcher and restores the previous handlers.
     ~StopSignals();
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
 
-    // True once a signal arrived.
-    static const std::atomic<bool>& stop_flag();
-    // The signal that arrived (SIGINT, SIGTERM), 0 when none.
-    static int signal_number();
+    // 0 while no signal has arrived, else the first one (SIGINT or SIGTERM).
+    int received() const;
+    // Ends the watcher now: on_stop is not called after this returns. The handlers stay installed
+    // (a signal still only gets recorded) until the destructor.
+    void finish();
+
+  private:
+    std::function<void()> on_stop_;
+    std::atomic<bool> done_{false};
+    std::thread watcher_;
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
 };
+
+// "SIGINT", "SIGTERM", else "signal".
+const char* signal_name(int sig);
 
 }  // namespace edgeinfer::cli

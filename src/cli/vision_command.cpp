@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <iostream>
 #include <variant>
 
@@ -201,8 +202,9 @@ int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
         std::cerr << "edgeinfer " << args.task.command << ": " << s.to_string() << "\n";
         return kExitError;
     }
-    StopSignals signals;
-    args.task.stop = &StopSignals::stop_flag();
+    std::atomic<bool> stop{false};
+    StopSignals signals([&stop] { stop = true; });
+    args.task.stop = &stop;
     if (args.task.json)
         args.task.print = [](const vision::TaskRecord& record, std::ostream& out) {
             out << json_line(record) << std::endl;

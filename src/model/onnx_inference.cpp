@@ -27,8 +27,18 @@ void check_ints(onnx::InferenceContext& ctx, const char* name, int expected) {
         fail_shape_inference("attribute ", name, " has ", a->ints_size(), " values, the input's rank needs ", expected);
 }
 
+// libonnx 1.12 divides by strides and dilations (SIGFPE on 0); model/validate.cpp names the node.
+void check_positive(onnx::InferenceContext& ctx, const char* name, int64_t minimum) {
+    const onnx::AttributeProto* a = ctx.getAttribute(name);
+    if (!a) return;
+    for (int64_t v : a->ints())
+        if (v < minimum) fail_shape_inference("attribute ", name, " has a value below ", minimum);
+}
+
 // The checks named in the header, for an op whose data input is `x` and weight input `w` (-1: none).
 void check_conv_pool_ranks(onnx::InferenceContext& ctx, int x, int w) {
+    for (const char* name : {"strides", "dilations", "kernel_shape"}) check_positive(ctx, name, 1);
+    check_positive(ctx, "pads", 0);
     const int rank = input_rank(ctx, x);
     if (rank < 0) return;  // the original function returns early without the input's shape too
     if (rank < 3) fail_shape_inference("input has rank ", rank, ", needs at least 3 (N, C, spatial...)");

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <limits>
 
 #include "base/status.hpp"
+#include "ir/memory.hpp"
 #include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
@@ -18,6 +20,9 @@ namespace edgeinfer::model {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Protobuf nesting the loader accepts: each subgraph level (GraphProto -> NodeProto -> AttributeProto) takes 3.
+constexpr int kRecursionLimit = 200;
 
 struct Ctx {
     std::string model_name;
@@ -53,7 +58,21 @@ Result<Tensor> read_external(const onnx::TensorProto& tp, DataType dtype, const 
     if (ctx.base_dir.empty())
         return tensor_error(ctx, tp.name(), "external data '" + location + "' cannot be resolved for in-memory model");
     fs::path full = fs::path(ctx.base_dir) / rel;
-    size_t expected = static_cast<size_t>(shape_numel(dims)) * dtype_size(dtype);
+    // The real path (symlinks resolved, files and folders alike) must stay inside the model's real folder.
+    std::error_code canon_ec;
+    const fs::path real_dir = fs::weakly_canonical(fs::path(ctx.base_dir), canon_ec);
+    const fs::path real = fs::weakly_canonical(full, canon_ec);
+    const auto [dir_end, unused] = std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
+    (void)unused;
+    if (canon_ec || dir_end != real_dir.end())
+        return tensor_error(ctx, tp.name(), "external data location '" + location + "' resolves to '" + real.string() +
+                                                "', outside the model's directory '" + real_dir.string() +
+                                                "' (symbolic links may not leave it)");
+    full = real;
+    auto counted = ir::checked_bytes(dtype, dims, ctx.model_name + ": tensor '" + tp.name() + "'",
+                                     ir::effective_memory_limit(0));
+    if (!counted.is_ok()) return counted.status();
+    size_t expected = *counted;
     if (length >= 0 && static_cast<size_t>(length) != expected)
         return tensor_error(ctx, tp.name(), "external data length " + std::to_string(length) + " but shape " +
                                                 shape_to_string(dims) + " needs " + std::to_string(expected) +
@@ -69,7 +88,7 @@ Result<Tensor> read_external(const onnx::TensorProto& tp, DataType dtype, const 
                                                 std::to_string(offset + expected) + " (offset " +
                                                 std::to_string(offset) + " + " + std::to_string(expected) + ")");
     if (!ctx.load_external) return Tensor::allocate(dtype, {0});
-    Tensor t = Tensor::allocate(dtype, dims);
+    EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::allocate_checked(dtype, dims, ctx.model_name + ": tensor '" + tp.name() + "'"));
     std::ifstream in(full, std::ios::binary);
     in.seekg(offset);
     in.read(static_cast<char*>(t.data()), static_cast<std::streamsize>(expected));
@@ -344,10 +363,20 @@ Result<ir::Model> load_model_from_bytes(const void* data, size_t size, const Loa
     onnx::ModelProto proto;
     google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data), static_cast<int>(size));
     stream.SetTotalBytesLimit(INT_MAX);
-    stream.SetRecursionLimit(200);
-    if (!proto.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    stream.SetRecursionLimit(kRecursionLimit);
+    if (!proto.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
+        // Tell a model nested deeper than the limit (If/Loop/Scan bodies inside each other) from a bad file.
+        onnx::ModelProto deep;
+        google::protobuf::io::CodedInputStream again(static_cast<const uint8_t*>(data), static_cast<int>(size));
+        again.SetTotalBytesLimit(INT_MAX);
+        again.SetRecursionLimit(1 << 20);
+        if (deep.ParseFromCodedStream(&again) && again.ConsumedEntireMessage())
+            return unsupported(name + ": subgraphs (If/Loop/Scan bodies) are nested deeper than edgeinfer loads: " +
+                               "the model's protobuf nesting exceeds the limit of " + std::to_string(kRecursionLimit) +
+                               " levels, about " + std::to_string(kRecursionLimit / 3) + " nested subgraphs");
         return invalid_model(name + ": not a valid ONNX protobuf (" + std::to_string(size) +
                              " bytes; truncated or not a model file)");
+    }
     return model_from_proto(proto, name, std::move(base_dir), options);
 }
 

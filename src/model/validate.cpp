@@ -9,6 +9,30 @@ namespace {
 
 using NameSet = std::unordered_set<std::string>;
 
+std::string ints_text(const std::vector<int64_t>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+}
+
+// Window attributes of convolutions and pools: libonnx's shape inference divides by strides and
+// dilations, so these are checked before anything else reads them.
+Status validate_window_attributes(const ir::Node& n, const std::string& where) {
+    static const std::unordered_set<std::string> kOps = {"Conv",    "ConvTranspose", "ConvInteger", "QLinearConv",
+                                                        "MaxPool", "AveragePool",   "LpPool"};
+    if (!ir::is_onnx_domain(n.domain) || !kOps.count(n.op_type)) return Status::ok();
+    for (const char* name : {"strides", "dilations", "kernel_shape"}) {
+        const std::vector<int64_t> v = n.attr_ints(name);
+        for (int64_t x : v)
+            if (x < 1)
+                return invalid_model(where + ": attribute " + name + " must be positive, got " + ints_text(v));
+    }
+    const std::vector<int64_t> pads = n.attr_ints("pads");
+    for (int64_t x : pads)
+        if (x < 0) return invalid_model(where + ": attribute pads must not be negative, got " + ints_text(pads));
+    return Status::ok();
+}
+
 Status validate_graph(const ir::Graph& g, const NameSet& outer, const std::string& where) {
     NameSet defined = outer;
     for (const auto& v : g.inputs) defined.insert(v.name);
@@ -20,6 +44,7 @@ Status validate_graph(const ir::Graph& g, const NameSet& outer, const std::strin
     for (size_t i = 0; i < g.nodes.size(); ++i) {
         const ir::Node& n = g.nodes[i];
         if (n.op_type.empty()) return invalid_model(where + ": node #" + std::to_string(i) + " has no op_type");
+        EDGEINFER_RETURN_IF_ERROR(validate_window_attributes(n, where + ": node " + n.describe(i)));
         for (const auto& in : n.inputs) {
             if (in.empty() || defined.count(in)) continue;
             if (later.count(in))

@@ -525,7 +525,8 @@ Condition parse_condition(const json& j, const std::string& path, const std::map
     return c;
 }
 
-ActionConfig parse_action(const json& j, const std::string& path, const PipelineConfig& c, const fs::path& base_dir) {
+ActionConfig parse_action(const json& j, const std::string& path, const PipelineConfig& c, const fs::path& base_dir,
+                          const ConfigOptions& options) {
     ActionConfig a;
     const json obj = j.is_string() ? json{{"type", j}} : j;
     Obj o(obj, path,
@@ -548,7 +549,7 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
                         " sink; events go to file, webhook or mqtt sinks");
     }
     if (a.type == ActionType::kPublish) {
-        if (a.sinks.empty())
+        if (a.sinks.empty() && !options.events_to_callback)
             fail(j.is_string() ? path : o.path(),
                  (type == "upload" ? "an " : "a ") + type + " action needs \"sinks\": the event sinks to send to");
         for (const char* k : {"pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps"})
@@ -565,7 +566,7 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
     return a;
 }
 
-void parse_rules(const Obj& top, PipelineConfig& c, const fs::path& base_dir) {
+void parse_rules(const Obj& top, PipelineConfig& c, const fs::path& base_dir, const ConfigOptions& options) {
     const auto keys = available_keys(c);
     const json& arr = top.array("action_rules", false);
     std::set<std::string> names;
@@ -579,7 +580,7 @@ void parse_rules(const Obj& top, PipelineConfig& c, const fs::path& base_dir) {
         if (o.has("and")) r.all = parse_condition_list(o.get("and"), o.at("and"), keys, r.per_object);
         if (o.has("or")) r.any = parse_condition_list(o.get("or"), o.at("or"), keys, r.per_object);
         if (r.all.empty() && r.any.empty()) fail(o.path(), "a rule needs at least one condition in \"and\" or \"or\"");
-        r.action = parse_action(o.required("action"), o.at("action"), c, base_dir);
+        r.action = parse_action(o.required("action"), o.at("action"), c, base_dir, options);
         r.cooldown_seconds = o.num("cooldown_seconds", 0.0, 0.0, 1e7);
         r.sources = o.strings("sources");
         check_sources(r.sources, c, o.at("sources"));
@@ -678,7 +679,8 @@ std::map<std::string, KeyInfo> available_keys(const PipelineConfig& c) {
     return keys;
 }
 
-Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, const std::filesystem::path& base_dir) {
+Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, const std::filesystem::path& base_dir,
+                                             const ConfigOptions& options) {
     PipelineConfig c;
     try {
         Obj top(document, "",
@@ -689,7 +691,7 @@ Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, con
             parse_element(elements[i], top.at("elements") + "/" + std::to_string(i), i, c, base_dir);
         parse_zones_and_lines(top, c);
         parse_sinks(top, c, base_dir);
-        parse_rules(top, c, base_dir);
+        parse_rules(top, c, base_dir, options);
         c.spool_directory = resolve(top.str("spool_directory", "spool"), base_dir);
         c.metrics_port = top.integer("metrics_port", 0, 0, 65535);
     } catch (const ConfigError& e) {
@@ -700,7 +702,7 @@ Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, con
     return c;
 }
 
-Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file) {
+Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file, const ConfigOptions& options) {
     std::ifstream in(file);
     if (!in) return not_found(file.string() + ": cannot open pipeline config");
     json doc;
@@ -709,7 +711,7 @@ Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file) {
     } catch (const json::parse_error& e) {
         return invalid_argument(file.string() + ": not valid JSON: " + e.what());
     }
-    auto parsed = parse_pipeline_config(doc, file.parent_path().empty() ? fs::path(".") : file.parent_path());
+    auto parsed = parse_pipeline_config(doc, file.parent_path().empty() ? fs::path(".") : file.parent_path(), options);
     if (!parsed.is_ok()) return parsed.status().with_context(file.string());
     return parsed;
 }

@@ -188,11 +188,18 @@ struct KeyInfo {
 // Every key a rule may read with this configuration's elements, zones and lines.
 std::map<std::string, KeyInfo> available_keys(const PipelineConfig& config);
 
+struct ConfigOptions {
+    // The events also go to a callback (the C++ API's PipelineOptions::on_event), so a publish action
+    // may list no sinks.
+    bool events_to_callback = false;
+};
+
 // Parses and validates a document. `base_dir` resolves relative model, library, spool and recording
 // paths. Errors are kInvalidArgument (kNotFound for a missing file) and start with the JSON path:
 //   /action_rules/2/and/0/operator: unknown operator "=>", expected one of > >= < <= == !=
-Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, const std::filesystem::path& base_dir);
+Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, const std::filesystem::path& base_dir,
+                                             const ConfigOptions& options = {});
 // Reads `file` (JSON) and parses it; messages start with the file name.
-Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file);
+Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file, const ConfigOptions& options = {});
 
 }  // namespace edgeinfer::pipeline

@@ -119,16 +119,20 @@ std::vector<Firing> RuleEngine::evaluate(const FrameMeta& frame, bool ended_only
     return out;
 }
 
-nlohmann::json make_event(const Firing& firing, const FrameMeta& frame, const std::string& clip_path) {
-    const RuleConfig& r = *firing.rule;
-    nlohmann::json e;
-    std::string id = r.rule_name + ":" + frame.source_id + ":" + std::to_string(frame.timestamp_us);
+std::string event_id(const Firing& firing, const FrameMeta& frame) {
+    std::string id = firing.rule->rule_name + ":" + frame.source_id + ":" + std::to_string(frame.timestamp_us);
     // (appended piecewise: GCC 12 warns falsely about "literal" + std::to_string(...) here)
     if (firing.object) {
         id.push_back(firing.object->track_id >= 0 ? ':' : '#');
         id.append(std::to_string(firing.object->track_id >= 0 ? firing.object->track_id : int64_t(firing.index)));
     }
-    e["event_id"] = id;
+    return id;
+}
+
+nlohmann::json make_event(const Firing& firing, const FrameMeta& frame, const std::string& clip_path) {
+    const RuleConfig& r = *firing.rule;
+    nlohmann::json e;
+    e["event_id"] = event_id(firing, frame);
     e["rule_name"] = r.rule_name;
     e["action"] = r.action.type == ActionType::kRecord ? "record" : "publish";
     e["source_id"] = frame.source_id;

@@ -48,6 +48,10 @@ class RuleEngine {
     uint64_t type_mismatches_ = 0;
 };
 
+// "rule:source:timestamp_us", then ":track_id" (tracked objects) or "#n" (the rule's n-th untracked
+// object on the frame) for per-object rules: the same for every delivery of one event.
+std::string event_id(const Firing& firing, const FrameMeta& frame);
+
 // The JSON document an event is delivered as:
 //   {"event_id", "rule_name", "action", "source_id", "frame_number", "timestamp", "timestamp_us",
 //    "object": {...} (per-object rules), "frame": {"object_count", frame keys}, "clip": path (record)}

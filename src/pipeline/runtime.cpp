@@ -56,6 +56,7 @@ struct Pipeline::Impl {
     std::unique_ptr<MetricsServer> metrics_server;
     std::mutex errors_mu;
     std::vector<std::string> source_errors;
+    std::vector<SourceError> failed_sources;
     std::atomic<int> active_sources{0};
     Status output_error;
 
@@ -264,6 +265,7 @@ void Pipeline::Impl::publish(const Firing& firing, const FrameMeta& meta, const 
     nlohmann::json event = make_event(firing, meta, clip);
     if (!clip_error.empty()) event["clip_error"] = clip_error;
     m.events++;
+    if (options.on_event) options.on_event(firing, meta, clip, clip_error);
     const std::string text = event.dump();
     for (const auto& sink : firing.rule->action.sinks) {
         auto d = deliveries.find(sink);
@@ -375,6 +377,7 @@ Result<PipelineSummary> Pipeline::run() {
                 base::log_warning(line);
                 std::lock_guard<std::mutex> lock(im.errors_mu);
                 im.source_errors.push_back(line);
+                im.failed_sources.push_back({sc.id, sc.uri, s});
             };
             int64_t last_frame = -1, last_timestamp = 0;
             int last_width = 0, last_height = 0;
@@ -450,6 +453,7 @@ Result<PipelineSummary> Pipeline::run() {
             em.record(uint64_t(
                 std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count()));
             summary.frames++;
+            if (im.options.on_frame) im.options.on_frame((*f)->meta);
             if (!s.is_ok() && im.output_error.is_ok()) {
                 im.output_error = s;
                 em.errors++;
@@ -465,6 +469,7 @@ Result<PipelineSummary> Pipeline::run() {
     for (const auto& s : m.sources) summary.dropped += s->dropped;
     summary.events = m.events;
     summary.source_errors = im.source_errors;
+    summary.failed_sources = im.failed_sources;
     summary.lines = m.summary();
     if (!im.output_error.is_ok()) return im.output_error;
     return summary;

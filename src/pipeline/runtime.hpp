@@ -18,6 +18,7 @@
 #include "pipeline/metadata.hpp"
 #include "pipeline/metrics.hpp"
 #include "io/frame.hpp"
+#include "pipeline/rules.hpp"
 
 namespace edgeinfer::pipeline {
 
@@ -74,14 +75,26 @@ struct PipelineOptions {
     SourceOpener open_source;
     int64_t max_frames = 0;  // per source (0 = until it ends)
     int metrics_port = -1;   // -1: the config's metrics_port; 0: off (the config's 0 also means off)
+    // Observers on the output stage's thread (run()'s): each event as its sinks get it (`clip` the record
+    // action's clip, `clip_error` why there is none), then the frame's metadata after zones, lines and rules.
+    std::function<void(const Firing&, const FrameMeta&, const std::string& clip, const std::string& clip_error)>
+        on_event;
+    std::function<void(const FrameMeta&)> on_frame;
+};
+
+struct SourceError {
+    std::string source_id;
+    std::string uri;
+    Status status;
 };
 
 struct PipelineSummary {
     uint64_t frames = 0;   // frames that went through every element
     uint64_t dropped = 0;  // live frames dropped
     uint64_t events = 0;
-    std::vector<std::string> source_errors;  // one line per source that failed
-    std::vector<std::string> lines;          // Metrics::summary()
+    std::vector<std::string> source_errors;   // one line per source that failed
+    std::vector<SourceError> failed_sources;  // the same, typed
+    std::vector<std::string> lines;           // Metrics::summary()
 };
 
 class Pipeline {

@@ -5,6 +5,7 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "ir/memory.hpp"
 #include "kernels/registry.hpp"
 #include "passes/pipelines.hpp"
 #include "runtime/plan.hpp"
@@ -31,7 +32,7 @@ Result<std::vector<Tensor>> evaluate_node(const ir::Node& node, const std::vecto
     m.graph.nodes.push_back(std::move(n));
     EDGEINFER_ASSIGN_OR_RETURN(CompiledGraph cg, compile_graph(m, "<constant folding>"));
     const int threads = omp_get_max_threads();
-    EDGEINFER_ASSIGN_OR_RETURN(auto plan, Plan::build(cg, {}, threads));
+    EDGEINFER_ASSIGN_OR_RETURN(auto plan, Plan::build(cg, {}, threads, ir::effective_memory_limit(0)));
     EDGEINFER_RETURN_IF_ERROR(plan->run(cg, {}, threads, ProfileSink{}));
     std::vector<Tensor> out;
     size_t k = 0;
@@ -66,8 +67,8 @@ passes::NodeEvaluator cpu_node_evaluator() { return evaluate_node; }
 bool has_quantized_nodes(const ir::Model& model) {
     for (const ir::Node& n : model.graph.nodes) {
         if (!ir::is_onnx_domain(n.domain)) continue;
-        for (const char* op : {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
-                               "MatMulInteger"})
+        for (const char* op :
+             {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"})
             if (n.op_type == op) return true;
     }
     return false;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <new>
 
 #include "base/status.hpp"
+#include "ir/memory.hpp"
 #include "kernels/registry.hpp"
 #include "runtime/memory_planner.hpp"
 #include "runtime/subgraph.hpp"
@@ -15,7 +17,26 @@
 namespace edgeinfer::runtime {
 namespace {
 
+using ir::allocate_checked;
+using ir::checked_bytes;
 using kernels::TensorDesc;
+
+// "1x3x224x224, 1x10" for messages.
+std::string input_shapes_text(const std::vector<const Tensor*>& inputs) {
+    std::string out;
+    for (const Tensor* t : inputs) out += (out.empty() ? "" : ", ") + shape_to_string(t->dims());
+    return out.empty() ? "(none)" : out;
+}
+
+// A kernel's prepare with std::bad_alloc (e.g. a Range or ConstantOfShape computing a huge value)
+// turned into kResourceExhausted naming the node.
+Status prepare_checked(const kernels::Kernel& kernel, kernels::PrepareContext& ctx, const std::string& label) {
+    try {
+        return kernel.prepare(ctx);
+    } catch (const std::bad_alloc&) {
+        return resource_exhausted(label + ": out of memory computing its outputs");
+    }
+}
 
 int add_slot(CompiledGraph& g, const std::string& name) {
     auto it = g.slot_of.find(name);
@@ -44,7 +65,8 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
     const kernels::KernelRegistry& registry = kernels::default_registry();
     CompiledGraph g;
     for (const ir::ValueInfo* v : graph.runtime_inputs()) g.input_slots.push_back(add_slot(g, v->name));
-    for (const std::string& name : graph.initializer_order) g.initializers[add_slot(g, name)] = graph.find_initializer(name);
+    for (const std::string& name : graph.initializer_order)
+        g.initializers[add_slot(g, name)] = graph.find_initializer(name);
     auto types = value_types(graph);
     BodyCompiler bodies(model.opset_imports, options);
     std::vector<std::string> problems;
@@ -100,9 +122,21 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
 }
 
 Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
-                                          int num_threads) {
+                                          int num_threads, size_t memory_limit) {
+    try {
+        return build_unchecked(graph, inputs, num_threads, memory_limit);
+    } catch (const std::bad_alloc&) {
+        return resource_exhausted("out of memory while preparing the plan for input shapes " +
+                                  input_shapes_text(inputs));
+    }
+}
+
+Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
+                                                    const std::vector<const Tensor*>& inputs, int num_threads,
+                                                    size_t memory_limit) {
     omp_set_num_threads(num_threads);
     auto plan = std::unique_ptr<Plan>(new Plan());
+    plan->memory_limit_ = memory_limit;
     const size_t num_slots = graph.slot_names.size();
     plan->slots_.resize(num_slots);
     plan->dynamic_values_.resize(num_slots);
@@ -156,7 +190,7 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
         }
         for (const TensorDesc& d : in_descs) step.input_dims.push_back(d.dims);
         kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), std::move(values), cn.outputs.size());
-        EDGEINFER_RETURN_IF_ERROR(cn.kernel->prepare(pctx));
+        EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
         if (pctx.deferred()) {
             mark_dynamic();
             continue;
@@ -167,6 +201,9 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
             if (!pctx.outputs()[k].present)
                 return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
             descs[s] = pctx.outputs()[k];
+            EDGEINFER_RETURN_IF_ERROR(checked_bytes(descs[s].dtype, descs[s].dims,
+                                                    cn.label + " output '" + graph.slot_names[s] + "'", memory_limit)
+                                          .status());
             known_shape[s] = true;
             producer[s] = static_cast<int>(i);
         }
@@ -184,8 +221,13 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
                 kernels::RunContext rctx;
                 for (int s : cn.inputs) rctx.inputs.push_back(s >= 0 ? &plan->slots_[s].tensor : nullptr);
                 for (size_t k = 0; k < cn.outputs.size(); ++k) {
-                    if (cn.outputs[k] >= 0)
-                        outs[k] = Tensor::allocate(descs[cn.outputs[k]].dtype, descs[cn.outputs[k]].dims);
+                    if (cn.outputs[k] >= 0) {
+                        const int s = cn.outputs[k];
+                        EDGEINFER_ASSIGN_OR_RETURN(
+                            outs[k],
+                            allocate_checked(descs[s].dtype, descs[s].dims,
+                                             cn.label + " output '" + graph.slot_names[s] + "'", memory_limit));
+                    }
                     rctx.outputs.push_back(cn.outputs[k] >= 0 ? &outs[k] : nullptr);
                 }
                 rctx.state = state.get();
@@ -225,9 +267,18 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
     }
     MemoryPlan mem = plan_memory(requests);
     plan->arena_bytes_ = mem.arena_bytes;
+    size_t total = 0;
+    if (__builtin_add_overflow(mem.arena_bytes, max_scratch, &total) || (memory_limit != 0 && total > memory_limit))
+        return resource_exhausted(
+            "the intermediate values for input shapes " + input_shapes_text(inputs) + " need " +
+            ir::format_bytes(static_cast<double>(mem.arena_bytes)) + " (+ " +
+            ir::format_bytes(static_cast<double>(max_scratch)) + " scratch), more than the memory limit of " +
+            ir::format_bytes(static_cast<double>(memory_limit)) + " (SessionOptions::max_memory_bytes, --max-memory)");
     if (mem.arena_bytes > 0) {
         void* p = std::aligned_alloc(64, (mem.arena_bytes + 63) / 64 * 64);
-        if (!p) return internal_error("cannot allocate a " + std::to_string(mem.arena_bytes) + "-byte arena");
+        if (!p)
+            return resource_exhausted("cannot allocate the " + ir::format_bytes(static_cast<double>(mem.arena_bytes)) +
+                                      " arena for input shapes " + input_shapes_text(inputs));
         plan->arena_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
     }
     for (size_t k = 0; k < arena_slots.size(); ++k) {
@@ -238,7 +289,9 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
     plan->scratch_bytes_ = max_scratch;
     if (max_scratch > 0) {
         void* p = std::aligned_alloc(64, (max_scratch + 63) / 64 * 64);
-        if (!p) return internal_error("cannot allocate scratch memory");
+        if (!p)
+            return resource_exhausted("cannot allocate " + ir::format_bytes(static_cast<double>(max_scratch)) +
+                                      " of scratch memory");
         plan->scratch_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
     }
     // Prebuilt run contexts: static nodes run with no allocation.
@@ -273,7 +326,7 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
         in_descs.push_back(t ? TensorDesc{t->dtype(), t->dims(), true} : TensorDesc{});
     }
     kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), ins, cn.outputs.size());
-    EDGEINFER_RETURN_IF_ERROR(cn.kernel->prepare(pctx));
+    EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
     if (pctx.deferred()) return internal_error(cn.label + ": kernel deferred although every input value is known");
     std::vector<Tensor*> outs;
     for (size_t k = 0; k < cn.outputs.size(); ++k) {
@@ -284,7 +337,13 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
         }
         const TensorDesc& d = pctx.outputs()[k];
         if (!d.present) return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
-        dynamic_values_[s] = pctx.output_values()[k].empty() ? Tensor::allocate(d.dtype, d.dims) : pctx.output_values()[k];
+        if (pctx.output_values()[k].empty()) {
+            EDGEINFER_ASSIGN_OR_RETURN(
+                dynamic_values_[s],
+                allocate_checked(d.dtype, d.dims, cn.label + " output '" + graph.slot_names[s] + "'", memory_limit_));
+        } else {
+            dynamic_values_[s] = pctx.output_values()[k];
+        }
         outs.push_back(&dynamic_values_[s]);
     }
     bool values_given = true;
@@ -314,7 +373,12 @@ Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& i
         NodeStep& step = steps_[i];
         if (step.folded) continue;
         auto start = profile.nodes ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        Status st = step.dynamic ? run_dynamic_node(graph, i, step) : graph.nodes[i].kernel->run(step.ctx);
+        Status st;
+        try {
+            st = step.dynamic ? run_dynamic_node(graph, i, step) : graph.nodes[i].kernel->run(step.ctx);
+        } catch (const std::bad_alloc&) {
+            st = resource_exhausted(graph.nodes[i].label + ": out of memory");
+        }
         if (!st.is_ok()) return st;
         if (profile.nodes) {
             auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();

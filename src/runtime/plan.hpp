@@ -44,11 +44,14 @@ struct ProfileSink {
 };
 
 class Plan {
-public:
+  public:
     // Builds the plan for concrete input shapes: prepares every node (folding nodes whose inputs
     // are all known), plans the arena. `inputs` are in CompiledGraph::input_slots order.
+    // `memory_limit` (bytes, 0: none) bounds every buffer the plan allocates, now and at run time
+    // (values whose shape is only known then); a value over it, a byte count that overflows or a failed
+    // allocation is kResourceExhausted naming the node and value.
     static Result<std::unique_ptr<Plan>> build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
-                                               int num_threads);
+                                               int num_threads, size_t memory_limit = 0);
 
     // Runs with the given inputs (same shapes as at build). Results are read with output().
     Status run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
@@ -68,8 +71,8 @@ public:
     // the node is deferred to run time.
     const std::vector<std::vector<int64_t>>& input_dims(size_t i) const { return steps_[i].input_dims; }
 
-
-private:
+  private:
+    size_t memory_limit_ = 0;
     enum class SlotKind { kUnused, kInput, kConstant, kArena, kDynamic };
     struct Slot {
         SlotKind kind = SlotKind::kUnused;
@@ -80,11 +83,14 @@ private:
         bool dynamic = false;  // prepared again during each run
         std::unique_ptr<kernels::KernelState> state;
         size_t scratch_bytes = 0;
-        kernels::RunContext ctx;  // pointers prebuilt for static nodes
-        std::string implementation;  // PrepareContext::implementation() from build
+        kernels::RunContext ctx;                       // pointers prebuilt for static nodes
+        std::string implementation;                    // PrepareContext::implementation() from build
         std::vector<std::vector<int64_t>> input_dims;  // shapes prepare saw (profiles show them)
     };
 
+    static Result<std::unique_ptr<Plan>> build_unchecked(const CompiledGraph& graph,
+                                                         const std::vector<const Tensor*>& inputs, int num_threads,
+                                                         size_t memory_limit);
     Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);
 
     std::vector<Slot> slots_;

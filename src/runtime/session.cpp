@@ -11,17 +11,18 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "ir/memory.hpp"
 #include "model/onnx_model.hpp"
+#include "passes/shape_inference.hpp"
 #include "runtime/engine_file.hpp"
 #include "runtime/graph_optimizer.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/session_internal.hpp"
-#include "passes/shape_inference.hpp"
 
 namespace edgeinfer {
 
 class Session::Impl {
-public:
+  public:
     ir::Model model;
     std::string name;
     SessionOptions options;
@@ -32,9 +33,9 @@ public:
     std::vector<const ir::ValueInfo*> input_info;
     std::map<std::vector<std::vector<int64_t>>, std::unique_ptr<runtime::Plan>> plans;
     std::vector<std::vector<std::vector<int64_t>>> plan_order;  // oldest first, for eviction
-    runtime::Plan* last_plan = nullptr;                     // fast path: same shapes as last run
+    runtime::Plan* last_plan = nullptr;                         // fast path: same shapes as last run
     std::vector<std::vector<int64_t>> last_key;
-    std::vector<const Tensor*> ordered;                      // reused between runs
+    std::vector<const Tensor*> ordered;  // reused between runs
     std::vector<NodeProfile> profile;
     mutable std::mutex mutex;  // one run at a time per session (plans own their arenas)
     // Engine files: the model bytes' SHA-256, computed at creation when needed, else by save_engine
@@ -79,11 +80,12 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
     options = opts;
     // int8 runs a quantized (QDQ or QLinear*) model's int8 paths; a float model has none to run.
     if (opts.precision == Precision::kInt8 && !runtime::has_quantized_nodes(model))
-        return unsupported(name + ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
-                                  "or QLinear* nodes); run `edgeinfer quantize` first");
+        return unsupported(name +
+                           ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
+                           "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
-    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision,
-                                                                opts.keep_fp32_nodes));
+    EDGEINFER_RETURN_IF_ERROR(
+        runtime::optimize_for_session(model, opts.optimization_level, opts.precision, opts.keep_fp32_nodes));
     return compile();
 }
 
@@ -134,14 +136,18 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
         }
         for (int64_t d : t.dims())
             if (d < 0) return invalid_argument(name + ": input '" + nt.name + "' has a negative dim");
+        if (t.dtype() != DataType::kString)
+            EDGEINFER_RETURN_IF_ERROR(
+                ir::checked_bytes(t.dtype(), t.dims(), name + ": input '" + nt.name + "'").status());
         if (t.data() == nullptr && t.numel() > 0 && t.dtype() != DataType::kString)
             return invalid_argument(name + ": input '" + nt.name + "' has no data");
         ordered[k] = &t;
     }
     for (size_t k = 0; k < input_info.size(); ++k)
-        if (!ordered[k]) return invalid_argument(name + ": missing input '" + input_info[k]->name + "' (" +
-                                                 std::string(dtype_name(input_info[k]->dtype)) + " [" +
-                                                 input_info[k]->shape.to_string() + "])");
+        if (!ordered[k])
+            return invalid_argument(name + ": missing input '" + input_info[k]->name + "' (" +
+                                    std::string(dtype_name(input_info[k]->dtype)) + " [" +
+                                    input_info[k]->shape.to_string() + "])");
     // The same symbolic dim must have one value across inputs (checked without allocating).
     for (size_t k = 0; k < input_info.size(); ++k) {
         const ir::Shape& s = input_info[k]->shape;
@@ -177,7 +183,8 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
         last_key = key;
         return last_plan;
     }
-    EDGEINFER_ASSIGN_OR_RETURN(auto plan, runtime::Plan::build(graph, ordered, threads));
+    EDGEINFER_ASSIGN_OR_RETURN(
+        auto plan, runtime::Plan::build(graph, ordered, threads, ir::effective_memory_limit(options.max_memory_bytes)));
     for (size_t i = 0; i < profile.size(); ++i) {  // the newest plan's kernel choices (profiles show one)
         if (!plan->implementation(i).empty()) profile[i].kernel = plan->implementation(i);
         if (!plan->input_dims(i).empty()) profile[i].input_shapes = plan->input_dims(i);
@@ -210,8 +217,8 @@ Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& in
 Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::string& model_name,
                                        const SessionOptions& opts) {
     const std::string& path = opts.engine_path;
-    EDGEINFER_ASSIGN_OR_RETURN(model, model::load_model_from_bytes(e.graph.data(), e.graph.size(), {},
-                                                                   path + " (prepared graph)"));
+    EDGEINFER_ASSIGN_OR_RETURN(
+        model, model::load_model_from_bytes(e.graph.data(), e.graph.size(), {}, path + " (prepared graph)"));
     model.source_path = model_name;
     name = model_name;
     options = opts;
@@ -223,10 +230,10 @@ Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::
     for (size_t p = 0; p < e.plans.size(); ++p) {
         const runtime::EnginePlan& ep = e.plans[p];
         if (ep.input_dims.size() != input_info.size() || ep.implementations.size() != graph.nodes.size())
-            return invalid_argument("plan " + std::to_string(p) + " has " +
-                                    std::to_string(ep.input_dims.size()) + " inputs and " +
-                                    std::to_string(ep.implementations.size()) + " nodes, the graph has " +
-                                    std::to_string(input_info.size()) + " and " + std::to_string(graph.nodes.size()));
+            return invalid_argument("plan " + std::to_string(p) + " has " + std::to_string(ep.input_dims.size()) +
+                                    " inputs and " + std::to_string(ep.implementations.size()) +
+                                    " nodes, the graph has " + std::to_string(input_info.size()) + " and " +
+                                    std::to_string(graph.nodes.size()));
         std::vector<NamedTensor> shapes;
         for (size_t k = 0; k < ep.input_dims.size(); ++k)
             shapes.push_back({input_info[k]->name, Tensor::wrap(ep.input_dtypes[k], ep.input_dims[k], &no_data)});
@@ -366,7 +373,7 @@ Status Session::save_engine(const std::string& path) const {
 }
 
 class SessionAccess {
-public:
+  public:
     static std::unique_ptr<Session> wrap(std::unique_ptr<Session::Impl> impl) {
         return std::unique_ptr<Session>(new Session(std::move(impl)));
     }
@@ -416,7 +423,14 @@ Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& in
     std::vector<NamedTensor> out;
     for (size_t k = 0; k < impl_->graph.output_slots.size(); ++k) {
         const Tensor& src = plan->output(impl_->graph, k);
-        Tensor t = src.dtype() == DataType::kString ? src.clone() : Tensor::allocate(src.dtype(), src.dims());
+        Tensor t;
+        if (src.dtype() == DataType::kString) {
+            t = src.clone();
+        } else {
+            EDGEINFER_ASSIGN_OR_RETURN(
+                t, ir::allocate_checked(src.dtype(), src.dims(),
+                                        impl_->name + ": output '" + impl_->output_desc[k].name + "'"));
+        }
         copy_tensor(src, t);
         out.push_back({impl_->output_desc[k].name, std::move(t)});
     }
@@ -432,16 +446,21 @@ Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<NamedTen
         if (!known) return invalid_argument(name + ": unknown output '" + o.name + "'");
     }
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, impl_->execute(inputs));
-    for (NamedTensor& o : outputs) {
+    // Every given tensor is checked before any is written, so a failed call leaves them all as they were
+    // (the slots are looked up twice rather than kept: a steady-state run allocates nothing).
+    auto slot_of = [this](const std::string& output) {
         size_t k = 0;
-        while (impl_->output_desc[k].name != o.name) ++k;
-        const Tensor& src = plan->output(impl_->graph, k);
+        while (impl_->output_desc[k].name != output) ++k;
+        return k;
+    };
+    for (const NamedTensor& o : outputs) {
+        const Tensor& src = plan->output(impl_->graph, slot_of(o.name));
         if (o.tensor.dtype() != src.dtype() || o.tensor.dims() != src.dims())
-            return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) + " " +
-                                    shape_to_string(src.dims()) + " but the given tensor is " +
+            return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) +
+                                    " " + shape_to_string(src.dims()) + " but the given tensor is " +
                                     std::string(dtype_name(o.tensor.dtype())) + " " + shape_to_string(o.tensor.dims()));
-        copy_tensor(src, o.tensor);
     }
+    for (NamedTensor& o : outputs) copy_tensor(plan->output(impl_->graph, slot_of(o.name)), o.tensor);
     return Status::ok();
 }
 

@@ -5,14 +5,16 @@
 #include <omp.h>
 
 #include "base/status.hpp"
+#include "ir/memory.hpp"
 #include "runtime/plan.hpp"
 
 namespace edgeinfer::runtime {
 namespace {
 
 class CompiledBody : public kernels::Subgraph {
-public:
-    Status init(std::unique_ptr<ir::Model> model, const SessionOptions& options, size_t formal, const std::string& label) {
+  public:
+    Status init(std::unique_ptr<ir::Model> model, const SessionOptions& options, size_t formal,
+                const std::string& label) {
         model_ = std::move(model);
         formal_ = formal;
         threads_ = options.num_threads > 0 ? options.num_threads : omp_get_num_procs();
@@ -31,7 +33,7 @@ public:
             shapes_.clear();
             for (const Tensor* t : inputs) shapes_.emplace_back(t->dtype(), t->dims());
             plan_.reset();
-            EDGEINFER_ASSIGN_OR_RETURN(plan_, Plan::build(graph_, inputs, threads_));
+            EDGEINFER_ASSIGN_OR_RETURN(plan_, Plan::build(graph_, inputs, threads_, ir::effective_memory_limit(0)));
         }
         EDGEINFER_RETURN_IF_ERROR(plan_->run(graph_, inputs, threads_, ProfileSink{}));
         outputs.resize(graph_.output_slots.size());
@@ -42,7 +44,7 @@ public:
     size_t num_formal_inputs() const override { return formal_; }
     size_t num_outputs() const override { return graph_.output_slots.size(); }
 
-private:
+  private:
     std::unique_ptr<ir::Model> model_;  // owns the nodes graph_ points to
     CompiledGraph graph_;
     size_t formal_ = 0;

@@ -1,6 +1,6 @@
 // `edgeinfer compare A.onnx --ref opencv`: reference values computed by OpenCV DNN (the default
 // backend, layer fusion off so each layer's output is kept under its ONNX value name).
-#include "cli/compare_opencv.hpp"
+#include "tools/opencv_reference.hpp"
 
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
@@ -10,7 +10,7 @@
 #include "model/onnx_model.hpp"
 #include "passes/noop_elimination.hpp"
 
-namespace edgeinfer::cli {
+namespace edgeinfer::tools {
 
 Result<std::map<std::string, Tensor>> opencv_reference(const ir::Model& model, const std::vector<NamedTensor>& inputs) {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
@@ -29,8 +29,7 @@ Result<std::map<std::string, Tensor>> opencv_reference(const ir::Model& model, c
                 return unsupported("--ref opencv: input '" + in.name + "' is " +
                                    std::string(dtype_name(in.tensor.dtype())) + "; OpenCV DNN takes float32 inputs");
             std::vector<int> sizes(in.tensor.dims().begin(), in.tensor.dims().end());
-            cv::Mat blob(static_cast<int>(sizes.size()), sizes.data(), CV_32F,
-                         const_cast<void*>(in.tensor.data()));
+            cv::Mat blob(static_cast<int>(sizes.size()), sizes.data(), CV_32F, const_cast<void*>(in.tensor.data()));
             net.setInput(blob.clone(), in.name);
         }
         std::vector<std::string> layers = net.getLayerNames();
@@ -64,4 +63,4 @@ Result<std::map<std::string, Tensor>> opencv_reference(const ir::Model& model, c
     return out;
 }
 
-}  // namespace edgeinfer::cli
+}  // namespace edgeinfer::tools

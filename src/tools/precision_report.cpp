@@ -1,33 +1,26 @@
-// `edgeinfer compare MODEL --precision bf16|int8`: fp32 against a lower precision on a set of inputs:
-// output error statistics and agreement, and a per-layer table of where the error grows.
-#include "cli/compare_precision.hpp"
-
+// tools::precision_report: a model in fp32 against bf16 or int8 on a set of inputs: output error
+// statistics, top-1/top-5 agreement for classifier scores, argmax agreement per pixel for segmentation
+// maps, and a per-layer table of where the error grows (by node name, for keep_fp32 or quantize's
+// exclude list).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <iomanip>
-#include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
-#include <sstream>
+#include <set>
 
 #include "base/status.hpp"
-#include "cli/compare_values.hpp"
-#include "cli/input_files.hpp"
-#include "cli/keep_fp32.hpp"
-#include "cli/model_exec.hpp"
-#include "edgeinfer/session.hpp"
-#include "ir/npy.hpp"
+#include "edgeinfer/tools.hpp"
 #include "model/onnx_model.hpp"
 #include "passes/pipelines.hpp"
 #include "runtime/graph_optimizer.hpp"
 #include "runtime/session_internal.hpp"
+#include "tools/input_files.hpp"
+#include "tools/value_matching.hpp"
 #include "vision/preprocess.hpp"
-#include "vision/sidecar.hpp"
 
-namespace edgeinfer::cli {
+namespace edgeinfer::tools {
 namespace {
 
 namespace fs = std::filesystem;
@@ -80,13 +73,6 @@ struct ErrorStats {
     double mean_abs() const { return count ? sum_abs / static_cast<double>(count) : 0.0; }
 };
 
-struct Agreement {
-    int64_t agree = 0, total = 0;
-    nlohmann::json json() const {
-        return {{"agree", agree}, {"total", total}, {"rate", total ? static_cast<double>(agree) / total : 1.0}};
-    }
-};
-
 struct OutputReport {
     std::string name;
     ErrorStats error;
@@ -127,44 +113,27 @@ void add_agreement(const Tensor& ref, const Tensor& got, OutputReport& r) {
         }
 }
 
-// One sample from a file: a .npy tensor (a missing batch dim added) or an image preprocessed as the
-// model's sidecar says (else the defaults of the vision commands).
-Result<Tensor> read_input_file(const fs::path& f, const std::string& model, const ValueDescription& in,
-                               std::optional<vision::ResolvedPreprocess>& pre) {
-    if (f.extension() == ".npy") {
-        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::read_npy(f.string()));
-        if (t.rank() + 1 == static_cast<int64_t>(in.dims.size())) {
-            std::vector<int64_t> dims = t.dims();
-            dims.insert(dims.begin(), 1);
-            t = t.reshaped(dims);
-        }
-        return t;
-    }
-    return read_image_input(f, model, in, pre);
-}
-
-Result<std::vector<Sample>> load_samples(const PrecisionCompareArgs& a, const Session& s, std::string* preprocess) {
+Result<std::vector<Sample>> load_samples(const std::string& model, const PrecisionReportOptions& a, const Session& s,
+                                         std::string* preprocess) {
     std::vector<Sample> out;
     if (a.data.empty()) {
-        EDGEINFER_ASSIGN_OR_RETURN(auto files, parse_file_options(a.input_files, "--input"));
-        EDGEINFER_ASSIGN_OR_RETURN(auto shapes, parse_shape_options(a.shapes, "--shape"));
         const int n = std::max(1, a.samples);
         for (int k = 0; k < n; ++k) {
             const uint32_t seed = a.seed + static_cast<uint32_t>(k);
-            EDGEINFER_ASSIGN_OR_RETURN(auto t, make_inputs(s.inputs(), files, shapes, seed));
+            EDGEINFER_ASSIGN_OR_RETURN(auto t, make_inputs(s.inputs(), a.input_files, a.shapes, seed));
             out.push_back({"random input (seed " + std::to_string(seed) + ")", std::move(t)});
         }
         return out;
     }
     if (!a.input_files.empty()) return invalid_argument("give --inputs or -i NAME=FILE.npy, not both");
     if (s.inputs().size() != 1)
-        return unsupported(a.model + ": --inputs needs a model with one input, it has " +
+        return unsupported(model + ": --inputs needs a model with one input, it has " +
                            std::to_string(s.inputs().size()) + " (use -i NAME=FILE.npy for each)");
     EDGEINFER_ASSIGN_OR_RETURN(auto files, list_input_files(a.data, "--inputs"));
     std::optional<vision::ResolvedPreprocess> pre;
     for (const fs::path& f : files) {
         if (a.samples > 0 && static_cast<int>(out.size()) >= a.samples) break;
-        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, read_input_file(f, a.model, s.inputs()[0], pre));
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, read_input_file(f, model, s.inputs()[0], pre));
         out.push_back({f.string(), {NamedTensor{s.inputs()[0].name, std::move(t)}}});
     }
     if (pre) *preprocess = pre->config.describe() + " (" + pre->origin + ")";
@@ -180,13 +149,6 @@ Result<std::unique_ptr<Session>> session_over(const ir::Model& m, Precision p, c
     o.keep_fp32_nodes = keep;
     return runtime::create_session(m, o);
 }
-
-struct LayerRow {
-    std::string node, op_type, value;
-    double rel_l2 = 0, cosine = 1;              // its output against fp32, errors of earlier layers included
-    double local_rel_l2 = 0, local_cosine = 1;  // the node alone, on its fp32 inputs
-    bool has_local = false;
-};
 
 bool is_qdq(const ir::Node& n) {
     return ir::is_onnx_domain(n.domain) && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear");
@@ -236,9 +198,9 @@ std::optional<ir::Model> single_node_model(const ir::Model& low, size_t j, const
 // Every node output of the fp32 model (optimized as `edgeinfer quantize` does, so names match a
 // QDQ model) against its counterpart on the low side, on `samples`; and each node alone on its fp32
 // inputs (the error it adds itself: exactly 0 for a node that computes in fp32). Largest own error first.
-Result<std::vector<LayerRow>> layer_table(ir::Model base, const ir::Model* quantized, Precision p,
-                                          const std::vector<std::string>& keep, const std::vector<Sample>& samples,
-                                          int threads) {
+Result<std::vector<LayerError>> layer_table(ir::Model base, const ir::Model* quantized, Precision p,
+                                            const std::vector<std::string>& keep, const std::vector<Sample>& samples,
+                                            int threads) {
     passes::PipelineOptions po;
     po.evaluator = runtime::cpu_node_evaluator();
     passes::make_pass_manager(passes::Level::kExtended, po).run(base);
@@ -292,177 +254,83 @@ Result<std::vector<LayerRow>> layer_table(ir::Model base, const ir::Model* quant
             add(local, low_to_base.at((*out)[0].name), (*out)[0].tensor);
         }
     }
-    std::vector<LayerRow> rows;
+    std::vector<LayerError> rows;
     for (const ir::Node& n : base.graph.nodes) {
         auto out =
             std::find_if(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) { return stats.count(o); });
         if (out == n.outputs.end()) continue;
-        LayerRow r{n.name, n.op_type, *out};
-        r.rel_l2 = stats[*out].rel_l2();
-        r.cosine = stats[*out].cosine();
-        auto l = local.find(*out);
-        r.has_local = l != local.end();
-        if (r.has_local) {
+        LayerError r{n.name, n.op_type, *out, stats[*out].rel_l2(), stats[*out].cosine(), {}, {}};
+        if (auto l = local.find(*out); l != local.end()) {
             r.local_rel_l2 = l->second.rel_l2();
             r.local_cosine = l->second.cosine();
         }
         rows.push_back(r);
     }
-    std::stable_sort(rows.begin(), rows.end(), [](const LayerRow& x, const LayerRow& y) {
-        return x.local_rel_l2 != y.local_rel_l2 ? x.local_rel_l2 > y.local_rel_l2 : x.rel_l2 > y.rel_l2;
+    std::stable_sort(rows.begin(), rows.end(), [](const LayerError& x, const LayerError& y) {
+        const double lx = x.local_rel_l2.value_or(0), ly = y.local_rel_l2.value_or(0);
+        return lx != ly ? lx > ly : x.rel_l2 > y.rel_l2;
     });
     return rows;
 }
 
-nlohmann::json report_json(const PrecisionCompareArgs& a, const std::vector<OutputReport>& outs,
-                           const std::vector<LayerRow>& rows, size_t samples, size_t layer_samples,
-                           const std::string& preprocess) {
-    nlohmann::json j;
-    j["mode"] = "precision";
-    j["model"] = a.model;
-    j["precision"] = a.precision;
-    j["quantized"] = a.quantized;
-    j["keep_fp32"] = a.keep_fp32;
-    j["samples"] = samples;
-    j["layer_samples"] = layer_samples;
-    j["preprocess"] = preprocess;
-    nlohmann::json jo = nlohmann::json::array();
-    for (const OutputReport& o : outs) {
-        const ErrorStats& e = o.error;
-        nlohmann::json x = {{"name", o.name},
-                            {"shape", e.dims},
-                            {"max_abs_diff", e.max_abs},
-                            {"mean_abs_diff", e.mean_abs()},
-                            {"cosine", e.cosine()},
-                            {"worst_cosine", e.worst_cosine},
-                            {"rel_l2", e.rel_l2()},
-                            {"nonfinite_mismatches", e.nonfinite}};
-        if (o.top1.total) x["top1"] = o.top1.json();
-        if (o.top5.total) x["top5"] = o.top5.json();
-        if (o.pixels.total) x["pixels"] = o.pixels.json();
-        jo.push_back(x);
-    }
-    j["outputs"] = jo;
-    nlohmann::json jl = nlohmann::json::array();
-    for (const LayerRow& r : rows)
-        jl.push_back({{"node", r.node},
-                      {"op_type", r.op_type},
-                      {"value", r.value},
-                      {"rel_l2", r.rel_l2},
-                      {"cosine", r.cosine},
-                      {"local_rel_l2", r.has_local ? nlohmann::json(r.local_rel_l2) : nlohmann::json()},
-                      {"local_cosine", r.has_local ? nlohmann::json(r.local_cosine) : nlohmann::json()}});
-    j["layers"] = jl;
-    return j;
-}
-
-std::string percent(const nlohmann::json& ag) {
-    std::ostringstream s;
-    s << ag["agree"].get<int64_t>() << "/" << ag["total"].get<int64_t>() << " (" << std::fixed << std::setprecision(2)
-      << 100.0 * ag["rate"].get<double>() << "%)";
-    return s.str();
-}
-
-void print_report(const nlohmann::json& j, int max_rows) {
-    const bool int8 = j["precision"] == "int8";
-    std::cout << std::setprecision(6) << j["precision"].get<std::string>()
-              << " vs fp32: " << j["model"].get<std::string>()
-              << (int8 ? " quantized as " + j["quantized"].get<std::string>() : "") << ", "
-              << j["samples"].get<size_t>() << " inputs";
-    if (!j["preprocess"].get<std::string>().empty())
-        std::cout << " (images: " << j["preprocess"].get<std::string>() << ")";
-    std::cout << "\n";
-    if (!j["keep_fp32"].empty()) std::cout << "kept in fp32: " << j["keep_fp32"].dump() << "\n";
-    for (const auto& o : j["outputs"]) {
-        std::cout << "output " << o["name"].get<std::string>() << " ["
-                  << shape_to_string(o["shape"].get<std::vector<int64_t>>()) << "]: max abs "
-                  << o["max_abs_diff"].get<double>() << ", mean abs " << o["mean_abs_diff"].get<double>() << ", cosine "
-                  << o["cosine"].get<double>() << " (worst input " << o["worst_cosine"].get<double>() << "), rel L2 "
-                  << o["rel_l2"].get<double>() << "\n";
-        if (o.contains("top1")) std::cout << "  top-1 agreement " << percent(o["top1"]) << "\n";
-        if (o.contains("top5")) std::cout << "  top-5 agreement (same 5 classes) " << percent(o["top5"]) << "\n";
-        if (o.contains("pixels")) std::cout << "  per-pixel argmax agreement " << percent(o["pixels"]) << "\n";
-        if (o["nonfinite_mismatches"].get<int64_t>() > 0)
-            std::cout << "  " << o["nonfinite_mismatches"].get<int64_t>() << " elements NaN/Inf on one side only\n";
-    }
-    std::cout << "\nlayers adding the most error (on " << j["layer_samples"].get<size_t>()
-              << " inputs; own: the node alone on its fp32 inputs, total: its output in the whole "
-              << j["precision"].get<std::string>() << " run; rel L2 = |" << j["precision"].get<std::string>()
-              << " - fp32| / |fp32|" << (int8 ? "; int8 measured on the QDQ model's float reference path" : "")
-              << "):\n";
-    std::cout << "  " << std::left << std::setw(44) << "node" << std::setw(16) << "op" << std::right << std::setw(13)
-              << "own rel L2" << std::setw(13) << "total rel L2" << std::setw(14) << "total cosine"
-              << "\n";
-    int shown = 0;
-    for (const auto& r : j["layers"]) {
-        if (shown++ >= max_rows) break;
-        std::ostringstream own;
-        if (r["local_rel_l2"].is_null())
-            own << "-";
-        else
-            own << std::scientific << std::setprecision(3) << r["local_rel_l2"].get<double>();
-        std::cout << "  " << std::left << std::setw(44) << r["node"].get<std::string>() + " " << std::setw(16)
-                  << r["op_type"].get<std::string>() + " " << std::right << std::setw(13) << own.str()
-                  << std::scientific << std::setprecision(3) << std::setw(13) << r["rel_l2"].get<double>() << std::fixed
-                  << std::setprecision(6) << std::setw(14) << r["cosine"].get<double>() << std::defaultfloat << "\n";
-    }
-    if (int8)
-        std::cout << "keep a node in float32: edgeinfer quantize MODEL OUT.onnx --calib DIR --exclude NODE[,NODE...]\n";
-    else
-        std::cout << "pin a node to fp32: --keep-fp32 NODE[,NODE...] (compare, run, bench, classify/detect/segment)\n";
-}
-
-Status check_args(const PrecisionCompareArgs& a, const ir::Model& base) {
-    if (a.precision != "bf16" && a.precision != "int8")
-        return invalid_argument("--precision " + a.precision + ": expected bf16 or int8 (the reference is fp32)");
-    if (a.precision == "bf16" && !a.quantized.empty())
+Status check_options(const std::string& model, const PrecisionReportOptions& a, const ir::Model& base) {
+    const std::string name(to_string(a.precision));
+    if (a.precision == Precision::kFp32)
+        return invalid_argument("--precision " + name + ": expected bf16 or int8 (the reference is fp32)");
+    if (a.precision == Precision::kBf16 && !a.quantized.empty())
         return invalid_argument("--quantized goes with --precision int8");
-    if (a.precision == "int8" && a.quantized.empty()) {
+    if (a.precision == Precision::kInt8 && a.quantized.empty()) {
         if (runtime::has_quantized_nodes(base))
-            return invalid_argument(a.model +
+            return invalid_argument(model +
                                     " is already quantized (QuantizeLinear/DequantizeLinear nodes): compare "
                                     "needs the float model as the fp32 reference: edgeinfer compare FLOAT.onnx "
                                     "--precision int8 --quantized " +
-                                    a.model);
+                                    model);
         return invalid_argument(
             "--precision int8 needs the quantized model: --quantized QDQ.onnx (written by "
             "`edgeinfer quantize " +
-            a.model + " QDQ.onnx --calib DIR`)");
+            model + " QDQ.onnx --calib DIR`)");
     }
-    if (a.samples < 0 || a.layer_samples < 0 || a.layers < 0)
-        return invalid_argument("--samples, --layer-samples and --layers must be >= 0");
+    if (a.samples < 0 || a.layer_samples < 0) return invalid_argument("--samples and --layer-samples must be >= 0");
     return Status::ok();
 }
 
-Result<nlohmann::json> compare_precision(const PrecisionCompareArgs& a) {
-    model::LoadOptions lo;
-    lo.infer_shapes = true;
-    EDGEINFER_ASSIGN_OR_RETURN(ir::Model base, model::load_model(a.model, lo));
-    EDGEINFER_RETURN_IF_ERROR(check_args(a, base));
-    const Precision p = a.precision == "bf16" ? Precision::kBf16 : Precision::kInt8;
+PrecisionOutput output_row(const OutputReport& o) {
+    const ErrorStats& e = o.error;
+    return {o.name,     e.dims,      e.max_abs, e.mean_abs(), e.cosine(), e.worst_cosine,
+            e.rel_l2(), e.nonfinite, o.top1,    o.top5,       o.pixels};
+}
+
+}  // namespace
+
+Result<PrecisionReport> precision_report(const std::string& model, const PrecisionReportOptions& a) {
+    EDGEINFER_ASSIGN_OR_RETURN(ir::Model base, load_with_shapes(model));
+    EDGEINFER_RETURN_IF_ERROR(check_options(model, a, base));
+    const Precision p = a.precision;
+    const std::string pname(to_string(p));
     std::optional<ir::Model> quantized;
     if (p == Precision::kInt8) {
-        EDGEINFER_ASSIGN_OR_RETURN(quantized, model::load_model(a.quantized, lo));
+        EDGEINFER_ASSIGN_OR_RETURN(quantized, load_with_shapes(a.quantized));
         if (!runtime::has_quantized_nodes(*quantized))
             return invalid_argument("--quantized " + a.quantized +
                                     ": the model has no QuantizeLinear/DequantizeLinear "
                                     "nodes (write one with `edgeinfer quantize`)");
     }
     EDGEINFER_RETURN_IF_ERROR(
-        check_node_names(quantized ? *quantized : base, a.keep_fp32, quantized ? a.quantized : a.model));
+        check_node_names(quantized ? *quantized : base, a.keep_fp32, quantized ? a.quantized : model));
     // The outputs as a user gets them: full optimization, fused int8 kernels.
     SessionOptions fo;
     fo.num_threads = a.threads;
-    EDGEINFER_ASSIGN_OR_RETURN(auto fp32, Session::create(a.model, fo));
+    EDGEINFER_ASSIGN_OR_RETURN(auto fp32, Session::create(model, fo));
     SessionOptions lo_opts = fo;
     lo_opts.precision = p;
     lo_opts.keep_fp32_nodes = a.keep_fp32;
-    EDGEINFER_ASSIGN_OR_RETURN(auto low, Session::create(quantized ? a.quantized : a.model, lo_opts));
-    std::string preprocess;
-    EDGEINFER_ASSIGN_OR_RETURN(auto samples, load_samples(a, *fp32, &preprocess));
+    EDGEINFER_ASSIGN_OR_RETURN(auto low, Session::create(quantized ? a.quantized : model, lo_opts));
+    PrecisionReport report{model, pname, a.quantized, a.keep_fp32, 0, 0, "", {}, {}};
+    EDGEINFER_ASSIGN_OR_RETURN(auto samples, load_samples(model, a, *fp32, &report.preprocess));
     if (samples.empty()) return invalid_argument("no inputs to compare on");
     if (fp32->outputs().size() != low->outputs().size())
-        return invalid_argument(a.quantized + " has " + std::to_string(low->outputs().size()) + " outputs, " + a.model +
+        return invalid_argument(a.quantized + " has " + std::to_string(low->outputs().size()) + " outputs, " + model +
                                 " has " + std::to_string(fp32->outputs().size()));
     std::vector<OutputReport> outs(fp32->outputs().size());
     for (size_t k = 0; k < outs.size(); ++k) outs[k].name = fp32->outputs()[k].name;
@@ -476,34 +344,21 @@ Result<nlohmann::json> compare_precision(const PrecisionCompareArgs& a) {
             if (x.dtype() != DataType::kFloat32 || y.dtype() != DataType::kFloat32) continue;
             if (x.dims() != y.dims())
                 return internal_error("output '" + outs[k].name + "' has shape " + shape_to_string(y.dims()) + " in " +
-                                      a.precision + " and " + shape_to_string(x.dims()) + " in fp32 (" + s.label + ")");
+                                      pname + " and " + shape_to_string(x.dims()) + " in fp32 (" + s.label + ")");
             outs[k].error.add(x, y);
             add_agreement(x, y, outs[k]);
         }
     }
-    std::vector<Sample> first(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(
-                                                                     samples.size(), a.layer_samples)));
-    std::vector<LayerRow> rows;
+    const size_t n_layer = std::min<size_t>(samples.size(), static_cast<size_t>(a.layer_samples));
+    std::vector<Sample> first(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n_layer));
     if (!first.empty()) {
-        EDGEINFER_ASSIGN_OR_RETURN(
-            rows, layer_table(std::move(base), quantized ? &*quantized : nullptr, p, a.keep_fp32, first, a.threads));
+        EDGEINFER_ASSIGN_OR_RETURN(report.layers, layer_table(std::move(base), quantized ? &*quantized : nullptr, p,
+                                                              a.keep_fp32, first, a.threads));
     }
-    return report_json(a, outs, rows, samples.size(), first.size(), preprocess);
+    report.samples = samples.size();
+    report.layer_samples = first.size();
+    for (const OutputReport& o : outs) report.outputs.push_back(output_row(o));
+    return report;
 }
 
-}  // namespace
-
-int run_precision_compare(const PrecisionCompareArgs& args) {
-    auto j = compare_precision(args);
-    if (!j.is_ok()) {
-        std::cerr << "edgeinfer compare: " << j.status().to_string() << "\n";
-        return 1;
-    }
-    if (args.json)
-        std::cout << j->dump(2) << "\n";
-    else
-        print_report(*j, args.layers);
-    return 0;
-}
-
-}  // namespace edgeinfer::cli
+}  // namespace edgeinfer::tools

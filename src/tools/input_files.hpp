@@ -1,5 +1,5 @@
-// Input files for `compare --precision --inputs` and `quantize --calib`: .npy tensors and images,
-// images preprocessed as the model's sidecar says (else the vision commands' defaults).
+// Input files of the precision report (`compare --precision --inputs`) and calibration (`quantize --calib`): .npy
+// tensors and images, images preprocessed as the model's sidecar says (else the vision commands' defaults).
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 #include "edgeinfer/status.hpp"
 #include "vision/preprocess.hpp"
 
-namespace edgeinfer::cli {
+namespace edgeinfer::tools {
 
 // .jpg, .jpeg, .png or .bmp (any case).
 bool is_image_file(const std::filesystem::path& p);
@@ -26,4 +26,13 @@ Result<std::vector<std::filesystem::path>> list_input_files(const std::vector<st
 Result<Tensor> read_image_input(const std::filesystem::path& f, const std::string& model, const ValueDescription& in,
                                 std::optional<vision::ResolvedPreprocess>& pre);
 
-}  // namespace edgeinfer::cli
+// One sample from a file: a .npy tensor (a missing batch dim added) or an image as read_image_input.
+Result<Tensor> read_input_file(const std::filesystem::path& f, const std::string& model, const ValueDescription& in,
+                               std::optional<vision::ResolvedPreprocess>& pre);
+
+// Samples of batch 1 from one .npy file for input `in`: [N, ...] splits into N samples; rank one less
+// than the input's gets a batch dim. Dtype and fixed dims are checked.
+Status split_npy_samples(const std::filesystem::path& file, const ValueDescription& in,
+                         std::vector<std::vector<NamedTensor>>& out);
+
+}  // namespace edgeinfer::tools

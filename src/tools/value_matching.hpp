@@ -1,14 +1,22 @@
-// Helpers of `edgeinfer compare` shared by its two modes (two models / reference values, and
-// --precision): matching values between two graphs and exposing intermediate values as outputs.
+// Internal helpers of compare and the precision report: sessions over in-memory models, values of two
+// graphs matched, and intermediate values exposed as graph outputs.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "edgeinfer/session.hpp"
 #include "ir/graph.hpp"
 
-namespace edgeinfer::cli {
+namespace edgeinfer::tools {
+
+// A Session over an in-memory model, compiled exactly as given (optimization level kNone).
+Result<std::unique_ptr<Session>> session_for(const ir::Model& model, int threads = 0);
+
+// The model at `path` with ONNX shape inference.
+Result<ir::Model> load_with_shapes(const std::string& path);
 
 // A value of A and its counterpart on the other side, in A's topological order.
 struct Pair {
@@ -30,4 +38,7 @@ ir::Model with_outputs(const ir::Model& m, const std::vector<std::string>& names
 // Every node output of `g`, in node order.
 std::vector<std::string> all_node_outputs(const ir::Graph& g);
 
-}  // namespace edgeinfer::cli
+// Every name in `names` is a node of `model` (subgraph nodes included); `label` names the model.
+Status check_node_names(const ir::Model& model, const std::vector<std::string>& names, const std::string& label);
+
+}  // namespace edgeinfer::tools

@@ -1,128 +1,13 @@
-// Sessions for in-memory models, seeded inputs, tensor statistics and differences.
-#include "cli/model_exec.hpp"
-
+// Tensor statistics and element-wise differences of the model tools (edgeinfer/tools.hpp).
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <limits>
-#include <random>
 #include <sstream>
 
-#include "base/status.hpp"
-#include "ir/npy.hpp"
-#include "model/onnx_model.hpp"
-#include "runtime/session_internal.hpp"
+#include "edgeinfer/tools.hpp"
 
-namespace edgeinfer::cli {
-
-Result<std::unique_ptr<Session>> session_for(const ir::Model& model, int threads) {
-    SessionOptions opts;
-    opts.num_threads = threads;
-    opts.optimization_level = GraphOptimizationLevel::kNone;
-    return runtime::create_session(model, opts);
-}
-
-Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what) {
-    std::vector<int64_t> dims;
-    std::stringstream ss(text);
-    std::string part;
-    while (std::getline(ss, part, 'x')) {
-        try {
-            size_t used = 0;
-            int64_t v = std::stoll(part, &used);
-            if (used != part.size() || v < 0) throw std::invalid_argument(part);
-            dims.push_back(v);
-        } catch (const std::exception&) {
-            return invalid_argument(what + ": '" + text + "' is not a shape like 1x3x224x224");
-        }
-    }
-    if (dims.empty()) return invalid_argument(what + ": empty shape");
-    return dims;
-}
-
-Result<std::map<std::string, std::vector<int64_t>>> parse_shape_options(const std::vector<std::string>& specs,
-                                                                        const std::string& what) {
-    std::map<std::string, std::vector<int64_t>> out;
-    for (const std::string& s : specs) {
-        auto sep = s.find_last_of("=:");
-        if (sep == std::string::npos || sep == 0) return invalid_argument(what + " '" + s + "' must be NAME=DIMS");
-        EDGEINFER_ASSIGN_OR_RETURN(out[s.substr(0, sep)], parse_dims(s.substr(sep + 1), what));
-    }
-    return out;
-}
-
-Result<std::map<std::string, std::string>> parse_file_options(const std::vector<std::string>& specs,
-                                                              const std::string& what) {
-    std::map<std::string, std::string> out;
-    for (const std::string& s : specs) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos || eq == 0) return invalid_argument(what + " '" + s + "' must be NAME=FILE.npy");
-        out[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    return out;
-}
-
-namespace {
-
-Tensor random_tensor(DataType dtype, const std::vector<int64_t>& dims, std::mt19937& rng) {
-    Tensor t = Tensor::allocate(dtype, dims);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::uniform_int_distribution<int> small(0, 9);
-    for (int64_t i = 0; i < t.numel(); ++i) {
-        switch (dtype) {
-            case DataType::kFloat32:
-                t.data_as<float>()[i] = normal(rng);
-                break;
-            case DataType::kFloat64:
-                t.data_as<double>()[i] = normal(rng);
-                break;
-            case DataType::kInt64:
-                t.data_as<int64_t>()[i] = small(rng);
-                break;
-            case DataType::kInt32:
-                t.data_as<int32_t>()[i] = small(rng);
-                break;
-            case DataType::kInt8:
-                t.data_as<int8_t>()[i] = static_cast<int8_t>(small(rng));
-                break;
-            case DataType::kUInt8:
-                t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 0xff);
-                break;
-            case DataType::kBool:
-                t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 1);
-                break;
-            default:
-                break;
-        }
-    }
-    return t;
-}
-
-}  // namespace
-
-Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>& inputs,
-                                             const std::map<std::string, std::string>& files,
-                                             const std::map<std::string, std::vector<int64_t>>& shapes, uint32_t seed) {
-    for (const auto& [name, file] : files) {
-        bool known = std::any_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == name; });
-        if (!known) return invalid_argument("--input names '" + name + "', which is not an input of the model");
-    }
-    std::mt19937 rng(seed);
-    std::vector<NamedTensor> out;
-    for (const ValueDescription& d : inputs) {
-        if (auto f = files.find(d.name); f != files.end()) {
-            EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::read_npy(f->second));
-            out.push_back({d.name, std::move(t)});
-            continue;
-        }
-        std::vector<int64_t> dims = d.dims;
-        if (auto s = shapes.find(d.name); s != shapes.end()) dims = s->second;
-        for (int64_t& v : dims)
-            if (v < 0) v = 1;
-        out.push_back({d.name, random_tensor(d.dtype, dims, rng)});
-    }
-    return out;
-}
+namespace edgeinfer::tools {
 
 bool element_as_double(const Tensor& t, int64_t i, double* out) {
     switch (t.dtype()) {
@@ -268,4 +153,4 @@ std::string file_safe(const std::string& name) {
     return s;
 }
 
-}  // namespace edgeinfer::cli
+}  // namespace edgeinfer::tools

@@ -1,13 +1,14 @@
-// Input files of compare --precision and quantize: listing and image preprocessing.
-#include "cli/input_files.hpp"
+// Input files of the precision report and calibration: listing, .npy samples, image preprocessing.
+#include "tools/input_files.hpp"
 
 #include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
 #include "base/status.hpp"
+#include "ir/npy.hpp"
 #include "vision/sidecar.hpp"
 
-namespace edgeinfer::cli {
+namespace edgeinfer::tools {
 
 namespace fs = std::filesystem;
 
@@ -61,4 +62,41 @@ Result<Tensor> read_image_input(const fs::path& f, const std::string& model, con
     return t;
 }
 
-}  // namespace edgeinfer::cli
+Result<Tensor> read_input_file(const fs::path& f, const std::string& model, const ValueDescription& in,
+                               std::optional<vision::ResolvedPreprocess>& pre) {
+    if (f.extension() == ".npy") {
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::read_npy(f.string()));
+        if (t.rank() + 1 == static_cast<int64_t>(in.dims.size())) {
+            std::vector<int64_t> dims = t.dims();
+            dims.insert(dims.begin(), 1);
+            t = t.reshaped(dims);
+        }
+        return t;
+    }
+    return read_image_input(f, model, in, pre);
+}
+
+Status split_npy_samples(const fs::path& file, const ValueDescription& in, std::vector<std::vector<NamedTensor>>& out) {
+    EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::read_npy(file.string()));
+    if (t.dtype() != in.dtype)
+        return invalid_argument(file.string() + ": dtype " + std::string(dtype_name(t.dtype())) + ", input '" +
+                                in.name + "' needs " + std::string(dtype_name(in.dtype)));
+    std::vector<int64_t> dims = t.dims();
+    if (dims.size() + 1 == in.dims.size()) dims.insert(dims.begin(), 1);
+    if (dims.size() != in.dims.size())
+        return invalid_argument(file.string() + ": shape " + shape_to_string(t.dims()) + " does not fit input '" +
+                                in.name + "' of rank " + std::to_string(in.dims.size()));
+    for (size_t d = 1; d < dims.size(); ++d)
+        if (in.dims[d] >= 0 && in.dims[d] != dims[d])
+            return invalid_argument(file.string() + ": shape " + shape_to_string(t.dims()) + ", dim " +
+                                    std::to_string(d) + " must be " + std::to_string(in.dims[d]));
+    std::vector<int64_t> one = dims;
+    one[0] = 1;
+    const size_t bytes = static_cast<size_t>(shape_numel(one)) * dtype_size(t.dtype());
+    for (int64_t b = 0; b < dims[0]; ++b)
+        out.push_back(
+            {NamedTensor{in.name, Tensor::copy_of(t.dtype(), one, static_cast<const char*>(t.data()) + b * bytes)}});
+    return Status::ok();
+}
+
+}  // namespace edgeinfer::tools
