@@ -121,10 +121,6 @@ Result<DetectionOptions> resolve_detection_options(const std::vector<ValueDescri
                                                    const std::string& model);
 bool is_yolo_format(DetectionFormat format);
 
-// Detections as JSON results: [{"class", "label" (when named), "score", "box": [x1, y1, x2, y2]}], best first.
-nlohmann::json detections_to_json(const std::vector<Detection>& detections);
-std::vector<Detection> detections_from_json(const nlohmann::json& results);
-
 // `edgeinfer detect`: decodes each frame's outputs (format from --format or detected on the model's
 // outputs at start), boxes in frame pixels, annotated with boxes and tags; the summary counts labels.
 // The default threshold is 0.25 for YOLO outputs and 0.5 otherwise; YOLO formats default to letterbox.
@@ -134,10 +130,10 @@ class DetectionHead final : public TaskHead {
 
     void default_preprocess(PreprocessConfig& config) const override;
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
-                                   const PreprocessInfo& info) override;
-    std::string line(const nlohmann::json& results) const override;
-    void annotate(cv::Mat& image, const nlohmann::json& results) const override;
+    Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                               const PreprocessInfo& info) override;
+    std::string line(const TaskResult& result) const override;
+    void annotate(cv::Mat& image, const TaskResult& result) const override;
     std::vector<std::string> summary() const override;
 
   private:

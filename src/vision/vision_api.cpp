@@ -337,6 +337,8 @@ Result<std::unique_ptr<Detector>> Detector::create(const std::string& model_path
     if (!(options.confidence_threshold >= 0.0f && options.confidence_threshold <= 1.0f))
         return invalid_argument("confidence_threshold " + std::to_string(options.confidence_threshold) +
                                 ": must be within [0, 1]");
+    if (!(options.iou_threshold >= 0.0f && options.iou_threshold <= 1.0f))
+        return invalid_argument("iou_threshold " + std::to_string(options.iou_threshold) + ": must be within [0, 1]");
     if (options.max_detections < 1)
         return invalid_argument("max_detections " + std::to_string(options.max_detections) + ": must be >= 1");
     impl->options.format = format;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "edgeinfer/frame.hpp"
+#include "edgeinfer/source.hpp"
 #include "edgeinfer/vision.hpp"
 
 namespace edgeinfer {
@@ -96,6 +97,30 @@ TEST(Classifier, BundledSamplesAllTop1) {
         EXPECT_NEAR(batch.value()[i].top[0].score, one.value().top[0].score, 1e-5) << name;
     }
     EXPECT_TRUE(classifier.applies_softmax());  // shapes.onnx gives logits
+}
+
+TEST(Classifier, FramesFromASource) {
+    // The usage in docs/api.md: frames from a folder, each classified, until the end of the stream.
+    auto classifier = Classifier::create(kModels + "/shapes.onnx");
+    ASSERT_TRUE(classifier.is_ok()) << classifier.status().to_string();
+    SourceOptions so;
+    so.limit = 4;
+    auto source = FrameSource::open(kModels + "/samples", so);
+    ASSERT_TRUE(source.is_ok()) << source.status().to_string();
+    int frames = 0;
+    for (;;) {
+        auto frame = source.value()->next();
+        if (!frame.is_ok()) {
+            EXPECT_EQ(frame.status().code(), StatusCode::kEndOfStream) << frame.status().to_string();
+            break;
+        }
+        auto c = classifier.value()->classify(frame.value().image.view());
+        ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+        const std::string name = fs::path(frame.value().source_id).filename().string();
+        EXPECT_EQ(c.value().top[0].label, name.substr(0, name.find('_'))) << name;
+        ++frames;
+    }
+    EXPECT_EQ(frames, 4);
 }
 
 TEST(Classifier, OptionsAndPixelFormats) {
@@ -254,6 +279,11 @@ TEST(Detector, DetrWithLabelsFile) {
     EXPECT_EQ(dets.value()[1].label, "cat");
     fs::remove(labels);
 
+    DetectorOptions iou;
+    iou.iou_threshold = 1.5f;
+    auto i = Detector::create(kHeads + "/detr_tiny.onnx", iou);
+    ASSERT_FALSE(i.is_ok());
+    EXPECT_NE(i.status().message().find("iou_threshold"), std::string::npos) << i.status().message();
     DetectorOptions bad;
     bad.format = "rcnn9";
     auto f = Detector::create(kHeads + "/detr_tiny.onnx", bad);
@@ -299,6 +329,22 @@ TEST(Segmenter, BundledSegmenterFindsTheShape) {
                                        [&](const ClassShare& c) { return c.label == shape && c.share > 0.02; });
         EXPECT_TRUE(found) << name;
     }
+    // Cropped to the centre of a wide image: columns the model never saw are -1 and count in no share.
+    SegmenterOptions crop;
+    crop.preprocess.resize = ResizeMode::kCrop;
+    auto cropped = Segmenter::create(kModels + "/shapes_segmenter.onnx", crop);
+    ASSERT_TRUE(cropped.is_ok()) << cropped.status().to_string();
+    Image wide = solid(200, 50, 30, 30, 30);
+    auto w = cropped.value()->segment(wide.view());
+    ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+    const auto unseen = std::count(w.value().mask.begin(), w.value().mask.end(), -1);
+    EXPECT_GT(unseen, 0);
+    EXPECT_EQ(w.value().mask[0], -1);               // the left edge was cut away
+    EXPECT_NE(w.value().mask[25 * 200 + 100], -1);  // the centre was seen
+    int64_t classified = 0;
+    for (const ClassShare& c : w.value().classes) classified += c.pixels;
+    EXPECT_NEAR(static_cast<double>(classified), static_cast<double>(200 * 50 - unseen), 7.0);
+
     SegmenterOptions o;
     o.output = "nope";
     auto missing = Segmenter::create(kModels + "/shapes_segmenter.onnx", o);
