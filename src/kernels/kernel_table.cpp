@@ -30,6 +30,7 @@ void register_control_flow_kernels(KernelRegistry& registry);
 void register_matrix_kernels(KernelRegistry& registry);
 void register_selection_kernels(KernelRegistry& registry);
 void register_reverse_sequence_kernels(KernelRegistry& registry);
+void register_sampling_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
@@ -60,6 +61,7 @@ const KernelRegistry& default_registry() {
         cpu::register_matrix_kernels(r);
         cpu::register_selection_kernels(r);
         cpu::register_reverse_sequence_kernels(r);
+        cpu::register_sampling_kernels(r);
         return r;
     }();
     return registry;
