@@ -102,7 +102,10 @@ class DetKernel final : public Kernel {
             using T = decltype(tag);
             const T* in = x.data_as<T>();
             T* out = y.data_as<T>();
-            const int nt = static_cast<int>(std::min<int64_t>(std::max(1, omp_get_max_threads()), batch));
+            // One work matrix per thread, as many as prepare's scratch holds.
+            const int64_t slots = std::max<int64_t>(
+                1, static_cast<int64_t>(ctx.scratch_bytes / sizeof(double)) / std::max<int64_t>(m * m, 1));
+            const int nt = static_cast<int>(std::min<int64_t>({std::max(1, omp_get_max_threads()), batch, slots}));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && batch * m * m > 4096)
             for (int64_t b = 0; b < batch; ++b) {
                 double* a = scratch + static_cast<int64_t>(omp_get_thread_num()) * m * m;
