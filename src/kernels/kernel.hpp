@@ -20,7 +20,7 @@ namespace edgeinfer::kernels {
 
 // Per-shape state a kernel builds in prepare and reads in run.
 class KernelState {
-public:
+  public:
     virtual ~KernelState() = default;
 };
 
@@ -31,7 +31,7 @@ struct TensorDesc {
 };
 
 class PrepareContext {
-public:
+  public:
     PrepareContext(const ir::Node& node, std::string node_label, std::vector<TensorDesc> inputs,
                    std::vector<const Tensor*> values, size_t num_outputs);
 
@@ -59,6 +59,9 @@ public:
         deferred_ = true;
         return Status::ok();
     }
+    // The outputs differ from run to run (random generators): the runtime never folds this node,
+    // even when every input is a constant.
+    void set_nondeterministic() { nondeterministic_ = true; }
 
     // Error helpers that name the node: "Conv 'conv1': <message>".
     Status invalid(const std::string& message) const;
@@ -71,9 +74,10 @@ public:
     std::unique_ptr<KernelState> take_state() { return std::move(state_); }
     size_t scratch_bytes() const { return scratch_bytes_; }
     bool deferred() const { return deferred_; }
+    bool nondeterministic() const { return nondeterministic_; }
     const std::string& implementation() const { return implementation_; }
 
-private:
+  private:
     const ir::Node& node_;
     std::string label_;
     std::vector<TensorDesc> inputs_;
@@ -83,6 +87,7 @@ private:
     std::unique_ptr<KernelState> state_;
     size_t scratch_bytes_ = 0;
     bool deferred_ = false;
+    bool nondeterministic_ = false;
     std::string implementation_;
 };
 
@@ -107,7 +112,7 @@ struct RunContext {
 };
 
 class Kernel {
-public:
+  public:
     virtual ~Kernel() = default;
     virtual Status prepare(PrepareContext& ctx) const = 0;
     virtual Status run(RunContext& ctx) const = 0;

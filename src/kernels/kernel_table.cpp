@@ -27,6 +27,12 @@ void register_rnn_kernels(KernelRegistry& registry);
 void register_quantize_kernels(KernelRegistry& registry);
 void register_quantized_kernels(KernelRegistry& registry);
 void register_control_flow_kernels(KernelRegistry& registry);
+void register_matrix_kernels(KernelRegistry& registry);
+void register_selection_kernels(KernelRegistry& registry);
+void register_reverse_sequence_kernels(KernelRegistry& registry);
+void register_sampling_kernels(KernelRegistry& registry);
+void register_signal_kernels(KernelRegistry& registry);
+void register_random_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
@@ -54,6 +60,12 @@ const KernelRegistry& default_registry() {
         cpu::register_quantize_kernels(r);
         cpu::register_quantized_kernels(r);
         cpu::register_control_flow_kernels(r);
+        cpu::register_matrix_kernels(r);
+        cpu::register_selection_kernels(r);
+        cpu::register_reverse_sequence_kernels(r);
+        cpu::register_sampling_kernels(r);
+        cpu::register_signal_kernels(r);
+        cpu::register_random_kernels(r);
         return r;
     }();
     return registry;

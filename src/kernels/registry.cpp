@@ -28,9 +28,7 @@ void PrepareContext::set_output_value(size_t i, Tensor value) {
     output_values_[i] = std::move(value);
 }
 
-Status PrepareContext::invalid(const std::string& message) const {
-    return invalid_argument(label_ + ": " + message);
-}
+Status PrepareContext::invalid(const std::string& message) const { return invalid_argument(label_ + ": " + message); }
 
 Status PrepareContext::unsupported_here(const std::string& message) const {
     return unsupported(label_ + ": " + message);
@@ -44,6 +42,19 @@ void KernelRegistry::add(KernelDef def) {
     if (def.domain == "ai.onnx") def.domain.clear();
     defs_.push_back(std::move(def));
 }
+
+namespace {
+
+// Operators that only training graphs use (losses, optimizers, Gradient): an inference engine leaves
+// them out, and says so rather than "not implemented".
+bool is_training_op(const std::string& domain, const std::string& op_type) {
+    static const std::set<std::string> kLosses = {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"};
+    static const std::set<std::string> kPreviewTraining = {"Adagrad", "Adam", "Momentum", "Gradient"};
+    return (domain.empty() && kLosses.count(op_type)) ||
+           (domain == "ai.onnx.preview.training" && kPreviewTraining.count(op_type));
+}
+
+}  // namespace
 
 Result<const KernelDef*> KernelRegistry::find(const CreateContext& ctx) const {
     const ir::Node& n = ctx.node;
@@ -72,8 +83,12 @@ Result<const KernelDef*> KernelRegistry::find(const CreateContext& ctx) const {
         return &d;
     }
     std::string op = domain.empty() ? n.op_type : domain + ":" + n.op_type;
+    if (!op_known && is_training_op(domain, n.op_type))
+        return unsupported(ctx.label + ": op " + op +
+                           " is a training operator; edgeinfer runs inference only (export the model for inference)");
     if (!op_known) return unsupported(ctx.label + ": op " + op + " is not implemented");
-    if (!opset_ok) return unsupported(ctx.label + ": op " + op + " at opset " + std::to_string(ctx.opset) + " is not implemented");
+    if (!opset_ok)
+        return unsupported(ctx.label + ": op " + op + " at opset " + std::to_string(ctx.opset) + " is not implemented");
     return unsupported(ctx.label + ": " + reason);
 }
 

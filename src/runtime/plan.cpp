@@ -210,7 +210,7 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
         bool values_given = true;
         for (size_t k = 0; k < cn.outputs.size(); ++k)
             if (cn.outputs[k] >= 0 && pctx.output_values()[k].empty()) values_given = false;
-        if (values_given || all_constant) {
+        if ((values_given || all_constant) && !pctx.nondeterministic()) {
             // Fold: the outputs are constants of this plan.
             std::vector<Tensor> outs(cn.outputs.size());
             if (values_given) {

@@ -1,5 +1,6 @@
 // Kernels: BatchNormalization (inference), InstanceNormalization and LayerNormalization via oneDNN
-// batch/layer normalization, with plain C++ for shapes oneDNN does not take.
+// batch/layer normalization, with plain C++ for shapes oneDNN does not take; MeanVarianceNormalization
+// (ONNX's function op, as one kernel).
 #include <cmath>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "kernels/cpu/common.hpp"
 #include "kernels/cpu/onednn_util.hpp"
+#include "kernels/cpu/typed_dispatch.hpp"
 
 namespace edgeinfer::kernels::cpu {
 namespace {
@@ -318,6 +320,102 @@ std::string batchnorm_supports(const CreateContext& ctx) {
     return "";
 }
 
+// MeanVarianceNormalization-9/13: Y = (X - mean) / (sqrt(var) + 1e-9), mean and var over `axes`
+// (default [0, 2, 3]), as ONNX's function body computes them (var = E[X^2] - E[X]^2, clamped at 0
+// here so rounding cannot take a square root of a negative). Moments accumulate in double.
+struct MvnState : KernelState {
+    std::vector<int64_t> dims, group_strides;  // group_strides: 0 on reduced axes
+    int64_t groups = 0, group_size = 1;
+};
+
+class MvnKernel final : public Kernel {
+  public:
+    explicit MvnKernel(std::vector<int64_t> axes) : axes_(std::move(axes)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const TensorDesc& x = ctx.input(0);
+        if (!dtype_in(x.dtype, types::kFloats))
+            return ctx.unsupported_here("input type " + std::string(dtype_name(x.dtype)) + " is not a float type");
+        const int64_t rank = static_cast<int64_t>(x.dims.size());
+        std::vector<bool> reduced(x.dims.size(), false);
+        for (int64_t a : axes_) {
+            int64_t axis = a;
+            if (!normalize_axis(axis, rank))
+                return ctx.invalid("axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+            if (reduced[axis]) return ctx.invalid("axis " + std::to_string(a) + " is listed twice");
+            reduced[axis] = true;
+        }
+        auto st = std::make_unique<MvnState>();
+        st->dims = x.dims;
+        st->group_strides.assign(x.dims.size(), 0);
+        int64_t stride = 1;
+        for (int64_t d = rank - 1; d >= 0; --d) {
+            if (reduced[d]) {
+                st->group_size *= x.dims[d];
+            } else {
+                st->group_strides[d] = stride;
+                stride *= x.dims[d];
+            }
+        }
+        st->groups = stride;
+        ctx.set_output(0, x.dtype, x.dims);
+        ctx.request_scratch(static_cast<size_t>(st->groups) * 2 * sizeof(double));
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<MvnState>();
+        const Tensor& x = ctx.in(0);
+        const int64_t n = x.numel();
+        if (n == 0) return Status::ok();
+        double* sum = static_cast<double*>(ctx.scratch);
+        double* sum_sq = sum + st.groups;
+        std::fill(sum, sum + 2 * st.groups, 0.0);
+        dispatch_types<types::kFloats>(x.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* in = x.data_as<T>();
+            T* out = ctx.out(0).data_as<T>();
+            for_each_group(st, n, [&](int64_t i, int64_t g) {
+                const double v = static_cast<double>(load(in[i]));
+                sum[g] += v;
+                sum_sq[g] += v * v;
+            });
+            const double count = static_cast<double>(st.group_size);
+            for (int64_t g = 0; g < st.groups; ++g) {
+                const double mean = sum[g] / count;
+                const double var = std::max(sum_sq[g] / count - mean * mean, 0.0);
+                sum[g] = mean;
+                sum_sq[g] = 1.0 / (std::sqrt(var) + 1e-9);
+            }
+            for_each_group(st, n, [&](int64_t i, int64_t g) {
+                out[i] = store<T>((static_cast<double>(load(in[i])) - sum[g]) * sum_sq[g]);
+            });
+        });
+        return Status::ok();
+    }
+
+  private:
+    // fn(element index, group index) for every element in row-major order.
+    template <typename F>
+    static void for_each_group(const MvnState& st, int64_t n, F&& fn) {
+        const size_t rank = st.dims.size();
+        std::vector<int64_t> idx(rank, 0);
+        int64_t g = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            fn(i, g);
+            for (size_t d = rank; d-- > 0;) {
+                g += st.group_strides[d];
+                if (++idx[d] < st.dims[d]) break;
+                g -= st.group_strides[d] * st.dims[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    std::vector<int64_t> axes_;
+};
+
 }  // namespace
 
 void register_norm_kernels(KernelRegistry& registry) {
@@ -351,6 +449,15 @@ void register_norm_kernels(KernelRegistry& registry) {
             new LayerNormKernel(ctx.node.attr_int("axis", -1), ctx.node.attr_float("epsilon", 1e-5f)));
     };
     registry.add(std::move(ln));
+
+    KernelDef mvn;
+    mvn.op_type = "MeanVarianceNormalization";
+    mvn.since_version = 9;
+    mvn.dtypes = dtypes_of(types::kFloats);
+    mvn.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new MvnKernel(ctx.node.attr_ints("axes", {0, 2, 3})));
+    };
+    registry.add(std::move(mvn));
 }
 
 }  // namespace edgeinfer::kernels::cpu

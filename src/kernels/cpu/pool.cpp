@@ -1,4 +1,4 @@
-// Kernels: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool and LRN.
+// Kernels: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, LRN and MaxUnpool.
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
@@ -260,7 +260,8 @@ class PoolKernel final : public Kernel {
             void* dst = st.convert_out ? ScratchLayout::at(ctx.scratch, st.tmp_off) : ctx.out(0).data();
             st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
             if (st.convert_out)
-                st.out_reorder.execute({{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, ctx.out(0).data()}, {DNNL_ARG_SCRATCHPAD, sp}});
+                st.out_reorder.execute(
+                    {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, ctx.out(0).data()}, {DNNL_ARG_SCRATCHPAD, sp}});
             return Status::ok();
         });
     }
@@ -477,6 +478,90 @@ class LrnKernel final : public Kernel {
     int64_t size_;
 };
 
+// MaxUnpool-9/11: scatters X into a zero tensor at the flattened indices MaxPool returned (offsets
+// into the whole tensor, batch and channel included). Those offsets are into the default shape,
+// (in - 1) * stride + kernel - pads per spatial axis; a larger output_shape (the optional input)
+// keeps each element's coordinates, so the extra rows and columns stay zero.
+struct MaxUnpoolState : KernelState {
+    std::vector<int64_t> inferred, out;  // equal unless output_shape differs
+};
+
+class MaxUnpoolKernel final : public Kernel {
+  public:
+    MaxUnpoolKernel(std::vector<int64_t> kernel, std::vector<int64_t> strides, std::vector<int64_t> pads)
+        : kernel_(std::move(kernel)), strides_(std::move(strides)), pads_(std::move(pads)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const TensorDesc& x = ctx.input(0);
+        const TensorDesc& idx = ctx.input(1);
+        const size_t spatial = kernel_.size();
+        if (x.dims.size() != spatial + 2)
+            return ctx.invalid("X must have rank " + std::to_string(spatial + 2) + " (kernel_shape has " +
+                               std::to_string(spatial) + " axes), got " + shape_to_string(x.dims));
+        if (idx.dtype != DataType::kInt64 || idx.dims != x.dims)
+            return ctx.invalid("I must be int64 with X's shape " + shape_to_string(x.dims) + ", got " +
+                               std::string(dtype_name(idx.dtype)) + " " + shape_to_string(idx.dims));
+        if (dtype_size(x.dtype) == 0) return ctx.unsupported_here("input type " + std::string(dtype_name(x.dtype)));
+        std::vector<int64_t> out = x.dims;
+        for (size_t i = 0; i < spatial; ++i)
+            out[i + 2] = (x.dims[i + 2] - 1) * strides_[i] + kernel_[i] - pads_[i] - pads_[i + spatial];
+        auto st = std::make_unique<MaxUnpoolState>();
+        st->inferred = out;
+        st->out = out;
+        if (ctx.has_input(2)) {
+            const Tensor* shape = ctx.value(2);
+            if (!shape) return ctx.defer();
+            std::vector<int64_t> given;
+            if (!read_int_values(*shape, given) || given.size() != out.size())
+                return ctx.invalid("output_shape must hold " + std::to_string(out.size()) + " integers");
+            for (size_t i = 0; i < out.size(); ++i)
+                if (given[i] < out[i] || (i < 2 && given[i] != out[i]))
+                    return ctx.invalid("output_shape " + shape_to_string(given) + " does not fit X " +
+                                       shape_to_string(x.dims));
+            st->out = given;
+        }
+        for (int64_t d : out)
+            if (d < 0) return ctx.invalid("the output shape " + shape_to_string(out) + " is negative");
+        ctx.set_output(0, x.dtype, st->out);
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const Tensor& x = ctx.in(0);
+        const int64_t* idx = ctx.in(1).data_as<int64_t>();
+        Tensor& y = ctx.out(0);
+        std::memset(y.data(), 0, y.nbytes());
+        const auto& st = ctx.state_as<MaxUnpoolState>();
+        const int64_t n = x.numel(), limit = shape_numel(st.inferred);
+        const bool remap = st.inferred != st.out;
+        const size_t es = dtype_size(x.dtype());
+        const auto* src = static_cast<const uint8_t*>(x.data());
+        auto* dst = static_cast<uint8_t*>(y.data());
+        for (int64_t i = 0; i < n; ++i) {
+            if (idx[i] < 0 || idx[i] >= limit)
+                return ctx.error(StatusCode::kOutOfRange, "index " + std::to_string(idx[i]) + " at I[" +
+                                                              std::to_string(i) + "] is outside the output's " +
+                                                              std::to_string(limit) + " elements");
+            int64_t to = idx[i];
+            if (remap) {  // coordinates in the default shape, offset in the given one
+                int64_t rest = idx[i], stride = 1;
+                to = 0;
+                for (size_t d = st.out.size(); d-- > 0;) {
+                    to += rest % st.inferred[d] * stride;
+                    rest /= st.inferred[d];
+                    stride *= st.out[d];
+                }
+            }
+            std::memcpy(dst + static_cast<size_t>(to) * es, src + static_cast<size_t>(i) * es, es);
+        }
+        return Status::ok();
+    }
+
+  private:
+    std::vector<int64_t> kernel_, strides_, pads_;
+};
+
 }  // namespace
 
 void register_pool_kernels(KernelRegistry& registry) {
@@ -511,6 +596,25 @@ void register_pool_kernels(KernelRegistry& registry) {
             new LrnKernel(n.attr_float("alpha", 1e-4f), n.attr_float("beta", 0.75f), n.attr_float("bias", 1.0f), size));
     };
     registry.add(std::move(lrn));
+
+    KernelDef unpool;
+    unpool.op_type = "MaxUnpool";
+    unpool.since_version = 9;
+    unpool.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        const ir::Node& n = ctx.node;
+        std::vector<int64_t> kernel = n.attr_ints("kernel_shape");
+        if (kernel.empty()) return ctx.invalid("attribute kernel_shape is required");
+        const size_t s = kernel.size();
+        std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(s, 1));
+        std::vector<int64_t> pads = n.attr_ints("pads", std::vector<int64_t>(2 * s, 0));
+        if (strides.size() != s || pads.size() != 2 * s)
+            return ctx.invalid("strides must have " + std::to_string(s) + " values and pads " + std::to_string(2 * s));
+        for (size_t i = 0; i < s; ++i)
+            if (kernel[i] < 1 || strides[i] < 1 || pads[i] < 0 || pads[i + s] < 0)
+                return ctx.invalid("kernel_shape and strides must be >= 1 and pads >= 0");
+        return std::unique_ptr<Kernel>(new MaxUnpoolKernel(std::move(kernel), std::move(strides), std::move(pads)));
+    };
+    registry.add(std::move(unpool));
 }
 
 }  // namespace edgeinfer::kernels::cpu

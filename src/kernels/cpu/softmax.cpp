@@ -1,10 +1,12 @@
-// Kernels: Softmax and LogSoftmax (opset < 13: coerced to 2-D at `axis`; opset >= 13: one axis) via oneDNN.
+// Kernels: Softmax and LogSoftmax (opset < 13: coerced to 2-D at `axis`; opset >= 13: one axis) via oneDNN,
+// and Hardmax (same axis rules; one-hot of the first maximum).
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/common.hpp"
 #include "kernels/cpu/onednn_util.hpp"
+#include "kernels/cpu/typed_dispatch.hpp"
 
 namespace edgeinfer::kernels::cpu {
 namespace {
@@ -105,6 +107,82 @@ KernelDef softmax_def(const std::string& op, bool log, int64_t since, int64_t en
     return d;
 }
 
+// Hardmax: 1 at the first maximum along the axis (or the flattened [axis, rank) block before opset
+// 13), 0 elsewhere. NaN never wins against a number.
+class HardmaxKernel final : public Kernel {
+  public:
+    HardmaxKernel(bool coerce_2d, int64_t axis) : coerce_2d_(coerce_2d), axis_(axis) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const TensorDesc& x = ctx.input(0);
+        int64_t rank = static_cast<int64_t>(x.dims.size());
+        int64_t axis = axis_;
+        if (rank == 0 || !normalize_axis(axis, rank))
+            return ctx.invalid("axis " + std::to_string(axis_) + " is out of range for rank " + std::to_string(rank));
+        if (!dtype_in(x.dtype, types::kFloats))
+            return ctx.unsupported_here("input type " + std::string(dtype_name(x.dtype)) + " is not a float type");
+        ctx.set_output(0, x.dtype, x.dims);
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const Tensor& x = ctx.in(0);
+        Tensor& y = ctx.out(0);
+        const auto& d = x.dims();
+        const int64_t rank = x.rank();
+        if (x.numel() == 0) return Status::ok();
+        int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+        auto prod = [&](int64_t from, int64_t to) {
+            int64_t p = 1;
+            for (int64_t i = from; i < to; ++i) p *= d[i];
+            return p;
+        };
+        const int64_t outer = prod(0, axis);
+        const int64_t n = coerce_2d_ ? prod(axis, rank) : d[axis];
+        const int64_t inner = coerce_2d_ ? 1 : prod(axis + 1, rank);
+        std::memset(y.data(), 0, y.nbytes());
+        dispatch_types<types::kFloats>(x.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* in = x.data_as<T>();
+            T* out = y.data_as<T>();
+            parallel_for(
+                outer * inner,
+                [&](int64_t begin, int64_t end) {
+                    for (int64_t row = begin; row < end; ++row) {
+                        const int64_t o = row / inner, i = row % inner;
+                        const int64_t base = o * n * inner + i;
+                        int64_t best = 0;
+                        auto best_v = load(in[base]);
+                        for (int64_t j = 1; j < n; ++j) {
+                            auto v = load(in[base + j * inner]);
+                            if (v > best_v || (best_v != best_v && v == v)) best_v = v, best = j;
+                        }
+                        out[base + best * inner] = store<T>(1.0f);
+                    }
+                },
+                std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)));
+        });
+        return Status::ok();
+    }
+
+  private:
+    bool coerce_2d_;
+    int64_t axis_;
+};
+
+KernelDef hardmax_def(int64_t since, int64_t end) {
+    KernelDef d;
+    d.op_type = "Hardmax";
+    d.since_version = since;
+    d.end_version = end;
+    d.dtypes = dtypes_of(types::kFloats);
+    bool coerce_2d = since < 13;
+    d.factory = [coerce_2d](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new HardmaxKernel(coerce_2d, ctx.node.attr_int("axis", coerce_2d ? 1 : -1)));
+    };
+    return d;
+}
+
 }  // namespace
 
 void register_softmax_kernels(KernelRegistry& registry) {
@@ -112,6 +190,8 @@ void register_softmax_kernels(KernelRegistry& registry) {
     registry.add(softmax_def("Softmax", false, 13, 1 << 30));
     registry.add(softmax_def("LogSoftmax", true, 1, 12));
     registry.add(softmax_def("LogSoftmax", true, 13, 1 << 30));
+    registry.add(hardmax_def(1, 12));
+    registry.add(hardmax_def(13, 1 << 30));
 }
 
 }  // namespace edgeinfer::kernels::cpu
