@@ -79,7 +79,7 @@ Stats run_client(io::CameraClient& client, double seconds, uint64_t* first_seq =
     while (Clock::now() < end) {
         auto r = client.fetch();
         if (!r.is_ok() || !r->header.ok) continue;
-        latency.push_back((vision::now_us() - r->header.timestamp_us) / 1000.0);
+        latency.push_back((io::now_us() - r->header.timestamp_us) / 1000.0);
         bytes += r->wire_bytes;
         if (first_seq && frames == 0) *first_seq = r->header.seq;
         if (last_seq) *last_seq = r->header.seq;

@@ -1,6 +1,8 @@
 // edgeinfer vision tasks: Classifier, Detector, Segmenter, TextRecognizer and ClipClassifier, each created
 // from a model path (its sidecar MODEL.json is read when present) and called on one image or a batch,
 // returning typed results. Preprocessing follows the sidecar; PreprocessOptions overrides it key by key.
+// Images are any size and pixel format (frame.hpp); results are in the image's pixels. A task object
+// serves one call at a time: give each thread its own. Errors name the model, option, output or image.
 #pragma once
 
 #include <cstdint>
@@ -32,22 +34,23 @@ Result<Layout> parse_layout(std::string_view name);
 
 // The sidecar's preprocessing keys; a set field overrides the sidecar (and the task's defaults).
 struct PreprocessOptions {
-    std::optional<int> width, height;          // model input size
-    std::optional<ResizeMode> resize;
-    std::optional<Interpolation> interpolation;
-    std::optional<std::vector<double>> mean;   // one value per channel, or one for all
-    std::optional<std::vector<double>> std;
-    std::optional<double> scale;               // pixel range: 1 means value = pixel / 255, 255 means pixel
-    std::optional<ColorOrder> color;
-    std::optional<Layout> layout;
+    std::optional<int> width{}, height{};  // model input size
+    std::optional<ResizeMode> resize{};
+    std::optional<Interpolation> interpolation{};
+    std::optional<std::vector<double>> mean{};  // one value per channel, or one for all
+    std::optional<std::vector<double>> std{};
+    std::optional<double> scale{};  // pixel range: 1 means value = pixel / 255, 255 means pixel
+    std::optional<ColorOrder> color{};
+    std::optional<Layout> layout{};
 };
 
-// What every task takes besides its own options.
+// What every task takes besides its own options. Every option member has a default initializer, so
+// designated initializers compile -Wextra clean (the derived option structs: set members by name).
 struct VisionOptions {
-    SessionOptions session;
-    std::string sidecar_path;  // "" : MODEL.json next to the model, when present
-    std::string labels_path;   // "" : the sidecar's labels; else one label per line
-    PreprocessOptions preprocess;
+    SessionOptions session{};
+    std::string sidecar_path{};  // "" : MODEL.json next to the model, when present
+    std::string labels_path{};   // "" : the sidecar's labels; else one label per line
+    PreprocessOptions preprocess{};
 };
 
 // ---- classification ----
@@ -62,7 +65,7 @@ struct Classification {
 struct ClassifierOptions : VisionOptions {
     int top_k = 5;
     double threshold = 0.0;
-    std::string output;  // the output to read ("" : the first)
+    std::string output{};  // the output to read ("" : the first)
 };
 
 class Classifier {
@@ -92,14 +95,14 @@ struct Box {
 struct Detection {
     Box box;
     int64_t class_id = 0;
-    std::string label;     // "" when the model has no labels
+    std::string label;  // "" when the model has no labels
     float score = 0;
     int64_t track_id = -1;  // set by a pipeline's tracker; -1 otherwise
 };
 struct DetectorOptions : VisionOptions {
-    std::string format;  // yolo|yolov5|yolov8|detr|ssd|torchvision; "" : decided from the outputs
-    float confidence_threshold = 0.25f;
-    float iou_threshold = 0.45f;
+    std::string format{};                // yolo|yolov5|yolov8|detr|ssd|torchvision; "" : decided from the outputs
+    float confidence_threshold = 0.25f;  // keep objects scoring at least this (in [0, 1])
+    float iou_threshold = 0.45f;         // NMS (YOLO outputs): drop same-class boxes overlapping more (in [0, 1])
     int64_t max_detections = 300;
 };
 
@@ -124,15 +127,16 @@ struct ClassShare {
     int64_t index = 0;
     std::string label;
     double share = 0.0;  // fraction of the classified pixels
+    int64_t pixels = 0;  // how many pixels that is
 };
 struct Segmentation {
-    int width = 0, height = 0;    // the image's size
-    std::vector<int32_t> mask;    // class per pixel, row-major; -1 where the model saw nothing (outside a crop)
+    int width = 0, height = 0;  // the image's size
+    std::vector<int32_t> mask;  // class per pixel, row-major; -1 where the model saw nothing (outside a crop)
     int64_t num_classes = 0;
     std::vector<ClassShare> classes;  // classes present, largest share first
 };
 struct SegmenterOptions : VisionOptions {
-    std::string output;  // "" : "out", else the first output
+    std::string output{};  // "" : "out", else the first output
 };
 
 class Segmenter {
@@ -153,16 +157,18 @@ class Segmenter {
 
 // ---- text recognition (CTC) ----
 struct CharScore {
-    std::string text;  // the character (UTF-8)
-    float confidence = 0;
+    std::string text;      // the character (UTF-8)
+    float confidence = 0;  // its highest probability over the time steps it spans
+    int64_t index = 0;     // its class index
+    int64_t step = 0;      // the first time step it spans
 };
 struct RecognizedText {
     std::string text;
-    double confidence = 0.0;  // product of the character confidences
+    double confidence = 0.0;  // mean of the character confidences (1 for an empty text)
     std::vector<CharScore> chars;
 };
 struct TextRecognizerOptions : VisionOptions {
-    std::string charset_path;  // "" : the sidecar's charset
+    std::string charset_path{};  // "" : the sidecar's charset
     int64_t blank = 0;
 };
 

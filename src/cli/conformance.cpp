@@ -1,310 +1,80 @@
-// `edgeinfer conformance`: runs ONNX's backend test cases (Debian's libonnx-testdata) through
-// Session, prints per-op and total counts, and checks a committed expected-pass list.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+// `edgeinfer conformance`: tools::run_conformance (ONNX's backend test cases, Debian's
+// libonnx-testdata) printed: per-op and total counts, regressions against the expected-pass list.
 #include <iomanip>
 #include <iostream>
-#include <map>
-#include <regex>
-#include <set>
 
 #include "cli/commands.hpp"
-#include "edgeinfer/session.hpp"
-#include "model/onnx_model.hpp"
+#include "edgeinfer/tools.hpp"
 
 namespace edgeinfer::cli {
 namespace {
-namespace fs = std::filesystem;
 
 struct ConformanceArgs {
-    std::string data_dir = "/usr/share/libonnx-testdata/data";
-    std::vector<std::string> suites = {"node", "pytorch-converted", "pytorch-operator", "simple"};
-    std::string filter;
-    std::string expected;
-    std::string excluded;
-    std::string write_expected;
-    double rtol = 1e-3;
-    double atol = 1e-7;
-    int threads = 1;
-    bool verbose = false;
-    bool no_fork = false;
+    tools::ConformanceOptions options;
+    bool verbose = false, no_fork = false;
 };
 
-enum class Outcome { kPass, kFail, kUnsupported, kExcluded };
-
-struct CaseResult {
-    Outcome outcome = Outcome::kFail;
-    std::string op = "?";
-    std::string detail;
-};
-
-double as_double(const Tensor& t, int64_t i) {
-    switch (t.dtype()) {
-        case DataType::kFloat32: return t.data_as<float>()[i];
-        case DataType::kFloat64: return t.data_as<double>()[i];
-        case DataType::kInt64: return static_cast<double>(t.data_as<int64_t>()[i]);
-        case DataType::kInt32: return t.data_as<int32_t>()[i];
-        case DataType::kInt16: return t.data_as<int16_t>()[i];
-        case DataType::kInt8: return t.data_as<int8_t>()[i];
-        case DataType::kUInt8: return t.data_as<uint8_t>()[i];
-        case DataType::kUInt16: return t.data_as<uint16_t>()[i];
-        case DataType::kUInt32: return t.data_as<uint32_t>()[i];
-        case DataType::kUInt64: return static_cast<double>(t.data_as<uint64_t>()[i]);
-        case DataType::kBool: return t.data_as<uint8_t>()[i] ? 1.0 : 0.0;
-        case DataType::kFloat16: {
-            uint16_t h = t.data_as<uint16_t>()[i];
-            uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-            float f;
-            if (exp == 0) {
-                f = std::ldexp(static_cast<float>(man), -24);
-                return sign ? -f : f;
-            }
-            uint32_t bits = exp == 31 ? (sign | 0x7f800000u | (man << 13)) : (sign | ((exp + 112) << 23) | (man << 13));
-            std::memcpy(&f, &bits, 4);
-            return f;
-        }
-        case DataType::kBFloat16: {
-            uint32_t bits = static_cast<uint32_t>(t.data_as<uint16_t>()[i]) << 16;
-            float f;
-            std::memcpy(&f, &bits, 4);
-            return f;
-        }
-        default: return 0;
-    }
-}
-
-// "" when equal within tolerance, otherwise what differs.
-std::string compare(const Tensor& expected, const Tensor& actual, double rtol, double atol) {
-    if (expected.dtype() != actual.dtype())
-        return "dtype " + std::string(dtype_name(actual.dtype())) + ", expected " + std::string(dtype_name(expected.dtype()));
-    if (expected.dims() != actual.dims())
-        return "shape " + shape_to_string(actual.dims()) + ", expected " + shape_to_string(expected.dims());
-    if (expected.dtype() == DataType::kString)
-        return expected.string_data() == actual.string_data() ? "" : "string values differ";
-    bool is_float = dtype_is_float(expected.dtype());
-    for (int64_t i = 0; i < expected.numel(); ++i) {
-        double e = as_double(expected, i), a = as_double(actual, i);
-        if (is_float) {
-            if (std::isnan(e) && std::isnan(a)) continue;
-            if (std::isinf(e) && e == a) continue;
-            if (std::fabs(a - e) <= atol + rtol * std::fabs(e)) continue;
-        } else if (a == e) {
-            continue;
-        }
-        std::ostringstream o;
-        o << std::setprecision(8) << "value[" << i << "] = " << a << ", expected " << e;
-        return o.str();
+const char* tag(tools::CaseOutcome o) {
+    switch (o) {
+        case tools::CaseOutcome::kPass:
+            return "PASS       ";
+        case tools::CaseOutcome::kFail:
+            return "FAIL       ";
+        case tools::CaseOutcome::kUnsupported:
+            return "UNSUPPORTED";
+        case tools::CaseOutcome::kExcluded:
+            return "EXCLUDED   ";
     }
     return "";
 }
 
-std::string op_of(const fs::path& dir) {
-    auto m = model::load_model((dir / "model.onnx").string(), {false, false});
-    if (!m.is_ok()) return "?";
-    std::set<std::string> ops;
-    for (const auto& n : m->graph.nodes) ops.insert(n.op_type);
-    if (ops.size() == 1) return *ops.begin();
-    std::string name = dir.filename().string();
-    if (name.size() > 9 && name.substr(name.size() - 9) == "_expanded") return "(expanded)";
-    return "(multi-op)";
-}
-
-CaseResult run_case(const fs::path& dir, const ConformanceArgs& args) {
-    CaseResult r;
-    SessionOptions opts;
-    opts.num_threads = args.threads;
-    auto session = Session::create((dir / "model.onnx").string(), opts);
-    if (!session.is_ok()) {
-        r.outcome = session.status().code() == StatusCode::kUnsupported ? Outcome::kUnsupported : Outcome::kFail;
-        r.detail = session.status().to_string();
-        return r;
-    }
-    Session& s = *session.value();
-    std::vector<fs::path> sets;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
-    std::sort(sets.begin(), sets.end());
-    if (sets.empty()) {
-        r.detail = "no test_data_set_* directory";
-        return r;
-    }
-    for (const fs::path& set : sets) {
-        std::vector<NamedTensor> inputs;
-        for (size_t k = 0; k < s.inputs().size(); ++k) {
-            fs::path p = set / ("input_" + std::to_string(k) + ".pb");
-            auto t = model::load_tensor_file(p.string());
-            if (!t.is_ok()) {
-                r.outcome = Outcome::kUnsupported;
-                r.detail = "input " + std::to_string(k) + ": " + t.status().to_string();
-                return r;
-            }
-            inputs.push_back({s.inputs()[k].name, std::move(t).value()});
-        }
-        auto outs = s.run(inputs);
-        if (!outs.is_ok()) {
-            r.outcome = outs.status().code() == StatusCode::kUnsupported ? Outcome::kUnsupported : Outcome::kFail;
-            r.detail = set.filename().string() + ": " + outs.status().to_string();
-            return r;
-        }
-        for (size_t k = 0; k < outs->size(); ++k) {
-            fs::path p = set / ("output_" + std::to_string(k) + ".pb");
-            auto expected = model::load_tensor_file(p.string());
-            if (!expected.is_ok()) {
-                r.outcome = Outcome::kUnsupported;
-                r.detail = "output " + std::to_string(k) + ": " + expected.status().to_string();
-                return r;
-            }
-            std::string diff = compare(expected.value(), (*outs)[k].tensor, args.rtol, args.atol);
-            if (!diff.empty()) {
-                r.detail = set.filename().string() + ": output '" + (*outs)[k].name + "': " + diff;
-                return r;
-            }
-        }
-    }
-    r.outcome = Outcome::kPass;
-    return r;
-}
-
-// Runs one case in a child process so a crashing kernel fails only its own case.
-CaseResult run_case_isolated(const fs::path& dir, const ConformanceArgs& args) {
-    int fds[2];
-    if (pipe(fds) != 0) return run_case(dir, args);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        CaseResult r = run_case(dir, args);
-        std::string msg = std::to_string(static_cast<int>(r.outcome)) + "\n" + r.detail;
-        ssize_t w = write(fds[1], msg.data(), msg.size());
-        (void)w;
-        close(fds[1]);
-        _exit(0);
-    }
-    close(fds[1]);
-    std::string msg;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CaseResult r;
-    if (!WIFEXITED(status) || msg.empty()) {
-        r.detail = WIFSIGNALED(status) ? "crashed with signal " + std::to_string(WTERMSIG(status)) : "child failed";
-        return r;
-    }
-    auto nl = msg.find('\n');
-    r.outcome = static_cast<Outcome>(std::stoi(msg.substr(0, nl)));
-    r.detail = nl == std::string::npos ? "" : msg.substr(nl + 1);
-    return r;
-}
-
-// Lines "suite/test_name  # comment"; returns name → comment.
-std::map<std::string, std::string> read_list(const std::string& path) {
-    std::map<std::string, std::string> out;
-    if (path.empty()) return out;
-    std::ifstream f(path);
-    std::string line;
-    while (std::getline(f, line)) {
-        auto hash = line.find('#');
-        std::string comment = hash == std::string::npos ? "" : line.substr(hash + 1);
-        std::string name = line.substr(0, hash);
-        name.erase(std::remove_if(name.begin(), name.end(), ::isspace), name.end());
-        if (!name.empty()) out[name] = comment;
-    }
-    return out;
-}
-
-int run_conformance(const ConformanceArgs& args) {
-    if (!fs::is_directory(args.data_dir)) {
-        std::cerr << "edgeinfer conformance: " << args.data_dir
-                  << ": not a directory (install Debian's libonnx-testdata)\n";
+int run_conformance(ConformanceArgs& args) {
+    args.options.isolate = !args.no_fork;
+    auto report = tools::run_conformance(args.options);
+    if (!report.is_ok()) {
+        std::cerr << "edgeinfer conformance: " << report.status().message() << "\n";
         return 1;
     }
-    auto expected = read_list(args.expected);
-    auto excluded = read_list(args.excluded);
-    if (!args.expected.empty() && expected.empty()) {
-        std::cerr << "edgeinfer conformance: cannot read expected-pass list " << args.expected << "\n";
-        return 1;
-    }
-    std::regex filter(args.filter.empty() ? ".*" : args.filter);
-    struct Counts {
-        int pass = 0, fail = 0, unsupported = 0;
-    };
-    std::map<std::string, Counts> per_op;
-    Counts total;
-    int excluded_count = 0;
-    std::vector<std::string> passed, regressions;
-    for (const std::string& suite : args.suites) {
-        fs::path root = fs::path(args.data_dir) / suite;
-        if (!fs::is_directory(root)) continue;
-        std::vector<fs::path> dirs;
-        for (const auto& e : fs::directory_iterator(root))
-            if (e.is_directory() && fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
-        std::sort(dirs.begin(), dirs.end());
-        for (const fs::path& dir : dirs) {
-            std::string id = suite + "/" + dir.filename().string();
-            if (!std::regex_search(id, filter)) continue;
-            if (excluded.count(id)) {
-                excluded_count++;
-                if (args.verbose) std::cout << "EXCLUDED     " << id << " #" << excluded[id] << "\n";
-                continue;
-            }
-            CaseResult r = args.no_fork ? run_case(dir, args) : run_case_isolated(dir, args);
-            r.op = suite == "node" ? op_of(dir) : suite;
-            Counts& c = per_op[r.op];
-            const char* tag = "";
-            switch (r.outcome) {
-                case Outcome::kPass: c.pass++, total.pass++, tag = "PASS       "; passed.push_back(id); break;
-                case Outcome::kFail: c.fail++, total.fail++, tag = "FAIL       "; break;
-                case Outcome::kUnsupported: c.unsupported++, total.unsupported++, tag = "UNSUPPORTED"; break;
-                case Outcome::kExcluded: break;
-            }
-            if (r.outcome != Outcome::kPass && expected.count(id)) regressions.push_back(id + ": " + r.detail);
-            if (args.verbose || (r.outcome == Outcome::kFail && !args.filter.empty()))
-                std::cout << tag << "  " << id << (r.detail.empty() ? "" : "  " + r.detail) << "\n";
+    const tools::ConformanceReport& r = *report;
+    for (const tools::CaseResult& c : r.cases) {
+        if (c.outcome == tools::CaseOutcome::kExcluded) {
+            if (args.verbose) std::cout << "EXCLUDED     " << c.id << " #" << c.detail << "\n";
+        } else if (args.verbose || (c.outcome == tools::CaseOutcome::kFail && !args.options.filter.empty())) {
+            std::cout << tag(c.outcome) << "  " << c.id << (c.detail.empty() ? "" : "  " + c.detail) << "\n";
         }
     }
-    std::cout << "\n" << std::left << std::setw(34) << "op" << std::right << std::setw(6) << "pass" << std::setw(6)
-              << "fail" << std::setw(13) << "unsupported" << "\n";
-    for (const auto& [op, c] : per_op)
+    std::cout << "\n"
+              << std::left << std::setw(34) << "op" << std::right << std::setw(6) << "pass" << std::setw(6) << "fail"
+              << std::setw(13) << "unsupported"
+              << "\n";
+    for (const auto& [op, c] : r.per_op)
         std::cout << std::left << std::setw(34) << op << std::right << std::setw(6) << c.pass << std::setw(6) << c.fail
                   << std::setw(13) << c.unsupported << "\n";
-    if (!args.write_expected.empty()) {
-        std::ofstream f(args.write_expected);
-        f << "# ONNX backend test cases edgeinfer passes; CI fails when one of them stops passing.\n"
-          << "# Regenerate: edgeinfer conformance --excluded tests/conformance/excluded.txt --write-expected <this file>\n";
-        for (const auto& id : passed) f << id << "\n";
-    }
-    for (const auto& r : regressions) std::cout << "REGRESSION  " << r << "\n";
-    if (!expected.empty())
-        std::cout << "expected-pass list: " << expected.size() << " cases, " << regressions.size() << " regressed\n";
-    std::cout << "unsupported: " << total.unsupported << " (counted as failed), excluded by name: " << excluded_count
+    for (const auto& reg : r.regressions) std::cout << "REGRESSION  " << reg << "\n";
+    if (!args.options.expected.empty())
+        std::cout << "expected-pass list: " << r.expected << " cases, " << r.regressions.size() << " regressed\n";
+    std::cout << "unsupported: " << r.total.unsupported << " (counted as failed), excluded by name: " << r.excluded
               << "\n";
-    std::cout << "conformance: " << total.pass << " passed, " << (total.fail + total.unsupported) << " failed, "
-              << excluded_count << " skipped\n";
-    return regressions.empty() ? 0 : 1;
+    std::cout << "conformance: " << r.total.pass << " passed, " << (r.total.fail + r.total.unsupported) << " failed, "
+              << r.excluded << " skipped\n";
+    return r.regressions.empty() ? 0 : 1;
 }
 
 }  // namespace
 
 void add_conformance_command(CLI::App& app, int* exit_code) {
     auto args = std::make_shared<ConformanceArgs>();
+    tools::ConformanceOptions& o = args->options;
     CLI::App* cmd = app.add_subcommand("conformance", "Run ONNX's backend test cases (libonnx-testdata)");
-    cmd->add_option("--data", args->data_dir, "Test data root")->capture_default_str();
-    cmd->add_option("--suites", args->suites, "Suites under the root")->delimiter(',')->capture_default_str();
-    cmd->add_option("--filter", args->filter, "Regex on 'suite/test_name'; prints failures");
-    cmd->add_option("--expected", args->expected, "Expected-pass list: exit 1 if one of them does not pass");
-    cmd->add_option("--excluded", args->excluded, "Cases excluded by name, with the reason as a # comment");
-    cmd->add_option("--write-expected", args->write_expected, "Write the cases that passed to this file");
-    cmd->add_option("--rtol", args->rtol, "Relative tolerance")->capture_default_str();
-    cmd->add_option("--atol", args->atol, "Absolute tolerance")->capture_default_str();
-    cmd->add_option("--threads", args->threads, "Threads per session")->capture_default_str();
+    cmd->add_option("--data", o.data_dir, "Test data root")->capture_default_str();
+    cmd->add_option("--suites", o.suites, "Suites under the root")->delimiter(',')->capture_default_str();
+    cmd->add_option("--filter", o.filter, "Regex on 'suite/test_name'; prints failures");
+    cmd->add_option("--expected", o.expected, "Expected-pass list: exit 1 if one of them does not pass");
+    cmd->add_option("--excluded", o.excluded, "Cases excluded by name, with the reason as a # comment");
+    cmd->add_option("--write-expected", o.write_expected, "Write the cases that passed to this file");
+    cmd->add_option("--rtol", o.rtol, "Relative tolerance")->capture_default_str();
+    cmd->add_option("--atol", o.atol, "Absolute tolerance")->capture_default_str();
+    cmd->add_option("--threads", o.threads, "Threads per session")->capture_default_str();
     cmd->add_flag("--verbose", args->verbose, "Print every case");
     cmd->add_flag("--no-fork", args->no_fork, "Run cases in this process (for debugging)");
     cmd->callback([args, exit_code] { *exit_code = run_conformance(*args); });

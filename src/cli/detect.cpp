@@ -34,13 +34,13 @@ void add_detect_command(CLI::App& app, int* exit_code) {
         auto format = vision::parse_detection_format(detect->format);
         if (!format.is_ok()) {
             std::cerr << "edgeinfer detect: " << format.status().to_string() << "\n";
-            *exit_code = vision::kExitError;
+            *exit_code = kExitError;
             return;
         }
         if (detect->max_detections < 1) {
             std::cerr << "edgeinfer detect: InvalidArgument: --max-detections " << detect->max_detections
                       << ": must be >= 1\n";
-            *exit_code = vision::kExitError;
+            *exit_code = kExitError;
             return;
         }
         vision::DetectionOptions options;

@@ -1,5 +1,6 @@
 // `edgeinfer frames DATASPEC [-l N] [-r RATE] [--save DIR] [--json]`: reads frames from any
-// source (folder, image, video, camera, camera server, pattern) and prints one line per frame.
+// source (folder, image, video, camera, camera server, pattern) through the public edgeinfer::FrameSource
+// (which applies the limit and the rate) and prints one line per frame.
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
@@ -9,6 +10,8 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "edgeinfer/source.hpp"
+#include "io/frame.hpp"
 #include "io/frame_source.hpp"
 
 namespace edgeinfer::cli {
@@ -31,12 +34,12 @@ std::string format_time(int64_t us) {
     return s.str();
 }
 
-Result<std::string> save_frame(const std::string& dir, int64_t index, const vision::Frame& frame) {
+Result<std::string> save_frame(const std::string& dir, int64_t index, const Frame& frame) {
     std::ostringstream name;
     name << "frame_" << std::setw(6) << std::setfill('0') << index << ".png";
     std::string path = (std::filesystem::path(dir) / name.str()).string();
     try {
-        if (!cv::imwrite(path, frame.image)) return io_error("cannot write " + path);
+        if (!cv::imwrite(path, io::mat_from_view(frame.image.view()))) return io_error("cannot write " + path);
     } catch (const cv::Exception& e) {
         return io_error("cannot write " + path + ": " + e.what());
     }
@@ -48,29 +51,31 @@ int run_frames(const FramesArgs& a) {
         std::cerr << "edgeinfer frames: " << s.to_string() << "\n";
         return 1;
     };
-    io::SourceOptions options;
+    SourceOptions options;
     options.recursive = a.recursive;
     options.loop = a.loop;
+    options.limit = a.limit > 0 ? a.limit : 0;
+    options.rate = a.rate > 0 ? a.rate : 0.0;
     if (!a.mode.empty()) {
         auto mode = io::parse_capture_mode(a.mode);
         if (!mode.is_ok()) return fail(mode.status());
-        options.mode = mode.value();
+        options.width = mode.value().width;
+        options.height = mode.value().height;
+        options.fps = mode.value().fps;
     }
     if (!a.save_dir.empty()) {
         std::error_code ec;
         std::filesystem::create_directories(a.save_dir, ec);
         if (ec) return fail(io_error("--save " + a.save_dir + ": " + ec.message()));
     }
-    auto source = io::open_source(a.dataspec, options);
+    auto source = FrameSource::open(a.dataspec, options);
     if (!source.is_ok()) return fail(source.status());
     if (!a.json) std::cout << "source: " << source.value()->describe() << "\n";
-    io::RateLimiter limiter(a.rate);
     const auto start = std::chrono::steady_clock::now();
     int64_t count = 0;
     Status end = Status::ok();
-    while (a.limit <= 0 || count < a.limit) {
-        limiter.wait();
-        Result<vision::Frame> frame = source.value()->next();
+    for (;;) {
+        Result<Frame> frame = source.value()->next();
         if (!frame.is_ok()) {
             end = frame.status();
             break;
@@ -81,18 +86,18 @@ int run_frames(const FramesArgs& a) {
             if (!path.is_ok()) return fail(path.status());
             saved = path.value();
         }
-        const vision::Frame& f = frame.value();
+        const Frame& f = frame.value();
         if (a.json) {
             nlohmann::ordered_json j{{"index", count},
                                      {"seq", f.seq},
-                                     {"width", f.width()},
-                                     {"height", f.height()},
+                                     {"width", f.image.width()},
+                                     {"height", f.image.height()},
                                      {"timestamp_us", f.timestamp_us},
                                      {"source", f.source_id}};
             if (!saved.empty()) j["saved"] = saved;
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
         } else {
-            std::cout << "frame " << count << ": seq=" << f.seq << " " << f.width() << "x" << f.height()
+            std::cout << "frame " << count << ": seq=" << f.seq << " " << f.image.width() << "x" << f.image.height()
                       << " t=" << format_time(f.timestamp_us) << " " << f.source_id
                       << (saved.empty() ? "" : " -> " + saved) << std::endl;
         }

@@ -1,160 +1,125 @@
-// `edgeinfer inspect MODEL [--json]`: what a model is, what it costs, whether edgeinfer runs it.
+// `edgeinfer inspect MODEL [--json]`: tools::inspect printed: what a model is, what it costs,
+// whether edgeinfer runs it.
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "kernels/registry.hpp"
-#include "model/onnx_model.hpp"
-#include "passes/model_stats.hpp"
+#include "edgeinfer/tools.hpp"
 
 namespace edgeinfer::cli {
 namespace {
 
 struct InspectArgs {
     std::string model;
-    bool json = false;
-    bool check = false;
+    bool json = false, check = false;
 };
 
-nlohmann::json shape_json(const ir::Shape& s) {
-    if (!s.has_rank) return nullptr;
-    nlohmann::json dims = nlohmann::json::array();
-    for (const ir::Dim& d : s.dims) {
-        if (d.is_known())
-            dims.push_back(d.value);
-        else if (!d.symbol.empty())
-            dims.push_back(d.symbol);
-        else
-            dims.push_back(nullptr);
-    }
-    return dims;
-}
-
-nlohmann::json values_json(const std::vector<const ir::ValueInfo*>& values) {
+nlohmann::json values_json(const std::vector<tools::ValueInfo>& values) {
     nlohmann::json out = nlohmann::json::array();
-    for (const ir::ValueInfo* v : values)
-        out.push_back({{"name", v->name}, {"dtype", dtype_name(v->dtype)}, {"shape", shape_json(v->shape)}});
+    for (const tools::ValueInfo& v : values) {
+        nlohmann::json dims = nlohmann::json::array();
+        for (const tools::DimInfo& d : v.dims)
+            dims.push_back(d.value >= 0 ? nlohmann::json(d.value)
+                                        : (d.symbol.empty() ? nlohmann::json() : nlohmann::json(d.symbol)));
+        out.push_back(
+            {{"name", v.name}, {"dtype", dtype_name(v.dtype)}, {"shape", v.has_rank ? dims : nlohmann::json()}});
+    }
     return out;
 }
 
-nlohmann::json build_report(const ir::Model& m, const passes::ModelStats& s) {
-    const kernels::KernelRegistry& reg = kernels::default_registry();
-    nlohmann::json j;
-    j["model"] = m.source_path;
-    j["producer"] = {{"name", m.producer_name}, {"version", m.producer_version}};
-    j["ir_version"] = m.ir_version;
-    j["graph_name"] = m.graph.name;
-    nlohmann::json opsets = nlohmann::json::array();
-    for (const auto& o : m.opset_imports) opsets.push_back({{"domain", o.domain.empty() ? "ai.onnx" : o.domain}, {"version", o.version}});
-    j["opset_imports"] = opsets;
-    j["inputs"] = values_json(m.graph.runtime_inputs());
-    std::vector<const ir::ValueInfo*> outs;
-    for (const auto& o : m.graph.outputs) outs.push_back(&o);
-    j["outputs"] = values_json(outs);
-    j["node_count"] = s.node_count;
-    j["parameters"] = {{"count", s.parameter_count},
-                       {"batchnorm_statistics", s.buffer_count},
-                       {"other_initializer_elements", s.other_initializer_count},
-                       {"initializer_bytes", s.initializer_bytes}};
-    nlohmann::json ops = nlohmann::json::object();
-    std::vector<std::string> unsupported_ops;
-    for (const auto& [op, st] : s.ops) {
-        auto colon = op.find(':');
-        std::string domain = colon == std::string::npos ? "" : op.substr(0, colon);
-        std::string type = colon == std::string::npos ? op : op.substr(colon + 1);
-        bool runnable = reg.has_op(domain, type);
-        if (!runnable) unsupported_ops.push_back(op);
-        ops[op] = {{"count", st.count}, {"macs", st.macs}, {"flops", 2 * st.macs}, {"supported", runnable}};
-    }
-    j["ops"] = ops;
-    j["compute"] = {{"macs", s.total_macs}, {"flops", 2 * s.total_macs}, {"effective_macs", s.total_effective_macs},
-                    {"nodes_without_shapes", s.nodes_missing_shapes},
-                    {"symbolic_dims_as_one", s.symbolic_dims_as_one}};
-    j["support"] = {{"registered_kernels", reg.size()},
-                    {"unsupported_ops", unsupported_ops},
-                    {"runnable", unsupported_ops.empty()}};
+nlohmann::json report_json(const tools::ModelInfo& m) {
+    nlohmann::json j = {{"model", m.path},
+                        {"producer", {{"name", m.producer_name}, {"version", m.producer_version}}},
+                        {"ir_version", m.ir_version},
+                        {"graph_name", m.graph_name},
+                        {"opset_imports", nlohmann::json::array()},
+                        {"inputs", values_json(m.inputs)},
+                        {"outputs", values_json(m.outputs)},
+                        {"node_count", m.node_count},
+                        {"ops", nlohmann::json::object()}};
+    for (const auto& [domain, version] : m.opsets)
+        j["opset_imports"].push_back({{"domain", domain}, {"version", version}});
+    j["parameters"] = {{"count", m.parameter_count},
+                       {"batchnorm_statistics", m.batchnorm_statistics},
+                       {"other_initializer_elements", m.other_initializer_elements},
+                       {"initializer_bytes", m.initializer_bytes}};
+    for (const tools::OpInfo& op : m.ops)
+        j["ops"][op.op] = {{"count", op.count}, {"macs", op.macs}, {"flops", 2 * op.macs}, {"supported", op.supported}};
+    j["compute"] = {{"macs", m.macs},
+                    {"flops", 2 * m.macs},
+                    {"effective_macs", m.effective_macs},
+                    {"nodes_without_shapes", m.nodes_without_shapes},
+                    {"symbolic_dims_as_one", m.symbolic_dims_as_one}};
+    j["support"] = {{"registered_kernels", m.registered_kernels},
+                    {"unsupported_ops", m.unsupported_ops},
+                    {"runnable", m.unsupported_ops.empty()}};
     return j;
 }
 
 std::string human(double v) {
     const char* units[] = {"", "K", "M", "G", "T"};
     int u = 0;
-    while (v >= 1000.0 && u < 4) {
-        v /= 1000.0;
-        ++u;
-    }
+    for (; v >= 1000.0 && u < 4; ++u) v /= 1000.0;
     std::ostringstream o;
     o << std::fixed << std::setprecision(u == 0 ? 0 : 2) << v << units[u];
     return o.str();
 }
 
-void print_text(const nlohmann::json& j, const ir::Model& m) {
-    std::cout << "model:      " << j["model"].get<std::string>() << "\n";
-    std::cout << "producer:   " << m.producer_name << (m.producer_version.empty() ? "" : " " + m.producer_version) << "\n";
+void print_values(const char* title, const std::vector<tools::ValueInfo>& values) {
+    std::cout << title;
+    for (const tools::ValueInfo& v : values)
+        std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << "  [" << v.shape_text << "]\n";
+}
+
+void print_text(const tools::ModelInfo& m) {
+    std::cout << "model:      " << m.path << "\n";
+    std::cout << "producer:   " << m.producer_name << (m.producer_version.empty() ? "" : " " + m.producer_version)
+              << "\n";
     std::cout << "ir version: " << m.ir_version << "\n";
     std::cout << "opsets:    ";
-    for (const auto& o : m.opset_imports) std::cout << " " << (o.domain.empty() ? "ai.onnx" : o.domain) << "=" << o.version;
-    std::cout << "\n\ninputs:\n";
-    for (const ir::ValueInfo* v : m.graph.runtime_inputs())
-        std::cout << "  " << v->name << "  " << dtype_name(v->dtype) << "  [" << v->shape.to_string() << "]\n";
-    std::cout << "outputs:\n";
-    for (const auto& v : m.graph.outputs)
-        std::cout << "  " << v.name << "  " << dtype_name(v.dtype) << "  [" << v.shape.to_string() << "]\n";
-    const auto& p = j["parameters"];
-    std::cout << "\nparameters: " << p["count"].get<int64_t>() << " (" << human(p["count"].get<double>()) << ")";
-    if (p["batchnorm_statistics"].get<int64_t>() > 0)
-        std::cout << ", plus " << p["batchnorm_statistics"].get<int64_t>() << " BatchNorm statistics";
-    std::cout << ", initializers " << human(p["initializer_bytes"].get<double>()) << "B\n";
-    const auto& c = j["compute"];
-    std::cout << "compute:    " << human(c["macs"].get<double>()) << " MACs, " << human(c["flops"].get<double>()) << " FLOPs";
-    if (c["nodes_without_shapes"].get<int64_t>() > 0)
-        std::cout << " (" << c["nodes_without_shapes"].get<int64_t>() << " nodes with unknown shapes not counted)";
-    if (c["symbolic_dims_as_one"].get<bool>()) std::cout << " (symbolic dims such as batch counted as 1)";
-    std::cout << "\n\nnodes: " << j["node_count"].get<int64_t>() << "\n";
+    for (const auto& [domain, version] : m.opsets) std::cout << " " << domain << "=" << version;
+    print_values("\n\ninputs:\n", m.inputs);
+    print_values("outputs:\n", m.outputs);
+    std::cout << "\nparameters: " << m.parameter_count << " (" << human(static_cast<double>(m.parameter_count)) << ")";
+    if (m.batchnorm_statistics > 0) std::cout << ", plus " << m.batchnorm_statistics << " BatchNorm statistics";
+    std::cout << ", initializers " << human(static_cast<double>(m.initializer_bytes)) << "B\n";
+    std::cout << "compute:    " << human(static_cast<double>(m.macs)) << " MACs, "
+              << human(static_cast<double>(2 * m.macs)) << " FLOPs";
+    if (m.nodes_without_shapes > 0)
+        std::cout << " (" << m.nodes_without_shapes << " nodes with unknown shapes not counted)";
+    if (m.symbolic_dims_as_one) std::cout << " (symbolic dims such as batch counted as 1)";
+    std::cout << "\n\nnodes: " << m.node_count << "\n";
     std::cout << "  " << std::left << std::setw(28) << "op" << std::right << std::setw(7) << "count" << std::setw(12)
-              << "MACs" << "  runs\n";
-    for (const auto& [op, st] : j["ops"].items()) {
-        std::cout << "  " << std::left << std::setw(28) << op << std::right << std::setw(7) << st["count"].get<int64_t>()
-                  << std::setw(12) << (st["macs"].get<int64_t>() ? human(st["macs"].get<double>()) : "-") << "  "
-                  << (st["supported"].get<bool>() ? "yes" : "no") << "\n";
-    }
-    const auto& sup = j["support"];
+              << "MACs"
+              << "  runs\n";
+    for (const tools::OpInfo& op : m.ops)
+        std::cout << "  " << std::left << std::setw(28) << op.op << std::right << std::setw(7) << op.count
+                  << std::setw(12) << (op.macs ? human(static_cast<double>(op.macs)) : "-") << "  "
+                  << (op.supported ? "yes" : "no") << "\n";
     std::cout << "\n";
-    if (sup["registered_kernels"].get<size_t>() == 0) {
+    if (m.registered_kernels == 0) {
         std::cout << "support: this build of edgeinfer has no kernels registered yet, so it cannot run any op\n";
-    } else if (sup["runnable"].get<bool>()) {
+    } else if (m.unsupported_ops.empty()) {
         std::cout << "support: edgeinfer can run every op in this model\n";
     } else {
         std::cout << "support: edgeinfer cannot run these ops:";
-        for (const auto& op : sup["unsupported_ops"]) std::cout << " " << op.get<std::string>();
+        for (const std::string& op : m.unsupported_ops) std::cout << " " << op;
         std::cout << "\n";
     }
 }
 
 int run_inspect(const InspectArgs& args) {
-    model::LoadOptions opts;
-    opts.infer_shapes = true;
-    auto loaded = model::load_model(args.model, opts);
-    if (!loaded.is_ok()) {
-        std::cerr << "edgeinfer inspect: " << loaded.status().to_string() << "\n";
+    auto info = tools::inspect(args.model, args.check);
+    if (!info.is_ok()) {
+        std::cerr << "edgeinfer inspect: " << info.status().to_string() << "\n";
         return 1;
     }
-    if (args.check) {
-        Status st = model::check_model_file(args.model);
-        if (!st.is_ok()) {
-            std::cerr << "edgeinfer inspect: " << st.to_string() << "\n";
-            return 1;
-        }
-    }
-    const ir::Model& m = loaded.value();
-    passes::ModelStats stats = passes::compute_model_stats(m.graph);
-    nlohmann::json report = build_report(m, stats);
     if (args.json)
-        std::cout << report.dump(2) << "\n";
+        std::cout << report_json(*info).dump(2) << "\n";
     else
-        print_text(report, m);
+        print_text(*info);
     return 0;
 }
 

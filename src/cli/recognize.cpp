@@ -34,7 +34,7 @@ void add_recognize_command(CLI::App& app, int* exit_code) {
         auto layout = vision::parse_ctc_layout(rec->layout);
         if (!layout.is_ok()) {
             std::cerr << "edgeinfer recognize: " << layout.status().to_string() << "\n";
-            *exit_code = vision::kExitError;
+            *exit_code = kExitError;
             return;
         }
         vision::CtcOptions options;

@@ -1,18 +1,16 @@
 // `edgeinfer run MODEL [--input name=file.npy ...] [--output-dir D]`: run a model once on given
-// or seeded random inputs, print output shapes and statistics, optionally save .npy outputs.
+// or seeded random inputs (tools::make_inputs), print output shapes and statistics, optionally save
+// .npy outputs.
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <map>
-#include <random>
-#include <sstream>
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
 #include "cli/keep_fp32.hpp"
-#include "edgeinfer/session.hpp"
+#include "edgeinfer/tools.hpp"
 #include "ir/npy.hpp"
 
 namespace edgeinfer::cli {
@@ -30,84 +28,11 @@ struct RunArgs {
     std::vector<std::string> keep_fp32;  // node names
 };
 
-Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what) {
-    std::vector<int64_t> dims;
-    std::stringstream ss(text);
-    std::string part;
-    while (std::getline(ss, part, 'x')) {
-        try {
-            size_t used = 0;
-            int64_t v = std::stoll(part, &used);
-            if (used != part.size() || v < 0) throw std::invalid_argument(part);
-            dims.push_back(v);
-        } catch (const std::exception&) {
-            return invalid_argument(what + ": '" + text + "' is not a shape like 1x3x224x224");
-        }
-    }
-    return dims;
-}
-
-Tensor random_tensor(DataType dtype, const std::vector<int64_t>& dims, std::mt19937& rng) {
-    Tensor t = Tensor::allocate(dtype, dims);
-    int64_t n = t.numel();
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::uniform_int_distribution<int> small(0, 9);
-    for (int64_t i = 0; i < n; ++i) {
-        switch (dtype) {
-            case DataType::kFloat32: t.data_as<float>()[i] = normal(rng); break;
-            case DataType::kFloat64: t.data_as<double>()[i] = normal(rng); break;
-            case DataType::kInt64: t.data_as<int64_t>()[i] = small(rng); break;
-            case DataType::kInt32: t.data_as<int32_t>()[i] = small(rng); break;
-            case DataType::kUInt8: t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 0xff); break;
-            case DataType::kBool: t.data_as<uint8_t>()[i] = static_cast<uint8_t>(rng() & 1); break;
-            default: break;
-        }
-    }
-    return t;
-}
-
-Result<std::vector<NamedTensor>> gather_inputs(const Session& session, const RunArgs& args) {
-    std::vector<NamedTensor> out;
-    std::mt19937 rng(args.seed);
-    std::map<std::string, std::vector<int64_t>> shapes;
-    for (const std::string& s : args.shapes) {
-        auto colon = s.rfind(':');
-        if (colon == std::string::npos) return invalid_argument("--shape '" + s + "' must be NAME:DIMS");
-        EDGEINFER_ASSIGN_OR_RETURN(shapes[s.substr(0, colon)], parse_dims(s.substr(colon + 1), "--shape"));
-    }
-    std::map<std::string, std::string> files;
-    for (const std::string& s : args.inputs) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos) return invalid_argument("--input '" + s + "' must be NAME=FILE.npy");
-        files[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    for (const auto& [name, file] : files) {
-        bool known = false;
-        for (const auto& d : session.inputs()) known = known || d.name == name;
-        if (!known) return invalid_argument("--input names '" + name + "', which is not an input of the model");
-    }
-    for (const ValueDescription& d : session.inputs()) {
-        if (files.count(d.name)) {
-            EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::read_npy(files[d.name]));
-            out.push_back({d.name, std::move(t)});
-            continue;
-        }
-        std::vector<int64_t> dims = d.dims;
-        if (shapes.count(d.name)) {
-            dims = shapes[d.name];
-        } else {
-            for (size_t i = 0; i < dims.size(); ++i) {
-                if (dims[i] >= 0) continue;
-                if (i != 0)
-                    return invalid_argument("input '" + d.name + "' has dynamic dim " + std::to_string(i) +
-                                            (d.symbols[i].empty() ? "" : " ('" + d.symbols[i] + "')") +
-                                            "; give its shape with --shape " + d.name + ":DIMS");
-                dims[i] = 1;  // dynamic batch: 1
-            }
-        }
-        out.push_back({d.name, random_tensor(d.dtype, dims, rng)});
-    }
-    return out;
+Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescription>& inputs, const RunArgs& args) {
+    EDGEINFER_ASSIGN_OR_RETURN(auto given, tools::parse_shape_options(args.shapes, "--shape"));
+    EDGEINFER_ASSIGN_OR_RETURN(auto files, tools::parse_file_options(args.inputs, "--input"));
+    EDGEINFER_ASSIGN_OR_RETURN(auto shapes, tools::resolve_input_shapes(inputs, given, 0, "--shape"));
+    return tools::make_inputs(inputs, files, shapes, args.seed);
 }
 
 void print_stats(const NamedTensor& nt) {
@@ -138,7 +63,7 @@ int run_run(const RunArgs& args) {
     opts.engine_path = args.load_engine;
     opts.precision = precision_from_name(args.precision);
     opts.keep_fp32_nodes = args.keep_fp32;
-    if (Status k = check_keep_fp32(args.model, args.keep_fp32); !k.is_ok()) {
+    if (Status k = tools::check_node_names(args.model, args.keep_fp32); !k.is_ok()) {
         std::cerr << "edgeinfer run: " << k.to_string() << "\n";
         return 1;
     }
@@ -152,7 +77,7 @@ int run_run(const RunArgs& args) {
     const EngineReport& engine = session.value()->engine_report();
     if (engine.loaded) std::cerr << "edgeinfer run: loaded engine " << args.load_engine << "\n";
     if (!engine.message.empty()) std::cerr << "edgeinfer run: note: " << engine.message << "\n";
-    auto inputs = gather_inputs(*session.value(), args);
+    auto inputs = gather_inputs(session.value()->inputs(), args);
     if (!inputs.is_ok()) {
         std::cerr << "edgeinfer run: " << inputs.status().to_string() << "\n";
         return 1;
@@ -182,10 +107,7 @@ int run_run(const RunArgs& args) {
         std::error_code ec;
         std::filesystem::create_directories(args.output_dir, ec);
         for (const auto& nt : outputs.value()) {
-            std::string safe = nt.name;
-            for (char& c : safe)
-                if (c == '/' || c == ':' || c == ' ') c = '_';
-            std::string path = args.output_dir + "/" + safe + ".npy";
+            std::string path = args.output_dir + "/" + tools::file_safe(nt.name) + ".npy";
             Status st = ir::write_npy(path, nt.tensor);
             if (!st.is_ok()) {
                 std::cerr << "edgeinfer run: " << st.to_string() << "\n";

@@ -1,13 +1,30 @@
-// The flags every vision command shares (classify, detect, segment, recognize, video) and the call
-// that turns them into vision::TaskOptions and runs vision::run_task with a command's head.
+// The flags every vision command shares (classify, detect, segment, recognize, video), their exit codes,
+// and the call that turns the flags into vision::TaskOptions and runs vision::run_task with a command's
+// head: SIGINT/SIGTERM stop the run, a progress line shows on a terminal, --json prints JSON lines.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "vision/task.hpp"
 
 namespace edgeinfer::cli {
+
+// Process exit codes of every vision command (README "Vision commands").
+inline constexpr int kExitOk = 0;             // the source ended or --limit was reached
+inline constexpr int kExitError = 1;          // bad model, sidecar, labels, flags, or inference failed
+inline constexpr int kExitNoFrames = 2;       // the DATASPEC cannot be opened or yields no frame at all
+inline constexpr int kExitSourceLost = 3;     // a camera or camera server vanished mid-run (after retries)
+inline constexpr int kExitSaveFailed = 4;     // --save could not write
+inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: summary printed, then stop
+int exit_code(vision::TaskOutcome outcome);
+
+// One result as the JSON the vision commands print under "results".
+nlohmann::json results_json(const vision::TaskResult& result);
+// A whole --json line:
+// {"source","seq","timestamp_us"[,"clip"],"results","latency_ms":{"pre","infer","post"}[,"saved"]}.
+std::string json_line(const vision::TaskRecord& record);
 
 // Raw flag values; parse() turns the preprocessing strings into task.preprocess.
 struct VisionArgs {

@@ -216,7 +216,7 @@ class CameraSource final : public FrameSource {
     CameraSource(std::unique_ptr<CameraClient> client, CameraClientOptions options)
         : client_(std::move(client)), options_(options) {}
 
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         using Clock = std::chrono::steady_clock;
         const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.lost_after_ms);
         auto backoff = std::chrono::milliseconds(50);
@@ -225,7 +225,7 @@ class CameraSource final : public FrameSource {
             EDGEINFER_ASSIGN_OR_RETURN(RemoteFrame reply, client_->fetch());
             const ReplyHeader& h = reply.header;
             if (h.ok) {
-                vision::Frame frame;
+                io::Frame frame;
                 frame.image = std::move(reply.image);
                 frame.seq = h.seq;
                 frame.timestamp_us = h.timestamp_us;

@@ -188,7 +188,7 @@ struct CameraServer::Impl {
                 source_name = source->describe();
             }
             if (!sleep_until(limiter.next_slot())) break;
-            Result<vision::Frame> frame = source->next();
+            Result<io::Frame> frame = source->next();
             if (!frame.is_ok()) {
                 ++source_failures;
                 set_error(frame.status());

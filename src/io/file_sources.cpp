@@ -34,7 +34,7 @@ class ImageListSource final : public FrameSource {
     ImageListSource(std::vector<fs::path> files, std::string description, bool single)
         : files_(std::move(files)), description_(std::move(description)), single_(single) {}
 
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         while (index_ < files_.size()) {
             const fs::path& file = files_[index_++];
             Result<cv::Mat> image = read_image_file(file);
@@ -45,10 +45,10 @@ class ImageListSource final : public FrameSource {
                 continue;
             }
             ++delivered_;
-            vision::Frame frame;
+            io::Frame frame;
             frame.image = std::move(image.value());
             frame.seq = index_ - 1;
-            frame.timestamp_us = vision::now_us();
+            frame.timestamp_us = io::now_us();
             frame.source_id = file.string();
             return frame;
         }
@@ -88,7 +88,7 @@ class VideoSource final : public FrameSource {
         return Status::ok();
     }
 
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         cv::Mat image;
         if (!read(image)) {
             if (!options_.loop || frames_this_pass_ == 0) return end_status();
@@ -98,10 +98,10 @@ class VideoSource final : public FrameSource {
         }
         ++frames_this_pass_;
         apply_size(image, options_.mode);
-        vision::Frame frame;
+        io::Frame frame;
         frame.image = std::move(image);
         frame.seq = seq_++;
-        frame.timestamp_us = vision::now_us();
+        frame.timestamp_us = io::now_us();
         frame.source_id = path_ + "#" + std::to_string(frame.seq);
         return frame;
     }

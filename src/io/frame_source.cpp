@@ -122,7 +122,7 @@ Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
     if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://"))
         return unsupported(std::string(dataspec) + " is a camera server: its modes are chosen where it runs");
     EDGEINFER_ASSIGN_OR_RETURN(auto source, open_source(dataspec));
-    EDGEINFER_ASSIGN_OR_RETURN(vision::Frame frame, source->next());
+    EDGEINFER_ASSIGN_OR_RETURN(io::Frame frame, source->next());
     std::string line = std::to_string(frame.width()) + "x" + std::to_string(frame.height());
     if (source->nominal_fps() > 0)
         line += " @ " + std::to_string(static_cast<int>(source->nominal_fps() + 0.5)) + " fps";

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "edgeinfer/status.hpp"
-#include "vision/frame.hpp"
+#include "io/frame.hpp"
 
 namespace edgeinfer::io {
 
@@ -22,7 +22,7 @@ class FrameSource {
     // The next frame, whose pixels now belong to the caller (a source never writes into a buffer
     // it returned); StatusCode::kEndOfStream when a finite source is exhausted,
     // StatusCode::kSourceLost when a camera or server vanished; other codes for bad input.
-    virtual Result<vision::Frame> next() = 0;
+    virtual Result<io::Frame> next() = 0;
 
     // One line for humans: "folder photos/ (12 images)", "v4l2:0 (/dev/video0, 640x480 @ 30 fps)".
     virtual std::string describe() const = 0;

@@ -13,11 +13,11 @@ class PatternSource final : public FrameSource {
     PatternSource(int width, int height)
         : width_(width), height_(height), id_("pattern:" + std::to_string(width) + "x" + std::to_string(height)) {}
 
-    Result<vision::Frame> next() override {
-        vision::Frame frame;
+    Result<io::Frame> next() override {
+        io::Frame frame;
         render_pattern(frame.image, width_, height_, index_);
         frame.seq = index_++;
-        frame.timestamp_us = vision::now_us();
+        frame.timestamp_us = io::now_us();
         frame.source_id = id_;
         return frame;
     }

@@ -48,7 +48,7 @@ class V4l2Source final : public FrameSource {
         return Status::ok();
     }
 
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         cv::Mat image;
         try {
             if (!capture_.read(image) || image.empty())
@@ -59,10 +59,10 @@ class V4l2Source final : public FrameSource {
         }
         if (image.channels() == 1) cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
         if (image.channels() == 4) cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
-        vision::Frame frame;
+        io::Frame frame;
         frame.image = std::move(image);
         frame.seq = seq_++;
-        frame.timestamp_us = vision::now_us();
+        frame.timestamp_us = io::now_us();
         frame.source_id = "v4l2:" + std::to_string(index_);
         return frame;
     }

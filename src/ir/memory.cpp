@@ -65,6 +65,18 @@ Result<size_t> checked_bytes(DataType dtype, const std::vector<int64_t>& dims, c
     return bytes;
 }
 
+bool fits_in_bytes(DataType dtype, const std::vector<int64_t>& dims, size_t limit) {
+    int64_t n = 1;
+    for (int64_t d : dims) {
+        if (d < 0) return false;
+        if (d == 0) return true;
+        if (__builtin_mul_overflow(n, d, &n)) return false;
+    }
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(static_cast<size_t>(n), dtype_size(dtype), &bytes)) return false;
+    return bytes <= static_cast<size_t>(std::numeric_limits<int64_t>::max()) && (limit == 0 || bytes <= limit);
+}
+
 Result<Tensor> allocate_checked(DataType dtype, const std::vector<int64_t>& dims, const std::string& what,
                                 size_t limit) {
     EDGEINFER_ASSIGN_OR_RETURN(size_t bytes, checked_bytes(dtype, dims, what, limit));

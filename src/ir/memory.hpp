@@ -25,6 +25,8 @@ Result<int64_t> checked_numel(const std::vector<int64_t>& dims, const std::strin
 // overflow and `limit` (0: no limit) checks.
 Result<size_t> checked_bytes(DataType dtype, const std::vector<int64_t>& dims, const std::string& what,
                              size_t limit = 0);
+// Whether checked_bytes would succeed, without building a message (allocation-free: for per-run checks).
+bool fits_in_bytes(DataType dtype, const std::vector<int64_t>& dims, size_t limit = 0);
 // Tensor::allocate behind checked_bytes, with std::bad_alloc turned into kResourceExhausted.
 Result<Tensor> allocate_checked(DataType dtype, const std::vector<int64_t>& dims, const std::string& what,
                                 size_t limit = 0);

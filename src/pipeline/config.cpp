@@ -267,6 +267,11 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
     } else if (type == "overlay") {
         e.type = ElementType::kOverlay;
         add({"boxes", "labels", "track_ids", "scores", "fps"});
+    } else if (type == "python") {
+        // Python elements are served by the Python package, which rewrites them before the config gets here.
+        fail(path + "/type",
+             "a python element runs only inside Python: run this config with `python3 -m edgeinfer pipeline "
+             "CONFIG` (or edgeinfer.Pipeline.from_file), with the edgeinfer package on PYTHONPATH");
     } else {
         fail(path + "/type",
              "unknown element " + q(type) + ", expected one of infer, tracker, clip_classifier, custom, overlay");

@@ -459,7 +459,7 @@ Result<PipelineSummary> Pipeline::run() {
                     sm.frames++;
                     auto pf = std::make_unique<PipelineFrame>();
                     pf->frame = std::move(r.value());
-                    if (pf->frame.timestamp_us == 0) pf->frame.timestamp_us = vision::now_us();
+                    if (pf->frame.timestamp_us == 0) pf->frame.timestamp_us = io::now_us();
                     if (n == 0) start_us = pf->frame.timestamp_us;
                     pf->meta.source_id = sc.id;
                     pf->meta.frame_number = n;

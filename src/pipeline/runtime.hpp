@@ -17,14 +17,14 @@
 #include "pipeline/config.hpp"
 #include "pipeline/metadata.hpp"
 #include "pipeline/metrics.hpp"
+#include "io/frame.hpp"
 #include "pipeline/rules.hpp"
-#include "vision/frame.hpp"
 
 namespace edgeinfer::pipeline {
 
 // One frame on its way through the pipeline.
 struct PipelineFrame {
-    vision::Frame frame;  // pixels (BGR8), seq, timestamp, source
+    io::Frame frame;  // pixels (BGR8), seq, timestamp, source
     FrameMeta meta;       // source_id, frame_number, timestamp, objects, keys
     cv::Mat annotated;    // the overlay's drawing (empty without an overlay element)
     // The marker a source sends after its last frame (no pixels; meta has the last frame's number

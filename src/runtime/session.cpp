@@ -136,9 +136,9 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
         }
         for (int64_t d : t.dims())
             if (d < 0) return invalid_argument(name + ": input '" + nt.name + "' has a negative dim");
-        if (t.dtype() != DataType::kString)
-            EDGEINFER_RETURN_IF_ERROR(
-                ir::checked_bytes(t.dtype(), t.dims(), name + ": input '" + nt.name + "'").status());
+        // The message is built only on failure: a steady-state run allocates nothing.
+        if (t.dtype() != DataType::kString && !ir::fits_in_bytes(t.dtype(), t.dims()))
+            return ir::checked_bytes(t.dtype(), t.dims(), name + ": input '" + nt.name + "'").status();
         if (t.data() == nullptr && t.numel() > 0 && t.dtype() != DataType::kString)
             return invalid_argument(name + ": input '" + nt.name + "' has no data");
         ordered[k] = &t;
@@ -446,16 +446,21 @@ Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<NamedTen
         if (!known) return invalid_argument(name + ": unknown output '" + o.name + "'");
     }
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, impl_->execute(inputs));
-    for (NamedTensor& o : outputs) {
+    // Every given tensor is checked before any is written, so a failed call leaves them all as they were
+    // (the slots are looked up twice rather than kept: a steady-state run allocates nothing).
+    auto slot_of = [this](const std::string& output) {
         size_t k = 0;
-        while (impl_->output_desc[k].name != o.name) ++k;
-        const Tensor& src = plan->output(impl_->graph, k);
+        while (impl_->output_desc[k].name != output) ++k;
+        return k;
+    };
+    for (const NamedTensor& o : outputs) {
+        const Tensor& src = plan->output(impl_->graph, slot_of(o.name));
         if (o.tensor.dtype() != src.dtype() || o.tensor.dims() != src.dims())
-            return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) + " " +
-                                    shape_to_string(src.dims()) + " but the given tensor is " +
+            return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) +
+                                    " " + shape_to_string(src.dims()) + " but the given tensor is " +
                                     std::string(dtype_name(o.tensor.dtype())) + " " + shape_to_string(o.tensor.dims()));
-        copy_tensor(src, o.tensor);
     }
+    for (NamedTensor& o : outputs) copy_tensor(plan->output(impl_->graph, slot_of(o.name)), o.tensor);
     return Status::ok();
 }
 

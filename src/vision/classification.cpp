@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/logging.hpp"
+#include "base/status.hpp"
 
 namespace edgeinfer::vision {
 namespace {
@@ -32,6 +33,9 @@ std::string class_tag(int64_t index) {
     s += std::to_string(index);
     return s;
 }
+
+// The label, or "#7" for a class without one.
+std::string class_name(const edgeinfer::ClassScore& c) { return c.label.empty() ? class_tag(c.index) : c.label; }
 
 std::string format_score(double s) {
     std::ostringstream o;
@@ -75,6 +79,26 @@ std::vector<ClassScore> top_k(const std::vector<double>& scores, int k, double t
     return all;
 }
 
+Result<edgeinfer::Classification> classify_scores(const NamedTensor& out, int k, double threshold,
+                                                  const std::vector<std::string>& labels, int& softmax_state) {
+    std::vector<double> scores;
+    if (!as_doubles(out.tensor, scores))
+        return unsupported("output '" + out.name + "' is " + std::string(dtype_name(out.tensor.dtype())));
+    if (scores.empty())
+        return out_of_range("output '" + out.name + "' is empty (" + shape_to_string(out.tensor.dims()) + ")");
+    if (softmax_state < 0) softmax_state = is_probability_distribution(scores) ? 0 : 1;
+    if (softmax_state == 1) scores = softmax(scores);
+    edgeinfer::Classification result;
+    for (const ClassScore& c : top_k(scores, k, threshold)) {
+        edgeinfer::ClassScore item;
+        item.index = c.index;
+        item.score = c.score;
+        if (c.index < static_cast<int64_t>(labels.size())) item.label = labels[static_cast<size_t>(c.index)];
+        result.top.push_back(std::move(item));
+    }
+    return result;
+}
+
 Status ClassificationHead::prepare(const TaskContext& context) {
     const auto& outputs = context.outputs;
     if (outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
@@ -106,53 +130,40 @@ Status ClassificationHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> ClassificationHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
-                                                   const PreprocessInfo& /*info*/) {
+Result<TaskResult> ClassificationHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
+                                               const PreprocessInfo& /*info*/) {
     if (output_index_ >= outputs.size()) return internal_error("classification: output missing from the run");
     const NamedTensor& out = outputs[output_index_];
-    std::vector<double> scores;
-    if (!as_doubles(out.tensor, scores))
-        return unsupported("output '" + out.name + "' is " + std::string(dtype_name(out.tensor.dtype())));
-    if (scores.empty())
-        return out_of_range("output '" + out.name + "' is empty (" + shape_to_string(out.tensor.dims()) + ")");
-    if (num_classes_ == 0) {
-        num_classes_ = static_cast<int64_t>(scores.size());
+    if (num_classes_ == 0 && out.tensor.numel() > 0) {
+        num_classes_ = out.tensor.numel();
         if (!labels_.empty() && static_cast<int64_t>(labels_.size()) != num_classes_)
             base::log_warning(std::to_string(labels_.size()) + " labels but output '" + out.name + "' has " +
                               std::to_string(num_classes_) + " classes; classes without a label are shown as #N");
     }
-    if (softmax_ < 0) softmax_ = is_probability_distribution(scores) ? 0 : 1;
-    if (softmax_ == 1) scores = softmax(scores);
-    nlohmann::json results = nlohmann::json::array();
-    for (const ClassScore& c : top_k(scores, top_, threshold_)) {
-        nlohmann::json item{{"class", c.index}, {"score", c.score}};
-        if (c.index < static_cast<int64_t>(labels_.size())) item["label"] = labels_[static_cast<size_t>(c.index)];
-        results.push_back(item);
-    }
-    if (!results.empty()) {
-        const auto& best = results[0];
-        ++counts_[best.contains("label") ? best["label"].get<std::string>() : class_tag(best["class"].get<int64_t>())];
-    } else {
+    EDGEINFER_ASSIGN_OR_RETURN(edgeinfer::Classification result,
+                               classify_scores(out, top_, threshold_, labels_, softmax_));
+    if (!result.top.empty())
+        ++counts_[class_name(result.top.front())];
+    else
         ++counts_["(below threshold)"];
-    }
-    return results;
+    return TaskResult(std::move(result));
 }
 
-std::string ClassificationHead::line(const nlohmann::json& results) const {
-    if (results.empty()) return "(no class above the threshold)";
+std::string ClassificationHead::line(const TaskResult& result) const {
+    const auto& top = std::get<edgeinfer::Classification>(result).top;
+    if (top.empty()) return "(no class above the threshold)";
     std::string s;
-    for (const auto& r : results) {
+    for (const edgeinfer::ClassScore& c : top) {
         if (!s.empty()) s += ", ";
-        s += (r.contains("label") ? r["label"].get<std::string>() : class_tag(r["class"].get<int64_t>())) + " " +
-             format_score(r["score"].get<double>());
+        s += class_name(c) + " " + format_score(c.score);
     }
     return s;
 }
 
-void ClassificationHead::annotate(cv::Mat& image, const nlohmann::json& results) const {
-    nlohmann::json best = nlohmann::json::array();
-    for (size_t i = 0; i < results.size() && i < 3; ++i) best.push_back(results[i]);
-    draw_banner(image, line(best));
+void ClassificationHead::annotate(cv::Mat& image, const TaskResult& result) const {
+    edgeinfer::Classification best = std::get<edgeinfer::Classification>(result);
+    if (best.top.size() > 3) best.top.resize(3);
+    draw_banner(image, line(TaskResult(std::move(best))));
 }
 
 std::vector<std::string> ClassificationHead::summary() const {

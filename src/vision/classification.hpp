@@ -24,16 +24,22 @@ std::vector<double> softmax(const std::vector<double>& logits);
 // The k best (index, score) pairs, best first; ties by lower index. Scores below `threshold` dropped.
 std::vector<ClassScore> top_k(const std::vector<double>& scores, int k, double threshold = 0.0);
 
+// One item's scores (`output`, float32 or float64, any shape) → the k best classes with their labels.
+// `softmax` -1 decides from these scores whether they are logits (and is set to 0 or 1 for the next
+// items), 0 takes them as they are, 1 applies softmax.
+Result<edgeinfer::Classification> classify_scores(const NamedTensor& output, int k, double threshold,
+                                                  const std::vector<std::string>& labels, int& softmax);
+
 class ClassificationHead final : public TaskHead {
   public:
     // `output`: the output to read ("" : the first output of the model).
     explicit ClassificationHead(std::string output = "") : output_name_(std::move(output)) {}
 
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
-                                   const PreprocessInfo& info) override;
-    std::string line(const nlohmann::json& results) const override;
-    void annotate(cv::Mat& image, const nlohmann::json& results) const override;
+    Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                               const PreprocessInfo& info) override;
+    std::string line(const TaskResult& result) const override;
+    void annotate(cv::Mat& image, const TaskResult& result) const override;
     std::vector<std::string> summary() const override;
 
     // Whether softmax is applied (decided on the first frame, reported in the summary).

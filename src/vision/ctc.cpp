@@ -167,6 +167,21 @@ Result<std::vector<CtcResult>> ctc_greedy_decode(const NamedTensor& output, cons
     return results;
 }
 
+edgeinfer::RecognizedText to_recognized_text(const CtcResult& r) {
+    edgeinfer::RecognizedText out;
+    out.text = r.text;
+    out.confidence = r.confidence;
+    for (const CtcChar& c : r.chars) {
+        edgeinfer::CharScore ch;
+        ch.text = c.text;
+        ch.confidence = c.confidence;
+        ch.index = c.index;
+        ch.step = c.first_step;
+        out.chars.push_back(std::move(ch));
+    }
+    return out;
+}
+
 Status TextRecognitionHead::prepare(const TaskContext& context) {
     if (context.outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
     const ValueDescription& out = context.outputs[0];
@@ -202,8 +217,8 @@ Status TextRecognitionHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> TextRecognitionHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
-                                                    const PreprocessInfo& /*info*/) {
+Result<TaskResult> TextRecognitionHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
+                                                const PreprocessInfo& /*info*/) {
     if (outputs.empty()) return internal_error("recognize: output missing from the run");
     const NamedTensor& out = outputs[0];
     if (table_.empty()) {  // the class count was dynamic: align now
@@ -217,27 +232,21 @@ Result<nlohmann::json> TextRecognitionHead::process(const std::vector<NamedTenso
     EDGEINFER_ASSIGN_OR_RETURN(std::vector<CtcResult> decoded, ctc_greedy_decode(out, table_, o));
     if (decoded.empty()) return out_of_range("output '" + out.name + "' holds no sequence");
     const CtcResult& r = decoded[0];
-    nlohmann::json chars = nlohmann::json::array();
-    for (const CtcChar& c : r.chars)
-        chars.push_back({{"char", c.text}, {"class", c.index}, {"confidence", c.confidence}, {"step", c.first_step}});
     ++frames_;
     if (r.text.empty()) ++empty_;
     confidence_sum_ += r.confidence;
-    nlohmann::json results;
-    results["text"] = r.text;
-    results["confidence"] = r.confidence;
-    results["chars"] = std::move(chars);
-    return results;
+    return TaskResult(to_recognized_text(r));
 }
 
-std::string TextRecognitionHead::line(const nlohmann::json& results) const {
+std::string TextRecognitionHead::line(const TaskResult& result) const {
+    const auto& text = std::get<edgeinfer::RecognizedText>(result);
     char buf[32];
-    std::snprintf(buf, sizeof buf, " (%.3f)", results["confidence"].get<double>());
-    return "\"" + results["text"].get<std::string>() + "\"" + buf;
+    std::snprintf(buf, sizeof buf, " (%.3f)", text.confidence);
+    return "\"" + text.text + "\"" + buf;
 }
 
-void TextRecognitionHead::annotate(cv::Mat& image, const nlohmann::json& results) const {
-    draw_text_lines(image, {line(results)});
+void TextRecognitionHead::annotate(cv::Mat& image, const TaskResult& result) const {
+    draw_text_lines(image, {line(result)});
 }
 
 std::vector<std::string> TextRecognitionHead::summary() const {

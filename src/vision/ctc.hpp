@@ -9,6 +9,7 @@
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
+#include "edgeinfer/vision.hpp"
 #include "vision/task.hpp"
 
 namespace edgeinfer::vision {
@@ -60,20 +61,23 @@ Result<std::vector<std::string>> align_charset(const std::vector<std::string>& c
 Result<std::vector<CtcResult>> ctc_greedy_decode(const NamedTensor& output, const std::vector<std::string>& table,
                                                  const CtcOptions& options = {});
 
+// The public result of one decoded sequence.
+edgeinfer::RecognizedText to_recognized_text(const CtcResult& result);
+
 // `edgeinfer recognize`: the text of every frame (a cropped text line) by CTC greedy decoding. The
 // character list comes from --charset (a file when one exists at that path, else the characters of the
-// string), else from --labels / the sidecar's labels. Results {"text", "confidence", "chars": [{"char",
-// "confidence", "step"}]}; --save writes the text over the frame.
+// string), else from --labels / the sidecar's labels. Results: edgeinfer::RecognizedText; --save writes the
+// text over the frame.
 class TextRecognitionHead final : public TaskHead {
   public:
     explicit TextRecognitionHead(std::string charset = "", CtcOptions options = {})
         : charset_arg_(std::move(charset)), options_(options) {}
 
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
-                                   const PreprocessInfo& info) override;
-    std::string line(const nlohmann::json& results) const override;
-    void annotate(cv::Mat& image, const nlohmann::json& results) const override;
+    Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                               const PreprocessInfo& info) override;
+    std::string line(const TaskResult& result) const override;
+    void annotate(cv::Mat& image, const TaskResult& result) const override;
     std::vector<std::string> summary() const override;
 
   private:

@@ -453,37 +453,6 @@ void DetectionDecoder::finish(const PreprocessInfo& info, const std::vector<std:
     }
 }
 
-nlohmann::json detections_to_json(const std::vector<Detection>& detections) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const Detection& d : detections) {
-        nlohmann::json j{{"class", d.label}};
-        if (!d.label_name.empty()) j["label"] = d.label_name;
-        j["score"] = d.score;
-        j["box"] = {d.x1, d.y1, d.x2, d.y2};
-        out.push_back(std::move(j));
-    }
-    return out;
-}
-
-std::vector<Detection> detections_from_json(const nlohmann::json& results) {
-    std::vector<Detection> out;
-    if (!results.is_array()) return out;
-    for (const auto& j : results) {
-        Detection d;
-        d.label = j.value("class", int64_t{0});
-        d.label_name = j.value("label", std::string());
-        d.score = j.value("score", 0.0f);
-        if (j.contains("box") && j["box"].size() == 4) {
-            d.x1 = j["box"][0].get<float>();
-            d.y1 = j["box"][1].get<float>();
-            d.x2 = j["box"][2].get<float>();
-            d.y2 = j["box"][3].get<float>();
-        }
-        out.push_back(std::move(d));
-    }
-    return out;
-}
-
 namespace {
 
 // "#7" for a class without a label (appended piecewise: GCC 12's -Wrestrict misfires on "#" + std::string).
@@ -526,30 +495,49 @@ void DetectionHead::default_preprocess(PreprocessConfig& config) const {
     }
 }
 
+Result<DetectionOptions> resolve_detection_options(const std::vector<ValueDescription>& outputs,
+                                                   DetectionOptions options, bool threshold_given,
+                                                   const std::string& model) {
+    if (outputs.empty()) return invalid_model(model + ": the model has no outputs");
+    if (options.iou_threshold < 0 || options.iou_threshold > 1)
+        return invalid_argument("--iou " + std::to_string(options.iou_threshold) + ": must be within [0, 1]");
+    const std::vector<NamedTensor> probe = placeholder_outputs(outputs);
+    if (!probe.empty()) {
+        DetectionOptions o = options;
+        o.score_threshold = 2.0f;  // scores never reach it: only the shapes are checked
+        DetectionDecoder check(o);
+        auto r = check.decode(probe, PreprocessInfo{}, {});
+        if (!r.is_ok()) return r.status().with_context(model);
+        options.format = check.format();
+    }
+    if (!threshold_given) options.score_threshold = is_yolo(options.format) ? 0.25f : 0.5f;
+    return options;
+}
+
+bool is_yolo_format(DetectionFormat format) { return is_yolo(format); }
+
+edgeinfer::Detection to_public_detection(const Detection& d) {
+    edgeinfer::Detection out;
+    out.box = {d.x1, d.y1, d.x2, d.y2};
+    out.class_id = d.label;
+    out.label = d.label_name;
+    out.score = d.score;
+    return out;
+}
+
 Status DetectionHead::prepare(const TaskContext& context) {
-    if (context.outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
     labels_ = context.labels;
     labels_origin_ = context.labels_origin;
     threshold_given_ = context.options.threshold >= 0;
     if (threshold_given_) options_.score_threshold = static_cast<float>(context.options.threshold);
-    if (options_.iou_threshold < 0 || options_.iou_threshold > 1)
-        return invalid_argument("--iou " + std::to_string(options_.iou_threshold) + ": must be within [0, 1]");
-    const std::vector<NamedTensor> probe = placeholder_outputs(context.outputs);
-    if (!probe.empty()) {
-        DetectionOptions o = options_;
-        o.score_threshold = 2.0f;  // scores never reach it: only the shapes are checked
-        DetectionDecoder check(o);
-        auto r = check.decode(probe, PreprocessInfo{}, labels_);
-        if (!r.is_ok()) return r.status().with_context(context.options.model_path);
-        options_.format = check.format();
-    }
-    if (!threshold_given_) options_.score_threshold = is_yolo(options_.format) ? 0.25f : 0.5f;
+    EDGEINFER_ASSIGN_OR_RETURN(
+        options_, resolve_detection_options(context.outputs, options_, threshold_given_, context.options.model_path));
     decoder_ = DetectionDecoder(options_);
     return Status::ok();
 }
 
-Result<nlohmann::json> DetectionHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
-                                              const PreprocessInfo& info) {
+Result<TaskResult> DetectionHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
+                                          const PreprocessInfo& info) {
     if (options_.format == DetectionFormat::kAuto) {  // shapes known only now (dynamic dims)
         EDGEINFER_ASSIGN_OR_RETURN(options_.format, detect_format(outputs));
         if (!threshold_given_ && is_yolo(options_.format)) options_.score_threshold = 0.25f;
@@ -577,30 +565,36 @@ Result<nlohmann::json> DetectionHead::process(const std::vector<NamedTensor>& ou
     }
     ++frames_;
     total_ += static_cast<int64_t>(dets.size());
-    return detections_to_json(dets);
+    std::vector<edgeinfer::Detection> result;
+    result.reserve(dets.size());
+    for (const Detection& d : dets) result.push_back(to_public_detection(d));
+    return TaskResult(std::move(result));
 }
 
-std::string DetectionHead::line(const nlohmann::json& results) const {
-    if (results.empty()) return "no objects";
+std::string DetectionHead::line(const TaskResult& result) const {
+    const auto& dets = std::get<std::vector<edgeinfer::Detection>>(result);
+    if (dets.empty()) return "no objects";
     char buf[96];
-    std::string s = std::to_string(results.size()) + (results.size() == 1 ? " object:" : " objects:");
+    std::string s = std::to_string(dets.size()) + (dets.size() == 1 ? " object:" : " objects:");
     size_t shown = 0;
-    for (const auto& r : results) {
+    for (const edgeinfer::Detection& d : dets) {
         if (++shown > 5) {
             s += ", ...";
             break;
         }
-        const auto& b = r["box"];
-        std::snprintf(buf, sizeof buf, " %.2f [%.0f,%.0f,%.0f,%.0f]", r["score"].get<double>(), b[0].get<double>(),
-                      b[1].get<double>(), b[2].get<double>(), b[3].get<double>());
-        s += (shown > 1 ? ", " : " ") +
-             (r.contains("label") ? r["label"].get<std::string>() : class_tag(r["class"].get<int64_t>())) + buf;
+        std::snprintf(buf, sizeof buf, " %.2f [%.0f,%.0f,%.0f,%.0f]", static_cast<double>(d.score),
+                      static_cast<double>(d.box.x1), static_cast<double>(d.box.y1), static_cast<double>(d.box.x2),
+                      static_cast<double>(d.box.y2));
+        s += (shown > 1 ? ", " : " ") + (d.label.empty() ? class_tag(d.class_id) : d.label) + buf;
     }
     return s;
 }
 
-void DetectionHead::annotate(cv::Mat& image, const nlohmann::json& results) const {
-    draw_detections(image, detections_from_json(results));
+void DetectionHead::annotate(cv::Mat& image, const TaskResult& result) const {
+    std::vector<Detection> dets;
+    for (const edgeinfer::Detection& d : std::get<std::vector<edgeinfer::Detection>>(result))
+        dets.push_back({d.box.x1, d.box.y1, d.box.x2, d.box.y2, d.score, d.class_id, d.label});
+    draw_detections(image, dets);
 }
 
 std::vector<std::string> DetectionHead::summary() const {

@@ -10,6 +10,7 @@
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
+#include "edgeinfer/vision.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/task.hpp"
 
@@ -108,9 +109,17 @@ void map_box_to_frame(const PreprocessInfo& info, float box[4]);
 // `num_classes` class indices, `origin` names where the labels came from.
 std::string label_count_warning(size_t label_count, int64_t num_classes, const std::string& origin);
 
-// Detections as JSON results: [{"class", "label" (when named), "score", "box": [x1, y1, x2, y2]}], best first.
-nlohmann::json detections_to_json(const std::vector<Detection>& detections);
-std::vector<Detection> detections_from_json(const nlohmann::json& results);
+// The public form of a detection (box, class, label, score; no track).
+edgeinfer::Detection to_public_detection(const Detection& detection);
+
+// The format and score threshold a model's outputs imply: `options.format` when set, else detected on
+// placeholder outputs when every output dim is fixed (kAuto stays when some are dynamic); without
+// `threshold_given` the threshold becomes 0.25 for YOLO outputs and 0.5 otherwise. Errors name `model`
+// and say which outputs do not fit.
+Result<DetectionOptions> resolve_detection_options(const std::vector<ValueDescription>& outputs,
+                                                   DetectionOptions options, bool threshold_given,
+                                                   const std::string& model);
+bool is_yolo_format(DetectionFormat format);
 
 // `edgeinfer detect`: decodes each frame's outputs (format from --format or detected on the model's
 // outputs at start), boxes in frame pixels, annotated with boxes and tags; the summary counts labels.
@@ -121,10 +130,10 @@ class DetectionHead final : public TaskHead {
 
     void default_preprocess(PreprocessConfig& config) const override;
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
-                                   const PreprocessInfo& info) override;
-    std::string line(const nlohmann::json& results) const override;
-    void annotate(cv::Mat& image, const nlohmann::json& results) const override;
+    Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                               const PreprocessInfo& info) override;
+    std::string line(const TaskResult& result) const override;
+    void annotate(cv::Mat& image, const TaskResult& result) const override;
     std::vector<std::string> summary() const override;
 
   private:

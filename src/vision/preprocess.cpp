@@ -21,6 +21,12 @@ bool parse_int(std::string_view text, int& out) {
     return ec == std::errc() && ptr == text.data() + text.size();
 }
 
+std::string upper(std::string_view name) {
+    std::string s(name);
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
 int cv_interpolation(Interpolation i) {
     switch (i) {
         case Interpolation::kNearest:
@@ -80,41 +86,15 @@ Result<std::vector<double>> fit_channels(const std::vector<double>& v, int chann
 
 }  // namespace
 
-std::string resize_mode_name(ResizeMode m) {
-    switch (m) {
-        case ResizeMode::kStretch:
-            return "stretch";
-        case ResizeMode::kLetterbox:
-            return "letterbox";
-        case ResizeMode::kCrop:
-            return "crop";
-    }
-    return "?";
-}
-
-std::string interpolation_name(Interpolation i) {
-    switch (i) {
-        case Interpolation::kNearest:
-            return "nearest";
-        case Interpolation::kLinear:
-            return "linear";
-        case Interpolation::kCubic:
-            return "cubic";
-        case Interpolation::kArea:
-            return "area";
-    }
-    return "?";
-}
+std::string resize_mode_name(ResizeMode m) { return std::string(to_string(m)); }
+std::string interpolation_name(Interpolation i) { return std::string(to_string(i)); }
 
 std::string PreprocessConfig::describe() const {
     std::ostringstream s;
     s << resize_mode_name(resize);
     if (resize == ResizeMode::kCrop) s << " (fraction " << crop_fraction << ")";
-    s << " " << width << "x" << height << " " << interpolation_name(interpolation) << ", "
-      << (color == ColorOrder::kRgb   ? "RGB"
-          : color == ColorOrder::kBgr ? "BGR"
-                                      : "GRAY")
-      << ", " << (layout == Layout::kNchw ? "NCHW" : "NHWC");
+    s << " " << width << "x" << height << " " << interpolation_name(interpolation) << ", " << upper(to_string(color))
+      << ", " << upper(to_string(layout));
     if (dtype == DataType::kUInt8) {
         s << ", uint8 pixels";
     } else {
@@ -139,20 +119,8 @@ Result<std::pair<int, int>> parse_size_flag(const std::string& text) {
     return std::make_pair(w, h);
 }
 
-Result<ResizeMode> parse_resize_mode(const std::string& text) {
-    if (text == "stretch") return ResizeMode::kStretch;
-    if (text == "letterbox") return ResizeMode::kLetterbox;
-    if (text == "crop") return ResizeMode::kCrop;
-    return invalid_argument("resize mode '" + text + "': expected stretch, letterbox or crop");
-}
-
-Result<Interpolation> parse_interpolation(const std::string& text) {
-    if (text == "nearest") return Interpolation::kNearest;
-    if (text == "linear" || text == "bilinear") return Interpolation::kLinear;
-    if (text == "cubic" || text == "bicubic") return Interpolation::kCubic;
-    if (text == "area") return Interpolation::kArea;
-    return invalid_argument("interpolation '" + text + "': expected nearest, linear, cubic or area");
-}
+Result<ResizeMode> parse_resize_mode(const std::string& text) { return edgeinfer::parse_resize_mode(text); }
+Result<Interpolation> parse_interpolation(const std::string& text) { return edgeinfer::parse_interpolation(text); }
 
 Result<std::vector<double>> parse_channel_values(const std::string& text, const std::string& flag) {
     std::vector<double> v;
@@ -178,21 +146,19 @@ Result<ResolvedPreprocess> resolve_preprocess(PreprocessConfig c, const Sidecar*
     std::vector<int64_t> sidecar_shape;
     if (sidecar) {
         const Sidecar& s = *sidecar;
-        if (s.layout == "NHWC")
-            c.layout = Layout::kNhwc;
-        else if (s.layout == "NCHW" || s.layout == "NCTHW")
-            c.layout = Layout::kNchw;
-        else if (!s.layout.empty())
-            return invalid_argument(where + ": key 'layout' is '" + s.layout + "'; expected NCHW, NHWC or NCTHW");
-        if (s.color_order == "RGB")
-            c.color = ColorOrder::kRgb;
-        else if (s.color_order == "BGR")
-            c.color = ColorOrder::kBgr;
-        else if (s.color_order == "GRAY")
-            c.color = ColorOrder::kGray;
-        else if (!s.color_order.empty() && s.color_order != "NONE")
-            return invalid_argument(where + ": key 'color_order' is '" + s.color_order +
-                                    "'; expected RGB, BGR or GRAY");
+        if (!s.layout.empty()) {  // NCTHW (clips) is NCHW frames written with a channel stride
+            auto l = s.layout == "NCTHW" ? Result<Layout>(Layout::kNchw) : parse_layout(s.layout);
+            if (!l.is_ok())
+                return invalid_argument(where + ": key 'layout' is '" + s.layout + "'; expected NCHW, NHWC or NCTHW");
+            c.layout = l.value();
+        }
+        if (!s.color_order.empty() && s.color_order != "NONE") {
+            auto o = parse_color_order(s.color_order);
+            if (!o.is_ok())
+                return invalid_argument(where + ": key 'color_order' is '" + s.color_order +
+                                        "'; expected RGB, BGR or GRAY");
+            c.color = o.value();
+        }
         if (s.scale) c.scale = *s.scale;
         if (!s.mean.empty()) c.mean = s.mean;
         if (!s.std.empty()) c.std = s.std;
@@ -423,3 +389,60 @@ Result<PreprocessInfo> preprocess_into(const cv::Mat& frame, const PreprocessCon
 }
 
 }  // namespace edgeinfer::vision
+
+// The one name table of the preprocessing enums (include/edgeinfer/vision.hpp): CLI flags, sidecars and
+// the C API parse through these. Parsing is case-insensitive; "bilinear" and "bicubic" are accepted too.
+namespace edgeinfer {
+namespace {
+
+std::string lower(std::string_view name) {
+    std::string s(name);
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+template <typename E, size_t N>
+Result<E> parse_name(std::string_view name, const std::pair<E, std::string_view> (&table)[N], std::string_view what,
+                     std::string_view choices) {
+    const std::string key = lower(name);
+    for (const auto& [value, text] : table)
+        if (key == text) return value;
+    return invalid_argument(std::string(what) + " '" + std::string(name) + "': expected " + std::string(choices));
+}
+
+template <typename E, size_t N>
+std::string_view name_of(E value, const std::pair<E, std::string_view> (&table)[N]) {
+    for (const auto& [v, text] : table)
+        if (v == value) return text;
+    return "?";
+}
+
+constexpr std::pair<ResizeMode, std::string_view> kResizeModes[] = {
+    {ResizeMode::kStretch, "stretch"}, {ResizeMode::kLetterbox, "letterbox"}, {ResizeMode::kCrop, "crop"}};
+// The first name of each value is its canonical one.
+constexpr std::pair<Interpolation, std::string_view> kInterpolations[] = {
+    {Interpolation::kNearest, "nearest"}, {Interpolation::kLinear, "linear"},   {Interpolation::kCubic, "cubic"},
+    {Interpolation::kArea, "area"},       {Interpolation::kLinear, "bilinear"}, {Interpolation::kCubic, "bicubic"}};
+constexpr std::pair<ColorOrder, std::string_view> kColorOrders[] = {
+    {ColorOrder::kRgb, "rgb"}, {ColorOrder::kBgr, "bgr"}, {ColorOrder::kGray, "gray"}};
+constexpr std::pair<Layout, std::string_view> kLayouts[] = {{Layout::kNchw, "nchw"}, {Layout::kNhwc, "nhwc"}};
+
+}  // namespace
+
+std::string_view to_string(ResizeMode m) { return name_of(m, kResizeModes); }
+std::string_view to_string(Interpolation i) { return name_of(i, kInterpolations); }
+std::string_view to_string(ColorOrder c) { return name_of(c, kColorOrders); }
+std::string_view to_string(Layout l) { return name_of(l, kLayouts); }
+
+Result<ResizeMode> parse_resize_mode(std::string_view name) {
+    return parse_name(name, kResizeModes, "resize mode", "stretch, letterbox or crop");
+}
+Result<Interpolation> parse_interpolation(std::string_view name) {
+    return parse_name(name, kInterpolations, "interpolation", "nearest, linear, cubic or area");
+}
+Result<ColorOrder> parse_color_order(std::string_view name) {
+    return parse_name(name, kColorOrders, "color order", "rgb, bgr or gray");
+}
+Result<Layout> parse_layout(std::string_view name) { return parse_name(name, kLayouts, "layout", "nchw or nhwc"); }
+
+}  // namespace edgeinfer

@@ -12,19 +12,20 @@
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
+#include "edgeinfer/vision.hpp"
 
 namespace edgeinfer::vision {
 
 struct Sidecar;
 
-enum class ResizeMode {
-    kStretch,    // resize to the input size, aspect ratio not kept
-    kLetterbox,  // fit inside, keep the aspect ratio, pad the rest with pad_value
-    kCrop,       // shorter side to (input side / crop_fraction), then center crop (torchvision's eval transform)
-};
-enum class Interpolation { kNearest, kLinear, kCubic, kArea };
-enum class ColorOrder { kRgb, kBgr, kGray };
-enum class Layout { kNchw, kNhwc };  // per frame; NCTHW clips are NCHW frames written with a channel stride
+// The public enums (include/edgeinfer/vision.hpp) and their one name table. kCrop: shorter side to
+// (input side / crop_fraction), then center crop (torchvision's eval transform); kLetterbox: fit inside,
+// keep the aspect ratio, pad with pad_value. Layout is per frame; NCTHW clips are NCHW frames written with
+// a channel stride.
+using ResizeMode = edgeinfer::ResizeMode;
+using Interpolation = edgeinfer::Interpolation;
+using ColorOrder = edgeinfer::ColorOrder;
+using Layout = edgeinfer::Layout;
 
 struct PreprocessConfig {
     int width = 0;  // model input size (pixels)
@@ -58,7 +59,8 @@ struct PreprocessOverrides {
     bool any() const;
 };
 
-// Parsers for the flag values; kInvalidArgument names the flag and the expected form.
+// Parsers for the flag values; kInvalidArgument names the flag and the expected form. The enum
+// parsers and names are edgeinfer::parse_* / edgeinfer::to_string (the one name table).
 Result<std::pair<int, int>> parse_size_flag(const std::string& text);  // "224x224" or "224"
 Result<ResizeMode> parse_resize_mode(const std::string& text);
 Result<Interpolation> parse_interpolation(const std::string& text);

@@ -175,6 +175,31 @@ Result<SegmentationResult> segment(const NamedTensor& output, const PreprocessIn
     return r;
 }
 
+edgeinfer::Segmentation to_segmentation(const SegmentationResult& r, const std::vector<std::string>& labels) {
+    edgeinfer::Segmentation out;
+    out.width = r.mask.cols;
+    out.height = r.mask.rows;
+    out.num_classes = r.num_classes;
+    out.mask.resize(static_cast<size_t>(out.width) * static_cast<size_t>(out.height));
+    for (int y = 0; y < out.height; ++y) {
+        const int32_t* row = r.mask.ptr<int32_t>(y);
+        std::copy(row, row + out.width, out.mask.begin() + static_cast<std::ptrdiff_t>(y) * out.width);
+    }
+    std::vector<size_t> order(r.share.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.share[a] > r.share[b]; });
+    for (size_t c : order) {
+        if (r.share[c] <= 0.0) break;
+        edgeinfer::ClassShare share;
+        share.index = static_cast<int64_t>(c);
+        if (c < labels.size()) share.label = labels[c];
+        share.share = r.share[c];
+        share.pixels = static_cast<int64_t>(std::llround(r.share[c] * static_cast<double>(r.classified_pixels)));
+        out.classes.push_back(std::move(share));
+    }
+    return out;
+}
+
 namespace {
 
 // "#7" for a class without a label (appended piecewise: GCC 12's -Wrestrict misfires on "#" + std::string).
@@ -184,9 +209,7 @@ std::string class_tag(int64_t index) {
     return s;
 }
 
-std::string class_name(const nlohmann::json& c) {
-    return c.contains("label") ? c["label"].get<std::string>() : class_tag(c["class"].get<int64_t>());
-}
+std::string class_name(const edgeinfer::ClassShare& c) { return c.label.empty() ? class_tag(c.index) : c.label; }
 
 std::string percent(double share) {
     char buf[32];
@@ -218,8 +241,8 @@ Status SegmentationHead::prepare(const TaskContext& context) {
     return Status::ok();
 }
 
-Result<nlohmann::json> SegmentationHead::process(const std::vector<NamedTensor>& outputs, const Frame& /*frame*/,
-                                                 const PreprocessInfo& info) {
+Result<TaskResult> SegmentationHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
+                                             const PreprocessInfo& info) {
     if (output_index_ >= outputs.size()) return internal_error("segmentation: output missing from the run");
     EDGEINFER_ASSIGN_OR_RETURN(SegmentationResult r, segment(outputs[output_index_], info, resize_));
     if (!checked_labels_) {
@@ -229,45 +252,30 @@ Result<nlohmann::json> SegmentationHead::process(const std::vector<NamedTensor>&
                               " labels but output '" + outputs[output_index_].name + "' has " +
                               std::to_string(r.num_classes) + " classes; classes without a label are shown as #N");
     }
-    std::vector<size_t> order(r.share.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.share[a] > r.share[b]; });
-    nlohmann::json classes = nlohmann::json::array();
-    for (size_t c : order) {
-        if (r.share[c] <= 0.0) break;
-        nlohmann::json j{{"class", c}};
-        if (c < labels_.size()) j["label"] = labels_[c];
-        j["share"] = r.share[c];
-        j["pixels"] = static_cast<int64_t>(std::llround(r.share[c] * static_cast<double>(r.classified_pixels)));
-        classes.push_back(std::move(j));
-    }
+    edgeinfer::Segmentation result = to_segmentation(r, labels_);
     if (share_sum_.size() < r.share.size()) share_sum_.resize(r.share.size(), 0.0);
     for (size_t c = 0; c < r.share.size(); ++c) share_sum_[c] += r.share[c];
     ++frames_;
     last_mask_ = std::move(r.mask);
-    nlohmann::json results;
-    results["size"] = {last_mask_.cols, last_mask_.rows};
-    results["num_classes"] = r.num_classes;
-    results["classes"] = std::move(classes);
-    return results;
+    return TaskResult(std::move(result));
 }
 
-std::string SegmentationHead::line(const nlohmann::json& results) const {
-    const auto& classes = results["classes"];
+std::string SegmentationHead::line(const TaskResult& result) const {
+    const auto& classes = std::get<edgeinfer::Segmentation>(result).classes;
     if (classes.empty()) return "no classified pixels";
     std::string s;
     for (size_t i = 0; i < classes.size() && i < 4; ++i)
-        s += (i ? ", " : "") + class_name(classes[i]) + percent(classes[i]["share"].get<double>());
+        s += (i ? ", " : "") + class_name(classes[i]) + percent(classes[i].share);
     if (classes.size() > 4) s += ", ...";
     return s;
 }
 
-void SegmentationHead::annotate(cv::Mat& image, const nlohmann::json& results) const {
+void SegmentationHead::annotate(cv::Mat& image, const TaskResult& result) const {
     if (last_mask_.size() == image.size()) blend_mask(image, last_mask_, alpha_, 0);
     std::vector<std::string> lines;
-    const auto& classes = results["classes"];
+    const auto& classes = std::get<edgeinfer::Segmentation>(result).classes;
     for (size_t i = 0; i < classes.size() && i < 4; ++i)
-        lines.push_back(class_name(classes[i]) + percent(classes[i]["share"].get<double>()));
+        lines.push_back(class_name(classes[i]) + percent(classes[i].share));
     draw_text_lines(image, lines);
 }
 

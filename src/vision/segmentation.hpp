@@ -33,22 +33,26 @@ struct SegmentationResult {
 Result<SegmentationResult> segment(const NamedTensor& output, const PreprocessInfo& info,
                                    MaskResize resize = MaskResize::kLogits);
 
+// The public result: the mask as class indices, and the classes present with their labels, largest
+// share first (pixels: the share of the classified pixels, rounded).
+edgeinfer::Segmentation to_segmentation(const SegmentationResult& result, const std::vector<std::string>& labels);
+
 // Per-pixel argmax over C planes of `logits` ([C,H,W] contiguous), ties to the lower class: CV_32S H x W.
 cv::Mat argmax_planes(const float* logits, int64_t classes, int height, int width);
 
-// `edgeinfer segment`: the class of every frame pixel; results {"size": [w, h], "classes": [{"class",
-// "label", "share"}, ...]} (classes present, largest share first); --save blends the colorized mask over
-// the frame (background, class 0, left clear). The output read is `output`, else "out", else the first.
+// `edgeinfer segment`: the class of every frame pixel; results: edgeinfer::Segmentation (classes present,
+// largest share first); --save blends the colorized mask over the frame (background, class 0, left clear). The output
+// read is `output`, else "out", else the first.
 class SegmentationHead final : public TaskHead {
   public:
     explicit SegmentationHead(std::string output = "", MaskResize resize = MaskResize::kLogits, double alpha = 0.5)
         : output_name_(std::move(output)), resize_(resize), alpha_(alpha) {}
 
     Status prepare(const TaskContext& context) override;
-    Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
-                                   const PreprocessInfo& info) override;
-    std::string line(const nlohmann::json& results) const override;
-    void annotate(cv::Mat& image, const nlohmann::json& results) const override;
+    Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                               const PreprocessInfo& info) override;
+    std::string line(const TaskResult& result) const override;
+    void annotate(cv::Mat& image, const TaskResult& result) const override;
     std::vector<std::string> summary() const override;
 
     // The mask of the last frame processed (CV_32S, frame size).

@@ -2,9 +2,6 @@
 // --save, progress, summary and exit codes (see task.hpp).
 #include "vision/task.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,10 +9,10 @@
 #include <deque>
 #include <filesystem>
 #include <iomanip>
-#include <iostream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <ostream>
 #include <sstream>
 #include <thread>
 
@@ -29,30 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::atomic<bool> g_interrupted{false};
-void on_signal(int) { g_interrupted = true; }
-
-// Installs SIGINT/SIGTERM handlers for the run and restores the previous ones afterwards.
-class SignalGuard {
-  public:
-    SignalGuard() {
-        g_interrupted = false;
-        struct sigaction sa {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int_);
-        sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~SignalGuard() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-    }
-
-  private:
-    struct sigaction old_int_ {
-    }, old_term_{};
-};
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -70,7 +43,7 @@ bool is_video_path(const std::string& path) {
 
 // One preprocessed frame waiting for its batch or clip.
 struct Pending {
-    Frame frame;
+    io::Frame frame;
     PreprocessInfo info;
     double pre_ms = 0;
     std::vector<uint8_t> pixels;  // clip mode: this frame's C*H*W input values
@@ -81,23 +54,24 @@ class Runner {
     Runner(const TaskOptions& o, TaskHead& head, std::ostream& out, std::ostream& err)
         : o_(o), head_(head), out_(out), err_(err) {}
 
-    int run();
+    TaskOutcome run();
 
   private:
-    int fail(int code, const Status& s) {
+    TaskOutcome fail(TaskOutcome code, const Status& s) {
         clear_progress();
         err_ << "edgeinfer " << o_.command << ": " << s.to_string() << std::endl;
         return code;
     }
     std::ostream& info() { return o_.json ? err_ : out_; }
+    bool stopped() const { return o_.stop != nullptr && o_.stop->load(); }
     Status setup_model();
     Status setup_save();
-    Result<Frame> next_frame(io::FrameSource& source);
-    Status handle_frame(Frame frame);
+    Result<io::Frame> next_frame(io::FrameSource& source);
+    Status handle_frame(io::Frame frame);
     Status flush_batch();
     Status run_clip();
-    Status emit(const std::vector<NamedTensor>& outputs, const Pending& p, double infer_ms, const std::string& clip);
-    Status save(const Frame& frame, const nlohmann::json& results, std::string* saved);
+    Status emit(const std::vector<NamedTensor>& outputs, const Pending& p, double infer_ms, const Pending* clip_first);
+    Status save(const io::Frame& frame, const TaskResult& result, std::string* saved);
     void progress(bool force);
     void clear_progress();
     void print_summary(double seconds);
@@ -215,9 +189,9 @@ Status Runner::setup_save() {
     return Status::ok();
 }
 
-Status Runner::save(const Frame& frame, const nlohmann::json& results, std::string* saved) {
+Status Runner::save(const io::Frame& frame, const TaskResult& result, std::string* saved) {
     cv::Mat image = frame.image.clone();
-    head_.annotate(image, results);
+    head_.annotate(image, result);
     try {
         if (save_video_) {
             if (!writer_.isOpened()) {
@@ -250,13 +224,13 @@ Status Runner::save(const Frame& frame, const nlohmann::json& results, std::stri
 }
 
 // The source's next frame; a source lost after it delivered frames is retried with backoff
-// (kLostRetryDelays) before the run gives up with kExitSourceLost.
-Result<Frame> Runner::next_frame(io::FrameSource& source) {
+// (kLostRetryDelays) before the run gives up with TaskOutcome::kSourceLost.
+Result<io::Frame> Runner::next_frame(io::FrameSource& source) {
     static constexpr double kLostRetryDelays[] = {0.5, 1.0, 2.0};
     const auto first_failure = Clock::now();
     for (size_t attempt = 0;; ++attempt) {
-        Result<Frame> frame = source.next();
-        if (frame.is_ok() || frame.status().code() != StatusCode::kSourceLost || frames_ == 0 || g_interrupted)
+        Result<io::Frame> frame = source.next();
+        if (frame.is_ok() || frame.status().code() != StatusCode::kSourceLost || frames_ == 0 || stopped())
             return frame;
         const size_t n = std::size(kLostRetryDelays);
         if (attempt == n)
@@ -268,11 +242,11 @@ Result<Frame> Runner::next_frame(io::FrameSource& source) {
         base::log_warning(frame.status().message() + "; retrying in " + fixed(kLostRetryDelays[attempt], 1) + " s (" +
                           std::to_string(attempt + 1) + "/" + std::to_string(n) + ")");
         const auto until = Clock::now() + std::chrono::duration<double>(kLostRetryDelays[attempt]);
-        while (Clock::now() < until && !g_interrupted) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        while (Clock::now() < until && !stopped()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
-Status Runner::handle_frame(Frame frame) {
+Status Runner::handle_frame(io::Frame frame) {
     ++frames_;
     Pending p;
     const auto t0 = Clock::now();
@@ -326,7 +300,7 @@ Status Runner::flush_batch() {
             views.push_back({out.name, Tensor::wrap(out.tensor.dtype(), dims,
                                                     static_cast<uint8_t*>(out.tensor.data()) + b * bytes)});
         }
-        EDGEINFER_RETURN_IF_ERROR(emit(views, items[b], infer_ms, ""));
+        EDGEINFER_RETURN_IF_ERROR(emit(views, items[b], infer_ms, nullptr));
     }
     return Status::ok();
 }
@@ -352,42 +326,42 @@ Status Runner::run_clip() {
     last.frame = window_.back().frame;
     last.info = window_.back().info;
     last.pre_ms = pre_ms;
-    const std::string clip = std::to_string(window_.front().frame.seq) + "," + std::to_string(window_.back().frame.seq);
-    return emit(outputs, last, infer_ms, clip);
+    return emit(outputs, last, infer_ms, &window_.front());
 }
 
 Status Runner::emit(const std::vector<NamedTensor>& outputs, const Pending& p, double infer_ms,
-                    const std::string& clip) {
+                    const Pending* clip_first) {
     const auto t0 = Clock::now();
-    EDGEINFER_ASSIGN_OR_RETURN(nlohmann::json results, head_.process(outputs, p.frame, p.info));
+    EDGEINFER_ASSIGN_OR_RETURN(TaskResult result, head_.process(outputs, p.frame, p.info));
     const double post_ms = ms_since(t0);
     std::string saved;
     if (!o_.save.empty()) {
-        Status s = save(p.frame, results, &saved);
-        if (!s.is_ok()) return Status(StatusCode::kCancelled, s.to_string());  // mapped to kExitSaveFailed
+        Status s = save(p.frame, result, &saved);
+        if (!s.is_ok()) return Status(StatusCode::kCancelled, s.to_string());  // mapped to kSaveFailed
     }
     pre_.push_back(p.pre_ms);
     infer_.push_back(infer_ms);
     post_.push_back(post_ms);
     total_.push_back(p.pre_ms + infer_ms + post_ms);
     clear_progress();
-    if (o_.json) {
-        nlohmann::ordered_json j{
-            {"source", p.frame.source_id}, {"seq", p.frame.seq}, {"timestamp_us", p.frame.timestamp_us}};
-        if (!clip.empty()) {
-            const auto comma = clip.find(',');
-            j["clip"] = {std::stoull(clip.substr(0, comma)), std::stoull(clip.substr(comma + 1))};
-        }
-        j["results"] = results;
-        j["latency_ms"] = {{"pre", p.pre_ms}, {"infer", infer_ms}, {"post", post_ms}};
-        if (!saved.empty()) j["saved"] = saved;
-        out_ << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    const TaskRecord record{p.frame,
+                            result,
+                            head_.line(result),
+                            clip_first != nullptr,
+                            clip_first ? clip_first->frame.seq : 0,
+                            clip_first ? p.frame.seq : 0,
+                            p.pre_ms,
+                            infer_ms,
+                            post_ms,
+                            saved};
+    if (o_.print) {
+        o_.print(record, out_);
     } else {
         out_ << p.frame.source_id
-             << (clip.empty()
-                     ? ""
-                     : " [clip " + clip.substr(0, clip.find(',')) + "-" + clip.substr(clip.find(',') + 1) + "]")
-             << ": " << head_.line(results) << "  (" << fixed(p.pre_ms + infer_ms + post_ms, 2) << " ms)"
+             << (record.is_clip
+                     ? " [clip " + std::to_string(record.clip_first) + "-" + std::to_string(record.clip_last) + "]"
+                     : "")
+             << ": " << record.line << "  (" << fixed(p.pre_ms + infer_ms + post_ms, 2) << " ms)"
              << (saved.empty() ? "" : " -> " + saved) << std::endl;
     }
     ++results_;
@@ -435,28 +409,27 @@ void Runner::print_summary(double seconds) {
     s << std::flush;
 }
 
-int Runner::run() {
-    SignalGuard signals;
+TaskOutcome Runner::run() {
     Status s = setup_model();
-    if (!s.is_ok()) return fail(kExitError, s);
+    if (!s.is_ok()) return fail(TaskOutcome::kError, s);
     s = setup_save();
-    if (!s.is_ok()) return fail(kExitSaveFailed, s);
+    if (!s.is_ok()) return fail(TaskOutcome::kSaveFailed, s);
     io::SourceOptions so;
     so.recursive = o_.recursive;
     so.loop = o_.loop;
     auto source = io::open_source(o_.dataspec, so);
-    if (!source.is_ok()) return fail(kExitNoFrames, source.status());
+    if (!source.is_ok()) return fail(TaskOutcome::kNoFrames, source.status());
     source_fps_ = source.value()->nominal_fps();
     info() << "source: " << source.value()->describe() << (o_.rate > 0 ? ", at most " + fixed(o_.rate, 1) + " fps" : "")
            << "\n"
            << std::flush;
-    show_progress_ = o_.progress == 1 || (o_.progress < 0 && &err_ == &std::cerr && ::isatty(STDERR_FILENO));
+    show_progress_ = o_.progress;
     io::RateLimiter limiter(o_.rate);
     start_ = last_progress_ = Clock::now();
     Status end = Status::ok();
-    while ((o_.limit <= 0 || results_ < o_.limit) && !g_interrupted) {
+    while ((o_.limit <= 0 || results_ < o_.limit) && !stopped()) {
         limiter.wait();
-        Result<Frame> frame = next_frame(*source.value());
+        Result<io::Frame> frame = next_frame(*source.value());
         if (!frame.is_ok()) {
             end = frame.status();
             break;
@@ -464,8 +437,7 @@ int Runner::run() {
         end = handle_frame(std::move(frame.value()));
         if (!end.is_ok()) break;
     }
-    if (end.is_ok() || end.code() == StatusCode::kEndOfStream || end.code() == StatusCode::kSourceLost ||
-        g_interrupted) {
+    if (end.is_ok() || end.code() == StatusCode::kEndOfStream || end.code() == StatusCode::kSourceLost || stopped()) {
         Status flushed = flush_batch();  // frames read before the end still get their results
         if (!flushed.is_ok() && (end.is_ok() || end.code() == StatusCode::kEndOfStream)) end = flushed;
     }
@@ -473,19 +445,20 @@ int Runner::run() {
         base::log_warning("the source ended after " + std::to_string(frames_) + " frames, fewer than one clip of " +
                           std::to_string(clip_));
     print_summary(std::chrono::duration<double>(Clock::now() - start_).count());
-    if (g_interrupted) {
+    if (stopped()) {
         clear_progress();
         err_ << "edgeinfer " << o_.command << ": interrupted\n";
-        return kExitInterrupted;
+        return TaskOutcome::kInterrupted;
     }
     if (end.is_ok() || end.code() == StatusCode::kEndOfStream) {
-        if (frames_ == 0) return fail(kExitNoFrames, Status(StatusCode::kEndOfStream, o_.dataspec + ": no frames"));
-        return kExitOk;
+        if (frames_ == 0)
+            return fail(TaskOutcome::kNoFrames, Status(StatusCode::kEndOfStream, o_.dataspec + ": no frames"));
+        return TaskOutcome::kOk;
     }
-    if (end.code() == StatusCode::kCancelled) return fail(kExitSaveFailed, io_error(end.message()));
-    if (frames_ == 0) return fail(kExitNoFrames, end);
-    if (end.code() == StatusCode::kSourceLost) return fail(kExitSourceLost, end);
-    return fail(kExitError, end);
+    if (end.code() == StatusCode::kCancelled) return fail(TaskOutcome::kSaveFailed, io_error(end.message()));
+    if (frames_ == 0) return fail(TaskOutcome::kNoFrames, end);
+    if (end.code() == StatusCode::kSourceLost) return fail(TaskOutcome::kSourceLost, end);
+    return fail(TaskOutcome::kError, end);
 }
 
 }  // namespace
@@ -503,7 +476,7 @@ void draw_banner(cv::Mat& image, const std::string& text) {
                 cv::Scalar(255, 255, 255), thickness, cv::LINE_AA);
 }
 
-void TaskHead::annotate(cv::Mat& image, const nlohmann::json& results) const { draw_banner(image, line(results)); }
+void TaskHead::annotate(cv::Mat& image, const TaskResult& result) const { draw_banner(image, line(result)); }
 
 StageStats stage_stats(std::vector<double> v) {
     const base::LatencyStats l = base::latency_stats(std::move(v));
@@ -514,7 +487,7 @@ StageStats stage_stats(std::vector<double> v) {
     return s;
 }
 
-int run_task(const TaskOptions& options, TaskHead& head, std::ostream& out, std::ostream& err) {
+TaskOutcome run_task(const TaskOptions& options, TaskHead& head, std::ostream& out, std::ostream& err) {
     Runner runner(options, head, out, err);
     return runner.run();
 }

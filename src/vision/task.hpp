@@ -1,31 +1,54 @@
 // vision::TaskHead and vision::run_task: the frame loop shared by classify, detect, segment,
 // recognize and video — open the DATASPEC, preprocess, Session::run, hand each frame's outputs
-// to a task head, print a line (or a JSON line) per frame, save annotated frames, and print a
-// summary with per-stage latency percentiles. Exit codes are the kExit* constants below.
+// to a task head (typed results), hand each result to a printer (a text line by default), save
+// annotated frames, and print a summary with per-stage latency percentiles. How the run ended is
+// a TaskOutcome; the CLI turns it into an exit code, owns the signal handlers and the terminal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
-#include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
-#include "vision/frame.hpp"
+#include "edgeinfer/vision.hpp"
+#include "io/frame.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/sidecar.hpp"
 
 namespace edgeinfer::vision {
 
-// Process exit codes of every vision command (README "Vision commands").
-inline constexpr int kExitOk = 0;             // the source ended or --limit was reached
-inline constexpr int kExitError = 1;          // bad model, sidecar, labels, flags, or inference failed
-inline constexpr int kExitNoFrames = 2;       // the DATASPEC cannot be opened or yields no frame at all
-inline constexpr int kExitSourceLost = 3;     // a camera or camera server vanished mid-run (after retries)
-inline constexpr int kExitSaveFailed = 4;     // --save could not write
-inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: summary printed, then stop
+// How a run ended.
+enum class TaskOutcome {
+    kOk,           // the source ended or the limit was reached
+    kError,        // bad model, sidecar, labels, options, or inference failed
+    kNoFrames,     // the DATASPEC cannot be opened or yields no frame at all
+    kSourceLost,   // a camera or camera server vanished mid-run (after retries)
+    kSaveFailed,   // `save` could not write
+    kInterrupted,  // `stop` was set: summary printed, then stop
+};
+
+// One frame's (or clip's) typed result: classes (classify, video), objects (detect), a class per
+// pixel (segment), text (recognize).
+using TaskResult = std::variant<edgeinfer::Classification, std::vector<edgeinfer::Detection>, edgeinfer::Segmentation,
+                                edgeinfer::RecognizedText>;
+
+// What the printer gets for every result.
+struct TaskRecord {
+    const io::Frame& frame;  // the frame (video: the clip's last)
+    const TaskResult& result;
+    std::string line;  // the head's text form, e.g. "circle 0.97, star 0.02"
+    bool is_clip = false;
+    uint64_t clip_first = 0, clip_last = 0;  // video: seq of the clip's first and last frames
+    double pre_ms = 0, infer_ms = 0, post_ms = 0;
+    std::string saved;  // where `save` wrote the annotated frame, or ""
+};
+using TaskPrinter = std::function<void(const TaskRecord& record, std::ostream& out)>;
 
 struct TaskOptions {
     std::string command = "classify";  // for messages: "edgeinfer <command>: ..."
@@ -34,7 +57,7 @@ struct TaskOptions {
     int64_t limit = 0;         // -l: stop after N results (frames, or clips for video); 0: until the source ends
     double rate = 0.0;         // -r: at most this many frames per second read from the source
     bool force_cpu = false;    // -c: accepted and reported (CPU is the only device)
-    bool json = false;         // one JSON line per result on stdout
+    bool json = false;         // results are machine-readable: the other lines go to `err`, not `out`
     std::string save;          // DIR (annotated images) or FILE.mp4/.avi/.mkv (annotated video)
     int top = 5;               // --top K (classification)
     double threshold = -1.0;   // --threshold (score cut); < 0: the head's default
@@ -50,7 +73,9 @@ struct TaskOptions {
     int64_t clip_frames = 0;  // video: T frames per clip (0: from the sidecar / the model's NCTHW input)
     int64_t stride = 0;       // video: a new clip every S frames (0: T, i.e. non-overlapping)
     bool clips_only = false;  // video: refuse models whose input is not N x C x T x H x W
-    int progress = -1;        // live progress line on stderr: 1 on, 0 off, -1 when stderr is a terminal
+    bool progress = false;    // a live progress line on `err` (the CLI decides, e.g. when stderr is a terminal)
+    const std::atomic<bool>* stop = nullptr;  // when set to true (e.g. by a signal handler), the run stops
+    TaskPrinter print;  // prints each result on `out`; unset: "SOURCE: LINE  (T ms)[ -> SAVED]" text lines
 };
 
 // What a head sees when the run starts (model, sidecar, labels, resolved preprocessing).
@@ -76,14 +101,13 @@ class TaskHead {
     virtual void default_preprocess(PreprocessConfig& /*config*/) const {}
     // Checks the model's outputs (names, ranks) and reads labels/options; errors name the output at fault.
     virtual Status prepare(const TaskContext& context) = 0;
-    // One frame's (or clip's) results; becomes "results" of the JSON line. `info` maps model-input
-    // coordinates back to `frame` (letterbox/crop).
-    virtual Result<nlohmann::json> process(const std::vector<NamedTensor>& outputs, const Frame& frame,
-                                           const PreprocessInfo& info) = 0;
+    // One frame's (or clip's) results. `info` maps model-input coordinates back to `frame` (letterbox/crop).
+    virtual Result<TaskResult> process(const std::vector<NamedTensor>& outputs, const io::Frame& frame,
+                                       const PreprocessInfo& info) = 0;
     // The text after "SOURCE: " in a frame's line, e.g. "circle 0.97, star 0.02".
-    virtual std::string line(const nlohmann::json& results) const = 0;
-    // Draws results on a BGR copy of the frame for --save. Default: line(results) in a top banner.
-    virtual void annotate(cv::Mat& image, const nlohmann::json& results) const;
+    virtual std::string line(const TaskResult& result) const = 0;
+    // Draws results on a BGR copy of the frame for --save. Default: line(result) in a top banner.
+    virtual void annotate(cv::Mat& image, const TaskResult& result) const;
     // Extra summary lines at the end (e.g. counts per class); default none.
     virtual std::vector<std::string> summary() const { return {}; }
 };
@@ -91,11 +115,9 @@ class TaskHead {
 // Draws `text` on a dark banner at the top of `image` (used by the default annotate).
 void draw_banner(cv::Mat& image, const std::string& text);
 
-// Runs the whole loop and returns a process exit code (kExit*). Per-frame lines and the summary
-// go to `out`; warnings, the one-time preprocessing line in JSON mode and the progress line go to
-// `err`. A JSON line is {"source","seq","timestamp_us","results","latency_ms":{"pre","infer","post"}}
-// (+ "clip":[first_seq,last_seq] for video, "saved" with --save).
-int run_task(const TaskOptions& options, TaskHead& head, std::ostream& out, std::ostream& err);
+// Runs the whole loop. Per-result output (options.print) and the summary go to `out`; errors, warnings,
+// the one-time model/preprocessing lines in JSON mode and the progress line go to `err`.
+TaskOutcome run_task(const TaskOptions& options, TaskHead& head, std::ostream& out, std::ostream& err);
 
 // Per-stage latency statistics of a run (milliseconds), as printed in the summary.
 struct StageStats {

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "../unit/cli/cli_test_util.hpp"
 #include "edgeinfer/session.hpp"
+#include "edgeinfer/tools.hpp"
 #include "model/onnx_model.hpp"
 
 namespace edgeinfer {
@@ -96,6 +98,25 @@ TEST(HostileModel, MemoryLimitOptionBoundsTheRun) {
     expect_status(over.status(), StatusCode::kResourceExhausted, {"relu0", "1024 bytes", "max_memory_bytes"});
     auto again = (*session)->run({{"x", Tensor::wrap(DataType::kFloat32, {1, 4, 4}, small.data())}});
     EXPECT_TRUE(again.is_ok()) << again.status().to_string();  // the session stays usable
+}
+
+TEST(HostileModel, HugeSeededInputIsRefusedBeforeAllocating) {
+    auto session = Session::create(hostile("dynamic_relu.onnx"));
+    ASSERT_TRUE(session.is_ok()) << session.status().to_string();
+    auto inputs = tools::make_inputs((*session)->inputs(), {}, {{"x", {100000, 100000, 100000}}}, 1);
+    expect_status(inputs.status(), StatusCode::kResourceExhausted, {"input 'x'", "100000x100000x100000"});
+    auto overflow = tools::make_inputs((*session)->inputs(), {}, {{"x", {int64_t{1} << 40, int64_t{1} << 40, 3}}}, 1);
+    expect_status(overflow.status(), StatusCode::kResourceExhausted, {"input 'x'"});
+}
+
+TEST(HostileModel, CliRunReportsResourceExhaustedWithoutAborting) {
+    cli_test::CliRun r = cli_test::run_cli("run " + hostile("dynamic_relu.onnx") + " --shape x:100000x100000x100000");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("ResourceExhausted"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << r.out;
+    r = cli_test::run_cli("run " + hostile("constant_of_shape_overflow.onnx"));
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("ResourceExhausted"), std::string::npos) << r.out;
 }
 
 }  // namespace

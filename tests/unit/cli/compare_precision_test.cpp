@@ -1,5 +1,6 @@
-// `edgeinfer compare MODEL --precision bf16|int8` and `--keep-fp32` on run, bench and classify: the
-// report (agreement, per-layer table naming nodes), pinning the worst layer, and bad flags.
+// `edgeinfer compare MODEL --precision bf16|int8` and `--keep-fp32` on run, bench and classify as a
+// user runs them: the text and JSON reports and bad flags. The numbers (agreement, per-layer table,
+// pinning the worst layer) are tested through tools::precision_report in tests/unit/tools/.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -31,67 +32,6 @@ bool cpu_has_bf16() {
     return ss.str().find("avx512_bf16") != std::string::npos || ss.str().find("amx_bf16") != std::string::npos;
 }
 
-const nlohmann::json* layer_row(const nlohmann::json& j, const std::string& node) {
-    for (const auto& r : j["layers"])
-        if (r["node"] == node) return &r;
-    return nullptr;
-}
-
-TEST(ComparePrecision, Bf16OnShapesSamplesReportsAgreementAndLayers) {
-    if (!cpu_has_bf16()) GTEST_SKIP() << "no native bf16 on this CPU: bf16 falls back to fp32";
-    nlohmann::json j = compare_json(kShapes + " --precision bf16 --inputs " + kSamples);
-    ASSERT_EQ(j["mode"], "precision");
-    EXPECT_EQ(j["samples"], 18);
-    EXPECT_NE(j["preprocess"].get<std::string>().find("sidecar"), std::string::npos) << j["preprocess"];
-    ASSERT_EQ(j["outputs"].size(), 1u);
-    const auto& o = j["outputs"][0];
-    EXPECT_EQ(o["name"], "logits");
-    EXPECT_EQ(o["top1"]["total"], 18);
-    EXPECT_GE(o["top1"]["rate"].get<double>(), 17.0 / 18);
-    EXPECT_FALSE(o.contains("top5"));                 // 6 classes: top-5 says little
-    EXPECT_GT(o["max_abs_diff"].get<double>(), 0.0);  // bf16 really rounded something
-    EXPECT_GE(o["cosine"].get<double>(), 0.999);
-    // The layer table: every node by name, the one adding the most error on its own first; nodes
-    // computing in fp32 (Relu, pooling...) add none.
-    ASSERT_EQ(j["layers"].size(), 11u);
-    const auto& worst = j["layers"][0];
-    EXPECT_GT(worst["local_rel_l2"].get<double>(), 0.0);
-    int adding = 0;
-    for (const auto& r : j["layers"]) {
-        EXPECT_LE(r["local_rel_l2"].get<double>(), worst["local_rel_l2"].get<double>());
-        const bool heavy = r["op_type"] == "Conv" || r["op_type"] == "Gemm";
-        EXPECT_EQ(r["local_rel_l2"].get<double>() > 0, heavy) << r.dump();
-        adding += heavy;
-    }
-    EXPECT_EQ(adding, 5);
-    std::printf("shapes bf16: top-1 %s, cosine %.6f, worst layer %s (%s) own rel L2 %.3g\n",
-                o["top1"]["rate"].dump().c_str(), o["cosine"].get<double>(), worst["node"].get<std::string>().c_str(),
-                worst["op_type"].get<std::string>().c_str(), worst["local_rel_l2"].get<double>());
-
-    // Pinning the worst layer to fp32: it adds no error of its own any more, and the output moves less.
-    const std::string node = worst["node"];
-    nlohmann::json pinned = compare_json(kShapes + " --precision bf16 --inputs " + kSamples + " --keep-fp32 " + node);
-    EXPECT_EQ(pinned["keep_fp32"], nlohmann::json::array({node}));
-    const nlohmann::json* row = layer_row(pinned, node);
-    ASSERT_TRUE(row) << pinned.dump();
-    EXPECT_EQ((*row)["local_rel_l2"].get<double>(), 0.0) << row->dump();
-    EXPECT_NE(pinned["layers"][0]["node"], node);
-    std::printf("pinned %s: own rel L2 0, output rel L2 %.4g -> %.4g\n", node.c_str(), o["rel_l2"].get<double>(),
-                pinned["outputs"][0]["rel_l2"].get<double>());
-
-    // Pinning every layer that adds error: fp32 exactly, everywhere.
-    std::string all;
-    for (const auto& r : j["layers"]) {
-        if (r["local_rel_l2"].get<double>() == 0) continue;
-        if (!all.empty()) all += ',';
-        all += r["node"].get<std::string>();
-    }
-    nlohmann::json exact = compare_json(kShapes + " --precision bf16 --inputs " + kSamples + " --keep-fp32 " + all);
-    EXPECT_EQ(exact["outputs"][0]["max_abs_diff"].get<double>(), 0.0) << all;
-    EXPECT_EQ(exact["outputs"][0]["top1"]["rate"].get<double>(), 1.0);
-    for (const auto& r : exact["layers"]) EXPECT_EQ(r["rel_l2"].get<double>(), 0.0) << r.dump();
-}
-
 TEST(ComparePrecision, TextReportNamesTheWorstLayer) {
     CliRun r = run_cli("compare -t 2 " + kShapes + " --precision bf16 --inputs " + kSamples + "/star_1.jpg --layers 3");
     ASSERT_EQ(r.code, 0) << r.out;
@@ -102,26 +42,16 @@ TEST(ComparePrecision, TextReportNamesTheWorstLayer) {
     EXPECT_NE(r.out.find("--keep-fp32 NODE"), std::string::npos) << r.out;
 }
 
-TEST(ComparePrecision, Bf16OnResnet18RandomInputs) {
-    const std::string model = std::string(EDGEINFER_MODEL_CACHE) + "/resnet18_bn.onnx";
-    nlohmann::json j = compare_json(model + " --precision bf16 --samples 2 --layer-samples 1");
+TEST(ComparePrecision, JsonDocument) {
+    nlohmann::json j = compare_json(kShapes + " --precision bf16 --inputs " + kSamples + "/star_1.jpg --layers 1");
+    EXPECT_EQ(j["mode"], "precision");
+    EXPECT_EQ(j["precision"], "bf16");
+    EXPECT_EQ(j["samples"], 1);
     ASSERT_EQ(j["outputs"].size(), 1u);
-    const auto& o = j["outputs"][0];
-    EXPECT_EQ(o["top1"]["total"], 2);
-    EXPECT_EQ(o["top5"]["total"], 2);  // 1000 classes
-    EXPECT_GE(o["cosine"].get<double>(), 0.999);
-    // BatchNormalization folded first (as a session does): no BatchNormalization row, and the
-    // convolutions and the linear layer add the error.
-    ASSERT_GE(j["layers"].size(), 20u);
-    for (const auto& r : j["layers"]) EXPECT_NE(r["op_type"], "BatchNormalization");
-    if (cpu_has_bf16()) {
-        for (size_t i = 0; i < 21; ++i)  // 20 convolutions and the Gemm
-            EXPECT_TRUE(j["layers"][i]["op_type"] == "Conv" || j["layers"][i]["op_type"] == "Gemm") << i;
-        EXPECT_EQ(j["layers"][21]["local_rel_l2"].get<double>(), 0.0) << j["layers"][21].dump();
-    }
-    std::printf("resnet18 bf16: cosine %.6f, top-1 %s, top-5 %s, worst layer %s\n", o["cosine"].get<double>(),
-                o["top1"]["rate"].dump().c_str(), o["top5"]["rate"].dump().c_str(),
-                j["layers"][0]["node"].get<std::string>().c_str());
+    EXPECT_EQ(j["outputs"][0]["top1"]["total"], 1);
+    EXPECT_FALSE(j["outputs"][0].contains("top5"));
+    EXPECT_EQ(j["layers"].size(), 11u);  // all of them, whatever --layers prints
+    EXPECT_TRUE(j["layers"][0].contains("local_rel_l2"));
 }
 
 TEST(ComparePrecision, Int8AgainstTheQuantizedModel) {

@@ -117,7 +117,7 @@ TEST(CameraServer, RawSocketSpeakingOnlyTheDocumentedProtocol) {
     EXPECT_EQ(h["channels"], 3);
     EXPECT_EQ(h["encoding"], "bgr");
     EXPECT_EQ(h["size"], 40 * 30 * 3);
-    int64_t age_us = vision::now_us() - h["timestamp_us"].get<int64_t>();
+    int64_t age_us = io::now_us() - h["timestamp_us"].get<int64_t>();
     EXPECT_GE(age_us, 0);
     EXPECT_LT(age_us, 2000000);
     ASSERT_EQ(parts[1].size(), 3600u);
@@ -344,7 +344,7 @@ struct Switchable {
                 Switchable* owner;
                 std::unique_ptr<io::FrameSource> inner = std::move(io::open_pattern_source(16, 8).value());
                 explicit Source(Switchable* o) : owner(o) {}
-                Result<vision::Frame> next() override {
+                Result<io::Frame> next() override {
                     if (owner->broken)
                         return Status(StatusCode::kSourceLost, "camera test:0 stopped delivering frames");
                     return inner->next();

@@ -183,7 +183,7 @@ TEST(VideoSource, TruncatedAndBogusVideosNeverCrash) {
     auto source = io::open_source(path);
     if (source.is_ok()) {
         int frames = 0;
-        Result<vision::Frame> f = source.value()->next();
+        Result<io::Frame> f = source.value()->next();
         for (; f.is_ok() && frames < 100; f = source.value()->next()) ++frames;
         EXPECT_LT(frames, 30);
         EXPECT_TRUE(f.status().code() == StatusCode::kEndOfStream || f.status().code() == StatusCode::kIoError)

@@ -49,9 +49,9 @@ cv::Mat coded_frame(int s, int n) {
 class CodedSource final : public io::FrameSource {
   public:
     CodedSource(int s, int count) : s_(s), count_(count) {}
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         if (n_ >= count_) return Status(StatusCode::kEndOfStream, "end");
-        vision::Frame f;
+        io::Frame f;
         f.image = coded_frame(s_, n_);
         f.seq = uint64_t(n_);
         f.timestamp_us = kT0 + int64_t(n_++) * 100'000;

@@ -173,6 +173,16 @@ TEST_F(ConfigTest, UnknownElementActionSinkAndMode) {
     EXPECT_EQ(error(j), "/elements/1/mode: unknown tracker mode \"deepsort\", expected one of iou, sort");
 }
 
+// A "python" element is served by the Python package (python3 -m edgeinfer pipeline); the library alone
+// says where to run it instead of calling the type unknown.
+TEST_F(ConfigTest, PythonElementPointsToThePythonPackage) {
+    json j = base();
+    j["elements"][3] = {{"type", "python"}, {"module", "my_elements"}, {"class", "Counter"}};
+    const std::string e = error(j);
+    EXPECT_EQ(e.rfind("/elements/3/type: a python element runs only inside Python", 0), 0u) << e;
+    EXPECT_NE(e.find("python3 -m edgeinfer pipeline CONFIG"), std::string::npos) << e;
+}
+
 TEST_F(ConfigTest, RuleOverAKeyNoElementProduces) {
     json j = base();
     j["elements"].erase(2);  // no classifier: predicted_class and probability have no producer

@@ -79,13 +79,13 @@ class SlowElement final : public Element {
 class FakeSource final : public io::FrameSource {
   public:
     FakeSource(int count, int fail_after) : count_(count), fail_after_(fail_after) {}
-    Result<vision::Frame> next() override {
+    Result<io::Frame> next() override {
         if (fail_after_ >= 0 && n_ >= fail_after_) return Status(StatusCode::kSourceLost, "fake camera unplugged");
         if (n_ >= count_) return Status(StatusCode::kEndOfStream, "end");
-        vision::Frame f;
+        io::Frame f;
         f.image = shapes_frame(n_ % kFrames);
         f.seq = uint64_t(n_++);
-        f.timestamp_us = vision::now_us();
+        f.timestamp_us = io::now_us();
         return f;
     }
     std::string describe() const override { return "fake"; }

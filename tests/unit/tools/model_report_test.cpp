@@ -1,0 +1,201 @@
+// tools::inspect (numbers of a generated model), tools::benchmark (runs counted, statistics ordered,
+// profile rows) and tools::run_conformance (a few ONNX backend cases, in and out of a child process).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "edgeinfer/tools.hpp"
+#include "ir/npy.hpp"
+#include "tools_test_util.hpp"
+
+namespace edgeinfer::testing {
+namespace {
+
+std::string test_model(const std::string& name) { return std::string(EDGEINFER_TEST_MODELS_DIR) + "/" + name; }
+
+TEST(ToolsInspect, SmallCnnNumbers) {
+    auto r = tools::inspect(test_model("small_cnn.onnx"), true);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->producer_name, "edgeinfer-tests");
+    EXPECT_EQ(r->ir_version, 8);
+    ASSERT_FALSE(r->opsets.empty());
+    EXPECT_EQ(r->opsets[0], (std::pair<std::string, int64_t>{"ai.onnx", 13}));
+    ASSERT_EQ(r->inputs.size(), 1u);
+    EXPECT_EQ(r->inputs[0].shape_text, "batch x 3 x 8 x 8");
+    ASSERT_TRUE(r->inputs[0].has_rank);
+    EXPECT_EQ(r->inputs[0].dims[0].symbol, "batch");
+    EXPECT_EQ(r->inputs[0].dims[0].value, -1);
+    EXPECT_EQ(r->inputs[0].dims[1].value, 3);
+    EXPECT_EQ(r->node_count, 5);
+    EXPECT_EQ(r->parameter_count, 162);  // 108 + 4 + 40 + 10
+    EXPECT_EQ(r->other_initializer_elements, 2);
+    // Conv: 4x8x8 outputs x 3x3x3 = 6912 MACs; Gemm: 10 x 4 = 40 MACs (batch counted as 1).
+    auto conv = std::find_if(r->ops.begin(), r->ops.end(), [](const auto& o) { return o.op == "Conv"; });
+    ASSERT_NE(conv, r->ops.end());
+    EXPECT_EQ(conv->count, 1);
+    EXPECT_EQ(conv->macs, 6912);
+    EXPECT_TRUE(conv->supported);
+    EXPECT_EQ(r->macs, 6952);
+    EXPECT_TRUE(r->symbolic_dims_as_one);
+    EXPECT_GT(r->registered_kernels, 0u);
+    EXPECT_TRUE(r->unsupported_ops.empty());
+    auto missing = tools::inspect("/nonexistent.onnx");
+    ASSERT_FALSE(missing.is_ok());
+    EXPECT_NE(missing.status().message().find("/nonexistent.onnx"), std::string::npos);
+}
+
+TEST(ToolsInspect, Resnet18MatchesPyTorch) {
+    std::ifstream f(cache("resnet18_bn.facts.json"));
+    ASSERT_TRUE(f) << "export fixture missing";
+    const nlohmann::json facts = nlohmann::json::parse(f);
+    auto r = tools::inspect(cache("resnet18_bn.onnx"));
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->parameter_count, facts["parameters"].get<int64_t>());
+    EXPECT_EQ(r->batchnorm_statistics, facts["batchnorm_statistics"].get<int64_t>());
+    EXPECT_NEAR(static_cast<double>(r->macs), 1.82e9, 0.01 * 1.82e9);
+    EXPECT_EQ(r->nodes_without_shapes, 0);
+    auto count = [&](const std::string& op) {
+        for (const tools::OpInfo& o : r->ops)
+            if (o.op == op) return o.count;
+        return int64_t{0};
+    };
+    EXPECT_EQ(count("Conv"), 20);
+    EXPECT_EQ(count("BatchNormalization"), 20);
+    EXPECT_EQ(r->producer_name, "pytorch");
+}
+
+TEST(ToolsBenchmark, CountsRunsAndOrdersStatistics) {
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 7;
+    o.warmup = 1;
+    o.input_sets = 2;
+    o.batch = 3;
+    o.profile = true;
+    auto r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->latencies_ms.size(), 7u);
+    EXPECT_EQ(r->batch, 3);
+    EXPECT_EQ(r->input_sets, 2u);
+    ASSERT_EQ(r->inputs.size(), 1u);
+    EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{3, 3, 8, 8}));
+    EXPECT_FALSE(r->inputs[0].from_file);
+    EXPECT_LE(r->min_ms, r->median_ms);
+    EXPECT_LE(r->median_ms, r->p95_ms);
+    EXPECT_LE(r->p95_ms, r->max_ms);
+    EXPECT_EQ(r->min_ms, *std::min_element(r->latencies_ms.begin(), r->latencies_ms.end()));
+    EXPECT_DOUBLE_EQ(r->images_per_s, 3 * r->inferences_per_s);
+    ASSERT_FALSE(r->profile.empty());
+    for (size_t i = 1; i < r->profile.size(); ++i) EXPECT_GE(r->profile[i - 1].ms, r->profile[i].ms);
+    double share = 0;
+    for (const auto& op : r->op_types) share += op.share;
+    EXPECT_NEAR(share, 1.0, 1e-9);
+    o.concurrency = 0;
+    auto bad = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("--concurrency"), std::string::npos);
+}
+
+TEST(ToolsBenchmark, ProfileRowsSumToTheirTotal) {
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 20;
+    o.warmup = 3;
+    o.profile = true;
+    auto r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_FALSE(r->profile.empty());
+    double sum = 0, share = 0;
+    for (const tools::ProfileRow& p : r->profile) {
+        EXPECT_FALSE(p.op_type.empty());
+        EXPECT_FALSE(p.name.empty());
+        EXPECT_FALSE(p.kernel.empty()) << p.name;
+        sum += p.ms;
+        share += p.share;
+    }
+    EXPECT_NEAR(sum, r->profile_total_ms, 1e-9 + 1e-9 * sum);
+    EXPECT_NEAR(share, 1.0, 1e-6);
+    // Node times are measured inside each run, so per run they cannot exceed the run's latency.
+    EXPECT_GT(r->profile_total_ms, 0.0);
+    EXPECT_LE(r->profile_total_ms, r->mean_ms);
+    double op_sum = 0;
+    int op_nodes = 0;
+    for (const tools::OpTypeRow& op : r->op_types) {
+        op_sum += op.ms;
+        op_nodes += op.nodes;
+    }
+    EXPECT_NEAR(op_sum, sum, 1e-9 + 1e-9 * sum);
+    EXPECT_EQ(op_nodes, static_cast<int>(r->profile.size()));
+}
+
+TEST(ToolsBenchmark, RealInputsFromNpyAndConcurrency) {
+    const std::string path = (temp_dir() / "bench_input.npy").string();
+    Tensor x = Tensor::allocate(DataType::kFloat32, {2, 3, 8, 8});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data_as<float>()[i] = 0.01f * static_cast<float>(i % 97);
+    ASSERT_TRUE(ir::write_npy(path, x).is_ok());
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 2;
+    o.input_files = {{"input", path}};
+    auto r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->inputs[0].from_file);
+    EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{2, 3, 8, 8}));
+    EXPECT_EQ(r->batch, 2);
+    EXPECT_EQ(r->input_sets, 1u);  // every input from a file: one set
+    o.input_files = {{"image", path}};
+    auto bad = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(
+        bad.status().message().find("--inputs names 'image', which is not an input of the model (inputs: 'input')"),
+        std::string::npos)
+        << bad.status().message();
+    // Two sessions at once, 5 runs each.
+    o = {};
+    o.iterations = 5;
+    o.concurrency = 2;
+    o.warmup = 1;
+    r = tools::benchmark(test_model("small_cnn.onnx"), o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r->latencies_ms.size(), 10u);
+    EXPECT_GE(r->threads, 1);
+    EXPECT_DOUBLE_EQ(*std::min_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->min_ms);
+    EXPECT_DOUBLE_EQ(*std::max_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->max_ms);
+}
+
+TEST(ToolsConformance, RunsCasesAndCountsPerOp) {
+    tools::ConformanceOptions o;
+    if (!std::filesystem::is_directory(o.data_dir)) GTEST_SKIP() << "no libonnx-testdata";
+    o.suites = {"node"};
+    o.filter = "^node/test_(relu|abs)$";
+    const std::string excluded = (temp_dir() / "excluded.txt").string();
+    std::ofstream(excluded) << "node/test_abs  # excluded by the test\n";
+    o.excluded = excluded;
+    o.write_expected = (temp_dir() / "expected.txt").string();
+    for (bool isolate : {true, false}) {
+        o.isolate = isolate;
+        auto r = tools::run_conformance(o);
+        ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+        ASSERT_EQ(r->cases.size(), 2u);
+        EXPECT_EQ(r->excluded, 1);
+        EXPECT_EQ(r->total.pass, 1);
+        EXPECT_EQ(r->per_op["Relu"].pass, 1);
+        EXPECT_TRUE(r->regressions.empty());
+        auto relu =
+            std::find_if(r->cases.begin(), r->cases.end(), [](const auto& c) { return c.id == "node/test_relu"; });
+        ASSERT_NE(relu, r->cases.end());
+        EXPECT_EQ(relu->outcome, tools::CaseOutcome::kPass) << relu->detail;
+    }
+    std::ifstream written(o.write_expected);
+    std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("node/test_relu\n"), std::string::npos) << text;
+    o.filter = "(unclosed";
+    EXPECT_EQ(tools::run_conformance(o).status().code(), StatusCode::kInvalidArgument);
+    o.data_dir = "/nonexistent";
+    EXPECT_EQ(tools::run_conformance(o).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace edgeinfer::testing
