@@ -64,8 +64,10 @@ struct PipelineEvent {
     uint64_t object_count = 0;               // objects in the frame
     int width = 0, height = 0;
     std::vector<Field> frame_fields{};  // the frame's keys, as FrameMetadata::fields
-    std::string clip{};                 // record: the clip being written
-    std::string clip_error{};           // record: why there is no clip
+    // record: the event comes when its clip is complete (duration_seconds after the last trigger),
+    // with the finished clip's path; clip_error says why there is none or why it was cut short.
+    std::string clip{};
+    std::string clip_error{};
 };
 
 // ---- a pipeline from code: the same document as the JSON config, typed ----
@@ -186,6 +188,9 @@ struct RuleSpec {
     double max_duration_seconds = 60.0;
     std::string directory = "recordings";
     double fps = 0.0;  // 0: the source's measured rate
+    // No clip starts (an open one is closed) below this much free space in `directory`, in MiB; such
+    // clips count in PipelineSummary::clips_lost.
+    double min_free_mb = 64.0;
 };
 
 struct PipelineSpec {
@@ -226,6 +231,11 @@ struct PipelineSummary {
     uint64_t frames = 0;   // frames that went through every element
     uint64_t dropped = 0;  // live frames dropped because the pipeline was behind
     uint64_t events = 0;
+    // Data lost: clips that failed to start or were cut short (free space below min_free_mb, write
+    // errors), and events a sink's spool could not store (disk full; the events queued before stay).
+    uint64_t clips_lost = 0;
+    uint64_t events_refused = 0;
+    uint64_t incomplete_clips_removed = 0;             // temporary clips a killed earlier run left, removed at start
     std::vector<PipelineSourceError> source_errors{};  // one per source that failed (the others went on)
     std::vector<std::string> lines{};  // per element fps, latency, queue peak, batches; per source; per sink
     bool stopped = false;              // stop() ended the run early

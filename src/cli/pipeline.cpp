@@ -15,11 +15,12 @@ namespace edgeinfer::cli {
 namespace {
 
 // Exit codes of `edgeinfer pipeline` (README "Stream pipelines").
-constexpr int kPipelineExitOk = 0;             // every source ended (or --limit reached), every event delivered
-constexpr int kPipelineExitError = 1;          // bad config (message starts with the JSON path), model, sink or output
-constexpr int kPipelineExitNoFrames = 2;       // no source yielded a single frame
-constexpr int kPipelineExitSourceFailed = 3;   // a source failed mid-run (the others went on); see the summary
-constexpr int kPipelineExitUndelivered = 4;    // events still queued on disk at exit (delivered on the next run)
+constexpr int kPipelineExitOk = 0;            // every source ended (or --limit reached), every event delivered
+constexpr int kPipelineExitError = 1;         // bad config (message starts with the JSON path), model, sink or output
+constexpr int kPipelineExitNoFrames = 2;      // no source yielded a single frame
+constexpr int kPipelineExitSourceFailed = 3;  // a source failed mid-run (the others went on); see the summary
+constexpr int kPipelineExitUndelivered = 4;   // events still queued on disk at exit (delivered on the next run)
+constexpr int kPipelineExitDataLost = 5;      // clips lost or events refused (disk full, write errors); see the summary
 constexpr int kPipelineExitInterrupted = 130;  // SIGINT/SIGTERM: clean stop, summary printed
 
 struct PipelineArgs {
@@ -71,6 +72,7 @@ int run_pipeline(const PipelineArgs& a) {
     if (sig) return kPipelineExitInterrupted;
     if (s.source_errors.size() >= p.source_ids().size() && s.frames == 0) return kPipelineExitNoFrames;
     if (!s.source_errors.empty()) return kPipelineExitSourceFailed;
+    if (s.clips_lost > 0 || s.events_refused > 0) return kPipelineExitDataLost;
     if (!drained) return kPipelineExitUndelivered;
     return kPipelineExitOk;
 }
@@ -96,7 +98,8 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
     cmd->footer(
         "Exit codes: 0 sources ended (or --limit) and every event delivered; 1 bad config (the message names "
         "the JSON path), model or sink; 2 no source gave a frame; 3 a source failed mid-run; 4 events left "
-        "queued on disk; 130 stopped by SIGINT/SIGTERM (summary printed).");
+        "queued on disk; 5 clips lost or events refused (disk full, write errors; see the summary); 130 stopped by "
+        "SIGINT/SIGTERM (summary printed).");
     cmd->callback([args, exit_code] { *exit_code = run_pipeline(*args); });
 }
 

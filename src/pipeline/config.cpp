@@ -2,7 +2,9 @@
 #include "pipeline/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -189,6 +191,11 @@ std::string parse_precision(const Obj& o) {
 Point parse_point(const json& j, const std::string& path) {
     if (!j.is_array() || j.size() != 2 || !j[0].is_number() || !j[1].is_number())
         fail(path, "expected a point [x, y] of two numbers, got " + describe(j));
+    for (size_t i = 0; i < 2; ++i) {
+        const double d = j[i].get<double>();
+        if (!(std::fabs(d) <= 1e7))
+            fail(path + "/" + std::to_string(i), "value " + j[i].dump() + " out of range [-1e+07, 1e+07]");
+    }
     return {j[0].get<float>(), j[1].get<float>()};
 }
 
@@ -477,26 +484,31 @@ const std::vector<std::string>& operator_names() {
 }
 
 Condition parse_condition(const json& j, const std::string& path, const std::map<std::string, KeyInfo>& keys,
-                          bool& per_object);
+                          bool& per_object, int depth);
 
+// `depth`: how many condition lists enclose this one (a rule's own "and"/"or" is 1).
 std::vector<Condition> parse_condition_list(const json& arr, const std::string& path,
-                                            const std::map<std::string, KeyInfo>& keys, bool& per_object) {
+                                            const std::map<std::string, KeyInfo>& keys, bool& per_object,
+                                            int depth = 1) {
+    if (depth > kMaxConditionDepth)
+        fail(path, "conditions nested deeper than " + std::to_string(kMaxConditionDepth) + " levels (the limit)");
     if (!arr.is_array()) fail(path, "expected an array of conditions, got " + describe(arr));
     std::vector<Condition> out;
     for (size_t i = 0; i < arr.size(); ++i)
-        out.push_back(parse_condition(arr[i], path + "/" + std::to_string(i), keys, per_object));
+        out.push_back(parse_condition(arr[i], path + "/" + std::to_string(i), keys, per_object, depth));
     return out;
 }
 
 Condition parse_condition(const json& j, const std::string& path, const std::map<std::string, KeyInfo>& keys,
-                          bool& per_object) {
+                          bool& per_object, int depth) {
     Condition c;
     c.path = path;
     if (j.is_object() && (j.contains("and") || j.contains("or"))) {
         const bool is_and = j.contains("and");
         Obj o(j, path, {is_and ? "and" : "or"});
         c.kind = is_and ? Condition::Kind::kAnd : Condition::Kind::kOr;
-        c.children = parse_condition_list(o.get(is_and ? "and" : "or"), o.at(is_and ? "and" : "or"), keys, per_object);
+        c.children = parse_condition_list(o.get(is_and ? "and" : "or"), o.at(is_and ? "and" : "or"), keys, per_object,
+                                          depth + 1);
         if (c.children.empty()) fail(o.at(is_and ? "and" : "or"), "needs at least one condition");
         return c;
     }
@@ -535,7 +547,8 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
     ActionConfig a;
     const json obj = j.is_string() ? json{{"type", j}} : j;
     Obj o(obj, path,
-          {"type", "sinks", "pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps"});
+          {"type", "sinks", "pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps",
+           "min_free_mb"});
     const std::string type = o.str("type", "", true);
     if (type == "record")
         a.type = ActionType::kRecord;
@@ -557,7 +570,8 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
         if (a.sinks.empty() && !options.events_to_callback)
             fail(j.is_string() ? path : o.path(),
                  (type == "upload" ? "an " : "a ") + type + " action needs \"sinks\": the event sinks to send to");
-        for (const char* k : {"pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps"})
+        for (const char* k :
+             {"pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps", "min_free_mb"})
             if (o.has(k)) fail(o.at(k), "only for a record action");
         return a;
     }
@@ -568,6 +582,7 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
         fail(o.at("max_duration_in_seconds"), "must be at least duration_in_seconds");
     a.directory = resolve(o.str("directory", "recordings"), base_dir);
     a.fps = o.num("fps", 0.0, 0.0, 1000.0);
+    a.min_free_mb = o.num("min_free_mb", 64.0, 0.0, 1048576.0);
     return a;
 }
 
@@ -593,7 +608,80 @@ void parse_rules(const Obj& top, PipelineConfig& c, const fs::path& base_dir, co
     }
 }
 
+// Follows nlohmann's parser events to know the JSON path of the value being read, for the checks the
+// parsed document can no longer show: nesting depth, duplicate keys, numbers beyond double's range.
+class PathTracker {
+  public:
+    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+        using E = json::parse_event_t;
+        switch (event) {
+            case E::object_start:
+            case E::array_start: {
+                if (levels_.size() >= size_t(kMaxConfigDepth))
+                    fail(value_path(), "nested deeper than " + std::to_string(kMaxConfigDepth) + " levels (the limit)");
+                levels_.push_back({event == E::object_start, value_path(), {}, {}, 0});
+                break;
+            }
+            case E::key: {
+                Level& l = levels_.back();
+                l.key = parsed.get<std::string>();
+                if (!l.keys.insert(l.key).second) fail(value_path(), "duplicate key " + q(l.key));
+                break;
+            }
+            case E::object_end:
+            case E::array_end:
+                levels_.pop_back();
+                next();
+                break;
+            case E::value:
+                next();
+                break;
+        }
+        return true;
+    }
+    // The path of the value being read now ("/" for the document).
+    std::string value_path() const {
+        if (levels_.empty()) return "";
+        const Level& l = levels_.back();
+        return l.path + "/" + (l.object ? l.key : std::to_string(l.index));
+    }
+
+  private:
+    struct Level {
+        bool object = false;
+        std::string path;
+        std::set<std::string> keys;
+        std::string key;   // objects: the member being read
+        size_t index = 0;  // arrays: the element being read
+    };
+    void next() {
+        if (!levels_.empty() && !levels_.back().object) ++levels_.back().index;
+    }
+    std::vector<Level> levels_;
+};
+
 }  // namespace
+
+Result<nlohmann::json> parse_config_text(std::string_view text, const std::string& what) {
+    PathTracker tracker;
+    const std::string prefix = what.empty() ? "" : what + ": ";
+    try {
+        return json::parse(text.begin(), text.end(), std::ref(tracker));
+    } catch (const ConfigError& e) {
+        return Status(e.code, prefix + e.path + ": " + e.message);
+    } catch (const json::out_of_range& e) {  // 406: a number beyond double's range (1e400)
+        std::string detail = e.what();
+        const size_t at = detail.find("number overflow");
+        if (at != std::string::npos) detail = detail.substr(at);
+        const std::string path = tracker.value_path();
+        return invalid_argument(prefix + (path.empty() ? "/" : path) +
+                                ": number out of range (beyond +-1.8e308): " + detail);
+    } catch (const json::parse_error& e) {
+        return invalid_argument((what.empty() ? "pipeline config" : what) + ": not valid JSON: " + e.what());
+    } catch (const json::exception& e) {
+        return invalid_argument((what.empty() ? "pipeline config" : what) + ": " + e.what());
+    }
+}
 
 std::string_view element_type_name(ElementType t) {
     switch (t) {
@@ -708,15 +796,13 @@ Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, con
 }
 
 Result<PipelineConfig> load_pipeline_config(const std::filesystem::path& file, const ConfigOptions& options) {
-    std::ifstream in(file);
+    std::ifstream in(file, std::ios::binary);
     if (!in) return not_found(file.string() + ": cannot open pipeline config");
-    json doc;
-    try {
-        doc = json::parse(in);
-    } catch (const json::parse_error& e) {
-        return invalid_argument(file.string() + ": not valid JSON: " + e.what());
-    }
-    auto parsed = parse_pipeline_config(doc, file.parent_path().empty() ? fs::path(".") : file.parent_path(), options);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto doc = parse_config_text(text, file.string());
+    if (!doc.is_ok()) return doc.status();
+    auto parsed =
+        parse_pipeline_config(doc.value(), file.parent_path().empty() ? fs::path(".") : file.parent_path(), options);
     if (!parsed.is_ok()) return parsed.status().with_context(file.string());
     return parsed;
 }

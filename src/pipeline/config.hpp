@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -128,6 +129,9 @@ struct ActionConfig {
     double max_duration_in_seconds = 60.0;
     std::filesystem::path directory = "recordings";
     double fps = 0.0;  // 0 = the source's measured rate
+    // No clip is started (and an open one is closed) while the directory's file system has less free
+    // space than this, in MiB; such clips are counted as lost (summary, exit code 5).
+    double min_free_mb = 64.0;
 };
 
 struct RuleConfig {
@@ -197,6 +201,14 @@ struct ConfigOptions {
 // Parses and validates a document. `base_dir` resolves relative model, library, spool and recording
 // paths. Errors are kInvalidArgument (kNotFound for a missing file) and start with the JSON path:
 //   /action_rules/2/and/0/operator: unknown operator "=>", expected one of > >= < <= == !=
+// Limits on a config document (docs/pipeline.md "Limits"): JSON nested deeper than kMaxConfigDepth,
+// rule conditions ("and"/"or") nested deeper than kMaxConditionDepth, a key twice in one object and a
+// number beyond double's range are errors naming the JSON path.
+inline constexpr int kMaxConfigDepth = 64;
+inline constexpr int kMaxConditionDepth = 16;
+// JSON text → document, with those checks; `what` (the file name, or "") starts the messages.
+Result<nlohmann::json> parse_config_text(std::string_view text, const std::string& what);
+
 Result<PipelineConfig> parse_pipeline_config(const nlohmann::json& document, const std::filesystem::path& base_dir,
                                              const ConfigOptions& options = {});
 // Reads `file` (JSON) and parses it; messages start with the file name.

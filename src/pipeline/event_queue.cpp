@@ -20,8 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text() { return std::strerror(errno); }
-
 }  // namespace
 
 fs::path DiskQueue::log_path(uint64_t segment) const {
@@ -46,10 +44,7 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::open(const fs::path& dir, DiskQueu
     return q;
 }
 
-DiskQueue::~DiskQueue() {
-    close();
-    if (active_) std::fclose(active_);
-}
+DiskQueue::~DiskQueue() { close(); }
 
 Status DiskQueue::load() {
     std::vector<uint64_t> found;
@@ -60,6 +55,9 @@ Status DiskQueue::load() {
         char tail[8] = {};
         if (std::sscanf(name.c_str(), "journal-%10llu.%3s", &n, tail) == 2 && std::string(tail) == "log")
             found.push_back(n);
+        // An acknowledgement count that was being written when the process died or the disk filled:
+        // the .ack it was to replace still holds the last count written.
+        if (name.size() > 8 && name.compare(name.size() - 8, 8, ".ack.tmp") == 0) fs::remove(entry.path(), ec);
     }
     if (ec) return io_error(dir_.string() + ": cannot list spool folder: " + ec.message());
     std::sort(found.begin(), found.end());
@@ -106,9 +104,15 @@ Status DiskQueue::load() {
 }
 
 Status DiskQueue::open_segment(uint64_t segment, size_t existing_records) {
-    if (active_) std::fclose(active_);
-    active_ = std::fopen(log_path(segment).c_str(), "ab");
-    if (!active_) return io_error(log_path(segment).string() + ": cannot open journal: " + errno_text());
+    active_.reset();
+    LineFileOptions o;
+    o.fsync = options_.fsync;
+    o.write = options_.write;
+    auto file = LineFile::open(log_path(segment), o);
+    if (!file.is_ok())
+        return io_error(log_path(segment).string() + ": cannot open journal: " + file.status().message());
+    active_ = std::move(file.value());
+    if (existing_records == 0 && options_.fsync) (void)sync_directory(dir_);  // the new journal's name
     active_segment_ = segment;
     active_records_ = existing_records;
     if (segments_.empty() || std::get<0>(segments_.back()) != segment)
@@ -116,17 +120,25 @@ Status DiskQueue::open_segment(uint64_t segment, size_t existing_records) {
     return Status::ok();
 }
 
+// The count goes to journal-N.ack.tmp (fsync'd), which then replaces journal-N.ack; on any failure the
+// .tmp is removed and the old count stays (those records are delivered again: at least once).
 Status DiskQueue::write_ack(uint64_t segment, size_t acked) {
     const fs::path tmp = ack_path(segment).string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << acked << "\n";
-        out.flush();
-        if (!out) return io_error(tmp.string() + ": cannot write acknowledgement");
-    }
     std::error_code ec;
+    auto give_up = [&](const std::string& why) {
+        fs::remove(tmp, ec);
+        return io_error(ack_path(segment).string() + ": cannot write acknowledgement: " + why);
+    };
+    {
+        LineFileOptions o;
+        o.truncate = true;
+        o.fsync = options_.fsync;
+        auto out = LineFile::open(tmp, o);
+        if (!out.is_ok()) return give_up(out.status().message());
+        if (Status s = out.value()->append(std::to_string(acked)); !s.is_ok()) return give_up(s.message());
+    }
     fs::rename(tmp, ack_path(segment), ec);
-    if (ec) return io_error(ack_path(segment).string() + ": cannot write acknowledgement: " + ec.message());
+    if (ec) return give_up(ec.message());
     return Status::ok();
 }
 
@@ -146,20 +158,10 @@ Status DiskQueue::push(const std::string& record) {
             segments_.pop_front();
         }
     }
-    const std::string header = std::to_string(record.size()) + "\t";
-    const long start = std::ftell(active_);
-    bool ok = std::fwrite(header.data(), 1, header.size(), active_) == header.size() &&
-              std::fwrite(record.data(), 1, record.size(), active_) == record.size() &&
-              std::fputc('\n', active_) != EOF && std::fflush(active_) == 0;
-    if (ok && options_.fsync) ok = ::fsync(::fileno(active_)) == 0;
-    if (!ok) {
-        const std::string why = errno_text();
-        // Cut off whatever part of the record reached the file, so the journal stays well formed.
-        std::clearerr(active_);
-        if (start >= 0 && ::ftruncate(::fileno(active_), start) != 0) { /* the next load() repairs it */
-        }
-        return io_error(log_path(active_segment_).string() + ": cannot append event: " + why);
-    }
+    // One write of "<length>\t<bytes>\n"; on failure LineFile cuts it back off, so the journal stays
+    // well formed and the records before it stay queued.
+    if (Status s = active_->append(std::to_string(record.size()) + "\t" + record); !s.is_ok())
+        return Status(StatusCode::kResourceExhausted, "event refused, the spool cannot store it: " + s.message());
     ++active_records_;
     std::get<1>(segments_.back())++;
     entries_.push_back({active_segment_, record});

@@ -4,7 +4,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -13,18 +12,24 @@
 #include <string>
 
 #include "edgeinfer/status.hpp"
+#include "pipeline/line_file.hpp"
 
 namespace edgeinfer::pipeline {
 
 struct DiskQueueOptions {
     size_t records_per_segment = 1000;  // a journal file is closed after this many records
     bool fsync = true;                  // fsync each appended record (durable across power loss)
+    WriteFn write{};                    // journal writes (empty: ::write); tests inject ENOSPC here
 };
 
 // Layout: <dir>/journal-NNNNNNNNNN.log holds records as "<length>\t<bytes>\n"; its companion
 // journal-NNNNNNNNNN.ack holds how many of them were acknowledged. A journal whose records are all
-// acknowledged is deleted once a newer one exists. A record torn by a crash mid-write is cut off
-// when the queue is opened again. One producer thread or more, one consumer thread.
+// acknowledged is deleted once a newer one exists. A record is appended with one write and fsync'd
+// before push() returns OK; a failed append (disk full) is cut back off the journal and push() says
+// so, the records queued before it stay. A record torn by a crash mid-write is cut off when the queue
+// is opened again, as is an acknowledgement file left half written (.ack.tmp). Acknowledgement counts
+// are written after delivery, so a crash (or a full disk) between the two delivers a record again:
+// at least once. One producer thread or more, one consumer thread.
 class DiskQueue {
   public:
     static Result<std::unique_ptr<DiskQueue>> open(const std::filesystem::path& dir, DiskQueueOptions options = {});
@@ -65,7 +70,7 @@ class DiskQueue {
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<Entry> entries_;
-    std::FILE* active_ = nullptr;
+    std::unique_ptr<LineFile> active_;
     uint64_t active_segment_ = 0;
     size_t active_records_ = 0;
     // Per segment still on disk: records written, records acknowledged.

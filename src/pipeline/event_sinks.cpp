@@ -13,40 +13,37 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "pipeline/line_file.hpp"
 
 namespace edgeinfer::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
+// One event per line, fsync'd before deliver() returns OK; a line that cannot be written whole (disk
+// full) is cut back off the file and retried later, so the file never holds half an event.
 class FileEventSink final : public EventSink {
   public:
     explicit FileEventSink(fs::path path) : path_(std::move(path)) {}
-    ~FileEventSink() override {
-        if (file_) std::fclose(file_);
-    }
     Status deliver(const std::string& event_json) override {
         if (!file_) {
             std::error_code ec;
             if (path_.has_parent_path()) fs::create_directories(path_.parent_path(), ec);
-            file_ = std::fopen(path_.c_str(), "ab");
-            if (!file_) return io_error(path_.string() + ": cannot open events file: " + std::strerror(errno));
+            LineFileOptions o;
+            o.fsync = true;
+            auto f = LineFile::open(path_, o);
+            if (!f.is_ok()) return io_error(path_.string() + ": cannot open events file: " + f.status().message());
+            file_ = std::move(f.value());
         }
-        const bool ok = std::fwrite(event_json.data(), 1, event_json.size(), file_) == event_json.size() &&
-                        std::fputc('\n', file_) != EOF && std::fflush(file_) == 0;
-        if (!ok) {
-            const std::string why = std::strerror(errno);
-            std::fclose(file_);
-            file_ = nullptr;
-            return io_error(path_.string() + ": cannot write event: " + why);
-        }
-        return Status::ok();
+        Status s = file_->append(event_json);
+        if (!s.is_ok()) file_.reset();
+        return s;
     }
     std::string describe() const override { return "file " + path_.string(); }
 
   private:
     fs::path path_;
-    std::FILE* file_ = nullptr;
+    std::unique_ptr<LineFile> file_;
 };
 
 size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }

@@ -100,6 +100,10 @@ std::string Metrics::prometheus() const {
     o << "edgeinfer_pipeline_clips_total " << clips << "\n";
     header(o, "edgeinfer_pipeline_recording_errors_total", "counter", "Recordings that failed or were cut short.");
     o << "edgeinfer_pipeline_recording_errors_total " << recording_errors << "\n";
+    header(o, "edgeinfer_pipeline_clips_lost_total", "counter", "Clips that failed to start or were cut short.");
+    o << "edgeinfer_pipeline_clips_lost_total " << clips_lost << "\n";
+    header(o, "edgeinfer_pipeline_events_refused_total", "counter", "Events the spool could not store (disk full).");
+    o << "edgeinfer_pipeline_events_refused_total " << events_refused << "\n";
     if (sinks) {
         const auto all = sinks();
         auto sk = [](const SinkMetrics& s) { return "{sink=\"" + label_escape(s.id) + "\"}"; };
@@ -154,6 +158,16 @@ std::vector<std::string> Metrics::summary() const {
                           static_cast<unsigned long long>(s.failed_attempts));
             lines.push_back(buf);
         }
+    // Data loss is always said, never only logged.
+    if (clips_lost > 0)
+        lines.push_back("recording: " + std::to_string(clips_lost.load()) +
+                        " clip(s) lost (not started or cut short: free space below min_free_mb, or write errors)");
+    if (events_refused > 0)
+        lines.push_back("events: " + std::to_string(events_refused.load()) +
+                        " refused, the spool could not store them (disk full?); queued events were kept");
+    if (incomplete_clips_removed > 0)
+        lines.push_back("recording: " + std::to_string(incomplete_clips_removed.load()) +
+                        " incomplete clip(s) of an earlier, killed run removed");
     return lines;
 }
 

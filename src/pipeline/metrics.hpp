@@ -59,6 +59,9 @@ class Metrics {
     std::atomic<uint64_t> events{0};
     std::atomic<uint64_t> clips{0};
     std::atomic<uint64_t> recording_errors{0};
+    std::atomic<uint64_t> clips_lost{0};                // recordings that failed to start or were cut short
+    std::atomic<uint64_t> events_refused{0};            // events a spool could not store (disk full)
+    std::atomic<uint64_t> incomplete_clips_removed{0};  // at create: temporary clips of a killed run
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // Prometheus text exposition format (version 0.0.4).

@@ -183,6 +183,7 @@ json rule_json(const RuleSpec& r) {
         action["max_duration_in_seconds"] = r.max_duration_seconds;
         action["directory"] = r.directory;
         action["fps"] = r.fps;
+        action["min_free_mb"] = r.min_free_mb;
     }
     j["action"] = action;
     put_list(j, "sources", r.sources);
@@ -317,15 +318,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::from_file(const std::string& path, P
 
 Result<std::unique_ptr<Pipeline>> Pipeline::from_json(std::string_view document, PipelineOptions options,
                                                       const std::string& base_directory) {
-    json doc;
-    try {
-        doc = json::parse(document.begin(), document.end());
-    } catch (const json::parse_error& e) {
-        return invalid_argument(std::string("pipeline config: not valid JSON: ") + e.what());
-    }
+    auto doc = pipeline::parse_config_text(document, "");
+    if (!doc.is_ok()) return doc.status();
     const pipeline::ConfigOptions c = config_options(options);
     const std::filesystem::path base = base_directory.empty() ? "." : base_directory;
-    return Impl::make(pipeline::parse_pipeline_config(doc, base, c), std::move(options));
+    return Impl::make(pipeline::parse_pipeline_config(doc.value(), base, c), std::move(options));
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineSpec& spec, PipelineOptions options) {
@@ -343,6 +340,9 @@ Result<PipelineSummary> Pipeline::run() {
     out.frames = s.frames;
     out.dropped = s.dropped;
     out.events = s.events;
+    out.clips_lost = s.clips_lost;
+    out.events_refused = s.events_refused;
+    out.incomplete_clips_removed = s.incomplete_clips_removed;
     for (size_t i = 0; i < s.failed_sources.size(); ++i) {
         const pipeline::SourceError& e = s.failed_sources[i];
         out.source_errors.push_back(

@@ -1,12 +1,20 @@
 // Pre-event ring buffer and the MP4 clip recorder (cv::VideoWriter, mp4v).
 #include "pipeline/recorder.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "base/logging.hpp"
+#include "pipeline/line_file.hpp"
 #include "pipeline/metadata.hpp"
 
 namespace edgeinfer::pipeline {
@@ -21,7 +29,30 @@ std::string safe_name(const std::string& s) {
     return out;
 }
 
+constexpr const char* kPartialPrefix = ".partial-";
+
 }  // namespace
+
+fs::path partial_clip_path(const fs::path& final_path) {
+    return final_path.parent_path() /
+           (kPartialPrefix + std::to_string(::getpid()) + "-" + final_path.filename().string());
+}
+
+std::vector<fs::path> remove_incomplete_clips(const fs::path& dir) {
+    std::vector<fs::path> removed;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const std::string prefix = kPartialPrefix;
+        if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".mp4") continue;
+        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        // A clip another live process (another pipeline on the same folder) is writing stays.
+        if (pid > 0 && pid != long(::getpid()) && (::kill(pid_t(pid), 0) == 0 || errno == EPERM)) continue;
+        std::error_code rm;
+        if (fs::remove(entry.path(), rm)) removed.push_back(entry.path());
+    }
+    return removed;
+}
 
 void FrameRing::push(const cv::Mat& image, int64_t timestamp_us) {
     frames_.push_back({image, timestamp_us});
@@ -118,17 +149,19 @@ Result<fs::path> ClipRecorder::trigger(int64_t timestamp_us, const std::string& 
     current_.path =
         options_.directory / (safe_name(source_id_) + "_" + safe_name(rule_name) + "_" + safe_name(stamp) + ".mp4");
     size_ = pre.back()->image.size();
+    partial_ = partial_clip_path(current_.path);
     writer_ = std::make_unique<cv::VideoWriter>();
     bool opened = false;
     try {
-        opened =
-            writer_->open(current_.path.string(), cv::VideoWriter::fourcc('m', 'p', '4', 'v'), current_.fps, size_);
+        opened = writer_->open(partial_.string(), cv::VideoWriter::fourcc('m', 'p', '4', 'v'), current_.fps, size_);
     } catch (const cv::Exception&) {
         opened = false;
     }
     if (!opened) {
         writer_.reset();
-        return fail(io_error(current_.path.string() + ": cannot open clip for writing"));
+        std::error_code rm;
+        fs::remove(partial_, rm);
+        return fail(io_error(partial_.string() + ": cannot open clip for writing"));
     }
     end_us_ = timestamp_us + duration_us;
     limit_us_ = current_.start_us + int64_t(options_.max_duration_in_seconds * 1e6);
@@ -151,9 +184,28 @@ void ClipRecorder::close(Status status) {
         if (status.is_ok()) status = io_error(current_.path.string() + ": cannot finish clip: " + e.what());
     }
     writer_.reset();
+    // Complete: on disk (fsync), then under its name. Empty (nothing could be written): removed.
     std::error_code ec;
-    if (status.is_ok() && (!fs::exists(current_.path, ec) || fs::file_size(current_.path, ec) == 0))
-        status = io_error(current_.path.string() + ": clip is empty after writing (disk full?)");
+    const bool empty = !fs::exists(partial_, ec) || fs::file_size(partial_, ec) == 0;
+    if (empty) {
+        if (status.is_ok()) status = io_error(current_.path.string() + ": clip is empty after writing (disk full?)");
+        fs::remove(partial_, ec);
+    } else {
+        Status synced = Status::ok();
+        if (const int fd = ::open(partial_.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+            if (::fsync(fd) != 0) synced = io_error(partial_.string() + ": fsync: " + std::strerror(errno));
+            ::close(fd);
+        }
+        fs::rename(partial_, current_.path, ec);
+        if (ec) {
+            synced = io_error(current_.path.string() + ": cannot rename the finished clip: " + ec.message());
+            fs::remove(partial_, ec);
+        } else {
+            current_.saved = true;
+            (void)sync_directory(options_.directory);
+        }
+        if (status.is_ok() && !synced.is_ok()) status = synced;
+    }
     if (!status.is_ok()) {
         ++errors_;
         base::log_warning("recording " + source_id_ + ": " + status.to_string());

@@ -1,6 +1,9 @@
 // pipeline recording: a ring of the last pre_seconds of frames, and ClipRecorder, which writes an
 // MP4 clip (mp4v) from the ring onwards until duration_in_seconds after the last trigger, never
 // longer than max_duration_in_seconds. Write failures and full disks are reported, never fatal.
+// A clip is written under a temporary name (.partial-<pid>-<name>.mp4 in the same folder) and renamed
+// to its name only once complete, so a clip's name never shows an unplayable file; what a killed
+// process left behind is removed by remove_incomplete_clips() at the next start.
 #pragma once
 
 #include <cstdint>
@@ -54,8 +57,15 @@ struct ClipInfo {
     int frames = 0;
     double fps = 0.0;
     std::string rule_name;
-    Status status;  // not OK when the clip was cut short (disk full, write error)
+    Status status;       // not OK when the clip was cut short (disk full, write error)
+    bool saved = false;  // the file is at `path` (a clip cut short is kept when it is playable)
 };
+
+// The temporary name of a clip being written to `final_path`.
+std::filesystem::path partial_clip_path(const std::filesystem::path& final_path);
+// Removes the temporary clips in `dir` that no running process is writing (their writer's pid is gone):
+// those of a process killed mid-recording. Returns the files removed.
+std::vector<std::filesystem::path> remove_incomplete_clips(const std::filesystem::path& dir);
 
 class ClipRecorder {
   public:
@@ -87,6 +97,7 @@ class ClipRecorder {
     FrameRing ring_;
     std::unique_ptr<cv::VideoWriter> writer_;
     ClipInfo current_;
+    std::filesystem::path partial_;  // the open clip's temporary file
     cv::Size size_;
     int64_t end_us_ = 0;            // frames before this time belong to the open clip
     int64_t limit_us_ = 0;          // start + max duration

@@ -5,12 +5,14 @@
 #include <fstream>
 #include <map>
 #include <opencv2/videoio.hpp>
+#include <set>
 #include <thread>
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
 #include "pipeline/bounded_queue.hpp"
 #include "pipeline/event_sinks.hpp"
+#include "pipeline/line_file.hpp"
 #include "pipeline/recorder.hpp"
 #include "pipeline/rules.hpp"
 #include "pipeline/zones.hpp"
@@ -50,9 +52,15 @@ struct Pipeline::Impl {
     std::unique_ptr<RuleEngine> rules;
     std::map<std::pair<size_t, std::string>, std::unique_ptr<ClipRecorder>> recorders;  // (rule, source)
     std::map<std::string, std::unique_ptr<EventDelivery>> deliveries;                   // sink id
-    std::map<std::string, std::unique_ptr<std::ofstream>> metadata;                     // sink id
+    std::map<std::string, std::unique_ptr<LineFile>> metadata;                          // sink id
     std::map<std::pair<std::string, std::string>, VideoOut> videos;                     // (sink id, source)
     std::map<std::string, double> source_fps;
+    // Record events wait for their clip: published when it is complete (or lost), with its path.
+    struct PendingEvent {
+        Firing firing;
+        FrameMeta meta;
+    };
+    std::map<std::pair<size_t, std::string>, std::vector<PendingEvent>> clip_events;  // (rule, source)
     std::unique_ptr<MetricsServer> metrics_server;
     std::mutex errors_mu;
     std::vector<std::string> source_errors;
@@ -65,6 +73,7 @@ struct Pipeline::Impl {
     void publish(const Firing& firing, const FrameMeta& meta, const std::string& clip, const std::string& clip_error,
                  Metrics& m);
     void write_video(const SinkConfig& s, PipelineFrame& f);
+    void clips_closed(const std::pair<size_t, std::string>& key, size_t before, Metrics& m);
     void run_element(size_t i, Metrics& m);
 };
 
@@ -115,9 +124,22 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, Pipeli
     if (!c.zones.empty()) impl->zones = std::make_unique<ZoneMap>(c.zones);
     if (!c.lines.empty()) impl->lines = std::make_unique<LineCounter>(c.lines);
     impl->rules = std::make_unique<RuleEngine>(c.action_rules);
+    std::set<fs::path> record_dirs;
+    uint64_t incomplete_clips = 0;
     for (size_t r = 0; r < c.action_rules.size(); ++r) {
         const RuleConfig& rule = c.action_rules[r];
         if (rule.action.type != ActionType::kRecord) continue;
+        // A folder that cannot take clips is an error now, not lost clips later.
+        if (record_dirs.insert(rule.action.directory).second) {
+            if (Status w = check_writable_directory(rule.action.directory); !w.is_ok())
+                return io_error("rule " + rule.rule_name + " (" + rule.path +
+                                "/action/directory): recordings: " + w.message());
+            for (const fs::path& f : remove_incomplete_clips(rule.action.directory)) {
+                base::log_warning("recordings: removed " + f.string() +
+                                  ", an incomplete clip of an earlier run (killed while recording)");
+                ++incomplete_clips;
+            }
+        }
         for (const auto& s : c.sources) {
             if (!applies(rule.sources, s.id)) continue;
             RecorderOptions o;
@@ -126,6 +148,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, Pipeli
             o.max_duration_in_seconds = rule.action.max_duration_in_seconds;
             o.directory = rule.action.directory;
             o.fps = rule.action.fps;
+            o.min_free_bytes = uint64_t(rule.action.min_free_mb * 1048576.0);
             impl->recorders[{r, s.id}] = std::make_unique<ClipRecorder>(o, s.id);
         }
     }
@@ -133,11 +156,20 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, Pipeli
         if (s.type == SinkType::kDisplay)
             return unsupported("sink " + s.id + ": display needs a GUI, and this build has none (leave it out)");
         if (s.type == SinkType::kMetadata) {
+            if (Status w = check_writable_directory(s.path.parent_path()); !w.is_ok())
+                return io_error("sink " + s.id + ": cannot write " + s.path.string() + ": " + w.message());
+            LineFileOptions o;
+            o.truncate = true;
+            auto out = LineFile::open(s.path, o);
+            if (!out.is_ok()) return io_error("sink " + s.id + ": cannot write " + s.path.string());
+            impl->metadata[s.id] = std::move(out.value());
+        }
+        if (s.type == SinkType::kVideo) {
             std::error_code ec;
-            if (s.path.has_parent_path()) fs::create_directories(s.path.parent_path(), ec);
-            auto out = std::make_unique<std::ofstream>(s.path, std::ios::trunc);
-            if (!*out) return io_error("sink " + s.id + ": cannot write " + s.path.string());
-            impl->metadata[s.id] = std::move(out);
+            if (fs::is_directory(s.path, ec))
+                return io_error("sink " + s.id + ": cannot write video " + s.path.string() + ": it is a folder");
+            if (Status w = check_writable_directory(s.path.parent_path()); !w.is_ok())
+                return io_error("sink " + s.id + ": cannot write video " + s.path.string() + ": " + w.message());
         }
         if (is_event_sink(s.type)) {
             EDGEINFER_ASSIGN_OR_RETURN(auto sink, make_event_sink(s));
@@ -154,6 +186,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineConfig config, Pipeli
         m.elements.push_back(std::move(em));
     }
     m.elements.push_back(std::make_unique<ElementMetrics>("output"));
+    m.incomplete_clips_removed = incomplete_clips;
     for (size_t i = 0; i < m.elements.size(); ++i) {
         ElementMetrics& em = *m.elements[i];
         em.queue_capacity = p->impl_->queues[i]->capacity();
@@ -225,7 +258,7 @@ Status Pipeline::Impl::output(PipelineFrame& f, Metrics& m) {
         if (key.second != meta.source_id) continue;
         const size_t before = rec->clips().size();
         if (!rec->push(picture, meta.timestamp_us).is_ok()) m.recording_errors++;
-        if (rec->clips().size() > before && !rec->clips().back().status.is_ok()) m.recording_errors++;
+        clips_closed(key, before, m);
     }
     for (const Firing& firing : rules->evaluate(meta)) {
         const RuleConfig& rule = *firing.rule;
@@ -238,21 +271,22 @@ Status Pipeline::Impl::output(PipelineFrame& f, Metrics& m) {
                 const bool was_recording = it->second->recording();
                 auto path = it->second->trigger(meta.timestamp_us, rule.rule_name);
                 if (path.is_ok()) {
-                    clip = path.value().string();
                     if (!was_recording) m.clips++;
-                } else {
-                    clip_error = path.status().to_string();
-                    m.recording_errors++;
+                    clip_events[it->first].push_back({firing, meta});  // published with the finished clip
+                    continue;
                 }
+                clip_error = path.status().to_string();
+                m.recording_errors++;
+                m.clips_lost++;
             }
         }
         publish(firing, meta, clip, clip_error, m);
     }
     for (const auto& s : config.sinks) {
         if (s.type == SinkType::kMetadata) {
-            std::ofstream& out = *metadata[s.id];
-            out << to_json(meta).dump() << '\n';
-            if (!out) return io_error("sink " + s.id + ": cannot write " + s.path.string());
+            // A whole line or none (a full disk cuts the line back off, never the file mid-line).
+            if (Status w = metadata[s.id]->append(to_json(meta).dump()); !w.is_ok())
+                return io_error("sink " + s.id + ": " + w.message());
         } else if (s.type == SinkType::kVideo) {
             write_video(s, f);
         }
@@ -270,8 +304,32 @@ void Pipeline::Impl::publish(const Firing& firing, const FrameMeta& meta, const 
     for (const auto& sink : firing.rule->action.sinks) {
         auto d = deliveries.find(sink);
         if (d == deliveries.end()) continue;
-        if (Status s = d->second->publish(text); !s.is_ok())
-            base::log_error("sink " + sink + ": event lost, cannot queue it: " + s.to_string());
+        if (Status s = d->second->publish(text); !s.is_ok()) {
+            const uint64_t n = ++m.events_refused;  // all counted (summary), the first few logged
+            if (n <= 5)
+                base::log_error("sink " + sink + ": " + s.to_string() +
+                                (n == 5 ? " (further refused events are only counted)" : ""));
+        }
+    }
+}
+
+// The clips that closed since `before` (clips() index) on recorder `key`: their waiting events go out now,
+// with the clip's path when it was saved and clip_error when it was lost or cut short.
+void Pipeline::Impl::clips_closed(const std::pair<size_t, std::string>& key, size_t before, Metrics& m) {
+    const std::vector<ClipInfo>& clips = recorders.at(key)->clips();
+    for (size_t i = before; i < clips.size(); ++i) {
+        const ClipInfo& clip = clips[i];
+        if (!clip.status.is_ok()) {
+            m.recording_errors++;
+            m.clips_lost++;
+        }
+        auto waiting = clip_events.find(key);
+        if (waiting == clip_events.end()) continue;
+        std::vector<PendingEvent> events = std::move(waiting->second);
+        clip_events.erase(waiting);
+        for (PendingEvent& e : events)
+            publish(e.firing, e.meta, clip.saved ? clip.path.string() : "",
+                    clip.status.is_ok() ? "" : clip.status.to_string(), m);
     }
 }
 
@@ -287,7 +345,7 @@ void Pipeline::Impl::end_of_source(PipelineFrame& marker, Metrics& m) {
         if (key.second != meta.source_id) continue;
         const size_t before = rec->clips().size();
         rec->finish();
-        if (rec->clips().size() > before && !rec->clips().back().status.is_ok()) m.recording_errors++;
+        clips_closed(key, before, m);
     }
 }
 
@@ -462,12 +520,20 @@ Result<PipelineSummary> Pipeline::run() {
         }
     }
     for (auto& t : threads) t.join();
-    for (auto& [key, rec] : im.recorders) rec->finish();
-    for (auto& [id, out] : im.metadata) out->flush();
+    for (auto& [key, rec] : im.recorders) {
+        const size_t before = rec->clips().size();
+        rec->finish();
+        im.clips_closed(key, before, m);
+    }
+    for (auto& [id, out] : im.metadata)
+        if (Status s = out->sync(); !s.is_ok() && im.output_error.is_ok()) im.output_error = s;
     for (auto& [key, v] : im.videos)
         if (v.writer) v.writer->release();
     for (const auto& s : m.sources) summary.dropped += s->dropped;
     summary.events = m.events;
+    summary.clips_lost = m.clips_lost;
+    summary.events_refused = m.events_refused;
+    summary.incomplete_clips_removed = m.incomplete_clips_removed;
     summary.source_errors = im.source_errors;
     summary.failed_sources = im.failed_sources;
     summary.lines = m.summary();

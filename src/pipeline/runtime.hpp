@@ -92,6 +92,9 @@ struct PipelineSummary {
     uint64_t frames = 0;   // frames that went through every element
     uint64_t dropped = 0;  // live frames dropped
     uint64_t events = 0;
+    uint64_t clips_lost = 0;                  // recordings that failed to start or were cut short
+    uint64_t events_refused = 0;              // events a sink's spool could not store (disk full)
+    uint64_t incomplete_clips_removed = 0;    // temporary clips of a killed earlier run, removed at create
     std::vector<std::string> source_errors;   // one line per source that failed
     std::vector<SourceError> failed_sources;  // the same, typed
     std::vector<std::string> lines;           // Metrics::summary()

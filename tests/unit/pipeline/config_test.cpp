@@ -270,6 +270,81 @@ TEST_F(ConfigTest, LoadReportsFileAndBadJson) {
               (dir_ / "p.json").string() + ": /elements/0/interval: value 0 out of range [1, 1048576]");
 }
 
+// Hostile documents (issue 24): deep nesting, numbers beyond double, duplicate keys are errors naming the
+// JSON path and the limit, never a crash (10,000 nested conditions overflowed the stack; 1e400 aborted).
+TEST_F(ConfigTest, DeeplyNestedConditionsAreRejectedWithTheLimit) {
+    const std::string leaf = R"({"key": "object_count", "operator": ">", "value": 0})";
+    std::string text =
+        R"({"sources": [{"id": "cam1", "uri": "video.mp4"}], "action_rules": [{"rule_name": "r", "and": [)";
+    for (int i = 0; i < 10000; ++i) text += R"({"and": [)";
+    text += leaf;
+    for (int i = 0; i < 10000; ++i) text += "]}";
+    text += R"(], "action": {"type": "record"}}]})";
+    std::ofstream(dir_ / "deep.json") << text;
+    auto r = load_pipeline_config(dir_ / "deep.json");
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    const std::string msg = r.status().message();
+    EXPECT_EQ(msg.rfind((dir_ / "deep.json").string() + ": /action_rules/0/and/0/and/0/and/0/", 0), 0u) << msg;
+    EXPECT_NE(msg.find("nested deeper than 64 levels (the limit)"), std::string::npos) << msg;
+
+    // A document built in code (no JSON text) meets the condition limit of 16 in the parser itself.
+    json inner = json::parse(leaf);
+    for (int i = 0; i < 20; ++i) inner = json{{"or", json::array({inner})}};
+    json j = base();
+    j["action_rules"][1]["and"] = json::array({inner});
+    const std::string deep = error(j);
+    EXPECT_EQ(deep.rfind("/action_rules/1/and/0/or/0/or/0/", 0), 0u) << deep;
+    EXPECT_NE(deep.find("conditions nested deeper than 16 levels (the limit)"), std::string::npos) << deep;
+    // Nesting within the limit still parses.
+    inner = json::parse(leaf);
+    for (int i = 0; i < 10; ++i) inner = json{{"and", json::array({inner})}};
+    j["action_rules"][1]["and"] = json::array({inner});
+    EXPECT_TRUE(parse(j).is_ok()) << parse(j).status().to_string();
+}
+
+TEST_F(ConfigTest, NumbersBeyondDoubleNameTheirPath) {
+    struct Case {
+        std::string text, path;
+    };
+    const std::vector<Case> cases = {
+        {R"({"sources": [{"id": "cam1", "uri": "video.mp4", "rate": 1e400}]})", "/sources/0/rate"},
+        {R"({"zones": [{"name": "z", "polygon": [[0, 0], [-1e400, 0], [1, 1]]}]})", "/zones/0/polygon/1/0"},
+        {R"({"metrics_port": 1)" + std::string(400, '0') + "}", "/metrics_port"},
+        {"1e400", "/"},
+    };
+    for (const Case& c : cases) {
+        std::ofstream(dir_ / "big.json") << c.text;
+        auto r = load_pipeline_config(dir_ / "big.json");
+        ASSERT_FALSE(r.is_ok()) << c.text;
+        EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+        EXPECT_EQ(r.status().message().rfind((dir_ / "big.json").string() + ": " + c.path + ": number out of range", 0),
+                  0u)
+            << r.status().message();
+        // The same text without a file name (Pipeline::from_json) starts with the path.
+        auto doc = parse_config_text(c.text, "");
+        ASSERT_FALSE(doc.is_ok());
+        EXPECT_EQ(doc.status().message().rfind(c.path + ": number out of range", 0), 0u) << doc.status().message();
+    }
+    // Finite but absurd coordinates are range errors too (they were cast to float infinity).
+    json j = base();
+    j["zones"][0]["polygon"][2] = {1e30, 5};
+    EXPECT_EQ(error(j), "/zones/0/polygon/2/0: value 1e+30 out of range [-1e+07, 1e+07]");
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreRejected) {
+    auto r = parse_config_text(R"({"sources": [{"id": "a", "uri": "video.mp4", "id": "b"}]})", "cfg.json");
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message(), "cfg.json: /sources/0/id: duplicate key \"id\"");
+    r = parse_config_text(R"({"sinks": [], "lines": [], "sinks": []})", "");
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message(), "/sinks: duplicate key \"sinks\"");
+    // The same key in different objects is fine, and a clean document round-trips.
+    r = parse_config_text(base().dump(), "");
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r.value(), base());
+}
+
 // The example in docs/pipeline.md must stay a valid config.
 TEST_F(ConfigTest, DocumentationExampleParses) {
     std::ifstream in(fs::path(EDGEINFER_SOURCE_DIR) / "docs/pipeline.md");
