@@ -171,6 +171,9 @@ class PipelineSummary:
     events: int
     source_errors: list[PipelineSourceError]
     lines: list[str]
+    clips_lost: int
+    events_refused: int
+    incomplete_clips_removed: int
     stopped: bool
 
 class Pipeline:

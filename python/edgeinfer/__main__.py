@@ -7,7 +7,8 @@ import signal
 import sys
 
 # Exit codes of `edgeinfer pipeline` (src/cli/pipeline.cpp).
-EXIT_OK, EXIT_ERROR, EXIT_NO_FRAMES, EXIT_SOURCE_FAILED, EXIT_UNDELIVERED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_ERROR, EXIT_NO_FRAMES, EXIT_SOURCE_FAILED, EXIT_UNDELIVERED, EXIT_DATA_LOST, EXIT_INTERRUPTED = (
+    0, 1, 2, 3, 4, 5, 130)
 
 
 def main(argv=None):
@@ -19,7 +20,8 @@ def main(argv=None):
     pipe = commands.add_parser("pipeline", help="run a pipeline config (Python elements included)",
                                epilog="Exit codes: 0 sources ended and every event delivered; 1 bad config, model "
                                       "or sink; 2 no source gave a frame; 3 a source failed mid-run; 4 events left "
-                                      "queued on disk; 130 stopped by SIGINT/SIGTERM (summary printed).")
+                                      "queued on disk; 5 clips lost or events refused (disk full); 130 stopped by "
+                                      "SIGINT/SIGTERM (summary printed).")
     pipe.add_argument("config")
     pipe.add_argument("--metrics-port", type=int, default=-1,
                       help="serve Prometheus metrics on this port (0: off; default: the config's metrics_port)")
@@ -80,6 +82,8 @@ def _run_pipeline(edgeinfer, args):
         return EXIT_NO_FRAMES
     if summary.source_errors:
         return EXIT_SOURCE_FAILED
+    if summary.clips_lost or summary.events_refused:
+        return EXIT_DATA_LOST
     if not drained:
         return EXIT_UNDELIVERED
     return EXIT_OK

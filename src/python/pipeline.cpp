@@ -153,6 +153,9 @@ void bind_metadata(py::module_& m) {
         .def_readonly("events", &PipelineSummary::events)
         .def_readonly("source_errors", &PipelineSummary::source_errors)
         .def_readonly("lines", &PipelineSummary::lines)
+        .def_readonly("clips_lost", &PipelineSummary::clips_lost)
+        .def_readonly("events_refused", &PipelineSummary::events_refused)
+        .def_readonly("incomplete_clips_removed", &PipelineSummary::incomplete_clips_removed)
         .def_readonly("stopped", &PipelineSummary::stopped);
 }
 
