@@ -122,6 +122,12 @@ std::string isa_name(dnnl::cpu_isa isa) {
     return "isa_" + std::to_string(static_cast<int>(isa));
 }
 
+}  // namespace
+
+std::string effective_isa_name() { return isa_name(dnnl::get_effective_cpu_isa()); }
+
+namespace {
+
 // Sorted, deduplicated, each quoted with \ and ' escaped: equal lists give equal text, no two differ.
 std::string names_text(std::vector<std::string> names) {
     std::sort(names.begin(), names.end());

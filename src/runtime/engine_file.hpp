@@ -39,6 +39,9 @@ struct EngineFile {
 // Lower-case hex SHA-256 of `size` bytes.
 std::string sha256_hex(const void* data, size_t size);
 
+// oneDNN's effective CPU ISA, e.g. "avx512_core_amx" (ONEDNN_MAX_CPU_ISA lowers it).
+std::string effective_isa_name();
+
 // The header a session with these settings has now: edgeinfer_version, onednn_version, cpu_isa
 // (oneDNN's effective ISA), model_sha256, precision, optimization_level, keep_fp32_nodes, num_threads.
 EngineHeader make_engine_header(const std::string& model_sha256, const SessionOptions& options, int threads);

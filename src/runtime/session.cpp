@@ -13,6 +13,7 @@
 #include "base/status.hpp"
 #include "ir/memory.hpp"
 #include "model/onnx_model.hpp"
+#include "passes/fp16_lowering.hpp"
 #include "passes/shape_inference.hpp"
 #include "runtime/engine_file.hpp"
 #include "runtime/graph_optimizer.hpp"
@@ -84,6 +85,13 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
                            ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
                            "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    // float16 models compute in float32 whatever the optimization level (docs/precision.md): oneDNN 2.6
+    // has no float16 CPU kernels. Before the other passes, so they see float32 weights.
+    if (passes::lower_fp16_to_fp32(model))
+        base::log_info(name +
+                       ": float16 model: computing in float32, float16 kept at the graph inputs and outputs "
+                       "(oneDNN 2.6 has no float16 CPU kernels; effective ISA " +
+                       runtime::effective_isa_name() + ")");
     EDGEINFER_RETURN_IF_ERROR(
         runtime::optimize_for_session(model, opts.optimization_level, opts.precision, opts.keep_fp32_nodes));
     return compile();
