@@ -12,6 +12,19 @@
 
 namespace edgeinfer {
 
+// One input's shape range in a shape profile (trtexec's --minShapes/--optShapes/--maxShapes): every
+// dim of a run's shape must lie in [min, max]; `opt` is the shape planned at creation.
+struct InputShapeRange {
+    std::string name;
+    std::vector<int64_t> min, opt, max;  // the same rank as the input
+};
+
+// The inputs a profile names; inputs it does not name are unconstrained by it (an input with dynamic
+// dims must be named: its opt shape is needed to plan).
+struct ShapeProfile {
+    std::vector<InputShapeRange> inputs;
+};
+
 // Every model-wide switch lives here.
 struct SessionOptions {
     int num_threads = 0;  // 0: all cores of the machine
@@ -32,6 +45,12 @@ struct SessionOptions {
     // anything is allocated; a value over it, or an allocation that fails, is StatusCode::kResourceExhausted
     // naming the node and value.
     size_t max_memory_bytes = 0;
+    // Shape profiles (docs/engine.md). Empty: any shape runs. Otherwise create checks them against the
+    // model (names, ranks, min <= opt <= max, fixed dims inside) and plans each profile's opt shapes; a
+    // run whose input shapes lie in no profile is StatusCode::kInvalidArgument naming the input, its
+    // shape and the allowed ranges, before anything runs; shapes inside a profile are planned at their
+    // first run and cached. Engine files store the profiles (a file made with other ones is rebuilt).
+    std::vector<ShapeProfile> shape_profiles;
 };
 
 // What Session::create did with SessionOptions::engine_path.

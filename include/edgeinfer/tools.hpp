@@ -27,6 +27,12 @@ using ShapeMap = std::map<std::string, std::vector<int64_t>>;
 Result<std::vector<int64_t>> parse_dims(const std::string& text, const std::string& what);
 // NAME=DIMS (or NAME:DIMS) specs into a map.
 Result<ShapeMap> parse_shape_options(const std::vector<std::string>& specs, const std::string& what);
+// trtexec-style --min-shapes/--opt-shapes/--max-shapes values: NAME:DIMS specs, several per string
+// separated by commas ("x:1x3x8x8,y:1x4"). Every input named in one list must be named in all three.
+Result<ShapeProfile> parse_shape_profile(const std::vector<std::string>& min, const std::vector<std::string>& opt,
+                                         const std::vector<std::string>& max);
+// `given` plus, for each input it lacks, the profile's opt shape (what run and bench feed by default).
+ShapeMap with_opt_shapes(ShapeMap given, const std::vector<ShapeProfile>& profiles);
 // NAME=FILE specs into a map.
 Result<std::map<std::string, std::string>> parse_file_options(const std::vector<std::string>& specs,
                                                               const std::string& what);
@@ -313,6 +319,8 @@ struct BenchOptions {
     int concurrency = 1;  // sessions running at once, each in its own thread
     bool profile = false;
     std::string load_engine{}, save_engine{};
+    // SessionOptions::shape_profiles; inputs without `shapes` then run at the first profile's opt shape.
+    std::vector<ShapeProfile> shape_profiles{};
 };
 
 struct BenchInput {

@@ -13,7 +13,8 @@ namespace {
 
 struct BenchArgs {
     std::string model, precision = "fp32", optimization = "all";
-    std::vector<std::string> shapes, inputs;  // NAME:DIMS, NAME=FILE.npy
+    std::vector<std::string> shapes, inputs;                      // NAME:DIMS, NAME=FILE.npy
+    std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // NAME:DIMS,... (one shape profile)
     int iterations = 10;
     double duration = 3.0;
     tools::BenchOptions options;
@@ -145,6 +146,11 @@ int run_bench(BenchArgs& args) {
     auto shapes = tools::parse_shape_options(args.shapes, "--shapes");
     if (!shapes.is_ok()) return fail(shapes.status());
     o.shapes = *shapes;
+    if (!args.min_shapes.empty() || !args.opt_shapes.empty() || !args.max_shapes.empty()) {
+        auto profile = tools::parse_shape_profile(args.min_shapes, args.opt_shapes, args.max_shapes);
+        if (!profile.is_ok()) return fail(profile.status());
+        o.shape_profiles = {std::move(profile).value()};
+    }
     for (const std::string& spec : args.inputs) {
         auto one = tools::parse_file_options({spec}, "--inputs");
         if (!one.is_ok()) return fail(one.status());
@@ -192,6 +198,13 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     cmd->add_flag("--latencies", args->latencies, "With --json: every timed run's latency (latencies_ms)");
     cmd->add_option("--load-engine", o.load_engine,
                     "Create sessions from this engine file when it matches MODEL and the options, else rebuild");
+    cmd->add_option("--min-shapes", args->min_shapes, "Shape profile: NAME:DIMS,... smallest shapes allowed")
+        ->allow_extra_args(false);
+    cmd->add_option("--opt-shapes", args->opt_shapes,
+                    "Shape profile: NAME:DIMS,... shapes planned at creation (and benchmarked without --shapes)")
+        ->allow_extra_args(false);
+    cmd->add_option("--max-shapes", args->max_shapes, "Shape profile: NAME:DIMS,... largest shapes allowed")
+        ->allow_extra_args(false);
     cmd->add_option("--save-engine", o.save_engine, "After the first runs, save the prepared session here");
     cmd->footer("Default: at least 10 timed runs and at least 3 s. Inputs are generated before timing starts.");
     cmd->callback([args, exit_code, it, du] {

@@ -24,14 +24,17 @@ struct RunArgs {
     std::string save_engine, load_engine;  // engine files (docs/engine.md)
     int threads = 0;
     uint32_t seed = 0;
-    std::string precision = "fp32";      // fp32 | bf16 | int8
-    std::vector<std::string> keep_fp32;  // node names
+    std::string precision = "fp32";                               // fp32 | bf16 | int8
+    std::vector<std::string> keep_fp32;                           // node names
+    std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // NAME:DIMS,... (one shape profile)
+    std::vector<ShapeProfile> profiles;                           // parsed from them
 };
 
 Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescription>& inputs, const RunArgs& args) {
     EDGEINFER_ASSIGN_OR_RETURN(auto given, tools::parse_shape_options(args.shapes, "--shape"));
     EDGEINFER_ASSIGN_OR_RETURN(auto files, tools::parse_file_options(args.inputs, "--input"));
-    EDGEINFER_ASSIGN_OR_RETURN(auto shapes, tools::resolve_input_shapes(inputs, given, 0, "--shape"));
+    EDGEINFER_ASSIGN_OR_RETURN(
+        auto shapes, tools::resolve_input_shapes(inputs, tools::with_opt_shapes(given, args.profiles), 0, "--shape"));
     return tools::make_inputs(inputs, files, shapes, args.seed);
 }
 
@@ -57,8 +60,17 @@ void print_stats(const NamedTensor& nt) {
     std::cout << "\n";
 }
 
-int run_run(const RunArgs& args) {
+int run_run(RunArgs& args) {
+    if (!args.min_shapes.empty() || !args.opt_shapes.empty() || !args.max_shapes.empty()) {
+        auto profile = tools::parse_shape_profile(args.min_shapes, args.opt_shapes, args.max_shapes);
+        if (!profile.is_ok()) {
+            std::cerr << "edgeinfer run: " << profile.status().to_string() << "\n";
+            return 1;
+        }
+        args.profiles = {std::move(profile).value()};
+    }
     SessionOptions opts;
+    opts.shape_profiles = args.profiles;
     opts.num_threads = args.threads;
     opts.engine_path = args.load_engine;
     opts.precision = precision_from_name(args.precision);
@@ -130,6 +142,13 @@ void add_run_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-o,--output-dir", args->output_dir, "Write each output as NAME.npy here");
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     cmd->add_option("--seed", args->seed, "Seed for random inputs");
+    cmd->add_option("--min-shapes", args->min_shapes, "Shape profile: NAME:DIMS,... smallest shapes allowed")
+        ->allow_extra_args(false);
+    cmd->add_option("--opt-shapes", args->opt_shapes,
+                    "Shape profile: NAME:DIMS,... shapes planned at creation (and used for random inputs)")
+        ->allow_extra_args(false);
+    cmd->add_option("--max-shapes", args->max_shapes, "Shape profile: NAME:DIMS,... largest shapes allowed")
+        ->allow_extra_args(false);
     cmd->add_option("--save-engine", args->save_engine, "After the first run, save the prepared session here");
     cmd->add_option("--load-engine", args->load_engine,
                     "Create the session from this engine file when it matches MODEL and the options, else rebuild");

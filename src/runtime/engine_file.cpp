@@ -122,6 +122,12 @@ std::string isa_name(dnnl::cpu_isa isa) {
     return "isa_" + std::to_string(static_cast<int>(isa));
 }
 
+}  // namespace
+
+std::string effective_isa_name() { return isa_name(dnnl::get_effective_cpu_isa()); }
+
+namespace {
+
 // Sorted, deduplicated, each quoted with \ and ' escaped: equal lists give equal text, no two differ.
 std::string names_text(std::vector<std::string> names) {
     std::sort(names.begin(), names.end());
@@ -203,14 +209,31 @@ std::string sha256_hex(const void* data, size_t size) {
 EngineHeader make_engine_header(const std::string& model_sha256, const SessionOptions& options, int threads) {
     const dnnl::version_t* v = dnnl::version();
     std::string onednn = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-    return {{"edgeinfer_version", EDGEINFER_VERSION},
-            {"onednn_version", onednn},
-            {"cpu_isa", isa_name(dnnl::get_effective_cpu_isa())},
-            {"model_sha256", model_sha256},
-            {"precision", std::string(to_string(options.precision))},
-            {"optimization_level", std::string(to_string(options.optimization_level))},
-            {"keep_fp32_nodes", names_text(options.keep_fp32_nodes)},
-            {"num_threads", std::to_string(threads)}};
+    EngineHeader h = {{"edgeinfer_version", EDGEINFER_VERSION},
+                      {"onednn_version", onednn},
+                      {"cpu_isa", isa_name(dnnl::get_effective_cpu_isa())},
+                      {"model_sha256", model_sha256},
+                      {"precision", std::string(to_string(options.precision))},
+                      {"optimization_level", std::string(to_string(options.optimization_level))},
+                      {"keep_fp32_nodes", names_text(options.keep_fp32_nodes)},
+                      {"num_threads", std::to_string(threads)}};
+    // Only with profiles, so files saved before profiles existed (and sessions without them) still match.
+    if (!options.shape_profiles.empty()) h.emplace_back("shape_profiles", shape_profiles_text(options.shape_profiles));
+    return h;
+}
+
+std::string shape_range_text(const InputShapeRange& r) {
+    return r.name + " [" + shape_to_string(r.min) + "]..[" + shape_to_string(r.max) + "] opt [" +
+           shape_to_string(r.opt) + "]";
+}
+
+std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles) {
+    std::string out;
+    for (size_t p = 0; p < profiles.size(); ++p) {
+        out += (p ? "; " : "") + std::string("profile ") + std::to_string(p) + ":";
+        for (const InputShapeRange& r : profiles[p].inputs) out += " " + shape_range_text(r);
+    }
+    return out;
 }
 
 std::string header_mismatch(const EngineHeader& expected, const EngineHeader& found) {

@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -13,6 +14,7 @@
 #include "base/status.hpp"
 #include "ir/memory.hpp"
 #include "model/onnx_model.hpp"
+#include "passes/fp16_lowering.hpp"
 #include "passes/shape_inference.hpp"
 #include "runtime/engine_file.hpp"
 #include "runtime/graph_optimizer.hpp"
@@ -53,6 +55,11 @@ class Session::Impl {
     Status load_engine(const std::string& model_name, const SessionOptions& opts);
     Status init_from_engine(const runtime::EngineFile& e, const std::string& model_name, const SessionOptions& opts);
     Status check_inputs(const std::vector<NamedTensor>& inputs, std::vector<const Tensor*>& ordered) const;
+    // Shape profiles: checked against the model and their opt shapes planned (after compile).
+    Status prepare_profiles();
+    Status check_profiles(const std::vector<const Tensor*>& ordered) const;
+    // Per profile, (runtime input index, its range) for each input the profile names.
+    std::vector<std::vector<std::pair<size_t, const InputShapeRange*>>> profile_ranges;
     Result<runtime::Plan*> plan_for(const std::vector<const Tensor*>& ordered);
     Result<runtime::Plan*> execute(const std::vector<NamedTensor>& inputs);
 };
@@ -84,9 +91,17 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
                            ": precision int8: model has no quantization (no QuantizeLinear/DequantizeLinear "
                            "or QLinear* nodes); run `edgeinfer quantize` first");
     threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    // float16 models compute in float32 whatever the optimization level (docs/precision.md): oneDNN 2.6
+    // has no float16 CPU kernels. Before the other passes, so they see float32 weights.
+    if (passes::lower_fp16_to_fp32(model))
+        base::log_info(name +
+                       ": float16 model: computing in float32, float16 kept at the graph inputs and outputs "
+                       "(oneDNN 2.6 has no float16 CPU kernels; effective ISA " +
+                       runtime::effective_isa_name() + ")");
     EDGEINFER_RETURN_IF_ERROR(
         runtime::optimize_for_session(model, opts.optimization_level, opts.precision, opts.keep_fp32_nodes));
-    return compile();
+    EDGEINFER_RETURN_IF_ERROR(compile());
+    return prepare_profiles();
 }
 
 // Kernels for the (optimized) model, input/output descriptions, profile rows.
@@ -169,6 +184,104 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
     return Status::ok();
 }
 
+namespace {
+
+bool in_range(const std::vector<int64_t>& dims, const InputShapeRange& r) {
+    if (dims.size() != r.min.size()) return false;
+    for (size_t d = 0; d < dims.size(); ++d)
+        if (dims[d] < r.min[d] || dims[d] > r.max[d]) return false;
+    return true;
+}
+
+}  // namespace
+
+Status Session::Impl::prepare_profiles() {
+    profile_ranges.clear();
+    const std::vector<ShapeProfile>& profiles = options.shape_profiles;
+    static uint8_t no_data;  // plans are built from dtypes and shapes; check_inputs wants a data pointer
+    for (size_t p = 0; p < profiles.size(); ++p) {
+        const std::string where = name + ": shape profile " + std::to_string(p);
+        std::vector<std::pair<size_t, const InputShapeRange*>> ranges;
+        for (const InputShapeRange& r : profiles[p].inputs) {
+            size_t k = 0;
+            while (k < input_info.size() && input_info[k]->name != r.name) ++k;
+            if (k == input_info.size()) {
+                std::string known;
+                for (const auto* v : input_info) known += (known.empty() ? "" : ", ") + v->name;
+                return invalid_argument(where + " names input '" + r.name + "', the model's inputs are: " + known);
+            }
+            for (const auto& [other, unused] : ranges)
+                if (other == k) return invalid_argument(where + " names input '" + r.name + "' twice");
+            const ir::Shape& shape = input_info[k]->shape;
+            const std::string range = runtime::shape_range_text(r);
+            if (r.min.size() != r.opt.size() || r.opt.size() != r.max.size() ||
+                (shape.has_rank && r.min.size() != static_cast<size_t>(shape.rank())))
+                return invalid_argument(where + ": " + range + ": min, opt and max must have the input's rank " +
+                                        std::to_string(shape.rank()) + " (" + shape.to_string() + ")");
+            for (size_t d = 0; d < r.min.size(); ++d) {
+                if (r.min[d] < 0 || r.min[d] > r.opt[d] || r.opt[d] > r.max[d])
+                    return invalid_argument(where + ": " + range + ": dim " + std::to_string(d) +
+                                            " must satisfy 0 <= min <= opt <= max");
+                if (shape.has_rank && shape.dims[d].is_known() &&
+                    (r.min[d] != shape.dims[d].value || r.max[d] != shape.dims[d].value))
+                    return invalid_argument(where + ": " + range + ": dim " + std::to_string(d) + " is fixed at " +
+                                            std::to_string(shape.dims[d].value) + " in the model (" +
+                                            shape.to_string() + ")");
+            }
+            ranges.emplace_back(k, &r);
+        }
+        // Plan the opt shapes (inputs the profile does not name must have fixed shapes).
+        std::vector<NamedTensor> opt;
+        for (size_t k = 0; k < input_info.size(); ++k) {
+            const ir::ValueInfo& v = *input_info[k];
+            auto named = std::find_if(ranges.begin(), ranges.end(), [k](const auto& e) { return e.first == k; });
+            std::optional<std::vector<int64_t>> dims;
+            if (named != ranges.end())
+                dims = named->second->opt;
+            else
+                dims = v.shape.static_dims();
+            if (!dims)
+                return invalid_argument(where + " does not name input '" + v.name + "', which has dynamic dims (" +
+                                        v.shape.to_string() + ")");
+            opt.push_back({v.name, Tensor::wrap(v.dtype, *dims, &no_data)});
+        }
+        profile_ranges.push_back(std::move(ranges));
+        Status st = check_inputs(opt, ordered);
+        if (!st.is_ok()) return invalid_argument(where + ": opt shapes: " + st.message());
+        EDGEINFER_RETURN_IF_ERROR(plan_for(ordered).status().with_context(where + ": opt shapes"));
+    }
+    ordered.clear();
+    return Status::ok();
+}
+
+// Allocation-free when the shapes lie in a profile; the message is built only on failure.
+Status Session::Impl::check_profiles(const std::vector<const Tensor*>& ordered) const {
+    if (profile_ranges.empty()) return Status::ok();
+    for (const auto& ranges : profile_ranges) {
+        bool fits = true;
+        for (const auto& [k, r] : ranges) fits = fits && in_range(ordered[k]->dims(), *r);
+        if (fits) return Status::ok();
+    }
+    // Name the first input outside profile 0's ranges (or of a later profile's when profile 0 fits it).
+    for (const auto& ranges : profile_ranges)
+        for (const auto& [k, r] : ranges) {
+            if (in_range(ordered[k]->dims(), *r)) continue;
+            const std::string& input = input_info[k]->name;
+            std::string allowed;
+            for (size_t p = 0; p < profile_ranges.size(); ++p) {
+                allowed += (p ? "; " : "") + std::string("profile ") + std::to_string(p) + ": ";
+                auto it = std::find_if(profile_ranges[p].begin(), profile_ranges[p].end(),
+                                       [k](const auto& e) { return e.first == k; });
+                allowed +=
+                    it == profile_ranges[p].end() ? input + " any shape" : runtime::shape_range_text(*it->second);
+            }
+            return invalid_argument(name + ": input '" + input + "' has shape [" + shape_to_string(ordered[k]->dims()) +
+                                    "], outside every shape profile (" + allowed + ")");
+        }
+    return invalid_argument(name + ": the input shapes lie in no shape profile (" +
+                            runtime::shape_profiles_text(options.shape_profiles) + ")");
+}
+
 Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>& ordered) {
     if (last_plan) {
         bool same = true;
@@ -204,6 +317,7 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
 
 Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& inputs) {
     EDGEINFER_RETURN_IF_ERROR(check_inputs(inputs, ordered));
+    EDGEINFER_RETURN_IF_ERROR(check_profiles(ordered));
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
     runtime::ProfileSink sink;
     if (options.enable_profiling) sink.nodes = &profile;
@@ -248,6 +362,7 @@ Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::
         }
     }
     ordered.clear();
+    EDGEINFER_RETURN_IF_ERROR(prepare_profiles());  // their opt plans are usually among the saved ones
     if (differ_count > 0)
         engine.message = path + ": oneDNN chose other kernels than when the engine was saved for " +
                          std::to_string(differ_count) + " node(s): " + differ + (differ_count > 5 ? "; ..." : "");

@@ -68,6 +68,7 @@ Status create_sessions(const std::string& model, const BenchOptions& o, Setup& s
     opts.keep_fp32_nodes = o.keep_fp32;
     opts.optimization_level = o.optimization;
     opts.engine_path = o.load_engine;
+    opts.shape_profiles = o.shape_profiles;
     s.workers.resize(static_cast<size_t>(o.concurrency));
     for (size_t k = 0; k < s.workers.size(); ++k) {
         auto t0 = Clock::now();
@@ -98,7 +99,8 @@ Status make_input_sets(const BenchOptions& o, Setup& s) {
     }
     size_t sets = files.size() < inputs.size() ? static_cast<size_t>(o.input_sets) : 1;
     for (const auto& [name, list] : files) sets = std::max(sets, list.size());
-    EDGEINFER_ASSIGN_OR_RETURN(auto shapes, resolve_input_shapes(inputs, o.shapes, o.batch, "--shapes"));
+    EDGEINFER_ASSIGN_OR_RETURN(
+        auto shapes, resolve_input_shapes(inputs, with_opt_shapes(o.shapes, o.shape_profiles), o.batch, "--shapes"));
     for (size_t k = 0; k < sets; ++k) {
         std::map<std::string, std::string> chosen;
         for (const auto& [name, list] : files) chosen[name] = list[k % list.size()];

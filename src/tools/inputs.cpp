@@ -39,6 +39,43 @@ Result<ShapeMap> parse_shape_options(const std::vector<std::string>& specs, cons
     return out;
 }
 
+Result<ShapeProfile> parse_shape_profile(const std::vector<std::string>& min, const std::vector<std::string>& opt,
+                                         const std::vector<std::string>& max) {
+    auto split = [](const std::vector<std::string>& values) {
+        std::vector<std::string> specs;
+        for (const std::string& v : values) {
+            size_t start = 0;
+            while (start <= v.size()) {
+                size_t comma = v.find(',', start);
+                if (comma == std::string::npos) comma = v.size();
+                if (comma > start) specs.push_back(v.substr(start, comma - start));
+                start = comma + 1;
+            }
+        }
+        return specs;
+    };
+    EDGEINFER_ASSIGN_OR_RETURN(ShapeMap lo, parse_shape_options(split(min), "--min-shapes"));
+    EDGEINFER_ASSIGN_OR_RETURN(ShapeMap mid, parse_shape_options(split(opt), "--opt-shapes"));
+    EDGEINFER_ASSIGN_OR_RETURN(ShapeMap hi, parse_shape_options(split(max), "--max-shapes"));
+    ShapeProfile profile;
+    for (const ShapeMap* m : {&lo, &mid, &hi})
+        for (const auto& [name, dims] : *m) {
+            if (!lo.count(name) || !mid.count(name) || !hi.count(name))
+                return invalid_argument("input '" + name +
+                                        "' must be given in all of --min-shapes, --opt-shapes and --max-shapes");
+            if (m != &lo) continue;
+            profile.inputs.push_back({name, lo.at(name), mid.at(name), hi.at(name)});
+        }
+    return profile;
+}
+
+ShapeMap with_opt_shapes(ShapeMap given, const std::vector<ShapeProfile>& profiles) {
+    if (profiles.empty()) return given;
+    for (const InputShapeRange& r : profiles.front().inputs)
+        if (!given.count(r.name)) given[r.name] = r.opt;
+    return given;
+}
+
 Result<std::map<std::string, std::string>> parse_file_options(const std::vector<std::string>& specs,
                                                               const std::string& what) {
     std::map<std::string, std::string> out;

@@ -1,9 +1,13 @@
 // tools::inspect: what a model is (inputs, outputs, opsets), what it costs (parameters, MACs per op
 // type) and whether edgeinfer runs it (ops without a registered kernel).
+#include <set>
+#include <unordered_map>
+
 #include "base/status.hpp"
 #include "edgeinfer/tools.hpp"
 #include "kernels/registry.hpp"
 #include "model/onnx_model.hpp"
+#include "passes/fp16_lowering.hpp"
 #include "passes/model_stats.hpp"
 #include "tools/value_matching.hpp"
 
@@ -16,6 +20,31 @@ ValueInfo value_info(const ir::ValueInfo& v) {
     return out;
 }
 
+// Op types (as compute_model_stats names them) with a node the registry refuses at its input dtypes,
+// after the float16 lowering every Session applies: what `run` would reject at session creation.
+std::set<std::string> refused_ops(ir::Model m, const kernels::KernelRegistry& reg) {
+    passes::lower_fp16_to_fp32(m);
+    std::unordered_map<std::string, DataType> types;
+    for (const auto* list : {&m.graph.value_info, &m.graph.outputs, &m.graph.inputs})
+        for (const ir::ValueInfo& v : *list)
+            if (v.dtype != DataType::kUndefined) types[v.name] = v.dtype;
+    for (const auto& [name, t] : m.graph.initializers) types[name] = t.dtype();
+    std::set<std::string> refused;
+    for (size_t i = 0; i < m.graph.nodes.size(); ++i) {
+        const ir::Node& n = m.graph.nodes[i];
+        kernels::CreateContext ctx{n, n.describe(i), m.opset_version(n.domain), {}, {}};
+        for (const std::string& in : n.inputs) {
+            auto t = types.find(in);
+            ctx.input_types.push_back(in.empty() || t == types.end() ? DataType::kUndefined : t->second);
+            ctx.constant_inputs.push_back(in.empty() ? nullptr : m.graph.find_initializer(in));
+        }
+        if (!ir::implicit_inputs(n).empty()) continue;  // If/Loop bodies: checked when compiled
+        if (!reg.find(ctx).is_ok())
+            refused.insert(ir::is_onnx_domain(n.domain) ? n.op_type : n.domain + ":" + n.op_type);
+    }
+    return refused;
+}
+
 }  // namespace
 
 Result<ModelInfo> inspect(const std::string& model_path, bool check) {
@@ -23,6 +52,7 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     if (check) EDGEINFER_RETURN_IF_ERROR(model::check_model_file(model_path));
     const passes::ModelStats s = passes::compute_model_stats(m.graph);
     const kernels::KernelRegistry& reg = kernels::default_registry();
+    const std::set<std::string> refused = refused_ops(m, reg);
     ModelInfo info;
     info.path = m.source_path;
     info.producer_name = m.producer_name;
@@ -41,7 +71,7 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check) {
         auto colon = op.find(':');
         std::string domain = colon == std::string::npos ? "" : op.substr(0, colon);
         std::string type = colon == std::string::npos ? op : op.substr(colon + 1);
-        bool runnable = reg.has_op(domain, type);
+        bool runnable = reg.has_op(domain, type) && !refused.count(op);
         if (!runnable) info.unsupported_ops.push_back(op);
         info.ops.push_back({op, st.count, st.macs, runnable});
     }

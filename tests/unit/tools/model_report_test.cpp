@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "edgeinfer/session.hpp"
 #include "edgeinfer/tools.hpp"
 #include "ir/npy.hpp"
 #include "tools_test_util.hpp"
@@ -44,6 +45,33 @@ TEST(ToolsInspect, SmallCnnNumbers) {
     auto missing = tools::inspect("/nonexistent.onnx");
     ASSERT_FALSE(missing.is_ok());
     EXPECT_NE(missing.status().message().find("/nonexistent.onnx"), std::string::npos);
+}
+
+// "runs" means what a session does: an op registered only for other input dtypes is not runnable.
+TEST(ToolsInspect, SupportFollowsInputDtypesLikeASession) {
+    ir::Model m;
+    m.ir_version = 8;
+    m.opset_imports.push_back({"", 13});
+    ir::Shape s;
+    s.has_rank = true;
+    for (int64_t d : {1, 2, 4, 4}) s.dims.push_back(ir::Dim::known(d));
+    m.graph.inputs.push_back({"x", DataType::kFloat64, s, {}});
+    m.graph.outputs.push_back({"y", DataType::kFloat64, {}, {}});
+    m.graph.add_initializer("w", Tensor::allocate(DataType::kFloat64, {2, 2, 1, 1}));
+    ir::Node conv;
+    conv.op_type = "Conv";
+    conv.name = "conv";
+    conv.inputs = {"x", "w"};
+    conv.outputs = {"y"};
+    m.graph.nodes.push_back(conv);
+    const std::string path = save(m, "conv_f64.onnx");
+    auto r = tools::inspect(path);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->unsupported_ops, std::vector<std::string>{"Conv"});
+    auto session = Session::create(path);
+    ASSERT_FALSE(session.is_ok());
+    EXPECT_NE(session.status().message().find("input type float64 is not supported"), std::string::npos)
+        << session.status().message();
 }
 
 TEST(ToolsInspect, Resnet18MatchesPyTorch) {
