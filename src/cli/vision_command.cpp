@@ -1,4 +1,4 @@
-// Common flags of the vision commands, their conversion into vision::TaskOptions, the run under
+// Common flags of the vision commands, their conversion into pipeline::TaskRunOptions, the run under
 // StopSignals, the terminal check and the JSON lines.
 #include "cli/vision_command.hpp"
 
@@ -14,8 +14,8 @@
 namespace edgeinfer::cli {
 
 void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
-    vision::TaskOptions& t = args.task;
-    cmd->add_option("model", t.model_path, "ONNX model (its sidecar MODEL.json is read when present)")->required();
+    pipeline::TaskRunOptions& t = args.task;
+    cmd->add_option("model", t.head.model_path, "ONNX model (its sidecar MODEL.json is read when present)")->required();
     cmd->add_option("dataspec", t.dataspec,
                     "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH")
         ->required();
@@ -32,8 +32,8 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
     cmd->add_flag("--no-progress", args.no_progress, "No live progress line on a terminal");
-    if (flags.top) cmd->add_option("--top", t.top, "Show the K best classes (default 5)");
-    if (flags.threshold) cmd->add_option("--threshold", t.threshold, "Drop results scoring below this");
+    if (flags.top) cmd->add_option("--top", t.head.top, "Show the K best classes (default 5)");
+    if (flags.threshold) cmd->add_option("--threshold", t.head.threshold, "Drop results scoring below this");
     if (flags.clip) {
         cmd->add_option("--frames", t.clip_frames, "Frames per clip (default: the sidecar's or the model's T)");
         cmd->add_option("--stride", t.stride, "A new clip every S frames (default: T, clips do not overlap)");
@@ -98,7 +98,7 @@ Status parse_preprocess(VisionArgs& a) {
     a.task.progress = !a.no_progress && ::isatty(STDERR_FILENO);
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
-    return check_keep_fp32(a.task.model_path, a.task.keep_fp32_nodes);
+    return check_keep_fp32(a.task.head.model_path, a.task.keep_fp32_nodes);
 }
 
 nlohmann::json classes_json(const edgeinfer::Classification& c) {
@@ -152,19 +152,19 @@ nlohmann::json text_json(const RecognizedText& t) {
 
 }  // namespace
 
-int exit_code(vision::TaskOutcome outcome) {
+int exit_code(pipeline::TaskOutcome outcome) {
     switch (outcome) {
-        case vision::TaskOutcome::kOk:
+        case pipeline::TaskOutcome::kOk:
             return kExitOk;
-        case vision::TaskOutcome::kError:
+        case pipeline::TaskOutcome::kError:
             return kExitError;
-        case vision::TaskOutcome::kNoFrames:
+        case pipeline::TaskOutcome::kNoFrames:
             return kExitNoFrames;
-        case vision::TaskOutcome::kSourceLost:
+        case pipeline::TaskOutcome::kSourceLost:
             return kExitSourceLost;
-        case vision::TaskOutcome::kSaveFailed:
+        case pipeline::TaskOutcome::kSaveFailed:
             return kExitSaveFailed;
-        case vision::TaskOutcome::kInterrupted:
+        case pipeline::TaskOutcome::kInterrupted:
             return kExitInterrupted;
     }
     return kExitError;
@@ -186,7 +186,7 @@ nlohmann::json results_json(const vision::TaskResult& result) {
         result);
 }
 
-std::string json_line(const vision::TaskRecord& r) {
+std::string json_line(const pipeline::TaskRecord& r) {
     nlohmann::ordered_json j{
         {"source", r.frame.source_id}, {"seq", r.frame.seq}, {"timestamp_us", r.frame.timestamp_us}};
     if (r.is_clip) j["clip"] = {r.clip_first, r.clip_last};
@@ -206,10 +206,10 @@ int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
     StopSignals signals([&stop] { stop = true; });
     args.task.stop = &stop;
     if (args.task.json)
-        args.task.print = [](const vision::TaskRecord& record, std::ostream& out) {
+        args.task.print = [](const pipeline::TaskRecord& record, std::ostream& out) {
             out << json_line(record) << std::endl;
         };
-    return exit_code(vision::run_task(args.task, head, std::cout, std::cerr));
+    return exit_code(pipeline::run_task(args.task, head, std::cout, std::cerr));
 }
 
 }  // namespace edgeinfer::cli

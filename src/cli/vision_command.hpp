@@ -1,13 +1,13 @@
 // The flags every vision command shares (classify, detect, segment, recognize, video), their exit codes,
-// and the call that turns the flags into vision::TaskOptions and runs vision::run_task with a command's
-// head: SIGINT/SIGTERM stop the run, a progress line shows on a terminal, --json prints JSON lines.
+// and the call that turns the flags into pipeline::TaskRunOptions and runs the command's head as a pipeline
+// (pipeline::run_task): SIGINT/SIGTERM stop the run, a progress line shows on a terminal, --json prints JSON lines.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "vision/task.hpp"
+#include "pipeline/task_element.hpp"
 
 namespace edgeinfer::cli {
 
@@ -18,17 +18,17 @@ inline constexpr int kExitNoFrames = 2;       // the DATASPEC cannot be opened o
 inline constexpr int kExitSourceLost = 3;     // a camera or camera server vanished mid-run (after retries)
 inline constexpr int kExitSaveFailed = 4;     // --save could not write
 inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: summary printed, then stop
-int exit_code(vision::TaskOutcome outcome);
+int exit_code(pipeline::TaskOutcome outcome);
 
 // One result as the JSON the vision commands print under "results".
 nlohmann::json results_json(const vision::TaskResult& result);
 // A whole --json line:
 // {"source","seq","timestamp_us"[,"clip"],"results","latency_ms":{"pre","infer","post"}[,"saved"]}.
-std::string json_line(const vision::TaskRecord& record);
+std::string json_line(const pipeline::TaskRecord& record);
 
 // Raw flag values; parse() turns the preprocessing strings into task.preprocess.
 struct VisionArgs {
-    vision::TaskOptions task;
+    pipeline::TaskRunOptions task;
     std::string precision = "fp32";
     std::string size, resize, interp, mean, std;
     double scale = 0.0;  // 0: unset
