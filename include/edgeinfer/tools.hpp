@@ -395,4 +395,29 @@ struct ConformanceReport {
 
 Result<ConformanceReport> run_conformance(const ConformanceOptions& options = {});
 
+// ---- Reports as documents: what `edgeinfer inspect|optimize|compare|bench [--json]` print ----------
+// to_json: one JSON document (nlohmann's dump with `indent` spaces; -1: one line). format_text: the
+// report's text rendering, newline-terminated.
+
+std::string to_json(const ModelInfo& info, int indent = 2);
+std::string format_text(const ModelInfo& info);
+
+std::string to_json(const OptimizeReport& report, int indent = 2);
+// The per-pass table, reverted passes, the final check (against options.atol/rtol) and the checker.
+std::string format_text(const OptimizeReport& report, const OptimizeOptions& options);
+
+std::string to_json(const CompareReport& report, int indent = 2);
+std::string format_text(const CompareReport& report);
+
+std::string to_json(const PrecisionReport& report, int indent = 2);
+// `max_layers`: rows of the layer table (the JSON has them all).
+std::string format_text(const PrecisionReport& report, int max_layers = 10);
+
+// `model` and `options` are what benchmark() was called with; `latencies`: include every timed run.
+std::string to_json(const BenchReport& report, const std::string& model, const BenchOptions& options,
+                    bool latencies = false, int indent = 1);
+// `max_profile_rows`: node rows of the profile table (with options.profile).
+std::string format_text(const BenchReport& report, const std::string& model, const BenchOptions& options,
+                        size_t max_profile_rows = 40);
+
 }  // namespace edgeinfer::tools

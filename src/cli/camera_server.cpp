@@ -3,16 +3,11 @@
 // ZeroMQ until SIGINT/SIGTERM.
 #include "io/camera_server.hpp"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
-#include <memory>
-#include <mutex>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -36,23 +31,6 @@ struct CameraServerArgs {
     std::string encoding = "bgr";
     int quality = 90;
 };
-
-// The first IPv4 address of an interface that is up and not loopback ("" when none).
-std::string host_address() {
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) return "";
-    std::string found;
-    for (ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
-        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP) ||
-            (a->ifa_flags & IFF_LOOPBACK))
-            continue;
-        char text[INET_ADDRSTRLEN] = {};
-        auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
-        if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) found = text;
-    }
-    freeifaddrs(list);
-    return found;
-}
 
 std::string fps_text(double fps) {
     std::ostringstream s;
@@ -90,14 +68,9 @@ int run_camera_server(CameraServerArgs a) {
         if (a.fps <= 0) a.fps = mode->fps;
     }
     io::CameraServerOptions options;
-    if (a.port < 0 || a.port > 65535)
-        return fail(invalid_argument("--port " + std::to_string(a.port) + " is outside 0..65535"));
-    if (a.ipc) {
-        options.endpoint =
-            "ipc://" + (a.ipc_path.empty() ? "/tmp/edgeinfer-camera-" + std::to_string(a.port) : a.ipc_path);
-    } else {
-        options.endpoint = std::string(a.all ? "tcp://*:" : "tcp://127.0.0.1:") + std::to_string(a.port);
-    }
+    auto endpoint = io::camera_endpoint(a.port, a.ipc, a.ipc_path, a.all);
+    if (!endpoint.is_ok()) return fail(endpoint.status());
+    options.endpoint = endpoint.value();
     options.fps = a.fps;
     options.hflip = a.hflip;
     options.vflip = a.vflip;
@@ -108,26 +81,13 @@ int run_camera_server(CameraServerArgs a) {
     options.publish_encoding = encoding.value();
     options.publish_quality = a.quality;
 
-    // Open once here so a mistyped file fails now; a camera that is absent or busy is reported to
-    // clients instead, and retried until it appears.
-    auto first = io::open_source(a.source, source_options);
-    if (!first.is_ok() && first.status().code() != StatusCode::kSourceLost) return fail(first.status());
-    if (!first.is_ok()) std::cerr << "edgeinfer camera-server: " << first.status().message() << " (retrying)\n";
-    auto pending =
-        std::make_shared<std::unique_ptr<io::FrameSource>>(first.is_ok() ? std::move(first.value()) : nullptr);
-    auto factory = [pending, spec = a.source, source_options]() -> Result<std::unique_ptr<io::FrameSource>> {
-        if (*pending) return std::move(*pending);
-        return io::open_source(spec, source_options);
-    };
-    auto server = io::CameraServer::start(options, factory);
+    Status source_lost;  // a camera absent or busy: clients are told, and it is retried until it appears
+    auto server = io::start_camera_server(a.source, source_options, options, &source_lost);
+    if (!source_lost.is_ok()) std::cerr << "edgeinfer camera-server: " << source_lost.message() << " (retrying)\n";
     if (!server.is_ok()) return fail(server.status());
 
     std::string shown = server.value()->endpoint();
-    if (a.all && !a.ipc) {
-        std::string host = host_address();
-        auto colon = shown.rfind(':');
-        if (!host.empty() && colon != std::string::npos) shown = "tcp://" + host + shown.substr(colon);
-    }
+    if (a.all && !a.ipc) shown = io::reachable_endpoint(shown);
     std::cout << "listening on " << shown << std::endl;
     std::cerr << "edgeinfer camera-server: " << a.source
               << (a.publish ? ", publishing " + a.encoding : ", request/reply")

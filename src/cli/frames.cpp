@@ -6,8 +6,6 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "edgeinfer/source.hpp"
@@ -27,24 +25,6 @@ struct FramesArgs {
     std::string mode;
     bool json = false;
 };
-
-std::string format_time(int64_t us) {
-    std::ostringstream s;
-    s << us / 1000000 << "." << std::setw(6) << std::setfill('0') << us % 1000000;
-    return s.str();
-}
-
-Result<std::string> save_frame(const std::string& dir, int64_t index, const Frame& frame) {
-    std::ostringstream name;
-    name << "frame_" << std::setw(6) << std::setfill('0') << index << ".png";
-    std::string path = (std::filesystem::path(dir) / name.str()).string();
-    try {
-        if (!cv::imwrite(path, io::mat_from_view(frame.image.view()))) return io_error("cannot write " + path);
-    } catch (const cv::Exception& e) {
-        return io_error("cannot write " + path + ": " + e.what());
-    }
-    return path;
-}
 
 int run_frames(const FramesArgs& a) {
     auto fail = [](const Status& s) {
@@ -82,7 +62,7 @@ int run_frames(const FramesArgs& a) {
         }
         std::string saved;
         if (!a.save_dir.empty()) {
-            auto path = save_frame(a.save_dir, count, frame.value());
+            auto path = io::save_frame_png(a.save_dir, count, frame.value());
             if (!path.is_ok()) return fail(path.status());
             saved = path.value();
         }
@@ -98,7 +78,7 @@ int run_frames(const FramesArgs& a) {
             std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
         } else {
             std::cout << "frame " << count << ": seq=" << f.seq << " " << f.image.width() << "x" << f.image.height()
-                      << " t=" << format_time(f.timestamp_us) << " " << f.source_id
+                      << " t=" << io::format_timestamp_us(f.timestamp_us) << " " << f.source_id
                       << (saved.empty() ? "" : " -> " + saved) << std::endl;
         }
         ++count;

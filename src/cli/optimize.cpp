@@ -2,8 +2,6 @@
 // changes the outputs reverted), its per-pass table printed.
 #include <iomanip>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "edgeinfer/tools.hpp"
@@ -17,75 +15,6 @@ struct OptimizeArgs {
     tools::OptimizeOptions options;
     bool list = false, json = false;
 };
-
-std::string bytes_text(int64_t b) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(2);
-    if (b >= 1 << 20)
-        o << b / 1048576.0 << " MiB";
-    else if (b >= 1 << 10)
-        o << b / 1024.0 << " KiB";
-    else
-        o << b << " B";
-    return o.str();
-}
-
-std::string diff_text(const std::optional<double>& d) {
-    if (!d) return "-";
-    std::ostringstream o;
-    o << std::setprecision(3) << *d;
-    return o.str();
-}
-
-void print_row(const std::string& name, int64_t n0, int64_t n1, int64_t b0, int64_t b1, double ms,
-               const std::string& diff, const std::string& note) {
-    std::ostringstream t;
-    t << std::fixed << std::setprecision(1) << ms;
-    std::cout << std::left << std::setw(30) << name << std::right << std::setw(14)
-              << (std::to_string(n0) + " -> " + std::to_string(n1)) << std::setw(26)
-              << (bytes_text(b0) + " -> " + bytes_text(b1)) << std::setw(11) << t.str() << std::setw(11) << diff << "  "
-              << note << "\n";
-}
-
-void print_text(const tools::OptimizeReport& r, const OptimizeArgs& args) {
-    std::cout << std::left << std::setw(30) << "pass" << std::right << std::setw(14) << "nodes" << std::setw(26)
-              << "parameter bytes" << std::setw(11) << "time ms" << std::setw(11) << "max diff"
-              << "  note\n";
-    for (const tools::PassRow& p : r.passes)
-        print_row(p.name, p.nodes_before, p.nodes_after, p.bytes_before, p.bytes_after, p.ms,
-                  p.verified ? diff_text(p.max_abs_diff) : "-", p.changed ? p.note : "no change");
-    print_row("total", r.nodes_before, r.nodes_after, r.bytes_before, r.bytes_after, r.total_ms,
-              r.final_check ? diff_text(r.final_check->max_abs_diff) : "-", "");
-    for (const std::string& name : r.reverted) std::cout << "reverted: " << name << " changed the outputs\n";
-    if (r.final_check)
-        std::cout << "final max abs diff vs the original: " << r.final_check->max_abs_diff << " ("
-                  << (r.final_check->ok ? "within" : "BEYOND") << " atol " << args.options.atol << " + rtol "
-                  << args.options.rtol << " x max|output|; " << r.final_check->detail << ")\n";
-    std::cout << "ONNX checker: " << r.onnx_checker << "\nwrote " << args.output << "\n";
-}
-
-nlohmann::json report_json(const tools::OptimizeReport& r) {
-    nlohmann::json j = {{"nodes_before", r.nodes_before}, {"nodes_after", r.nodes_after},
-                        {"bytes_before", r.bytes_before}, {"bytes_after", r.bytes_after},
-                        {"reverted", r.reverted},         {"onnx_checker", r.onnx_checker}};
-    j["passes"] = nlohmann::json::array();
-    for (const tools::PassRow& p : r.passes)
-        j["passes"].push_back({{"name", p.name},
-                               {"changed", p.changed},
-                               {"reverted", p.reverted},
-                               {"ms", p.ms},
-                               {"nodes_before", p.nodes_before},
-                               {"nodes_after", p.nodes_after},
-                               {"bytes_before", p.bytes_before},
-                               {"bytes_after", p.bytes_after},
-                               {"max_abs_diff", p.max_abs_diff ? nlohmann::json(*p.max_abs_diff) : nlohmann::json()},
-                               {"note", p.note}});
-    if (r.final_check)
-        j["final"] = {{"ok", r.final_check->ok},
-                      {"max_abs_diff", r.final_check->max_abs_diff},
-                      {"detail", r.final_check->detail}};
-    return j;
-}
 
 int fail(const Status& st) {
     std::cerr << "edgeinfer optimize: " << st.to_string() << "\n";
@@ -110,9 +39,9 @@ int run_optimize(OptimizeArgs& args) {
     auto r = tools::optimize(args.input, args.output, o);
     if (!r.is_ok()) return fail(r.status());
     if (args.json)
-        std::cout << report_json(*r).dump(2) << "\n";
+        std::cout << tools::to_json(*r) << "\n";
     else
-        print_text(*r, args);
+        std::cout << tools::format_text(*r, o) << "wrote " << args.output << "\n";
     if (r->io_names_changed) return fail(internal_error("input/output names changed during optimization"));
     return r->ok() ? 0 : 1;
 }

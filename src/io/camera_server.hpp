@@ -56,4 +56,21 @@ class CameraServer {
     std::unique_ptr<Impl> impl_;
 };
 
+// The endpoint `edgeinfer camera-server` listens on: with `ipc`, ipc://IPC_PATH (default
+// /tmp/edgeinfer-camera-PORT); else tcp://127.0.0.1:PORT, or tcp://*:PORT with `all_interfaces`.
+// kInvalidArgument naming the port when it is outside 0..65535.
+Result<std::string> camera_endpoint(int port, bool ipc, const std::string& ipc_path = "", bool all_interfaces = false);
+
+// `endpoint` (tcp://HOST:PORT) with HOST replaced by this machine's first IPv4 address that is up
+// and not loopback, for telling clients where to connect; unchanged when there is none.
+std::string reachable_endpoint(const std::string& endpoint);
+
+// Starts a server on the source `dataspec`. The source is opened once now, so a mistyped file or
+// spec fails here; a camera that is absent or busy (kSourceLost) does not: its status goes to
+// `*source_lost` (when given) and the server opens the source again until it appears.
+Result<std::unique_ptr<CameraServer>> start_camera_server(const std::string& dataspec,
+                                                          const SourceOptions& source_options,
+                                                          const CameraServerOptions& options,
+                                                          Status* source_lost = nullptr);
+
 }  // namespace edgeinfer::io

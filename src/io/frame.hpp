@@ -47,4 +47,11 @@ cv::Mat mat_from_view(const ImageView& view);
 // directly, RGB orders converted); errors as check_view.
 Result<cv::Mat> bgr_mat_from_view(const ImageView& view, const std::string& what);
 
+// Writes `frame`'s image as DIR/frame_NNNNNN.png (NNNNNN: `index`, zero-padded) and returns the
+// path; kIoError naming the path when it cannot be written.
+Result<std::string> save_frame_png(const std::string& dir, int64_t index, const edgeinfer::Frame& frame);
+
+// A microsecond timestamp as seconds with six decimals: 1700000000123456 -> "1700000000.123456".
+std::string format_timestamp_us(int64_t us);
+
 }  // namespace edgeinfer::io
