@@ -65,12 +65,19 @@ Status apply_query_item(std::string_view item, CameraClientOptions& o, const std
         if (!parse_int(value, 0, 100, o.retries)) return bad("retries must be 0..100");
     } else if (key == "lost_after_ms") {
         if (!parse_int(value, 0, 3600000, o.lost_after_ms)) return bad("lost_after_ms must be 0..3600000");
+    } else if (key == "max_pixels") {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < 1)
+            return bad("max_pixels must be a positive pixel count");
+        o.max_pixels = v;
     } else if (key == "fresh") {
         int f = 0;
         if (!parse_int(value, 0, 1, f)) return bad("fresh must be 0 or 1");
         o.fresh = f == 1;
     } else {
-        return bad("unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh)");
+        return bad(
+            "unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh, max_pixels)");
     }
     return Status::ok();
 }
@@ -147,7 +154,7 @@ struct CameraClient::Impl {
         if (!header.is_ok()) return bad(header.status());
         frame.header = std::move(header.value());
         if (!frame.header.ok) return frame;
-        Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size());
+        Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size(), options.max_pixels);
         if (!image.is_ok()) return bad(image.status());
         frame.image = std::move(image.value());
         last_seq = frame.header.seq;
@@ -256,8 +263,9 @@ class CameraSource final : public FrameSource {
 
 }  // namespace
 
-Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url) {
+Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url, int64_t max_pixels) {
     EDGEINFER_ASSIGN_OR_RETURN(CameraUrl parsed, parse_camera_url(url));
+    if (parsed.options.max_pixels == 0) parsed.options.max_pixels = max_pixels;
     EDGEINFER_ASSIGN_OR_RETURN(std::unique_ptr<CameraClient> client,
                                CameraClient::connect(parsed.endpoint, parsed.options));
     return std::unique_ptr<FrameSource>(std::make_unique<CameraSource>(std::move(client), parsed.options));

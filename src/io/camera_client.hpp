@@ -21,6 +21,7 @@ struct CameraClientOptions {
     int timeout_ms = 1500;      // per attempt
     int retries = 2;            // further attempts, each on a new connection, before kSourceLost
     int lost_after_ms = 10000;  // FrameSource: how long server-reported errors are retried
+    int64_t max_pixels = 0;     // most pixels a reply's frame may declare (0: 8K, 7680x4320), checked before decoding
 };
 
 // "tcp://host:port?encoding=jpeg&quality=80&mode=sub&timeout_ms=500&retries=1&fresh=0"
@@ -59,6 +60,7 @@ class CameraClient {
 
 // The FrameSource for tcp:// and ipc:// DATASPECs: server errors are retried with backoff for
 // lost_after_ms, then kSourceLost with the server's message.
-Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url);
+// max_pixels (0: 8K) applies unless the URL sets its own (?max_pixels=N).
+Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url, int64_t max_pixels = 0);
 
 }  // namespace edgeinfer::io

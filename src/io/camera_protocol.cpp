@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "base/status.hpp"
+#include "io/image_header.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -39,37 +40,6 @@ Result<std::string> get_string(const Json& j, const char* key) {
     const Json& v = j.at(key);
     if (!v.is_string()) return bad_reply(std::string("\"") + key + "\" must be a string, got " + v.dump());
     return v.get<std::string>();
-}
-
-// Width and height from a JPEG's first SOF marker (0 when not found), read before decoding so a
-// small message cannot make the decoder allocate a huge image.
-bool jpeg_dimensions(const uint8_t* p, size_t n, int& width, int& height) {
-    if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return false;
-    size_t i = 2;
-    while (i + 4 <= n) {
-        if (p[i] != 0xFF) return false;
-        uint8_t marker = p[i + 1];
-        if (marker == 0xFF) {
-            ++i;
-            continue;
-        }  // fill byte
-        if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
-            i += 2;
-            continue;
-        }
-        if (marker == 0xD9 || marker == 0xDA) return false;  // end of image / scan before any SOF
-        size_t length = (static_cast<size_t>(p[i + 2]) << 8) | p[i + 3];
-        if (length < 2 || i + 2 + length > n) return false;
-        bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-        if (sof) {
-            if (length < 7) return false;
-            height = (p[i + 5] << 8) | p[i + 6];
-            width = (p[i + 7] << 8) | p[i + 8];
-            return true;
-        }
-        i += 2 + length;
-    }
-    return false;
 }
 
 }  // namespace
@@ -226,12 +196,13 @@ Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encodin
     return out;
 }
 
-Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size) {
+Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size, int64_t max_pixels) {
     if (!header.ok) return invalid_argument("decode_payload: the header reports an error, there is no frame");
     if (size != header.size)
         return io_error("bad payload: " + std::to_string(size) + " bytes, the header says " +
                         std::to_string(header.size));
     const auto* bytes = static_cast<const uint8_t*>(data);
+    EDGEINFER_RETURN_IF_ERROR(check_pixel_limit("frame", header.width, header.height, max_pixels));
     if (header.encoding == Encoding::kBgr) {
         if (size != static_cast<size_t>(header.width) * header.height * 3)
             return io_error("bad payload: " + std::to_string(size) + " bytes for a " + std::to_string(header.width) +
@@ -240,8 +211,10 @@ Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size
         std::memcpy(image.data, bytes, size);
         return image;
     }
-    int width = 0, height = 0;
-    if (!jpeg_dimensions(bytes, size, width, height)) return io_error("bad payload: not a JPEG image");
+    std::optional<ImageDimensions> jpeg = image_dimensions(bytes, size);
+    if (!jpeg || std::string_view(jpeg->format) != "JPEG") return io_error("bad payload: not a JPEG image");
+    EDGEINFER_RETURN_IF_ERROR(check_pixel_limit("JPEG payload", jpeg->width, jpeg->height, max_pixels));
+    const int64_t width = jpeg->width, height = jpeg->height;
     if (width != header.width || height != header.height)
         return io_error("bad payload: JPEG of " + std::to_string(width) + "x" + std::to_string(height) +
                         ", the header says " + std::to_string(header.width) + "x" + std::to_string(header.height));

@@ -69,7 +69,9 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes);
 
 // Encodes a BGR8 image as a payload (JPEG through OpenCV; raw BGR: the rows, packed).
 Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encoding, int quality);
-// Decodes a payload described by an ok header into a BGR8 image, checking size and dimensions.
-Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size);
+// Decodes a payload described by an ok header into a BGR8 image, checking size and dimensions; a frame
+// over max_pixels (<= 0: io::kDefaultMaxPixels, 8K) is kResourceExhausted before anything is decoded,
+// whether the header or the JPEG's own frame header declares it.
+Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size, int64_t max_pixels = 0);
 
 }  // namespace edgeinfer::io

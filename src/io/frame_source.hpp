@@ -44,6 +44,7 @@ struct SourceOptions {
     bool recursive = false;  // folder: include sub-folders
     bool loop = false;       // video file: start again at the end instead of kEndOfStream
     CaptureMode mode;        // camera: requested mode; pattern and video: output size
+    int64_t max_pixels = 0;  // image files, video, camera server: most pixels a frame may declare (0: 8K, 7680x4320)
 };
 
 // Opens a DATASPEC:

@@ -38,14 +38,15 @@ Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& datasp
     if (options.width < 0 || options.height < 0 || (options.width > 0) != (options.height > 0))
         return invalid_argument("DATASPEC '" + dataspec + "': width and height must be given together and positive (" +
                                 std::to_string(options.width) + "x" + std::to_string(options.height) + ")");
-    if (options.fps < 0 || options.rate < 0 || options.limit < 0)
-        return invalid_argument("DATASPEC '" + dataspec + "': fps, rate and limit must not be negative");
+    if (options.fps < 0 || options.rate < 0 || options.limit < 0 || options.max_pixels < 0)
+        return invalid_argument("DATASPEC '" + dataspec + "': fps, rate, limit and max_pixels must not be negative");
     io::SourceOptions o;
     o.recursive = options.recursive;
     o.loop = options.loop;
     o.mode.width = options.width;
     o.mode.height = options.height;
     o.mode.fps = options.fps;
+    o.max_pixels = options.max_pixels;
     auto source = io::open_source(dataspec, o);
     if (!source.is_ok()) return source.status();
     return std::unique_ptr<FrameSource>(

@@ -15,12 +15,14 @@ namespace edgeinfer::io {
 
 // Files (file_sources.cpp).
 Result<std::unique_ptr<FrameSource>> open_folder_source(const std::filesystem::path& dir, const SourceOptions& options);
-Result<std::unique_ptr<FrameSource>> open_image_source(const std::filesystem::path& file);
+Result<std::unique_ptr<FrameSource>> open_image_source(const std::filesystem::path& file, int64_t max_pixels = 0);
 Result<std::unique_ptr<FrameSource>> open_video_source(const std::filesystem::path& file, const SourceOptions& options);
 bool has_image_extension(const std::filesystem::path& file);
 bool has_video_extension(const std::filesystem::path& file);
-// Reads and decodes one image file to BGR8; messages name the file and say what is wrong.
-Result<cv::Mat> read_image_file(const std::filesystem::path& file);
+// Reads and decodes one image file to BGR8; messages name the file and say what is wrong. A JPEG, PNG
+// or BMP header declaring more than max_pixels (0: 8K) is kResourceExhausted before decoding; other
+// formats are checked after decoding.
+Result<cv::Mat> read_image_file(const std::filesystem::path& file, int64_t max_pixels = 0);
 
 // V4L2 cameras (v4l2_source.cpp).
 Result<std::unique_ptr<FrameSource>> open_v4l2_source(int index, const SourceOptions& options);
