@@ -126,6 +126,17 @@ struct CameraServer::Impl {
             if (ipc_path.empty()) return invalid_argument("camera server address 'ipc://' needs a path");
             if (unix_socket_in_use(ipc_path))
                 return io_error("cannot listen on " + ep + ": another server is listening on that socket");
+            // libzmq unlinks whatever is at the path before binding: refuse anything but a (stale) socket.
+            struct stat st {};
+            if (::lstat(ipc_path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+                const std::string what = S_ISREG(st.st_mode)   ? "a regular file"
+                                         : S_ISDIR(st.st_mode) ? "a directory"
+                                         : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                               : "not a socket";
+                ipc_path.clear();  // not ours: never removed at stop
+                return invalid_argument("cannot listen on " + ep + ": '" + ep.substr(6) + "' exists and is " + what +
+                                        ", not a socket; refusing to replace it (choose another --ipc-path)");
+            }
         }
         try {
             socket.emplace(context, options.publish ? zmq::socket_type::pub : zmq::socket_type::router);

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
@@ -460,6 +461,32 @@ TEST(CameraServer, IpcSocketFileIsRemovedAtStop) {
     server->stop();
     EXPECT_FALSE(std::filesystem::exists(path));
     server->stop();  // idempotent
+}
+
+// Issue 24: libzmq unlinks the path before binding, so `camera-server -i --ipc-path FILE` deleted FILE.
+TEST(CameraServer, IpcPathThatIsNotASocketIsRefusedAndKept) {
+    TempDir dir;
+    const std::string file = dir / "notes.txt";
+    {
+        std::ofstream out(file);
+        out << "precious";
+    }
+    std::filesystem::create_symlink(file, dir / "link");
+    for (const std::string& path : {file, dir / "link", dir.path().string()}) {
+        io::CameraServerOptions o = loopback();
+        o.endpoint = "ipc://" + path;
+        auto server = io::CameraServer::start(o, pattern(8, 8));
+        ASSERT_FALSE(server.is_ok()) << path;
+        EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
+        EXPECT_NE(server.status().message().find("'" + path + "' exists"), std::string::npos)
+            << server.status().message();
+        EXPECT_NE(server.status().message().find("not a socket"), std::string::npos) << server.status().message();
+    }
+    std::ifstream in(file);
+    std::string text;
+    in >> text;
+    EXPECT_EQ(text, "precious");
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / "link"));
 }
 
 TEST(CameraClient, NobodyAnsweringIsAClearError) {
