@@ -42,6 +42,9 @@ class FrameSource {
     std::string describe() const;
     // The rate frames would arrive at in real time (video files, pattern); 0 when unknown.
     double nominal_fps() const;
+    // How many frames next() has handed out that were decoded from cut-short data (a JPEG file or
+    // camera-server payload without its end-of-image marker); each is also logged as a warning.
+    uint64_t truncated_frames() const;
 
     class Impl;
 

@@ -11,6 +11,7 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "io/image_header.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -157,6 +158,12 @@ struct CameraClient::Impl {
         Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size(), options.max_pixels);
         if (!image.is_ok()) return bad(image.status());
         frame.image = std::move(image.value());
+        if (frame.header.encoding == Encoding::kJpeg &&
+            jpeg_truncated(static_cast<const uint8_t*>(parts[1].data()), parts[1].size())) {
+            frame.truncated = true;
+            base::log_warning("camera server '" + endpoint + "': frame " + std::to_string(frame.header.seq) +
+                              " is a truncated JPEG (no end-of-image marker); decoded with its missing rows filled in");
+        }
         last_seq = frame.header.seq;
         return frame;
     }
@@ -232,6 +239,7 @@ class CameraSource final : public FrameSource {
             EDGEINFER_ASSIGN_OR_RETURN(RemoteFrame reply, client_->fetch());
             const ReplyHeader& h = reply.header;
             if (h.ok) {
+                if (reply.truncated) ++truncated_;
                 io::Frame frame;
                 frame.image = std::move(reply.image);
                 frame.seq = h.seq;
@@ -256,9 +264,12 @@ class CameraSource final : public FrameSource {
                ", " + std::string(encoding_name(options_.encoding)) + ")";
     }
 
+    uint64_t truncated_frames() const override { return truncated_; }
+
   private:
     std::unique_ptr<CameraClient> client_;
     CameraClientOptions options_;
+    uint64_t truncated_ = 0;
 };
 
 }  // namespace

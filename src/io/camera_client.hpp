@@ -36,7 +36,8 @@ Result<CameraUrl> parse_camera_url(std::string_view url);
 struct RemoteFrame {
     ReplyHeader header;
     cv::Mat image;
-    size_t wire_bytes = 0;  // header + payload as received
+    size_t wire_bytes = 0;   // header + payload as received
+    bool truncated = false;  // a JPEG payload with no end-of-image marker (decoded, warned about)
 };
 
 // One connection; use it from one thread at a time (each thread or source gets its own client).

@@ -38,7 +38,8 @@ class ImageListSource final : public FrameSource {
     Result<io::Frame> next() override {
         while (index_ < files_.size()) {
             const fs::path& file = files_[index_++];
-            Result<cv::Mat> image = read_image_file(file, max_pixels_);
+            bool truncated = false;
+            Result<cv::Mat> image = read_image_file(file, max_pixels_, &truncated);
             if (!image.is_ok()) {
                 if (single_) return image.status();
                 base::log_warning("skipping " + image.status().message());
@@ -46,6 +47,7 @@ class ImageListSource final : public FrameSource {
                 continue;
             }
             ++delivered_;
+            if (truncated) ++truncated_;
             io::Frame frame;
             frame.image = std::move(image.value());
             frame.seq = index_ - 1;
@@ -59,6 +61,7 @@ class ImageListSource final : public FrameSource {
     }
 
     std::string describe() const override { return description_; }
+    uint64_t truncated_frames() const override { return truncated_; }
 
   private:
     std::vector<fs::path> files_;
@@ -68,6 +71,7 @@ class ImageListSource final : public FrameSource {
     size_t index_ = 0;
     size_t delivered_ = 0;
     size_t skipped_ = 0;
+    uint64_t truncated_ = 0;
 };
 
 class VideoSource final : public FrameSource {
@@ -185,7 +189,7 @@ bool has_video_extension(const fs::path& file) {
     return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
 }
 
-Result<cv::Mat> read_image_file(const fs::path& file, int64_t max_pixels) {
+Result<cv::Mat> read_image_file(const fs::path& file, int64_t max_pixels, bool* truncated) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return io_error("image '" + file.string() + "': cannot be opened for reading");
     std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -204,6 +208,11 @@ Result<cv::Mat> read_image_file(const fs::path& file, int64_t max_pixels) {
         return io_error("image '" + file.string() + "': not a decodable image (" + std::to_string(bytes.size()) +
                         " bytes)");
     EDGEINFER_RETURN_IF_ERROR(check_pixel_limit(what, image.cols, image.rows, max_pixels));
+    const bool cut = jpeg_truncated(bytes.data(), bytes.size());
+    if (cut)
+        base::log_warning(what + ": truncated JPEG (no end-of-image marker after " + std::to_string(bytes.size()) +
+                          " bytes); decoded with its missing rows filled in");
+    if (truncated != nullptr) *truncated = cut;
     return image;
 }
 

@@ -25,6 +25,7 @@ class FrameSource::Impl {
 
     std::string describe() const { return source_->describe(); }
     double nominal_fps() const { return source_->nominal_fps(); }
+    uint64_t truncated_frames() const { return source_->truncated_frames(); }
 
   private:
     std::string dataspec_;
@@ -59,5 +60,6 @@ FrameSource::~FrameSource() = default;
 Result<Frame> FrameSource::next() { return impl_->next(); }
 std::string FrameSource::describe() const { return impl_->describe(); }
 double FrameSource::nominal_fps() const { return impl_->nominal_fps(); }
+uint64_t FrameSource::truncated_frames() const { return impl_->truncated_frames(); }
 
 }  // namespace edgeinfer

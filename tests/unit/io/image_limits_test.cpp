@@ -150,3 +150,44 @@ TEST(PixelLimit, VideoStreamsAreCheckedByTheirDeclaredSize) {
 
 }  // namespace
 }  // namespace edgeinfer
+
+namespace edgeinfer {
+namespace {
+
+// A JPEG of noise: its scan data is most of the file, so cutting it keeps the headers whole.
+std::vector<uint8_t> noisy_jpeg(int width, int height) {
+    cv::Mat image(height, width, CV_8UC3);
+    cv::randu(image, 0, 256);
+    std::vector<uint8_t> bytes;
+    EXPECT_TRUE(cv::imencode(".jpg", image, bytes));
+    return bytes;
+}
+
+// Issue 24: a truncated JPEG was classified with only libjpeg's stderr line.
+TEST(TruncatedJpeg, DetectedWarnedAndCountedByTheSource) {
+    std::vector<uint8_t> whole = noisy_jpeg(64, 48);
+    EXPECT_FALSE(io::jpeg_truncated(whole.data(), whole.size()));
+    std::vector<uint8_t> cut(whole.begin(), whole.begin() + static_cast<long>(whole.size() * 3 / 5));
+    EXPECT_TRUE(io::jpeg_truncated(cut.data(), cut.size()));
+    std::vector<uint8_t> png = encode(".png", 8, 8);
+    EXPECT_FALSE(io::jpeg_truncated(png.data(), png.size() / 2)) << "only JPEGs are judged";
+
+    TempDir dir;
+    write_file(dir / "a_cut.jpg", cut);
+    write_file(dir / "b_whole.jpg", whole);
+    auto folder = FrameSource::open(dir.path().string());
+    ASSERT_TRUE(folder.is_ok()) << folder.status().message();
+    ::testing::internal::CaptureStderr();
+    auto first = folder.value()->next();
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(first.is_ok()) << first.status().message();  // still decoded: the rows it has are real
+    EXPECT_EQ(first->image.width(), 64);
+    EXPECT_NE(log.find("truncated JPEG"), std::string::npos) << log;
+    EXPECT_NE(log.find(dir / "a_cut.jpg"), std::string::npos) << log;
+    EXPECT_EQ(folder.value()->truncated_frames(), 1u);
+    ASSERT_TRUE(folder.value()->next().is_ok());
+    EXPECT_EQ(folder.value()->truncated_frames(), 1u) << "the whole JPEG is not counted";
+}
+
+}  // namespace
+}  // namespace edgeinfer
