@@ -3,7 +3,9 @@
 #include "io/camera_client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <zmq.hpp>
@@ -106,37 +108,89 @@ struct CameraClient::Impl {
     CameraClientOptions options;
     zmq::context_t context{1};
     std::optional<zmq::socket_t> socket;
+    std::optional<zmq::socket_t> monitor;  // PAIR receiving `socket`'s connect and disconnect events
     std::optional<uint64_t> last_seq;
+    // From the monitor: whether the socket reached the server, and whether this attempt's connection
+    // dropped after reaching it while a reply was awaited. ZeroMQ drops a connection whose incoming
+    // message part is over ZMQ_MAXMSGSIZE and says nothing else (4.3.4 does not even reconnect).
+    bool connected = false;
+    bool dropped = false;
+
+    ~Impl() { close_socket(); }
+
+    void close_socket() {
+        if (socket && monitor) (void)zmq_socket_monitor(socket->handle(), nullptr, 0);
+        monitor.reset();
+        socket.reset();
+    }
 
     Status open_socket() {
         try {
             socket.emplace(context, options.subscribe ? zmq::socket_type::sub : zmq::socket_type::req);
             socket->set(zmq::sockopt::linger, 0);
-            socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxPayloadBytes + kMaxReplyHeaderBytes));
+            socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxReplyPartBytes));
+            static std::atomic<uint64_t> counter{0};
+            const std::string address = "inproc://edgeinfer-camera-client-" + std::to_string(counter++);
+            if (zmq_socket_monitor(socket->handle(), address.c_str(), ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) ==
+                0) {
+                monitor.emplace(context, zmq::socket_type::pair);
+                monitor->connect(address);
+            }
+            connected = false;
             if (options.subscribe) {
                 socket->set(zmq::sockopt::rcvhwm, 16);
                 socket->set(zmq::sockopt::subscribe, "");
             }
             socket->connect(endpoint);
         } catch (const zmq::error_t& e) {
-            socket.reset();
+            close_socket();
             return invalid_argument("camera server '" + endpoint + "': cannot connect: " + e.what());
         }
         return Status::ok();
     }
 
+    // Reads the monitor's pending events into connected / dropped.
+    void read_events() {
+        while (monitor) {
+            zmq::message_t event;
+            if (!monitor->recv(event, zmq::recv_flags::dontwait)) return;
+            uint16_t id = 0;
+            if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+            for (bool more = event.more(); more;) {  // the event's second part: the address
+                zmq::message_t rest;
+                if (!monitor->recv(rest, zmq::recv_flags::none)) break;
+                more = rest.more();
+            }
+            if (id == ZMQ_EVENT_CONNECTED) connected = true;
+            if (id == ZMQ_EVENT_DISCONNECTED) {
+                dropped = dropped || connected;
+                connected = false;
+            }
+        }
+    }
+
     // Waits up to timeout_ms for a message; nullopt on timeout.
     Result<std::optional<RemoteFrame>> receive() {
-        zmq::pollitem_t item{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0};
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+        dropped = false;
         try {
-            zmq::poll(&item, 1, std::chrono::milliseconds(options.timeout_ms));
-            if (!(item.revents & ZMQ_POLLIN)) return std::optional<RemoteFrame>();
-            std::vector<zmq::message_t> parts;
-            if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait))
-                return std::optional<RemoteFrame>();
-            Result<RemoteFrame> frame = decode(parts);
-            if (!frame.is_ok()) return frame.status();
-            return std::optional<RemoteFrame>(std::move(frame.value()));
+            while (true) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+                if (left.count() <= 0) break;
+                zmq::pollitem_t items[2] = {{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0},
+                                            {monitor ? static_cast<void*>(*monitor) : nullptr, 0, ZMQ_POLLIN, 0}};
+                zmq::poll(items, monitor ? 2 : 1, left);
+                if (items[1].revents & ZMQ_POLLIN) read_events();
+                if (!(items[0].revents & ZMQ_POLLIN)) continue;
+                std::vector<zmq::message_t> parts;
+                if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait)) continue;
+                Result<RemoteFrame> frame = decode(parts);
+                if (!frame.is_ok()) return frame.status();
+                return std::optional<RemoteFrame>(std::move(frame.value()));
+            }
+            read_events();
+            return std::optional<RemoteFrame>();
         } catch (const zmq::error_t& e) {
             return io_error("camera server '" + endpoint + "': " + e.what());
         }
@@ -166,6 +220,16 @@ struct CameraClient::Impl {
         }
         last_seq = frame.header.seq;
         return frame;
+    }
+
+    Status reply_too_large(int attempts) const {
+        return io_error(
+            "camera server '" + endpoint + "': reply too large: the server took the " +
+            (options.subscribe ? "subscription" : "request") +
+            " and the connection dropped as its message arrived, in " +
+            (attempts == 1 ? "the one attempt" : "each of " + std::to_string(attempts) + " attempts") +
+            " (ZeroMQ drops a message part over this client's limit of " + std::to_string(kMaxReplyPartBytes) +
+            " bytes: a 256 MiB payload or a 64 KiB header; is the server sending frames larger than that?)");
     }
 
     Status nobody_answers(int attempts) const {
@@ -201,12 +265,13 @@ Result<RemoteFrame> CameraClient::fetch() {
         request.wait_ms = std::clamp(s.options.timeout_ms / 2, 0, 1000);
     }
     const std::string body = encode_request(request);
+    int dropped_attempts = 0;
     for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!s.socket) EDGEINFER_RETURN_IF_ERROR(s.open_socket());
         if (!s.options.subscribe) {
             try {
                 if (!s.socket->send(zmq::buffer(body), zmq::send_flags::dontwait)) {
-                    s.socket.reset();
+                    s.close_socket();
                     continue;
                 }
             } catch (const zmq::error_t& e) {
@@ -217,9 +282,13 @@ Result<RemoteFrame> CameraClient::fetch() {
         if (reply) return std::move(*reply);
         base::log_debug("camera server '" + s.endpoint + "': no answer within " + std::to_string(s.options.timeout_ms) +
                         " ms (attempt " + std::to_string(attempt + 1) + " of " + std::to_string(attempts) + ")");
+        if (s.dropped) ++dropped_attempts;
         // Request/reply: a REQ socket that lost its reply is stuck; start a fresh connection.
-        if (!s.options.subscribe) s.socket.reset();
+        if (!s.options.subscribe) s.close_socket();
     }
+    // Every attempt reached the server and was dropped mid-reply: a server that had stopped would
+    // refuse the later connections instead.
+    if (dropped_attempts == attempts) return s.reply_too_large(attempts);
     return s.nobody_answers(attempts);
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
 #include "base/status.hpp"
 #include "io/image_header.hpp"
@@ -34,6 +35,23 @@ Result<uint64_t> get_uint(const Json& j, const char* key, bool request) {
         return request ? bad_request(std::move(m)) : bad_reply(std::move(m));
     }
     return v.get<uint64_t>();
+}
+
+// Parses JSON as nlohmann does, and names the first key that appears twice in one object (nlohmann
+// keeps the last silently, so {"encoding":"bgr","encoding":"jpeg"} would mean whatever the parser chose).
+Json parse_json(std::string_view bytes, std::string& duplicate) {
+    std::vector<std::set<std::string>> keys;  // one set per open object
+    auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+        if (event == Json::parse_event_t::object_start) {
+            keys.emplace_back();
+        } else if (event == Json::parse_event_t::object_end) {
+            if (!keys.empty()) keys.pop_back();
+        } else if (event == Json::parse_event_t::key && !keys.empty() && duplicate.empty() && parsed.is_string()) {
+            if (!keys.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
+        }
+        return true;
+    };
+    return Json::parse(bytes.begin(), bytes.end(), callback, /*allow_exceptions=*/false);
 }
 
 Result<std::string> get_string(const Json& j, const char* key) {
@@ -68,9 +86,11 @@ Result<FrameRequest> decode_request(std::string_view bytes) {
         return bad_request("request of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                            std::to_string(kMaxRequestBytes));
     if (bytes.empty()) return request;
-    Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+    std::string duplicate;
+    Json j = parse_json(bytes, duplicate);
     if (j.is_discarded())
         return bad_request("not JSON (expected an object like {\"encoding\":\"jpeg\",\"quality\":80})");
+    if (!duplicate.empty()) return bad_request("field \"" + duplicate.substr(0, 64) + "\" appears more than once");
     if (!j.is_object()) return bad_request("expected a JSON object, got " + std::string(j.type_name()));
     for (const auto& [key, value] : j.items()) {
         if (key == "version") {
@@ -123,8 +143,10 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes) {
     if (bytes.size() > kMaxReplyHeaderBytes)
         return bad_reply(std::to_string(bytes.size()) + " bytes, more than the limit of " +
                          std::to_string(kMaxReplyHeaderBytes));
-    Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+    std::string duplicate;
+    Json j = parse_json(bytes, duplicate);
     if (j.is_discarded() || !j.is_object()) return bad_reply("not a JSON object");
+    if (!duplicate.empty()) return bad_reply("field \"" + duplicate.substr(0, 64) + "\" appears more than once");
     for (const char* key : {"version", "status"})
         if (!j.contains(key)) return bad_reply(std::string("missing \"") + key + "\"");
     EDGEINFER_ASSIGN_OR_RETURN(int64_t version, get_int(j, "version", 0, 1000000, false));

@@ -19,6 +19,8 @@ inline constexpr size_t kMaxRequestBytes = 4096;  // a longer request is answere
 inline constexpr size_t kMaxReplyHeaderBytes = 65536;
 inline constexpr int kMaxFrameDimension = 16384;
 inline constexpr size_t kMaxPayloadBytes = size_t{256} << 20;
+// The client's ZMQ_MAXMSGSIZE: one reply part (header or payload) larger than this drops the connection.
+inline constexpr size_t kMaxReplyPartBytes = kMaxPayloadBytes + kMaxReplyHeaderBytes;
 inline constexpr int kMaxWaitMs = 10000;
 
 enum class Encoding { kBgr, kJpeg };

@@ -99,5 +99,45 @@ TEST(CameraClient, TruncatedJpegRepliesAreWarnedAndCounted) {
     EXPECT_EQ(source.value()->truncated_frames(), 1u);
 }
 
+// Issue 24: a 257 MiB reply was reported as "no reply ... is camera-server running?".
+TEST(CameraClient, ReplyOverTheLimitIsReportedAsTooLarge) {
+    const size_t size = size_t{257} << 20;
+    // Never written: the kernel maps untouched pages to its zero page, so this costs the test no memory.
+    std::unique_ptr<char[]> payload(new char[size]);
+    const std::string header = jpeg_header(16384, 16384, size, 1);
+    StandInServer server([&](int) { return Reply{header, std::string_view(payload.get(), size)}; });
+    io::CameraClientOptions o;
+    o.encoding = io::Encoding::kJpeg;
+    o.timeout_ms = 1500;
+    o.retries = 1;
+    auto client = io::CameraClient::connect(server.endpoint(), o);
+    ASSERT_TRUE(client.is_ok());
+    auto reply = client.value()->fetch();
+    ASSERT_FALSE(reply.is_ok());
+    EXPECT_EQ(reply.status().code(), StatusCode::kIoError) << reply.status().message();
+    EXPECT_NE(reply.status().message().find("reply too large"), std::string::npos) << reply.status().message();
+    EXPECT_NE(reply.status().message().find(std::to_string(io::kMaxReplyPartBytes)), std::string::npos);
+    EXPECT_EQ(reply.status().message().find("is `edgeinfer camera-server"), std::string::npos);
+    EXPECT_GE(server.requests(), 1);
+}
+
+// Issue 24: duplicate keys were accepted (nlohmann keeps the last one silently).
+TEST(CameraProtocol, DuplicateKeysAreRefused) {
+    auto request = io::decode_request(R"({"encoding":"bgr","quality":80,"encoding":"jpeg"})");
+    ASSERT_FALSE(request.is_ok());
+    EXPECT_EQ(request.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(request.status().message().find("\"encoding\" appears more than once"), std::string::npos)
+        << request.status().message();
+    EXPECT_TRUE(io::decode_request(R"({"encoding":"jpeg","quality":80})").is_ok());
+
+    std::string header = jpeg_header(4, 4, 10, 1);
+    header.insert(header.size() - 1, R"(,"seq":2)");
+    auto reply = io::decode_reply_header(header);
+    ASSERT_FALSE(reply.is_ok());
+    EXPECT_NE(reply.status().message().find("\"seq\" appears more than once"), std::string::npos)
+        << reply.status().message();
+    EXPECT_TRUE(io::decode_reply_header(jpeg_header(4, 4, 10, 1)).is_ok());
+}
+
 }  // namespace
 }  // namespace edgeinfer
