@@ -110,6 +110,7 @@ struct CameraClient::Impl {
     std::optional<zmq::socket_t> socket;
     std::optional<zmq::socket_t> monitor;  // PAIR receiving `socket`'s connect and disconnect events
     std::optional<uint64_t> last_seq;
+    uint64_t sequence_resets = 0;
     // From the monitor: whether the socket reached the server, and whether this attempt's connection
     // dropped after reaching it while a reply was awaited. ZeroMQ drops a connection whose incoming
     // message part is over ZMQ_MAXMSGSIZE and says nothing else (4.3.4 does not even reconnect).
@@ -218,6 +219,12 @@ struct CameraClient::Impl {
             base::log_warning("camera server '" + endpoint + "': frame " + std::to_string(frame.header.seq) +
                               " is a truncated JPEG (no end-of-image marker); decoded with its missing rows filled in");
         }
+        if (last_seq && frame.header.seq < *last_seq) {
+            ++sequence_resets;
+            base::log_warning("camera server '" + endpoint + "': sequence number went back from " +
+                              std::to_string(*last_seq) + " to " + std::to_string(frame.header.seq) +
+                              " (the server restarted; its frames are counted anew)");
+        }
         last_seq = frame.header.seq;
         return frame;
     }
@@ -244,6 +251,7 @@ struct CameraClient::Impl {
 CameraClient::CameraClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CameraClient::~CameraClient() = default;
 const std::string& CameraClient::endpoint() const { return impl_->endpoint; }
+uint64_t CameraClient::sequence_resets() const { return impl_->sequence_resets; }
 
 Result<std::unique_ptr<CameraClient>> CameraClient::connect(std::string endpoint, const CameraClientOptions& options) {
     EDGEINFER_RETURN_IF_ERROR(check_endpoint(endpoint));
@@ -266,6 +274,7 @@ Result<RemoteFrame> CameraClient::fetch() {
     }
     const std::string body = encode_request(request);
     int dropped_attempts = 0;
+    Status malformed = Status::ok();  // the last attempt's malformed reply
     for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!s.socket) EDGEINFER_RETURN_IF_ERROR(s.open_socket());
         if (!s.options.subscribe) {
@@ -278,7 +287,19 @@ Result<RemoteFrame> CameraClient::fetch() {
                 return io_error("camera server '" + s.endpoint + "': send failed: " + e.what());
             }
         }
-        EDGEINFER_ASSIGN_OR_RETURN(std::optional<RemoteFrame> reply, s.receive());
+        Result<std::optional<RemoteFrame>> received = s.receive();
+        if (!received.is_ok() && received.status().code() == StatusCode::kIoError) {
+            // A malformed reply: the policy for no reply applies (a fresh connection, another attempt).
+            malformed = received.status();
+            if (attempt + 1 < attempts)
+                base::log_warning(malformed.message() + " (attempt " + std::to_string(attempt + 1) + " of " +
+                                  std::to_string(attempts) + "; retrying on a new connection)");
+            if (!s.options.subscribe) s.close_socket();
+            continue;
+        }
+        if (!received.is_ok()) return received.status();  // over the pixel limit: retrying will not help
+        malformed = Status::ok();
+        std::optional<RemoteFrame>& reply = received.value();
         if (reply) return std::move(*reply);
         base::log_debug("camera server '" + s.endpoint + "': no answer within " + std::to_string(s.options.timeout_ms) +
                         " ms (attempt " + std::to_string(attempt + 1) + " of " + std::to_string(attempts) + ")");
@@ -289,6 +310,9 @@ Result<RemoteFrame> CameraClient::fetch() {
     // Every attempt reached the server and was dropped mid-reply: a server that had stopped would
     // refuse the later connections instead.
     if (dropped_attempts == attempts) return s.reply_too_large(attempts);
+    if (!malformed.is_ok())
+        return Status(StatusCode::kSourceLost, malformed.message() + " (still after " + std::to_string(attempts) +
+                                                   " attempts, each on a new connection)");
     return s.nobody_answers(attempts);
 }
 

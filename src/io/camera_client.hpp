@@ -50,8 +50,12 @@ class CameraClient {
 
     // Transport or protocol failures are Status errors (kSourceLost when nobody answers,
     // kIoError for a malformed reply); a server-reported error is a RemoteFrame with !header.ok.
+    // A malformed reply (kIoError) is retried like a missing one, on a new connection; when the last
+    // attempt's reply was malformed too, kSourceLost with its message. A frame whose seq is below the
+    // previous one's (a restarted server) is warned about and counted in sequence_resets().
     Result<RemoteFrame> fetch();
     const std::string& endpoint() const;
+    uint64_t sequence_resets() const;
 
   private:
     struct Impl;

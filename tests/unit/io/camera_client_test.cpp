@@ -121,6 +121,42 @@ TEST(CameraClient, ReplyOverTheLimitIsReportedAsTooLarge) {
     EXPECT_GE(server.requests(), 1);
 }
 
+// Issue 24: one malformed reply mid-run ended the run with no retry; a restarted server's seq went unnoticed.
+TEST(CameraClient, MalformedRepliesAreRetriedAndASequenceResetIsReported) {
+    const std::string image = jpeg_bytes(16, 8);
+    const std::string first = jpeg_header(16, 8, image.size(), 5);
+    const std::string after_restart = jpeg_header(16, 8, image.size(), 1);
+    const std::string junk = "not a header";
+    StandInServer server([&](int n) {
+        if (n == 0) return Reply{first, image};
+        if (n == 1) return Reply{junk, image};
+        if (n == 2) return Reply{after_restart, image};
+        return Reply{junk, image};
+    });
+    io::CameraClientOptions o;
+    o.encoding = io::Encoding::kJpeg;
+    o.timeout_ms = 1500;
+    o.retries = 1;
+    auto client = io::CameraClient::connect(server.endpoint(), o);
+    ASSERT_TRUE(client.is_ok());
+    auto a = client.value()->fetch();
+    ASSERT_TRUE(a.is_ok()) << a.status().message();
+    EXPECT_EQ(a->header.seq, 5u);
+    ::testing::internal::CaptureStderr();
+    auto b = client.value()->fetch();  // a malformed reply, then (a new connection) the restarted server's seq 1
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(b.is_ok()) << b.status().message();
+    EXPECT_EQ(b->header.seq, 1u);
+    EXPECT_NE(log.find("retrying on a new connection"), std::string::npos) << log;
+    EXPECT_NE(log.find("went back from 5 to 1"), std::string::npos) << log;
+    EXPECT_EQ(client.value()->sequence_resets(), 1u);
+    auto c = client.value()->fetch();  // malformed in every attempt: the source is lost, naming what was wrong
+    ASSERT_FALSE(c.is_ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kSourceLost);
+    EXPECT_NE(c.status().message().find("bad reply header"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("still after 2 attempts"), std::string::npos) << c.status().message();
+}
+
 // Issue 24: duplicate keys were accepted (nlohmann keeps the last one silently).
 TEST(CameraProtocol, DuplicateKeysAreRefused) {
     auto request = io::decode_request(R"({"encoding":"bgr","quality":80,"encoding":"jpeg"})");
