@@ -14,9 +14,9 @@ namespace edgeinfer {
 
 // Interleaved 8-bit pixels. kBgr8 is what OpenCV gives and what frame sources produce.
 enum class PixelFormat { kBgr8, kRgb8, kGray8, kBgra8, kRgba8 };
-std::string_view to_string(PixelFormat f);                  // "bgr8", "rgb8", "gray8", "bgra8", "rgba8"
+std::string_view to_string(PixelFormat f);                      // "bgr8", "rgb8", "gray8", "bgra8", "rgba8"
 Result<PixelFormat> parse_pixel_format(std::string_view name);  // kInvalidArgument naming the choices
-int channels_of(PixelFormat f);                             // 3, 3, 1, 4, 4
+int channels_of(PixelFormat f);                                 // 3, 3, 1, 4, 4
 
 // Pixels the caller owns (no copy is made); rows are `stride` bytes apart (0: width * channels).
 struct ImageView {
@@ -36,7 +36,9 @@ class Image {
     // A packed copy of `view`.
     static Image copy_of(const ImageView& view);
     // Decodes an image file (JPEG, PNG, BMP, ...) to kBgr8; kNotFound / kInvalidArgument naming the file.
-    static Result<Image> read(const std::string& path);
+    // An image of more than max_pixels (0: 7680x4320, 8K UHD) is kResourceExhausted naming the file, its
+    // size and the limit, checked from a JPEG/PNG/BMP header before decoding (other formats after).
+    static Result<Image> read(const std::string& path, int64_t max_pixels = 0);
 
     bool empty() const { return data_ == nullptr; }
     int width() const { return width_; }

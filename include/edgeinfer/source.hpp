@@ -17,9 +17,13 @@ struct SourceOptions {
     bool loop = false;       // video files: start again at the end instead of ending
     int width = 0;           // cameras: requested mode; pattern and video: output size (0: as the source gives)
     int height = 0;
-    double fps = 0.0;        // cameras: requested frame rate (0: as the source gives)
-    double rate = 0.0;       // at most this many frames per second handed out by next() (0: no limit)
-    int64_t limit = 0;       // next() ends the stream after this many frames (0: no limit)
+    double fps = 0.0;   // cameras: requested frame rate (0: as the source gives)
+    double rate = 0.0;  // at most this many frames per second handed out by next() (0: no limit)
+    int64_t limit = 0;  // next() ends the stream after this many frames (0: no limit)
+    // Most pixels one frame may declare (image headers, a video stream's size, camera-server replies),
+    // checked before decoding: kResourceExhausted naming the source, the size and the limit.
+    // 0: 7680x4320 (8K UHD, 33,177,600 pixels).
+    int64_t max_pixels = 0;
 };
 
 class FrameSource {
@@ -38,6 +42,9 @@ class FrameSource {
     std::string describe() const;
     // The rate frames would arrive at in real time (video files, pattern); 0 when unknown.
     double nominal_fps() const;
+    // How many frames next() has handed out that were decoded from cut-short data (a JPEG file or
+    // camera-server payload without its end-of-image marker); each is also logged as a warning.
+    uint64_t truncated_frames() const;
 
     class Impl;
 

@@ -114,7 +114,8 @@ void add_camera_server_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-p,--port", args->port, "TCP port (0: any free port); also names the default ipc socket")
         ->capture_default_str();
     cmd->add_flag("-i,--ipc", args->ipc, "Listen on ipc:///tmp/edgeinfer-camera-PORT instead of TCP");
-    cmd->add_option("--ipc-path", args->ipc_path, "Socket file for --ipc");
+    cmd->add_option("--ipc-path", args->ipc_path,
+                    "Socket file for --ipc (refused when a file other than a socket is there)");
     cmd->add_flag("-a,--all", args->all, "Listen on all interfaces (default: 127.0.0.1) and print the host's address");
     cmd->add_option("-r,--fps", args->fps, "Capture rate cap (default: the source's own rate)");
     cmd->add_option("-m,--mode", args->mode, "Capture mode WxH[@FPS], e.g. 1280x720@30 (see --list-modes)");

@@ -3,7 +3,9 @@
 #include "io/camera_client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <zmq.hpp>
@@ -11,6 +13,7 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "io/image_header.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -65,12 +68,19 @@ Status apply_query_item(std::string_view item, CameraClientOptions& o, const std
         if (!parse_int(value, 0, 100, o.retries)) return bad("retries must be 0..100");
     } else if (key == "lost_after_ms") {
         if (!parse_int(value, 0, 3600000, o.lost_after_ms)) return bad("lost_after_ms must be 0..3600000");
+    } else if (key == "max_pixels") {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < 1)
+            return bad("max_pixels must be a positive pixel count");
+        o.max_pixels = v;
     } else if (key == "fresh") {
         int f = 0;
         if (!parse_int(value, 0, 1, f)) return bad("fresh must be 0 or 1");
         o.fresh = f == 1;
     } else {
-        return bad("unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh)");
+        return bad(
+            "unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh, max_pixels)");
     }
     return Status::ok();
 }
@@ -98,37 +108,90 @@ struct CameraClient::Impl {
     CameraClientOptions options;
     zmq::context_t context{1};
     std::optional<zmq::socket_t> socket;
+    std::optional<zmq::socket_t> monitor;  // PAIR receiving `socket`'s connect and disconnect events
     std::optional<uint64_t> last_seq;
+    uint64_t sequence_resets = 0;
+    // From the monitor: whether the socket reached the server, and whether this attempt's connection
+    // dropped after reaching it while a reply was awaited. ZeroMQ drops a connection whose incoming
+    // message part is over ZMQ_MAXMSGSIZE and says nothing else (4.3.4 does not even reconnect).
+    bool connected = false;
+    bool dropped = false;
+
+    ~Impl() { close_socket(); }
+
+    void close_socket() {
+        if (socket && monitor) (void)zmq_socket_monitor(socket->handle(), nullptr, 0);
+        monitor.reset();
+        socket.reset();
+    }
 
     Status open_socket() {
         try {
             socket.emplace(context, options.subscribe ? zmq::socket_type::sub : zmq::socket_type::req);
             socket->set(zmq::sockopt::linger, 0);
-            socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxPayloadBytes + kMaxReplyHeaderBytes));
+            socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxReplyPartBytes));
+            static std::atomic<uint64_t> counter{0};
+            const std::string address = "inproc://edgeinfer-camera-client-" + std::to_string(counter++);
+            if (zmq_socket_monitor(socket->handle(), address.c_str(), ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) ==
+                0) {
+                monitor.emplace(context, zmq::socket_type::pair);
+                monitor->connect(address);
+            }
+            connected = false;
             if (options.subscribe) {
                 socket->set(zmq::sockopt::rcvhwm, 16);
                 socket->set(zmq::sockopt::subscribe, "");
             }
             socket->connect(endpoint);
         } catch (const zmq::error_t& e) {
-            socket.reset();
+            close_socket();
             return invalid_argument("camera server '" + endpoint + "': cannot connect: " + e.what());
         }
         return Status::ok();
     }
 
+    // Reads the monitor's pending events into connected / dropped.
+    void read_events() {
+        while (monitor) {
+            zmq::message_t event;
+            if (!monitor->recv(event, zmq::recv_flags::dontwait)) return;
+            uint16_t id = 0;
+            if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+            for (bool more = event.more(); more;) {  // the event's second part: the address
+                zmq::message_t rest;
+                if (!monitor->recv(rest, zmq::recv_flags::none)) break;
+                more = rest.more();
+            }
+            if (id == ZMQ_EVENT_CONNECTED) connected = true;
+            if (id == ZMQ_EVENT_DISCONNECTED) {
+                dropped = dropped || connected;
+                connected = false;
+            }
+        }
+    }
+
     // Waits up to timeout_ms for a message; nullopt on timeout.
     Result<std::optional<RemoteFrame>> receive() {
-        zmq::pollitem_t item{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0};
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+        dropped = false;
         try {
-            zmq::poll(&item, 1, std::chrono::milliseconds(options.timeout_ms));
-            if (!(item.revents & ZMQ_POLLIN)) return std::optional<RemoteFrame>();
-            std::vector<zmq::message_t> parts;
-            if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait))
-                return std::optional<RemoteFrame>();
-            Result<RemoteFrame> frame = decode(parts);
-            if (!frame.is_ok()) return frame.status();
-            return std::optional<RemoteFrame>(std::move(frame.value()));
+            while (true) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+                if (left.count() <= 0) break;
+                zmq::pollitem_t items[2] = {{static_cast<void*>(*socket), 0, ZMQ_POLLIN, 0},
+                                            {monitor ? static_cast<void*>(*monitor) : nullptr, 0, ZMQ_POLLIN, 0}};
+                zmq::poll(items, monitor ? 2 : 1, left);
+                if (items[1].revents & ZMQ_POLLIN) read_events();
+                if (!(items[0].revents & ZMQ_POLLIN)) continue;
+                std::vector<zmq::message_t> parts;
+                if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait)) continue;
+                Result<RemoteFrame> frame = decode(parts);
+                if (!frame.is_ok()) return frame.status();
+                return std::optional<RemoteFrame>(std::move(frame.value()));
+            }
+            read_events();
+            return std::optional<RemoteFrame>();
         } catch (const zmq::error_t& e) {
             return io_error("camera server '" + endpoint + "': " + e.what());
         }
@@ -147,11 +210,33 @@ struct CameraClient::Impl {
         if (!header.is_ok()) return bad(header.status());
         frame.header = std::move(header.value());
         if (!frame.header.ok) return frame;
-        Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size());
+        Result<cv::Mat> image = decode_payload(frame.header, parts[1].data(), parts[1].size(), options.max_pixels);
         if (!image.is_ok()) return bad(image.status());
         frame.image = std::move(image.value());
+        if (frame.header.encoding == Encoding::kJpeg &&
+            jpeg_truncated(static_cast<const uint8_t*>(parts[1].data()), parts[1].size())) {
+            frame.truncated = true;
+            base::log_warning("camera server '" + endpoint + "': frame " + std::to_string(frame.header.seq) +
+                              " is a truncated JPEG (no end-of-image marker); decoded with its missing rows filled in");
+        }
+        if (last_seq && frame.header.seq < *last_seq) {
+            ++sequence_resets;
+            base::log_warning("camera server '" + endpoint + "': sequence number went back from " +
+                              std::to_string(*last_seq) + " to " + std::to_string(frame.header.seq) +
+                              " (the server restarted; its frames are counted anew)");
+        }
         last_seq = frame.header.seq;
         return frame;
+    }
+
+    Status reply_too_large(int attempts) const {
+        return io_error(
+            "camera server '" + endpoint + "': reply too large: the server took the " +
+            (options.subscribe ? "subscription" : "request") +
+            " and the connection dropped as its message arrived, in " +
+            (attempts == 1 ? "the one attempt" : "each of " + std::to_string(attempts) + " attempts") +
+            " (ZeroMQ drops a message part over this client's limit of " + std::to_string(kMaxReplyPartBytes) +
+            " bytes: a 256 MiB payload or a 64 KiB header; is the server sending frames larger than that?)");
     }
 
     Status nobody_answers(int attempts) const {
@@ -166,6 +251,7 @@ struct CameraClient::Impl {
 CameraClient::CameraClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CameraClient::~CameraClient() = default;
 const std::string& CameraClient::endpoint() const { return impl_->endpoint; }
+uint64_t CameraClient::sequence_resets() const { return impl_->sequence_resets; }
 
 Result<std::unique_ptr<CameraClient>> CameraClient::connect(std::string endpoint, const CameraClientOptions& options) {
     EDGEINFER_RETURN_IF_ERROR(check_endpoint(endpoint));
@@ -187,25 +273,46 @@ Result<RemoteFrame> CameraClient::fetch() {
         request.wait_ms = std::clamp(s.options.timeout_ms / 2, 0, 1000);
     }
     const std::string body = encode_request(request);
+    int dropped_attempts = 0;
+    Status malformed = Status::ok();  // the last attempt's malformed reply
     for (int attempt = 0; attempt < attempts; ++attempt) {
         if (!s.socket) EDGEINFER_RETURN_IF_ERROR(s.open_socket());
         if (!s.options.subscribe) {
             try {
                 if (!s.socket->send(zmq::buffer(body), zmq::send_flags::dontwait)) {
-                    s.socket.reset();
+                    s.close_socket();
                     continue;
                 }
             } catch (const zmq::error_t& e) {
                 return io_error("camera server '" + s.endpoint + "': send failed: " + e.what());
             }
         }
-        EDGEINFER_ASSIGN_OR_RETURN(std::optional<RemoteFrame> reply, s.receive());
+        Result<std::optional<RemoteFrame>> received = s.receive();
+        if (!received.is_ok() && received.status().code() == StatusCode::kIoError) {
+            // A malformed reply: the policy for no reply applies (a fresh connection, another attempt).
+            malformed = received.status();
+            if (attempt + 1 < attempts)
+                base::log_warning(malformed.message() + " (attempt " + std::to_string(attempt + 1) + " of " +
+                                  std::to_string(attempts) + "; retrying on a new connection)");
+            if (!s.options.subscribe) s.close_socket();
+            continue;
+        }
+        if (!received.is_ok()) return received.status();  // over the pixel limit: retrying will not help
+        malformed = Status::ok();
+        std::optional<RemoteFrame>& reply = received.value();
         if (reply) return std::move(*reply);
         base::log_debug("camera server '" + s.endpoint + "': no answer within " + std::to_string(s.options.timeout_ms) +
                         " ms (attempt " + std::to_string(attempt + 1) + " of " + std::to_string(attempts) + ")");
+        if (s.dropped) ++dropped_attempts;
         // Request/reply: a REQ socket that lost its reply is stuck; start a fresh connection.
-        if (!s.options.subscribe) s.socket.reset();
+        if (!s.options.subscribe) s.close_socket();
     }
+    // Every attempt reached the server and was dropped mid-reply: a server that had stopped would
+    // refuse the later connections instead.
+    if (dropped_attempts == attempts) return s.reply_too_large(attempts);
+    if (!malformed.is_ok())
+        return Status(StatusCode::kSourceLost, malformed.message() + " (still after " + std::to_string(attempts) +
+                                                   " attempts, each on a new connection)");
     return s.nobody_answers(attempts);
 }
 
@@ -225,6 +332,7 @@ class CameraSource final : public FrameSource {
             EDGEINFER_ASSIGN_OR_RETURN(RemoteFrame reply, client_->fetch());
             const ReplyHeader& h = reply.header;
             if (h.ok) {
+                if (reply.truncated) ++truncated_;
                 io::Frame frame;
                 frame.image = std::move(reply.image);
                 frame.seq = h.seq;
@@ -249,15 +357,19 @@ class CameraSource final : public FrameSource {
                ", " + std::string(encoding_name(options_.encoding)) + ")";
     }
 
+    uint64_t truncated_frames() const override { return truncated_; }
+
   private:
     std::unique_ptr<CameraClient> client_;
     CameraClientOptions options_;
+    uint64_t truncated_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url) {
+Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url, int64_t max_pixels) {
     EDGEINFER_ASSIGN_OR_RETURN(CameraUrl parsed, parse_camera_url(url));
+    if (parsed.options.max_pixels == 0) parsed.options.max_pixels = max_pixels;
     EDGEINFER_ASSIGN_OR_RETURN(std::unique_ptr<CameraClient> client,
                                CameraClient::connect(parsed.endpoint, parsed.options));
     return std::unique_ptr<FrameSource>(std::make_unique<CameraSource>(std::move(client), parsed.options));

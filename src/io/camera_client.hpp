@@ -21,6 +21,7 @@ struct CameraClientOptions {
     int timeout_ms = 1500;      // per attempt
     int retries = 2;            // further attempts, each on a new connection, before kSourceLost
     int lost_after_ms = 10000;  // FrameSource: how long server-reported errors are retried
+    int64_t max_pixels = 0;     // most pixels a reply's frame may declare (0: 8K, 7680x4320), checked before decoding
 };
 
 // "tcp://host:port?encoding=jpeg&quality=80&mode=sub&timeout_ms=500&retries=1&fresh=0"
@@ -35,7 +36,8 @@ Result<CameraUrl> parse_camera_url(std::string_view url);
 struct RemoteFrame {
     ReplyHeader header;
     cv::Mat image;
-    size_t wire_bytes = 0;  // header + payload as received
+    size_t wire_bytes = 0;   // header + payload as received
+    bool truncated = false;  // a JPEG payload with no end-of-image marker (decoded, warned about)
 };
 
 // One connection; use it from one thread at a time (each thread or source gets its own client).
@@ -48,8 +50,12 @@ class CameraClient {
 
     // Transport or protocol failures are Status errors (kSourceLost when nobody answers,
     // kIoError for a malformed reply); a server-reported error is a RemoteFrame with !header.ok.
+    // A malformed reply (kIoError) is retried like a missing one, on a new connection; when the last
+    // attempt's reply was malformed too, kSourceLost with its message. A frame whose seq is below the
+    // previous one's (a restarted server) is warned about and counted in sequence_resets().
     Result<RemoteFrame> fetch();
     const std::string& endpoint() const;
+    uint64_t sequence_resets() const;
 
   private:
     struct Impl;
@@ -59,6 +65,7 @@ class CameraClient {
 
 // The FrameSource for tcp:// and ipc:// DATASPECs: server errors are retried with backoff for
 // lost_after_ms, then kSourceLost with the server's message.
-Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url);
+// max_pixels (0: 8K) applies unless the URL sets its own (?max_pixels=N).
+Result<std::unique_ptr<FrameSource>> open_camera_source(std::string_view url, int64_t max_pixels = 0);
 
 }  // namespace edgeinfer::io

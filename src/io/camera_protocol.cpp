@@ -4,8 +4,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
 #include "base/status.hpp"
+#include "io/image_header.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -35,41 +37,27 @@ Result<uint64_t> get_uint(const Json& j, const char* key, bool request) {
     return v.get<uint64_t>();
 }
 
+// Parses JSON as nlohmann does, and names the first key that appears twice in one object (nlohmann
+// keeps the last silently, so {"encoding":"bgr","encoding":"jpeg"} would mean whatever the parser chose).
+Json parse_json(std::string_view bytes, std::string& duplicate) {
+    std::vector<std::set<std::string>> keys;  // one set per open object
+    auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+        if (event == Json::parse_event_t::object_start) {
+            keys.emplace_back();
+        } else if (event == Json::parse_event_t::object_end) {
+            if (!keys.empty()) keys.pop_back();
+        } else if (event == Json::parse_event_t::key && !keys.empty() && duplicate.empty() && parsed.is_string()) {
+            if (!keys.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
+        }
+        return true;
+    };
+    return Json::parse(bytes.begin(), bytes.end(), callback, /*allow_exceptions=*/false);
+}
+
 Result<std::string> get_string(const Json& j, const char* key) {
     const Json& v = j.at(key);
     if (!v.is_string()) return bad_reply(std::string("\"") + key + "\" must be a string, got " + v.dump());
     return v.get<std::string>();
-}
-
-// Width and height from a JPEG's first SOF marker (0 when not found), read before decoding so a
-// small message cannot make the decoder allocate a huge image.
-bool jpeg_dimensions(const uint8_t* p, size_t n, int& width, int& height) {
-    if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return false;
-    size_t i = 2;
-    while (i + 4 <= n) {
-        if (p[i] != 0xFF) return false;
-        uint8_t marker = p[i + 1];
-        if (marker == 0xFF) {
-            ++i;
-            continue;
-        }  // fill byte
-        if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
-            i += 2;
-            continue;
-        }
-        if (marker == 0xD9 || marker == 0xDA) return false;  // end of image / scan before any SOF
-        size_t length = (static_cast<size_t>(p[i + 2]) << 8) | p[i + 3];
-        if (length < 2 || i + 2 + length > n) return false;
-        bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-        if (sof) {
-            if (length < 7) return false;
-            height = (p[i + 5] << 8) | p[i + 6];
-            width = (p[i + 7] << 8) | p[i + 8];
-            return true;
-        }
-        i += 2 + length;
-    }
-    return false;
 }
 
 }  // namespace
@@ -98,9 +86,11 @@ Result<FrameRequest> decode_request(std::string_view bytes) {
         return bad_request("request of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                            std::to_string(kMaxRequestBytes));
     if (bytes.empty()) return request;
-    Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+    std::string duplicate;
+    Json j = parse_json(bytes, duplicate);
     if (j.is_discarded())
         return bad_request("not JSON (expected an object like {\"encoding\":\"jpeg\",\"quality\":80})");
+    if (!duplicate.empty()) return bad_request("field \"" + duplicate.substr(0, 64) + "\" appears more than once");
     if (!j.is_object()) return bad_request("expected a JSON object, got " + std::string(j.type_name()));
     for (const auto& [key, value] : j.items()) {
         if (key == "version") {
@@ -153,8 +143,10 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes) {
     if (bytes.size() > kMaxReplyHeaderBytes)
         return bad_reply(std::to_string(bytes.size()) + " bytes, more than the limit of " +
                          std::to_string(kMaxReplyHeaderBytes));
-    Json j = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+    std::string duplicate;
+    Json j = parse_json(bytes, duplicate);
     if (j.is_discarded() || !j.is_object()) return bad_reply("not a JSON object");
+    if (!duplicate.empty()) return bad_reply("field \"" + duplicate.substr(0, 64) + "\" appears more than once");
     for (const char* key : {"version", "status"})
         if (!j.contains(key)) return bad_reply(std::string("missing \"") + key + "\"");
     EDGEINFER_ASSIGN_OR_RETURN(int64_t version, get_int(j, "version", 0, 1000000, false));
@@ -226,12 +218,13 @@ Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encodin
     return out;
 }
 
-Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size) {
+Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size, int64_t max_pixels) {
     if (!header.ok) return invalid_argument("decode_payload: the header reports an error, there is no frame");
     if (size != header.size)
         return io_error("bad payload: " + std::to_string(size) + " bytes, the header says " +
                         std::to_string(header.size));
     const auto* bytes = static_cast<const uint8_t*>(data);
+    EDGEINFER_RETURN_IF_ERROR(check_pixel_limit("frame", header.width, header.height, max_pixels));
     if (header.encoding == Encoding::kBgr) {
         if (size != static_cast<size_t>(header.width) * header.height * 3)
             return io_error("bad payload: " + std::to_string(size) + " bytes for a " + std::to_string(header.width) +
@@ -240,8 +233,10 @@ Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size
         std::memcpy(image.data, bytes, size);
         return image;
     }
-    int width = 0, height = 0;
-    if (!jpeg_dimensions(bytes, size, width, height)) return io_error("bad payload: not a JPEG image");
+    std::optional<ImageDimensions> jpeg = image_dimensions(bytes, size);
+    if (!jpeg || std::string_view(jpeg->format) != "JPEG") return io_error("bad payload: not a JPEG image");
+    EDGEINFER_RETURN_IF_ERROR(check_pixel_limit("JPEG payload", jpeg->width, jpeg->height, max_pixels));
+    const int64_t width = jpeg->width, height = jpeg->height;
     if (width != header.width || height != header.height)
         return io_error("bad payload: JPEG of " + std::to_string(width) + "x" + std::to_string(height) +
                         ", the header says " + std::to_string(header.width) + "x" + std::to_string(header.height));

@@ -19,6 +19,8 @@ inline constexpr size_t kMaxRequestBytes = 4096;  // a longer request is answere
 inline constexpr size_t kMaxReplyHeaderBytes = 65536;
 inline constexpr int kMaxFrameDimension = 16384;
 inline constexpr size_t kMaxPayloadBytes = size_t{256} << 20;
+// The client's ZMQ_MAXMSGSIZE: one reply part (header or payload) larger than this drops the connection.
+inline constexpr size_t kMaxReplyPartBytes = kMaxPayloadBytes + kMaxReplyHeaderBytes;
 inline constexpr int kMaxWaitMs = 10000;
 
 enum class Encoding { kBgr, kJpeg };
@@ -69,7 +71,9 @@ Result<ReplyHeader> decode_reply_header(std::string_view bytes);
 
 // Encodes a BGR8 image as a payload (JPEG through OpenCV; raw BGR: the rows, packed).
 Result<std::vector<uint8_t>> encode_payload(const cv::Mat& bgr, Encoding encoding, int quality);
-// Decodes a payload described by an ok header into a BGR8 image, checking size and dimensions.
-Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size);
+// Decodes a payload described by an ok header into a BGR8 image, checking size and dimensions; a frame
+// over max_pixels (<= 0: io::kDefaultMaxPixels, 8K) is kResourceExhausted before anything is decoded,
+// whether the header or the JPEG's own frame header declares it.
+Result<cv::Mat> decode_payload(const ReplyHeader& header, const void* data, size_t size, int64_t max_pixels = 0);
 
 }  // namespace edgeinfer::io

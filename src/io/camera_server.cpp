@@ -3,6 +3,7 @@
 // per encoding and sending raw frames without copying them.
 #include "io/camera_server.hpp"
 
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,9 +31,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxInboundBytes = 65536;  // larger inbound messages drop the connection (ZMQ_MAXMSGSIZE)
-constexpr int kSendHighWater = 8;        // frames queued per peer before further ones are dropped
-constexpr size_t kMaxPending = 1024;     // requests held waiting for a newer frame
+constexpr int kMaxInboundBytes = 65536;  // larger inbound parts drop the connection (ZMQ_MAXMSGSIZE)
+// One inbound message in all (ZMQ_MAXMSGSIZE bounds each part only): more parts or bytes are read and
+// dropped part by part, and the sender gets bad_request.
+constexpr size_t kMaxInboundParts = 16;
+constexpr size_t kMaxInboundMessageBytes = 65536;
+constexpr int kSendHighWater = 8;     // frames queued per peer before further ones are dropped
+constexpr size_t kMaxPending = 1024;  // requests held waiting for a newer frame
 constexpr auto kErrorRepublish = std::chrono::seconds(1);
 
 struct CapturedFrame {
@@ -126,6 +131,17 @@ struct CameraServer::Impl {
             if (ipc_path.empty()) return invalid_argument("camera server address 'ipc://' needs a path");
             if (unix_socket_in_use(ipc_path))
                 return io_error("cannot listen on " + ep + ": another server is listening on that socket");
+            // libzmq unlinks whatever is at the path before binding: refuse anything but a (stale) socket.
+            struct stat st {};
+            if (::lstat(ipc_path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+                const std::string what = S_ISREG(st.st_mode)   ? "a regular file"
+                                         : S_ISDIR(st.st_mode) ? "a directory"
+                                         : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                               : "not a socket";
+                ipc_path.clear();  // not ours: never removed at stop
+                return invalid_argument("cannot listen on " + ep + ": '" + ep.substr(6) + "' exists and is " + what +
+                                        ", not a socket; refusing to replace it (choose another --ipc-path)");
+            }
         }
         try {
             socket.emplace(context, options.publish ? zmq::socket_type::pub : zmq::socket_type::router);
@@ -342,11 +358,50 @@ struct CameraServer::Impl {
             {std::move(envelope), request.value(), Clock::now() + std::chrono::milliseconds(request->wait_ms)});
     }
 
+    // One inbound message, part by part, keeping at most kMaxInboundParts parts and
+    // kMaxInboundMessageBytes bytes; false when none is waiting. *count and *bytes: the whole message.
+    bool receive_message(std::vector<zmq::message_t>& parts, size_t* count, size_t* bytes) {
+        *count = 0;
+        *bytes = 0;
+        for (bool more = true; more;) {
+            zmq::message_t part;
+            if (!socket->recv(part, zmq::recv_flags::dontwait)) return *count > 0;
+            ++*count;
+            *bytes += part.size();
+            more = part.more();
+            if (*count <= kMaxInboundParts && *bytes <= kMaxInboundMessageBytes) parts.push_back(std::move(part));
+        }
+        return true;
+    }
+
+    void refuse_oversized(const std::vector<zmq::message_t>& parts, size_t count, size_t bytes) {
+        ++requests;
+        if (parts.empty()) return;
+        std::vector<std::string> envelope{parts[0].to_string()};  // the peer id, and REQ's delimiter if kept
+        for (size_t i = 1; i < parts.size(); ++i)
+            if (parts[i].size() == 0) {
+                for (size_t k = 1; k <= i; ++k) envelope.push_back(parts[k].to_string());
+                break;
+            }
+        send_error(envelope, kErrorBadRequest,
+                   "message of " + std::to_string(count) + " parts and " + std::to_string(bytes) +
+                       " bytes exceeds the limit of " + std::to_string(kMaxInboundParts) + " parts and " +
+                       std::to_string(kMaxInboundMessageBytes) + " bytes per message",
+                   0);
+#ifdef __GLIBC__
+        if (bytes > (size_t{1} << 20)) ::malloc_trim(0);  // hand the dropped parts' memory back to the system
+#endif
+    }
+
     void drain_requests() {
         for (int n = 0; n < 256; ++n) {
             std::vector<zmq::message_t> parts;
-            if (!zmq::recv_multipart(*socket, std::back_inserter(parts), zmq::recv_flags::dontwait)) return;
-            handle_request(parts, snapshot());
+            size_t count = 0, bytes = 0;
+            if (!receive_message(parts, &count, &bytes)) return;
+            if (count > kMaxInboundParts || bytes > kMaxInboundMessageBytes)
+                refuse_oversized(parts, count, bytes);
+            else
+                handle_request(parts, snapshot());
         }
     }
 

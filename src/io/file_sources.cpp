@@ -10,6 +10,7 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "io/image_header.hpp"
 #include "io/sources.hpp"
 
 namespace edgeinfer::io {
@@ -31,13 +32,14 @@ void apply_size(cv::Mat& image, const CaptureMode& mode) {
 
 class ImageListSource final : public FrameSource {
   public:
-    ImageListSource(std::vector<fs::path> files, std::string description, bool single)
-        : files_(std::move(files)), description_(std::move(description)), single_(single) {}
+    ImageListSource(std::vector<fs::path> files, std::string description, bool single, int64_t max_pixels)
+        : files_(std::move(files)), description_(std::move(description)), single_(single), max_pixels_(max_pixels) {}
 
     Result<io::Frame> next() override {
         while (index_ < files_.size()) {
             const fs::path& file = files_[index_++];
-            Result<cv::Mat> image = read_image_file(file);
+            bool truncated = false;
+            Result<cv::Mat> image = read_image_file(file, max_pixels_, &truncated);
             if (!image.is_ok()) {
                 if (single_) return image.status();
                 base::log_warning("skipping " + image.status().message());
@@ -45,6 +47,7 @@ class ImageListSource final : public FrameSource {
                 continue;
             }
             ++delivered_;
+            if (truncated) ++truncated_;
             io::Frame frame;
             frame.image = std::move(image.value());
             frame.seq = index_ - 1;
@@ -58,14 +61,17 @@ class ImageListSource final : public FrameSource {
     }
 
     std::string describe() const override { return description_; }
+    uint64_t truncated_frames() const override { return truncated_; }
 
   private:
     std::vector<fs::path> files_;
     std::string description_;
     bool single_;
+    int64_t max_pixels_;
     size_t index_ = 0;
     size_t delivered_ = 0;
     size_t skipped_ = 0;
+    uint64_t truncated_ = 0;
 };
 
 class VideoSource final : public FrameSource {
@@ -82,6 +88,16 @@ class VideoSource final : public FrameSource {
                 return io_error("video '" + path_ + "': cannot open it (missing, not a video, or no decoder)");
             fps_ = capture_.get(cv::CAP_PROP_FPS);
             frame_count_ = static_cast<int64_t>(capture_.get(cv::CAP_PROP_FRAME_COUNT));
+            // The stream's declared size, before any frame is decoded.
+            const double w = capture_.get(cv::CAP_PROP_FRAME_WIDTH), h = capture_.get(cv::CAP_PROP_FRAME_HEIGHT);
+            if (w > 0 && h > 0 && w < 4e9 && h < 4e9) {
+                Status limit = check_pixel_limit("video '" + path_ + "'", static_cast<int64_t>(w),
+                                                 static_cast<int64_t>(h), options_.max_pixels);
+                if (!limit.is_ok()) {
+                    capture_.release();
+                    return limit;
+                }
+            }
         } catch (const cv::Exception& e) {
             return io_error("video '" + path_ + "': " + e.what());
         }
@@ -121,6 +137,8 @@ class VideoSource final : public FrameSource {
     bool read(cv::Mat& image) {
         try {
             if (!capture_.read(image) || image.empty()) return false;
+            if (!check_pixel_limit("video '" + path_ + "'", image.cols, image.rows, options_.max_pixels).is_ok())
+                return false;  // a stream whose frames outgrow its declared size (checked at open)
         } catch (const cv::Exception& e) {
             base::log_warning("video '" + path_ + "': " + e.what());
             return false;
@@ -171,12 +189,14 @@ bool has_video_extension(const fs::path& file) {
     return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });
 }
 
-Result<cv::Mat> read_image_file(const fs::path& file) {
+Result<cv::Mat> read_image_file(const fs::path& file, int64_t max_pixels, bool* truncated) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return io_error("image '" + file.string() + "': cannot be opened for reading");
     std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) return io_error("image '" + file.string() + "': read error");
     if (bytes.empty()) return io_error("image '" + file.string() + "': empty file (0 bytes)");
+    const std::string what = "image '" + file.string() + "'";
+    EDGEINFER_RETURN_IF_ERROR(check_image_bytes(what, bytes.data(), bytes.size(), max_pixels));
     cv::Mat image;
     try {
         // IMREAD_COLOR: grayscale becomes BGR, alpha is dropped, 16-bit is scaled to 8-bit.
@@ -187,6 +207,12 @@ Result<cv::Mat> read_image_file(const fs::path& file) {
     if (image.empty())
         return io_error("image '" + file.string() + "': not a decodable image (" + std::to_string(bytes.size()) +
                         " bytes)");
+    EDGEINFER_RETURN_IF_ERROR(check_pixel_limit(what, image.cols, image.rows, max_pixels));
+    const bool cut = jpeg_truncated(bytes.data(), bytes.size());
+    if (cut)
+        base::log_warning(what + ": truncated JPEG (no end-of-image marker after " + std::to_string(bytes.size()) +
+                          " bytes); decoded with its missing rows filled in");
+    if (truncated != nullptr) *truncated = cut;
     return image;
 }
 
@@ -213,12 +239,13 @@ Result<std::unique_ptr<FrameSource>> open_folder_source(const fs::path& dir, con
     std::sort(files.begin(), files.end());
     std::string description = "folder " + dir.string() + " (" + std::to_string(files.size()) + " images" +
                               (options.recursive ? ", recursive)" : ")");
-    return std::unique_ptr<FrameSource>(std::make_unique<ImageListSource>(std::move(files), description, false));
+    return std::unique_ptr<FrameSource>(
+        std::make_unique<ImageListSource>(std::move(files), description, false, options.max_pixels));
 }
 
-Result<std::unique_ptr<FrameSource>> open_image_source(const fs::path& file) {
+Result<std::unique_ptr<FrameSource>> open_image_source(const fs::path& file, int64_t max_pixels) {
     return std::unique_ptr<FrameSource>(
-        std::make_unique<ImageListSource>(std::vector<fs::path>{file}, "image " + file.string(), true));
+        std::make_unique<ImageListSource>(std::vector<fs::path>{file}, "image " + file.string(), true, max_pixels));
 }
 
 Result<std::unique_ptr<FrameSource>> open_video_source(const fs::path& file, const SourceOptions& options) {

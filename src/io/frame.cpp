@@ -73,10 +73,10 @@ Image Image::copy_of(const ImageView& view) {
     return out;
 }
 
-Result<Image> Image::read(const std::string& path) {
+Result<Image> Image::read(const std::string& path, int64_t max_pixels) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return not_found("image '" + path + "': no such file");
-    auto mat = io::read_image_file(path);
+    auto mat = io::read_image_file(path, max_pixels);
     if (!mat.is_ok()) return mat.status();
     return io::image_from_mat(mat.value());
 }

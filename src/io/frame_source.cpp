@@ -61,10 +61,10 @@ Result<std::unique_ptr<FrameSource>> open_path(std::string_view dataspec, const 
         return not_found("DATASPEC '" + std::string(dataspec) + "': no such file or folder (" +
                          std::string(kDataspecForms) + ")");
     if (fs::is_directory(st)) return open_folder_source(path, options);
-    if (has_image_extension(path)) return open_image_source(path);
+    if (has_image_extension(path)) return open_image_source(path, options.max_pixels);
     if (has_video_extension(path)) return open_video_source(path, options);
     // Unknown extension: an image if it decodes as one, else try it as a video.
-    if (read_image_file(path).is_ok()) return open_image_source(path);
+    if (read_image_file(path, options.max_pixels).is_ok()) return open_image_source(path, options.max_pixels);
     auto video = open_video_source(path, options);
     if (video.is_ok()) return video;
     return unsupported("DATASPEC '" + std::string(dataspec) + "': neither an image nor a video OpenCV can read");
@@ -93,7 +93,8 @@ Result<CaptureMode> parse_capture_mode(std::string_view text) {
 
 Result<std::unique_ptr<FrameSource>> open_source(std::string_view dataspec, const SourceOptions& options) {
     if (dataspec.empty()) return invalid_argument("DATASPEC is empty (" + std::string(kDataspecForms) + ")");
-    if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://")) return open_camera_source(dataspec);
+    if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://"))
+        return open_camera_source(dataspec, options.max_pixels);
     if (starts_with(dataspec, "pattern:")) return open_pattern(dataspec, options);
     if (starts_with(dataspec, "v4l2:")) {
         EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(5)));

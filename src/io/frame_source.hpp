@@ -30,6 +30,10 @@ class FrameSource {
     // The rate frames would arrive at in real time (video files, synthetic pattern); 0 when
     // unknown or when next() already blocks at the source's own rate (cameras, servers).
     virtual double nominal_fps() const { return 0.0; }
+
+    // Frames handed out so far that were decoded from cut-short data (a JPEG file or camera-server
+    // payload with no end-of-image marker; each is also warned about through the logger).
+    virtual uint64_t truncated_frames() const { return 0; }
 };
 
 // A capture mode: "1280x720", "1280x720@30" or "@15" (0 = leave as is).
@@ -44,6 +48,7 @@ struct SourceOptions {
     bool recursive = false;  // folder: include sub-folders
     bool loop = false;       // video file: start again at the end instead of kEndOfStream
     CaptureMode mode;        // camera: requested mode; pattern and video: output size
+    int64_t max_pixels = 0;  // image files, video, camera server: most pixels a frame may declare (0: 8K, 7680x4320)
 };
 
 // Opens a DATASPEC:

@@ -25,6 +25,7 @@ class FrameSource::Impl {
 
     std::string describe() const { return source_->describe(); }
     double nominal_fps() const { return source_->nominal_fps(); }
+    uint64_t truncated_frames() const { return source_->truncated_frames(); }
 
   private:
     std::string dataspec_;
@@ -38,14 +39,15 @@ Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& datasp
     if (options.width < 0 || options.height < 0 || (options.width > 0) != (options.height > 0))
         return invalid_argument("DATASPEC '" + dataspec + "': width and height must be given together and positive (" +
                                 std::to_string(options.width) + "x" + std::to_string(options.height) + ")");
-    if (options.fps < 0 || options.rate < 0 || options.limit < 0)
-        return invalid_argument("DATASPEC '" + dataspec + "': fps, rate and limit must not be negative");
+    if (options.fps < 0 || options.rate < 0 || options.limit < 0 || options.max_pixels < 0)
+        return invalid_argument("DATASPEC '" + dataspec + "': fps, rate, limit and max_pixels must not be negative");
     io::SourceOptions o;
     o.recursive = options.recursive;
     o.loop = options.loop;
     o.mode.width = options.width;
     o.mode.height = options.height;
     o.mode.fps = options.fps;
+    o.max_pixels = options.max_pixels;
     auto source = io::open_source(dataspec, o);
     if (!source.is_ok()) return source.status();
     return std::unique_ptr<FrameSource>(
@@ -58,5 +60,6 @@ FrameSource::~FrameSource() = default;
 Result<Frame> FrameSource::next() { return impl_->next(); }
 std::string FrameSource::describe() const { return impl_->describe(); }
 double FrameSource::nominal_fps() const { return impl_->nominal_fps(); }
+uint64_t FrameSource::truncated_frames() const { return impl_->truncated_frames(); }
 
 }  // namespace edgeinfer

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
@@ -460,6 +461,49 @@ TEST(CameraServer, IpcSocketFileIsRemovedAtStop) {
     server->stop();
     EXPECT_FALSE(std::filesystem::exists(path));
     server->stop();  // idempotent
+}
+
+// Issue 24: one message of many 60 KB parts was held whole (ZMQ_MAXMSGSIZE bounds each part only).
+TEST(CameraServer, MessagesOverTheTotalLimitAreRefusedAndServingGoesOn) {
+    auto server = start(loopback(), pattern(8, 8));
+    ASSERT_TRUE(server);
+    zmq::context_t ctx;
+    const std::string part(60000, 'x');
+    for (size_t parts : {size_t{2}, size_t{40}}) {  // 120 KB in 2 parts; 2.4 MB in 40
+        auto reply = raw_request(ctx, server->endpoint(), std::vector<std::string>(parts, part));
+        nlohmann::json h = header_of(reply);
+        EXPECT_EQ(h.value("error", ""), "bad_request") << h.dump();
+        const std::string m = h.value("message", "");
+        EXPECT_NE(m.find("exceeds the limit of 16 parts and 65536 bytes per message"), std::string::npos) << m;
+        EXPECT_NE(m.find("message of " + std::to_string(parts + 2) + " parts"), std::string::npos) << m;  // + envelope
+    }
+    EXPECT_EQ(header_of(raw_request(ctx, server->endpoint(), {"{}"})).value("status", ""), "ok");
+}
+
+// Issue 24: libzmq unlinks the path before binding, so `camera-server -i --ipc-path FILE` deleted FILE.
+TEST(CameraServer, IpcPathThatIsNotASocketIsRefusedAndKept) {
+    TempDir dir;
+    const std::string file = dir / "notes.txt";
+    {
+        std::ofstream out(file);
+        out << "precious";
+    }
+    std::filesystem::create_symlink(file, dir / "link");
+    for (const std::string& path : {file, dir / "link", dir.path().string()}) {
+        io::CameraServerOptions o = loopback();
+        o.endpoint = "ipc://" + path;
+        auto server = io::CameraServer::start(o, pattern(8, 8));
+        ASSERT_FALSE(server.is_ok()) << path;
+        EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
+        EXPECT_NE(server.status().message().find("'" + path + "' exists"), std::string::npos)
+            << server.status().message();
+        EXPECT_NE(server.status().message().find("not a socket"), std::string::npos) << server.status().message();
+    }
+    std::ifstream in(file);
+    std::string text;
+    in >> text;
+    EXPECT_EQ(text, "precious");
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / "link"));
 }
 
 TEST(CameraClient, NobodyAnsweringIsAClearError) {
