@@ -321,6 +321,7 @@ struct BenchOptions {
     std::string load_engine{}, save_engine{};
     // SessionOptions::shape_profiles; inputs without `shapes` then run at the first profile's opt shape.
     std::vector<ShapeProfile> shape_profiles{};
+    size_t max_memory_bytes = 0;  // SessionOptions::max_memory_bytes (0: physical memory)
 };
 
 struct BenchInput {

@@ -15,6 +15,7 @@ struct BenchArgs {
     int iterations = 10;
     double duration = 3.0;
     tools::BenchOptions options;
+    std::string max_memory;  // --max-memory
     bool json = false, latencies = false;
 };
 
@@ -29,6 +30,7 @@ int run_bench(BenchArgs& args) {
     auto shapes = tools::parse_shape_options(args.shapes, "--shapes");
     if (!shapes.is_ok()) return fail(shapes.status());
     o.shapes = *shapes;
+    o.max_memory_bytes = max_memory_bytes(args.max_memory);
     if (!args.min_shapes.empty() || !args.opt_shapes.empty() || !args.max_shapes.empty()) {
         auto profile = tools::parse_shape_profile(args.min_shapes, args.opt_shapes, args.max_shapes);
         if (!profile.is_ok()) return fail(profile.status());
@@ -57,6 +59,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     CLI::App* cmd =
         app.add_subcommand("bench", "Measure latency, throughput and memory of a model (optionally per node)");
     cmd->add_option("model", args->model, "ONNX model file")->required();
+    add_max_memory_option(cmd, args->max_memory);
     cmd->add_option("-t,--threads", o.threads, "Threads per session (0: the machine's cores / --concurrency)");
     cmd->add_option("-b,--batch", o.batch, "Batch size: the first dim of every input without --shapes")
         ->check(CLI::PositiveNumber);

@@ -1,6 +1,7 @@
 // --precision and --keep-fp32: the flags, and the kept names checked through tools::check_node_names.
 #include "cli/keep_fp32.hpp"
 
+#include "ir/memory.hpp"
 #include "edgeinfer/tools.hpp"
 
 namespace edgeinfer::cli {
@@ -10,6 +11,24 @@ void add_precision_option(CLI::App* cmd, std::string& name) {
                     "fp32, bf16 (convolutions and matrix products in bf16) or int8 (a quantized model's "
                     "QDQ/QLinear nodes on int8 kernels; `edgeinfer quantize` makes one); docs/precision.md")
         ->check(precision_validator());
+}
+
+void add_max_memory_option(CLI::App* cmd, std::string& size) {
+    cmd->add_option("--max-memory", size,
+                    "Memory limit for one run's values, e.g. 4G or 512M (default: physical memory); a shape "
+                    "needing more is a ResourceExhausted error, never an abort (docs/security.md)")
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                auto b = ir::parse_byte_size(text);
+                return b.is_ok() ? std::string() : b.status().message();
+            },
+            "SIZE"));
+}
+
+size_t max_memory_bytes(const std::string& size) {
+    if (size.empty()) return 0;
+    auto b = ir::parse_byte_size(size);
+    return b.is_ok() ? *b : 0;
 }
 
 CLI::Validator precision_validator() {

@@ -15,6 +15,11 @@ namespace edgeinfer::cli {
 // Adds `--precision fp32|bf16|int8` (int8 runs a quantized model's QDQ/QLinear nodes on int8 kernels).
 void add_precision_option(CLI::App* cmd, std::string& name);
 
+// Adds `--max-memory SIZE` (4G, 512M, bytes; SessionOptions::max_memory_bytes) to `cmd`.
+void add_max_memory_option(CLI::App* cmd, std::string& size);
+// The byte count of a --max-memory value add_max_memory_option checked; 0 (physical memory) when empty.
+size_t max_memory_bytes(const std::string& size);
+
 // Accepts the names of edgeinfer::parse_precision.
 CLI::Validator precision_validator();
 

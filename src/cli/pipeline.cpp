@@ -30,12 +30,14 @@ struct PipelineArgs {
     double drain_seconds = 10.0;
     int threads = 0;
     std::string precision = "fp32";
+    std::string max_memory;  // --max-memory
 };
 
 int run_pipeline(const PipelineArgs& a) {
     const std::string me = "edgeinfer pipeline: ";
     PipelineOptions options;
     options.session.num_threads = a.threads;
+    options.session.max_memory_bytes = max_memory_bytes(a.max_memory);
     options.session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
@@ -92,6 +94,7 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--drain-timeout", args->drain_seconds,
                     "Seconds to wait at exit for queued events to be delivered (default 10)");
     cmd->add_option("-t,--threads", args->threads, "Threads per model (0: all cores)");
+    add_max_memory_option(cmd, args->max_memory);
     cmd->add_option("--precision", args->precision,
                     "fp32, bf16 or int8 for every model (default fp32); an element's \"precision\" key overrides it")
         ->check(precision_validator());

@@ -27,6 +27,7 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     cmd->add_option("--labels", t.labels_path, "Class names, one per line (default: the sidecar's labels)");
     cmd->add_option("--sidecar", t.sidecar_path, "Preprocessing/labels JSON (default: MODEL.json next to MODEL)");
     cmd->add_option("-t,--threads", t.threads, "Inference threads (0: all cores)");
+    add_max_memory_option(cmd, args.max_memory);
     add_precision_option(cmd, args.precision);
     add_keep_fp32_option(cmd, t.keep_fp32_nodes);
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
@@ -95,6 +96,7 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.nhwc) p.layout = vision::Layout::kNhwc;
     if (a.nchw) p.layout = vision::Layout::kNchw;
     a.task.precision = precision_from_name(a.precision);
+    a.task.max_memory_bytes = max_memory_bytes(a.max_memory);
     a.task.progress = !a.no_progress && ::isatty(STDERR_FILENO);
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");

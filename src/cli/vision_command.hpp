@@ -30,6 +30,7 @@ std::string json_line(const pipeline::TaskRecord& record);
 struct VisionArgs {
     pipeline::TaskRunOptions task;
     std::string precision = "fp32";
+    std::string max_memory;  // --max-memory
     std::string size, resize, interp, mean, std;
     double scale = 0.0;  // 0: unset
     bool bgr = false, rgb = false, nhwc = false, nchw = false;

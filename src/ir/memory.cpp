@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <new>
 
@@ -35,6 +37,35 @@ std::string format_bytes(double bytes) {
     else
         std::snprintf(buf, sizeof buf, "%.0f bytes", bytes);
     return buf;
+}
+
+Result<size_t> parse_byte_size(std::string_view text) {
+    const std::string t(text);
+    auto bad = [&] {
+        return invalid_argument("'" + t + "' is not a byte size (e.g. 4G, 512M, 65536)");
+    };
+    size_t i = 0;
+    while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+    if (i == 0) return bad();
+    double value = 0;
+    try {
+        value = std::stod(t.substr(0, i));
+    } catch (const std::exception&) {
+        return bad();
+    }
+    std::string unit = t.substr(i);
+    for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (unit.size() >= 2 && unit.substr(unit.size() - 2) == "IB") unit.resize(unit.size() - 2);
+    else if (!unit.empty() && unit.back() == 'B') unit.pop_back();
+    double scale = 1;
+    if (unit == "K") scale = 1024.0;
+    else if (unit == "M") scale = 1024.0 * 1024;
+    else if (unit == "G") scale = 1024.0 * 1024 * 1024;
+    else if (unit == "T") scale = 1024.0 * 1024 * 1024 * 1024;
+    else if (!unit.empty()) return bad();
+    const double bytes = value * scale;
+    if (!(bytes >= 0) || bytes > 9.0e18) return bad();
+    return static_cast<size_t>(bytes);
 }
 
 Result<int64_t> checked_numel(const std::vector<int64_t>& dims, const std::string& what) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgeinfer/status.hpp"
@@ -30,6 +31,9 @@ bool fits_in_bytes(DataType dtype, const std::vector<int64_t>& dims, size_t limi
 // Tensor::allocate behind checked_bytes, with std::bad_alloc turned into kResourceExhausted.
 Result<Tensor> allocate_checked(DataType dtype, const std::vector<int64_t>& dims, const std::string& what,
                                 size_t limit = 0);
+// "4G", "512M", "64k", "1.5GiB" or a plain byte count (binary units, B/iB optional) as bytes;
+// kInvalidArgument naming the text otherwise. 0 means "the default" to callers (physical memory).
+Result<size_t> parse_byte_size(std::string_view text);
 // "12.5 GiB", "3.0 MiB", "512 bytes".
 std::string format_bytes(double bytes);
 

@@ -194,6 +194,7 @@ Status TaskElement::setup_model() {
     EDGEINFER_ASSIGN_OR_RETURN(sidecar_, vision::find_sidecar(model_path, o_.sidecar_path));
     SessionOptions so;
     so.num_threads = o_.threads;
+    so.max_memory_bytes = o_.max_memory_bytes;
     so.precision = o_.precision;
     so.keep_fp32_nodes = o_.keep_fp32_nodes;
     EDGEINFER_ASSIGN_OR_RETURN(session_, Session::create(model_path, so));

@@ -57,6 +57,7 @@ struct TaskRunOptions {
     Precision precision = Precision::kFp32;
     std::vector<std::string> keep_fp32_nodes;  // nodes computing in fp32 whatever `precision` says
     int threads = 0;                           // 0: all cores
+    size_t max_memory_bytes = 0;               // SessionOptions::max_memory_bytes (0: physical memory)
     bool recursive = false;                    // folders: include sub-folders
     bool loop = false;                         // video files: start again at the end
     vision::PreprocessOverrides preprocess;

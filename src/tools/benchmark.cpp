@@ -69,6 +69,7 @@ Status create_sessions(const std::string& model, const BenchOptions& o, Setup& s
     opts.optimization_level = o.optimization;
     opts.engine_path = o.load_engine;
     opts.shape_profiles = o.shape_profiles;
+    opts.max_memory_bytes = o.max_memory_bytes;
     s.workers.resize(static_cast<size_t>(o.concurrency));
     for (size_t k = 0; k < s.workers.size(); ++k) {
         auto t0 = Clock::now();

@@ -10,6 +10,7 @@
 #include "../unit/cli/cli_test_util.hpp"
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/tools.hpp"
+#include "ir/memory.hpp"
 #include "model/onnx_model.hpp"
 
 namespace edgeinfer {
@@ -117,6 +118,32 @@ TEST(HostileModel, CliRunReportsResourceExhaustedWithoutAborting) {
     r = cli_test::run_cli("run " + hostile("constant_of_shape_overflow.onnx"));
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("ResourceExhausted"), std::string::npos) << r.out;
+}
+
+TEST(MemoryLimit, ByteSizesParse) {
+    EXPECT_EQ(*ir::parse_byte_size("65536"), 65536u);
+    EXPECT_EQ(*ir::parse_byte_size("4G"), size_t{4} << 30);
+    EXPECT_EQ(*ir::parse_byte_size("512MiB"), size_t{512} << 20);
+    EXPECT_EQ(*ir::parse_byte_size("1.5k"), 1536u);
+    EXPECT_EQ(*ir::parse_byte_size("2tb"), size_t{2} << 40);
+    for (const char* bad : {"", "lots", "4Q", "-1", "1e400", "99999999999T"}) {
+        auto r = ir::parse_byte_size(bad);
+        ASSERT_FALSE(r.is_ok()) << bad;
+        EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
+}
+
+TEST(MemoryLimit, CliMaxMemoryFlagBoundsTheRun) {
+    const std::string model = hostile("dynamic_relu.onnx");
+    cli_test::CliRun ok = cli_test::run_cli("run " + model + " --shape x:1x4x4 --max-memory 64K");
+    EXPECT_EQ(ok.code, 0) << ok.out;
+    cli_test::CliRun over = cli_test::run_cli("run " + model + " --shape x:1x64x64 --max-memory 1K");
+    EXPECT_EQ(over.code, 1) << over.out;
+    EXPECT_NE(over.out.find("ResourceExhausted"), std::string::npos) << over.out;
+    EXPECT_NE(over.out.find("relu0"), std::string::npos) << over.out;
+    cli_test::CliRun bad = cli_test::run_cli("run " + model + " --max-memory lots");
+    EXPECT_NE(bad.code, 0) << bad.out;
+    EXPECT_NE(bad.out.find("not a byte size"), std::string::npos) << bad.out;
 }
 
 }  // namespace
