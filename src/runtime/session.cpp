@@ -270,8 +270,9 @@ Status Session::Impl::check_profiles(const std::vector<const Tensor*>& ordered) 
             std::string allowed;
             for (size_t p = 0; p < profile_ranges.size(); ++p) {
                 allowed += (p ? "; " : "") + std::string("profile ") + std::to_string(p) + ": ";
+                const size_t input_index = k;  // clang 14 cannot capture a structured binding
                 auto it = std::find_if(profile_ranges[p].begin(), profile_ranges[p].end(),
-                                       [k](const auto& e) { return e.first == k; });
+                                       [input_index](const auto& e) { return e.first == input_index; });
                 allowed +=
                     it == profile_ranges[p].end() ? input + " any shape" : runtime::shape_range_text(*it->second);
             }
