@@ -93,7 +93,8 @@ Status make_input_sets(const BenchOptions& o, Setup& s) {
         names += "'" + d.name + "'";
     }
     for (const auto& [name, file] : o.input_files) {
-        if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == name; }))
+        const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+        if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == wanted; }))
             return invalid_argument("--inputs names '" + name +
                                     "', which is not an input of the model (inputs: " + names + ")");
         files[name].push_back(file);

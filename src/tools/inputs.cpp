@@ -145,7 +145,8 @@ Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>
                                              const std::map<std::string, std::string>& files, const ShapeMap& shapes,
                                              uint32_t seed) {
     for (const auto& [name, file] : files) {
-        bool known = std::any_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == name; });
+        const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+        bool known = std::any_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == wanted; });
         if (!known) return invalid_argument("--input names '" + name + "', which is not an input of the model");
     }
     std::mt19937 rng(seed);
@@ -194,7 +195,8 @@ std::string input_names(const std::vector<ValueDescription>& inputs) {
 Result<ShapeMap> resolve_input_shapes(const std::vector<ValueDescription>& inputs, const ShapeMap& given, int64_t batch,
                                       const std::string& flag) {
     for (const auto& [name, dims] : given) {
-        auto it = std::find_if(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == name; });
+        const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+        auto it = std::find_if(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == wanted; });
         if (it == inputs.end())
             return invalid_argument(flag + " names '" + name +
                                     "', which is not an input of the model (inputs: " + input_names(inputs) + ")");
