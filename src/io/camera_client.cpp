@@ -234,7 +234,7 @@ struct CameraClient::Impl {
             "camera server '" + endpoint + "': reply too large: the server took the " +
             (options.subscribe ? "subscription" : "request") +
             " and the connection dropped as its message arrived, in " +
-            (attempts == 1 ? "the one attempt" : "each of " + std::to_string(attempts) + " attempts") +
+            "each of " + std::to_string(attempts) + " attempts" +
             " (ZeroMQ drops a message part over this client's limit of " + std::to_string(kMaxReplyPartBytes) +
             " bytes: a 256 MiB payload or a 64 KiB header; is the server sending frames larger than that?)");
     }
@@ -307,9 +307,10 @@ Result<RemoteFrame> CameraClient::fetch() {
         // Request/reply: a REQ socket that lost its reply is stuck; start a fresh connection.
         if (!s.options.subscribe) s.close_socket();
     }
-    // Every attempt reached the server and was dropped mid-reply: a server that had stopped would
-    // refuse the later connections instead.
-    if (dropped_attempts == attempts) return s.reply_too_large(attempts);
+    // Every attempt (two at least) reached the server and was dropped mid-reply: a server that had
+    // stopped would refuse the later connections instead. One dropped attempt is also what a server
+    // killed mid-reply looks like, so it stays "nobody answers" (kSourceLost: the reconnect policy).
+    if (attempts >= 2 && dropped_attempts == attempts) return s.reply_too_large(attempts);
     if (!malformed.is_ok())
         return Status(StatusCode::kSourceLost, malformed.message() + " (still after " + std::to_string(attempts) +
                                                    " attempts, each on a new connection)");
