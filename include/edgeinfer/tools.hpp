@@ -31,6 +31,10 @@ Result<ShapeMap> parse_shape_options(const std::vector<std::string>& specs, cons
 // separated by commas ("x:1x3x8x8,y:1x4"). Every input named in one list must be named in all three.
 Result<ShapeProfile> parse_shape_profile(const std::vector<std::string>& min, const std::vector<std::string>& opt,
                                          const std::vector<std::string>& max);
+// The same flags as the session option: no profile when all three are empty, else the one parsed.
+Result<std::vector<ShapeProfile>> parse_shape_profiles(const std::vector<std::string>& min,
+                                                       const std::vector<std::string>& opt,
+                                                       const std::vector<std::string>& max);
 // `given` plus, for each input it lacks, the profile's opt shape (what run and bench feed by default).
 ShapeMap with_opt_shapes(ShapeMap given, const std::vector<ShapeProfile>& profiles);
 // NAME=FILE specs into a map.
@@ -58,6 +62,15 @@ struct TensorStats {
     double min = 0, max = 0, mean = 0;  // over finite values
 };
 TensorStats tensor_stats(const Tensor& t);
+
+// What `edgeinfer run` prints for a float32 output: min and max over finite values (starting from the
+// first element), the sum of finite values over every element as the mean, and the non-finite count.
+struct OutputSummary {
+    double min = 0, max = 0, mean = 0;
+    int64_t nonfinite = 0;
+};
+// nullopt for other dtypes and empty tensors.
+std::optional<OutputSummary> summarize_output(const Tensor& t);
 // "min 0  max 1  mean 0.5  nan 0  inf 0  zeros 1/2".
 std::string format_stats(const TensorStats& s);
 

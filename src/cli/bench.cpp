@@ -31,11 +31,9 @@ int run_bench(BenchArgs& args) {
     if (!shapes.is_ok()) return fail(shapes.status());
     o.shapes = *shapes;
     o.max_memory_bytes = max_memory_bytes(args.max_memory);
-    if (!args.min_shapes.empty() || !args.opt_shapes.empty() || !args.max_shapes.empty()) {
-        auto profile = tools::parse_shape_profile(args.min_shapes, args.opt_shapes, args.max_shapes);
-        if (!profile.is_ok()) return fail(profile.status());
-        o.shape_profiles = {std::move(profile).value()};
-    }
+    auto profiles = tools::parse_shape_profiles(args.min_shapes, args.opt_shapes, args.max_shapes);
+    if (!profiles.is_ok()) return fail(profiles.status());
+    o.shape_profiles = std::move(profiles).value();
     for (const std::string& spec : args.inputs) {
         auto one = tools::parse_file_options({spec}, "--inputs");
         if (!one.is_ok()) return fail(one.status());

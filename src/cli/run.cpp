@@ -42,34 +42,20 @@ Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescriptio
 void print_stats(const NamedTensor& nt) {
     const Tensor& t = nt.tensor;
     std::cout << "  " << nt.name << "  " << dtype_name(t.dtype()) << "  [" << shape_to_string(t.dims()) << "]";
-    if (t.dtype() == DataType::kFloat32 && t.numel() > 0) {
-        const float* p = t.data_as<float>();
-        double mn = p[0], mx = p[0], sum = 0;
-        int64_t nonfinite = 0;
-        for (int64_t i = 0; i < t.numel(); ++i) {
-            if (!std::isfinite(p[i])) {
-                ++nonfinite;
-                continue;
-            }
-            mn = std::min<double>(mn, p[i]);
-            mx = std::max<double>(mx, p[i]);
-            sum += p[i];
-        }
-        std::cout << std::setprecision(6) << "  min " << mn << "  max " << mx << "  mean " << sum / t.numel();
-        if (nonfinite) std::cout << "  non-finite " << nonfinite;
+    if (auto s = tools::summarize_output(t)) {
+        std::cout << std::setprecision(6) << "  min " << s->min << "  max " << s->max << "  mean " << s->mean;
+        if (s->nonfinite) std::cout << "  non-finite " << s->nonfinite;
     }
     std::cout << "\n";
 }
 
 int run_run(RunArgs& args) {
-    if (!args.min_shapes.empty() || !args.opt_shapes.empty() || !args.max_shapes.empty()) {
-        auto profile = tools::parse_shape_profile(args.min_shapes, args.opt_shapes, args.max_shapes);
-        if (!profile.is_ok()) {
-            std::cerr << "edgeinfer run: " << profile.status().to_string() << "\n";
-            return 1;
-        }
-        args.profiles = {std::move(profile).value()};
+    auto profiles = tools::parse_shape_profiles(args.min_shapes, args.opt_shapes, args.max_shapes);
+    if (!profiles.is_ok()) {
+        std::cerr << "edgeinfer run: " << profiles.status().to_string() << "\n";
+        return 1;
     }
+    args.profiles = std::move(profiles).value();
     SessionOptions opts;
     opts.shape_profiles = args.profiles;
     opts.max_memory_bytes = max_memory_bytes(args.max_memory);

@@ -69,6 +69,14 @@ Result<ShapeProfile> parse_shape_profile(const std::vector<std::string>& min, co
     return profile;
 }
 
+Result<std::vector<ShapeProfile>> parse_shape_profiles(const std::vector<std::string>& min,
+                                                       const std::vector<std::string>& opt,
+                                                       const std::vector<std::string>& max) {
+    if (min.empty() && opt.empty() && max.empty()) return std::vector<ShapeProfile>{};
+    EDGEINFER_ASSIGN_OR_RETURN(ShapeProfile profile, parse_shape_profile(min, opt, max));
+    return std::vector<ShapeProfile>{std::move(profile)};
+}
+
 ShapeMap with_opt_shapes(ShapeMap given, const std::vector<ShapeProfile>& profiles) {
     if (profiles.empty()) return given;
     for (const InputShapeRange& r : profiles.front().inputs)

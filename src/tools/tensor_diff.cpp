@@ -49,6 +49,25 @@ bool element_as_double(const Tensor& t, int64_t i, double* out) {
     }
 }
 
+std::optional<OutputSummary> summarize_output(const Tensor& t) {
+    if (t.dtype() != DataType::kFloat32 || t.numel() == 0) return std::nullopt;
+    const float* p = t.data_as<float>();
+    OutputSummary s;
+    s.min = s.max = p[0];
+    double sum = 0;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        if (!std::isfinite(p[i])) {
+            ++s.nonfinite;
+            continue;
+        }
+        s.min = std::min<double>(s.min, p[i]);
+        s.max = std::max<double>(s.max, p[i]);
+        sum += p[i];
+    }
+    s.mean = sum / static_cast<double>(t.numel());
+    return s;
+}
+
 TensorStats tensor_stats(const Tensor& t) {
     TensorStats s;
     s.count = t.numel();

@@ -3,6 +3,8 @@
 // differences it is built on.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "edgeinfer/tools.hpp"
 #include "ir/npy.hpp"
 #include "tools_test_util.hpp"
@@ -200,6 +202,32 @@ TEST(ToolsTensorDiff, DifferencesAndStats) {
     Tensor other = Tensor::allocate(DataType::kFloat32, {4});
     EXPECT_FALSE(tools::compare_tensors(a, other, 0, 0).comparable);
     EXPECT_EQ(tools::file_safe("a/b:c d"), "a_b_c_d");
+}
+
+TEST(ToolsInputs, OutputSummaryAsRunPrintsIt) {
+    const float inf = std::numeric_limits<float>::infinity();
+    Tensor t = Tensor::from_vector<float>(DataType::kFloat32, {4}, {1.0f, -2.0f, inf, 5.0f});
+    auto s = tools::summarize_output(t);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_DOUBLE_EQ(s->min, -2.0);
+    EXPECT_DOUBLE_EQ(s->max, 5.0);
+    EXPECT_DOUBLE_EQ(s->mean, 1.0);  // finite sum 4 over all 4 elements
+    EXPECT_EQ(s->nonfinite, 1);
+    EXPECT_FALSE(tools::summarize_output(Tensor::from_vector<int64_t>(DataType::kInt64, {1}, {3})).has_value());
+    EXPECT_FALSE(tools::summarize_output(Tensor::allocate(DataType::kFloat32, {0})).has_value());
+}
+
+TEST(ToolsInputs, ShapeProfilesFromFlags) {
+    auto none = tools::parse_shape_profiles({}, {}, {});
+    ASSERT_TRUE(none.is_ok());
+    EXPECT_TRUE(none->empty());
+    auto one = tools::parse_shape_profiles({"x:1x3"}, {"x:2x3"}, {"x:4x3"});
+    ASSERT_TRUE(one.is_ok()) << one.status().to_string();
+    ASSERT_EQ(one->size(), 1u);
+    EXPECT_EQ((*one)[0].inputs[0].opt, (std::vector<int64_t>{2, 3}));
+    auto partial = tools::parse_shape_profiles({"x:1x3"}, {}, {});
+    ASSERT_FALSE(partial.is_ok());
+    EXPECT_NE(partial.status().message().find("all of --min-shapes"), std::string::npos);
 }
 
 }  // namespace
