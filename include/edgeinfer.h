@@ -106,6 +106,11 @@ edgeinfer_status edgeinfer_options_set_optimization_level(edgeinfer_options* opt
 /* "fp32", "bf16" or "int8" (the names edgeinfer's CLI and configs use). */
 edgeinfer_status edgeinfer_options_set_precision(edgeinfer_options* options, const char* precision);
 edgeinfer_status edgeinfer_options_set_profiling(edgeinfer_options* options, int enable);
+/* Limits (docs/security.md): bytes for any one value and a run's intermediate values together (0: the
+ * machine's physical memory), and milliseconds for one run or building the session (0: none, at most
+ * 2^53). Over either, a call fails with EDGEINFER_RESOURCE_EXHAUSTED naming the node. */
+edgeinfer_status edgeinfer_options_set_max_memory(edgeinfer_options* options, uint64_t bytes);
+edgeinfer_status edgeinfer_options_set_time_limit_ms(edgeinfer_options* options, int64_t milliseconds);
 /* Engine file (docs/engine.md) to load the prepared session from; NULL or "" for none. A missing or
  * stale file is not an error: the session is built from the model (see edgeinfer_session_engine_status). */
 edgeinfer_status edgeinfer_options_set_engine_path(edgeinfer_options* options, const char* path);

@@ -45,6 +45,11 @@ struct SessionOptions {
     // anything is allocated; a value over it, or an allocation that fails, is StatusCode::kResourceExhausted
     // naming the node and value.
     size_t max_memory_bytes = 0;
+    // Upper bound in milliseconds for one run (0: none), and for building the session: checked after
+    // each node and before each Loop iteration, so a Loop with a huge trip count stops with
+    // StatusCode::kResourceExhausted naming the node and the iterations done. One kernel is not
+    // interrupted midway.
+    int64_t run_time_limit_ms = 0;
     // Shape profiles (docs/engine.md). Empty: any shape runs. Otherwise create checks them against the
     // model (names, ranks, min <= opt <= max, fixed dims inside) and plans each profile's opt shapes; a
     // run whose input shapes lie in no profile is StatusCode::kInvalidArgument naming the input, its

@@ -1,5 +1,6 @@
 // The C API's opaque options object (include/edgeinfer.h): SessionOptions plus the vision tasks' settings,
 // each set by its own function so that new settings never change a struct's layout.
+#include <limits>
 #include <string>
 
 #include "capi/capi_internal.hpp"
@@ -54,6 +55,24 @@ edgeinfer_status edgeinfer_options_set_precision(edgeinfer_options* options, con
 edgeinfer_status edgeinfer_options_set_profiling(edgeinfer_options* options, int enable) {
     if (!options) return null_options();
     options->session.enable_profiling = enable != 0;
+    return ok();
+}
+
+edgeinfer_status edgeinfer_options_set_max_memory(edgeinfer_options* options, uint64_t bytes) {
+    if (!options) return null_options();
+    if (bytes > std::numeric_limits<size_t>::max())
+        return fail(EDGEINFER_INVALID_ARGUMENT,
+                    "max_memory of " + std::to_string(bytes) + " bytes does not fit size_t");
+    options->session.max_memory_bytes = static_cast<size_t>(bytes);
+    return ok();
+}
+
+edgeinfer_status edgeinfer_options_set_time_limit_ms(edgeinfer_options* options, int64_t milliseconds) {
+    if (!options) return null_options();
+    if (milliseconds < 0 || milliseconds > (int64_t{1} << 53))
+        return fail(EDGEINFER_INVALID_ARGUMENT,
+                    "time limit must be 0 (none) to 2^53 ms, not " + std::to_string(milliseconds));
+    options->session.run_time_limit_ms = milliseconds;
     return ok();
 }
 

@@ -1,8 +1,9 @@
 // --precision and --keep-fp32: the flags, and the kept names checked through tools::check_node_names.
 #include "cli/keep_fp32.hpp"
 
-#include "ir/memory.hpp"
+#include "base/duration.hpp"
 #include "edgeinfer/tools.hpp"
+#include "ir/memory.hpp"
 
 namespace edgeinfer::cli {
 
@@ -23,6 +24,24 @@ void add_max_memory_option(CLI::App* cmd, std::string& size) {
                 return b.is_ok() ? std::string() : b.status().message();
             },
             "SIZE"));
+}
+
+void add_time_limit_option(CLI::App* cmd, std::string& duration) {
+    cmd->add_option("--time-limit", duration,
+                    "Time limit for one run (and for building the session), e.g. 500ms, 10s, 2m (default: none); "
+                    "a Loop or a graph that runs longer stops with a ResourceExhausted error (docs/security.md)")
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                auto ms = base::parse_duration_ms(text);
+                return ms.is_ok() ? std::string() : ms.status().message();
+            },
+            "DURATION"));
+}
+
+int64_t time_limit_ms(const std::string& duration) {
+    if (duration.empty()) return 0;
+    auto ms = base::parse_duration_ms(duration);
+    return ms.is_ok() ? *ms : 0;
 }
 
 size_t max_memory_bytes(const std::string& size) {

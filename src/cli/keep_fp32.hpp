@@ -20,6 +20,11 @@ void add_max_memory_option(CLI::App* cmd, std::string& size);
 // The byte count of a --max-memory value add_max_memory_option checked; 0 (physical memory) when empty.
 size_t max_memory_bytes(const std::string& size);
 
+// Adds `--time-limit DURATION` (250ms, 10s, 2m; SessionOptions::run_time_limit_ms) to `cmd`.
+void add_time_limit_option(CLI::App* cmd, std::string& duration);
+// The milliseconds of a --time-limit value add_time_limit_option checked; 0 (none) when empty.
+int64_t time_limit_ms(const std::string& duration);
+
 // Accepts the names of edgeinfer::parse_precision.
 CLI::Validator precision_validator();
 

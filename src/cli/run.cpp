@@ -22,6 +22,7 @@ struct RunArgs {
     std::vector<std::string> shapes;  // name:1x3x224x224
     std::string output_dir;
     std::string save_engine, load_engine;  // engine files (docs/engine.md)
+    std::string time_limit;                // --time-limit
     std::string max_memory;                // --max-memory
     int threads = 0;
     uint32_t seed = 0;
@@ -59,6 +60,7 @@ int run_run(RunArgs& args) {
     SessionOptions opts;
     opts.shape_profiles = args.profiles;
     opts.max_memory_bytes = max_memory_bytes(args.max_memory);
+    opts.run_time_limit_ms = time_limit_ms(args.time_limit);
     opts.num_threads = args.threads;
     opts.engine_path = args.load_engine;
     opts.precision = precision_from_name(args.precision);
@@ -130,6 +132,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-o,--output-dir", args->output_dir, "Write each output as NAME.npy here");
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     add_max_memory_option(cmd, args->max_memory);
+    add_time_limit_option(cmd, args->time_limit);
     cmd->add_option("--seed", args->seed, "Seed for random inputs");
     cmd->add_option("--min-shapes", args->min_shapes, "Shape profile: NAME:DIMS,... smallest shapes allowed")
         ->allow_extra_args(false);

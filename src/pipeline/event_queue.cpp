@@ -3,14 +3,17 @@
 #include "pipeline/event_queue.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "base/status.hpp"
@@ -19,6 +22,35 @@ namespace edgeinfer::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+
+// CRC-32 (IEEE 802.3, reflected, as zlib computes it) of a record's bytes.
+uint32_t crc32(std::string_view bytes) {
+    static const auto table = [] {
+        std::array<uint32_t, 256> t{};
+        for (uint32_t i = 0; i < 256; ++i) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    uint32_t c = 0xFFFFFFFFu;
+    for (unsigned char b : bytes) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+std::string record_header(const std::string& record) {
+    char crc[16];
+    std::snprintf(crc, sizeof(crc), "%08x", crc32(record));
+    return std::to_string(record.size()) + ":" + crc + "\t";
+}
+
+Result<uint64_t> statvfs_free_bytes(const fs::path& dir) {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0)
+        return io_error(dir.string() + ": cannot read free space: " + std::strerror(errno));
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
 
 }  // namespace
 
@@ -78,8 +110,21 @@ Status DiskQueue::load() {
             if (tab == std::string::npos) break;
             char* end = nullptr;
             const unsigned long long len = std::strtoull(data.c_str() + pos, &end, 10);
+            bool has_crc = false;
+            unsigned long crc = 0;
+            if (end < data.c_str() + tab && *end == ':') {  // "<length>:<crc32>\t"
+                char* crc_end = nullptr;
+                crc = std::strtoul(end + 1, &crc_end, 16);
+                has_crc = crc_end == end + 9;
+                end = crc_end;
+            }
             if (end != data.c_str() + tab || tab + 1 + len + 1 > data.size() || data[tab + 1 + len] != '\n') break;
-            if (count >= acked) entries_.push_back({seg, data.substr(tab + 1, len)});
+            const std::string_view payload(data.data() + tab + 1, len);
+            if (has_crc && crc32(payload) != crc) {
+                ++corrupt_;  // damaged bytes: never delivered, but counted so acknowledgements stay aligned
+            } else if (count >= acked) {
+                entries_.push_back({seg, std::string(payload)});
+            }
             ++count;
             pos = tab + 1 + len + 1;
         }
@@ -158,9 +203,19 @@ Status DiskQueue::push(const std::string& record) {
             segments_.pop_front();
         }
     }
-    // One write of "<length>\t<bytes>\n"; on failure LineFile cuts it back off, so the journal stays
-    // well formed and the records before it stay queued.
-    if (Status s = active_->append(std::to_string(record.size()) + "\t" + record); !s.is_ok())
+    // Refused while the disk is nearly full, so the reserve stays for acknowledgements.
+    const std::string line = record_header(record) + record;
+    auto free = options_.free_bytes ? options_.free_bytes(dir_) : statvfs_free_bytes(dir_);
+    if (!free.is_ok()) return Status(StatusCode::kResourceExhausted, "event refused: " + free.status().message());
+    if (*free < line.size() + 1 + options_.reserve_bytes)
+        return Status(StatusCode::kResourceExhausted,
+                      "event refused: spool folder " + dir_.string() + " has " + std::to_string(*free) +
+                          " bytes free, less than the event (" + std::to_string(line.size() + 1) + " bytes) plus the " +
+                          std::to_string(options_.reserve_bytes) +
+                          " bytes kept free for acknowledgements; queued events are kept and delivered");
+    // One write of the record line; on failure LineFile cuts it back off, so the journal stays well
+    // formed and the records before it stay queued.
+    if (Status s = active_->append(line); !s.is_ok())
         return Status(StatusCode::kResourceExhausted, "event refused, the spool cannot store it: " + s.message());
     ++active_records_;
     std::get<1>(segments_.back())++;

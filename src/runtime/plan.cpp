@@ -10,6 +10,7 @@
 
 #include "base/status.hpp"
 #include "ir/memory.hpp"
+#include "kernels/deadline.hpp"
 #include "kernels/registry.hpp"
 #include "runtime/memory_planner.hpp"
 #include "runtime/subgraph.hpp"
@@ -379,6 +380,7 @@ Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& i
         } catch (const std::bad_alloc&) {
             st = resource_exhausted(graph.nodes[i].label + ": out of memory");
         }
+        if (st.is_ok()) st = kernels::check_deadline(graph.nodes[i].label);
         if (!st.is_ok()) return st;
         if (profile.nodes) {
             auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();

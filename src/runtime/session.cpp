@@ -13,6 +13,7 @@
 #include "base/logging.hpp"
 #include "base/status.hpp"
 #include "ir/memory.hpp"
+#include "kernels/deadline.hpp"
 #include "model/onnx_model.hpp"
 #include "passes/fp16_lowering.hpp"
 #include "passes/shape_inference.hpp"
@@ -82,6 +83,7 @@ ValueDescription describe(const ir::ValueInfo& v) {
 }  // namespace
 
 Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
+    kernels::ScopedDeadline deadline(opts.run_time_limit_ms);  // a Loop that runs while plans are built
     model = std::move(loaded);
     name = model.source_path.empty() ? "<model>" : model.source_path;
     options = opts;
@@ -319,6 +321,7 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
 Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& inputs) {
     EDGEINFER_RETURN_IF_ERROR(check_inputs(inputs, ordered));
     EDGEINFER_RETURN_IF_ERROR(check_profiles(ordered));
+    kernels::ScopedDeadline deadline(options.run_time_limit_ms);
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
     runtime::ProfileSink sink;
     if (options.enable_profiling) sink.nodes = &profile;

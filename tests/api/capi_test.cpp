@@ -78,6 +78,11 @@ TEST(CapiOptions, SettersCheckTheirValues) {
     EXPECT_TRUE(contains(last_error(), "fp16") && contains(last_error(), "int8")) << last_error();
     EXPECT_EQ(edgeinfer_options_set_precision(o.get(), nullptr), EDGEINFER_INVALID_ARGUMENT);
     EXPECT_EQ(edgeinfer_options_set_profiling(o.get(), 1), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_max_memory(o.get(), uint64_t{1} << 30), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_time_limit_ms(o.get(), 5000), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_time_limit_ms(o.get(), -1), EDGEINFER_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(last_error(), "time limit")) << last_error();
+    EXPECT_EQ(edgeinfer_options_set_time_limit_ms(nullptr, 1), EDGEINFER_INVALID_ARGUMENT);
     EXPECT_EQ(edgeinfer_options_set_engine_path(o.get(), "/tmp/x.engine"), EDGEINFER_OK);
     EXPECT_EQ(edgeinfer_options_set_engine_path(o.get(), nullptr), EDGEINFER_OK);
     const char* nodes[2] = {"double", nullptr};
@@ -195,6 +200,25 @@ TEST(CapiSession, OptionsStructAndAllocatedOutputs) {
     Session bad;
     EXPECT_EQ(edgeinfer_session_create(kAffine.c_str(), &opts, bad.out()), EDGEINFER_INVALID_ARGUMENT);
     EXPECT_EQ(bad.get(), nullptr);
+}
+
+// The memory limit reaches the session: the affine model's values do not fit in 16 bytes.
+TEST(CapiSession, MemoryLimitReachesTheSession) {
+    Options o;
+    ASSERT_EQ(edgeinfer_options_create(o.out()), EDGEINFER_OK);
+    ASSERT_EQ(edgeinfer_options_set_max_memory(o.get(), 16), EDGEINFER_OK);
+    ASSERT_EQ(edgeinfer_options_set_time_limit_ms(o.get(), 60000), EDGEINFER_OK);
+    Session s;
+    const edgeinfer_status created = edgeinfer_session_create_with_options(kAffine.c_str(), o.get(), s.out());
+    if (created != EDGEINFER_OK) {
+        EXPECT_EQ(created, EDGEINFER_RESOURCE_EXHAUSTED) << last_error();
+        return;
+    }
+    AffineInputs in;
+    edgeinfer_tensor* outs[2] = {};
+    EXPECT_EQ(edgeinfer_session_run(s.get(), in.names, in.tensors, 2, outs, 2), EDGEINFER_RESOURCE_EXHAUSTED);
+    EXPECT_TRUE(contains(last_error(), "max_memory_bytes")) << last_error();
+    EXPECT_EQ(outs[0], nullptr);
 }
 
 TEST(CapiSession, RunIntoCallerOwnedOutputs) {

@@ -4,13 +4,17 @@
 // is one clear error with its own code, never a crash, an abort or a read outside the folder.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "../unit/cli/cli_test_util.hpp"
+#include "base/duration.hpp"
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/tools.hpp"
 #include "ir/memory.hpp"
+#include "ir/npy.hpp"
 #include "model/onnx_model.hpp"
 
 namespace edgeinfer {
@@ -118,6 +122,60 @@ TEST(HostileModel, CliRunReportsResourceExhaustedWithoutAborting) {
     r = cli_test::run_cli("run " + hostile("constant_of_shape_overflow.onnx"));
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("ResourceExhausted"), std::string::npos) << r.out;
+}
+
+// A Loop of 2^62 iterations that allocates nothing: only the time limit stops it, naming the node and
+// the iterations done; the same session then runs a short loop.
+TEST(HostileModel, TimeLimitStopsAnEndlessLoop) {
+    SessionOptions options;
+    options.run_time_limit_ms = 200;
+    auto session = Session::create(hostile("endless_loop.onnx"), options);
+    ASSERT_TRUE(session.is_ok()) << session.status().to_string();
+    int64_t n = int64_t{1} << 62;
+    float v0 = 0;
+    auto start = std::chrono::steady_clock::now();
+    auto out = (*session)->run(
+        {{"n", Tensor::wrap(DataType::kInt64, {}, &n)}, {"v0", Tensor::wrap(DataType::kFloat32, {}, &v0)}});
+    expect_status(out.status(), StatusCode::kResourceExhausted,
+                  {"loop0", "stopped after", "of 4611686018427387904 iterations", "200 ms", "run_time_limit_ms"});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+    n = 5;
+    auto short_run = (*session)->run(
+        {{"n", Tensor::wrap(DataType::kInt64, {}, &n)}, {"v0", Tensor::wrap(DataType::kFloat32, {}, &v0)}});
+    ASSERT_TRUE(short_run.is_ok()) << short_run.status().to_string();
+    EXPECT_EQ((*short_run)[0].tensor.data_as<float>()[0], 5.0f);
+}
+
+TEST(HostileModel, CliTimeLimitFlagStopsAnEndlessLoop) {
+    const std::string dir = testing::TempDir() + "/endless_loop_inputs";
+    std::filesystem::create_directories(dir);
+    Tensor n = Tensor::allocate(DataType::kInt64, {});
+    *n.data_as<int64_t>() = int64_t{1} << 62;
+    Tensor v0 = Tensor::allocate(DataType::kFloat32, {});
+    *v0.data_as<float>() = 0;
+    ASSERT_TRUE(ir::write_npy(dir + "/n.npy", n).is_ok());
+    ASSERT_TRUE(ir::write_npy(dir + "/v0.npy", v0).is_ok());
+    cli_test::CliRun r = cli_test::run_cli("run " + hostile("endless_loop.onnx") + " --time-limit 300ms -i n=" + dir +
+                                           "/n.npy -i v0=" + dir + "/v0.npy");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("ResourceExhausted"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("loop0"), std::string::npos) << r.out;
+    cli_test::CliRun bad = cli_test::run_cli("run " + hostile("endless_loop.onnx") + " --time-limit soon");
+    EXPECT_NE(bad.code, 0) << bad.out;
+    EXPECT_NE(bad.out.find("duration 'soon'"), std::string::npos) << bad.out;
+}
+
+TEST(TimeLimit, DurationsParse) {
+    EXPECT_EQ(*base::parse_duration_ms("250ms"), 250);
+    EXPECT_EQ(*base::parse_duration_ms("10s"), 10000);
+    EXPECT_EQ(*base::parse_duration_ms("1.5"), 1500);
+    EXPECT_EQ(*base::parse_duration_ms("2m"), 120000);
+    EXPECT_EQ(*base::parse_duration_ms("0.1ms"), 1);
+    for (const char* bad : {"", "soon", "-1s", "1e400", "5 parsecs", "nan"}) {
+        auto r = base::parse_duration_ms(bad);
+        ASSERT_FALSE(r.is_ok()) << bad;
+        EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
 }
 
 TEST(MemoryLimit, ByteSizesParse) {

@@ -106,6 +106,25 @@ def dynamic_relu():
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b", "c"])])
 
 
+def endless_loop():
+    """Loop with trip count 2^62 whose body only adds 1 to a scalar: it allocates nothing, so only a time
+    limit stops it. The count comes from the input `n` so no pass can fold it away."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["v_in", "one"], ["v_out"], name="add1"),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"], name="keep")],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [])],
+        initializer=[numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one")])
+    return model([helper.make_node("Loop", ["n", "", "v0"], ["v"], name="loop0", body=body)],
+                 [helper.make_tensor_value_info("n", TensorProto.INT64, []),
+                  helper.make_tensor_value_info("v0", TensorProto.FLOAT, [])],
+                 [helper.make_tensor_value_info("v", TensorProto.FLOAT, [])])
+
+
 def main():
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
@@ -117,6 +136,7 @@ def main():
     save(range_huge(), outdir, "range_huge.onnx")
     save(constant_of_shape_overflow(), outdir, "constant_of_shape_overflow.onnx")
     save(dynamic_relu(), outdir, "dynamic_relu.onnx")
+    save(endless_loop(), outdir, "endless_loop.onnx")
 
 
 if __name__ == "__main__":

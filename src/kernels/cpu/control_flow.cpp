@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "kernels/cpu/common.hpp"
+#include "kernels/deadline.hpp"
 #include "kernels/subgraph.hpp"
 
 namespace edgeinfer::kernels::cpu {
@@ -116,13 +117,21 @@ public:
         Tensor iteration = Tensor::allocate(DataType::kInt64, {});
         Tensor cond_in = Tensor::allocate(DataType::kBool, {});
         std::vector<Tensor> outs;
+        // The run's time limit (SessionOptions::run_time_limit_ms) is what stops a Loop that allocates nothing.
+        auto stopped = [&](int64_t it) {
+            return check_deadline(ctx.label() + ": stopped after " + std::to_string(it) + " of " +
+                                  (ctx.has_input(0) ? std::to_string(trip) : "unbounded") + " iterations");
+        };
         for (int64_t it = 0; it < trip && keep_going; ++it) {
+            if (deadline_passed()) return stopped(it);
             *iteration.data_as<int64_t>() = it;
             *static_cast<uint8_t*>(cond_in.data()) = keep_going ? 1 : 0;
             std::vector<const Tensor*> ins{&iteration, &cond_in};
             for (const Tensor& t : state) ins.push_back(&t);
             for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) ins.push_back(ctx.value(i));
-            EDGEINFER_RETURN_IF_ERROR(body_->run(ins, outs));
+            if (Status st = body_->run(ins, outs); !st.is_ok()) {
+                return deadline_passed() ? stopped(it) : st;  // stopped inside the body: name the Loop
+            }
             EDGEINFER_ASSIGN_OR_RETURN(keep_going, condition_value(ctx, outs[0], "body's condition output"));
             for (size_t i = 0; i < carried; ++i) state[i] = std::move(outs[1 + i]);
             for (size_t k = 0; k < scans; ++k) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
 #include <set>
@@ -121,7 +122,7 @@ TEST_F(PipelineDiskTest, LineFileCutsAFailedLineBackOff) {
 
 TEST_F(PipelineDiskTest, FullSpoolRefusesNewEventsAndKeepsQueuedOnes) {
     const fs::path spool = dir_ / "spool";
-    FullDisk disk(3 * 20);  // three records of 16 bytes + "16\t" + "\n" = 20 bytes each
+    FullDisk disk(3 * 29);  // three records of 16 bytes + "16:<crc32>\t" + "\n" = 29 bytes each
     DiskQueueOptions o;
     o.write = disk.fn();
     {
@@ -148,6 +149,69 @@ TEST_F(PipelineDiskTest, FullSpoolRefusesNewEventsAndKeepsQueuedOnes) {
     ASSERT_TRUE(q.value()->ack().is_ok());
     EXPECT_EQ(q.value()->front(100).value(), "event-2-xxxxxxxx");
     for (const auto& e : fs::directory_iterator(spool)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+}
+
+// The reserve: an event is refused while the file system's free space is below the event plus the
+// reserve, before any byte is written, and accepted again once space returns; what was queued stays.
+TEST_F(PipelineDiskTest, SpoolKeepsItsReserveFree) {
+    auto free = std::make_shared<uint64_t>(uint64_t{10} << 20);
+    DiskQueueOptions o;
+    o.reserve_bytes = 4096;
+    o.free_bytes = [free](const fs::path&) -> Result<uint64_t> { return *free; };
+    auto q = DiskQueue::open(dir_ / "spool", o);
+    ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+    ASSERT_TRUE(q.value()->push("event-0").is_ok());
+    *free = 4096 + 10;  // the record line of "event-1" is 21 bytes
+    const Status refused = q.value()->push("event-1");
+    ASSERT_FALSE(refused.is_ok());
+    EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+    for (const std::string& w : {std::string("event refused"), std::string("4106 bytes free"),
+                                 std::string("4096 bytes kept free"), (dir_ / "spool").string()})
+        EXPECT_NE(refused.message().find(w), std::string::npos) << w << " not in " << refused.message();
+    EXPECT_EQ(q.value()->pending(), 1u);
+    ASSERT_EQ(q.value()->front(100).value(), "event-0");
+    ASSERT_TRUE(q.value()->ack().is_ok());  // acknowledgements still go through
+    *free = 1 << 20;
+    ASSERT_TRUE(q.value()->push("event-2").is_ok());
+    EXPECT_EQ(q.value()->front(100).value(), "event-2");
+}
+
+// A record whose bytes were damaged on disk is skipped (and counted) when the queue is opened; the
+// records around it are delivered, and acknowledgement counts stay aligned with the journal.
+TEST_F(PipelineDiskTest, DamagedRecordIsSkippedByItsChecksum) {
+    const fs::path spool = dir_ / "spool";
+    {
+        auto q = DiskQueue::open(spool);
+        ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+        for (const char* e : {"first-event", "second-event", "third-event"}) ASSERT_TRUE(q.value()->push(e).is_ok());
+        ASSERT_EQ(q.value()->front(100).value(), "first-event");
+        ASSERT_TRUE(q.value()->ack().is_ok());
+    }
+    const fs::path journal = spool / "journal-0000000001.log";
+    std::string bytes;
+    {
+        std::ifstream in(journal, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const size_t at = bytes.find("second-event");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'S';  // same length, different bytes
+    std::ofstream(journal, std::ios::binary | std::ios::trunc) << bytes;
+    auto q = DiskQueue::open(spool);
+    ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+    EXPECT_EQ(q.value()->corrupt(), 1u);
+    EXPECT_EQ(q.value()->recovered(), 1u);
+    EXPECT_EQ(q.value()->front(100).value(), "third-event");
+}
+
+TEST_F(PipelineDiskTest, JournalsWithoutChecksumsStillLoad) {
+    const fs::path spool = dir_ / "spool";
+    fs::create_directories(spool);
+    std::ofstream(spool / "journal-0000000001.log", std::ios::binary) << "5\thello\n5\tworld\n";
+    auto q = DiskQueue::open(spool);
+    ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+    EXPECT_EQ(q.value()->recovered(), 2u);
+    EXPECT_EQ(q.value()->front(100).value(), "hello");
 }
 
 TEST_F(PipelineDiskTest, UnwritableRecordFolderAndVideoPathFailAtCreate) {
