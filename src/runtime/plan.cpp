@@ -368,8 +368,13 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
 Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
                  ProfileSink profile) {
     omp_set_num_threads(num_threads);
-    for (size_t k = 0; k < graph.input_slots.size(); ++k)
-        slots_[graph.input_slots[k]].tensor.rebind(const_cast<void*>(inputs[k]->data()));
+    for (size_t k = 0; k < graph.input_slots.size(); ++k) {
+        Tensor& slot = slots_[graph.input_slots[k]].tensor;
+        if (inputs[k]->dtype() == DataType::kString)
+            slot = *inputs[k];  // shares the caller's strings (a string tensor has no flat buffer to point at)
+        else
+            slot.rebind(const_cast<void*>(inputs[k]->data()));
+    }
     for (size_t i = 0; i < steps_.size(); ++i) {
         NodeStep& step = steps_[i];
         if (step.folded) continue;

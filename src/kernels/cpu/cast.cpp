@@ -1,7 +1,12 @@
-// Kernels: Cast and CastLike between all numeric types, bool, float16 and bfloat16 (no strings).
+// Kernels: Cast and CastLike between all numeric types, bool, float16, bfloat16 and strings.
 //
 // Conversions follow C++ static_cast (float to int truncates toward zero, nonzero to bool is true);
-// 16-bit floats convert through float32 with round to nearest even.
+// 16-bit floats convert through float32 with round to nearest even. Numbers become their shortest
+// round-trip decimal text (float32 as float32: 0.039187793, as numpy prints it); text becomes a number
+// as strtod/strtoll read it ("NaN", "INF", "+INF", "-inf" included); text that is no number is an error
+// naming it. A cast from or to string computes while the plan prepares it (strings have no arena buffer).
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -32,7 +37,7 @@ DataType parse_to(const ir::Attribute& a) {
 }
 
 std::string type_reason(DataType t, const char* what) {
-    if (t == DataType::kUndefined || dtype_in(t, kCastTypes)) return "";
+    if (t == DataType::kUndefined || t == DataType::kString || dtype_in(t, kCastTypes)) return "";
     return std::string("casting ") + what + " " + std::string(dtype_name(t)) + " is not supported";
 }
 
@@ -50,6 +55,63 @@ void convert(const TI* in, TO* out, int64_t n) {
     });
 }
 
+template <typename T>
+std::string number_text(T v) {
+    if constexpr (std::is_same_v<T, bool>) {
+        return v ? "1" : "0";
+    } else {
+        char buf[64];
+        auto r = std::to_chars(buf, buf + sizeof(buf), v);
+        return std::string(buf, r.ptr);
+    }
+}
+
+// x (numeric) as strings.
+Tensor to_strings(const Tensor& x) {
+    std::vector<std::string> out(static_cast<size_t>(x.numel()));
+    dispatch_types<kCastTypes>(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* in = x.data_as<T>();
+        for (size_t i = 0; i < out.size(); ++i) {
+            if constexpr (std::is_same_v<T, bool> || std::is_integral_v<T> || std::is_same_v<T, double>)
+                out[i] = number_text(in[i]);
+            else
+                out[i] = number_text(static_cast<float>(load(in[i])));
+        }
+    });
+    return Tensor::strings(x.dims(), std::move(out));
+}
+
+// x (strings) as `to`; an element that is not a number is an error naming it.
+Result<Tensor> from_strings(const PrepareContext& ctx, const Tensor& x, DataType to) {
+    Tensor y = Tensor::allocate(to, x.dims());
+    const auto& text = x.string_data();
+    Status status;
+    dispatch_types<kCastTypes>(to, [&](auto tag) {
+        using T = decltype(tag);
+        T* out = y.data_as<T>();
+        for (size_t i = 0; i < text.size() && status.is_ok(); ++i) {
+            const char* begin = text[i].c_str();
+            char* end = nullptr;
+            errno = 0;
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+                const long long v = std::strtoll(begin, &end, 10);
+                out[i] = static_cast<T>(v);
+            } else {
+                const double v = std::strtod(begin, &end);
+                if constexpr (std::is_same_v<T, bool>)
+                    out[i] = v != 0.0;
+                else
+                    out[i] = store<T>(static_cast<compute_t<T>>(v));
+            }
+            if (end == begin || *end != '\0')
+                status = ctx.invalid("element " + std::to_string(i) + " '" + text[i] + "' is not a number");
+        }
+    });
+    if (!status.is_ok()) return status;
+    return y;
+}
+
 class CastKernel final : public Kernel {
   public:
     // to == kUndefined: CastLike, the output takes input 1's type.
@@ -64,6 +126,19 @@ class CastKernel final : public Kernel {
         }
         for (const std::string& why : {type_reason(from, "from"), type_reason(to, "to")})
             if (!why.empty()) return ctx.unsupported_here(why);
+        if (from == DataType::kString || to == DataType::kString) {
+            const Tensor* x = ctx.value(0);
+            if (!x) return ctx.defer();
+            if (from == to) {
+                ctx.set_output_value(0, *x);
+            } else if (to == DataType::kString) {
+                ctx.set_output_value(0, to_strings(*x));
+            } else {
+                EDGEINFER_ASSIGN_OR_RETURN(Tensor y, from_strings(ctx, *x, to));
+                ctx.set_output_value(0, std::move(y));
+            }
+            return Status::ok();
+        }
         ctx.set_output(0, to, ctx.input(0).dims);
         return Status::ok();
     }

@@ -1,4 +1,4 @@
-// If and Loop: bodies that read values from enclosing scopes (nested two deep), both branches,
+// If, Loop and Scan: bodies that read values from enclosing scopes (nested two deep), both branches,
 // scan outputs, and clear errors for malformed control flow.
 #include <gtest/gtest.h>
 
@@ -173,6 +173,47 @@ TEST(ControlFlow, IfWithoutABranchIsRejectedAtLoad) {
     auto s = Session::create_from_bytes(bytes.value().data(), bytes.value().size());
     ASSERT_FALSE(s.is_ok());
     EXPECT_NE(s.status().message().find("else_branch"), std::string::npos) << s.status().message();
+}
+
+// Scan (opset 9+ semantics): a running sum over x's rows read in reverse (scan_input_directions 1), the
+// sums stacked along output axis 1; the final state is the total.
+TEST(ControlFlow, ScanRunsReversedAndStacksAlongAnAxis) {
+    ir::Graph body;
+    body.name = "body";
+    body.inputs = {value("s_in", DataType::kFloat32, {2}), value("x_t", DataType::kFloat32, {2})};
+    body.nodes.push_back(node("Add", {"s_in", "x_t"}, {"s_out"}));
+    body.nodes.push_back(node("Identity", {"s_out"}, {"y_t"}));
+    body.outputs = {value("s_out", DataType::kFloat32, {2}), value("y_t", DataType::kFloat32, {2})};
+    ir::Graph g;
+    g.name = "scan_model";
+    g.inputs = {value("s0", DataType::kFloat32, {2}), value("x", DataType::kFloat32, {3, 2})};
+    ir::Node n = node("Scan", {"s0", "x"}, {"s", "ys"}, "running_sum");
+    n.attributes.push_back(graph_attr("body", body));
+    ir::Attribute m;
+    m.name = "num_scan_inputs";
+    m.kind = ir::Attribute::Kind::kInt;
+    m.i = 1;
+    n.attributes.push_back(m);
+    ir::Attribute dirs;
+    dirs.name = "scan_input_directions";
+    dirs.kind = ir::Attribute::Kind::kInts;
+    dirs.ints = {1};
+    n.attributes.push_back(dirs);
+    ir::Attribute axes = dirs;
+    axes.name = "scan_output_axes";
+    n.attributes.push_back(axes);
+    g.nodes.push_back(n);
+    g.outputs = {value("s", DataType::kFloat32, {2}), value("ys", DataType::kFloat32, {2, 3})};
+    auto session = session_for(g);
+    ASSERT_NE(session, nullptr);
+    auto out = session->run({{"s0", floats({2}, {0, 0})}, {"x", floats({3, 2}, {1, 2, 3, 4, 5, 6})}});
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    EXPECT_EQ(as_vector((*out)[0].tensor), (std::vector<float>{9, 12}));
+    EXPECT_EQ((*out)[1].tensor.dims(), (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(as_vector((*out)[1].tensor), (std::vector<float>{5, 8, 9, 6, 10, 12}));
+    // Scan inputs whose sequence axes differ in length are named.
+    auto bad = session->run({{"s0", floats({3}, {0, 0, 0})}, {"x", floats({3, 2}, {1, 2, 3, 4, 5, 6})}});
+    EXPECT_FALSE(bad.is_ok());
 }
 
 }  // namespace
