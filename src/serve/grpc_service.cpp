@@ -189,7 +189,10 @@ class Service final : public inference::GRPCInferenceService::Service {
         if (!runner.is_ok()) return to_grpc(runner.status());
         auto inputs = decode_inputs(*q);
         if (!inputs.is_ok()) return to_grpc(inputs.status().with_context("model '" + q->model_name() + "'"));
-        auto outputs = runner.value()->infer(std::move(inputs.value()));
+        ImageModel* image = runner.value()->image_model();
+        auto outputs = image && ImageModel::is_image_request(inputs.value())
+                           ? image->run(inputs.value()[0])
+                           : runner.value()->infer(std::move(inputs.value()));
         if (!outputs.is_ok()) return to_grpc(outputs.status());
         r->set_model_name(q->model_name());
         r->set_model_version(runner.value()->version());

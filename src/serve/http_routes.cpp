@@ -69,7 +69,9 @@ void infer(Repository& repo, const httplib::Request& req, httplib::Response& res
     }
     auto request = parse_infer_request(req.body, header_length);
     if (!request.is_ok()) return send_error(res, request.status().with_context("model '" + name + "'"));
-    auto outputs = runner.value()->infer(request->inputs);
+    ImageModel* image = runner.value()->image_model();
+    auto outputs = image && ImageModel::is_image_request(request->inputs) ? image->run(request->inputs[0])
+                                                                          : runner.value()->infer(request->inputs);
     if (!outputs.is_ok()) return send_error(res, outputs.status());
     auto encoded = encode_infer_response(name, runner.value()->version(), request.value(), outputs.value());
     if (!encoded.is_ok()) return send_error(res, 400, encoded.status().message());
@@ -144,7 +146,7 @@ void add_http_routes(httplib::Server& server, Repository& repo) {
     server.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
         json j = {{"name", "edgeinfer"},
                   {"version", EDGEINFER_VERSION},
-                  {"extensions", {"binary_tensor_data", "model_repository"}}};
+                  {"extensions", {"binary_tensor_data", "model_repository", "image"}}};
         res.set_content(j.dump(), kJson);
     });
     server.Get(std::string(kModelPath) + "/ready", [&repo](const httplib::Request& req, httplib::Response& res) {

@@ -122,6 +122,9 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
         } else if (key == "engine_cache") {
             if (!v.is_boolean()) return invalid_argument(where + ": 'engine_cache' is not a boolean");
             c.engine_cache = v.get<bool>();
+        } else if (key == "image_task") {
+            if (!v.is_string()) return invalid_argument(where + ": 'image_task' is not a string");
+            c.image_task = v.get<std::string>();
         } else if (key == "shape_profiles") {
             auto p = config_profiles(v, where);
             if (!p.is_ok()) return p.status();
@@ -129,7 +132,7 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
         } else {
             return invalid_argument(where + ": unknown key '" + key +
                                     "' (max_batch_size, max_queue_delay_us, instance_count, max_queue_size, threads, "
-                                    "precision, engine_file, engine_cache, shape_profiles)");
+                                    "precision, engine_file, engine_cache, shape_profiles, image_task)");
         }
     }
     return c;
@@ -166,6 +169,11 @@ Result<std::unique_ptr<ModelRunner>> ModelRunner::create(const std::string& name
     if (r->max_batch_ > 1 && !batchable)
         return invalid_argument("model '" + name + "': max_batch_size " + std::to_string(r->max_batch_) +
                                 " needs a dynamic dim 0 on every input and output");
+    if (!config.image_task.empty()) {
+        auto image = ImageModel::create(model_path, config.image_task);
+        if (!image.is_ok()) return image.status().with_context("model '" + name + "'");
+        r->image_ = std::move(image.value());
+    }
     for (size_t i = 0; i < r->sessions_.size(); ++i) r->workers_.emplace_back([p = r.get(), i] { p->worker(i); });
     return r;
 }

@@ -17,6 +17,7 @@
 #include "edgeinfer/precision.hpp"
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
+#include "serve/image_model.hpp"
 
 namespace edgeinfer::serve {
 
@@ -32,6 +33,7 @@ struct ModelConfig {
     std::string engine_file;    // engine file (docs/engine.md), relative to the version folder
     bool engine_cache = false;  // write engine_file (default "model.engine") when it was not loaded
     std::vector<ShapeProfile> shape_profiles;
+    std::string image_task;  // "classify": the "image" extension (serve/image_model.hpp); "": off
 };
 
 // Parses config.json text; kInvalidArgument naming `where` and the key at fault (unknown keys too).
@@ -63,6 +65,8 @@ class ModelRunner {
     int max_batch_size() const { return max_batch_; }
     const ModelConfig& config() const { return config_; }
     ModelStats& stats() { return stats_; }
+    // The "image" extension's model (config image_task), or nullptr.
+    ImageModel* image_model() const { return image_.get(); }
 
     // Checks `inputs` against the model, queues them and waits for their outputs (model order).
     // kInvalidArgument: a missing, unknown, mistyped or misshaped input; kResourceExhausted: the queue is
@@ -91,6 +95,7 @@ class ModelRunner {
     std::deque<std::shared_ptr<Pending>> queue_;
     bool stopping_ = false;
     ModelStats stats_;
+    std::unique_ptr<ImageModel> image_;
 };
 
 }  // namespace edgeinfer::serve

@@ -4,6 +4,7 @@ from proto/grpc_service.proto by `python3 -m grpc_tools.protoc`, every GRPCInfer
 typed contents compared with `edgeinfer run` (Session::run) and numpy, and the gRPC error codes.
 
 usage: serve_grpc_test.py EDGEINFER_BINARY WORK_DIR"""
+import json
 import pathlib
 import re
 import shutil
@@ -59,6 +60,11 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     repo = WORK / "repo"
     make_serve_models.main_at(repo)
+    models = HERE.parent.parent / "models"  # the bundled classifier and its sidecar, for the "image" extension
+    (repo / "shapes/1").mkdir(parents=True)
+    shutil.copy(models / "shapes.onnx", repo / "shapes/1/model.onnx")
+    shutil.copy(models / "shapes.json", repo / "shapes/1/model.json")
+    (repo / "shapes/config.json").write_text('{"image_task": "classify"}')
     pb, pb_grpc = stubs()
     proc = subprocess.Popen([str(BINARY), "serve", "--model-repository", str(repo), "--http-port", "0",
                              "--grpc-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -105,6 +111,21 @@ def main():
         o = np.frombuffer(resp.raw_output_contents[0], dtype=np.int64)
         assert list(o) == [2, -4, 6, 2 << 40] and resp.outputs[0].datatype == "INT64", resp
         print("ok: infer")
+
+        # The "image" extension: encoded pictures as a BYTES input, typed results as JSON strings.
+        blobs = [(models / "samples" / f).read_bytes() for f in ("square_1.jpg", "ring_2.png")]
+        req = pb.ModelInferRequest(model_name="shapes")
+        req.inputs.add(name="image", datatype="BYTES", shape=[2])
+        req.raw_input_contents.append(b"".join(len(b).to_bytes(4, "little") + b for b in blobs))
+        resp = stub.ModelInfer(req)
+        assert resp.outputs[0].name == "classification" and list(resp.outputs[0].shape) == [2], resp.outputs
+        raw, labels = resp.raw_output_contents[0], []
+        while raw:
+            n = int.from_bytes(raw[:4], "little")
+            labels.append(json.loads(raw[4:4 + n])["top"][0]["label"])
+            raw = raw[4 + n:]
+        assert labels == ["square", "ring"], labels
+        print("ok: image extension")
 
         # Errors.
         bad = pb.ModelInferRequest(model_name="nosuch")

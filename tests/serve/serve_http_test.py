@@ -55,6 +55,40 @@ def slow_model(root):
     (root / "slow/config.json").write_text(json.dumps({"max_batch_size": 0, "max_queue_size": 1, "threads": 1}))
 
 
+def image_model(root):
+    """shapes: the bundled demo classifier with its sidecar, served with the "image" extension."""
+    models = HERE.parent.parent / "models"
+    (root / "shapes/1").mkdir(parents=True, exist_ok=True)
+    shutil.copy(models / "shapes.onnx", root / "shapes/1/model.onnx")
+    shutil.copy(models / "shapes.json", root / "shapes/1/model.json")
+    (root / "shapes/config.json").write_text(json.dumps({"image_task": "classify"}))
+
+
+def check_image_extension(url):
+    samples = HERE.parent.parent / "models/samples"
+    files = ["circle_1.jpg", "star_2.png", "triangle_3.jpg"]
+    blobs = [(samples / f).read_bytes() for f in files]
+    packed = b"".join(len(b).to_bytes(4, "little") + b for b in blobs)
+    header = json.dumps({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [len(blobs)],
+                                     "parameters": {"binary_data_size": len(packed)}}]}).encode()
+    r = requests.post(f"{url}/v2/models/shapes/infer", data=header + packed,
+                      headers={"Inference-Header-Content-Length": str(len(header))})
+    assert r.status_code == 200, r.text
+    out = r.json()["outputs"][0]
+    assert out["name"] == "classification" and out["datatype"] == "BYTES" and out["shape"] == [3], out
+    for f, text in zip(files, out["data"]):
+        top = json.loads(text)["top"]
+        assert top[0]["label"] == f.split("_")[0] and 0 < top[0]["score"] <= 1, (f, top)
+    assert "image" in requests.get(f"{url}/v2").json()["extensions"]
+    bad = b"not an image"
+    packed = len(bad).to_bytes(4, "little") + bad
+    header = json.dumps({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1],
+                                     "parameters": {"binary_data_size": len(packed)}}]}).encode()
+    expect_error(requests.post(f"{url}/v2/models/shapes/infer", data=header + packed,
+                               headers={"Inference-Header-Content-Length": str(len(header))}), 400,
+                 "element 0", "not a decodable image")
+
+
 def infer_json(url, model, x, **kw):
     body = {"inputs": [{"name": "x", "datatype": "FP32", "shape": list(x.shape), "data": x.ravel().tolist()}]}
     return requests.post(f"{url}/v2/models/{model}/infer", json=body, timeout=30, **kw)
@@ -306,6 +340,7 @@ def main():
     repo = WORK / "repo"
     make_serve_models.main_at(repo)
     slow_model(repo)
+    image_model(repo)
     proc, url = start_server(repo)
     try:
         port = int(url.rsplit(":", 1)[1])
@@ -316,6 +351,7 @@ def main():
                             ("batching and metrics", lambda: check_batching_and_metrics(url, repo)),
                             ("overload", lambda: check_overload(url)),
                             ("repository extension", lambda: check_repository(url)),
+                            ("image extension", lambda: check_image_extension(url)),
                             ("still serving", lambda: check_health_and_metadata(url)),
                             ("graceful stop", lambda: check_graceful_stop(proc, port))]:
             check()
