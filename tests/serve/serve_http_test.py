@@ -39,14 +39,17 @@ def start_server(repo, *extra):
 
 
 def slow_model(root):
-    """slow: x FP32 [N,512] through 8 MatMuls 512x512, no batching, 1 instance, queue of 1 (overload test)."""
+    """slow: x FP32 [N,512] through 3 pairs of MatMuls 512x4096 and 4096x512 (1.6 GFLOP at N=64: tens of ms on a
+    quiet core, so that 8 requests at once overlap), no batching, 1 instance of 1 thread, queue of 1."""
     from onnx import TensorProto, helper, numpy_helper
     import onnx
     rng = np.random.default_rng(1)
     inits, nodes, prev = [], [], "x"
-    for i in range(8):
-        inits.append(numpy_helper.from_array((rng.standard_normal((512, 512)) / 23).astype(np.float32), f"w{i}"))
-        nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}" if i < 7 else "y"]))
+    for i in range(6):
+        shape = (512, 4096) if i % 2 == 0 else (4096, 512)
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32),
+                                             f"w{i}"))
+        nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}" if i < 5 else "y"]))
         prev = f"h{i}"
     graph = helper.make_graph(nodes, "slow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 512])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 512])], inits)
@@ -271,7 +274,7 @@ def check_batching_and_metrics(url, repo):
 
 
 def post_slow(url):
-    """One request to `slow` (8 MatMuls of 64x512x512 on one thread: tens of milliseconds)."""
+    """One request to `slow` (1.6 GFLOP on one thread)."""
     x = np.random.default_rng(5).standard_normal((64, 512)).astype(np.float32)
     body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [64, 512],
                                    "parameters": {"binary_data_size": x.nbytes}}]}).encode()
