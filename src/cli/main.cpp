@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     edgeinfer::cli::add_bench_command(app, &exit_code);
     edgeinfer::cli::add_quantize_command(app, &exit_code);
     edgeinfer::cli::add_pipeline_command(app, &exit_code);
+    edgeinfer::cli::add_serve_command(app, &exit_code);
     app.parse_complete_callback([&] {
         if (verbose) edgeinfer::base::set_log_level(edgeinfer::base::LogLevel::kDebug);
     });

@@ -38,6 +38,7 @@ PUBLIC = {
     "edgeinfer/vision.hpp": "vision",
     "edgeinfer/tools.hpp": "tools",
     "edgeinfer/pipeline.hpp": "pipeline",
+    "edgeinfer/serve.hpp": "serve",
     "edgeinfer_element.h": "pipeline",
     "edgeinfer.h": "capi",
 }
