@@ -349,7 +349,13 @@ Result<std::unique_ptr<TextReader>> TextReader::create(const std::string& model_
 TextReader::TextReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TextReader::~TextReader() = default;
 
-Result<OcrResult> TextReader::read(const ImageView& image) { return impl_->read(image); }
+Result<OcrResult> TextReader::read(const ImageView& image) {
+    try {
+        return impl_->read(image);
+    } catch (const cv::Exception& e) {  // OpenCV's own checks; the steps above keep to valid sizes
+        return internal_error("TextReader: OpenCV: " + std::string(e.what()));
+    }
+}
 const OcrModelFiles& TextReader::files() const { return impl_->files; }
 size_t TextReader::dictionary_size() const { return impl_->dictionary.size(); }
 
