@@ -68,7 +68,8 @@ Result<std::string> find_file(const fs::path& dir, const std::string& given, con
     if (found.size() > 1) {
         std::string names;
         for (const std::string& f : found) names += (names.empty() ? "" : ", ") + fs::path(f).filename().string();
-        return invalid_argument(folder + ": several " + kind.what + "s (" + names + "); name one with " + kind.option);
+        return invalid_argument(folder + ": " + kind.what + ": several files match " + kind.pattern + " (" + names +
+                                "); name one with " + kind.option);
     }
     if (found.empty()) {
         if (!required) return std::string();
@@ -303,19 +304,20 @@ Result<std::unique_ptr<TextReader>> TextReader::create(const std::string& model_
     const OcrModelFiles& given = options.files;
     OcrModelFiles& f = impl->files;
     EDGEINFER_ASSIGN_OR_RETURN(
-        f.detector,
-        find_file(dir, given.detector, {"text-detection model", "files.detector", "*det*.onnx", "det", ".onnx"}, true));
+        f.detector, find_file(dir, given.detector,
+                              {"text-detection model", "files.detector (--det)", "*det*.onnx", "det", ".onnx"}, true));
     EDGEINFER_ASSIGN_OR_RETURN(
-        f.recognizer, find_file(dir, given.recognizer,
-                                {"text-recognition model", "files.recognizer", "*rec*.onnx", "rec", ".onnx"}, true));
+        f.recognizer,
+        find_file(dir, given.recognizer,
+                  {"text-recognition model", "files.recognizer (--rec)", "*rec*.onnx", "rec", ".onnx"}, true));
     EDGEINFER_ASSIGN_OR_RETURN(
-        f.dictionary,
-        find_file(dir, given.dictionary, {"character dictionary", "files.dictionary", "*.txt", "", ".txt"}, true));
+        f.dictionary, find_file(dir, given.dictionary,
+                                {"character dictionary", "files.dictionary (--dict)", "*.txt", "", ".txt"}, true));
     if (options.use_classifier || !given.classifier.empty()) {
         EDGEINFER_ASSIGN_OR_RETURN(
-            f.classifier,
-            find_file(dir, given.classifier, {"direction classifier", "files.classifier", "*cls*.onnx", "cls", ".onnx"},
-                      !given.classifier.empty()));
+            f.classifier, find_file(dir, given.classifier,
+                                    {"direction classifier", "files.classifier (--cls)", "*cls*.onnx", "cls", ".onnx"},
+                                    !given.classifier.empty()));
     }
     if (!options.use_classifier) f.classifier.clear();
 
