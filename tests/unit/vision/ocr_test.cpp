@@ -263,10 +263,9 @@ TEST_F(TextReaderTest, WithoutTheClassifierUpsideDownTextIsNotRead) {
     ASSERT_TRUE(image.is_ok());
     auto r = reader.value()->read(image.value().view());
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-    for (const TextLine& line : r.value().lines) {
-        EXPECT_NE(line.text, "EDGE 2026");
-        EXPECT_EQ(line.angle, 0);
-    }
+    // The recognizer alone reads nothing in the upside-down crop (every step blank), so the line is dropped.
+    EXPECT_NE(texts(r.value()), rendered("upside_down.png").lines);
+    for (const TextLine& line : r.value().lines) EXPECT_EQ(line.angle, 0);
 }
 
 TEST_F(TextReaderTest, ReadsTiltedTextAlongItsQuadrilateral) {
