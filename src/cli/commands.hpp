@@ -19,6 +19,7 @@ void add_video_command(CLI::App& app, int* exit_code);
 void add_detect_command(CLI::App& app, int* exit_code);
 void add_segment_command(CLI::App& app, int* exit_code);
 void add_recognize_command(CLI::App& app, int* exit_code);
+void add_ocr_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_quantize_command(CLI::App& app, int* exit_code);
 void add_pipeline_command(CLI::App& app, int* exit_code);

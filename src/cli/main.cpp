@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     edgeinfer::cli::add_detect_command(app, &exit_code);
     edgeinfer::cli::add_segment_command(app, &exit_code);
     edgeinfer::cli::add_recognize_command(app, &exit_code);
+    edgeinfer::cli::add_ocr_command(app, &exit_code);
     edgeinfer::cli::add_bench_command(app, &exit_code);
     edgeinfer::cli::add_quantize_command(app, &exit_code);
     edgeinfer::cli::add_pipeline_command(app, &exit_code);

@@ -137,9 +137,12 @@ Result<std::vector<CtcResult>> ctc_greedy_decode(const NamedTensor& output, cons
             const int64_t offset = layout == CtcLayout::kNtc ? (b * steps + s) * classes : (s * batch + b) * classes;
             const float* row = x + offset;
             const int64_t best = std::max_element(row, row + classes) - row;
-            double sum = 0.0;
-            for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c] - row[best]));
-            const auto p = static_cast<float>(1.0 / sum);
+            float p = row[best];
+            if (!options.probabilities) {
+                double sum = 0.0;
+                for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c] - row[best]));
+                p = static_cast<float>(1.0 / sum);
+            }
             if (best != options.blank) {
                 if (best == prev) {
                     r.chars.back().confidence = std::max(r.chars.back().confidence, p);

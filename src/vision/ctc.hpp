@@ -27,6 +27,9 @@ struct CtcOptions {
     int64_t blank = 0;  // index of the blank class
     CtcLayout layout = CtcLayout::kAuto;
     int64_t batch = 0;  // the run's batch size when known (helps kAuto); 0: unknown
+    // The scores are probabilities already (the model ends in a softmax, as PaddleOCR's recognizers do):
+    // a character's confidence is its score, not the softmax of the scores.
+    bool probabilities = false;
 };
 
 struct CtcChar {

@@ -36,6 +36,7 @@ PUBLIC = {
     "edgeinfer/frame.hpp": "io",
     "edgeinfer/source.hpp": "io",
     "edgeinfer/vision.hpp": "vision",
+    "edgeinfer/ocr.hpp": "vision",
     "edgeinfer/tools.hpp": "tools",
     "edgeinfer/pipeline.hpp": "pipeline",
     "edgeinfer/serve.hpp": "serve",

@@ -1,0 +1,78 @@
+// `edgeinfer ocr MODEL_DIR DATASPEC` as a user runs it: --json lines with the rendered text, --save overlays,
+// and the errors for a model folder without models and an image that cannot be decoded.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_test_util.hpp"
+#include "edgeinfer/frame.hpp"
+
+namespace edgeinfer {
+namespace {
+
+namespace fs = std::filesystem;
+using cli_test::run_cli;
+
+const std::string kModels = std::string(EDGEINFER_SOURCE_DIR) + "/models/ocr/ppocr-v4";
+const std::string kImages = EDGEINFER_OCR_IMAGES;
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
+    return lines;
+}
+
+TEST(OcrCli, JsonLinesAndOverlay) {
+    ASSERT_TRUE(fs::exists(kModels + "/ppocr_keys_v1.txt"))
+        << kModels << " is missing: run scripts/fetch-models (scripts/install-deps does)";
+    const fs::path save = fs::path(::testing::TempDir()) / "ocr_cli_overlays";
+    fs::remove_all(save);
+    const auto r = run_cli("ocr " + kModels + " " + kImages + "/edge_2026.png --json -t 2 --save " + save.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto lines = json_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    const nlohmann::json& j = lines[0];
+    EXPECT_EQ(j["source"], kImages + "/edge_2026.png");
+    EXPECT_EQ(j["size"], nlohmann::json::array({448, 192}));
+    ASSERT_EQ(j["results"].size(), 1u) << r.out;
+    const nlohmann::json& line = j["results"][0];
+    EXPECT_EQ(line["text"], "EDGE 2026");
+    EXPECT_GT(line["score"].get<double>(), 0.9);
+    EXPECT_EQ(line["box"].size(), 4u);
+    EXPECT_EQ(line["bounds"].size(), 4u);
+    EXPECT_EQ(line["angle"], 0);
+    // The overlay: a PNG of the image's size.
+    ASSERT_TRUE(j.contains("saved")) << r.out;
+    EXPECT_EQ(j["saved"], (save / "edge_2026.png").string());
+    auto overlay = Image::read(j["saved"].get<std::string>());
+    ASSERT_TRUE(overlay.is_ok()) << overlay.status().to_string();
+    EXPECT_EQ(overlay.value().width(), 448);
+    // The model lines go to stderr with --json, so stdout stays JSON: they are there, before the result.
+    EXPECT_NE(r.out.find("models: detector ch_PP-OCRv4_det_infer.onnx"), std::string::npos) << r.out;
+}
+
+TEST(OcrCli, FolderWithoutModelsNamesWhatIsMissing) {
+    const fs::path empty = fs::path(::testing::TempDir()) / "ocr_cli_empty_models";
+    fs::create_directories(empty);
+    const auto r = run_cli("ocr " + empty.string() + " " + kImages + "/edge_2026.png");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("*det*.onnx"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(empty.string()), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("scripts/fetch-models"), std::string::npos) << r.out;
+}
+
+TEST(OcrCli, UnreadableImageIsNamed) {
+    const fs::path bad = fs::path(::testing::TempDir()) / "ocr_cli_not_an_image.png";
+    std::ofstream(bad) << "not a png";
+    const auto r = run_cli("ocr " + kModels + " " + bad.string() + " --no-cls -t 2");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(bad.string()), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace edgeinfer
