@@ -681,6 +681,7 @@ edgeinfer::Detection to_public_detection(const Detection& d) {
 }
 
 Status DetectionHead::prepare(const TaskContext& context) {
+    if (const std::string w = random_weights_warning(context.sidecar); !w.empty()) base::log_warning(w);
     labels_ = context.labels;
     labels_origin_ = context.labels_origin;
     threshold_given_ = context.options.threshold >= 0;
