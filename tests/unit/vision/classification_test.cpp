@@ -74,15 +74,14 @@ TEST(Sidecar, RandomWeightsAreWarnedAbout) {
     const std::string w = random_weights_warning(&*random);
     EXPECT_NE(w.find("random weights"), std::string::npos) << w;
     EXPECT_NE(w.find("r.json"), std::string::npos) << w;
-    auto old = load_sidecar(write_file("o.json", R"({"weights": "seeded random (seed 0)"
-})"));
+    auto old = load_sidecar(write_file("o.json", R"j({"weights": "seeded random (seed 0)"})j"));
     ASSERT_TRUE(old.is_ok());
-EXPECT_NE(random_weights_warning(&*old), "");
-auto trained = load_sidecar(write_file("t.json", R"({"weights": "/models/ft.pt"})"));
-ASSERT_TRUE(trained.is_ok());
-EXPECT_EQ(trained->weights, "/models/ft.pt");
-EXPECT_EQ(random_weights_warning(&*trained), "");
-EXPECT_EQ(random_weights_warning(nullptr), "");
+    EXPECT_NE(random_weights_warning(&*old), "");
+    auto trained = load_sidecar(write_file("t.json", R"({"weights": "/models/ft.pt"})"));
+    ASSERT_TRUE(trained.is_ok());
+    EXPECT_EQ(trained->weights, "/models/ft.pt");
+    EXPECT_EQ(random_weights_warning(&*trained), "");
+    EXPECT_EQ(random_weights_warning(nullptr), "");
 }
 
 TEST(Sidecar, ErrorsNameFileAndKey) {
