@@ -3,15 +3,19 @@
 
 Usage:
   edgeinfer-export [--bsize N] [--resolution WxH] [--channels C] [--dynamic batch,height,width]
-                   [--weights state_dict.pt] [--opset K] [--frames T] MODEL [OUTDIR]
+                   [--weights state_dict.pt] [--opset K] [--frames T] [--mean M,M,M] [--std S,S,S]
+                   [--name NAME] [--raw-head] [--tolerance R] MODEL [OUTDIR]
 
 MODEL is a torchvision architecture name (resnet50, deeplabv3_mobilenet_v3_large,
 ssdlite320_mobilenet_v3_large, r3d_18, ...) or `module.path:factory` for your own model
-(the current directory is importable). Writes OUTDIR/MODEL.onnx and the sidecar OUTDIR/MODEL.json
-(input name, layout, mean/std, color order, labels when known, task) that later edgeinfer commands
-read, then runs the exported file in edgeinfer (`edgeinfer run`) on one random input and prints
-the max difference from PyTorch's output. Nothing is downloaded: without --weights the model gets
-seeded random weights. The edgeinfer program used for the check is $EDGEINFER_BINARY, else the one
+(the current directory is importable). Writes OUTDIR/NAME.onnx and the sidecar OUTDIR/NAME.json
+(input name, layout, mean/std and where they came from, color order, labels when known, task, weights)
+that later edgeinfer commands read; NAME is --name, else the torchvision name, else the module's class.
+Then runs the exported file in edgeinfer (`edgeinfer run`) on one seeded input, compares every output
+with PyTorch's and ends with a verdict: `check: PASS` (exit 0) or `check: FAIL` naming the worst output
+(exit 4). Nothing is downloaded: without --weights the model gets seeded random weights.
+--raw-head exports torchvision SSD/RetinaNet detectors as their raw heads (box regression + class logits
+per anchor) with the anchor generator in the sidecar; `edgeinfer detect` decodes and suppresses them. The edgeinfer program used for the check is $EDGEINFER_BINARY, else the one
 installed next to this script, else `edgeinfer` on PATH.
 
 Runs on Debian's /usr/bin/python3 with python3-torch and python3-torchvision. The functions here
@@ -131,6 +135,76 @@ class DetectionWrapper:
                 return out["boxes"], out["scores"], out["labels"]
 
         return Wrapped(model)
+
+
+class RawHeadWrapper:
+    """torchvision SSD/RetinaNet without their post-processing: normalization, backbone and head, giving
+    bbox_regression [1,N,4] and cls_logits [1,N,C] per anchor (decoded by edgeinfer with the sidecar's anchors)."""
+
+    @staticmethod
+    def make(model):
+        import torch
+
+        class Wrapped(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.model = m
+
+            def features(self, images):
+                x = self.model.transform.normalize(images[0])[None]
+                feats = self.model.backbone(x)
+                if isinstance(feats, torch.Tensor):
+                    feats = {"0": feats}
+                return list(feats.values())
+
+            def forward(self, images):
+                head = self.model.head(self.features(images))
+                return head["bbox_regression"], head["cls_logits"]
+
+        return Wrapped(model)
+
+
+def anchor_sidecar(wrapped, x):
+    """The sidecar's "anchors": torchvision's anchor generator, box coder and post-processing settings for
+    the feature maps of input `x` (docs/export.md)."""
+    import torch
+    model = wrapped.model
+    with torch.no_grad():
+        feats = wrapped.features(x)
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    grids = [[int(f.shape[-2]), int(f.shape[-1])] for f in feats]
+    ag = model.anchor_generator
+    doc = {"image_size": [h, w], "box_coder_weights": [float(v) for v in model.box_coder.weights],
+           "bbox_xform_clip": float(model.box_coder.bbox_xform_clip), "score_thresh": float(model.score_thresh),
+           "nms_thresh": float(model.nms_thresh), "topk_candidates": int(model.topk_candidates),
+           "detections_per_img": int(model.detections_per_img)}
+    if type(ag).__name__ == "DefaultBoxGenerator":
+        doc["type"] = "ssd"
+        doc["scales"] = [float(v) for v in ag.scales]
+        doc["clip"] = bool(ag.clip)
+        levels = []
+        for k, g in enumerate(grids):
+            level = {"feature_map": g, "aspect_ratios": [float(r) for r in ag.aspect_ratios[k]]}
+            if ag.steps is not None:
+                level["step"] = float(ag.steps[k])
+            levels.append(level)
+        doc["levels"] = levels
+    else:
+        doc["type"] = "retinanet"
+        doc["levels"] = [{"feature_map": g, "stride": [h // g[0], w // g[1]], "sizes": [int(v) for v in sizes],
+                          "aspect_ratios": [float(r) for r in ratios]}
+                         for g, sizes, ratios in zip(grids, ag.sizes, ag.aspect_ratios)]
+    return doc
+
+
+def parse_floats(text, flag):
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ExportError(f"{flag} '{text}' is not a comma list of numbers (e.g. 0.485,0.456,0.406)") from None
+    if not values:
+        raise ExportError(f"{flag} '{text}' is not a comma list of numbers (e.g. 0.485,0.456,0.406)")
+    return values
 
 
 class SegmentationWrapper:
@@ -332,12 +406,55 @@ def infer_task(outputs):
     return "classification"
 
 
+def preprocessing(model, channels, task, tv_weights, mean=None, std=None):
+    """(mean, std, sources): --mean/--std first, then the module's `mean`/`std` attributes, then the
+    torchvision weights' transforms, then ImageNet's (3 channels) or 0.5 (other channel counts); detectors
+    normalize inside the graph. `sources` says where each of mean and std came from."""
+    def pick(given, attr, flag):
+        if given is not None:
+            return list(given), flag
+        if task == "detection":
+            return None, None
+        value = getattr(model, attr, None)
+        if value is not None:
+            try:
+                value = [float(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+            except TypeError:
+                value = [float(value)]
+            return value, f"module attribute '{attr}'"
+        return None, None
+
+    out, sources = {}, {}
+    for attr, given, flag in (("mean", mean, "--mean"), ("std", std, "--std")):
+        value, source = pick(given, attr, flag)
+        if value is None:
+            if task == "detection":
+                value, source = ([0.0] if attr == "mean" else [1.0]) * channels, "in the graph (torchvision detector)"
+            elif channels != 3:
+                value, source = [0.5] * channels, "default for a non-RGB input"
+            elif tv_weights is not None and hasattr(tv_weights.transforms(), attr):
+                value, source = list(getattr(tv_weights.transforms(), attr)), f"torchvision weights {tv_weights}"
+            else:
+                value, source = list(IMAGENET_MEAN if attr == "mean" else IMAGENET_STD), "ImageNet default"
+        if len(value) == 1 and channels > 1:
+            value = value * channels
+        if len(value) != channels:
+            raise ExportError(f"{source} {attr} has {len(value)} values, the model takes {channels} channels")
+        if attr == "std" and any(v == 0 for v in value):
+            raise ExportError(f"{source} std holds a 0 (division by zero)")
+        out[attr], sources[attr] = value, source
+    return out["mean"], out["std"], sources
+
+
 def export(spec, outdir, bsize=1, resolution=None, channels=None, dynamic=(), weights=None, opset=13, frames=16,
-           extra=None):
-    """Exports MODEL to OUTDIR/NAME.onnx + NAME.json. Returns an Exported."""
+           extra=None, mean=None, std=None, name=None, raw_head=False):
+    """Exports MODEL to OUTDIR/NAME.onnx + NAME.json (NAME: `name`, else the torchvision name, else the
+    module's class). Returns an Exported."""
     import torch
     model, task, tv_weights = build(spec, channels, weights, resolution, extra)
-    stem = spec.split(":")[-1] if ":" in spec else spec
+    stem = name or (type(model).__name__ if ":" in spec else spec)
+    if raw_head and not (task == "detection" and hasattr(model, "anchor_generator") and hasattr(model, "head")):
+        raise ExportError(f"--raw-head: '{spec}' is not a torchvision SSD or RetinaNet detector")
     user_shape = getattr(model, "input_shape", None)  # user models may declare (C, H, W)
     if user_shape is not None and len(user_shape) == 3 and resolution is None:
         resolution = (user_shape[2], user_shape[1])
@@ -351,7 +468,9 @@ def export(spec, outdir, bsize=1, resolution=None, channels=None, dynamic=(), we
     if task == "detection":
         if bsize != 1 or "batch" in dynamic:
             raise ExportError("detection models export one image at a time: use --bsize 1 without --dynamic batch")
-        module = DetectionWrapper.make(model)
+        if raw_head and ("height" in dynamic or "width" in dynamic):
+            raise ExportError("--raw-head exports one input size (its anchors are made for it): drop --dynamic")
+        module = RawHeadWrapper.make(model) if raw_head else DetectionWrapper.make(model)
     elif task == "segmentation":
         module = SegmentationWrapper.make(model)
     else:
@@ -362,7 +481,7 @@ def export(spec, outdir, bsize=1, resolution=None, channels=None, dynamic=(), we
         ys = flatten_outputs(module(x))
     if task is None:
         task = infer_task(ys)
-    names = output_names(task, len(ys))
+    names = ["bbox_regression", "cls_logits"] if raw_head else output_names(task, len(ys))
     layout = "NCTHW" if task == "video" else "NCHW"
     dyn_in, dyn_out = {}, {}
     if "batch" in dynamic:
@@ -402,17 +521,11 @@ def export(spec, outdir, bsize=1, resolution=None, channels=None, dynamic=(), we
     labels = getattr(model, "labels", None)
     if labels is not None and num_classes is not None and len(labels) != num_classes:
         labels = None
-    mean, std = IMAGENET_MEAN, IMAGENET_STD
     if tv_weights is not None:
         cats = tv_weights.meta.get("categories")
         if cats and (num_classes is None or len(cats) == num_classes):
             labels = list(cats)
-        tr = tv_weights.transforms()
-        mean, std = list(getattr(tr, "mean", mean)), list(getattr(tr, "std", std))
-    if task == "detection":
-        mean, std = [0.0] * channels, [1.0] * channels  # normalization is inside the exported graph
-    if channels != 3:
-        mean, std = list(getattr(model, "mean", [0.5] * channels)), list(getattr(model, "std", [0.5] * channels))
+    mean, std, sources = preprocessing(model, channels, task, tv_weights, mean, std)
     sidecar = {
         "model": spec,
         "task": task,
@@ -425,13 +538,18 @@ def export(spec, outdir, bsize=1, resolution=None, channels=None, dynamic=(), we
         "scale": 1.0 / 255.0,
         "mean": mean,
         "std": std,
+        "sources": sources,
         "outputs": [{"name": n, "shape": list(y.shape), "dtype": str(y.dtype).replace("torch.", "")}
                     for n, y in zip(names, ys)],
         "num_classes": num_classes,
         "labels": labels,
         "opset": opset,
-        "weights": os.path.abspath(weights) if weights else f"seeded random (seed {SEED})",
+        "weights": os.path.abspath(weights) if weights else "random",
     }
+    if not weights:
+        sidecar["random_seed"] = SEED
+    if raw_head:
+        sidecar["anchors"] = anchor_sidecar(module, x)
     if task == "video":
         sidecar["frames"] = frames
     with open(json_path, "w") as f:
@@ -486,27 +604,57 @@ def max_diff(got, want):
     return float(np.max(np.abs(got.astype(np.float64) - w))), float(w.max() - w.min())
 
 
-def check(exp, x=None, binary=None, log=print):
-    """Runs the export in PyTorch and edgeinfer on one seeded input; returns the max abs difference."""
+DEFAULT_TOLERANCE = 1e-3
+
+
+class Verdict:
+    """The check's outcome: passed, the worst output (largest diff relative to its tolerance), its diff."""
+
+    def __init__(self, passed, worst_name, worst_diff, worst_tol, reason=""):
+        self.passed, self.worst_name, self.worst_diff, self.worst_tol, self.reason = (
+            passed, worst_name, worst_diff, worst_tol, reason)
+
+    def line(self):
+        if self.passed:
+            return (f"check: PASS (edgeinfer vs PyTorch max abs diff {self.worst_diff:.3g}, worst output "
+                    f"'{self.worst_name}', within tolerance {self.worst_tol:.3g})")
+        if self.reason:
+            return f"check: FAIL: {self.reason}"
+        return (f"check: FAIL: output '{self.worst_name}' differs from PyTorch by {self.worst_diff:.3g} "
+                f"(max abs diff), above its tolerance {self.worst_tol:.3g}")
+
+
+def check(exp, x=None, binary=None, log=print, tolerance=DEFAULT_TOLERANCE):
+    """Runs the export in PyTorch and edgeinfer on one seeded input and compares every output: each may
+    differ by at most 1e-5 + tolerance * (its range in PyTorch). Returns a Verdict."""
     import torch
     binary = binary or find_edgeinfer()
     if binary is None:
-        log("check: skipped, no edgeinfer program found (set EDGEINFER_BINARY)")
-        return None
+        return Verdict(False, None, 0.0, 0.0, "cannot check: no edgeinfer program found (set EDGEINFER_BINARY)")
     x = seeded_input(exp.shape) if x is None else x
     with torch.no_grad():
         want = [y.numpy() for y in flatten_outputs(exp.module(x))]
-    got = run_edgeinfer(binary, exp.onnx_path, x.numpy())
-    worst = 0.0
+    try:
+        got = run_edgeinfer(binary, exp.onnx_path, x.numpy())
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        return Verdict(False, None, 0.0, 0.0, f"edgeinfer cannot run the export: {e}")
+    worst = None  # (diff / tol, name, diff, tol)
     for name, w in zip(exp.outputs, want):
         if name not in got:
-            raise RuntimeError(f"edgeinfer produced no output '{name}'")
+            return Verdict(False, name, 0.0, 0.0, f"edgeinfer produced no output '{name}'")
         if got[name].shape != w.shape:
-            raise RuntimeError(f"output '{name}': edgeinfer shape {list(got[name].shape)}, PyTorch {list(w.shape)}")
+            return Verdict(False, name, 0.0, 0.0, f"output '{name}': edgeinfer shape {list(got[name].shape)}, "
+                                                  f"PyTorch {list(w.shape)}")
         d, r = max_diff(got[name], w)
-        log(f"  {name}: max abs diff {d:.3g} (output range {r:.3g})")
-        worst = max(worst, d)
-    return worst
+        tol = 1e-5 + tolerance * r
+        log(f"  {name}: max abs diff {d:.3g} (output range {r:.3g}, tolerance {tol:.3g})")
+        if d != d:  # NaN
+            return Verdict(False, name, d, tol, f"output '{name}': edgeinfer gives NaN")
+        if worst is None or d / tol > worst[0]:
+            worst = (d / tol, name, d, tol)
+    if worst is None:
+        return Verdict(True, "(none)", 0.0, 0.0)
+    return Verdict(worst[0] <= 1.0, worst[1], worst[2], worst[3])
 
 
 def main(argv=None):
@@ -518,6 +666,14 @@ def main(argv=None):
     ap.add_argument("--weights", help="state_dict .pt file (default: seeded random weights)")
     ap.add_argument("--opset", type=int, default=13, help="ONNX opset (default 13)")
     ap.add_argument("--frames", type=int, default=16, help="frames per clip for video models (default 16)")
+    ap.add_argument("--mean", help="per-channel mean, comma list (default: the module's `mean`, else the weights')")
+    ap.add_argument("--std", help="per-channel std, comma list (default: the module's `std`, else the weights')")
+    ap.add_argument("--name", help="output file name without extension (default: torchvision name or module class)")
+    ap.add_argument("--raw-head", action="store_true",
+                    help="torchvision SSD/RetinaNet: export the raw head (box regression + class logits per anchor) "
+                         "with its anchors in the sidecar, decoded by `edgeinfer detect`")
+    ap.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                    help="check: an output may differ from PyTorch by 1e-5 + R * its range (default 1e-3)")
     ap.add_argument("model", metavar="MODEL", help="torchvision architecture name or module.path:factory")
     ap.add_argument("outdir", metavar="OUTDIR", nargs="?", default=".", help="output directory (default .)")
     args = ap.parse_intermixed_args(argv)
@@ -534,8 +690,14 @@ def main(argv=None):
             raise ExportError(f"cannot write to output directory '{args.outdir}': it is a file")
         import torch
         torch.set_num_threads(max(1, os.cpu_count() or 1))
+        mean = parse_floats(args.mean, "--mean") if args.mean is not None else None
+        std = parse_floats(args.std, "--std") if args.std is not None else None
+        if args.name is not None and (not args.name or os.sep in args.name):
+            raise ExportError(f"--name '{args.name}' must be a file name without a directory")
+        if not args.tolerance >= 0:
+            raise ExportError(f"--tolerance {args.tolerance} must be >= 0")
         exp = export(args.model, args.outdir, args.bsize, resolution, args.channels, dynamic, args.weights,
-                     args.opset, args.frames)
+                     args.opset, args.frames, mean=mean, std=std, name=args.name, raw_head=args.raw_head)
     except ExportError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
@@ -543,7 +705,8 @@ def main(argv=None):
     shape = s["input_shape"]
     print(f"model: {args.model} ({s['task']})")
     if not args.weights:
-        print(f"weights: none given, using seeded random weights (seed {SEED}); outputs are meaningless")
+        print(f"weights: none given, using seeded random weights (seed {SEED}); outputs are meaningless "
+              "(the sidecar says \"weights\": \"random\")")
     else:
         print(f"weights: {args.weights}")
     print(f"batch size: {shape[0]}" + (" (dynamic)" if "batch" in dynamic else ""))
@@ -552,14 +715,17 @@ def main(argv=None):
     print(f"classes: {s['num_classes'] if s['num_classes'] is not None else 'unknown'}")
     print(f"wrote {exp.onnx_path}")
     print(f"wrote {exp.json_path}")
-    try:
-        worst = check(exp)
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        print(f"{PROG}: the export was written but edgeinfer cannot run it: {e}", file=sys.stderr)
+    src = s.get("sources", {})
+    print(f"mean: {s['mean']} ({src.get('mean', '?')}); std: {s['std']} ({src.get('std', '?')})")
+    verdict = check(exp, tolerance=args.tolerance)
+    print(verdict.line())
+    if verdict.passed:
+        return 0
+    if verdict.reason:
+        print(f"{PROG}: the export was written but {verdict.reason}", file=sys.stderr)
         return 3
-    if worst is not None:
-        print(f"check: edgeinfer vs PyTorch max abs diff {worst:.3g}")
-    return 0
+    print(f"{PROG}: the export was written but does not match PyTorch; see the check above", file=sys.stderr)
+    return 4
 
 
 if __name__ == "__main__":

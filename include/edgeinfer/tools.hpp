@@ -273,8 +273,13 @@ struct QuantizeReport {
     std::string preprocess;             // how images were preprocessed ("" without images)
     std::vector<std::string> warnings;  // in the order they arose
     std::string onnx_checker;           // "ok" or the checker's message on the written file
+    int64_t skipped = 0;                // calibration files that do not decode as images, skipped (each warned)
+    std::string sidecar;                // the sidecar written next to the output (the input's, extended)
 };
 
+// Writes `output_path` (its folder created when missing) and the sidecar OUTPUT.json: the input model's
+// sidecar (MODEL.json) when it has one, its "onnx" renamed, plus a "quantized" object (source model,
+// method, per-channel, samples), so the int8 model is fed and labelled as the float one.
 Result<QuantizeReport> quantize(const std::string& model_path, const std::string& output_path,
                                 const QuantizeOptions& options);
 

@@ -23,8 +23,10 @@ int run_quantize(const QuantizeArgs& a) {
     for (const std::string& w : r->warnings) std::cerr << "warning: " << w << "\n";
     std::cout << "quantized " << r->quantized_nodes << " nodes (" << r->weights << " int8 weights"
               << (a.options.per_channel ? " per channel" : " per tensor") << ", " << r->activations
-              << " uint8 activations) from " << r->samples << " samples, method " << a.options.method << "\n"
-              << "wrote " << a.output << "; ONNX checker: " << r->onnx_checker << "\n";
+              << " uint8 activations) from " << r->samples << " samples, method " << a.options.method
+              << (r->skipped ? ", " + std::to_string(r->skipped) + " undecodable files skipped" : std::string()) << "\n"
+              << "wrote " << a.output << " and its sidecar " << r->sidecar << "; ONNX checker: " << r->onnx_checker
+              << "\n";
     return r->onnx_checker == "ok" ? 0 : 1;
 }
 

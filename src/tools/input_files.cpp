@@ -44,14 +44,18 @@ Result<std::vector<fs::path>> list_input_files(const std::vector<std::string>& s
 }
 
 Result<Tensor> read_image_input(const fs::path& f, const std::string& model, const ValueDescription& in,
-                                std::optional<vision::ResolvedPreprocess>& pre) {
+                                std::optional<vision::ResolvedPreprocess>& pre, bool* undecodable) {
+    if (undecodable) *undecodable = false;
     if (!pre) {
         EDGEINFER_ASSIGN_OR_RETURN(auto sidecar, vision::find_sidecar(model, ""));
         EDGEINFER_ASSIGN_OR_RETURN(
             pre, vision::resolve_preprocess(vision::PreprocessConfig{}, sidecar ? &*sidecar : nullptr, {}, in));
     }
     cv::Mat img = cv::imread(f.string(), cv::IMREAD_COLOR);
-    if (img.empty()) return invalid_argument(f.string() + ": could not decode the image");
+    if (img.empty()) {
+        if (undecodable) *undecodable = true;
+        return invalid_argument(f.string() + ": could not decode the image");
+    }
     const vision::PreprocessConfig& c = pre->config;
     std::vector<int64_t> dims = c.layout == vision::Layout::kNchw
                                     ? std::vector<int64_t>{1, c.channels, c.height, c.width}

@@ -22,9 +22,10 @@ Result<std::vector<std::filesystem::path>> list_input_files(const std::vector<st
                                                             const std::string& flag);
 
 // Image `f` as a [1, C, H, W] (or NHWC) tensor for input `in` of `model`. `pre` is resolved from the
-// model's sidecar on first use and reused for the next images.
+// model's sidecar on first use and reused for the next images. When the file does not decode as an image,
+// the error says so and `*undecodable` (when given) is set.
 Result<Tensor> read_image_input(const std::filesystem::path& f, const std::string& model, const ValueDescription& in,
-                                std::optional<vision::ResolvedPreprocess>& pre);
+                                std::optional<vision::ResolvedPreprocess>& pre, bool* undecodable = nullptr);
 
 // One sample from a file: a .npy tensor (a missing batch dim added) or an image as read_image_input.
 Result<Tensor> read_input_file(const std::filesystem::path& f, const std::string& model, const ValueDescription& in,

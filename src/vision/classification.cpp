@@ -100,6 +100,7 @@ Result<edgeinfer::Classification> classify_scores(const NamedTensor& out, int k,
 }
 
 Status ClassificationHead::prepare(const TaskContext& context) {
+    if (const std::string w = random_weights_warning(context.sidecar); !w.empty()) base::log_warning(w);
     const auto& outputs = context.outputs;
     if (outputs.empty()) return invalid_model(context.options.model_path + ": the model has no outputs");
     output_index_ = 0;

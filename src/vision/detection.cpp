@@ -1,4 +1,5 @@
-// Detection decoders (torchvision, YOLOv5, YOLOv8, DETR), class-aware NMS, and the mapping of boxes to frames.
+// Detection decoders (torchvision, YOLOv5, YOLOv8, DETR, raw SSD/RetinaNet heads), class-aware NMS, and the mapping of
+// boxes to frames.
 #include "vision/detection.hpp"
 
 #include <algorithm>
@@ -15,7 +16,29 @@ namespace {
 
 constexpr const char* kExpectedShapes =
     "torchvision: boxes [N,4] + scores [N] + labels [N] (batch dim optional); yolov5: one output [1,N,5+C]; "
-    "yolov8: one output [1,4+C,N]; detr: logits [1,Q,C+1] + boxes [1,Q,4]";
+    "yolov8: one output [1,4+C,N]; detr: logits [1,Q,C+1] + boxes [1,Q,4]; ssd-head, retinanet-head: "
+    "bbox_regression [1,N,4] + cls_logits [1,N,C] with the sidecar's anchors";
+
+// What each format expects, for the message listing several candidates.
+std::string format_expects(DetectionFormat f) {
+    switch (f) {
+        case DetectionFormat::kTorchvision:
+            return "torchvision (boxes [N,4] + scores [N] + labels [N], post-processed)";
+        case DetectionFormat::kYoloV5:
+            return "yolov5 ([1,N,5+C] rows)";
+        case DetectionFormat::kYoloV8:
+            return "yolov8 ([1,4+C,N] columns)";
+        case DetectionFormat::kDetr:
+            return "detr (logits [1,Q,C+1] + normalized boxes [1,Q,4])";
+        case DetectionFormat::kSsdHead:
+            return "ssd-head (raw SSD head: box regression [1,N,4] + class logits [1,N,C] per anchor)";
+        case DetectionFormat::kRetinaNetHead:
+            return "retinanet-head (raw RetinaNet head: box regression [1,N,4] + class logits [1,N,C] per anchor)";
+        case DetectionFormat::kAuto:
+            break;
+    }
+    return "auto";
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -109,8 +132,9 @@ struct TorchvisionRoles {
     int boxes = -1, scores = -1, labels = -1;
 };
 
-// Which output is which, by name first, then by shape and dtype; -1 roles when they do not fit.
-TorchvisionRoles torchvision_roles(const std::vector<NamedTensor>& outputs) {
+// Which output is which, by name first (`by_name` set), then by shape and dtype; -1 roles when they do not fit.
+TorchvisionRoles torchvision_roles(const std::vector<NamedTensor>& outputs, bool* by_name = nullptr) {
+    if (by_name) *by_name = false;
     TorchvisionRoles r;
     for (size_t i = 0; i < outputs.size(); ++i) {
         const std::string n = lower(outputs[i].name);
@@ -119,7 +143,10 @@ TorchvisionRoles torchvision_roles(const std::vector<NamedTensor>& outputs) {
         if (r.labels < 0 && (n == "labels" || n == "classes" || n == "detection_classes"))
             r.labels = static_cast<int>(i);
     }
-    if (r.boxes >= 0 && r.scores >= 0 && r.labels >= 0) return r;
+    if (r.boxes >= 0 && r.scores >= 0 && r.labels >= 0) {
+        if (by_name) *by_name = true;
+        return r;
+    }
     if (outputs.size() != 3) return {};
     r = {};
     std::vector<int> vectors;
@@ -143,22 +170,80 @@ struct DetrRoles {
     int logits = -1, boxes = -1;
 };
 
-DetrRoles detr_roles(const std::vector<NamedTensor>& outputs) {
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+// Raw anchor heads name their outputs bbox_regression / cls_logits (torchvision), regression / classification.
+bool is_regression_name(const std::string& n) { return contains(n, "regression") || contains(n, "delta"); }
+bool is_class_name(const std::string& n) {
+    return contains(n, "cls") || contains(n, "class") || (contains(n, "logits") && !contains(n, "pred"));
+}
+
+// Two outputs [1,N,4] + [1,N,C>=2] in either order (DETR and raw anchor heads alike); {-1,-1} otherwise.
+std::pair<int, int> box_and_class_by_shape(const std::vector<NamedTensor>& outputs) {
+    if (outputs.size() != 2) return {-1, -1};
+    const auto a = outputs[0].tensor.dims(), b = outputs[1].tensor.dims();
+    if (a.size() != 3 || b.size() != 3 || a[1] != b[1]) return {-1, -1};
+    if (b[2] == 4 && a[2] >= 2) return {1, 0};
+    if (a[2] == 4 && b[2] >= 2) return {0, 1};
+    return {-1, -1};
+}
+
+// DETR: outputs named *logits* (not a raw head's cls_logits) and *box* (not *regression*), else by shape.
+DetrRoles detr_roles(const std::vector<NamedTensor>& outputs, bool* by_name = nullptr) {
+    if (by_name) *by_name = false;
     DetrRoles r;
     for (size_t i = 0; i < outputs.size(); ++i) {
         const std::string n = lower(outputs[i].name);
-        if (r.logits < 0 && n.find("logits") != std::string::npos)
+        if (r.logits < 0 && contains(n, "logits") && !contains(n, "cls"))
             r.logits = static_cast<int>(i);
-        else if (r.boxes < 0 && n.find("box") != std::string::npos)
+        else if (r.boxes < 0 && contains(n, "box") && !is_regression_name(n))
             r.boxes = static_cast<int>(i);
     }
-    if (r.logits >= 0 && r.boxes >= 0) return r;
-    if (outputs.size() != 2) return {};
-    const auto a = outputs[0].tensor.dims(), b = outputs[1].tensor.dims();
-    if (a.size() != 3 || b.size() != 3 || a[1] != b[1]) return {};
-    if (b[2] == 4 && a[2] >= 2) return {0, 1};
-    if (a[2] == 4 && b[2] >= 2) return {1, 0};
-    return {};
+    if (r.logits >= 0 && r.boxes >= 0) {
+        if (by_name) *by_name = true;
+        return r;
+    }
+    const auto [box, cls] = box_and_class_by_shape(outputs);
+    return box < 0 ? DetrRoles{} : DetrRoles{cls, box};
+}
+
+struct HeadRoles {
+    int regression = -1, logits = -1;
+};
+
+// Raw anchor heads: a box-regression output and a class-logits output by name, else by shape.
+HeadRoles head_roles(const std::vector<NamedTensor>& outputs, bool* by_name = nullptr) {
+    if (by_name) *by_name = false;
+    HeadRoles r;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const std::string n = lower(outputs[i].name);
+        if (r.regression < 0 && is_regression_name(n))
+            r.regression = static_cast<int>(i);
+        else if (r.logits < 0 && is_class_name(n))
+            r.logits = static_cast<int>(i);
+    }
+    if (r.regression >= 0 && r.logits >= 0) {
+        if (by_name) *by_name = true;
+        return r;
+    }
+    const auto [box, cls] = box_and_class_by_shape(outputs);
+    return box < 0 ? HeadRoles{} : HeadRoles{box, cls};
+}
+
+// YOLO exports have one output (or extra per-level grids of rank 5 beside it): [1,N,5+C] or [1,4+C,N].
+DetectionFormat yolo_by_shape(const std::vector<NamedTensor>& outputs) {
+    if (outputs.empty()) return DetectionFormat::kAuto;
+    for (size_t i = 1; i < outputs.size(); ++i)
+        if (outputs[i].tensor.dims().size() < 4) return DetectionFormat::kAuto;
+    const auto d = squeeze_leading(outputs[0].tensor.dims(), 2);
+    if (d.size() != 2 || !dtype_is_float(outputs[0].tensor.dtype())) return DetectionFormat::kAuto;
+    if (d[0] > d[1] && d[1] >= 6) return DetectionFormat::kYoloV5;
+    if (d[1] > d[0] && d[0] >= 5) return DetectionFormat::kYoloV8;
+    return DetectionFormat::kAuto;
+}
+
+DetectionFormat head_format(const AnchorHead& anchors) {
+    return anchors.kind == AnchorHead::Kind::kSsd ? DetectionFormat::kSsdHead : DetectionFormat::kRetinaNetHead;
 }
 
 }  // namespace
@@ -171,8 +256,11 @@ Result<DetectionFormat> parse_detection_format(std::string_view text) {
     if (t == "yolov5" || t == "yolo") return DetectionFormat::kYoloV5;
     if (t == "yolov8") return DetectionFormat::kYoloV8;
     if (t == "detr") return DetectionFormat::kDetr;
-    return invalid_argument("--format '" + std::string(text) +
-                            "' is not a detection format (choose auto, torchvision, yolov5, yolov8 or detr)");
+    if (t == "ssd-head" || t == "ssd_head") return DetectionFormat::kSsdHead;
+    if (t == "retinanet-head" || t == "retinanet_head") return DetectionFormat::kRetinaNetHead;
+    return invalid_argument(
+        "--format '" + std::string(text) +
+        "' is not a detection format (choose auto, torchvision, yolov5, yolov8, detr, ssd-head or retinanet-head)");
 }
 
 std::string_view detection_format_name(DetectionFormat format) {
@@ -187,22 +275,44 @@ std::string_view detection_format_name(DetectionFormat format) {
             return "yolov8";
         case DetectionFormat::kDetr:
             return "detr";
+        case DetectionFormat::kSsdHead:
+            return "ssd-head";
+        case DetectionFormat::kRetinaNetHead:
+            return "retinanet-head";
     }
     return "auto";
 }
 
-Result<DetectionFormat> detect_format(const std::vector<NamedTensor>& outputs) {
-    if (torchvision_roles(outputs).boxes >= 0) return DetectionFormat::kTorchvision;
-    if (detr_roles(outputs).logits >= 0) return DetectionFormat::kDetr;
-    if (!outputs.empty()) {
-        const auto d = squeeze_leading(outputs[0].tensor.dims(), 2);
-        if (d.size() == 2 && dtype_is_float(outputs[0].tensor.dtype())) {
-            if (d[0] > d[1] && d[1] >= 6) return DetectionFormat::kYoloV5;
-            if (d[1] > d[0] && d[0] >= 5) return DetectionFormat::kYoloV8;
-        }
+Result<DetectionFormat> detect_format(const std::vector<NamedTensor>& outputs, const AnchorHead* anchors) {
+    // A sidecar's anchors say the model is a raw head, when its outputs fit one.
+    if (anchors && head_roles(outputs).regression >= 0) return head_format(*anchors);
+    std::vector<DetectionFormat> by_name, by_shape;
+    auto add = [&](DetectionFormat f, bool named) { (named ? by_name : by_shape).push_back(f); };
+    bool named = false;
+    if (torchvision_roles(outputs, &named).boxes >= 0) add(DetectionFormat::kTorchvision, named);
+    if (detr_roles(outputs, &named).logits >= 0) add(DetectionFormat::kDetr, named);
+    if (head_roles(outputs, &named).regression >= 0) {
+        add(DetectionFormat::kSsdHead, named);
+        add(DetectionFormat::kRetinaNetHead, named);
     }
-    return invalid_argument("detection outputs " + describe_outputs(outputs) + " match no known format; expected " +
-                            kExpectedShapes + " (--format names one explicitly)");
+    if (const DetectionFormat y = yolo_by_shape(outputs); y != DetectionFormat::kAuto) add(y, false);
+    const std::vector<DetectionFormat>& fits = by_name.empty() ? by_shape : by_name;
+    if (fits.size() == 1) return fits[0];
+    if (fits.empty())
+        return invalid_argument("detection outputs " + describe_outputs(outputs) + " match no known format; expected " +
+                                kExpectedShapes + " (--format names one explicitly)");
+    std::string list;
+    bool heads = false;
+    for (DetectionFormat f : fits) {
+        list += (list.empty() ? "" : ", ") + format_expects(f);
+        heads = heads || f == DetectionFormat::kSsdHead || f == DetectionFormat::kRetinaNetHead;
+    }
+    return invalid_argument(
+        "detection outputs " + describe_outputs(outputs) + " fit several formats by their " +
+        (by_name.empty() ? "shapes" : "names") + ": " + list + "; name one with --format" +
+        (heads ? " (a raw ssd-head or retinanet-head decodes with the anchors that `edgeinfer export` writes into "
+                 "the sidecar's 'anchors' for torchvision detectors)"
+               : ""));
 }
 
 float box_iou(const float* a, const float* b) {
@@ -266,7 +376,7 @@ Result<std::vector<Detection>> DetectionDecoder::decode(const std::vector<NamedT
                                                         const std::vector<std::string>& labels) {
     DetectionFormat format = options_.format;
     if (format == DetectionFormat::kAuto) {
-        EDGEINFER_ASSIGN_OR_RETURN(format, detect_format(outputs));
+        EDGEINFER_ASSIGN_OR_RETURN(format, detect_format(outputs, options_.anchors.get()));
     }
     boxes_.clear();
     scores_.clear();
@@ -285,6 +395,10 @@ Result<std::vector<Detection>> DetectionDecoder::decode(const std::vector<NamedT
         case DetectionFormat::kDetr:
             st = decode_detr(outputs);
             break;
+        case DetectionFormat::kSsdHead:
+        case DetectionFormat::kRetinaNetHead:
+            st = decode_anchor_head(outputs, format);
+            break;
         case DetectionFormat::kAuto:
             break;
     }
@@ -300,7 +414,7 @@ Result<std::vector<Detection>> DetectionDecoder::decode(const std::vector<NamedT
         }
     }
     std::vector<Detection> out;
-    finish(info, labels, format == DetectionFormat::kYoloV5 || format == DetectionFormat::kYoloV8, out);
+    finish(info, labels, format != DetectionFormat::kTorchvision && format != DetectionFormat::kDetr, out);
     return out;
 }
 
@@ -430,13 +544,54 @@ Status DetectionDecoder::decode_detr(const std::vector<NamedTensor>& outputs) {
     return Status::ok();
 }
 
+Status DetectionDecoder::decode_anchor_head(const std::vector<NamedTensor>& outputs, DetectionFormat format) {
+    const std::string name(detection_format_name(format));
+    if (!options_.anchors)
+        return invalid_argument("--format " + name +
+                                " decodes with anchors, and the model has none: its sidecar needs the 'anchors' "
+                                "key that `edgeinfer export` writes for torchvision SSD and RetinaNet detectors");
+    const AnchorHead& head = *options_.anchors;
+    if ((format == DetectionFormat::kSsdHead) != (head.kind == AnchorHead::Kind::kSsd))
+        return invalid_argument("--format " + name + " does not match the sidecar's anchors (type " +
+                                (head.kind == AnchorHead::Kind::kSsd ? "ssd" : "retinanet") + ")");
+    const HeadRoles r = head_roles(outputs);
+    if (r.regression < 0)
+        return invalid_argument("--format " + name +
+                                " expects bbox_regression [1,N,4] + cls_logits [1,N,C]; the model's outputs are " +
+                                describe_outputs(outputs));
+    const NamedTensor& reg = outputs[r.regression];
+    const NamedTensor& cls = outputs[r.logits];
+    const auto rd = squeeze_leading(reg.tensor.dims(), 2);
+    const auto cd = squeeze_leading(cls.tensor.dims(), 2);
+    if (rd.size() != 2 || rd[1] != 4 || rd[0] != head.count() || !dtype_is_float(reg.tensor.dtype()))
+        return invalid_argument("output " + describe_output(reg) + " should be box regression [1," +
+                                std::to_string(head.count()) + ",4], one per anchor of the sidecar's " +
+                                std::to_string(head.count()));
+    if (cd.size() != 2 || cd[0] != head.count() || cd[1] < 1 || !dtype_is_float(cls.tensor.dtype()))
+        return invalid_argument("output " + describe_output(cls) + " should be class logits [1," +
+                                std::to_string(head.count()) + ",C], one row per anchor");
+    std::vector<float> scratch_r, scratch_c;
+    EDGEINFER_ASSIGN_OR_RETURN(const float* codes, float_data(reg, scratch_r));
+    EDGEINFER_ASSIGN_OR_RETURN(const float* logits, float_data(cls, scratch_c));
+    num_classes_ = cd[1];
+    vision::decode_anchor_head(head, codes, logits, cd[1], options_.score_threshold, boxes_, scores_, labels_);
+    return Status::ok();
+}
+
 void DetectionDecoder::finish(const PreprocessInfo& info, const std::vector<std::string>& labels, bool nms,
                               std::vector<Detection>& out) {
     const int64_t n = static_cast<int64_t>(scores_.size());
-    const int64_t max_keep = options_.max_detections;
+    int64_t max_keep = options_.max_detections;
+    float iou = options_.iou_threshold;
+    if (resolved_ == DetectionFormat::kSsdHead || resolved_ == DetectionFormat::kRetinaNetHead) {
+        // As the model's own post-processing: its NMS threshold and detections per image.
+        iou = options_.anchors->nms_thresh;
+        if (max_keep <= 0 || max_keep > options_.anchors->detections_per_img)
+            max_keep = options_.anchors->detections_per_img;
+    }
     std::vector<int32_t> order;
     if (nms) {
-        order = nms_.run(boxes_.data(), scores_.data(), labels_.data(), n, options_.iou_threshold, max_keep);
+        order = nms_.run(boxes_.data(), scores_.data(), labels_.data(), n, iou, max_keep);
     } else {
         order.resize(static_cast<size_t>(n));
         std::iota(order.begin(), order.end(), 0);
@@ -526,10 +681,16 @@ edgeinfer::Detection to_public_detection(const Detection& d) {
 }
 
 Status DetectionHead::prepare(const TaskContext& context) {
+    if (const std::string w = random_weights_warning(context.sidecar); !w.empty()) base::log_warning(w);
     labels_ = context.labels;
     labels_origin_ = context.labels_origin;
     threshold_given_ = context.options.threshold >= 0;
     if (threshold_given_) options_.score_threshold = static_cast<float>(context.options.threshold);
+    if (context.sidecar && context.sidecar->doc.contains("anchors") && !context.sidecar->doc["anchors"].is_null()) {
+        auto anchors = parse_anchor_head(context.sidecar->doc["anchors"], "sidecar '" + context.sidecar->path + "'");
+        if (!anchors.is_ok()) return anchors.status();
+        options_.anchors = std::make_shared<const AnchorHead>(std::move(anchors.value()));
+    }
     EDGEINFER_ASSIGN_OR_RETURN(
         options_, resolve_detection_options(context.outputs, options_, threshold_given_, context.options.model_path));
     decoder_ = DetectionDecoder(options_);
@@ -539,7 +700,7 @@ Status DetectionHead::prepare(const TaskContext& context) {
 Result<TaskResult> DetectionHead::process(const std::vector<NamedTensor>& outputs, const io::Frame& /*frame*/,
                                           const PreprocessInfo& info) {
     if (options_.format == DetectionFormat::kAuto) {  // shapes known only now (dynamic dims)
-        EDGEINFER_ASSIGN_OR_RETURN(options_.format, detect_format(outputs));
+        EDGEINFER_ASSIGN_OR_RETURN(options_.format, detect_format(outputs, options_.anchors.get()));
         if (!threshold_given_ && is_yolo(options_.format)) options_.score_threshold = 0.25f;
         decoder_ = DetectionDecoder(options_);
     }

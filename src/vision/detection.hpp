@@ -1,9 +1,10 @@
 // vision detection heads: Detection boxes decoded from torchvision (boxes/scores/labels), YOLOv5/YOLOv8
-// raw heads and DETR outputs, mapped back to frame pixels; class-aware NMS with a reusable workspace;
-// and DetectionHead, the `edgeinfer detect` task head.
+// raw heads, DETR outputs and raw SSD/RetinaNet heads (with the sidecar's anchors), mapped back to frame pixels;
+// class-aware NMS with a reusable workspace; and DetectionHead, the `edgeinfer detect` task head.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "edgeinfer/session.hpp"
 #include "edgeinfer/status.hpp"
 #include "edgeinfer/vision.hpp"
+#include "vision/anchors.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/task.hpp"
 
@@ -25,14 +27,17 @@ struct Detection {
 };
 
 enum class DetectionFormat {
-    kAuto,         // decided from output names and shapes (detect_format)
-    kTorchvision,  // boxes [N,4] x1y1x2y2 input pixels + scores [N] + labels [N] (post-processed; batch dim optional)
-    kYoloV5,       // [1,N,5+C]: cx,cy,w,h (input pixels), objectness, C class scores
-    kYoloV8,       // [1,4+C,N]: cx,cy,w,h (input pixels), C class scores (anchor-free, no objectness)
-    kDetr,         // logits [1,Q,C+1] (last = no-object) + boxes [1,Q,4] cx,cy,w,h normalized to the input
+    kAuto,           // decided from output names and shapes (detect_format)
+    kTorchvision,    // boxes [N,4] x1y1x2y2 input pixels + scores [N] + labels [N] (post-processed; batch dim optional)
+    kYoloV5,         // [1,N,5+C]: cx,cy,w,h (input pixels), objectness, C class scores
+    kYoloV8,         // [1,4+C,N]: cx,cy,w,h (input pixels), C class scores (anchor-free, no objectness)
+    kDetr,           // logits [1,Q,C+1] (last = no-object) + boxes [1,Q,4] cx,cy,w,h normalized to the input
+    kSsdHead,        // raw SSD head: bbox_regression [1,N,4] + cls_logits [1,N,C] (softmax, class 0 background)
+    kRetinaNetHead,  // raw RetinaNet head: bbox_regression [1,N,4] + cls_logits [1,N,C] (sigmoid)
 };
 
-// "auto", "torchvision", "yolov5", "yolov8", "detr" (also "ssd", "retinanet", "frcnn" for torchvision).
+// "auto", "torchvision", "yolov5", "yolov8", "detr", "ssd-head", "retinanet-head" (also "ssd", "retinanet",
+// "frcnn" for torchvision's post-processed outputs).
 Result<DetectionFormat> parse_detection_format(std::string_view text);
 std::string_view detection_format_name(DetectionFormat format);
 
@@ -41,11 +46,15 @@ struct DetectionOptions {
     float score_threshold = 0.25f;  // keep detections scoring at least this
     float iou_threshold = 0.45f;    // NMS (YOLO formats): suppress same-class boxes overlapping more than this
     int max_detections = 100;       // per frame, best first
+    // Raw SSD/RetinaNet heads: the anchors and post-processing settings (the sidecar's "anchors"); null: none.
+    std::shared_ptr<const AnchorHead> anchors{};
 };
 
-// The format these outputs have, from their names (boxes/scores/labels, pred_logits/pred_boxes) and
-// else their shapes. kInvalidArgument lists every output with its shape and the shapes each format expects.
-Result<DetectionFormat> detect_format(const std::vector<NamedTensor>& outputs);
+// The format these outputs have: the one format their names fit (boxes/scores/labels, pred_logits/pred_boxes,
+// bbox_regression/cls_logits), else the one their shapes fit. With `anchors` (a sidecar's), outputs that fit
+// a raw head are that head. kInvalidArgument when no format fits (every output with its shape and the shapes
+// each format expects) or several do (the candidates and --format).
+Result<DetectionFormat> detect_format(const std::vector<NamedTensor>& outputs, const AnchorHead* anchors = nullptr);
 
 // Intersection over union of two boxes (x1, y1, x2, y2); 0 when either is empty.
 float box_iou(const float* a, const float* b);
@@ -86,6 +95,7 @@ class DetectionDecoder {
     Status decode_torchvision(const std::vector<NamedTensor>& outputs);
     Status decode_yolo(const std::vector<NamedTensor>& outputs, bool v8);
     Status decode_detr(const std::vector<NamedTensor>& outputs);
+    Status decode_anchor_head(const std::vector<NamedTensor>& outputs, DetectionFormat format);
     void finish(const PreprocessInfo& info, const std::vector<std::string>& labels, bool nms,
                 std::vector<Detection>& out);
 

@@ -63,6 +63,7 @@ Result<Sidecar> load_sidecar(const std::string& path) {
     EDGEINFER_ASSIGN_OR_RETURN(s.color_order, get_string(d, path, "color_order"));
     EDGEINFER_ASSIGN_OR_RETURN(s.resize, get_string(d, path, "resize"));
     EDGEINFER_ASSIGN_OR_RETURN(s.interpolation, get_string(d, path, "interpolation"));
+    EDGEINFER_ASSIGN_OR_RETURN(s.weights, get_string(d, path, "weights"));
     EDGEINFER_ASSIGN_OR_RETURN(s.scale, get_number(d, path, "scale"));
     EDGEINFER_ASSIGN_OR_RETURN(s.crop_fraction, get_number(d, path, "crop_fraction"));
     EDGEINFER_ASSIGN_OR_RETURN(s.mean, get_numbers(d, path, "mean"));
@@ -102,6 +103,15 @@ Result<Sidecar> load_sidecar(const std::string& path) {
         }
     }
     return s;
+}
+
+std::string random_weights_warning(const Sidecar* sidecar) {
+    if (!sidecar) return "";
+    // "random" since issue 18; older exports wrote "seeded random (seed 0)".
+    const std::string& w = sidecar->weights;
+    if (w != "random" && w.rfind("seeded random", 0) != 0) return "";
+    return "sidecar '" + sidecar->path +
+           "' says the model has random weights (exported without --weights): its results are meaningless";
 }
 
 Result<std::optional<Sidecar>> find_sidecar(const std::string& model_path, const std::string& explicit_path) {

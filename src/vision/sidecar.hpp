@@ -30,7 +30,12 @@ struct Sidecar {
     std::optional<int64_t> num_classes;
     std::vector<std::string> labels;  // empty when null/absent
     int64_t frames = 0;               // video: clip length T (0: absent)
+    std::string weights;              // "random" (edgeinfer export without --weights), a weights file, or ""
 };
+
+// A warning for a sidecar whose "weights" say the model has random weights (its outputs mean nothing);
+// "" otherwise or for nullptr.
+std::string random_weights_warning(const Sidecar* sidecar);
 
 // Reads and validates a sidecar; errors name the file and the JSON key at fault.
 Result<Sidecar> load_sidecar(const std::string& path);

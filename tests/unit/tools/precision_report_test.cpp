@@ -2,6 +2,7 @@
 // pinning the worst layer) and tools::quantize (a QDQ model that loads and runs on the int8 kernels).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -160,6 +161,47 @@ TEST(ToolsQuantize, QdqModelLoadsRunsAndFeedsTheInt8Report) {
     e = tools::precision_report(kShapes, o);
     ASSERT_FALSE(e.is_ok());
     EXPECT_NE(e.status().message().find("needs the quantized model: --quantized"), std::string::npos);
+}
+
+TEST(ToolsQuantize, WritesTheSidecarSkipsUndecodableImagesAndMakesTheFolder) {
+    // Three sample images and one file that is no image, into a folder that does not exist yet.
+    const std::filesystem::path calib = temp_dir() / "calib_with_bad";
+    std::filesystem::create_directories(calib);
+    int copied = 0;
+    for (const auto& e : std::filesystem::directory_iterator(kSamples)) {
+        if (copied == 3 || (e.path().extension() != ".png" && e.path().extension() != ".jpg")) continue;
+        std::filesystem::copy_file(e.path(), calib / e.path().filename(),
+                                   std::filesystem::copy_options::overwrite_existing);
+        ++copied;
+    }
+    ASSERT_EQ(copied, 3);
+    std::ofstream(calib / "broken.png") << "not an image";
+    const std::filesystem::path out_dir = temp_dir() / "quantize_new" / "int8";
+    std::filesystem::remove_all(temp_dir() / "quantize_new");
+    tools::QuantizeOptions qo;
+    qo.calibration = {calib.string()};
+    qo.threads = 2;
+    auto r = tools::quantize(kShapes, (out_dir / "shapes_q.onnx").string(), qo);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->samples, 3);
+    EXPECT_EQ(r->skipped, 1);
+    ASSERT_FALSE(r->warnings.empty());
+    EXPECT_NE(r->warnings[0].find("broken.png: could not decode the image; skipped"), std::string::npos)
+        << r->warnings[0];
+    EXPECT_TRUE(std::filesystem::exists(out_dir / "shapes_q.onnx"));
+    // The sidecar: the float model's (same preprocessing and labels), renamed, with what quantize did.
+    EXPECT_EQ(r->sidecar, (out_dir / "shapes_q.json").string());
+    std::ifstream in(r->sidecar), original(std::filesystem::path(kShapes).replace_extension(".json"));
+    std::stringstream a, b;
+    a << in.rdbuf();
+    b << original.rdbuf();
+    const std::string side = a.str(), orig = b.str();
+    EXPECT_NE(side.find("\"onnx\": \"shapes_q.onnx\""), std::string::npos) << side;
+    EXPECT_NE(side.find("\"quantized\""), std::string::npos) << side;
+    EXPECT_NE(side.find("\"skipped_files\": 1"), std::string::npos) << side;
+    EXPECT_NE(orig.find("\"labels\""), std::string::npos);
+    EXPECT_NE(side.find("\"labels\""), std::string::npos) << side;
+    EXPECT_NE(side.find("\"mean\""), std::string::npos) << side;
 }
 
 TEST(ToolsQuantize, Errors) {

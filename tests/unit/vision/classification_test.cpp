@@ -68,6 +68,22 @@ TEST(Sidecar, ReadsTheExportKeys) {
     EXPECT_FALSE(nulls->num_classes.has_value());
 }
 
+TEST(Sidecar, RandomWeightsAreWarnedAbout) {
+    auto random = load_sidecar(write_file("r.json", R"({"weights": "random"})"));
+    ASSERT_TRUE(random.is_ok());
+    const std::string w = random_weights_warning(&*random);
+    EXPECT_NE(w.find("random weights"), std::string::npos) << w;
+    EXPECT_NE(w.find("r.json"), std::string::npos) << w;
+    auto old = load_sidecar(write_file("o.json", R"j({"weights": "seeded random (seed 0)"})j"));
+    ASSERT_TRUE(old.is_ok());
+    EXPECT_NE(random_weights_warning(&*old), "");
+    auto trained = load_sidecar(write_file("t.json", R"({"weights": "/models/ft.pt"})"));
+    ASSERT_TRUE(trained.is_ok());
+    EXPECT_EQ(trained->weights, "/models/ft.pt");
+    EXPECT_EQ(random_weights_warning(&*trained), "");
+    EXPECT_EQ(random_weights_warning(nullptr), "");
+}
+
 TEST(Sidecar, ErrorsNameFileAndKey) {
     struct Case {
         const char* json;

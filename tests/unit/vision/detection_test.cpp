@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace edgeinfer::vision {
@@ -113,14 +115,42 @@ TEST(DetectFormat, FromNamesAndShapes) {
               DetectionFormat::kYoloV5);
     EXPECT_EQ(detect_format({f32("output0", {1, 84, 100}, std::vector<float>(8400))}).value(),
               DetectionFormat::kYoloV8);
-    EXPECT_EQ(
-        detect_format({f32("x", {1, 10, 92}, std::vector<float>(920)), f32("y", {1, 10, 4}, std::vector<float>(40))})
-            .value(),
-        DetectionFormat::kDetr);
     EXPECT_EQ(detect_format({f32("pred_boxes", {1, 10, 4}, std::vector<float>(40)),
                              f32("pred_logits", {1, 10, 3}, std::vector<float>(30))})
                   .value(),
               DetectionFormat::kDetr);
+}
+
+TEST(DetectFormat, SeveralFittingLayoutsAreAnErrorListingThem) {
+    // Unnamed [1,Q,C] + [1,Q,4]: DETR and raw anchor heads alike; no guess.
+    auto r =
+        detect_format({f32("x", {1, 10, 92}, std::vector<float>(920)), f32("y", {1, 10, 4}, std::vector<float>(40))});
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    std::string m = r.status().message();
+    for (const char* part : {"several formats by their shapes", "detr (", "ssd-head (", "retinanet-head (", "--format"})
+        EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
+    // A RetinaNet-style raw head is never taken for DETR: its names say raw head, whose type needs anchors.
+    r = detect_format({f32("regression", {1, 50, 4}, std::vector<float>(200)),
+                       f32("classification", {1, 50, 7}, std::vector<float>(350))});
+    ASSERT_FALSE(r.is_ok());
+    m = r.status().message();
+    EXPECT_EQ(m.find("detr"), std::string::npos) << m;
+    for (const char* part : {"by their names", "ssd-head", "retinanet-head", "--format", "'anchors'"})
+        EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
+    // torchvision's own head names do not read as DETR's logits/boxes either.
+    r = detect_format({f32("bbox_regression", {1, 50, 4}, std::vector<float>(200)),
+                       f32("cls_logits", {1, 50, 7}, std::vector<float>(350))});
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message().find("detr"), std::string::npos) << r.status().message();
+    // With a sidecar's anchors, the same outputs are that head.
+    AnchorHead anchors;
+    anchors.kind = AnchorHead::Kind::kSsd;
+    r = detect_format({f32("bbox_regression", {1, 50, 4}, std::vector<float>(200)),
+                       f32("cls_logits", {1, 50, 7}, std::vector<float>(350))},
+                      &anchors);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r.value(), DetectionFormat::kSsdHead);
 }
 
 TEST(DetectFormat, UnknownShapesNameEveryOutputAndTheExpectedShapes) {
@@ -138,6 +168,8 @@ TEST(DetectFormat, UnknownShapesNameEveryOutputAndTheExpectedShapes) {
 TEST(ParseDetectionFormat, NamesAndErrors) {
     EXPECT_EQ(parse_detection_format("YOLOv8").value(), DetectionFormat::kYoloV8);
     EXPECT_EQ(parse_detection_format("ssd").value(), DetectionFormat::kTorchvision);
+    EXPECT_EQ(parse_detection_format("retinanet-head").value(), DetectionFormat::kRetinaNetHead);
+    EXPECT_EQ(detection_format_name(DetectionFormat::kSsdHead), "ssd-head");
     EXPECT_EQ(detection_format_name(DetectionFormat::kDetr), "detr");
     auto r = parse_detection_format("yolov9");
     ASSERT_FALSE(r.is_ok());
@@ -284,6 +316,94 @@ TEST(DetrDecoder, BoxesOfAnotherQueryCountAreRejected) {
     ASSERT_FALSE(r.is_ok());
     EXPECT_NE(r.status().message().find("'pred_boxes'"), std::string::npos) << r.status().message();
     EXPECT_NE(r.status().message().find("[1,3,4]"), std::string::npos) << r.status().message();
+}
+
+// A one-level RetinaNet generator on a 2x2 map with stride 16: base anchor [-16,-16,16,16] shifted per cell.
+nlohmann::json retinanet_anchors() {
+    return nlohmann::json::parse(R"({"type": "retinanet", "image_size": [32, 32], "box_coder_weights": [1, 1, 1, 1],
+        "score_thresh": 0.05, "nms_thresh": 0.5, "topk_candidates": 1000, "detections_per_img": 300,
+        "levels": [{"feature_map": [2, 2], "stride": [16, 16], "sizes": [32], "aspect_ratios": [1.0]}]})");
+}
+
+TEST(AnchorHead, RetinaNetAnchorsAreShiftedBaseAnchors) {
+    auto h = parse_anchor_head(retinanet_anchors(), "m.json");
+    ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    EXPECT_EQ(h->level_counts, (std::vector<int64_t>{4}));
+    EXPECT_EQ(h->anchors, (std::vector<float>{-16, -16, 16, 16, 0, -16, 32, 16, -16, 0, 16, 32, 0, 0, 32, 32}));
+    // Ratio 0.5 (h = sqrt(0.5) * 32 = 22.6, w = 45.3): rounded half-widths, as torchvision rounds.
+    auto doc = retinanet_anchors();
+    doc["levels"][0]["aspect_ratios"] = {0.5};
+    h = parse_anchor_head(doc, "m.json");
+    ASSERT_TRUE(h.is_ok());
+    EXPECT_EQ(std::vector<float>(h->anchors.begin(), h->anchors.begin() + 4), (std::vector<float>{-23, -11, 23, 11}));
+}
+
+TEST(AnchorHead, SsdDefaultBoxesFromScales) {
+    // One 2x2 level, scales 0.5 and 0.5: pairs (0.5,0.5) twice (s' = sqrt(0.5*0.5)), no extra ratios.
+    auto h = parse_anchor_head(nlohmann::json::parse(R"({"type": "ssd", "image_size": [100, 200],
+        "box_coder_weights": [10, 10, 5, 5], "scales": [0.5, 0.5],
+        "levels": [{"feature_map": [2, 2], "aspect_ratios": []}]})"),
+                               "m.json");
+    ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    ASSERT_EQ(h->count(), 8);
+    // First cell's center (0.25, 0.25) of 200x100, half size 50x25: [0, 0, 100, 50].
+    EXPECT_EQ(std::vector<float>(h->anchors.begin(), h->anchors.begin() + 4), (std::vector<float>{0, 0, 100, 50}));
+    EXPECT_EQ(std::vector<float>(h->anchors.end() - 4, h->anchors.end()), (std::vector<float>{100, 50, 200, 100}));
+}
+
+TEST(AnchorHead, ErrorsNameTheKey) {
+    auto doc = retinanet_anchors();
+    doc["levels"][0].erase("stride");
+    auto h = parse_anchor_head(doc, "sidecar 'm.json'");
+    ASSERT_FALSE(h.is_ok());
+    EXPECT_NE(h.status().message().find("sidecar 'm.json': key 'anchors.levels[0].stride' is missing"),
+              std::string::npos)
+        << h.status().message();
+    doc = retinanet_anchors();
+    doc["type"] = "yolo";
+    h = parse_anchor_head(doc, "m.json");
+    ASSERT_FALSE(h.is_ok());
+    EXPECT_NE(h.status().message().find("'anchors.type'"), std::string::npos) << h.status().message();
+}
+
+TEST(AnchorHeadDecoder, RetinaNetDecodesAgainstAnchorsClipsAndSuppresses) {
+    auto h = parse_anchor_head(retinanet_anchors(), "m.json");
+    ASSERT_TRUE(h.is_ok());
+    DetectionDecoder dec({.format = DetectionFormat::kRetinaNetHead,
+                          .score_threshold = 0.3f,
+                          .anchors = std::make_shared<const AnchorHead>(h.value())});
+    // 4 anchors x 2 classes. Anchor 3 (cell 1,1 = [0,0,32,32]) class 1 at logit 2 (0.88), moved by dx = 0.25
+    // (8 px) and grown by dw = log 2 in width: [-8,0,56,32] clipped to [0,0,32,32]. Anchor 2 class 1 at
+    // logit 1 (0.73) = [-16,0,16,32] → [0,0,16,32]: IoU 0.5 with the first, not above nms_thresh 0.5: kept.
+    // Anchor 0 class 0 at logit 0 (0.5): kept (another class). Everything else at -5.
+    std::vector<float> codes(16, 0.0f), logits(8, -5.0f);
+    codes[12] = 0.25f;
+    codes[14] = std::log(2.0f);
+    logits[7] = 2.0f;
+    logits[5] = 1.0f;
+    logits[0] = 0.0f;
+    auto r =
+        dec.decode({f32("bbox_regression", {1, 4, 4}, codes), f32("cls_logits", {1, 4, 2}, logits)}, identity(32, 32));
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r->size(), 3u);
+    EXPECT_EQ((*r)[0].label, 1);
+    EXPECT_NEAR((*r)[0].score, 1.0f / (1.0f + std::exp(-2.0f)), 1e-6);
+    expect_box((*r)[0], 0, 0, 32, 32);
+    expect_box((*r)[1], 0, 0, 16, 32);
+    EXPECT_EQ((*r)[2].label, 0);
+    expect_box((*r)[2], 0, 0, 16, 16);
+    EXPECT_EQ(dec.format(), DetectionFormat::kRetinaNetHead);
+    // Another anchor count than the sidecar's is named.
+    r = dec.decode({f32("bbox_regression", {1, 3, 4}, std::vector<float>(12)),
+                    f32("cls_logits", {1, 3, 2}, std::vector<float>(6))},
+                   identity(32, 32));
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("'bbox_regression'"), std::string::npos) << r.status().message();
+    // Without anchors, a raw head format says where they come from.
+    DetectionDecoder bare({.format = DetectionFormat::kSsdHead});
+    r = bare.decode({f32("bbox_regression", {1, 4, 4}, codes), f32("cls_logits", {1, 4, 2}, logits)}, identity(32, 32));
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("'anchors'"), std::string::npos) << r.status().message();
 }
 
 TEST(LabelCountWarning, OnlyOnMismatch) {
