@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include "kernels/schema_changes.hpp"
+
 namespace edgeinfer::kernels {
 
 PrepareContext::PrepareContext(const ir::Node& node, std::string node_label, std::vector<TensorDesc> inputs,
@@ -66,6 +68,17 @@ Result<const KernelDef*> KernelRegistry::find(const CreateContext& ctx) const {
         if (d.domain != domain || d.op_type != n.op_type) continue;
         op_known = true;
         if (ctx.opset < d.since_version || ctx.opset > d.end_version) continue;
+        // A kernel written before the op's schema changed runs a newer node only when the node uses what
+        // both schemas share (kernels/schema_changes.hpp).
+        if (domain.empty() && d.since_version < schema_change_version(n.op_type, ctx.opset)) {
+            std::string why = newer_schema_reason(ctx);
+            if (!why.empty()) {
+                opset_ok = true;
+                reason =
+                    "op " + n.op_type + " at opset " + std::to_string(ctx.opset) + ": " + why + " is not supported";
+                continue;
+            }
+        }
         opset_ok = true;
         DataType t0 = ctx.input_types.empty() ? DataType::kUndefined : ctx.input_types[0];
         if (!d.dtypes.empty() && t0 != DataType::kUndefined &&

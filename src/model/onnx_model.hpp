@@ -11,7 +11,7 @@
 namespace edgeinfer::model {
 
 // Highest default-domain opset this build of edgeinfer understands (ONNX 1.12).
-inline constexpr int64_t kMaxSupportedOpset = 17;
+inline constexpr int64_t kMaxSupportedOpset = 21;
 inline constexpr int64_t kMinSupportedOpset = 1;
 
 struct LoadOptions {

@@ -71,6 +71,13 @@ Status convert_opset(ir::Model& model, int64_t target) {
                                 std::to_string(kMinSupportedOpset) + ".." + std::to_string(kMaxSupportedOpset));
     int64_t current = model.opset_version("");
     if (current == target) return Status::ok();
+    // Debian's libonnx (1.12) has the adapters up to opset 17; edgeinfer runs 18-21 but cannot convert there.
+    constexpr int64_t kMaxConverterOpset = 17;
+    if (target > kMaxConverterOpset || current > kMaxConverterOpset)
+        return unsupported(name + ": cannot convert from opset " + std::to_string(current) + " to " +
+                           std::to_string(target) + ": the ONNX version converter edgeinfer links (libonnx 1.12) " +
+                           "knows opsets up to " + std::to_string(kMaxConverterOpset) +
+                           "; the model runs at its own opset without conversion");
     onnx::ModelProto proto;
     model_to_proto(model, &proto);
     onnx::ModelProto converted;

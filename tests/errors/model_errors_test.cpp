@@ -32,19 +32,21 @@ TEST_P(BadModel, FailsWithClearError) {
 
 INSTANTIATE_TEST_SUITE_P(
     Files, BadModel,
-    ::testing::Values(
-        BadCase{"/nonexistent/model.onnx", StatusCode::kNotFound, {"no such file"}},
-        BadCase{EDGEINFER_TEST_MODELS_DIR, StatusCode::kInvalidArgument, {"directory"}},
-        BadCase{"empty.onnx", StatusCode::kInvalidModel, {"empty"}},
-        BadCase{"truncated.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf", "truncated"}},
-        BadCase{"random_bytes.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf"}},
-        BadCase{"tensor_not_model.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf"}},
-        BadCase{"no_graph.onnx", StatusCode::kInvalidModel, {"not an ONNX model", "no graph"}},
-        BadCase{"dangling_input.onnx", StatusCode::kInvalidModel, {"Relu 'relu'", "does_not_exist"}},
-        BadCase{"opset_too_new.onnx", StatusCode::kUnsupported, {"opset 99", "1 to 17"}},
-        BadCase{"external_missing.onnx", StatusCode::kInvalidModel, {"conv.weight", "missing"}},
-        BadCase{"external_short.onnx", StatusCode::kInvalidModel, {"tensor ", "external_short.onnx.data", "has 100 bytes, needs"}},
-        BadCase{"bad_initializer.onnx", StatusCode::kInvalidModel, {"conv.weight", "raw_data has 10 bytes"}}),
+    ::testing::Values(BadCase{"/nonexistent/model.onnx", StatusCode::kNotFound, {"no such file"}},
+                      BadCase{EDGEINFER_TEST_MODELS_DIR, StatusCode::kInvalidArgument, {"directory"}},
+                      BadCase{"empty.onnx", StatusCode::kInvalidModel, {"empty"}},
+                      BadCase{"truncated.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf", "truncated"}},
+                      BadCase{"random_bytes.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf"}},
+                      BadCase{"tensor_not_model.onnx", StatusCode::kInvalidModel, {"not a valid ONNX protobuf"}},
+                      BadCase{"no_graph.onnx", StatusCode::kInvalidModel, {"not an ONNX model", "no graph"}},
+                      BadCase{"dangling_input.onnx", StatusCode::kInvalidModel, {"Relu 'relu'", "does_not_exist"}},
+                      BadCase{"opset_too_new.onnx", StatusCode::kUnsupported, {"opset 99", "1 to 21"}},
+                      BadCase{"external_missing.onnx", StatusCode::kInvalidModel, {"conv.weight", "missing"}},
+                      BadCase{"external_short.onnx",
+                              StatusCode::kInvalidModel,
+                              {"tensor ", "external_short.onnx.data", "has 100 bytes, needs"}},
+                      BadCase{
+                          "bad_initializer.onnx", StatusCode::kInvalidModel, {"conv.weight", "raw_data has 10 bytes"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
         std::string n = info.param.file.substr(info.param.file.find_last_of('/') + 1);
         n = n.substr(0, n.find('.'));

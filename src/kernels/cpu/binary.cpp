@@ -178,10 +178,27 @@ enum class BinOp {
     kPRelu,
     kShiftLeft,
     kShiftRight,
+    kBitAnd,
+    kBitOr,
+    kBitXor,
 };
 
 template <typename C>
 constexpr bool kIsSignedInt = (std::is_integral_v<C> && std::is_signed_v<C>);
+
+// BitwiseAnd (0), BitwiseOr (1), BitwiseXor (2) of integers.
+template <int Kind>
+struct BitF {
+    template <typename C>
+    C operator()(C a, C b) const {
+        if constexpr (Kind == 0)
+            return C(a & b);
+        else if constexpr (Kind == 1)
+            return C(a | b);
+        else
+            return C(a ^ b);
+    }
+};
 
 struct AddF {
     template <typename C>
@@ -582,6 +599,19 @@ Status BinaryKernel::run_typed(RunContext& ctx, const BinaryState& st) const {
                     });
                 }
                 break;
+            case BinOp::kBitAnd:
+            case BinOp::kBitOr:
+            case BinOp::kBitXor:
+                if constexpr (std::is_integral_v<T>) {
+                    if (op_ == BinOp::kBitAnd)
+                        binary_loop(p, a, b, o, BitF<0>{});
+                    else if (op_ == BinOp::kBitOr)
+                        binary_loop(p, a, b, o, BitF<1>{});
+                    else
+                        binary_loop(p, a, b, o, BitF<2>{});
+                    break;
+                }
+                return ctx.error(StatusCode::kUnsupported, "input type is not supported");
             case BinOp::kShiftLeft:
             case BinOp::kShiftRight:
                 if constexpr (std::is_unsigned_v<T>) {
@@ -735,6 +765,9 @@ void register_binary_kernels(KernelRegistry& registry) {
     add_binary(registry, "Xor", BinOp::kXor, kBool, 1);
     add_binary(registry, "PRelu", BinOp::kPRelu, kFloats | kI32 | kI64 | kU32 | kU64, 1);
     add_binary(registry, "BitShift", BinOp::kShiftLeft, kUnsigned, 11);
+    add_binary(registry, "BitwiseAnd", BinOp::kBitAnd, kInts, 18);
+    add_binary(registry, "BitwiseOr", BinOp::kBitOr, kInts, 18);
+    add_binary(registry, "BitwiseXor", BinOp::kBitXor, kInts, 18);
     registry.add(simple_def<WhereKernel>("Where", 9, kLatest));
 }
 

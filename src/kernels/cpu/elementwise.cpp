@@ -210,6 +210,32 @@ struct SoftplusOp : FloatOp {
         return blend(x > C(0), x, C(0)) + std::log1p(ew_exp(-std::fabs(x)));
     }
 };
+// Mish (opset 18): x * tanh(softplus(x)).
+struct MishOp : FloatOp {
+    template <typename C>
+    C operator()(C x) const {
+        return x * ew_tanh(blend(x > C(0), x, C(0)) + std::log1p(ew_exp(-std::fabs(x))));
+    }
+};
+// Gelu (opset 20): x * Phi(x), exactly (erf) or with the tanh approximation.
+struct GeluOp : FloatOp {
+    bool tanh_approximation = false;
+    template <typename C>
+    C operator()(C x) const {
+        if (tanh_approximation)
+            return C(0.5) * x * (C(1) + ew_tanh(C(0.7978845608028654) * (x + C(0.044715) * x * x * x)));
+        return C(0.5) * x * (C(1) + ew_erf(x * C(0.7071067811865476)));
+    }
+};
+// BitwiseNot (opset 18) of integers.
+struct BitwiseNotOp {
+    static constexpr unsigned kTypes = kInts;
+    static constexpr bool kBoolOut = false;
+    template <typename C>
+    C operator()(C x) const {
+        return C(~x);
+    }
+};
 struct SoftsignOp : FloatOp {
     template <typename C>
     C operator()(C x) const {
@@ -522,6 +548,15 @@ void add_activations(KernelRegistry& r) {
     add_unary<TanhOp>(r, "Tanh", 1);
     add_unary<SoftplusOp>(r, "Softplus", 1);
     add_unary<SoftsignOp>(r, "Softsign", 1);
+    add_unary<MishOp>(r, "Mish", 18);
+    add_unary<GeluOp>(r, "Gelu", 20, kLatest, [](const CreateContext& c) -> Result<GeluOp> {
+        GeluOp op;
+        const std::string approximate = c.node.attr_string("approximate", "none");
+        if (approximate != "none" && approximate != "tanh")
+            return c.invalid("attribute approximate must be 'none' or 'tanh', got '" + approximate + "'");
+        op.tanh_approximation = approximate == "tanh";
+        return op;
+    });
     add_unary<ThresholdedReluOp>(r, "ThresholdedRelu", 1, kLatest,
                                  [](const CreateContext& c) -> Result<ThresholdedReluOp> {
                                      ThresholdedReluOp op;
@@ -549,6 +584,7 @@ void add_math(KernelRegistry& r) {
     add_unary<RoundOp>(r, "Round", 11);
     add_unary<SignOp>(r, "Sign", 9);
     add_unary<NotOp>(r, "Not", 1);
+    add_unary<BitwiseNotOp>(r, "BitwiseNot", 18);
     add_unary<SinOp>(r, "Sin", 7);
     add_unary<CosOp>(r, "Cos", 7);
     add_unary<TanOp>(r, "Tan", 7);

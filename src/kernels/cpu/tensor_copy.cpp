@@ -354,8 +354,9 @@ struct SplitState : KernelState {
 class SplitKernel : public Kernel {
   public:
     // split_input: index of the input holding the split sizes (-1: attribute or none).
-    SplitKernel(int64_t axis, std::vector<int64_t> split, int split_input)
-        : axis_(axis), split_(std::move(split)), split_input_(split_input) {}
+    // uneven_last: opset 18's num_outputs, whose last part may be smaller (parts of ceil(dim / n)).
+    SplitKernel(int64_t axis, std::vector<int64_t> split, int split_input, bool uneven_last = false)
+        : axis_(axis), split_(std::move(split)), split_input_(split_input), uneven_last_(uneven_last) {}
 
     Status prepare(PrepareContext& ctx) const override {
         const auto& in = ctx.input(0);
@@ -371,6 +372,15 @@ class SplitKernel : public Kernel {
         }
         const int64_t n = static_cast<int64_t>(ctx.num_outputs());
         const int64_t dim = in.dims[axis];
+        if (split.empty() && uneven_last_ && dim % n != 0) {
+            const int64_t part = (dim + n - 1) / n;
+            if (part * (n - 1) >= dim)
+                return ctx.invalid("axis " + std::to_string(axis) + " of size " + std::to_string(dim) +
+                                   " leaves the last of num_outputs=" + std::to_string(n) + " parts of " +
+                                   std::to_string(part) + " empty or negative");
+            split.assign(n, part);
+            split.back() = dim - part * (n - 1);
+        }
         if (split.empty()) {
             if (dim % n != 0)
                 return ctx.invalid("axis " + std::to_string(axis) + " of size " + std::to_string(dim) +
@@ -434,6 +444,7 @@ class SplitKernel : public Kernel {
     int64_t axis_;
     std::vector<int64_t> split_;
     int split_input_;
+    bool uneven_last_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -822,11 +833,17 @@ void register_tensor_copy_kernels(KernelRegistry& registry) {
         if (ctx.opset >= 4 && !ctx.node.find_attribute("axis")) return ctx.invalid("attribute 'axis' is required");
         return std::unique_ptr<Kernel>(new ConcatKernel(ctx.node.attr_int("axis", 1)));
     }));
-    registry.add(make_def("Split", 1, 17, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        // Opset 1: sizes from attribute 'split' or input 1; 2..12: attribute; 13+: input 1.
+    registry.add(make_def("Split", 1, 1 << 30, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        // Opset 1: sizes from attribute 'split' or input 1; 2..12: attribute; 13+: input 1; 18+: without
+        // input 1, `num_outputs` parts of ceil(dim / num_outputs), the last one smaller.
         int split_input = ctx.opset >= 13 || ctx.opset == 1 ? 1 : -1;
         std::vector<int64_t> split = ctx.opset >= 13 ? std::vector<int64_t>{} : ctx.node.attr_ints("split");
-        return std::unique_ptr<Kernel>(new SplitKernel(ctx.node.attr_int("axis", 0), std::move(split), split_input));
+        const bool has_num_outputs = ctx.opset >= 18 && ctx.node.find_attribute("num_outputs");
+        if (has_num_outputs && ctx.node.attr_int("num_outputs", 0) != static_cast<int64_t>(ctx.node.outputs.size()))
+            return ctx.invalid("attribute num_outputs=" + std::to_string(ctx.node.attr_int("num_outputs", 0)) +
+                               " but the node has " + std::to_string(ctx.node.outputs.size()) + " outputs");
+        return std::unique_ptr<Kernel>(
+            new SplitKernel(ctx.node.attr_int("axis", 0), std::move(split), split_input, has_num_outputs));
     }));
     registry.add(make_def("Slice", 1, 9, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         const ir::Node& n = ctx.node;
