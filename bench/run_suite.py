@@ -15,7 +15,7 @@ machine noise hits all alike; medians are taken over every timed run of all roun
 - edgeinfer: `edgeinfer bench --json --latencies` (BUILD/edgeinfer; --tactics passed on when given).
 - ONNX Runtime: bench/ort_bench.js under node, onnxruntime-node 1.30.0 from bench/setup-ort (bench/.ort):
   intraOpNumThreads = the thread count, sequential execution, graphOptimizationLevel 'all' (ORT_ENABLE_ALL), the
-  same timing loop. Without bench/.ort (or node) its column says so and the rest of the suite runs.
+  same timing loop. Without bench/.ort (or node) the column is left out (named in --runtimes: reported as failed).
 - OpenCV DNN: BUILD/bench/opencv_dnn_bench (cv::dnn, default backend, the same timing loop).
 - PyTorch eager: this script with --torch-worker in a subprocess, torch.inference_mode(), with Debian's
   OpenBLAS (LD_LIBRARY_PATH to its openblas-pthread directory, OPENBLAS_CORETYPE=SkylakeX) instead of the
@@ -564,8 +564,8 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per round (default 2)")
     ap.add_argument("--min-iterations", type=int, default=5, help="timed runs per round at least (default 5)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed runs per round after the first (default 3)")
-    ap.add_argument("--runtimes", default=",".join(RUNTIMES),
-                    help="comma-separated runtimes to time, interleaved (default: " + ",".join(RUNTIMES) + ")")
+    ap.add_argument("--runtimes", help="comma-separated runtimes to time, interleaved (default: " + ",".join(RUNTIMES) +
+                    "; ort only when bench/setup-ort has run)")
     ap.add_argument("--tactics", help="edgeinfer's --tactics (fast, timed, direct-only; default: edgeinfer's)")
     ap.add_argument("--ort", default=os.path.join(HERE, ".ort"), help="bench/setup-ort's directory (default bench/.ort)")
     ap.add_argument("--quick", action="store_true", help="one short round per runtime (smoke test, not numbers)")
@@ -598,12 +598,18 @@ def main(argv=None):
         ap.error("--threads must be >= 1, --repeat >= 1 and --seconds > 0")
     args.build = os.path.abspath(args.build)
     args.ort = os.path.abspath(args.ort)
-    args.runtimes = [r for r in args.runtimes.split(",") if r]
+    explicit_runtimes = args.runtimes is not None
+    args.runtimes = [r for r in (args.runtimes or ",".join(RUNTIMES)).split(",") if r]
     bad = [r for r in args.runtimes if r not in RUNTIMES]
     if bad or "edgeinfer" not in args.runtimes:
         ap.error(f"--runtimes must name edgeinfer and any of {', '.join(RUNTIMES)} (got '{','.join(args.runtimes)}')")
     args.runtimes = [r for r in RUNTIMES if r in args.runtimes]
     suite = Suite(args)
+    if suite.ort_missing and not explicit_runtimes:  # not asked for by name: leave the column out
+        print(f"run_suite: no ORT column ({suite.ort_missing})", flush=True)
+        args.runtimes.remove("ort")
+        suite.runtimes.remove("ort")
+        suite.ort_missing = None
     for b in [suite.edgeinfer, suite.peak_bin] + ([suite.opencv] if "opencv" in args.runtimes else []):
         if not os.access(b, os.X_OK):
             ap.error(f"{b} not found: build it (cmake --build {args.build} --target edgeinfer_cli opencv_dnn_bench "
