@@ -1,16 +1,21 @@
 #!/usr/bin/python3
-"""edgeinfer against OpenCV DNN and PyTorch eager on issue 4's models; writes bench/RESULTS.md's performance section.
+"""edgeinfer against ONNX Runtime, OpenCV DNN and PyTorch eager on issues 4 and 20's models; writes bench/RESULTS.md's
+performance section.
 
   /usr/bin/python3 bench/run_suite.py [--models a,b] [--threads 1,2] [--repeat N] [--seconds S] [--quick]
+                                      [--runtimes edgeinfer,ort,opencv,pytorch] [--tactics MODE] [--ort DIR]
                                       [--build DIR] [--cache DIR] [--results FILE] [--strict]
 
 Each model is exported once into the cache (seeded random weights, tools/edgeinfer_export.py's builder) at
 opset 13, with a few seeded input tensors saved as .npy; OpenCV DNN gets an opset-11 copy when it cannot load
-the opset-13 file. For every model and thread count the three runtimes take turns (edgeinfer, OpenCV,
+the opset-13 file. For every model and thread count the runtimes take turns (edgeinfer, ORT, OpenCV,
 PyTorch, edgeinfer, ...; --repeat rounds of --seconds each) on the same input files, rotated between runs, so
 machine noise hits all alike; medians are taken over every timed run of all rounds.
 
-- edgeinfer: `edgeinfer bench --json --latencies` (BUILD/edgeinfer).
+- edgeinfer: `edgeinfer bench --json --latencies` (BUILD/edgeinfer; --tactics passed on when given).
+- ONNX Runtime: bench/ort_bench.js under node, onnxruntime-node 1.30.0 from bench/setup-ort (bench/.ort):
+  intraOpNumThreads = the thread count, sequential execution, graphOptimizationLevel 'all' (ORT_ENABLE_ALL), the
+  same timing loop. Without bench/.ort (or node) the column is left out (named in --runtimes: reported as failed).
 - OpenCV DNN: BUILD/bench/opencv_dnn_bench (cv::dnn, default backend, the same timing loop).
 - PyTorch eager: this script with --torch-worker in a subprocess, torch.inference_mode(), with Debian's
   OpenBLAS (LD_LIBRARY_PATH to its openblas-pthread directory, OPENBLAS_CORETYPE=SkylakeX) instead of the
@@ -29,6 +34,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,7 +66,12 @@ DEFAULT_MODELS = ["resnet18", "resnet50", "resnet50_batch8", "mobilenet_v2", "sq
                   "deeplabv3_mobilenet_v3_large", "ssdlite320_no_postprocess", "ssdlite320", "r3d_18"]
 INPUT_SETS = 3
 EXPORT_RECIPE = "2"  # bump when export_worker's output changes: cached exports with another stamp are redone
-RUNTIMES = ("edgeinfer", "opencv", "pytorch")
+RUNTIMES = ("edgeinfer", "ort", "opencv", "pytorch")
+# Issue 20: edgeinfer/ORT latency at most 0.8 everywhere; at 1 thread tighter for the dense ResNets.
+ORT_TARGET = 0.8
+ORT_TARGET_1T = {"resnet18": 0.65, "resnet50": 0.75}
+ORT_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", "efficientnet_b0",
+              "deeplabv3_mobilenet_v3_large", "ssdlite320", "ssdlite320_no_postprocess", "r3d_18"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,6 +244,14 @@ class Suite:
         self.edgeinfer = os.path.join(args.build, "edgeinfer")
         self.opencv = os.path.join(args.build, "bench", "opencv_dnn_bench")
         self.peak_bin = os.path.join(args.build, "bench", "fp32_peak")
+        self.runtimes = list(args.runtimes)
+        self.ort_missing = None
+        if "ort" in self.runtimes:
+            pkg = os.path.join(args.ort, "node_modules", "onnxruntime-node", "package.json")
+            if not os.path.exists(pkg):
+                self.ort_missing = f"onnxruntime-node not in {args.ort}: run bench/setup-ort"
+            elif not shutil.which("node"):
+                self.ort_missing = "node not found (apt-get install nodejs)"
         self.torch_env = dict(os.environ)
         self.blas_note = "reference BLAS (Debian's OpenBLAS not installed: scripts/install-deps)"
         if os.path.isdir(OPENBLAS_DIR):
@@ -283,6 +302,15 @@ class Suite:
                    "--warmup", str(a.warmup), "--duration", str(a.seconds), "-n", str(a.min_iterations)]
             for f in files:
                 cmd += ["--inputs", "input=" + f]
+            if a.tactics:
+                cmd += ["--tactics", a.tactics]
+            return cmd, None
+        if runtime == "ort":
+            cmd = ["node", os.path.join(HERE, "ort_bench.js"), onnx, "--json", "--threads", str(threads),
+                   "--warmup", str(a.warmup), "--seconds", str(a.seconds), "--iterations", str(a.min_iterations),
+                   "--ort", a.ort]
+            for f in files:
+                cmd += ["--input", f]
             return cmd, None
         if runtime == "opencv":
             cmd = [self.opencv, onnx, "--json", "--threads", str(threads), "--warmup", str(a.warmup),
@@ -304,16 +332,16 @@ class Suite:
         rows = []
         if err:
             for t in threads_list:
-                rows.append(dict(model=key, threads=t, shape=cfg["shape"], errors={r: err for r in RUNTIMES}))
+                rows.append(dict(model=key, threads=t, shape=cfg["shape"], errors={r: err for r in self.runtimes}))
             return rows
         macs = self.macs(onnx)
         opencv_onnx = {"path": onnx, "opset": 13, "fallbacks": list(cfg.get("opencv_fallbacks", [11, 10]))}
         for t in threads_list:
-            samples = {r: [] for r in RUNTIMES}
-            errors = {}
+            samples = {r: [] for r in self.runtimes}
+            errors = {"ort": self.ort_missing} if self.ort_missing else {}
             extra = {}
             for rnd in range(self.args.repeat):
-                for runtime in RUNTIMES:
+                for runtime in self.runtimes:
                     if runtime in errors:
                         continue
                     path = opencv_onnx["path"] if runtime == "opencv" else onnx
@@ -348,7 +376,8 @@ class Suite:
                        runs={r: len(s) for r, s in samples.items()}, macs=macs, opencv_opset=opencv_onnx["opset"],
                        **extra)
             self.log(f"  {key} @{t}t: " + ", ".join(
-                f"{r} {med[r]:.2f} ms" if r in med else f"{r} FAILED ({errors.get(r)})" for r in RUNTIMES), flush=True)
+                f"{r} {med[r]:.2f} ms" if r in med else f"{r} FAILED ({errors.get(r)})" for r in self.runtimes),
+                flush=True)
             rows.append(row)
         return rows
 
@@ -397,30 +426,51 @@ def machine_facts():
     return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(), commit=rev)
 
 
+def timed(row, runtime):
+    """Whether RUNTIME was part of the run for ROW (timed or failed; not left out by --runtimes)."""
+    return runtime in row.get("medians", {}) or runtime in row.get("errors", {})
+
+
 def assess(rows, peaks):
     """Adds ratios, GFLOP/s and target verdicts to rows; returns the list of target checks."""
     by = {(r["model"], r["threads"]): r for r in rows}
     checks = []
     for r in rows:
         m = r.get("medians", {})
-        ei, cv, pt = m.get("edgeinfer"), m.get("opencv"), m.get("pytorch")
+        ei, cv, pt, ort = m.get("edgeinfer"), m.get("opencv"), m.get("pytorch"), m.get("ort")
+        r["ratio_ort"] = ei / ort if ei and ort else None
         r["ratio_opencv"] = ei / cv if ei and cv else None
         r["ratio_pytorch"] = ei / pt if ei and pt else None
         if ei and r.get("macs") and peaks.get(r["threads"]):  # exports have static shapes: MACs of the whole batch
             r["gflops"] = 2 * r["macs"] / (ei / 1e3) / 1e9
             r["peak_share"] = r["gflops"] / peaks[r["threads"]]
         target = MODELS[r["model"]].get("target")
-        if target is not None and r["threads"] == 2:
+        if target is not None and r["threads"] == 2 and timed(r, "opencv"):
             ok = r["ratio_opencv"] is not None and r["ratio_opencv"] <= target
             r["met"] = ok
             checks.append((f"{r['model']}: edgeinfer/OpenCV at 2 threads <= {target}", fmt(r["ratio_opencv"], 3), ok))
     for r in rows:
-        if r["threads"] == 1 and r["model"] != "resnet50_batch8":
+        if r["threads"] == 1 and r["model"] != "resnet50_batch8" and timed(r, "pytorch"):
             ok = r["ratio_pytorch"] is not None and r["ratio_pytorch"] <= 1.0
             checks.append((f"{r['model']}: 1 thread, edgeinfer not slower than PyTorch (ratio <= 1)",
                            fmt(r["ratio_pytorch"], 3), ok))
+    for r in rows:  # issue 20
+        if r["model"] not in ORT_MODELS or "ort" not in r.get("medians", {}):
+            continue
+        target = ORT_TARGET_1T.get(r["model"], ORT_TARGET) if r["threads"] == 1 else ORT_TARGET
+        ok = r["ratio_ort"] is not None and r["ratio_ort"] <= target
+        checks.append((f"{r['model']}: edgeinfer/ORT at {r['threads']} thread(s) <= {target}",
+                       fmt(r["ratio_ort"], 3), ok))
+        one = by.get((r["model"], 1))
+        if r["threads"] > 1 and one:
+            e1, o1 = one.get("medians", {}).get("edgeinfer"), one.get("medians", {}).get("ort")
+            en, on = r["medians"].get("edgeinfer"), r["medians"].get("ort")
+            if e1 and o1 and en and on:
+                se, so = e1 / en, o1 / on
+                checks.append((f"{r['model']}: speedup 1 -> {r['threads']} threads at least ORT's",
+                               f"{se:.2f}x vs ORT {so:.2f}x", se >= so))
     ssd = by.get(("ssdlite320", 2))
-    if ssd:
+    if ssd and timed(ssd, "pytorch"):
         ok = ssd["ratio_pytorch"] is not None and ssd["ratio_pytorch"] <= 0.5
         checks.append(("ssdlite320 with post-processing: edgeinfer/PyTorch at 2 threads <= 0.5",
                        fmt(ssd["ratio_pytorch"], 3), ok))
@@ -440,18 +490,19 @@ def assess(rows, peaks):
 
 
 def render(rows, checks, peaks, profiles, facts, command, blas_note, started, load):
-    out = ["## Performance: edgeinfer, OpenCV DNN, PyTorch (bench/run_suite.py)", ""]
+    out = ["## Performance: edgeinfer, ONNX Runtime, OpenCV DNN, PyTorch (bench/run_suite.py)", ""]
     out += ["```sh", command, "```", ""]
     out.append(f"Run {started} on {facts['cpu']} ({facts['cores']} cores visible), Linux {facts['kernel']}, "
                f"edgeinfer at {facts['commit']}; load average {load[0]} before, {load[1]} after the run "
                "(above the core count means other work shared the cores: compare ratios, not absolute times). "
                "fp32 FMA peak (best of before and after): " +
                ", ".join(f"{t} thread(s) {fmt(g, 1)} GFLOP/s" for t, g in sorted(peaks.items())) +
-               f". PyTorch eager with {blas_note}; OpenCV DNN with its default backend. Medians of every timed run "
+               f". ORT: onnxruntime-node 1.30.0 (bench/setup-ort), ORT_ENABLE_ALL, sequential, intra-op threads = the "
+               f"thread count. PyTorch eager with {blas_note}; OpenCV DNN with its default backend. Medians of every timed run "
                "(runtimes interleaved round by round, the same seeded inputs rotated), batch 1 unless the model "
                "says otherwise.")
-    out += ["", "| model | input | threads | edgeinfer ms | OpenCV ms | PyTorch ms | edgeinfer/OpenCV | target | met "
-            "| edgeinfer/PyTorch | GFLOP/s | % of peak |", "| --- " * 12 + "|"]
+    out += ["", "| model | input | threads | edgeinfer ms | ORT ms | OpenCV ms | PyTorch ms | edgeinfer/ORT "
+            "| edgeinfer/OpenCV | target | met | edgeinfer/PyTorch | GFLOP/s | % of peak |", "| --- " * 14 + "|"]
     for r in rows:
         m, e = r.get("medians", {}), r.get("errors", {})
 
@@ -466,10 +517,11 @@ def render(rows, checks, peaks, profiles, facts, command, blas_note, started, lo
         share = "-" if r.get("peak_share") is None else f"{100 * r['peak_share']:.0f}%"
         opset = f" (OpenCV: opset {r['opencv_opset']})" if r.get("opencv_opset", 13) != 13 and "opencv" in m else ""
         out.append(f"| {r['model']}{opset} | {'x'.join(map(str, r['shape']))} | {r['threads']} | {cell('edgeinfer')} "
-                   f"| {cell('opencv')} | {cell('pytorch')} | {fmt(r.get('ratio_opencv'), 3)} | {target_s} | {met} "
+                   f"| {cell('ort')} | {cell('opencv')} | {cell('pytorch')} | {fmt(r.get('ratio_ort'), 3)} "
+                   f"| {fmt(r.get('ratio_opencv'), 3)} | {target_s} | {met} "
                    f"| {fmt(r.get('ratio_pytorch'), 3)} | {fmt(r.get('gflops'), 1)} | {share} |")
     met = sum(1 for c in checks if c[2])
-    out += ["", f"Targets (issue 4): {met} of {len(checks)} met.", "", "| target | measured | met |",
+    out += ["", f"Targets (issues 4 and 20): {met} of {len(checks)} met.", "", "| target | measured | met |",
             "| --- | --- | --- |"]
     out += [f"| {name} | {val} | {'yes' if ok else '**no**'} |" for name, val, ok in checks]
     if profiles:
@@ -512,6 +564,10 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per round (default 2)")
     ap.add_argument("--min-iterations", type=int, default=5, help="timed runs per round at least (default 5)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed runs per round after the first (default 3)")
+    ap.add_argument("--runtimes", help="comma-separated runtimes to time, interleaved (default: " + ",".join(RUNTIMES) +
+                    "; ort only when bench/setup-ort has run)")
+    ap.add_argument("--tactics", help="edgeinfer's --tactics (fast, timed, direct-only; default: edgeinfer's)")
+    ap.add_argument("--ort", default=os.path.join(HERE, ".ort"), help="bench/setup-ort's directory (default bench/.ort)")
     ap.add_argument("--quick", action="store_true", help="one short round per runtime (smoke test, not numbers)")
     ap.add_argument("--build", default=os.path.join(SOURCE, "build"), help="build directory (default build/)")
     ap.add_argument("--cache", default=os.path.join(HERE, ".cache"), help="exports and inputs (default bench/.cache)")
@@ -541,8 +597,20 @@ def main(argv=None):
     if any(t < 1 for t in threads) or args.repeat < 1 or args.seconds <= 0:
         ap.error("--threads must be >= 1, --repeat >= 1 and --seconds > 0")
     args.build = os.path.abspath(args.build)
+    args.ort = os.path.abspath(args.ort)
+    explicit_runtimes = args.runtimes is not None
+    args.runtimes = [r for r in (args.runtimes or ",".join(RUNTIMES)).split(",") if r]
+    bad = [r for r in args.runtimes if r not in RUNTIMES]
+    if bad or "edgeinfer" not in args.runtimes:
+        ap.error(f"--runtimes must name edgeinfer and any of {', '.join(RUNTIMES)} (got '{','.join(args.runtimes)}')")
+    args.runtimes = [r for r in RUNTIMES if r in args.runtimes]
     suite = Suite(args)
-    for b in (suite.edgeinfer, suite.opencv, suite.peak_bin):
+    if suite.ort_missing and not explicit_runtimes:  # not asked for by name: leave the column out
+        print(f"run_suite: no ORT column ({suite.ort_missing})", flush=True)
+        args.runtimes.remove("ort")
+        suite.runtimes.remove("ort")
+        suite.ort_missing = None
+    for b in [suite.edgeinfer, suite.peak_bin] + ([suite.opencv] if "opencv" in args.runtimes else []):
         if not os.access(b, os.X_OK):
             ap.error(f"{b} not found: build it (cmake --build {args.build} --target edgeinfer_cli opencv_dnn_bench "
                      "fp32_peak) or give --build")

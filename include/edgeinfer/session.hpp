@@ -33,7 +33,9 @@ struct SessionOptions {
     // everything else stays fp32. int8 runs quantized (QDQ) models' int8 paths.
     Precision precision = Precision::kFp32;
     std::vector<std::string> keep_fp32_nodes;  // node names that stay fp32 whatever `precision` says
-    bool enable_profiling = false;             // per-node timings, read with Session::profile()
+    // Convolution tactics (direct, Winograd): chosen by heuristic, timed at plan build, or direct only.
+    TacticMode tactics = TacticMode::kFast;
+    bool enable_profiling = false;  // per-node timings, read with Session::profile()
     // Engine file (docs/engine.md) written by Session::save_engine. create/create_from_bytes use it, skipping
     // graph optimization and building the plans it lists, when it was saved from the same model bytes
     // by the same edgeinfer and oneDNN versions on the same CPU ISA with the same precision,
@@ -85,6 +87,7 @@ struct NodeProfile {
     std::string node_name;
     std::string op_type;
     std::string kernel;  // implementation that ran, e.g. "onednn:brgconv:avx512_core"
+    std::string tactic;  // tactic chosen for the node, e.g. "direct" or "winograd" ("" when it has one only)
     std::vector<std::vector<int64_t>> input_shapes;
     double total_us = 0;
     int64_t runs = 0;
@@ -113,6 +116,9 @@ class Session {
     std::vector<NodeProfile> profile() const;
     // Number of compiled plans (one per distinct set of input shapes).
     size_t plan_count() const;
+    // Nodes whose tactics were timed (TacticMode::kTimed) while this session built its plans, all plans
+    // together; 0 for a session whose plans came from an engine file's recorded tactics.
+    size_t tactic_timings() const;
 
     // Writes the prepared session to an engine file (docs/engine.md): the graph after optimization,
     // the input shapes of its plans (built again when the file is loaded) and each node's kernel.

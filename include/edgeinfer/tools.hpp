@@ -332,6 +332,7 @@ struct BenchOptions {
     int input_sets = 4;
     uint32_t seed = 0;  // set k uses seed + k
     Precision precision = Precision::kFp32;
+    TacticMode tactics = TacticMode::kFast;  // SessionOptions::tactics
     std::vector<std::string> keep_fp32{};
     GraphOptimizationLevel optimization = GraphOptimizationLevel::kAll;
     int concurrency = 1;  // sessions running at once, each in its own thread
@@ -350,6 +351,7 @@ struct BenchInput {
 };
 struct ProfileRow {
     std::string name, op_type, kernel;
+    std::string tactic;  // NodeProfile::tactic: "direct", "winograd", or "" (one implementation only)
     std::vector<std::vector<int64_t>> input_shapes;
     double ms = 0, share = 0;  // per timed run
 };

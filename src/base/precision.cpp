@@ -1,4 +1,4 @@
-// Name tables of Precision and GraphOptimizationLevel (include/edgeinfer/precision.hpp).
+// Name tables of Precision, GraphOptimizationLevel and TacticMode (include/edgeinfer/precision.hpp).
 #include "edgeinfer/precision.hpp"
 
 #include <array>
@@ -19,6 +19,12 @@ constexpr std::array<std::pair<GraphOptimizationLevel, std::string_view>, 4> kLe
     {GraphOptimizationLevel::kBasic, "basic"},
     {GraphOptimizationLevel::kExtended, "extended"},
     {GraphOptimizationLevel::kAll, "all"},
+}};
+
+constexpr std::array<std::pair<TacticMode, std::string_view>, 3> kTacticNames = {{
+    {TacticMode::kFast, "fast"},
+    {TacticMode::kTimed, "timed"},
+    {TacticMode::kDirectOnly, "direct-only"},
 }};
 
 template <typename Table>
@@ -59,6 +65,20 @@ Result<GraphOptimizationLevel> parse_optimization_level(std::string_view name) {
     if (name.size() == 1 && name[0] >= '0' && name[0] <= '3') return static_cast<GraphOptimizationLevel>(name[0] - '0');
     return invalid_argument("unknown optimization level '" + std::string(name) + "' (choose " + joined(kLevelNames) +
                             " or 0..3)");
+}
+
+std::string_view to_string(TacticMode mode) {
+    for (const auto& [value, name] : kTacticNames)
+        if (value == mode) return name;
+    return "?";
+}
+
+std::string tactic_mode_choices() { return joined(kTacticNames); }
+
+Result<TacticMode> parse_tactic_mode(std::string_view name) {
+    for (const auto& [value, n] : kTacticNames)
+        if (n == name) return value;
+    return invalid_argument("unknown tactic mode '" + std::string(name) + "' (choose " + tactic_mode_choices() + ")");
 }
 
 }  // namespace edgeinfer

@@ -9,7 +9,7 @@ namespace edgeinfer::cli {
 namespace {
 
 struct BenchArgs {
-    std::string model, precision = "fp32", optimization = "all";
+    std::string model, precision = "fp32", optimization = "all", tactics = "fast";
     std::vector<std::string> shapes, inputs;                      // NAME:DIMS, NAME=FILE.npy
     std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // NAME:DIMS,... (one shape profile)
     int iterations = 10;
@@ -26,6 +26,7 @@ int run_bench(BenchArgs& args) {
     };
     tools::BenchOptions& o = args.options;
     o.precision = precision_from_name(args.precision);
+    o.tactics = tactic_mode_from_name(args.tactics);
     o.optimization = parse_optimization_level(args.optimization).value();
     auto shapes = tools::parse_shape_options(args.shapes, "--shapes");
     if (!shapes.is_ok()) return fail(shapes.status());
@@ -72,6 +73,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--input-sets", o.input_sets, "Seeded random input sets rotated between runs (default 4)");
     cmd->add_option("--seed", o.seed, "Seed of the first input set (set k uses seed+k)");
     add_precision_option(cmd, args->precision);
+    add_tactics_option(cmd, args->tactics);
     add_keep_fp32_option(cmd, o.keep_fp32);
     cmd->add_option("-O,--optimization", args->optimization, "Graph optimization level: none, basic, extended, all")
         ->check(CLI::IsMember({"none", "basic", "extended", "all"}));

@@ -63,6 +63,24 @@ Precision precision_from_name(const std::string& name) {
     return parse_precision(name).is_ok() ? parse_precision(name).value() : Precision::kFp32;
 }
 
+void add_tactics_option(CLI::App* cmd, std::string& name) {
+    cmd->add_option("--tactics", name,
+                    "Convolution tactics: fast (heuristic: Winograd for 3x3 stride-1 convs with 64+ channels), "
+                    "timed (time direct vs Winograd per conv at plan build, keep the fastest accurate one; engine "
+                    "files record the choice) or direct-only; docs/tactics.md")
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                auto m = parse_tactic_mode(text);
+                return m.is_ok() ? std::string() : m.status().message();
+            },
+            tactic_mode_choices()));
+}
+
+TacticMode tactic_mode_from_name(const std::string& name) {
+    auto m = parse_tactic_mode(name);
+    return m.is_ok() ? m.value() : TacticMode::kFast;
+}
+
 void add_keep_fp32_option(CLI::App* cmd, std::vector<std::string>& names) {
     cmd->add_option("--keep-fp32", names,
                     "Node names that compute in fp32 whatever --precision says (comma-separated; "

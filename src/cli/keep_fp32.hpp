@@ -31,6 +31,11 @@ CLI::Validator precision_validator();
 // "fp32", "bf16" or "int8" (the values add_precision_option accepts) as the session option.
 Precision precision_from_name(const std::string& name);
 
+// Adds `--tactics fast|timed|direct-only` (SessionOptions::tactics; docs/tactics.md).
+void add_tactics_option(CLI::App* cmd, std::string& name);
+// A name add_tactics_option accepted as the session option (kFast when empty).
+TacticMode tactic_mode_from_name(const std::string& name);
+
 // Adds `--keep-fp32 NODE,...` (comma-separated, repeatable) to `cmd`.
 void add_keep_fp32_option(CLI::App* cmd, std::vector<std::string>& names);
 

@@ -27,6 +27,7 @@ struct RunArgs {
     int threads = 0;
     uint32_t seed = 0;
     std::string precision = "fp32";                               // fp32 | bf16 | int8
+    std::string tactics = "fast";                                 // fast | timed | direct-only
     std::vector<std::string> keep_fp32;                           // node names
     std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // NAME:DIMS,... (one shape profile)
     std::vector<ShapeProfile> profiles;                           // parsed from them
@@ -64,6 +65,7 @@ int run_run(RunArgs& args) {
     opts.num_threads = args.threads;
     opts.engine_path = args.load_engine;
     opts.precision = precision_from_name(args.precision);
+    opts.tactics = tactic_mode_from_name(args.tactics);
     opts.keep_fp32_nodes = args.keep_fp32;
     if (Status k = tools::check_node_names(args.model, args.keep_fp32); !k.is_ok()) {
         std::cerr << "edgeinfer run: " << k.to_string() << "\n";
@@ -145,6 +147,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--load-engine", args->load_engine,
                     "Create the session from this engine file when it matches MODEL and the options, else rebuild");
     add_precision_option(cmd, args->precision);
+    add_tactics_option(cmd, args->tactics);
     add_keep_fp32_option(cmd, args->keep_fp32);
     cmd->callback([args, exit_code] { *exit_code = run_run(*args); });
 }

@@ -53,6 +53,18 @@ class PrepareContext {
     // Names the implementation prepare chose, shown in profiles (NodeProfile::kernel), e.g. oneDNN's
     // "onednn:brgconv:avx512_core". Kernels that do not call it show as "cpu".
     void set_implementation(std::string name) { implementation_ = std::move(name); }
+    // Tactics (docs/tactics.md): a kernel with several implementations names the one it chose ("direct",
+    // "winograd"), and says whether it timed candidates to choose it. recorded_tactic() is the choice an
+    // engine file recorded for this node and these shapes ("" when none): use it, time nothing.
+    void set_tactic(std::string name, bool timed) {
+        tactic_ = std::move(name);
+        tactic_timed_ = timed;
+    }
+    void set_recorded_tactic(std::string name) { recorded_tactic_ = std::move(name); }
+    const std::string& recorded_tactic() const { return recorded_tactic_; }
+    // Nodes prepared again during each run (deferred shapes) must not time: they use the fast heuristic.
+    void forbid_timing() { timing_allowed_ = false; }
+    bool timing_allowed() const { return timing_allowed_; }
     // The output shape depends on input values that are only known while running: the runtime
     // prepares this node again, with all values, during each run.
     Status defer() {
@@ -76,6 +88,8 @@ class PrepareContext {
     bool deferred() const { return deferred_; }
     bool nondeterministic() const { return nondeterministic_; }
     const std::string& implementation() const { return implementation_; }
+    const std::string& tactic() const { return tactic_; }
+    bool tactic_timed() const { return tactic_timed_; }
 
   private:
     const ir::Node& node_;
@@ -89,6 +103,9 @@ class PrepareContext {
     bool deferred_ = false;
     bool nondeterministic_ = false;
     std::string implementation_;
+    std::string tactic_, recorded_tactic_;
+    bool tactic_timed_ = false;
+    bool timing_allowed_ = true;
 };
 
 struct RunContext {

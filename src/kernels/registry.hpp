@@ -17,14 +17,16 @@ namespace edgeinfer::kernels {
 // What a factory sees when it creates a kernel for one node of one session.
 struct CreateContext {
     const ir::Node& node;
-    std::string label;                 // "Conv 'conv1'"
-    int64_t opset = 0;                 // opset version of the node's domain
+    std::string label;                  // "Conv 'conv1'"
+    int64_t opset = 0;                  // opset version of the node's domain
     std::vector<DataType> input_types;  // kUndefined where unknown or omitted
     // Initializer values of the node's inputs (nullptr where not constant): weights to pack.
     std::vector<const Tensor*> constant_inputs;
     // Compute precision asked for this node (SessionOptions::precision, fp32 for nodes listed in
     // keep_fp32_nodes). A kernel without a reduced-precision path ignores it and computes in fp32.
     Precision precision = Precision::kFp32;
+    // How nodes with several implementations choose one (SessionOptions::tactics).
+    TacticMode tactics = TacticMode::kFast;
     // Compiles If/Loop bodies; input_types/constant_inputs also cover the node's implicit inputs
     // (ir::implicit_inputs), which follow its explicit ones.
     const SubgraphCompiler* subgraphs = nullptr;
@@ -47,7 +49,7 @@ struct KernelDef {
 };
 
 class KernelRegistry {
-public:
+  public:
     void add(KernelDef def);
 
     // The kernel def for a node, or an Unsupported status whose message says why.
@@ -57,7 +59,7 @@ public:
     bool has_op(const std::string& domain, const std::string& op_type) const;
     size_t size() const { return defs_.size(); }
 
-private:
+  private:
     std::vector<KernelDef> defs_;
 };
 

@@ -184,6 +184,8 @@ Status decode_payload(Reader& r, EngineFile& e) {
         plan.implementations.resize(nodes);
         for (uint32_t i = 0; i < nodes; ++i)
             EDGEINFER_RETURN_IF_ERROR(r.string(plan.implementations[i], "a kernel name", 4096));
+        plan.tactics.resize(nodes);
+        for (uint32_t i = 0; i < nodes; ++i) EDGEINFER_RETURN_IF_ERROR(r.string(plan.tactics[i], "a tactic name", 256));
         e.plans.push_back(std::move(plan));
     }
     if (r.left() != 0) return r.bad(std::to_string(r.left()) + " unexpected bytes after the plans");
@@ -216,7 +218,8 @@ EngineHeader make_engine_header(const std::string& model_sha256, const SessionOp
                       {"precision", std::string(to_string(options.precision))},
                       {"optimization_level", std::string(to_string(options.optimization_level))},
                       {"keep_fp32_nodes", names_text(options.keep_fp32_nodes)},
-                      {"num_threads", std::to_string(threads)}};
+                      {"num_threads", std::to_string(threads)},
+                      {"tactics", std::string(to_string(options.tactics))}};
     // Only with profiles, so files saved before profiles existed (and sessions without them) still match.
     if (!options.shape_profiles.empty()) h.emplace_back("shape_profiles", shape_profiles_text(options.shape_profiles));
     return h;
@@ -273,6 +276,8 @@ std::string encode_engine(const EngineFile& engine) {
         }
         put_u32(payload, static_cast<uint32_t>(p.implementations.size()));
         for (const std::string& s : p.implementations) put_string(payload, s);
+        for (size_t i = 0; i < p.implementations.size(); ++i)
+            put_string(payload, i < p.tactics.size() ? p.tactics[i] : std::string());
     }
     put_u64(out, payload.size());
     out += payload;

@@ -17,7 +17,8 @@
 namespace edgeinfer::runtime {
 
 // Bumped whenever the layout or the meaning of the payload (edgeinfer-domain ops included) changes.
-inline constexpr uint32_t kEngineFormatVersion = 1;
+// 2: plans record each node's tactic.
+inline constexpr uint32_t kEngineFormatVersion = 2;
 
 // Ordered (field, value) pairs; a file is used only when every field equals this session's.
 using EngineHeader = std::vector<std::pair<std::string, std::string>>;
@@ -27,6 +28,7 @@ struct EnginePlan {
     std::vector<DataType> input_dtypes;            // runtime inputs, model order
     std::vector<std::vector<int64_t>> input_dims;  // same order
     std::vector<std::string> implementations;      // per compiled node; "" when the kernel named none
+    std::vector<std::string> tactics;              // per compiled node: "direct", "winograd" or ""
 };
 
 struct EngineFile {
@@ -48,7 +50,7 @@ std::string shape_range_text(const InputShapeRange& range);
 std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles);
 
 // The header a session with these settings has now: edgeinfer_version, onednn_version, cpu_isa
-// (oneDNN's effective ISA), model_sha256, precision, optimization_level, keep_fp32_nodes, num_threads, and
+// (oneDNN's effective ISA), model_sha256, precision, optimization_level, keep_fp32_nodes, num_threads, tactics, and
 // shape_profiles when the options have any.
 EngineHeader make_engine_header(const std::string& model_sha256, const SessionOptions& options, int threads);
 

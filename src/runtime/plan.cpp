@@ -80,6 +80,7 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
         bool pinned = std::find(options.keep_fp32_nodes.begin(), options.keep_fp32_nodes.end(), node.name) !=
                       options.keep_fp32_nodes.end();
         ctx.precision = pinned ? Precision::kFp32 : options.precision;
+        ctx.tactics = options.tactics;
         for (const std::string& in : node.inputs) {
             auto t = types.find(in);
             ctx.input_types.push_back(in.empty() || t == types.end() ? DataType::kUndefined : t->second);
@@ -123,9 +124,10 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
 }
 
 Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
-                                          int num_threads, size_t memory_limit) {
+                                          int num_threads, size_t memory_limit,
+                                          const std::vector<std::string>* recorded_tactics) {
     try {
-        return build_unchecked(graph, inputs, num_threads, memory_limit);
+        return build_unchecked(graph, inputs, num_threads, memory_limit, recorded_tactics);
     } catch (const std::bad_alloc&) {
         return resource_exhausted("out of memory while preparing the plan for input shapes " +
                                   input_shapes_text(inputs));
@@ -134,7 +136,8 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
 
 Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
                                                     const std::vector<const Tensor*>& inputs, int num_threads,
-                                                    size_t memory_limit) {
+                                                    size_t memory_limit,
+                                                    const std::vector<std::string>* recorded_tactics) {
     omp_set_num_threads(num_threads);
     auto plan = std::unique_ptr<Plan>(new Plan());
     plan->memory_limit_ = memory_limit;
@@ -191,7 +194,9 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
         }
         for (const TensorDesc& d : in_descs) step.input_dims.push_back(d.dims);
         kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), std::move(values), cn.outputs.size());
+        if (recorded_tactics && i < recorded_tactics->size()) pctx.set_recorded_tactic((*recorded_tactics)[i]);
         EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
+        if (pctx.tactic_timed()) plan->tactic_timings_++;
         if (pctx.deferred()) {
             mark_dynamic();
             continue;
@@ -247,6 +252,7 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
         step.state = pctx.take_state();
         step.scratch_bytes = pctx.scratch_bytes();
         step.implementation = pctx.implementation();
+        step.tactic = pctx.tactic();
         max_scratch = std::max(max_scratch, step.scratch_bytes);
         for (int s : cn.outputs) {
             if (s < 0) continue;
@@ -327,6 +333,7 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
         in_descs.push_back(t ? TensorDesc{t->dtype(), t->dims(), true} : TensorDesc{});
     }
     kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), ins, cn.outputs.size());
+    pctx.forbid_timing();  // prepared again every run: never time here
     EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
     if (pctx.deferred()) return internal_error(cn.label + ": kernel deferred although every input value is known");
     std::vector<Tensor*> outs;

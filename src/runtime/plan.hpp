@@ -50,8 +50,11 @@ class Plan {
     // `memory_limit` (bytes, 0: none) bounds every buffer the plan allocates, now and at run time
     // (values whose shape is only known then); a value over it, a byte count that overflows or a failed
     // allocation is kResourceExhausted naming the node and value.
+    // `recorded_tactics` (per node, may be null): the tactic each node chose when an engine file was saved;
+    // nodes given one use it and time nothing.
     static Result<std::unique_ptr<Plan>> build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
-                                               int num_threads, size_t memory_limit = 0);
+                                               int num_threads, size_t memory_limit = 0,
+                                               const std::vector<std::string>* recorded_tactics = nullptr);
 
     // Runs with the given inputs (same shapes as at build). Results are read with output().
     Status run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
@@ -67,6 +70,10 @@ class Plan {
     // The implementation node `i` (CompiledGraph::nodes order) chose in prepare; "" when it named
     // none (folded, deferred, or a kernel that does not call PrepareContext::set_implementation).
     const std::string& implementation(size_t i) const { return steps_[i].implementation; }
+    // The tactic node `i` chose in prepare ("" when it has one implementation only), and how many nodes
+    // timed their candidates while this plan was built (0 when built from recorded tactics).
+    const std::string& tactic(size_t i) const { return steps_[i].tactic; }
+    size_t tactic_timings() const { return tactic_timings_; }
     // The input dims node `i` was prepared with (an empty entry for an omitted input); empty when
     // the node is deferred to run time.
     const std::vector<std::vector<int64_t>>& input_dims(size_t i) const { return steps_[i].input_dims; }
@@ -85,12 +92,14 @@ class Plan {
         size_t scratch_bytes = 0;
         kernels::RunContext ctx;                       // pointers prebuilt for static nodes
         std::string implementation;                    // PrepareContext::implementation() from build
+        std::string tactic;                            // PrepareContext::tactic() from build
         std::vector<std::vector<int64_t>> input_dims;  // shapes prepare saw (profiles show them)
     };
 
     static Result<std::unique_ptr<Plan>> build_unchecked(const CompiledGraph& graph,
                                                          const std::vector<const Tensor*>& inputs, int num_threads,
-                                                         size_t memory_limit);
+                                                         size_t memory_limit,
+                                                         const std::vector<std::string>* recorded_tactics);
     Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);
 
     std::vector<Slot> slots_;
@@ -101,6 +110,7 @@ class Plan {
     size_t scratch_bytes_ = 0;
     size_t dynamic_nodes_ = 0;
     size_t folded_nodes_ = 0;
+    size_t tactic_timings_ = 0;
     std::vector<kernels::TensorDesc> output_descs_;
     std::vector<Tensor> dynamic_values_;  // per slot, values produced by dynamic nodes in a run
 };

@@ -40,6 +40,9 @@ class Session::Impl {
     std::vector<std::vector<int64_t>> last_key;
     std::vector<const Tensor*> ordered;  // reused between runs
     std::vector<NodeProfile> profile;
+    size_t tactic_timings = 0;
+    // Per plan key: the tactics an engine file recorded (used by plan_for, so loaded plans time nothing).
+    std::map<std::vector<std::vector<int64_t>>, std::vector<std::string>> recorded_tactics;
     mutable std::mutex mutex;  // one run at a time per session (plans own their arenas)
     // Engine files: the model bytes' SHA-256, computed at creation when needed, else by save_engine
     // from model_file if its size and modification time are still those seen at creation.
@@ -299,10 +302,14 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
         last_key = key;
         return last_plan;
     }
+    auto recorded = recorded_tactics.find(key);
     EDGEINFER_ASSIGN_OR_RETURN(
-        auto plan, runtime::Plan::build(graph, ordered, threads, ir::effective_memory_limit(options.max_memory_bytes)));
+        auto plan, runtime::Plan::build(graph, ordered, threads, ir::effective_memory_limit(options.max_memory_bytes),
+                                        recorded == recorded_tactics.end() ? nullptr : &recorded->second));
+    tactic_timings += plan->tactic_timings();
     for (size_t i = 0; i < profile.size(); ++i) {  // the newest plan's kernel choices (profiles show one)
         if (!plan->implementation(i).empty()) profile[i].kernel = plan->implementation(i);
+        if (!plan->tactic(i).empty()) profile[i].tactic = plan->tactic(i);
         if (!plan->input_dims(i).empty()) profile[i].input_shapes = plan->input_dims(i);
     }
     if (plans.size() >= kMaxPlans) {
@@ -347,7 +354,8 @@ Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::
     size_t differ_count = 0;
     for (size_t p = 0; p < e.plans.size(); ++p) {
         const runtime::EnginePlan& ep = e.plans[p];
-        if (ep.input_dims.size() != input_info.size() || ep.implementations.size() != graph.nodes.size())
+        if (ep.input_dims.size() != input_info.size() || ep.implementations.size() != graph.nodes.size() ||
+            ep.tactics.size() != graph.nodes.size())
             return invalid_argument("plan " + std::to_string(p) + " has " + std::to_string(ep.input_dims.size()) +
                                     " inputs and " + std::to_string(ep.implementations.size()) +
                                     " nodes, the graph has " + std::to_string(input_info.size()) + " and " +
@@ -357,6 +365,7 @@ Status Session::Impl::init_from_engine(const runtime::EngineFile& e, const std::
             shapes.push_back({input_info[k]->name, Tensor::wrap(ep.input_dtypes[k], ep.input_dims[k], &no_data)});
         Status st = check_inputs(shapes, ordered);
         if (!st.is_ok()) return invalid_argument("plan " + std::to_string(p) + ": " + st.message());
+        recorded_tactics[ep.input_dims] = ep.tactics;
         EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
         for (size_t i = 0; i < graph.nodes.size(); ++i) {
             if (plan->implementation(i) == ep.implementations[i]) continue;
@@ -485,7 +494,10 @@ Status Session::save_engine(const std::string& path) const {
         runtime::EnginePlan ep;
         ep.input_dims = key;
         for (const ir::ValueInfo* v : s.input_info) ep.input_dtypes.push_back(v->dtype);
-        for (size_t i = 0; i < s.graph.nodes.size(); ++i) ep.implementations.push_back(plan.implementation(i));
+        for (size_t i = 0; i < s.graph.nodes.size(); ++i) {
+            ep.implementations.push_back(plan.implementation(i));
+            ep.tactics.push_back(plan.tactic(i));
+        }
         e.plans.push_back(std::move(ep));
     }
     return runtime::write_engine_file(path, e);
@@ -520,6 +532,11 @@ Result<std::unique_ptr<Session>> create_session(ir::Model model, const SessionOp
 }  // namespace runtime
 
 const EngineReport& Session::engine_report() const { return impl_->engine; }
+
+size_t Session::tactic_timings() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->tactic_timings;
+}
 
 const std::vector<ValueDescription>& Session::inputs() const { return impl_->input_desc; }
 const std::vector<ValueDescription>& Session::outputs() const { return impl_->output_desc; }

@@ -65,6 +65,7 @@ Status create_sessions(const std::string& model, const BenchOptions& o, Setup& s
     opts.num_threads = r.threads;
     opts.enable_profiling = o.profile;
     opts.precision = o.precision;
+    opts.tactics = o.tactics;
     opts.keep_fp32_nodes = o.keep_fp32;
     opts.optimization_level = o.optimization;
     opts.engine_path = o.load_engine;
@@ -140,8 +141,8 @@ void add_profile(const std::vector<NodeProfile>& before, const std::vector<NodeP
         double us = after[i].total_us - (i < before.size() ? before[i].total_us : 0.0);
         int64_t n = after[i].runs - (i < before.size() ? before[i].runs : 0);
         if (n <= 0) continue;  // folded or never ran
-        r.profile.push_back({after[i].node_name, after[i].op_type, after[i].kernel, after[i].input_shapes,
-                             us / 1000.0 / static_cast<double>(runs), 0});
+        r.profile.push_back({after[i].node_name, after[i].op_type, after[i].kernel, after[i].tactic,
+                             after[i].input_shapes, us / 1000.0 / static_cast<double>(runs), 0});
     }
     std::stable_sort(r.profile.begin(), r.profile.end(), [](const auto& a, const auto& b) { return a.ms > b.ms; });
     for (const ProfileRow& p : r.profile) r.profile_total_ms += p.ms;

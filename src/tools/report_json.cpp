@@ -166,6 +166,7 @@ std::string to_json(const PrecisionReport& r, int indent) {
 std::string to_json(const BenchReport& r, const std::string& model, const BenchOptions& o, bool latencies, int indent) {
     json j = {{"model", model},
               {"precision", edgeinfer::to_string(o.precision)},
+              {"tactics", edgeinfer::to_string(o.tactics)},
               {"optimization", edgeinfer::to_string(o.optimization)},
               {"threads", r.threads},
               {"concurrency", o.concurrency},
@@ -194,6 +195,7 @@ std::string to_json(const BenchReport& r, const std::string& model, const BenchO
             nodes.push_back({{"name", p.name},
                              {"op_type", p.op_type},
                              {"kernel", p.kernel},
+                             {"tactic", p.tactic},
                              {"input_shapes", p.input_shapes},
                              {"time_ms", p.ms},
                              {"share", p.share}});

@@ -245,7 +245,7 @@ std::string format_text(const BenchReport& r, const std::string& model, const Be
         }
         out << "  " << std::setw(8) << fixed(n.ms, 3) << std::setw(8) << fixed(100 * n.share, 1, "%") << std::setw(22)
             << n.op_type << std::setw(40) << n.name + " " << std::setw(30) << (shapes.empty() ? "-" : shapes) + " "
-            << n.kernel << "\n";
+            << n.kernel << (n.tactic.empty() ? "" : " [" + n.tactic + "]") << "\n";
     }
     out << "\nper op type:\n";
     for (const OpTypeRow& t : r.op_types)

@@ -15,11 +15,20 @@
 //   Z is added by a oneDNN sum post-op (Z copied or reordered into the destination first), the
 //   activation by eltwise post-ops.
 //
+// Tactics (docs/tactics.md): a 2-D fp32 convolution with a 3x3 kernel, stride 1, no dilation and one group
+// has two implementations, oneDNN's direct convolution and its Winograd one (algorithm::convolution_winograd,
+// F(2,3) or F(4,3) on AVX-512; fewer multiplications, a few bits less exact). TacticMode::kFast picks Winograd
+// by a shape heuristic, kTimed times both on the node's shapes (its real weights, seeded inputs) and keeps
+// Winograd only when it is faster and its output is within kTacticTolerance of the direct one's range, and
+// kDirectOnly never uses it. Where oneDNN has no Winograd implementation (no AVX-512, post-ops it cannot fuse)
+// creating its primitive descriptor fails and the node runs direct. Every convolution names its tactic.
+//
 // Precision policy (CreateContext::precision == kBf16, see docs/precision.md): Conv, ConvTranspose
 // and FusedConv compute in bf16 with fp32 accumulation: weights are packed to bf16 once, the fp32
 // source is reordered to bf16 in scratch unless it is bf16 already, and oneDNN writes the destination
 // in the output's type (fp32, or bf16 inside a bf16 region). Where oneDNN has no bf16 implementation
 // the node falls back to fp32 and reorders converts at its edges.
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -44,7 +53,14 @@ struct ConvAttrs {
     bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
     bool bf16 = false;           // compute in bf16 (fp32 accumulation)
     bool bf16_output = false;    // FusedConv output_type = 16: Y is stored as bf16
+    TacticMode tactics = TacticMode::kFast;
 };
+
+constexpr const char* kDirect = "direct";
+constexpr const char* kWinograd = "winograd";
+// Timed tactics: a candidate's output may differ from the direct one's by this much of the direct output's
+// range (max - min) on the timing inputs, else it is rejected.
+constexpr double kTacticTolerance = 1e-5;
 
 // Reads and validates attributes; "" or the reason they are not usable.
 std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
@@ -158,14 +174,15 @@ Status conv_geometry(const PrepareContext& ctx, const ConvAttrs& a, const std::v
 struct ConvState : KernelState {
     bool empty = false;  // zero-sized tensor: nothing to compute
     bool has_bias = false;
-    bool has_z = false;  // FusedConv residual input: put into dst before the sum post-op
+    bool has_z = false;      // FusedConv residual input: put into dst before the sum post-op
     bool reorder_z = false;  // Z's layout or type differs from dst_md's: reordered, not copied
     BoundPrimitive prim;
     memory::desc z_plain, src_plain, src_md, weights_plain, weights_md, dst_plain, dst_md, bias_md, scratchpad_md;
     bool reorder_src = false, reorder_weights = false, reorder_dst = false;
     BoundPrimitive src_reorder, weights_reorder, dst_reorder, z_reorder;
     memory::desc src_reorder_sp, weights_reorder_sp, dst_reorder_sp, z_reorder_sp;
-    std::string impl;             // oneDNN's implementation name
+    std::string impl;  // oneDNN's implementation name
+    dnnl::algorithm alg = dnnl::algorithm::convolution_direct;
     dnnl::memory packed_weights;  // constant weights already in weights_md
     size_t src_off = 0, weights_off = 0, dst_off = 0, sp_off = 0;
 };
@@ -247,8 +264,8 @@ class ConvKernel final : public Kernel {
         ctx.set_output(0, y_type, y_stored);
         auto st = std::make_unique<ConvState>();
         st->has_z = ctx.has_input(3);
-        if (st->has_z && (ctx.input(3).dims != y_stored || (ctx.input(3).dtype != DataType::kFloat32 &&
-                                                            ctx.input(3).dtype != DataType::kBFloat16)))
+        if (st->has_z && (ctx.input(3).dims != y_stored ||
+                          (ctx.input(3).dtype != DataType::kFloat32 && ctx.input(3).dtype != DataType::kBFloat16)))
             return ctx.invalid("Z is " + std::string(dtype_name(ctx.input(3).dtype)) + " " +
                                shape_to_string(ctx.input(3).dims) + ", expected float32 or bfloat16 " +
                                shape_to_string(y_stored));
@@ -275,50 +292,196 @@ class ConvKernel final : public Kernel {
         if (st->has_z) st->z_plain = stored(y, dnnl_type(ctx.input(3).dtype));
         st->weights_plain = memory::desc(wdims, f32, wstrides);
 
+        std::string tactic = kDirect;
+        bool timed = false;
+        if (winograd_shape(ctx, x, w, g)) {
+            const std::string& recorded = ctx.recorded_tactic();
+            if (!recorded.empty()) {
+                tactic = recorded == kWinograd ? kWinograd : kDirect;
+            } else if (attrs_.tactics == TacticMode::kFast ||
+                       (attrs_.tactics == TacticMode::kTimed && (!ctx.timing_allowed() || ctx.value(0)))) {
+                tactic = fast_tactic(x, y) ? kWinograd : kDirect;
+            } else if (attrs_.tactics == TacticMode::kTimed) {
+                tactic = time_tactics(ctx, *st, x, y, wdims, g);
+                timed = true;
+            }
+        }
+        const auto alg =
+            tactic == kWinograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+        std::string name = build_state(*st, x, y, wdims, g, alg, true);
+        if (alg == dnnl::algorithm::convolution_winograd && st->alg != alg) tactic = kDirect;  // not available
+        ctx.set_implementation(std::move(name));
+        ctx.set_tactic(tactic, timed);
+        ctx.request_scratch(scratch_total(*st));
+        ctx.set_state(std::move(st));
+        return Status::ok();
+    }
+
+    // Winograd is a candidate: fp32 2-D convolution, 3x3 kernel, stride 1, no dilation, one group.
+    bool winograd_shape(const PrepareContext& ctx, const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                        const Geometry& g) const {
+        if (attrs_.transpose || attrs_.bf16 || attrs_.bf16_output || attrs_.group != 1 || x.size() != 4) return false;
+        if (ctx.input(0).dtype != DataType::kFloat32) return false;
+        if (has_bf16_z(ctx)) return false;
+        if (w[2] != 3 || w[3] != 3) return false;
+        for (size_t i = 0; i < 2; ++i)
+            if (g.strides[i] != 1 || g.dilations[i] != 0) return false;
+        return true;
+    }
+    static bool has_bf16_z(const PrepareContext& ctx) {
+        return ctx.has_input(3) && ctx.input(3).dtype != DataType::kFloat32;
+    }
+
+    // TacticMode::kFast: Winograd where it clearly wins on AVX-512 (issue 20's measurements: 64+ channels in
+    // and out on 14x14 or larger outputs; at 7x7 the two are even).
+    static bool fast_tactic(const std::vector<int64_t>& x, const std::vector<int64_t>& y) {
+        return x[1] >= 64 && y[1] >= 64 && y[2] * y[3] >= 14 * 14;
+    }
+
+    // Builds the primitive (bf16 when asked and available, else fp32) with algorithm `alg` (falling back to
+    // direct where oneDNN has no Winograd implementation), its reorders, argument bindings and scratch layout.
+    // `cache_weights`: pack constant weights through the kernel's cache (the chosen tactic) or privately (a
+    // candidate being timed). Returns the implementation name for profiles.
+    std::string build_state(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
+                            const memory::dims& wdims, const Geometry& g, dnnl::algorithm alg,
+                            bool cache_weights) const {
         std::string why_fp32;
         bool built = false;
         if (attrs_.bf16) {
             try {
-                build_primitive(*st, x, y, wdims, g, true);
+                build_primitive(st, x, y, wdims, g, true, dnnl::algorithm::convolution_direct);
                 built = true;
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented) throw;
                 why_fp32 = " (bf16 unavailable: fp32)";
             }
         }
-        if (!built) build_primitive(*st, x, y, wdims, g, false);
-        ctx.set_implementation("onednn:" + st->impl + (built ? ":bf16" : why_fp32));
-        plan_reorders(*st);
-        if (!constant_weights_.empty())
-            st->packed_weights = weights_cache_.get(st->weights_plain, constant_weights_.data(), st->weights_md);
-        st->reorder_weights = constant_weights_.empty() && st->weights_md != st->weights_plain;
-        st->prim.arg(DNNL_ARG_SRC, st->src_md);
-        if (st->packed_weights)
-            st->prim.fixed(DNNL_ARG_WEIGHTS, st->packed_weights);
+        if (!built) {
+            st.alg = alg;
+            try {
+                build_primitive(st, x, y, wdims, g, false, alg);
+            } catch (const dnnl::error& e) {
+                if (e.status != dnnl_unimplemented || alg == dnnl::algorithm::convolution_direct) throw;
+                st.alg = dnnl::algorithm::convolution_direct;
+                build_primitive(st, x, y, wdims, g, false, st.alg);
+            }
+        }
+        std::string name = "onednn:" + st.impl + (built ? ":bf16" : why_fp32);
+        plan_reorders(st);
+        if (!constant_weights_.empty()) {
+            if (cache_weights) {
+                st.packed_weights = weights_cache_.get(st.weights_plain, constant_weights_.data(), st.weights_md);
+            } else {
+                st.packed_weights = dnnl::memory(st.weights_md, onednn_engine());
+                dnnl::memory in = wrap_memory(st.weights_plain, constant_weights_.data());
+                dnnl::reorder(in, st.packed_weights).execute(onednn_stream(), in, st.packed_weights);
+                onednn_stream().wait();
+            }
+        }
+        st.reorder_weights = constant_weights_.empty() && st.weights_md != st.weights_plain;
+        st.prim.arg(DNNL_ARG_SRC, st.src_md);
+        if (st.packed_weights)
+            st.prim.fixed(DNNL_ARG_WEIGHTS, st.packed_weights);
         else
-            st->prim.arg(DNNL_ARG_WEIGHTS, st->weights_md);
-        st->prim.arg(DNNL_ARG_DST, st->dst_md);
-        if (st->has_bias) st->prim.arg(DNNL_ARG_BIAS, st->bias_md);
-        st->prim.arg(DNNL_ARG_SCRATCHPAD, st->scratchpad_md);
+            st.prim.arg(DNNL_ARG_WEIGHTS, st.weights_md);
+        st.prim.arg(DNNL_ARG_DST, st.dst_md);
+        if (st.has_bias) st.prim.arg(DNNL_ARG_BIAS, st.bias_md);
+        st.prim.arg(DNNL_ARG_SCRATCHPAD, st.scratchpad_md);
+        return name;
+    }
 
+    // Scratch regions of a built state (offsets set in `st`); returns the total bytes.
+    static size_t scratch_total(ConvState& st) {
         ScratchLayout layout;
-        if (st->reorder_src) st->src_off = layout.add(st->src_md.get_size());
-        if (st->reorder_weights) st->weights_off = layout.add(st->weights_md.get_size());
-        if (st->reorder_dst) st->dst_off = layout.add(st->dst_md.get_size());
+        if (st.reorder_src) st.src_off = layout.add(st.src_md.get_size());
+        if (st.reorder_weights) st.weights_off = layout.add(st.weights_md.get_size());
+        if (st.reorder_dst) st.dst_off = layout.add(st.dst_md.get_size());
         size_t sp =
-            std::max({st->scratchpad_md.get_size(), st->src_reorder_sp.get_size(), st->weights_reorder_sp.get_size(),
-                      st->dst_reorder_sp.get_size(), st->z_reorder_sp.get_size()});
-        st->sp_off = layout.add(sp);
-        ctx.request_scratch(layout.total());
-        ctx.set_state(std::move(st));
-        return Status::ok();
+            std::max({st.scratchpad_md.get_size(), st.src_reorder_sp.get_size(), st.weights_reorder_sp.get_size(),
+                      st.dst_reorder_sp.get_size(), st.z_reorder_sp.get_size()});
+        st.sp_off = layout.add(sp);
+        return layout.total();
+    }
+
+    // TacticMode::kTimed: runs direct and Winograd on seeded inputs of the node's shapes (its constant weights
+    // when it has them) and returns the faster one whose output is within kTacticTolerance of direct's range.
+    std::string time_tactics(const PrepareContext& ctx, const ConvState& base, const std::vector<int64_t>& x,
+                             const std::vector<int64_t>& y, const memory::dims& wdims, const Geometry& g) const {
+        ConvState direct = base, wino = base;
+        build_state(direct, x, y, wdims, g, dnnl::algorithm::convolution_direct, false);
+        build_state(wino, x, y, wdims, g, dnnl::algorithm::convolution_winograd, false);
+        if (wino.alg != dnnl::algorithm::convolution_winograd) return kDirect;  // oneDNN has none here
+        const size_t scratch = std::max(scratch_total(direct), scratch_total(wino));
+        std::unique_ptr<uint8_t[]> scratch_buf(new uint8_t[scratch + 64]);
+        void* sp = scratch_buf.get() + (64 - reinterpret_cast<uintptr_t>(scratch_buf.get()) % 64) % 64;
+        uint32_t seed = 0x9e3779b9u;
+        auto fill = [&seed](Tensor& t) {
+            float* p = t.data_as<float>();
+            for (int64_t i = 0; i < t.numel(); ++i) {
+                seed = seed * 1664525u + 1013904223u;
+                p[i] = static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) * 2.0f - 1.0f;
+            }
+        };
+        std::vector<Tensor> ins;
+        for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+            if (!ctx.has_input(i)) {
+                ins.emplace_back();
+                continue;
+            }
+            Tensor t = Tensor::allocate(DataType::kFloat32, ctx.input(i).dims);
+            if (i == 1 && !constant_weights_.empty())
+                std::memcpy(t.data(), constant_weights_.data(), t.nbytes());
+            else if (i == 2 && ctx.value(2))
+                std::memcpy(t.data(), ctx.value(2)->data(), t.nbytes());
+            else
+                fill(t);
+            ins.push_back(std::move(t));
+        }
+        const std::vector<int64_t> y_stored = attrs_.channels_last ? to_channels_last(y) : y;
+        Tensor out_direct = Tensor::allocate(DataType::kFloat32, y_stored);
+        Tensor out_wino = Tensor::allocate(DataType::kFloat32, y_stored);
+        auto run_ms = [&](const ConvState& st, Tensor& out, int reps) {
+            RunContext rc;
+            for (size_t i = 0; i < ins.size(); ++i) rc.inputs.push_back(ins[i].empty() ? nullptr : &ins[i]);
+            rc.outputs.push_back(&out);
+            rc.scratch = sp;
+            rc.scratch_bytes = scratch;
+            double best = std::numeric_limits<double>::infinity();
+            for (int r = 0; r < reps; ++r) {
+                auto t0 = std::chrono::steady_clock::now();
+                run_impl(rc, st);
+                best = std::min(
+                    best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+            return best;
+        };
+        run_ms(direct, out_direct, 1);  // warm both up (first runs page in buffers, JIT caches)
+        run_ms(wino, out_wino, 1);
+        // Alternate, best of several, so load from elsewhere hits both alike.
+        double t_direct = std::numeric_limits<double>::infinity(), t_wino = t_direct;
+        for (int round = 0; round < 3; ++round) {
+            t_direct = std::min(t_direct, run_ms(direct, out_direct, 2));
+            t_wino = std::min(t_wino, run_ms(wino, out_wino, 2));
+        }
+        const float* d = out_direct.data_as<float>();
+        const float* w = out_wino.data_as<float>();
+        float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+        double worst = 0;
+        for (int64_t i = 0; i < out_direct.numel(); ++i) {
+            lo = std::min(lo, d[i]);
+            hi = std::max(hi, d[i]);
+            worst = std::max(worst, static_cast<double>(std::fabs(d[i] - w[i])));
+        }
+        const double range = hi > lo ? static_cast<double>(hi - lo) : 1.0;
+        const bool accurate = std::isfinite(worst) && worst <= kTacticTolerance * range;
+        return accurate && t_wino < t_direct ? kWinograd : kDirect;
     }
 
     // The (de)convolution primitive, in bf16 (bf16 src/weights, fp32 dst) or fp32. Channels-last
     // src/dst stay in that layout unless oneDNN only has its reference code for it; otherwise
     // oneDNN picks (format `any`) and run reorders.
     void build_primitive(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                         const memory::dims& wdims, const Geometry& g, bool bf16) const {
+                         const memory::dims& wdims, const Geometry& g, bool bf16, dnnl::algorithm alg) const {
         auto f32 = memory::data_type::f32;
         auto cdt = bf16 ? memory::data_type::bf16 : f32;
         // A bf16 primitive writes fp32 or bf16 as the output asks; an fp32 one writes fp32.
@@ -346,8 +509,7 @@ class ConvKernel final : public Kernel {
         };
         auto build = [&](const memory::desc& src, const memory::desc& dst) {
             if (!attrs_.transpose) {
-                dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                                  dnnl::algorithm::convolution_direct, src, w_any, st.bias_md, dst,
+                dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, src, w_any, st.bias_md, dst,
                                                   strides, dil, pl, pr);
                 dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
                 take(pd);
@@ -361,7 +523,7 @@ class ConvKernel final : public Kernel {
                 st.prim = BoundPrimitive(dnnl::deconvolution_forward(pd));
             }
         };
-        if (attrs_.channels_last) {
+        if (attrs_.channels_last && alg == dnnl::algorithm::convolution_direct) {
             try {
                 build(memory::desc(to_dnnl_dims(x), cdt, channels_last_format(x.size())),
                       memory::desc(to_dnnl_dims(y), ddt, channels_last_format(y.size())));
@@ -449,6 +611,7 @@ KernelDef conv_def(std::string domain, std::string op, bool transpose) {
         std::string why = parse_attrs(ctx.node, transpose, a);
         if (!why.empty()) return ctx.invalid(why);
         a.bf16 = ctx.precision == Precision::kBf16;
+        a.tactics = ctx.tactics;
         Tensor w;
         if (ctx.constant_inputs.size() > 1 && ctx.constant_inputs[1] != nullptr &&
             ctx.constant_inputs[1]->dtype() == DataType::kFloat32)

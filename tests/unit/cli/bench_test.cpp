@@ -91,6 +91,25 @@ TEST(Bench, TextReport) {
         EXPECT_NE(r.out.find(k), std::string::npos) << k << "\n" << r.out;
 }
 
+// --tactics reaches the session; the profile names each convolution's tactic; a bad mode names the choices.
+TEST(Bench, TacticsFlagAndProfileTactic) {
+    auto j = bench_json(models("small_cnn.onnx") + " -n 2 -t 1 --profile --tactics direct-only");
+    EXPECT_EQ(j["tactics"], "direct-only");
+    int convs = 0;
+    for (const auto& n : j["profile"]["nodes"]) {
+        ASSERT_TRUE(n.contains("tactic")) << n.dump();
+        const std::string op = n["op_type"].get<std::string>();
+        if (op != "Conv" && op != "FusedConv") continue;
+        ++convs;
+        EXPECT_EQ(n["tactic"], "direct") << n.dump();
+    }
+    EXPECT_GT(convs, 0);
+    EXPECT_EQ(bench_json(models("small_cnn.onnx") + " -n 1 -t 1")["tactics"], "fast");
+    CliRun r = run_cli("bench " + models("small_cnn.onnx") + " -n 1 --tactics fastest");
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.out.find("fast|timed|direct-only"), std::string::npos) << r.out;
+}
+
 TEST(Bench, Errors) {
     CliRun r = run_cli("bench " + models("no_such_model.onnx"));
     EXPECT_NE(r.code, 0);

@@ -197,7 +197,7 @@ TEST(EngineFile, EveryHeaderMismatchRebuildsNamingTheField) {
     Saved saved = save(kSmallCnn, Precision::kFp32, "header.engine");
     auto e = runtime::read_engine_file(saved.engine);
     ASSERT_TRUE(e.is_ok());
-    ASSERT_EQ(e.value().header.size(), 8u);
+    ASSERT_EQ(e.value().header.size(), 9u);
     for (size_t f = 0; f <= e.value().header.size(); ++f) {
         runtime::EngineFile edited = e.value();
         std::string field;
@@ -205,8 +205,8 @@ TEST(EngineFile, EveryHeaderMismatchRebuildsNamingTheField) {
             field = edited.header[f].first;
             edited.header[f].second += "x";
         } else {
-            field = "format version 2";
-            edited.format_version = 2;
+            field = "format version " + std::to_string(runtime::kEngineFormatVersion + 1);
+            edited.format_version = runtime::kEngineFormatVersion + 1;
         }
         std::string path = (temp_dir() / ("header_" + std::to_string(f) + ".engine")).string();
         ASSERT_TRUE(runtime::write_engine_file(path, edited).is_ok());
@@ -242,6 +242,9 @@ TEST(EngineFile, OtherModelOptionsOrThreadsRebuild) {
     o = options(Precision::kFp32, saved.engine);
     o.keep_fp32_nodes = {"conv"};
     variants.push_back({kSmallCnn, o, "keep_fp32_nodes"});
+    o = options(Precision::kFp32, saved.engine);
+    o.tactics = TacticMode::kDirectOnly;
+    variants.push_back({kSmallCnn, o, "tactics is 'fast' in the file but 'direct-only'"});
     for (const Variant& v : variants) {
         auto s = open(v.model, v.opts);
         ASSERT_TRUE(s);
