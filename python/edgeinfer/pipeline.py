@@ -34,7 +34,8 @@ _PYTHON_KEYS = ("type", "name", "module", "class", "config", "produces", "path")
 
 
 def _rewrite_python_elements(document, base_directory):
-    """The document with each "python" element turned into a custom element served by _edgeinfer."""
+    """The document with each "python" (or "empycustom") element turned into a custom element served by
+    _edgeinfer."""
     if not isinstance(document, dict):
         raise InvalidArgument(f"a pipeline config is a JSON object, got {type(document).__name__}")
     doc = copy.deepcopy(document)
@@ -42,7 +43,8 @@ def _rewrite_python_elements(document, base_directory):
     if not isinstance(elements, list):
         return doc
     for i, e in enumerate(elements):
-        if not isinstance(e, dict) or e.get("type") != "python":
+        # "empycustom" is EDGEMATRIX Stream's name for its Python element (docs/pipeline.md, Accepted spellings).
+        if not isinstance(e, dict) or e.get("type") not in ("python", "empycustom"):
             continue
         where = f"/elements/{i}"
         for key in e:
