@@ -76,7 +76,7 @@ class Pipeline:
     """A pipeline built from a config document (a dict) or file; see the module's docs."""
 
     def __init__(self, document, base_directory=".", *, threads=0, precision="fp32", max_frames=0,
-                 metrics_port=-1, on_event=None, on_frame=None):
+                 metrics_port=-1, drain_seconds=0.0, on_event=None, on_frame=None):
         self._event_callbacks = [on_event] if on_event else []
         self._frame_callbacks = [on_frame] if on_frame else []
         doc = _rewrite_python_elements(document, base_directory)
@@ -95,7 +95,8 @@ class Pipeline:
         self._native = _edgeinfer.Pipeline(json.dumps(doc), base_directory=os.fspath(base_directory),
                                            threads=int(threads), precision=str(precision),
                                            max_frames=int(max_frames), metrics_port=int(metrics_port),
-                                           on_event=dispatch_event, on_frame=dispatch_frame)
+                                           drain_seconds=float(drain_seconds), on_event=dispatch_event,
+                                           on_frame=dispatch_frame)
         self._ran = False
 
     @classmethod
