@@ -10,7 +10,10 @@
  *   int edgeinfer_element_process(void* state, const edgeinfer_element_frame* frame,
  *                                 const char* metadata_json, char** result_json);
  *       metadata_json is the frame's metadata as the metadata sink writes it ({"source_id", ...,
- *       "objects": [{"box": [x1, y1, x2, y2], "label", "confidence", "track_id", ...}]}).
+ *       "objects": [{"box": [x1, y1, x2, y2], "label", "confidence", "track_id", ...}],
+ *       "ended_objects": [...]}; schema: docs/pipeline-metadata.schema.json). "ended_objects" (a tracker's
+ *       tracks that ended at this frame) is not part of "objects", and the result's "objects" never refer
+ *       to it.
  *       On success returns 0 and sets *result_json to a JSON document allocated with malloc (or
  *       NULL for no change): {"frame": {"key": value, ...}, "objects": [{"key": value}, ...]} whose
  *       "objects" entries match the input objects by position; values are numbers or strings and

@@ -218,6 +218,9 @@ struct PipelineOptions {
     // order); a slow callback holds the pipeline back. Exceptions are caught and logged.
     std::function<void(const PipelineEvent&)> on_event{};
     std::function<void(const FrameMetadata&)> on_frame{};
+    // At the end of run(), before the summary is made: how long to wait for the event sinks to deliver
+    // what is queued (0: no wait). The summary's delivered and pending counts are those after the wait.
+    double drain_seconds = 0.0;
 };
 
 struct PipelineSourceError {
@@ -235,7 +238,9 @@ struct PipelineSummary {
     // errors), and events a sink's spool could not store (disk full; the events queued before stay).
     uint64_t clips_lost = 0;
     uint64_t events_refused = 0;
-    uint64_t incomplete_clips_removed = 0;             // temporary clips a killed earlier run left, removed at start
+    uint64_t incomplete_clips_removed = 0;  // temporary clips a killed earlier run left, removed at start
+    // Events still queued on disk when the summary was made (after drain_seconds): delivered by the next run.
+    uint64_t events_pending = 0;
     std::vector<PipelineSourceError> source_errors{};  // one per source that failed (the others went on)
     std::vector<std::string> lines{};  // per element fps, latency, queue peak, batches; per source; per sink
     bool stopped = false;              // stop() ended the run early

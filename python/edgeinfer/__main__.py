@@ -46,7 +46,8 @@ def _run_pipeline(edgeinfer, args):
     me = "edgeinfer pipeline: "
     try:
         pipeline = edgeinfer.Pipeline.from_file(args.config, threads=args.threads, precision=args.precision,
-                                                max_frames=args.limit, metrics_port=args.metrics_port)
+                                                max_frames=args.limit, metrics_port=args.metrics_port,
+                                                drain_seconds=args.drain_timeout)
     except edgeinfer.Error as e:
         print(f"{me}{e}", file=sys.stderr)
         return EXIT_ERROR
@@ -67,7 +68,7 @@ def _run_pipeline(edgeinfer, args):
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    drained = pipeline.drain_events(args.drain_timeout)
+    drained = summary.events_pending == 0  # run() drained the sinks before it made the summary
     stopped = f", stopped by {signal.Signals(received[0]).name}" if received else ""
     print(f"pipeline: {summary.frames} frames, {summary.events} events, {summary.dropped} live frames dropped{stopped}")
     for line in summary.lines:
@@ -75,7 +76,8 @@ def _run_pipeline(edgeinfer, args):
     for err in summary.source_errors:
         print(f"  source error: {err.message}")
     if not drained:
-        print(f"{me}some events are still queued on disk; they are delivered on the next run", file=sys.stderr)
+        print(f"{me}{summary.events_pending} event(s) still queued on disk after {args.drain_timeout} s; "
+              "they are delivered on the next run", file=sys.stderr)
     if received:
         return EXIT_INTERRUPTED
     if len(summary.source_errors) >= len(pipeline.source_ids) and summary.frames == 0:

@@ -34,7 +34,8 @@ _PYTHON_KEYS = ("type", "name", "module", "class", "config", "produces", "path")
 
 
 def _rewrite_python_elements(document, base_directory):
-    """The document with each "python" element turned into a custom element served by _edgeinfer."""
+    """The document with each "python" (or "empycustom") element turned into a custom element served by
+    _edgeinfer."""
     if not isinstance(document, dict):
         raise InvalidArgument(f"a pipeline config is a JSON object, got {type(document).__name__}")
     doc = copy.deepcopy(document)
@@ -42,7 +43,8 @@ def _rewrite_python_elements(document, base_directory):
     if not isinstance(elements, list):
         return doc
     for i, e in enumerate(elements):
-        if not isinstance(e, dict) or e.get("type") != "python":
+        # "empycustom" is EDGEMATRIX Stream's name for its Python element (docs/pipeline.md, Accepted spellings).
+        if not isinstance(e, dict) or e.get("type") not in ("python", "empycustom"):
             continue
         where = f"/elements/{i}"
         for key in e:
@@ -74,7 +76,7 @@ class Pipeline:
     """A pipeline built from a config document (a dict) or file; see the module's docs."""
 
     def __init__(self, document, base_directory=".", *, threads=0, precision="fp32", max_frames=0,
-                 metrics_port=-1, on_event=None, on_frame=None):
+                 metrics_port=-1, drain_seconds=0.0, on_event=None, on_frame=None):
         self._event_callbacks = [on_event] if on_event else []
         self._frame_callbacks = [on_frame] if on_frame else []
         doc = _rewrite_python_elements(document, base_directory)
@@ -93,7 +95,8 @@ class Pipeline:
         self._native = _edgeinfer.Pipeline(json.dumps(doc), base_directory=os.fspath(base_directory),
                                            threads=int(threads), precision=str(precision),
                                            max_frames=int(max_frames), metrics_port=int(metrics_port),
-                                           on_event=dispatch_event, on_frame=dispatch_frame)
+                                           drain_seconds=float(drain_seconds), on_event=dispatch_event,
+                                           on_frame=dispatch_frame)
         self._ran = False
 
     @classmethod

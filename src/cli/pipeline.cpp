@@ -41,6 +41,7 @@ int run_pipeline(const PipelineArgs& a) {
     options.session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
+    options.drain_seconds = a.drain_seconds;  // run() drains before its summary, so the summary's counts are final
     auto created = Pipeline::from_file(a.config, std::move(options));
     if (!created.is_ok()) {
         std::cerr << me << created.status().message() << "\n";
@@ -50,14 +51,12 @@ int run_pipeline(const PipelineArgs& a) {
     if (p.metrics_port() > 0) std::cerr << me << "metrics at http://127.0.0.1:" << p.metrics_port() << "/metrics\n";
 
     int sig = 0;
-    bool drained = false;
     Result<PipelineSummary> result = internal_error("pipeline did not run");
     {
         StopSignals signals([&p] { p.stop(); });
         result = p.run();
         signals.finish();
         sig = signals.received();
-        drained = p.drain_events(std::chrono::milliseconds(int64_t(a.drain_seconds * 1000)));
     }
 
     if (!result.is_ok()) {
@@ -65,12 +64,15 @@ int run_pipeline(const PipelineArgs& a) {
         return kPipelineExitError;
     }
     const PipelineSummary& s = result.value();
+    const bool drained = s.events_pending == 0;
     std::cout << "pipeline: " << s.frames << " frames, " << s.events << " events, " << s.dropped
               << " live frames dropped" << (sig ? std::string(", stopped by ") + signal_name(sig) : std::string())
               << "\n";
     for (const std::string& line : s.lines) std::cout << "  " << line << "\n";
     for (const PipelineSourceError& e : s.source_errors) std::cout << "  source error: " << e.message << "\n";
-    if (!drained) std::cerr << me << "some events are still queued on disk; they are delivered on the next run\n";
+    if (!drained)
+        std::cerr << me << s.events_pending << " event(s) still queued on disk after " << a.drain_seconds
+                  << " s; they are delivered on the next run\n";
     if (sig) return kPipelineExitInterrupted;
     if (s.source_errors.size() >= p.source_ids().size() && s.frames == 0) return kPipelineExitNoFrames;
     if (!s.source_errors.empty()) return kPipelineExitSourceFailed;

@@ -77,10 +77,8 @@ Status parse_preprocess(VisionArgs& a) {
         p.mean = m.value();
     }
     if (!a.std.empty()) {
-        auto s = vision::parse_channel_values(a.std, "--std");
+        auto s = vision::parse_std_values(a.std, "--std");
         if (!s.is_ok()) return s.status();
-        for (double v : s.value())
-            if (v == 0.0) return invalid_argument("--std " + a.std + ": a standard deviation of 0");
         p.std = s.value();
     }
     if (a.scale != 0.0) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "edgeinfer/precision.hpp"
+#include "vision/sidecar.hpp"
 
 namespace edgeinfer::pipeline {
 namespace {
@@ -199,6 +200,71 @@ Point parse_point(const json& j, const std::string& path) {
     return {j[0].get<float>(), j[1].get<float>()};
 }
 
+const std::vector<std::string>& preprocess_keys() {
+    static const std::vector<std::string> keys = {"size", "resize", "interpolation", "mean",
+                                                  "std",  "scale",  "color_order",   "layout"};
+    return keys;
+}
+
+// A number list as the CLI flag's text ("0.5,0.5,0.5"): from a JSON array of numbers, or a string.
+std::string channel_text(const Obj& o, const std::string& key) {
+    const json& v = o.get(key);
+    if (v.is_string()) return v.get<std::string>();
+    if (!v.is_array() && !v.is_number())
+        fail(o.at(key), "expected an array of 1 to 4 numbers (one per channel), got " + describe(v));
+    const json arr = v.is_array() ? v : json::array({v});
+    std::string text;
+    for (size_t i = 0; i < arr.size(); ++i) {
+        if (!arr[i].is_number())
+            fail(o.at(key) + "/" + std::to_string(i), "expected a number, got " + describe(arr[i]));
+        text += (i ? "," : "") + arr[i].dump();
+    }
+    return text;
+}
+
+// The sidecar's preprocessing keys on an element, checked by the same parsers as the vision commands' flags
+// (vision/preprocess.hpp); each error names the key.
+vision::PreprocessOverrides parse_preprocess_keys(const Obj& o) {
+    vision::PreprocessOverrides p;
+    auto check = [&](const std::string& key, const auto& result) {
+        if (!result.is_ok()) fail(o.at(key), result.status().message());
+        return result.value();
+    };
+    if (o.has("size")) {
+        const json& v = o.get("size");
+        std::string text;
+        if (v.is_string())
+            text = v.get<std::string>();
+        else if (v.is_number_integer())
+            text = v.dump();
+        else if (v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer())
+            text = v[0].dump() + "x" + v[1].dump();
+        else
+            fail(o.at("size"), "expected \"WxH\", [W, H] or one number for a square, got " + describe(v));
+        p.size = check("size", vision::parse_size_flag(text));
+    }
+    if (o.has("resize")) p.resize = check("resize", vision::parse_resize_mode(o.str("resize", "")));
+    if (o.has("interpolation"))
+        p.interpolation = check("interpolation", vision::parse_interpolation(o.str("interpolation", "")));
+    if (o.has("mean")) p.mean = check("mean", vision::parse_channel_values(channel_text(o, "mean"), "mean"));
+    if (o.has("std")) p.std = check("std", vision::parse_std_values(channel_text(o, "std"), "std"));
+    if (o.has("scale")) {
+        // The sidecar's meaning: pixels are multiplied by it before mean/std.
+        const double scale = o.num("scale", 0.0, 0.0, 1e6);
+        if (!(scale > 0.0) || scale > 1.0)
+            fail(o.at("scale"), "value " + o.get("scale").dump() +
+                                    ": scale multiplies pixel values before mean/std, as in the sidecar: "
+                                    "0.00392156862745098 (1/255) for inputs 0..1, 1 for inputs 0..255");
+        p.scale = scale;
+    }
+    if (o.has("color_order")) {
+        const std::string order = o.str("color_order", "");
+        p.color = check("color_order", edgeinfer::parse_color_order(order));
+    }
+    if (o.has("layout")) p.layout = check("layout", edgeinfer::parse_layout(o.str("layout", "")));
+    return p;
+}
+
 void parse_infer(const Obj& o, ElementConfig& e, const PipelineConfig& c, const fs::path& base_dir) {
     InferConfig& in = e.infer;
     in.role = o.str("role", "detector");
@@ -219,6 +285,10 @@ void parse_infer(const Obj& o, ElementConfig& e, const PipelineConfig& c, const 
     in.key_prefix = o.str("key_prefix", "");
     in.input_width = o.integer("input_width", 0, 0, 16384);
     in.input_height = o.integer("input_height", 0, 0, 16384);
+    in.preprocess = parse_preprocess_keys(o);
+    if (in.preprocess.size && (o.has("input_width") || o.has("input_height")))
+        fail(o.at("size"), "give the input size once: \"size\" or input_width/input_height");
+    if (in.input_width > 0 && in.input_height > 0) in.preprocess.size = std::make_pair(in.input_width, in.input_height);
     if (in.role == "detector") {
         for (const char* k : {"operate_on_classes", "every_n_frames", "square_crop", "key_prefix"})
             if (o.has(k)) fail(o.at(k), std::string("only for role classifier"));
@@ -255,26 +325,46 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
         add({"role", "model", "task", "labels", "interval", "confidence_threshold", "nms_iou_threshold",
              "operate_on_classes", "every_n_frames", "square_crop", "batch_size", "key_prefix", "input_width",
              "input_height", "batch_timeout_ms", "precision"});
+        keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "tracker") {
         e.type = ElementType::kTracker;
         add({"mode", "matching", "iou_threshold", "min_hits", "max_age", "match_classes"});
     } else if (type == "clip_classifier") {
         e.type = ElementType::kClipClassifier;
         add({"model", "labels", "window", "stride", "key_prefix", "precision"});
+        keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "custom") {
         e.type = ElementType::kCustom;
         add({"library", "config", "produces"});
     } else if (type == "overlay") {
         e.type = ElementType::kOverlay;
         add({"boxes", "labels", "track_ids", "scores", "fps"});
-    } else if (type == "python") {
-        // Python elements are served by the Python package, which rewrites them before the config gets here.
+    } else if (type == "python" || type == "empycustom") {
+        // Python elements are served by the Python package, which rewrites them (and EDGEMATRIX Stream's
+        // "empycustom" spelling) before the config gets here.
         fail(path + "/type",
-             "a python element runs only inside Python: run this config with `python3 -m edgeinfer pipeline "
-             "CONFIG` (or edgeinfer.Pipeline.from_file), with the edgeinfer package on PYTHONPATH");
+             "a " + type +
+                 " element runs only inside Python: run this config with `python3 -m edgeinfer pipeline "
+                 "CONFIG` (or edgeinfer.Pipeline.from_file), with the edgeinfer package on PYTHONPATH");
+    } else if (type == "aimeta") {
+        // EDGEMATRIX Stream's AI-metadata element: here the output stage always builds every frame's metadata
+        // and evaluates the rules on it, so it adds no element; "path" writes that metadata as JSON lines
+        // (a metadata sink whose id is the element's name).
+        Obj o(j, path, {"type", "name", "path"});
+        if (o.has("path")) {
+            SinkConfig s;
+            s.id = o.str("name", "aimeta");
+            s.type = SinkType::kMetadata;
+            s.path = resolve(o.str("path", "", true), base_dir);
+            if (c.find_sink(s.id)) fail(o.has("name") ? o.at("name") : path, "duplicate sink id " + q(s.id));
+            c.sinks.push_back(std::move(s));
+        }
+        return;
     } else {
         fail(path + "/type",
-             "unknown element " + q(type) + ", expected one of infer, tracker, clip_classifier, custom, overlay");
+             "unknown element " + q(type) +
+                 ", expected one of infer, tracker, clip_classifier, custom, overlay, python (and the EDGEMATRIX "
+                 "Stream names aimeta, empycustom)");
     }
     Obj o(j, path, keys);
     e.name = o.str("name", type + std::to_string(index));
@@ -319,6 +409,7 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
             e.clip.stride = o.integer("stride", 8, 1, 4096);
             e.clip.key_prefix = o.str("key_prefix", "clip_");
             e.clip.precision = parse_precision(o);
+            e.clip.preprocess = parse_preprocess_keys(o);
             break;
         case ElementType::kCustom: {
             e.custom.library = existing_file(o, "library", base_dir, "shared library");
@@ -393,7 +484,8 @@ void parse_zones_and_lines(const Obj& top, PipelineConfig& c) {
 
 void parse_sinks(const Obj& top, PipelineConfig& c, const fs::path& base_dir) {
     const json& arr = top.array("sinks", false);
-    std::set<std::string> ids;
+    std::set<std::string> ids;  // with the sinks elements added (aimeta's metadata sink)
+    for (const SinkConfig& s : c.sinks) ids.insert(s.id);
     for (size_t i = 0; i < arr.size(); ++i) {
         const std::string path = top.at("sinks") + "/" + std::to_string(i);
         const json& j = arr[i];
@@ -483,32 +575,87 @@ const std::vector<std::string>& operator_names() {
     return names;
 }
 
-Condition parse_condition(const json& j, const std::string& path, const std::map<std::string, KeyInfo>& keys,
-                          bool& per_object, int depth);
+// What the conditions of one rule are read against.
+struct RuleContext {
+    const std::map<std::string, KeyInfo>& keys;
+    const std::string& rule_name;
+    bool& per_object;  // set when a condition reads a per-object key
+};
+
+Condition parse_condition(const json& j, const std::string& path, RuleContext& rule, int depth);
 
 // `depth`: how many condition lists enclose this one (a rule's own "and"/"or" is 1).
-std::vector<Condition> parse_condition_list(const json& arr, const std::string& path,
-                                            const std::map<std::string, KeyInfo>& keys, bool& per_object,
+std::vector<Condition> parse_condition_list(const json& arr, const std::string& path, RuleContext& rule,
                                             int depth = 1) {
     if (depth > kMaxConditionDepth)
         fail(path, "conditions nested deeper than " + std::to_string(kMaxConditionDepth) + " levels (the limit)");
     if (!arr.is_array()) fail(path, "expected an array of conditions, got " + describe(arr));
     std::vector<Condition> out;
     for (size_t i = 0; i < arr.size(); ++i)
-        out.push_back(parse_condition(arr[i], path + "/" + std::to_string(i), keys, per_object, depth));
+        out.push_back(parse_condition(arr[i], path + "/" + std::to_string(i), rule, depth));
     return out;
 }
 
-Condition parse_condition(const json& j, const std::string& path, const std::map<std::string, KeyInfo>& keys,
-                          bool& per_object, int depth) {
+std::string number_text(double d) {
+    std::ostringstream s;
+    s.precision(6);
+    s << d;
+    return s.str();
+}
+
+// A comparison that no value of the key can satisfy (a probability above 1, a class its producer does not
+// have) is a config error naming the rule, with a hint.
+void check_reachable(const Condition& c, const KeyInfo& info, const std::string& path, const std::string& rule) {
+    const std::string where = "rule " + q(rule) + ": " +
+                              q(c.key + " " + std::string(compare_op_name(c.op)) + " " + value_to_string(c.value)) +
+                              " can never hold";
+    if (const double* v = std::get_if<double>(&c.value)) {
+        bool never = false;
+        switch (c.op) {
+            case CompareOp::kGt:
+                never = *v >= info.max;
+                break;
+            case CompareOp::kGe:
+                never = *v > info.max;
+                break;
+            case CompareOp::kLt:
+                never = *v <= info.min;
+                break;
+            case CompareOp::kLe:
+                never = *v < info.min;
+                break;
+            case CompareOp::kEq:
+                never = *v < info.min || *v > info.max;
+                break;
+            case CompareOp::kNe:
+                break;
+        }
+        if (!never) return;
+        std::string hint = ": " + c.key + " is " + number_text(info.min) + ".." + number_text(info.max);
+        if (info.min == 0.0 && info.max == 1.0 && *v > 1.0 && *v <= 100.0) {
+            char buf[32];
+            std::snprintf(buf, sizeof(buf), "%.2f", *v / 100.0);
+            hint += "; did you mean " + std::string(buf) + "?";
+        }
+        fail(path, where + hint);
+    }
+    const std::string& s = std::get<std::string>(c.value);
+    // "" is what zone, line_crossed and crossing_direction hold when there is none.
+    if (info.values.empty() || s.empty() || (c.op != CompareOp::kEq && c.op != CompareOp::kNe)) return;
+    if (std::find(info.values.begin(), info.values.end(), s) != info.values.end()) return;
+    fail(path, "rule " + q(rule) + ": " + q(s) + " is not a value of " + q(c.key) + " (from " + info.producer +
+                   "), which is one of: " + join_list(info.values));
+}
+
+Condition parse_condition(const json& j, const std::string& path, RuleContext& rule, int depth) {
+    const auto& keys = rule.keys;
     Condition c;
     c.path = path;
     if (j.is_object() && (j.contains("and") || j.contains("or"))) {
         const bool is_and = j.contains("and");
         Obj o(j, path, {is_and ? "and" : "or"});
         c.kind = is_and ? Condition::Kind::kAnd : Condition::Kind::kOr;
-        c.children = parse_condition_list(o.get(is_and ? "and" : "or"), o.at(is_and ? "and" : "or"), keys, per_object,
-                                          depth + 1);
+        c.children = parse_condition_list(o.get(is_and ? "and" : "or"), o.at(is_and ? "and" : "or"), rule, depth + 1);
         if (c.children.empty()) fail(o.at(is_and ? "and" : "or"), "needs at least one condition");
         return c;
     }
@@ -531,31 +678,59 @@ Condition parse_condition(const json& j, const std::string& path, const std::map
     if (k == keys.end()) {
         std::vector<std::string> names;
         for (const auto& [name, info] : keys) names.push_back(name);
-        fail(o.at("key"), "no configured element produces key " + q(c.key) + producer_hint(c.key) +
+        // A prefixed key of the same result (clip_probability for probability): name it first.
+        std::string similar;
+        for (const auto& [name, info] : keys)
+            if (name.size() > c.key.size() && name.compare(name.size() - c.key.size(), c.key.size(), c.key) == 0)
+                similar += (similar.empty() ? "; did you mean " : " or ") + q(name) + " (from " + info.producer + ")";
+        fail(o.at("key"), "no configured element produces key " + q(c.key) + producer_hint(c.key) + similar +
                               "; keys available: " + join_list(names));
     }
     const bool want_number = k->second.type == KeyType::kNumber;
     if (want_number != v.is_number())
         fail(o.at("value"),
              "key " + q(c.key) + " is a " + (want_number ? "number" : "string") + ", got " + describe(v));
-    if (k->second.scope == KeyScope::kObject) per_object = true;
+    check_reachable(c, k->second, o.at("value"), rule.rule_name);
+    if (k->second.scope == KeyScope::kObject) rule.per_object = true;
     return c;
 }
 
 ActionConfig parse_action(const json& j, const std::string& path, const PipelineConfig& c, const fs::path& base_dir,
                           const ConfigOptions& options) {
     ActionConfig a;
-    const json obj = j.is_string() ? json{{"type", j}} : j;
-    Obj o(obj, path,
-          {"type", "sinks", "pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps",
-           "min_free_mb"});
-    const std::string type = o.str("type", "", true);
+    json obj = j.is_string() ? json{{"type", j}} : j;
+    // EDGEMATRIX Stream / DeepStream-style tools name the action "action_name"; it means "type".
+    std::string type_key = "type";
+    if (obj.is_object() && obj.contains("action_name")) {
+        if (obj.contains("type")) fail(path + "/action_name", "give the action once: \"type\" or \"action_name\"");
+        type_key = "action_name";
+    }
+    const std::vector<std::string> record_keys = {
+        "pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps", "min_free_mb"};
+    if (obj.is_object() && obj.contains(type_key) && obj[type_key] == "upload") {
+        // An upload action with more than sinks asks for the video itself to be sent (a cloud video stream).
+        for (const auto& [key, value] : obj.items()) {
+            if (key == type_key || key == "sinks") continue;
+            fail(path + "/" + key,
+                 "an upload action with " + q(key) +
+                     " asks for a video upload to a cloud stream, which edgeinfer does not do; record the clip "
+                     "on disk and send the event with the clip's path to a webhook or mqtt sink instead: "
+                     "{\"" +
+                     type_key +
+                     "\": \"record\", \"duration_in_seconds\": ..., \"sinks\": [\"<webhook or "
+                     "mqtt sink id>\"]} (docs/pipeline.md, Accepted spellings)");
+        }
+    }
+    std::vector<std::string> allowed = {type_key, "sinks"};
+    allowed.insert(allowed.end(), record_keys.begin(), record_keys.end());
+    Obj o(obj, path, allowed);
+    const std::string type = o.str(type_key, "", true);
     if (type == "record")
         a.type = ActionType::kRecord;
     else if (type == "publish" || type == "upload")
         a.type = ActionType::kPublish;
     else
-        fail(j.is_string() ? path : o.at("type"),
+        fail(j.is_string() ? path : o.at(type_key),
              "unknown action " + q(type) + ", expected one of record, publish, upload");
     a.sinks = o.strings("sinks");
     for (size_t i = 0; i < a.sinks.size(); ++i) {
@@ -570,8 +745,7 @@ ActionConfig parse_action(const json& j, const std::string& path, const Pipeline
         if (a.sinks.empty() && !options.events_to_callback)
             fail(j.is_string() ? path : o.path(),
                  (type == "upload" ? "an " : "a ") + type + " action needs \"sinks\": the event sinks to send to");
-        for (const char* k :
-             {"pre_seconds", "duration_in_seconds", "max_duration_in_seconds", "directory", "fps", "min_free_mb"})
+        for (const std::string& k : record_keys)
             if (o.has(k)) fail(o.at(k), "only for a record action");
         return a;
     }
@@ -597,8 +771,9 @@ void parse_rules(const Obj& top, PipelineConfig& c, const fs::path& base_dir, co
         r.path = o.path();
         r.rule_name = o.str("rule_name", "", true);
         check_unique(names, r.rule_name, o.at("rule_name"), "rule_name");
-        if (o.has("and")) r.all = parse_condition_list(o.get("and"), o.at("and"), keys, r.per_object);
-        if (o.has("or")) r.any = parse_condition_list(o.get("or"), o.at("or"), keys, r.per_object);
+        RuleContext context{keys, r.rule_name, r.per_object};
+        if (o.has("and")) r.all = parse_condition_list(o.get("and"), o.at("and"), context);
+        if (o.has("or")) r.any = parse_condition_list(o.get("or"), o.at("or"), context);
         if (r.all.empty() && r.any.empty()) fail(o.path(), "a rule needs at least one condition in \"and\" or \"or\"");
         r.action = parse_action(o.required("action"), o.at("action"), c, base_dir, options);
         r.cooldown_seconds = o.num("cooldown_seconds", 0.0, 0.0, 1e7);
@@ -729,21 +904,52 @@ bool PipelineConfig::has_element(ElementType t) const {
     return std::any_of(elements.begin(), elements.end(), [t](const ElementConfig& e) { return e.type == t; });
 }
 
+namespace {
+
+// The class names an element's results take: its `labels`, else its model's sidecar's (empty when unknown).
+std::vector<std::string> known_labels(const std::vector<std::string>& labels, const fs::path& model) {
+    if (!labels.empty()) return labels;
+    auto sidecar = vision::find_sidecar(model.string(), "");
+    if (!sidecar.is_ok() || !sidecar.value()) return {};
+    return sidecar.value()->labels;
+}
+
+}  // namespace
+
 std::map<std::string, KeyInfo> available_keys(const PipelineConfig& c) {
     std::map<std::string, KeyInfo> keys;
-    auto put = [&](const std::string& k, KeyScope s, KeyType t, const std::string& who) { keys[k] = {s, t, who}; };
+    auto put = [&](const std::string& k, KeyScope s, KeyType t, const std::string& who,
+                   std::vector<std::string> values = {}) {
+        auto it = keys.find(k);
+        // Two producers of one key: the values either gives (none known when one of them does not say).
+        if (it != keys.end() && !it->second.values.empty() && !values.empty())
+            values.insert(values.end(), it->second.values.begin(), it->second.values.end());
+        else if (it != keys.end())
+            values.clear();
+        KeyInfo info;
+        info.scope = s;
+        info.type = t;
+        info.producer = who;
+        info.values = std::move(values);
+        keys[k] = std::move(info);
+    };
+    auto probability = [&](const std::string& k, KeyScope s, const std::string& who) {
+        put(k, s, KeyType::kNumber, who);
+        keys[k].min = 0.0;
+        keys[k].max = 1.0;
+    };
     put("object_count", KeyScope::kFrame, KeyType::kNumber, "frame");
     put("frame_number", KeyScope::kFrame, KeyType::kNumber, "frame");
-    put("source_id", KeyScope::kFrame, KeyType::kString, "frame");
     put("timestamp", KeyScope::kFrame, KeyType::kNumber, "frame");
     for (const auto& e : c.elements) {
         if (e.type == ElementType::kInfer && e.infer.role == "detector") {
-            put("label", KeyScope::kObject, KeyType::kString, e.name);
-            put("confidence", KeyScope::kObject, KeyType::kNumber, e.name);
+            put("label", KeyScope::kObject, KeyType::kString, e.name, known_labels(e.infer.labels, e.infer.model));
+            probability("confidence", KeyScope::kObject, e.name);
             put("class_id", KeyScope::kObject, KeyType::kNumber, e.name);
         } else if (e.type == ElementType::kInfer) {
-            put(e.infer.key_prefix + "predicted_class", KeyScope::kObject, KeyType::kString, e.name);
-            put(e.infer.key_prefix + "probability", KeyScope::kObject, KeyType::kNumber, e.name);
+            put(e.infer.key_prefix + "predicted_class", KeyScope::kObject, KeyType::kString, e.name,
+                known_labels(e.infer.labels, e.infer.model));
+            probability(e.infer.key_prefix + "probability", KeyScope::kObject, e.name);
         } else if (e.type == ElementType::kTracker) {
             put("track_id", KeyScope::kObject, KeyType::kNumber, e.name);
             put("tracking_duration_in_seconds", KeyScope::kObject, KeyType::kNumber, e.name);
@@ -751,19 +957,27 @@ std::map<std::string, KeyInfo> available_keys(const PipelineConfig& c) {
             put("first_seen", KeyScope::kObject, KeyType::kString, e.name);
             put("last_seen", KeyScope::kObject, KeyType::kString, e.name);
         } else if (e.type == ElementType::kClipClassifier) {
-            put(e.clip.key_prefix + "class", KeyScope::kFrame, KeyType::kString, e.name);
-            put(e.clip.key_prefix + "probability", KeyScope::kFrame, KeyType::kNumber, e.name);
+            put(e.clip.key_prefix + "class", KeyScope::kFrame, KeyType::kString, e.name,
+                known_labels(e.clip.labels, e.clip.model));
+            probability(e.clip.key_prefix + "probability", KeyScope::kFrame, e.name);
         } else if (e.type == ElementType::kCustom) {
             for (const auto& [k, st] : e.custom.produces)
                 put(k, st.first == "frame" ? KeyScope::kFrame : KeyScope::kObject,
                     st.second == "number" ? KeyType::kNumber : KeyType::kString, e.name);
         }
     }
-    if (!c.zones.empty()) put("zone", KeyScope::kObject, KeyType::kString, "zones");
+    std::vector<std::string> source_ids;
+    for (const auto& src : c.sources) source_ids.push_back(src.id);
+    put("source_id", KeyScope::kFrame, KeyType::kString, "frame", source_ids);
+    std::vector<std::string> zone_names;
+    for (const auto& z : c.zones) zone_names.push_back(z.name);
+    if (!c.zones.empty()) put("zone", KeyScope::kObject, KeyType::kString, "zones", zone_names);
     for (const auto& z : c.zones) put("zone_count." + z.name, KeyScope::kFrame, KeyType::kNumber, "zones");
     if (!c.lines.empty()) {
-        put("line_crossed", KeyScope::kObject, KeyType::kString, "lines");
-        put("crossing_direction", KeyScope::kObject, KeyType::kString, "lines");
+        std::vector<std::string> line_names;
+        for (const auto& l : c.lines) line_names.push_back(l.name);
+        put("line_crossed", KeyScope::kObject, KeyType::kString, "lines", line_names);
+        put("crossing_direction", KeyScope::kObject, KeyType::kString, "lines", {"in", "out"});
     }
     for (const auto& l : c.lines) {
         put("line." + l.name + ".in", KeyScope::kFrame, KeyType::kNumber, "lines");

@@ -2,6 +2,7 @@
 // lines, action_rules, sinks) and the parser that rejects bad documents with the JSON path at fault.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "edgeinfer/status.hpp"
 #include "pipeline/metadata.hpp"
+#include "vision/preprocess.hpp"
 
 namespace edgeinfer::pipeline {
 
@@ -43,6 +45,9 @@ struct InferConfig {
     std::string precision;                        // fp32, bf16, int8; "" = the runner's default
     std::string key_prefix;                       // classifier: keys are <prefix>predicted_class, <prefix>probability
     int input_width = 0, input_height = 0;        // 0 = from the model
+    // The sidecar's preprocessing keys given on the element (size, resize, interpolation, mean, std, scale,
+    // color_order, layout): they override the model's sidecar, as the vision commands' flags do.
+    vision::PreprocessOverrides preprocess;
 };
 
 enum class TrackerMode { kIou, kSort };
@@ -59,10 +64,11 @@ struct TrackerConfig {
 struct ClipClassifierConfig {
     std::filesystem::path model;
     std::vector<std::string> labels;
-    int window = 16;                   // T frames
-    int stride = 8;                    // S frames between classifications
-    std::string key_prefix = "clip_";  // frame keys <prefix>class, <prefix>probability
-    std::string precision;             // fp32, bf16, int8; "" = the runner's default
+    int window = 16;                         // T frames
+    int stride = 8;                          // S frames between classifications
+    std::string key_prefix = "clip_";        // frame keys <prefix>class, <prefix>probability
+    std::string precision;                   // fp32, bf16, int8; "" = the runner's default
+    vision::PreprocessOverrides preprocess;  // as InferConfig::preprocess
 };
 
 struct CustomConfig {
@@ -185,9 +191,14 @@ struct PipelineConfig {
 enum class KeyScope { kObject, kFrame };
 enum class KeyType { kNumber, kString };
 struct KeyInfo {
-    KeyScope scope;
-    KeyType type;
+    KeyScope scope = KeyScope::kFrame;
+    KeyType type = KeyType::kNumber;
     std::string producer;  // "detector", "tracker", "zones", ...
+    // What values the key can take, so that a rule that can never hold is an error at start:
+    // numbers within [min, max] (probabilities 0..1); strings among `values` when not empty (class names
+    // of the producer's labels, zone and line names, directions).
+    double min = -HUGE_VAL, max = HUGE_VAL;
+    std::vector<std::string> values;
 };
 // Every key a rule may read with this configuration's elements, zones and lines.
 std::map<std::string, KeyInfo> available_keys(const PipelineConfig& config);

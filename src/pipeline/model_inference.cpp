@@ -63,10 +63,9 @@ Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const s
     return m;
 }
 
-Status resolve(LoadedModel& m, vision::PreprocessConfig base, int width, int height) {
-    vision::PreprocessOverrides flags;
-    if (width > 0 && height > 0) flags.size = std::make_pair(width, height);
-    auto r = vision::resolve_preprocess(std::move(base), m.sidecar ? &*m.sidecar : nullptr, flags, m.input);
+// The element's preprocessing keys (size, mean, std, ...) override the sidecar, as the CLI's flags do.
+Status resolve(LoadedModel& m, vision::PreprocessConfig base, const vision::PreprocessOverrides& keys) {
+    auto r = vision::resolve_preprocess(std::move(base), m.sidecar ? &*m.sidecar : nullptr, keys, m.input);
     if (!r.is_ok()) return r.status().with_context(m.where);
     m.pre = r.value().config;
     return Status::ok();
@@ -143,7 +142,7 @@ Result<BatchDetector> make_model_batch_detector(const ElementConfig& element, co
     EDGEINFER_ASSIGN_OR_RETURN(o.format, probe_format(*m, o));
     vision::PreprocessConfig base;
     vision::DetectionHead(o).default_preprocess(base);
-    EDGEINFER_RETURN_IF_ERROR(resolve(*m, base, c.input_width, c.input_height));
+    EDGEINFER_RETURN_IF_ERROR(resolve(*m, base, c.preprocess));
     m->labels = pick_labels(c.labels, *m);
     const int64_t fixed = m->input.dims.empty() ? 1 : m->input.dims[0];  // -1: dynamic batch
     BatchDetector out;
@@ -231,7 +230,7 @@ Result<ClassifyFn> make_model_classifier(const ElementConfig& element, const Ses
     if (m->input.dims.size() != 4)
         return invalid_argument(m->where + ": input '" + m->input.name + "' is " + dims_text(m->input.dims) +
                                 ", expected an image batch N x C x H x W (or N x H x W x C)");
-    EDGEINFER_RETURN_IF_ERROR(resolve(*m, vision::PreprocessConfig{}, c.input_width, c.input_height));
+    EDGEINFER_RETURN_IF_ERROR(resolve(*m, vision::PreprocessConfig{}, c.preprocess));
     m->labels = pick_labels(c.labels, *m);
     const int64_t fixed = m->input.dims[0];                        // -1: dynamic batch
     auto buffers = std::make_shared<std::map<int64_t, Tensor>>();  // input tensor by batch size, reused
@@ -275,7 +274,7 @@ Result<ClipClassifyFn> make_model_clip_classifier(const ElementConfig& element, 
     if (dims[2] > 0 && dims[2] != c.window)
         return invalid_argument(element.path + "/window: " + std::to_string(c.window) + " frames, but model '" +
                                 c.model.string() + "' takes clips of T=" + std::to_string(dims[2]));
-    EDGEINFER_RETURN_IF_ERROR(resolve(*m, vision::PreprocessConfig{}, 0, 0));
+    EDGEINFER_RETURN_IF_ERROR(resolve(*m, vision::PreprocessConfig{}, c.preprocess));
     if (m->pre.layout != vision::Layout::kNchw)
         return invalid_argument(m->where + ": clips are N x C x T x H x W; the sidecar asks for NHWC");
     m->labels = pick_labels(c.labels, *m);

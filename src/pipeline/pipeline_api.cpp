@@ -293,6 +293,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Impl::make(Result<pipeline::Pipeline
     o.factory = pipeline::make_model_factory(options.session);
     o.max_frames = options.max_frames;
     o.metrics_port = options.metrics_port;
+    o.drain_seconds = options.drain_seconds;
     if (options.on_event)
         o.on_event = [cb = std::move(options.on_event)](const pipeline::Firing& firing, const pipeline::FrameMeta& m,
                                                         const std::string& clip, const std::string& clip_error) {
@@ -343,6 +344,7 @@ Result<PipelineSummary> Pipeline::run() {
     out.clips_lost = s.clips_lost;
     out.events_refused = s.events_refused;
     out.incomplete_clips_removed = s.incomplete_clips_removed;
+    out.events_pending = s.events_pending;
     for (size_t i = 0; i < s.failed_sources.size(); ++i) {
         const pipeline::SourceError& e = s.failed_sources[i];
         out.source_errors.push_back(

@@ -529,6 +529,10 @@ Result<PipelineSummary> Pipeline::run() {
         if (Status s = out->sync(); !s.is_ok() && im.output_error.is_ok()) im.output_error = s;
     for (auto& [key, v] : im.videos)
         if (v.writer) v.writer->release();
+    // Delivery goes on while the sinks are drained, so the summary counts what was delivered by then and
+    // what is still pending, exactly.
+    drain_events(std::chrono::milliseconds(int64_t(std::max(0.0, im.options.drain_seconds) * 1000)));
+    for (const auto& [id, d] : im.deliveries) summary.events_pending += d->stats().pending;
     for (const auto& s : m.sources) summary.dropped += s->dropped;
     summary.events = m.events;
     summary.clips_lost = m.clips_lost;

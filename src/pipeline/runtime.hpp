@@ -13,20 +13,20 @@
 #include <vector>
 
 #include "edgeinfer/status.hpp"
+#include "io/frame.hpp"
 #include "io/frame_source.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/metadata.hpp"
 #include "pipeline/metrics.hpp"
-#include "io/frame.hpp"
 #include "pipeline/rules.hpp"
 
 namespace edgeinfer::pipeline {
 
 // One frame on its way through the pipeline.
 struct PipelineFrame {
-    io::Frame frame;  // pixels (BGR8), seq, timestamp, source
-    FrameMeta meta;       // source_id, frame_number, timestamp, objects, keys
-    cv::Mat annotated;    // the overlay's drawing (empty without an overlay element)
+    io::Frame frame;    // pixels (BGR8), seq, timestamp, source
+    FrameMeta meta;     // source_id, frame_number, timestamp, objects, keys
+    cv::Mat annotated;  // the overlay's drawing (empty without an overlay element)
     // The marker a source sends after its last frame (no pixels; meta has the last frame's number
     // and time): elements see it through end_of_source(), rules only through ended objects.
     bool end_of_source = false;
@@ -80,6 +80,8 @@ struct PipelineOptions {
     std::function<void(const Firing&, const FrameMeta&, const std::string& clip, const std::string& clip_error)>
         on_event;
     std::function<void(const FrameMeta&)> on_frame;
+    // At the end of run(), before the summary: how long to wait for the event sinks (0: no wait).
+    double drain_seconds = 0.0;
 };
 
 struct SourceError {
@@ -95,6 +97,7 @@ struct PipelineSummary {
     uint64_t clips_lost = 0;                  // recordings that failed to start or were cut short
     uint64_t events_refused = 0;              // events a sink's spool could not store (disk full)
     uint64_t incomplete_clips_removed = 0;    // temporary clips of a killed earlier run, removed at create
+    uint64_t events_pending = 0;              // still queued on disk when the summary was made (after the drain)
     std::vector<std::string> source_errors;   // one line per source that failed
     std::vector<SourceError> failed_sources;  // the same, typed
     std::vector<std::string> lines;           // Metrics::summary()

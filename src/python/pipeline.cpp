@@ -38,14 +38,15 @@ struct Callbacks {
 class PyPipeline {
   public:
     PyPipeline(const std::string& document, const std::string& base_directory, int threads,
-               const std::string& precision, int64_t max_frames, int metrics_port, py::object on_event,
-               py::object on_frame)
+               const std::string& precision, int64_t max_frames, int metrics_port, double drain_seconds,
+               py::object on_event, py::object on_frame)
         : callbacks_(std::make_unique<Callbacks>(Callbacks{std::move(on_event), std::move(on_frame)})) {
         PipelineOptions o;
         o.session.num_threads = threads;
         o.session.precision = value_or_raise(parse_precision(precision));
         o.max_frames = max_frames;
         o.metrics_port = metrics_port;
+        o.drain_seconds = drain_seconds;
         Callbacks* cb = callbacks_.get();
         if (!cb->on_event.is_none())
             o.on_event = [cb](const PipelineEvent& e) {
@@ -156,6 +157,7 @@ void bind_metadata(py::module_& m) {
         .def_readonly("clips_lost", &PipelineSummary::clips_lost)
         .def_readonly("events_refused", &PipelineSummary::events_refused)
         .def_readonly("incomplete_clips_removed", &PipelineSummary::incomplete_clips_removed)
+        .def_readonly("events_pending", &PipelineSummary::events_pending)
         .def_readonly("stopped", &PipelineSummary::stopped);
 }
 
@@ -164,11 +166,11 @@ void bind_metadata(py::module_& m) {
 void bind_pipeline(py::module_& m) {
     bind_metadata(m);
     py::class_<PyPipeline>(m, "Pipeline")
-        .def(py::init<const std::string&, const std::string&, int, const std::string&, int64_t, int, py::object,
+        .def(py::init<const std::string&, const std::string&, int, const std::string&, int64_t, int, double, py::object,
                       py::object>(),
              py::arg("document"), py::kw_only(), py::arg("base_directory") = ".", py::arg("threads") = 0,
              py::arg("precision") = "fp32", py::arg("max_frames") = 0, py::arg("metrics_port") = -1,
-             py::arg("on_event") = py::none(), py::arg("on_frame") = py::none())
+             py::arg("drain_seconds") = 0.0, py::arg("on_event") = py::none(), py::arg("on_frame") = py::none())
         .def("run", &PyPipeline::run)
         .def("stop", &PyPipeline::stop)
         .def("drain_events", &PyPipeline::drain_events, py::arg("timeout_seconds"))

@@ -140,6 +140,13 @@ Result<std::vector<double>> parse_channel_values(const std::string& text, const 
     return v;
 }
 
+Result<std::vector<double>> parse_std_values(const std::string& text, const std::string& flag) {
+    EDGEINFER_ASSIGN_OR_RETURN(std::vector<double> v, parse_channel_values(text, flag));
+    for (double d : v)
+        if (d == 0.0) return invalid_argument(flag + " '" + text + "': a standard deviation of 0");
+    return v;
+}
+
 Result<ResolvedPreprocess> resolve_preprocess(PreprocessConfig c, const Sidecar* sidecar,
                                               const PreprocessOverrides& flags, const ValueDescription& input) {
     const std::string where = sidecar ? "sidecar '" + sidecar->path + "'" : std::string();

@@ -65,6 +65,8 @@ Result<std::pair<int, int>> parse_size_flag(const std::string& text);  // "224x2
 Result<ResizeMode> parse_resize_mode(const std::string& text);
 Result<Interpolation> parse_interpolation(const std::string& text);
 Result<std::vector<double>> parse_channel_values(const std::string& text, const std::string& flag);
+// Standard deviations: parse_channel_values, and none may be 0 (a division by zero).
+Result<std::vector<double>> parse_std_values(const std::string& text, const std::string& flag);
 std::string resize_mode_name(ResizeMode m);
 std::string interpolation_name(Interpolation i);
 

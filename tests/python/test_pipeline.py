@@ -72,6 +72,15 @@ def test_python_element_keys_reach_rules_and_callbacks(tmp_path):
     assert summary.events == 3
 
 
+def test_empycustom_is_the_python_element(tmp_path):
+    """EDGEMATRIX Stream's "empycustom" element name runs as a python element (docs/pipeline.md)."""
+    doc = config(tmp_path, [dict(BRIGHTNESS, type="empycustom")], [EVEN_RULE])
+    frames = []
+    summary = edgeinfer.Pipeline.from_dict(doc, str(tmp_path), max_frames=4, on_frame=frames.append).run()
+    assert summary.frames == 4 and summary.events == 2
+    assert [m.fields["parity"] for m in frames] == ["even", "odd", "even", "odd"]
+
+
 def test_raising_element_is_logged_and_the_pipeline_goes_on(tmp_path):
     flaky = {"type": "python", "module": "my_elements", "class": "Flaky",
              "produces": {"flaky_ok": {"scope": "frame", "type": "number"}}}

@@ -160,7 +160,7 @@ TEST_F(ConfigTest, UnknownElementActionSinkAndMode) {
     j["elements"][3]["type"] = "overlayy";
     EXPECT_EQ(error(j),
               "/elements/3/type: unknown element \"overlayy\", expected one of infer, tracker, clip_classifier, "
-              "custom, overlay");
+              "custom, overlay, python (and the EDGEMATRIX Stream names aimeta, empycustom)");
     j = base();
     j["action_rules"][1]["action"]["type"] = "email";
     EXPECT_EQ(error(j),

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -136,6 +138,34 @@ TEST(ModelInference, ClipClassifierOnTrendModel) {
     auto wrong = make_model_clip_classifier(e);
     ASSERT_FALSE(wrong.is_ok());
     EXPECT_NE(wrong.status().message().find("/elements/1/window"), std::string::npos) << wrong.status().message();
+}
+
+TEST(ModelInference, ElementPreprocessingKeysOverrideTheSidecar) {
+    // The config's keys reach the model: a negative std turns a brightening clip into a darkening one.
+    const std::string dir = testing::TempDir() + "/preprocess_keys_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/clip.onnx") << "x";
+    const std::string doc = R"({"sources": [{"uri": "pattern:32x32"}], "elements": [
+        {"type": "clip_classifier", "model": ")" +
+                            kClassify + R"(/trend.onnx", "window": 4, "std": [-0.25]}]})";
+    auto config = parse_pipeline_config(nlohmann::json::parse(doc), dir);
+    ASSERT_TRUE(config.is_ok()) << config.status().to_string();
+    const ElementConfig& e = config.value().elements[0];
+    auto classify = make_model_clip_classifier(e);
+    ASSERT_TRUE(classify.is_ok()) << classify.status().to_string();
+    auto up = classify.value()(ramp(40, 50));
+    ASSERT_TRUE(up.is_ok()) << up.status().to_string();
+    EXPECT_EQ(up.value().label, "darkening");
+
+    // A size the model does not take is an error naming the element.
+    ElementConfig sized = e;
+    sized.clip.preprocess.std.reset();
+    sized.clip.preprocess.size = std::make_pair(48, 48);
+    auto wrong = make_model_clip_classifier(sized);  // trend.onnx is fixed at 32 x 32
+    ASSERT_FALSE(wrong.is_ok());
+    EXPECT_NE(wrong.status().message().find("/elements/0"), std::string::npos) << wrong.status().message();
+    EXPECT_NE(wrong.status().message().find("48x48"), std::string::npos) << wrong.status().message();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(ModelInference, ErrorsNameTheElement) {

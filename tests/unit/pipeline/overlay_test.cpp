@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "pipeline/runtime.hpp"
 
@@ -89,6 +90,106 @@ TEST(Overlay, LabelsCarryTheSecondaryClassifiersAnswer) {
     const cv::Rect right_part(80, 0, 20, 40);
     EXPECT_EQ(changed_pixels(plain.annotated, right_part), 0);
     EXPECT_GT(changed_pixels(classified.annotated, right_part), 50);
+}
+
+// Pixels whose color is exactly `color` (the filled label tag of a class), in `roi`.
+int pixels_of(const cv::Mat& img, const cv::Scalar& color, cv::Rect roi) {
+    cv::Mat mask;
+    cv::inRange(img(roi), color, color, mask);
+    return cv::countNonZero(mask);
+}
+
+const cv::Scalar kClass0Color(56, 56, 255);  // the overlay's tag color for class 0
+
+TEST(Overlay, LabelsStayInsideTheFrameAndOutOfTheFpsText) {
+    OverlayConfig o;
+    o.boxes = false;
+    auto overlay = make_overlay(PipelineConfig{}, o);
+    ASSERT_TRUE(overlay);
+    PipelineFrame header_only = black_frame("cam1");
+    header_only.frame.image = cv::Mat::zeros(120, 200, CV_8UC3);
+    ASSERT_TRUE(overlay->process(header_only).is_ok());
+    // Where the fps text ("cam1  0.0 fps") is drawn: its pixels, and a rectangle around them.
+    cv::Mat header_pixels;
+    cv::cvtColor(header_only.annotated, header_pixels, cv::COLOR_BGR2GRAY);
+    const cv::Rect header = cv::boundingRect(header_pixels);
+    ASSERT_GT(header.area(), 100);
+
+    // An object at the top left (its label would go above the frame) and one at the right edge (its label
+    // would run off the frame).
+    ObjectMeta top_left;
+    top_left.box = {2, 2, 40, 40};
+    top_left.label = "person";
+    top_left.class_id = 0;
+    top_left.confidence = 0.9f;
+    ObjectMeta right = top_left;
+    right.box = {170, 80, 199, 100};
+    right.label = "a rather long label";
+    PipelineFrame f = black_frame("cam1");
+    f.frame.image = cv::Mat::zeros(120, 200, CV_8UC3);
+    f.meta.timestamp_us = header_only.meta.timestamp_us;
+    f.meta.objects = {top_left, right};
+    auto overlay2 = make_overlay(PipelineConfig{}, o);
+    ASSERT_TRUE(overlay2->process(f).is_ok());
+    // The fps text is untouched: the header area is the same with and without the labels.
+    EXPECT_EQ(cv::norm(f.annotated(header), header_only.annotated(header), cv::NORM_INF), 0.0);
+    // Both tags are drawn whole inside the frame: their filled area is the text's size.
+    int base = 0;
+    const cv::Size long_text = cv::getTextSize("a rather long label 0.90", cv::FONT_HERSHEY_SIMPLEX, 0.45, 1, &base);
+    const cv::Rect right_half(100, 0, 100, 120);
+    EXPECT_GT(pixels_of(f.annotated, kClass0Color, right_half), long_text.width * long_text.height / 2);
+    const cv::Size short_text = cv::getTextSize("person 0.90", cv::FONT_HERSHEY_SIMPLEX, 0.45, 1, &base);
+    const cv::Rect below_header(0, header.y + header.height, 100, 120 - header.y - header.height);
+    EXPECT_GT(pixels_of(f.annotated, kClass0Color, below_header), short_text.width * short_text.height / 2);
+}
+
+TEST(Overlay, DrawsFrameResultsAndSecondaryScores) {
+    PipelineConfig c;
+    ElementConfig clip;
+    clip.type = ElementType::kClipClassifier;
+    clip.clip.key_prefix = "clip_";
+    c.elements.push_back(clip);
+    OverlayConfig o;
+    o.boxes = false;
+    o.fps = false;
+    auto overlay = make_overlay(c, o);
+    ASSERT_TRUE(overlay);
+    // The clip classifier's class and probability: a line of text at the top left.
+    PipelineFrame none = black_frame("cam1");
+    ASSERT_TRUE(overlay->process(none).is_ok());
+    EXPECT_EQ(changed_pixels(none.annotated, cv::Rect(0, 0, 100, 30)), 0);
+    PipelineFrame walking = black_frame("cam1");
+    walking.meta.attributes["clip_class"] = std::string("walking");
+    walking.meta.attributes["clip_probability"] = 0.87;
+    ASSERT_TRUE(overlay->process(walking).is_ok());
+    EXPECT_GT(changed_pixels(walking.annotated, cv::Rect(0, 0, 100, 30)), 80);
+    PipelineFrame no_score = walking;
+    no_score.annotated.release();
+    no_score.meta.attributes.erase("clip_probability");
+    ASSERT_TRUE(overlay->process(no_score).is_ok());
+    EXPECT_GT(changed_pixels(walking.annotated, cv::Rect(0, 0, 100, 30)),
+              changed_pixels(no_score.annotated, cv::Rect(0, 0, 100, 30)) + 20);  // "0.87" drawn too
+
+    // A secondary classifier's probability follows its class in the object's label.
+    ObjectMeta obj;
+    obj.box = {2, 60, 20, 90};
+    obj.label = "car";
+    obj.class_id = 0;
+    obj.attributes["colour_predicted_class"] = std::string("red");
+    PipelineFrame plain = black_frame("cam1");
+    plain.frame.image = cv::Mat::zeros(100, 300, CV_8UC3);  // room for the whole label
+    plain.meta.objects = {obj};
+    obj.attributes["colour_probability"] = 0.75;
+    PipelineFrame scored = plain;
+    scored.meta.objects = {obj};
+    ASSERT_TRUE(overlay->process(plain).is_ok());
+    ASSERT_TRUE(overlay->process(scored).is_ok());
+    int base = 0;
+    const int extra = cv::getTextSize(" 0.75", cv::FONT_HERSHEY_SIMPLEX, 0.45, 1, &base).width;
+    const cv::Rect frame_rect(0, 0, 300, 100);
+    EXPECT_GE(
+        pixels_of(scored.annotated, kClass0Color, frame_rect) - pixels_of(plain.annotated, kClass0Color, frame_rect),
+        extra * 5);  // a wider tag
 }
 
 }  // namespace

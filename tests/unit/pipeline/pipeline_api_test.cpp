@@ -376,6 +376,50 @@ TEST_F(PipelineApiTest, BadConfigsNameTheJsonPath) {
     EXPECT_EQ(Pipeline::from_file((dir_ / "nope.json").string()).status().code(), StatusCode::kNotFound);
 }
 
+// The summary's delivery counts are those after run() drained the sinks for drain_seconds: all delivered
+// ("0 pending", events_pending 0) when the sink takes them, every one pending when it never does.
+TEST_F(PipelineApiTest, SummaryCountsDeliveryAfterTheDrain) {
+    const std::string doc = R"({
+        "sources": [{"id": "cam", "uri": "pattern:32x24"}],
+        "sinks": [{"id": "events", "type": "file", "path": "out/events.jsonl"},
+                  {"id": "hook", "type": "webhook", "url": "http://127.0.0.1:9/none", "timeout_seconds": 0.2,
+                   "retry_initial_seconds": 0.05, "retry_max_seconds": 0.1}],
+        "action_rules": [{"rule_name": "every", "and": [{"key": "frame_number", "operator": ">=", "value": 0}],
+                          "action": {"type": "publish", "sinks": ["events"]}}],
+        "spool_directory": "spool"
+    })";
+    PipelineOptions o;
+    o.max_frames = 40;
+    o.drain_seconds = 20;
+    auto p = Pipeline::from_json(doc, o, dir_.string());
+    ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+    auto s = p.value()->run();
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    EXPECT_EQ(s->events, 40u);
+    EXPECT_EQ(s->events_pending, 0u);
+    EXPECT_EQ(read_lines(dir_ / "out/events.jsonl").size(), 40u);
+    auto line_of = [&](const std::string& sink) {
+        for (const std::string& l : s->lines)
+            if (l.rfind("sink    " + sink + " ", 0) == 0) return l;
+        return std::string();
+    };
+    EXPECT_NE(line_of("events").find("40 events delivered, 0 pending"), std::string::npos) << line_of("events");
+
+    // A webhook nobody answers: after a short drain every event is still pending, and the summary says so.
+    json unreachable = json::parse(doc);
+    unreachable["action_rules"][0]["action"]["sinks"] = {"hook"};
+    unreachable["spool_directory"] = "spool2";
+    o.drain_seconds = 0.3;
+    o.max_frames = 5;
+    p = Pipeline::from_json(unreachable.dump(), o, dir_.string());
+    ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+    s = p.value()->run();
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    EXPECT_EQ(s->events, 5u);
+    EXPECT_EQ(s->events_pending, 5u);
+    EXPECT_NE(line_of("hook").find("0 events delivered, 5 pending"), std::string::npos) << line_of("hook");
+}
+
 TEST_F(PipelineApiTest, ThrowingCallbacksDoNotStopThePipeline) {
     PipelineOptions options;
     options.max_frames = 4;

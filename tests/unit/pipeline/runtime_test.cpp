@@ -3,7 +3,6 @@
 // that publish events and record a clip, metadata and video sinks, Prometheus metrics. Also: live
 // sources drop frames when the pipeline is slow and files never do, a failing source does not stop
 // the others, and elements without an implementation are refused at start.
-#include "loopback_util.hpp"
 #include "pipeline/runtime.hpp"
 
 #include <arpa/inet.h>
@@ -12,12 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <regex>
 #include <set>
 #include <thread>
+
+#include "loopback_util.hpp"
 
 namespace edgeinfer::pipeline {
 namespace {
@@ -137,7 +140,6 @@ class RuntimeTest : public testing::Test {
 
     fs::path dir_;
 };
-
 
 TEST_F(RuntimeTest, ShapesVideoEndToEnd) {
     write_video();
@@ -374,6 +376,121 @@ TEST_F(RuntimeTest, CustomElementFromASharedLibrary) {
     }
     EXPECT_EQ(read_lines(dir_ / "events.jsonl").size(), 15u);  // 3 objects x 5 frames
     EXPECT_EQ(p.value()->metrics().elements[1]->errors, 0u);
+}
+
+// The keywords docs/pipeline-metadata.schema.json uses (type, required, properties, additionalProperties,
+// items, minItems, maxItems, minimum, maximum, enum, pattern, $ref into $defs): one message per violation,
+// with the JSON pointer of the value at fault. Other keywords (title, description) are ignored.
+void check_schema(const json& value, const json& schema, const json& root, const std::string& where,
+                  std::vector<std::string>& errors) {
+    if (schema.contains("$ref")) {
+        const std::string ref = schema["$ref"];
+        ASSERT_EQ(ref.rfind("#/", 0), 0u) << ref;
+        check_schema(value, root.at(json::json_pointer(ref.substr(1))), root, where, errors);
+        return;
+    }
+    auto is = [&](const std::string& t) {
+        if (t == "object") return value.is_object();
+        if (t == "array") return value.is_array();
+        if (t == "string") return value.is_string();
+        if (t == "integer") return value.is_number_integer();
+        if (t == "number") return value.is_number();
+        if (t == "boolean") return value.is_boolean();
+        ADD_FAILURE() << "schema type " << t << " not handled";
+        return false;
+    };
+    if (schema.contains("type")) {
+        const json types = schema["type"].is_array() ? schema["type"] : json::array({schema["type"]});
+        if (std::none_of(types.begin(), types.end(), [&](const json& t) { return is(t.get<std::string>()); })) {
+            errors.push_back(where + ": " + value.dump() + " is not " + schema["type"].dump());
+            return;
+        }
+    }
+    if (schema.contains("enum") &&
+        std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end())
+        errors.push_back(where + ": " + value.dump() + " is not one of " + schema["enum"].dump());
+    if (value.is_number() && schema.contains("minimum") && value.get<double>() < schema["minimum"].get<double>())
+        errors.push_back(where + ": " + value.dump() + " below the minimum");
+    if (value.is_number() && schema.contains("maximum") && value.get<double>() > schema["maximum"].get<double>())
+        errors.push_back(where + ": " + value.dump() + " above the maximum");
+    if (value.is_string() && schema.contains("pattern") &&
+        !std::regex_search(value.get<std::string>(), std::regex(schema["pattern"].get<std::string>())))
+        errors.push_back(where + ": " + value.dump() + " does not match " + schema["pattern"].dump());
+    if (value.is_array()) {
+        if (schema.contains("minItems") && value.size() < schema["minItems"].get<size_t>())
+            errors.push_back(where + ": fewer items than minItems");
+        if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>())
+            errors.push_back(where + ": more items than maxItems");
+        if (schema.contains("items"))
+            for (size_t i = 0; i < value.size(); ++i)
+                check_schema(value[i], schema["items"], root, where + "/" + std::to_string(i), errors);
+    }
+    if (value.is_object()) {
+        if (schema.contains("required"))
+            for (const auto& k : schema["required"])
+                if (!value.contains(k.get<std::string>())) errors.push_back(where + ": missing " + k.dump());
+        const json no_properties = json::object();
+        const json& props = schema.contains("properties") ? schema["properties"] : no_properties;
+        for (const auto& [k, v] : value.items()) {
+            if (props.contains(k)) {
+                check_schema(v, props[k], root, where + "/" + k, errors);
+            } else if (schema.contains("additionalProperties")) {
+                const json& extra = schema["additionalProperties"];
+                if (extra.is_boolean() && !extra.get<bool>())
+                    errors.push_back(where + ": key " + k + " not allowed");
+                else if (extra.is_object())
+                    check_schema(v, extra, root, where + "/" + k, errors);
+            }
+        }
+    }
+}
+
+// A tracker pipeline (ended tracks), zones and lines, and the example custom element after the tracker:
+// every metadata line the sink writes matches docs/pipeline-metadata.schema.json, and the example element
+// reads "objects" and "ended_objects" apart (it used to count the ended tracks' boxes as objects).
+TEST_F(RuntimeTest, TrackerMetadataMatchesTheSchemaAndTheExampleElementHandlesIt) {
+    write_video();
+    json doc = custom_doc({{"tag", "t"}});
+    doc["sources"][0]["uri"] = "shapes.mp4";
+    doc["elements"][0]["labels"] = {"blue", "green", "red"};
+    const json tracker = json::parse(R"({"type": "tracker", "min_hits": 2, "max_age": 5})");
+    doc["elements"].insert(doc["elements"].begin() + 1, tracker);
+    doc["elements"][2]["produces"]["ended_tracks"] = json::parse(R"({"scope": "frame", "type": "number"})");
+    doc["zones"] = json::parse(R"([{"name": "right", "polygon": [[160, 0], [320, 0], [320, 240], [160, 240]]}])");
+    doc["lines"] = json::parse(R"([{"name": "mid", "points": [[0, 120], [320, 120]]}])");
+    doc["action_rules"] = {{{"rule_name", "ended"},
+                            {"and", {{{"key", "ended_tracks"}, {"operator", ">"}, {"value", 0}}}},
+                            {"action", {{"type", "publish"}, {"sinks", {"events"}}}}}};
+    doc["sinks"].push_back({{"id", "events"}, {"type", "file"}, {"path", "events.jsonl"}});
+    auto p = Pipeline::create(parse(doc), with([] { return std::make_unique<ShapeDetector>(); }));
+    ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+    auto s = p.value()->run();
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    EXPECT_EQ(p.value()->metrics().elements[2]->errors, 0u);  // the custom element
+
+    std::ifstream schema_file(fs::path(EDGEINFER_SOURCE_DIR) / "docs/pipeline-metadata.schema.json");
+    const json schema = json::parse(schema_file);
+    const auto meta = read_lines(dir_ / "meta.jsonl");
+    ASSERT_EQ(meta.size(), size_t(kFrames));
+    size_t ended_frames = 0;
+    for (const json& m : meta) {
+        std::vector<std::string> errors;
+        check_schema(m, schema, schema, "", errors);
+        EXPECT_TRUE(errors.empty()) << "frame " << m["frame_number"] << ": " << errors.front();
+        const size_t ended = m.contains("ended_objects") ? m["ended_objects"].size() : 0;
+        ended_frames += ended > 0;
+        EXPECT_EQ(m["ended_tracks"], double(ended)) << m.dump();  // the example element counted them
+        for (const json& o : m["objects"]) EXPECT_EQ(o["tag"], "t") << m.dump();
+    }
+    EXPECT_EQ(ended_frames, 1u);  // blue leaves at frame 44 (red and green end with the video, after the element)
+    EXPECT_TRUE(meta[44].contains("ended_objects")) << meta[44].dump();
+    // The checker catches what the schema forbids.
+    json bad = meta[44];
+    bad["ended_objects"][0]["box"] = {1, 2, 3};
+    bad["objects"] = json::array({{{"label", "x"}}});
+    std::vector<std::string> errors;
+    check_schema(bad, schema, schema, "", errors);
+    EXPECT_EQ(errors.size(), 4u) << json(errors).dump();  // ended box: minItems; object: no box, class_id, confidence
 }
 
 TEST_F(RuntimeTest, CustomElementErrorsNameTheLibrary) {
