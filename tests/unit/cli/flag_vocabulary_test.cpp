@@ -37,7 +37,8 @@ std::vector<HelpOption> parse_help(const std::string& help) {
     std::vector<HelpOption> out;
     std::istringstream in(help);
     std::string line;
-    static const std::regex option_line(R"(^\s+(-[-A-Za-z0-9,]+)(?: ([^ ]+))?(?:\s{2,}.*)?$)");
+    // Names, then (options only) one space and the type: "INT", "TEXT ...", "TEXT:{bf16,int8}", "INT [8089]".
+    static const std::regex option_line(R"(^\s+(-[-A-Za-z0-9,]+)(?: ([^ ]+))?.*$)");
     while (std::getline(in, line)) {
         std::smatch m;
         if (!std::regex_match(line, m, option_line)) continue;
