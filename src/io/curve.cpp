@@ -101,8 +101,9 @@ Result<CurveServerKeys> load_curve_server_keys(const std::string& dir) {
     int line_number = 0;
     for (std::string line; std::getline(in, line);) {
         ++line_number;
-        line = trim(line.substr(0, line.find('#')));
-        if (line.empty()) continue;
+        line = trim(line);
+        // Z85 has '#' among its characters: a comment is a line that is not a key and starts with '#'.
+        if (line.empty() || (line[0] == '#' && !is_z85_key(line))) continue;
         if (!is_z85_key(line))
             return invalid_argument("'" + list.string() + "' line " + std::to_string(line_number) +
                                     ": not a 40-character Z85 public key");

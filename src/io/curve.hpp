@@ -28,8 +28,8 @@ struct CurveClientKeys {
 // are never overwritten: kInvalidArgument naming the first one found.
 Status generate_curve_keys(const std::string& dir);
 
-// The server's side of DIR: server.key, server.pub and authorized_clients (one key a line, '#'
-// comments). Errors name the file and what is wrong (missing, not a 40-character Z85 key, none authorized).
+// The server's side of DIR: server.key, server.pub and authorized_clients (one key a line; other
+// lines starting with '#' are comments). Errors name the file and what is wrong (missing, not a 40-character Z85 key, none authorized).
 Result<CurveServerKeys> load_curve_server_keys(const std::string& dir);
 
 // A client's side of DIR: server.pub, client.key and client.pub. Errors as load_curve_server_keys.

@@ -75,9 +75,10 @@ std::vector<std::string> subcommands() {
     return names;
 }
 
-// command -> its options; "" is the program itself.
-std::map<std::string, std::vector<HelpOption>> all_options() {
-    std::map<std::string, std::vector<HelpOption>> out;
+// command -> its options; "" is the program itself. Read once (each --help starts the program).
+const std::map<std::string, std::vector<HelpOption>>& all_options() {
+    static std::map<std::string, std::vector<HelpOption>> out;
+    if (!out.empty()) return out;
     out[""] = parse_help(run_cli("--help").out);
     for (const std::string& c : subcommands()) {
         if (c == "export") continue;  // forwards every argument to tools/export_model.py (argparse help)
@@ -91,16 +92,16 @@ std::map<std::string, std::vector<HelpOption>> all_options() {
 const std::map<std::string, std::string> kCameraServerShorts = {{"-p", "--port"}, {"-i", "--ipc"}, {"-c", "--centre"}};
 
 TEST(FlagVocabulary, HelpOfEveryCommandIsRead) {
-    const auto commands = subcommands();
+    static const auto commands = subcommands();
     for (const char* c : {"classify", "bench", "run", "compare", "camera-server", "frames", "pipeline"})
         EXPECT_NE(std::find(commands.begin(), commands.end(), c), commands.end()) << c;
-    const auto options = all_options();
+    const auto& options = all_options();
     for (const auto& [command, list] : options)
         EXPECT_FALSE(list.empty()) << "no options parsed for '" << command << "'";
 }
 
 TEST(FlagVocabulary, OneMeaningPerNameAndShortFlag) {
-    const auto options = all_options();
+    const auto& options = all_options();
     std::map<std::string, std::map<std::string, std::string>> name_owner;  // long name -> option name -> command
     std::map<std::string, std::map<std::string, std::string>> kinds;       // option name -> kind -> command
     std::map<std::string, std::map<std::string, std::string>> shorts;      // short -> option name -> command
@@ -133,7 +134,7 @@ TEST(FlagVocabulary, OneMeaningPerNameAndShortFlag) {
 }
 
 TEST(FlagVocabulary, TheSpellingsOfIssue18) {
-    const auto options = all_options();
+    const auto& options = all_options();
     auto find = [&](const std::string& command, const std::string& name) -> const HelpOption* {
         for (const HelpOption& o : options.at(command))
             if (std::find(o.longs.begin(), o.longs.end(), name) != o.longs.end()) return &o;
