@@ -29,7 +29,8 @@ struct CurveClientKeys {
 Status generate_curve_keys(const std::string& dir);
 
 // The server's side of DIR: server.key, server.pub and authorized_clients (one key a line; other
-// lines starting with '#' are comments). Errors name the file and what is wrong (missing, not a 40-character Z85 key, none authorized).
+// lines starting with '#' are comments). Errors name the file and what is wrong (missing, not a
+// 40-character Z85 key, none authorized).
 Result<CurveServerKeys> load_curve_server_keys(const std::string& dir);
 
 // A client's side of DIR: server.pub, client.key and client.pub. Errors as load_curve_server_keys.

@@ -192,8 +192,8 @@ TEST(CameraServerCli, CurveKeysOnServerAndClient) {
     EXPECT_NE(generate.rest_of_output().find("authorized_clients"), std::string::npos);
     EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(keys) / "server.key"));
 
-    Child server({"camera-server", "--source", "pattern:32x24", "-p", "0", "--bind", "127.0.0.1", "--curve-keys",
-                  keys});
+    Child server(
+        {"camera-server", "--source", "pattern:32x24", "-p", "0", "--bind", "127.0.0.1", "--curve-keys", keys});
     std::string endpoint = endpoint_of(server.read_line());
     ASSERT_TRUE(std::regex_match(endpoint, std::regex(R"(tcp://127\.0\.0\.1:\d+)"))) << endpoint << server.err();
     Child with_keys({"frames", endpoint, "-l", "2", "--curve-keys", keys});
