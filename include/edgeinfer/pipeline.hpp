@@ -73,8 +73,8 @@ struct PipelineEvent {
 // ---- a pipeline from code: the same document as the JSON config, typed ----
 
 struct SourceSpec {
-    std::string id{};            // "" : source<N>
-    std::string dataspec{};      // folder, image, video, /dev/videoN, v4l2:N, tcp://, ipc://, pattern:WxH
+    std::string id{};        // "" : source<N>
+    std::string dataspec{};  // folder, image, video, /dev/videoN, v4l2:N, tcp://, ipc://, pattern:WxH, rtsp://, gst:...
     std::optional<bool> live{};  // drop the oldest queued frame when behind (unset: cameras and streams are live)
     bool loop = false;           // video files: start again at the end
     double rate = 0.0;           // frames per second to read at (0: as fast as the pipeline takes them)

@@ -29,7 +29,8 @@ struct SourceOptions {
 class FrameSource {
   public:
     // DATASPEC: DIR | FILE.jpg|png|bmp|... | FILE.mp4|avi|mkv|... | /dev/videoN | v4l2:N |
-    // tcp://HOST:PORT | ipc://PATH | pattern:WxH. Errors name the DATASPEC and what is wrong with it.
+    // tcp://HOST:PORT | ipc://PATH | pattern:WxH | rtsp:// udp:// rtp:// srt:// http(s):// URL (FFmpeg) |
+    // gst:PIPELINE ending in appsink (GStreamer). Errors name the DATASPEC and what is wrong with it.
     static Result<std::unique_ptr<FrameSource>> open(const std::string& dataspec, const SourceOptions& options = {});
     ~FrameSource();
     FrameSource(const FrameSource&) = delete;

@@ -22,7 +22,7 @@ struct PrecisionCompareArgs {
 // --precision, --quantized, --inputs, --samples, --layer-samples, --layers, --keep-fp32.
 void add_precision_compare_options(CLI::App* cmd, PrecisionCompareArgs& p) {
     const char* group = "Precision (fp32 against bf16 or int8: output errors, agreement, layers losing the most)";
-    cmd->add_option("--precision", p.precision, "bf16 or int8: compare the model in fp32 with this precision")
+    cmd->add_option("-p,--precision", p.precision, "bf16 or int8: compare the model in fp32 with this precision")
         ->check(CLI::IsMember({"bf16", "int8"}))
         ->group(group);
     cmd->add_option("--quantized", p.options.quantized, "int8: the QDQ model of A (from `edgeinfer quantize`)")
@@ -120,7 +120,7 @@ void add_compare_command(CLI::App& app, int* exit_code) {
         ->allow_extra_args(false);
     cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy input (others are seeded random)")
         ->allow_extra_args(false);
-    cmd->add_option("--shape", args->shapes, "NAME=1x3x224x224 for random inputs with dynamic dims")
+    cmd->add_option("--shape,--shapes", args->shapes, "NAME=1x3x224x224 for random inputs with dynamic dims")
         ->allow_extra_args(false);
     cmd->add_option("--seed", o.seed, "Seed for random inputs")->capture_default_str();
     cmd->add_option("--rtol", o.rtol, "Tolerance relative to max |A| of each value")->capture_default_str();

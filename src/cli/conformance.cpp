@@ -74,8 +74,8 @@ void add_conformance_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--write-expected", o.write_expected, "Write the cases that passed to this file");
     cmd->add_option("--rtol", o.rtol, "Relative tolerance")->capture_default_str();
     cmd->add_option("--atol", o.atol, "Absolute tolerance")->capture_default_str();
-    cmd->add_option("--threads", o.threads, "Threads per session")->capture_default_str();
-    cmd->add_flag("--verbose", args->verbose, "Print every case");
+    cmd->add_option("-t,--threads", o.threads, "Threads per session")->capture_default_str();
+    cmd->add_flag("-v,--verbose", args->verbose, "Print every case");
     cmd->add_flag("--no-fork", args->no_fork, "Run cases in this process (for debugging)");
     cmd->callback([args, exit_code] { *exit_code = run_conformance(*args); });
 }

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "edgeinfer/source.hpp"
+#include "io/curve.hpp"
 #include "io/frame.hpp"
 #include "io/frame_source.hpp"
 
@@ -24,6 +25,7 @@ struct FramesArgs {
     bool loop = false;
     std::string mode;
     bool json = false;
+    std::string curve_keys;
 };
 
 int run_frames(const FramesArgs& a) {
@@ -48,7 +50,13 @@ int run_frames(const FramesArgs& a) {
         std::filesystem::create_directories(a.save_dir, ec);
         if (ec) return fail(io_error("--save " + a.save_dir + ": " + ec.message()));
     }
-    auto source = FrameSource::open(a.dataspec, options);
+    std::string dataspec = a.dataspec;
+    if (!a.curve_keys.empty()) {
+        auto with_keys = io::with_curve_keys(dataspec, a.curve_keys);
+        if (!with_keys.is_ok()) return fail(with_keys.status());
+        dataspec = with_keys.value();
+    }
+    auto source = FrameSource::open(dataspec, options);
     if (!source.is_ok()) return fail(source.status());
     if (!a.json) std::cout << "source: " << source.value()->describe() << "\n";
     const auto start = std::chrono::steady_clock::now();
@@ -97,11 +105,14 @@ void add_frames_command(CLI::App& app, int* exit_code) {
     auto args = std::make_shared<FramesArgs>();
     CLI::App* cmd = app.add_subcommand("frames", "Read frames from a DATASPEC and print one line per frame");
     cmd->add_option("dataspec", args->dataspec,
-                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH")
+                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH, "
+                    "rtsp:// or udp:// URL, gst:PIPELINE")
         ->required();
     cmd->add_option("-l,--limit", args->limit, "Stop after N frames (0: until the source ends)");
     cmd->add_option("-r,--rate", args->rate, "At most this many frames per second");
     cmd->add_option("--save", args->save_dir, "Write each frame as DIR/frame_NNNNNN.png");
+    cmd->add_option("--curve-keys", args->curve_keys,
+                    "Camera servers: ZeroMQ CURVE with this key folder (server.pub, client.key, client.pub)");
     cmd->add_flag("--recursive", args->recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", args->loop, "Video files: start again at the end");
     cmd->add_option("-m,--mode", args->mode, "Camera mode WxH[@FPS]; pattern and video: output size");

@@ -97,7 +97,7 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
                     "Seconds to wait at exit for queued events to be delivered (default 10)");
     cmd->add_option("-t,--threads", args->threads, "Threads per model (0: all cores)");
     add_max_memory_option(cmd, args->max_memory);
-    cmd->add_option("--precision", args->precision,
+    cmd->add_option("-p,--precision", args->precision,
                     "fp32, bf16 or int8 for every model (default fp32); an element's \"precision\" key overrides it")
         ->check(precision_validator());
     cmd->footer(

@@ -36,8 +36,9 @@ struct RunArgs {
 Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescription>& inputs, const RunArgs& args) {
     EDGEINFER_ASSIGN_OR_RETURN(auto given, tools::parse_shape_options(args.shapes, "--shape"));
     EDGEINFER_ASSIGN_OR_RETURN(auto files, tools::parse_file_options(args.inputs, "--input"));
-    EDGEINFER_ASSIGN_OR_RETURN(
-        auto shapes, tools::resolve_input_shapes(inputs, tools::with_opt_shapes(given, args.profiles), 0, "--shape"));
+    EDGEINFER_ASSIGN_OR_RETURN(auto with_files,
+                               tools::with_file_shapes(tools::with_opt_shapes(given, args.profiles), files));
+    EDGEINFER_ASSIGN_OR_RETURN(auto shapes, tools::resolve_input_shapes(inputs, with_files, 0, "--shape"));
     return tools::make_inputs(inputs, files, shapes, args.seed);
 }
 
@@ -130,7 +131,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
     CLI::App* cmd = app.add_subcommand("run", "Run a model on .npy inputs or seeded random ones");
     cmd->add_option("model", args->model, "ONNX model file")->required();
     cmd->add_option("-i,--input", args->inputs, "NAME=FILE.npy (repeatable)");
-    cmd->add_option("--shape", args->shapes, "NAME:1x3x224x224 for random inputs with dynamic dims (repeatable)");
+    cmd->add_option("--shape,--shapes", args->shapes,
+                    "NAME:1x3x224x224 for random inputs with dynamic dims (repeatable)");
     cmd->add_option("-o,--output-dir", args->output_dir, "Write each output as NAME.npy here");
     cmd->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
     add_max_memory_option(cmd, args->max_memory);

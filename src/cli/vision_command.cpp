@@ -10,6 +10,7 @@
 
 #include "cli/keep_fp32.hpp"
 #include "cli/signals.hpp"
+#include "io/curve.hpp"
 
 namespace edgeinfer::cli {
 
@@ -17,7 +18,8 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     pipeline::TaskRunOptions& t = args.task;
     cmd->add_option("model", t.head.model_path, "ONNX model (its sidecar MODEL.json is read when present)")->required();
     cmd->add_option("dataspec", t.dataspec,
-                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH")
+                    "Folder, image, video, /dev/videoN or v4l2:N, tcp://HOST:PORT or ipc://PATH, pattern:WxH, "
+                    "rtsp:// or udp:// URL, gst:PIPELINE")
         ->required();
     cmd->add_option("-l,--limit", t.limit, "Stop after N results (0: until the source ends)");
     cmd->add_option("-r,--rate", t.rate, "Read at most this many frames per second");
@@ -33,6 +35,8 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
     cmd->add_flag("--no-progress", args.no_progress, "No live progress line on a terminal");
+    cmd->add_option("--curve-keys", args.curve_keys,
+                    "Camera servers: ZeroMQ CURVE with this key folder (server.pub, client.key, client.pub)");
     if (flags.top) cmd->add_option("--top", t.head.top, "Show the K best classes (default 5)");
     if (flags.threshold) cmd->add_option("--threshold", t.head.threshold, "Drop results scoring below this");
     if (flags.clip) {
@@ -98,6 +102,11 @@ Status parse_preprocess(VisionArgs& a) {
     a.task.progress = !a.no_progress && ::isatty(STDERR_FILENO);
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");
+    if (!a.curve_keys.empty()) {
+        auto with_keys = io::with_curve_keys(a.task.dataspec, a.curve_keys);
+        if (!with_keys.is_ok()) return with_keys.status();
+        a.task.dataspec = with_keys.value();
+    }
     return check_keep_fp32(a.task.head.model_path, a.task.keep_fp32_nodes);
 }
 

@@ -35,6 +35,7 @@ struct VisionArgs {
     double scale = 0.0;  // 0: unset
     bool bgr = false, rgb = false, nhwc = false, nchw = false;
     bool no_progress = false;
+    std::string curve_keys;  // --curve-keys: added to a camera server's URL
 };
 
 // Which optional common flags a command offers.

@@ -13,7 +13,9 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "io/curve.hpp"
 #include "io/image_header.hpp"
+#include "io/reconnect.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -74,13 +76,17 @@ Status apply_query_item(std::string_view item, CameraClientOptions& o, const std
         if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < 1)
             return bad("max_pixels must be a positive pixel count");
         o.max_pixels = v;
+    } else if (key == "curve_keys") {
+        if (value.empty()) return bad("curve_keys needs the folder of `edgeinfer camera-server --generate-keys`");
+        o.curve_keys = std::string(value);
     } else if (key == "fresh") {
         int f = 0;
         if (!parse_int(value, 0, 1, f)) return bad("fresh must be 0 or 1");
         o.fresh = f == 1;
     } else {
         return bad(
-            "unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh, max_pixels)");
+            "unknown option (known: encoding, quality, mode, timeout_ms, retries, lost_after_ms, fresh, max_pixels, "
+            "curve_keys)");
     }
     return Status::ok();
 }
@@ -116,6 +122,10 @@ struct CameraClient::Impl {
     // message part is over ZMQ_MAXMSGSIZE and says nothing else (4.3.4 does not even reconnect).
     bool connected = false;
     bool dropped = false;
+    std::optional<CurveClientKeys> curve;  // loaded from options.curve_keys
+    // The last failed security handshake: the monitor's event and its value (a protocol error or ZAP status).
+    uint16_t handshake_event = 0;
+    int32_t handshake_value = 0;
 
     ~Impl() { close_socket(); }
 
@@ -132,8 +142,15 @@ struct CameraClient::Impl {
             socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxReplyPartBytes));
             static std::atomic<uint64_t> counter{0};
             const std::string address = "inproc://edgeinfer-camera-client-" + std::to_string(counter++);
-            if (zmq_socket_monitor(socket->handle(), address.c_str(), ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) ==
-                0) {
+            if (curve) {
+                socket->set(zmq::sockopt::curve_serverkey, curve->server_public_key);
+                socket->set(zmq::sockopt::curve_publickey, curve->public_key);
+                socket->set(zmq::sockopt::curve_secretkey, curve->secret_key);
+            }
+            constexpr int kEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+            if (zmq_socket_monitor(socket->handle(), address.c_str(), kEvents) == 0) {
                 monitor.emplace(context, zmq::socket_type::pair);
                 monitor->connect(address);
             }
@@ -156,13 +173,22 @@ struct CameraClient::Impl {
             zmq::message_t event;
             if (!monitor->recv(event, zmq::recv_flags::dontwait)) return;
             uint16_t id = 0;
+            int32_t value = 0;
             if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+            if (event.size() >= sizeof(id) + sizeof(value))
+                std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof(id), sizeof(value));
             for (bool more = event.more(); more;) {  // the event's second part: the address
                 zmq::message_t rest;
                 if (!monitor->recv(rest, zmq::recv_flags::none)) break;
                 more = rest.more();
             }
             if (id == ZMQ_EVENT_CONNECTED) connected = true;
+            if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) handshake_event = 0;
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                handshake_event = id;
+                handshake_value = value;
+            }
             if (id == ZMQ_EVENT_DISCONNECTED) {
                 dropped = dropped || connected;
                 connected = false;
@@ -233,10 +259,29 @@ struct CameraClient::Impl {
         return io_error(
             "camera server '" + endpoint + "': reply too large: the server took the " +
             (options.subscribe ? "subscription" : "request") +
-            " and the connection dropped as its message arrived, in " +
-            "each of " + std::to_string(attempts) + " attempts" +
-            " (ZeroMQ drops a message part over this client's limit of " + std::to_string(kMaxReplyPartBytes) +
+            " and the connection dropped as its message arrived, in " + "each of " + std::to_string(attempts) +
+            " attempts" + " (ZeroMQ drops a message part over this client's limit of " +
+            std::to_string(kMaxReplyPartBytes) +
             " bytes: a 256 MiB payload or a 64 KiB header; is the server sending frames larger than that?)");
+    }
+
+    // Why the server would not talk to this client, when a security handshake failed.
+    Status handshake_refused() const {
+        const std::string where = "camera server '" + endpoint + "': ";
+        if (handshake_event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            return invalid_argument(where + "the server refused this client's CURVE key (status " +
+                                    std::to_string(handshake_value) + "): add the key in " + options.curve_keys +
+                                    "/client.pub to the server's authorized_clients");
+        if (curve)
+            return invalid_argument(where +
+                                    "the security handshake failed: the server does not use CURVE, or "
+                                    "not with the key in " +
+                                    options.curve_keys +
+                                    "/server.pub (drop curve_keys, or take the server's key folder)");
+        return invalid_argument(where +
+                                "the server refused the connection's security handshake: it requires CURVE keys "
+                                "(?curve_keys=DIR or --curve-keys DIR with the folder of `edgeinfer camera-server "
+                                "--generate-keys`; docs/security.md)");
     }
 
     Status nobody_answers(int attempts) const {
@@ -258,6 +303,10 @@ Result<std::unique_ptr<CameraClient>> CameraClient::connect(std::string endpoint
     auto impl = std::make_unique<Impl>();
     impl->endpoint = std::move(endpoint);
     impl->options = options;
+    if (!options.curve_keys.empty()) {
+        EDGEINFER_ASSIGN_OR_RETURN(CurveClientKeys keys, load_curve_client_keys(options.curve_keys));
+        impl->curve = std::move(keys);
+    }
     EDGEINFER_RETURN_IF_ERROR(impl->open_socket());
     return std::unique_ptr<CameraClient>(new CameraClient(std::move(impl)));
 }
@@ -273,6 +322,7 @@ Result<RemoteFrame> CameraClient::fetch() {
         request.wait_ms = std::clamp(s.options.timeout_ms / 2, 0, 1000);
     }
     const std::string body = encode_request(request);
+    s.handshake_event = 0;
     int dropped_attempts = 0;
     Status malformed = Status::ok();  // the last attempt's malformed reply
     for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -310,6 +360,7 @@ Result<RemoteFrame> CameraClient::fetch() {
     // Every attempt (two at least) reached the server and was dropped mid-reply: a server that had
     // stopped would refuse the later connections instead. One dropped attempt is also what a server
     // killed mid-reply looks like, so it stays "nobody answers" (kSourceLost: the reconnect policy).
+    if (s.handshake_event != 0) return s.handshake_refused();
     if (attempts >= 2 && dropped_attempts == attempts) return s.reply_too_large(attempts);
     if (!malformed.is_ok())
         return Status(StatusCode::kSourceLost, malformed.message() + " (still after " + std::to_string(attempts) +
@@ -327,7 +378,7 @@ class CameraSource final : public FrameSource {
     Result<io::Frame> next() override {
         using Clock = std::chrono::steady_clock;
         const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.lost_after_ms);
-        auto backoff = std::chrono::milliseconds(50);
+        std::chrono::milliseconds backoff = kErrorBackoffFirst;
         bool warned = false;
         while (true) {
             EDGEINFER_ASSIGN_OR_RETURN(RemoteFrame reply, client_->fetch());
@@ -349,7 +400,7 @@ class CameraSource final : public FrameSource {
             if (!warned) base::log_warning(what + "; retrying");
             warned = true;
             std::this_thread::sleep_for(backoff);
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+            backoff = std::min(backoff * 2, kErrorBackoffMax);
         }
     }
 

@@ -22,9 +22,10 @@ struct CameraClientOptions {
     int retries = 2;            // further attempts, each on a new connection, before kSourceLost
     int lost_after_ms = 10000;  // FrameSource: how long server-reported errors are retried
     int64_t max_pixels = 0;     // most pixels a reply's frame may declare (0: 8K, 7680x4320), checked before decoding
+    std::string curve_keys;     // folder of `camera-server --generate-keys` (server.pub, client.key/.pub): CURVE
 };
 
-// "tcp://host:port?encoding=jpeg&quality=80&mode=sub&timeout_ms=500&retries=1&fresh=0"
+// "tcp://host:port?encoding=jpeg&quality=80&mode=sub&timeout_ms=500&retries=1&fresh=0&curve_keys=DIR"
 // -> the endpoint and options. kInvalidArgument names a bad query item.
 struct CameraUrl {
     std::string endpoint;
@@ -49,7 +50,9 @@ class CameraClient {
     CameraClient& operator=(const CameraClient&) = delete;
 
     // Transport or protocol failures are Status errors (kSourceLost when nobody answers,
-    // kIoError for a malformed reply); a server-reported error is a RemoteFrame with !header.ok.
+    // kIoError for a malformed reply, kInvalidArgument when the server refused the security
+    // handshake: CURVE keys missing, unexpected or not authorized); a server-reported error is a
+    // RemoteFrame with !header.ok.
     // A malformed reply (kIoError) is retried like a missing one, on a new connection; when the last
     // attempt's reply was malformed too, kSourceLost with its message. A frame whose seq is below the
     // previous one's (a restarted server) is warned about and counted in sequence_resets().

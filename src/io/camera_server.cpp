@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -25,6 +27,8 @@
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
+#include "io/curve.hpp"
+#include "io/reconnect.hpp"
 
 namespace edgeinfer::io {
 namespace {
@@ -100,6 +104,11 @@ struct CameraServer::Impl {
     std::atomic<bool> stopped{false};
     std::thread capture_thread;
     std::thread serve_thread;
+    // CURVE: ZeroMQ's authentication handler (ZAP), answering for the accepted client keys.
+    std::optional<zmq::socket_t> zap;
+    std::vector<std::string> authorized_clients;
+    std::thread zap_thread;
+    std::atomic<uint64_t> clients_refused{0};
 
     // Shared between the threads.
     mutable std::mutex mu;
@@ -146,12 +155,28 @@ struct CameraServer::Impl {
         try {
             socket.emplace(context, options.publish ? zmq::socket_type::pub : zmq::socket_type::router);
             socket->set(zmq::sockopt::linger, 0);
+            if (!options.curve_keys.empty()) {
+                Result<CurveServerKeys> keys = load_curve_server_keys(options.curve_keys);
+                if (!keys.is_ok()) {
+                    socket.reset();
+                    if (!tcp) ipc_path.clear();
+                    return keys.status();
+                }
+                authorized_clients = keys->authorized_clients;
+                zap.emplace(context, zmq::socket_type::rep);
+                zap->set(zmq::sockopt::linger, 0);
+                zap->bind("inproc://zeromq.zap.01");
+                socket->set(zmq::sockopt::zap_domain, "edgeinfer-camera");
+                socket->set(zmq::sockopt::curve_server, true);
+                socket->set(zmq::sockopt::curve_secretkey, keys->secret_key);
+            }
             socket->set(zmq::sockopt::sndhwm, kSendHighWater);
             socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxInboundBytes));
             socket->bind(ep);
             endpoint = socket->get(zmq::sockopt::last_endpoint);
         } catch (const zmq::error_t& e) {
             socket.reset();
+            zap.reset();
             if (!tcp) ipc_path.clear();  // not ours
             std::string hint = e.num() == EADDRINUSE ? " (another camera-server? choose another --port)" : "";
             return io_error("cannot listen on " + ep + ": " + e.what() + hint);
@@ -165,6 +190,43 @@ struct CameraServer::Impl {
         uint64_t one = 1;
         ssize_t n = ::write(event_fd, &one, sizeof(one));
         (void)n;
+    }
+
+    // ---- ZAP thread (CURVE) ----
+
+    // Answers ZeroMQ's authentication requests (RFC 27): 200 for a listed client key, 400 otherwise.
+    void zap_loop() {
+        while (!stopping) {
+            try {
+                zmq::pollitem_t item{static_cast<void*>(*zap), 0, ZMQ_POLLIN, 0};
+                zmq::poll(&item, 1, std::chrono::milliseconds(100));
+                if (!(item.revents & ZMQ_POLLIN)) continue;
+                std::vector<zmq::message_t> request;
+                if (!zmq::recv_multipart(*zap, std::back_inserter(request))) continue;
+                while (request.size() < 6) request.emplace_back();  // (libzmq sends 7 parts for CURVE)
+                const std::string key = request.size() >= 7 && request[5].to_string_view() == "CURVE"
+                                            ? z85_key(request[6].to_string_view())
+                                            : "";
+                const bool accepted = !key.empty() && std::find(authorized_clients.begin(), authorized_clients.end(),
+                                                                key) != authorized_clients.end();
+                if (!accepted) {
+                    ++clients_refused;
+                    base::log_warning("camera server: refused a client from " + request[3].to_string() +
+                                      (key.empty() ? " (no CURVE key)"
+                                                   : " whose CURVE key " + key + " is not in authorized_clients"));
+                }
+                const std::string version = request[0].to_string(), id = request[1].to_string();
+                const std::string code = accepted ? "200" : "400";
+                const std::string text = accepted ? "OK" : "client key not authorized";
+                const std::array<zmq::const_buffer, 6> reply{zmq::buffer(version), zmq::buffer(id),
+                                                             zmq::buffer(code),    zmq::buffer(text),
+                                                             zmq::const_buffer(),  zmq::const_buffer()};
+                zmq::send_multipart(*zap, reply);
+            } catch (const zmq::error_t& e) {
+                if (e.num() == ETERM) return;
+                base::log_warning(std::string("camera server: authentication handler: ") + e.what());
+            }
+        }
     }
 
     // ---- capture thread ----
@@ -187,7 +249,7 @@ struct CameraServer::Impl {
     void capture_loop() {
         std::unique_ptr<FrameSource> source;
         RateLimiter limiter;
-        auto backoff = std::chrono::milliseconds(50);
+        std::chrono::milliseconds backoff = kErrorBackoffFirst;
         while (!stopping) {
             if (!source) {
                 Result<std::unique_ptr<FrameSource>> opened = factory();
@@ -195,7 +257,7 @@ struct CameraServer::Impl {
                     ++source_failures;
                     set_error(opened.status());
                     if (!sleep_until(Clock::now() + backoff)) break;
-                    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+                    backoff = std::min(backoff * 2, kErrorBackoffMax);
                     continue;
                 }
                 source = std::move(opened.value());
@@ -210,10 +272,10 @@ struct CameraServer::Impl {
                 set_error(frame.status());
                 source.reset();
                 if (!sleep_until(Clock::now() + backoff)) break;
-                backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+                backoff = std::min(backoff * 2, kErrorBackoffMax);
                 continue;
             }
-            backoff = std::chrono::milliseconds(50);
+            backoff = kErrorBackoffFirst;
             auto captured = std::make_shared<CapturedFrame>();
             captured->image = process(frame->image, options);
             captured->timestamp_us = frame->timestamp_us;
@@ -486,6 +548,7 @@ Result<std::unique_ptr<CameraServer>> CameraServer::start(const CameraServerOpti
     Impl* raw = impl.get();
     raw->capture_thread = std::thread([raw] { raw->capture_loop(); });
     raw->serve_thread = std::thread([raw] { raw->serve_loop(); });
+    if (raw->zap) raw->zap_thread = std::thread([raw] { raw->zap_loop(); });
     return std::unique_ptr<CameraServer>(new CameraServer(std::move(impl)));
 }
 
@@ -500,7 +563,9 @@ void CameraServer::stop() {
     if (s.event_fd >= 0) s.notify();
     if (s.capture_thread.joinable()) s.capture_thread.join();
     if (s.serve_thread.joinable()) s.serve_thread.join();
+    if (s.zap_thread.joinable()) s.zap_thread.join();
     s.socket.reset();
+    s.zap.reset();
     s.context.close();
     if (s.event_fd >= 0) ::close(s.event_fd);
     s.event_fd = -1;
@@ -521,6 +586,7 @@ CameraServerStats CameraServer::stats() const {
     out.frames_sent = s.frames_sent;
     out.errors_sent = s.errors_sent;
     out.source_failures = s.source_failures;
+    out.clients_refused = s.clients_refused;
     return out;
 }
 

@@ -22,6 +22,9 @@ struct CameraServerOptions {
     bool hflip = false;
     bool vflip = false;
     bool centre = false;  // crop the centre square (after flipping)
+    // A folder from `edgeinfer camera-server --generate-keys` (io/curve.hpp): ZeroMQ CURVE with the
+    // server's key pair, accepting only clients whose public keys authorized_clients lists. "": none.
+    std::string curve_keys;
 };
 
 struct CameraServerStats {
@@ -30,6 +33,7 @@ struct CameraServerStats {
     uint64_t frames_sent = 0;      // frame replies and publications
     uint64_t errors_sent = 0;      // error replies and publications
     uint64_t source_failures = 0;  // times the source failed to open or stopped delivering
+    uint64_t clients_refused = 0;  // CURVE handshakes refused (a client key not in authorized_clients)
 };
 
 class CameraServer {
@@ -57,9 +61,16 @@ class CameraServer {
 };
 
 // The endpoint `edgeinfer camera-server` listens on: with `ipc`, ipc://IPC_PATH (default
-// /tmp/edgeinfer-camera-PORT); else tcp://127.0.0.1:PORT, or tcp://*:PORT with `all_interfaces`.
-// kInvalidArgument naming the port when it is outside 0..65535.
-Result<std::string> camera_endpoint(int port, bool ipc, const std::string& ipc_path = "", bool all_interfaces = false);
+// private_ipc_dir()/camera-PORT); else tcp://BIND:PORT, BIND being `bind_address` (an interface's
+// address or name), or * with `all_interfaces`, else 127.0.0.1. kInvalidArgument naming the port
+// when it is outside 0..65535, or when `bind_address` and `all_interfaces` are both given.
+Result<std::string> camera_endpoint(int port, bool ipc, const std::string& ipc_path = "", bool all_interfaces = false,
+                                    const std::string& bind_address = "");
+
+// The private folder for default ipc:// sockets: $XDG_RUNTIME_DIR/edgeinfer when XDG_RUNTIME_DIR is
+// set, else /tmp/edgeinfer-UID; created with mode 0700, or made 0700 when it exists and is ours.
+// kIoError naming it when it is not a folder, belongs to another user, or cannot be made.
+Result<std::string> private_ipc_dir();
 
 // `endpoint` (tcp://HOST:PORT) with HOST replaced by this machine's first IPv4 address that is up
 // and not loopback, for telling clients where to connect; unchanged when there is none.

@@ -1,4 +1,5 @@
-// Frame sources over files: a folder of images, one image, a video file (OpenCV/FFmpeg).
+// Frame sources over files: a folder of images, one image, a video file or network stream
+// (OpenCV/FFmpeg), a GStreamer pipeline (gst:..., OpenCV/GStreamer).
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -81,6 +82,7 @@ class VideoSource final : public FrameSource {
     Status open() {
         try {
             capture_.release();
+            if (path_.rfind("gst:", 0) == 0) return open_gstreamer();
             // FFmpeg when this OpenCV has it (Debian's does); other backends only as a fallback,
             // since GStreamer's attempts on a non-video file print pages of warnings.
             const int backend = cv::videoio_registry::hasBackend(cv::CAP_FFMPEG) ? cv::CAP_FFMPEG : cv::CAP_ANY;
@@ -104,6 +106,25 @@ class VideoSource final : public FrameSource {
         return Status::ok();
     }
 
+    // gst:PIPELINE through OpenCV's GStreamer backend; the pipeline ends in an appsink.
+    Status open_gstreamer() {
+        const std::string pipeline = path_.substr(4);
+        if (!cv::videoio_registry::hasBackend(cv::CAP_GSTREAMER))
+            return unsupported("'" + path_ + "': this OpenCV was built without GStreamer");
+        if (pipeline.find("appsink") == std::string::npos)
+            return invalid_argument("'" + path_ +
+                                    "': a gst: pipeline must end in an appsink, e.g. gst:videotestsrc ! videoconvert ! "
+                                    "appsink");
+        if (!capture_.open(pipeline, cv::CAP_GSTREAMER))
+            return io_error("'" + path_ +
+                            "': GStreamer cannot start the pipeline (a misspelt or missing element? Debian's "
+                            "gstreamer1.0-plugins-base/-good hold videotestsrc, videoconvert, appsink, udpsrc, "
+                            "rtpjpegdepay; gst-launch-1.0 shows the pipeline's own error)");
+        fps_ = capture_.get(cv::CAP_PROP_FPS);
+        frame_count_ = 0;  // a pipeline declares no length
+        return Status::ok();
+    }
+
     Result<io::Frame> next() override {
         cv::Mat image;
         if (!read(image)) {
@@ -123,7 +144,7 @@ class VideoSource final : public FrameSource {
     }
 
     std::string describe() const override {
-        std::string d = "video " + path_;
+        std::string d = (path_.rfind("gst:", 0) == 0 ? "GStreamer " : "video ") + path_;
         if (frame_count_ > 0) d += " (" + std::to_string(frame_count_) + " frames";
         if (fps_ > 0) d += (frame_count_ > 0 ? ", " : " (") + std::to_string(static_cast<int>(fps_ + 0.5)) + " fps";
         if (frame_count_ > 0 || fps_ > 0) d += ")";

@@ -22,6 +22,10 @@ struct Frame {
     int height() const { return image.rows; }
 };
 
+// The frame as a printed line names it: source_id where that already names one frame (an image file,
+// "clip.mp4#12"), else source_id#seq for live sources ("tcp://host:8089#412", "v4l2:0#7", "pattern:64x48#3").
+std::string frame_label(const Frame& frame);
+
 // Wall-clock time in microseconds since the Unix epoch (the unit of Frame::timestamp_us).
 inline int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

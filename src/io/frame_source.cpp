@@ -15,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kDataspecForms =
-    "expected a folder, an image, a video file, /dev/videoN, v4l2:N, tcp://HOST:PORT, ipc://PATH or pattern:WxH";
+    "expected a folder, an image, a video file, /dev/videoN, v4l2:N, tcp://HOST:PORT, ipc://PATH, pattern:WxH, "
+    "rtsp:// udp:// rtp:// http:// URLs or gst:PIPELINE";
 
 bool parse_int(std::string_view text, int& out) {
     if (text.empty()) return false;
@@ -104,12 +105,13 @@ Result<std::unique_ptr<FrameSource>> open_source(std::string_view dataspec, cons
         EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(10)));
         return open_v4l2_source(index, options);
     }
-    if (starts_with(dataspec, "rtsp://") || starts_with(dataspec, "http://") || starts_with(dataspec, "https://"))
-        return open_video_source(fs::path(std::string(dataspec)), options);
+    // Network streams through OpenCV's FFmpeg backend; gst:PIPELINE through its GStreamer backend.
+    for (std::string_view scheme : {"rtsp://", "rtsps://", "http://", "https://", "udp://", "rtp://", "srt://", "gst:"})
+        if (starts_with(dataspec, scheme)) return open_video_source(fs::path(std::string(dataspec)), options);
     return open_path(dataspec, options);
 }
 
-Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
+Result<std::vector<ListedMode>> list_capture_modes(std::string_view dataspec) {
     if (starts_with(dataspec, "v4l2:")) {
         EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(5)));
         return list_v4l2_modes(index);
@@ -118,16 +120,56 @@ Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec) {
         EDGEINFER_ASSIGN_OR_RETURN(int index, parse_camera_index(dataspec, dataspec.substr(10)));
         return list_v4l2_modes(index);
     }
-    if (starts_with(dataspec, "pattern:"))
-        return std::vector<std::string>{"any WxH up to 16384x16384, any rate (e.g. -m 1280x720@30); default 30 fps"};
     if (starts_with(dataspec, "tcp://") || starts_with(dataspec, "ipc://"))
         return unsupported(std::string(dataspec) + " is a camera server: its modes are chosen where it runs");
+    if (starts_with(dataspec, "pattern:")) {
+        int width = 0, height = 0;
+        if (!parse_size(dataspec.substr(8), width, height))
+            return invalid_argument("DATASPEC '" + std::string(dataspec) +
+                                    "': expected pattern:WxH with sizes 1..16384, e.g. pattern:640x480");
+        // Its own size first, then common camera sizes; any other WxH@FPS is accepted by -m as well.
+        std::vector<ListedMode> modes;
+        const std::pair<int, int> sizes[] = {{width, height}, {320, 240}, {640, 480}, {1280, 720}, {1920, 1080}};
+        for (const auto& size : sizes) {
+            CaptureMode m;
+            m.width = size.first;
+            m.height = size.second;
+            m.fps = kPatternFps;
+            std::string text = std::to_string(m.width) + "x" + std::to_string(m.height) + " @ 30";
+            if (modes.empty())
+                text += "  (pattern's own size)";
+            else if (m.width == width && m.height == height)
+                continue;
+            modes.push_back({text, m});
+        }
+        return modes;
+    }
     EDGEINFER_ASSIGN_OR_RETURN(auto source, open_source(dataspec));
     EDGEINFER_ASSIGN_OR_RETURN(io::Frame frame, source->next());
-    std::string line = std::to_string(frame.width()) + "x" + std::to_string(frame.height());
-    if (source->nominal_fps() > 0)
-        line += " @ " + std::to_string(static_cast<int>(source->nominal_fps() + 0.5)) + " fps";
-    return std::vector<std::string>{line + "  (" + source->describe() + "; -m WxH resizes)"};
+    CaptureMode m;
+    m.width = frame.width();
+    m.height = frame.height();
+    m.fps = source->nominal_fps();
+    std::string line = std::to_string(m.width) + "x" + std::to_string(m.height);
+    if (m.fps > 0) line += " @ " + std::to_string(static_cast<int>(m.fps + 0.5));
+    return std::vector<ListedMode>{{line + "  (" + source->describe() + "; -m WxH resizes)", m}};
+}
+
+Result<CaptureMode> select_capture_mode(std::string_view text, const std::vector<ListedMode>& modes,
+                                        std::string_view dataspec) {
+    int index = -1;
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits) return parse_capture_mode(text);
+    const std::string where = "capture mode " + std::string(text) + " of " + std::string(dataspec);
+    if (!parse_int(text, index) || index < 0 || static_cast<size_t>(index) >= modes.size())
+        return invalid_argument(where + ": " +
+                                (modes.empty() ? std::string("the source lists no modes")
+                                               : "the source lists modes 0.." + std::to_string(modes.size() - 1)) +
+                                " (see --list-modes); or give WxH[@FPS]");
+    const ListedMode& listed = modes[static_cast<size_t>(index)];
+    if (listed.mode.width <= 0)
+        return invalid_argument(where + " ('" + listed.text + "') is a range: give a size in it as WxH[@FPS]");
+    return listed.mode;
 }
 
 RateLimiter::RateLimiter(double rate_hz) : rate_hz_(rate_hz) {}

@@ -41,8 +41,21 @@ struct CaptureMode {
     int width = 0;
     int height = 0;
     double fps = 0.0;
+    std::string fourcc;  // V4L2 pixel format ("MJPG", "YUYV"), set when picked from a listed mode; "": as is
 };
 Result<CaptureMode> parse_capture_mode(std::string_view text);
+
+// One entry of a source's mode list (`camera-server --list-modes`): a line for humans and the mode
+// that `-m N` picks (width 0: a range, which -m WxH@FPS selects within).
+struct ListedMode {
+    std::string text;
+    CaptureMode mode;
+};
+
+// The `-m` flag: a number N picks entry N of `modes` (numbered from 0 as --list-modes prints them),
+// anything else is parse_capture_mode's WxH[@FPS]. kInvalidArgument naming `dataspec`, N and the count.
+Result<CaptureMode> select_capture_mode(std::string_view text, const std::vector<ListedMode>& modes,
+                                        std::string_view dataspec);
 
 struct SourceOptions {
     bool recursive = false;  // folder: include sub-folders
@@ -58,10 +71,13 @@ struct SourceOptions {
 //   /dev/videoN, v4l2:N       a V4L2 camera
 //   tcp://HOST:PORT, ipc://PATH   an `edgeinfer camera-server` (query options: see camera_client.hpp)
 //   pattern:WxH               a moving synthetic test pattern, deterministic per frame index
+//   rtsp:// rtsps:// udp:// rtp:// srt:// http(s)://   a network stream (OpenCV/FFmpeg)
+//   gst:PIPELINE              a GStreamer pipeline ending in appsink (OpenCV/GStreamer)
 Result<std::unique_ptr<FrameSource>> open_source(std::string_view dataspec, const SourceOptions& options = {});
 
-// The capture modes a source offers, one line each (for `camera-server --list-modes`).
-Result<std::vector<std::string>> list_capture_modes(std::string_view dataspec);
+// The capture modes a source offers, in --list-modes order: a V4L2 camera's (format, size) pairs at
+// their highest discrete rate, a pattern's own size then common sizes, a file's one size.
+Result<std::vector<ListedMode>> list_capture_modes(std::string_view dataspec);
 
 // Spaces calls to wait() at `rate_hz` per second (no limit when <= 0) without drifting: slot n
 // is start + n/rate. When the caller falls more than one period behind, the schedule restarts

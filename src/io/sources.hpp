@@ -27,7 +27,7 @@ Result<cv::Mat> read_image_file(const std::filesystem::path& file, int64_t max_p
 
 // V4L2 cameras (v4l2_source.cpp).
 Result<std::unique_ptr<FrameSource>> open_v4l2_source(int index, const SourceOptions& options);
-Result<std::vector<std::string>> list_v4l2_modes(int index);
+Result<std::vector<ListedMode>> list_v4l2_modes(int index);
 
 // Synthetic pattern (pattern_source.cpp). Frame `index` at pixel (x, y), in B, G, R order:
 //   B = (x + 3*index) mod 256, G = (y + 2*index) mod 256,

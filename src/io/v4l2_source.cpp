@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -34,6 +35,10 @@ class V4l2Source final : public FrameSource {
             if (!capture_.open(index_, cv::CAP_V4L2))
                 return Status(StatusCode::kSourceLost, "camera v4l2:" + std::to_string(index_) + ": cannot open " +
                                                            dev + " (busy or no permission?)");
+            if (options_.mode.fourcc.size() == 4) {
+                const std::string& f = options_.mode.fourcc;
+                capture_.set(cv::CAP_PROP_FOURCC, cv::VideoWriter::fourcc(f[0], f[1], f[2], f[3]));
+            }
             if (options_.mode.width > 0) {
                 capture_.set(cv::CAP_PROP_FRAME_WIDTH, options_.mode.width);
                 capture_.set(cv::CAP_PROP_FRAME_HEIGHT, options_.mode.height);
@@ -98,15 +103,19 @@ int xioctl(int fd, unsigned long request, void* arg) {
     return r;
 }
 
-std::string rates(int fd, uint32_t format, uint32_t width, uint32_t height) {
+// The frame rates of one (format, size), as " @ 30,15" for humans; *highest: the highest discrete rate.
+std::string rates(int fd, uint32_t format, uint32_t width, uint32_t height, double* highest) {
     std::ostringstream s;
     v4l2_frmivalenum ival{};
     ival.pixel_format = format;
     ival.width = width;
     ival.height = height;
+    *highest = 0.0;
     for (ival.index = 0; xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &ival) == 0; ++ival.index) {
         if (ival.type == V4L2_FRMIVAL_TYPE_DISCRETE && ival.discrete.numerator > 0) {
-            s << (ival.index ? "," : " @ ") << static_cast<double>(ival.discrete.denominator) / ival.discrete.numerator;
+            const double fps = static_cast<double>(ival.discrete.denominator) / ival.discrete.numerator;
+            *highest = std::max(*highest, fps);
+            s << (ival.index ? "," : " @ ") << fps;
         } else {
             s << " @ up to "
               << static_cast<double>(ival.stepwise.min.denominator) / std::max(1u, ival.stepwise.min.numerator);
@@ -124,31 +133,39 @@ Result<std::unique_ptr<FrameSource>> open_v4l2_source(int index, const SourceOpt
     return std::unique_ptr<FrameSource>(std::move(source));
 }
 
-Result<std::vector<std::string>> list_v4l2_modes(int index) {
+Result<std::vector<ListedMode>> list_v4l2_modes(int index) {
     const std::string dev = device_path(index);
     int fd = ::open(dev.c_str(), O_RDWR | O_NONBLOCK);
     if (fd < 0)
         return Status(StatusCode::kSourceLost,
                       "camera v4l2:" + std::to_string(index) + ": cannot open " + dev + ": " + std::strerror(errno));
-    std::vector<std::string> modes;
+    std::vector<ListedMode> modes;
     v4l2_fmtdesc fmt{};
     fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     for (fmt.index = 0; xioctl(fd, VIDIOC_ENUM_FMT, &fmt) == 0; ++fmt.index) {
         v4l2_frmsizeenum size{};
         size.pixel_format = fmt.pixelformat;
         for (size.index = 0; xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &size) == 0; ++size.index) {
+            ListedMode mode;
             std::ostringstream line;
             line << fourcc_name(fmt.pixelformat) << " ";
             if (size.type == V4L2_FRMSIZE_TYPE_DISCRETE) {
+                double highest = 0.0;
                 line << size.discrete.width << "x" << size.discrete.height
-                     << rates(fd, fmt.pixelformat, size.discrete.width, size.discrete.height);
-            } else {
+                     << rates(fd, fmt.pixelformat, size.discrete.width, size.discrete.height, &highest);
+                mode.mode.width = static_cast<int>(size.discrete.width);
+                mode.mode.height = static_cast<int>(size.discrete.height);
+                mode.mode.fps = highest;
+                mode.mode.fourcc = fourcc_name(fmt.pixelformat);
+                mode.text = line.str();
+                modes.push_back(std::move(mode));
+            } else {  // a range: listed, not selectable by number
                 line << size.stepwise.min_width << "x" << size.stepwise.min_height << " to " << size.stepwise.max_width
                      << "x" << size.stepwise.max_height;
-                modes.push_back(line.str());
+                mode.text = line.str();
+                modes.push_back(std::move(mode));
                 break;
             }
-            modes.push_back(line.str());
         }
     }
     ::close(fd);

@@ -20,6 +20,7 @@
 #include "base/stats.hpp"
 #include "base/status.hpp"
 #include "io/frame_source.hpp"
+#include "io/reconnect.hpp"
 #include "pipeline/runtime.hpp"
 
 namespace edgeinfer::pipeline {
@@ -55,7 +56,7 @@ struct RunState {
 };
 
 // The DATASPEC's source as the pipeline sees it: ends (kEndOfStream) when the run is stopped or done,
-// retries a camera lost after it delivered frames with backoff, and keeps the real end for run_task
+// retries a camera lost after it delivered frames (io/reconnect.hpp's policy), and keeps the real end for run_task
 // (the pipeline itself only ever sees kEndOfStream, so it reports nothing).
 class TaskSource : public io::FrameSource {
   public:
@@ -79,14 +80,13 @@ class TaskSource : public io::FrameSource {
     }
 
     Result<io::Frame> next_retrying() {
-        static constexpr double kLostRetryDelays[] = {0.5, 1.0, 2.0};
         const auto first_failure = Clock::now();
         for (size_t attempt = 0;; ++attempt) {
             Result<io::Frame> frame = source_->next();
             if (frame.is_ok() || frame.status().code() != StatusCode::kSourceLost || state_.frames_read == 0 ||
                 state_.interrupted())
                 return frame;
-            const size_t n = std::size(kLostRetryDelays);
+            const size_t n = io::kLostSourceRetries;
             if (attempt == n)
                 return Status(StatusCode::kSourceLost,
                               frame.status().message() + " (lost after " + std::to_string(state_.frames_read.load()) +
@@ -95,10 +95,11 @@ class TaskSource : public io::FrameSource {
             {
                 std::lock_guard<std::mutex> lock(state_.err_mu);
                 clear_progress_();
-                base::log_warning(frame.status().message() + "; retrying in " + fixed(kLostRetryDelays[attempt], 1) +
-                                  " s (" + std::to_string(attempt + 1) + "/" + std::to_string(n) + ")");
+                base::log_warning(frame.status().message() + "; retrying in " +
+                                  fixed(io::kLostSourceRetryDelays[attempt], 1) + " s (" + std::to_string(attempt + 1) +
+                                  "/" + std::to_string(n) + ")");
             }
-            const auto until = Clock::now() + std::chrono::duration<double>(kLostRetryDelays[attempt]);
+            const auto until = Clock::now() + std::chrono::duration<double>(io::kLostSourceRetryDelays[attempt]);
             while (Clock::now() < until && !state_.interrupted())
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
@@ -442,7 +443,7 @@ Status TaskElement::emit(const std::vector<NamedTensor>& outputs, const Pending&
     if (o_.print) {
         o_.print(record, out_);
     } else {
-        out_ << p.frame.source_id
+        out_ << io::frame_label(p.frame)
              << (record.is_clip
                      ? " [clip " + std::to_string(record.clip_first) + "-" + std::to_string(record.clip_last) + "]"
                      : "")

@@ -96,14 +96,19 @@ Status make_input_sets(const BenchOptions& o, Setup& s) {
     for (const auto& [name, file] : o.input_files) {
         const std::string& wanted = name;  // clang 14 cannot capture a structured binding
         if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == wanted; }))
-            return invalid_argument("--inputs names '" + name +
+            return invalid_argument("--input names '" + name +
                                     "', which is not an input of the model (inputs: " + names + ")");
         files[name].push_back(file);
     }
     size_t sets = files.size() < inputs.size() ? static_cast<size_t>(o.input_sets) : 1;
     for (const auto& [name, list] : files) sets = std::max(sets, list.size());
-    EDGEINFER_ASSIGN_OR_RETURN(
-        auto shapes, resolve_input_shapes(inputs, with_opt_shapes(o.shapes, o.shape_profiles), o.batch, "--shapes"));
+    // An input given by files takes its shape from its first file unless --shape names it: a dynamic
+    // input needs no --shape when the data says what it is.
+    std::map<std::string, std::string> first_files;
+    for (const auto& [name, list] : files) first_files[name] = list.front();
+    EDGEINFER_ASSIGN_OR_RETURN(ShapeMap given,
+                               with_file_shapes(with_opt_shapes(o.shapes, o.shape_profiles), first_files));
+    EDGEINFER_ASSIGN_OR_RETURN(auto shapes, resolve_input_shapes(inputs, given, o.batch, "--shape"));
     for (size_t k = 0; k < sets; ++k) {
         std::map<std::string, std::string> chosen;
         for (const auto& [name, list] : files) chosen[name] = list[k % list.size()];

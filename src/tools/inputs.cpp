@@ -200,6 +200,15 @@ std::string input_names(const std::vector<ValueDescription>& inputs) {
 
 }  // namespace
 
+Result<ShapeMap> with_file_shapes(ShapeMap given, const std::map<std::string, std::string>& files) {
+    for (const auto& [name, file] : files) {
+        if (given.count(name) != 0) continue;
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor data, ir::read_npy(file));
+        given[name] = data.dims();
+    }
+    return given;
+}
+
 Result<ShapeMap> resolve_input_shapes(const std::vector<ValueDescription>& inputs, const ShapeMap& given, int64_t batch,
                                       const std::string& flag) {
     for (const auto& [name, dims] : given) {

@@ -138,11 +138,11 @@ TEST(ClassifyErrors, CameraServerThatVanishesMidRun) {
     std::string endpoint = cli_test::endpoint_of(server->read_line(15000));
     ASSERT_FALSE(endpoint.empty()) << server->err();
     Child classify({"classify", kModel, endpoint + "?timeout_ms=300&retries=0", "-r", "20", "-t", "1"});
-    int results = 0;  // wait for two frame lines ("tcp://...: star 0.91, ...") after the header lines
+    int results = 0;  // wait for two frame lines ("tcp://...#12: star 0.91, ...") after the header lines
     for (int i = 0; i < 10 && results < 2; ++i) {
         std::string line = classify.read_line(15000);
         ASSERT_NE(line, "") << classify.err();
-        results += line.rfind(endpoint + ": ", 0) == 0;
+        results += line.rfind(endpoint + "#", 0) == 0;
     }
     ASSERT_EQ(results, 2) << classify.err();
     server.reset();  // SIGKILL: the server is gone without a word

@@ -129,7 +129,7 @@ TEST(Bench, Errors) {
 
     r = run_cli("bench " + models("small_cnn.onnx") + " --inputs image=x.npy");
     EXPECT_NE(r.code, 0);
-    EXPECT_NE(r.out.find("--inputs names 'image', which is not an input of the model (inputs: 'input')"),
+    EXPECT_NE(r.out.find("--input names 'image', which is not an input of the model (inputs: 'input')"),
               std::string::npos)
         << r.out;
 

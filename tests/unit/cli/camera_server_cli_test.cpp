@@ -79,6 +79,20 @@ TEST(CameraServerCli, ServesTcpAndStopsOnSigterm) {
     EXPECT_NE(server.err().find("stopped by SIGTERM"), std::string::npos) << server.err();
 }
 
+TEST(CameraServerCli, ModeIndexPicksAListedMode) {
+    // -m 1 of pattern:64x48's list (its own size, then 320x240, ...): frames of 320x240.
+    Child server({"camera-server", "--source", "pattern:64x48", "-p", "0", "-m", "1"});
+    std::string endpoint = endpoint_of(server.read_line());
+    auto parts = request(endpoint, R"({"encoding":"bgr"})");
+    ASSERT_EQ(parts.size(), 2u) << server.err();
+    auto h = nlohmann::json::parse(parts[0].to_string());
+    EXPECT_EQ(h["width"], 320) << h.dump();
+    EXPECT_EQ(h["height"], 240) << h.dump();
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0) << server.err();
+    EXPECT_NE(server.err().find("mode 320x240@30"), std::string::npos) << server.err();
+}
+
 TEST(CameraServerCli, IpcFlipsCropAndSigintRemovesTheSocket) {
     TempDir dir;
     const std::string path = dir / "cam.ipc";
@@ -137,7 +151,11 @@ TEST(CameraServerCli, BadArgumentsFailFast) {
     EXPECT_NE(mode.err().find("capture mode 'big'"), std::string::npos) << mode.err();
     Child modes({"camera-server", "--source", "pattern:8x8", "--list-modes"});
     EXPECT_EQ(modes.wait(), 0);
-    EXPECT_NE(modes.rest_of_output().find("any WxH"), std::string::npos);
+    const std::string listed = modes.rest_of_output();
+    EXPECT_NE(listed.find("  2: 640x480 @ 30"), std::string::npos) << listed;
+    Child past({"camera-server", "--source", "pattern:8x8", "-p", "0", "-m", "9"});
+    EXPECT_EQ(past.wait(), 1);
+    EXPECT_NE(past.err().find("modes 0..4"), std::string::npos) << past.err();
     Child absent({"camera-server", "--source", "v4l2:99", "--list-modes"});
     EXPECT_EQ(absent.wait(), 1);
     EXPECT_NE(absent.err().find("/dev/video99"), std::string::npos) << absent.err();
@@ -164,6 +182,29 @@ TEST(CameraServerCli, PublishJpeg) {
     EXPECT_LT(testing::pattern_error(image, h["seq"].get<uint64_t>()), 10.0);
     server.signal(SIGTERM);
     EXPECT_EQ(server.wait(), 0);
+}
+
+TEST(CameraServerCli, CurveKeysOnServerAndClient) {
+    TempDir dir;
+    const std::string keys = dir / "keys";
+    Child generate({"camera-server", "--generate-keys", keys});
+    EXPECT_EQ(generate.wait(), 0) << generate.err();
+    EXPECT_NE(generate.rest_of_output().find("authorized_clients"), std::string::npos);
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(keys) / "server.key"));
+
+    Child server(
+        {"camera-server", "--source", "pattern:32x24", "-p", "0", "--bind", "127.0.0.1", "--curve-keys", keys});
+    std::string endpoint = endpoint_of(server.read_line());
+    ASSERT_TRUE(std::regex_match(endpoint, std::regex(R"(tcp://127\.0\.0\.1:\d+)"))) << endpoint << server.err();
+    Child with_keys({"frames", endpoint, "-l", "2", "--curve-keys", keys});
+    EXPECT_EQ(with_keys.wait(10000), 0) << with_keys.err();
+    EXPECT_NE(with_keys.rest_of_output().find("2 frames in"), std::string::npos);
+    Child without({"frames", endpoint + "?timeout_ms=300&retries=0", "-l", "1"});
+    EXPECT_EQ(without.wait(10000), 1);
+    EXPECT_NE(without.err().find("requires CURVE keys"), std::string::npos) << without.err();
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0) << server.err();
+    EXPECT_NE(server.err().find("CURVE keys " + keys), std::string::npos) << server.err();
 }
 
 TEST(FramesCli, SourcesAndErrors) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
+#include <regex>
 #include <set>
 
 #include "child_process.hpp"
@@ -156,6 +157,15 @@ TEST(ClassifyCli, AgainstALiveCameraServer) {
     }
     auto text = run_cli("classify " + kModel + " " + endpoint + " -l 2");
     EXPECT_EQ(text.code, 0) << text.out;
+    // Each result line names the frame: the server's sequence number after the URL, rising.
+    std::vector<uint64_t> seqs;
+    const std::regex result_line("(^|\n)" + std::regex_replace(endpoint, std::regex(R"([.])"), R"(\.)") +
+                                 R"(#(\d+): )");
+    for (auto it = std::sregex_iterator(text.out.begin(), text.out.end(), result_line); it != std::sregex_iterator();
+         ++it)
+        seqs.push_back(std::stoull((*it)[2]));
+    ASSERT_EQ(seqs.size(), 2u) << text.out;
+    EXPECT_GT(seqs[1], seqs[0]) << text.out;
     EXPECT_NE(text.out.find("source: camera server " + endpoint), std::string::npos) << text.out;
 }
 
@@ -167,7 +177,7 @@ TEST(ClassifyCli, RidesOutACameraServerRestart) {
     const std::string port = endpoint.substr(endpoint.rfind(':') + 1);
     Child classify({"classify", kModel, endpoint + "?timeout_ms=300&retries=0", "-r", "10", "-t", "1", "-l", "30"});
     int results = 0;
-    for (int i = 0; i < 10 && results < 3; ++i) results += classify.read_line(15000).rfind(endpoint + ": ", 0) == 0;
+    for (int i = 0; i < 10 && results < 3; ++i) results += classify.read_line(15000).rfind(endpoint + "#", 0) == 0;
     ASSERT_EQ(results, 3) << classify.err();
     server.reset();  // gone (SIGKILL) ...
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -233,8 +243,8 @@ TEST(ClassifyCli, SaveWritesAnAnnotatedVideo) {
 TEST(ClassifyCli, InterruptPrintsTheSummary) {
     Child c({"classify", kModel, "pattern:64x48", "-r", "20", "-t", "1"});
     std::string line;
-    for (int i = 0; i < 5 && line.find("pattern:64x48: ") == std::string::npos; ++i) line = c.read_line(15000);
-    ASSERT_NE(line.find("pattern:64x48: "), std::string::npos) << line << c.err();
+    for (int i = 0; i < 5 && line.find("pattern:64x48#") == std::string::npos; ++i) line = c.read_line(15000);
+    ASSERT_TRUE(std::regex_search(line, std::regex(R"(^pattern:64x48#\d+: )"))) << line << c.err();
     c.signal(SIGINT);
     EXPECT_EQ(c.wait(5000), 130);
     EXPECT_NE(c.rest_of_output().find(" frames in "), std::string::npos);

@@ -38,5 +38,20 @@ TEST(FrameFiles, TimestampWithSixDecimals) {
     EXPECT_EQ(io::format_timestamp_us(0), "0.000000");
 }
 
+TEST(FrameFiles, LabelNamesTheFrameOfALiveSource) {
+    io::Frame f;
+    f.seq = 412;
+    f.source_id = "tcp://127.0.0.1:8089";
+    EXPECT_EQ(io::frame_label(f), "tcp://127.0.0.1:8089#412");
+    f.source_id = "v4l2:0";
+    EXPECT_EQ(io::frame_label(f), "v4l2:0#412");
+    f.source_id = "gst:videotestsrc ! appsink";
+    EXPECT_EQ(io::frame_label(f), "gst:videotestsrc ! appsink#412");
+    f.source_id = "clip.mp4#12";  // already names one frame
+    EXPECT_EQ(io::frame_label(f), "clip.mp4#12");
+    f.source_id = "photos/cat.jpg";
+    EXPECT_EQ(io::frame_label(f), "photos/cat.jpg");
+}
+
 }  // namespace
 }  // namespace edgeinfer

@@ -245,6 +245,40 @@ TEST(CaptureMode, Parses) {
         EXPECT_EQ(io::parse_capture_mode(bad).status().code(), StatusCode::kInvalidArgument) << bad;
 }
 
+TEST(CaptureMode, AnIndexPicksAListedMode) {
+    auto modes = io::list_capture_modes("pattern:64x48");
+    ASSERT_TRUE(modes.is_ok()) << modes.status().to_string();
+    ASSERT_EQ(modes->size(), 5u);
+    EXPECT_EQ(modes->at(0).mode.width, 64);
+    EXPECT_EQ(modes->at(0).mode.height, 48);
+    auto picked = io::select_capture_mode("2", modes.value(), "pattern:64x48");
+    ASSERT_TRUE(picked.is_ok()) << picked.status().to_string();
+    EXPECT_EQ(picked->width, 640);
+    EXPECT_EQ(picked->height, 480);
+    EXPECT_DOUBLE_EQ(picked->fps, 30.0);
+
+    // A V4L2-style list (as list_v4l2_modes builds it): the format travels with the mode; a range is
+    // listed but cannot be picked by number.
+    io::CaptureMode mjpg{1920, 1080, 30.0, "MJPG"};
+    std::vector<io::ListedMode> fake{{"YUYV 640x480 @ 30,15", {640, 480, 30.0, "YUYV"}},
+                                     {"MJPG 1920x1080 @ 30", mjpg},
+                                     {"GREY 16x16 to 4096x4096", {}}};
+    auto m = io::select_capture_mode("1", fake, "v4l2:0");
+    ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+    EXPECT_EQ(m->width, 1920);
+    EXPECT_EQ(m->fourcc, "MJPG");
+    auto range = io::select_capture_mode("2", fake, "v4l2:0");
+    EXPECT_EQ(range.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(range.status().message().find("is a range"), std::string::npos) << range.status().message();
+    auto past = io::select_capture_mode("3", fake, "v4l2:0");
+    EXPECT_EQ(past.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(past.status().message().find("modes 0..2"), std::string::npos) << past.status().message();
+    EXPECT_NE(past.status().message().find("v4l2:0"), std::string::npos) << past.status().message();
+    // Anything else is still WxH[@FPS].
+    EXPECT_EQ(io::select_capture_mode("800x600@10", fake, "v4l2:0")->width, 800);
+    EXPECT_EQ(io::select_capture_mode("8x", fake, "v4l2:0").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(RateLimiter, HoldsTheRateWithinTenPercentOver50Frames) {
     io::RateLimiter limiter(100.0);
     auto start = std::chrono::steady_clock::now();

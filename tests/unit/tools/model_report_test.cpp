@@ -177,7 +177,7 @@ TEST(ToolsBenchmark, RealInputsFromNpyAndConcurrency) {
     auto bad = tools::benchmark(test_model("small_cnn.onnx"), o);
     ASSERT_FALSE(bad.is_ok());
     EXPECT_NE(
-        bad.status().message().find("--inputs names 'image', which is not an input of the model (inputs: 'input')"),
+        bad.status().message().find("--input names 'image', which is not an input of the model (inputs: 'input')"),
         std::string::npos)
         << bad.status().message();
     // Two sessions at once, 5 runs each.
@@ -191,6 +191,35 @@ TEST(ToolsBenchmark, RealInputsFromNpyAndConcurrency) {
     EXPECT_GE(r->threads, 1);
     EXPECT_DOUBLE_EQ(*std::min_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->min_ms);
     EXPECT_DOUBLE_EQ(*std::max_element(r->latencies_ms.begin(), r->latencies_ms.end()), r->max_ms);
+}
+
+TEST(ToolsBenchmark, ADynamicInputTakesItsShapeFromItsFile) {
+    ModelBuilder b;
+    b.input("x", {1, 3, -1}).output("y");  // dim 2 dynamic: no default
+    b.node("Relu", {"x"}, {"y"}, "act");
+    const std::string model = save(b.build(), "dynamic_width.onnx");
+    tools::BenchOptions o;
+    o.threads = 1;
+    o.iterations = 1;
+    o.warmup = 0;
+    auto without = tools::benchmark(model, o);
+    ASSERT_FALSE(without.is_ok());
+    EXPECT_NE(without.status().message().find("give its shape with --shape x:DIMS"), std::string::npos)
+        << without.status().message();
+    const std::string path = (temp_dir() / "dynamic_width.npy").string();
+    ASSERT_TRUE(ir::write_npy(path, Tensor::allocate(DataType::kFloat32, {1, 3, 5})).is_ok());
+    o.input_files = {{"x", path}};
+    auto r = tools::benchmark(model, o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{1, 3, 5}));
+    // The same step for `run`: the file's dims, unless a shape is given.
+    auto shapes = tools::with_file_shapes({}, {{"x", path}});
+    ASSERT_TRUE(shapes.is_ok()) << shapes.status().to_string();
+    EXPECT_EQ(shapes->at("x"), (std::vector<int64_t>{1, 3, 5}));
+    EXPECT_EQ(tools::with_file_shapes({{"x", {1, 3, 9}}}, {{"x", path}})->at("x"), (std::vector<int64_t>{1, 3, 9}));
+    auto missing = tools::with_file_shapes({}, {{"x", path + ".missing"}});
+    ASSERT_FALSE(missing.is_ok());
+    EXPECT_NE(missing.status().message().find(".missing"), std::string::npos) << missing.status().message();
 }
 
 TEST(ToolsConformance, RunsCasesAndCountsPerOp) {
