@@ -114,6 +114,11 @@ edgeinfer_status edgeinfer_options_set_time_limit_ms(edgeinfer_options* options,
 /* Engine file (docs/engine.md) to load the prepared session from; NULL or "" for none. A missing or
  * stale file is not an error: the session is built from the model (see edgeinfer_session_engine_status). */
 edgeinfer_status edgeinfer_options_set_engine_path(edgeinfer_options* options, const char* path);
+/* Engine cache folder (docs/engine.md); NULL or "" for none. The entry for the model and these options is
+ * loaded when present and valid, else the session is built and the entry written (created folder, atomic
+ * write); a stale or corrupt entry is rebuilt and the engine status message says why. Set this or the
+ * engine path, not both (session creation fails). */
+edgeinfer_status edgeinfer_options_set_engine_cache_dir(edgeinfer_options* options, const char* dir);
 /* Node names that stay fp32 whatever the precision says; replaces the previous list (count 0 clears it). */
 edgeinfer_status edgeinfer_options_set_keep_fp32_nodes(edgeinfer_options* options, const char* const* names,
                                                        size_t count);
@@ -142,6 +147,10 @@ edgeinfer_status edgeinfer_session_create_from_bytes_with_options(const void* da
  * lifetime). Any out-parameter may be NULL. */
 edgeinfer_status edgeinfer_session_engine_status(const edgeinfer_session* session, int* requested, int* loaded,
                                                  const char** message);
+/* With an engine cache folder: the entry file for this model and these options (valid for the session's
+ * lifetime; "" without a cache) and whether this session built and wrote it. Either may be NULL. */
+edgeinfer_status edgeinfer_session_engine_cache_entry(const edgeinfer_session* session, const char** path,
+                                                      int* written);
 /* Writes the prepared session to an engine file for a later edgeinfer_options_set_engine_path. */
 edgeinfer_status edgeinfer_session_save_engine(const edgeinfer_session* session, const char* path);
 

@@ -42,6 +42,15 @@ struct SessionOptions {
     // optimization_level, keep_fp32_nodes and thread count; otherwise, or when the file is missing,
     // truncated or corrupt, the session is built from the model and engine_report() says why.
     std::string engine_path;
+    // Engine cache folder (docs/engine.md), like ONNX Runtime's TensorRT engine cache: create looks for the
+    // entry named by the SHA-256 of the model bytes and its external data files, the options above that
+    // change the plan (precision, optimization_level, keep_fp32_nodes, resolved thread count, shape
+    // profiles), the CPU ISA and the edgeinfer and oneDNN versions. Found and valid: the session loads it
+    // (engine_report().loaded). Missing: the session is built and the entry written (atomically: temporary
+    // file, then rename). Stale or corrupt: built, rewritten, engine_report().message says why. The folder
+    // is created when missing; a folder that cannot be written leaves the session usable and says so in
+    // the message. Set engine_path or engine_cache_dir, not both.
+    std::string engine_cache_dir;
     // Upper bound in bytes for any one value and for the intermediate values of a run together (0: the
     // machine's physical memory). Shapes are checked against it, and byte counts for overflow, before
     // anything is allocated; a value over it, or an allocation that fails, is StatusCode::kResourceExhausted
@@ -60,13 +69,15 @@ struct SessionOptions {
     std::vector<ShapeProfile> shape_profiles;
 };
 
-// What Session::create did with SessionOptions::engine_path.
+// What Session::create did with SessionOptions::engine_path or engine_cache_dir.
 struct EngineReport {
-    bool requested = false;  // engine_path was set
-    bool loaded = false;     // the session came from the engine file
+    bool requested = false;  // engine_path or engine_cache_dir was set
+    bool loaded = false;     // the session came from the engine file (or the cache entry)
     // Not loaded: why (the file and its problem, or each header field that differs). Loaded: the
     // nodes whose kernel implementation differs from the one recorded in the file, or "".
     std::string message;
+    std::string cache_entry;     // engine_cache_dir: the entry file for this model and these options
+    bool cache_written = false;  // engine_cache_dir: this session built the entry and wrote it
 };
 
 // Name, dtype and shape of a model input or output; -1 marks a dynamic dim, named in `symbols`.

@@ -124,6 +124,12 @@ struct OptimizeOptions {
     double rtol = 1e-4, atol = 1e-5;
     uint32_t seed = 0;  // of the verification inputs
     int threads = 0;
+    // Shapes of the verification inputs where the model leaves dims dynamic: static_shapes, else these
+    // (--verify-shape), else the first profile's opt shapes, else the sidecar MODEL.json's "input_shape" (for
+    // its "input", or the only input), else 1 for dim 0 and 224 for the other dynamic dims of a rank-4 input
+    // (never 1 for the spatial dims of an image model's Conv input), 1 elsewhere.
+    ShapeMap verify_shapes{};
+    std::vector<ShapeProfile> verify_profiles{};
 };
 
 struct PassRow {
@@ -317,6 +323,9 @@ struct ModelInfo {
     bool symbolic_dims_as_one = false;
     size_t registered_kernels = 0;
     std::vector<std::string> unsupported_ops;
+    // float32/float16 initializers holding subnormal values (0 < |x| < the type's smallest normal), with how
+    // many each holds, most first (`optimize` flushes float32 ones to zero: flush-denormals).
+    std::vector<std::pair<std::string, int64_t>> denormal_weights;
 };
 
 // `check`: also run the ONNX checker on the file (its message is the error).

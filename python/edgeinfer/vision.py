@@ -4,7 +4,7 @@ sources yielding numpy frames.
 Each task takes the model path and keyword options: its own (Classifier: top_k, threshold, output;
 Detector: format, confidence, iou, max_detections; Segmenter: output; TextRecognizer: charset, blank;
 ClipClassifier: top_k, threshold, output, clip_frames), the session's (threads, precision, engine,
-max_memory, keep_fp32) and overrides of the sidecar's preprocessing (sidecar, labels, width, height,
+engine_cache, max_memory, keep_fp32) and overrides of the sidecar's preprocessing (sidecar, labels, width, height,
 resize, interpolation, mean, std, scale, color, layout)."""
 from ._edgeinfer import (Box, Classification, ClassScore, ClassShare, CharScore, ClipClassifier, Classifier,
                          Detection, Detector, Frame, FrameSource, RecognizedText, Segmentation, Segmenter,

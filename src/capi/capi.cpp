@@ -219,6 +219,15 @@ edgeinfer_status edgeinfer_session_engine_status(const edgeinfer_session* sessio
     return ok();
 }
 
+edgeinfer_status edgeinfer_session_engine_cache_entry(const edgeinfer_session* session, const char** path,
+                                                      int* written) {
+    if (!session) return fail(EDGEINFER_INVALID_ARGUMENT, "session must not be NULL");
+    const edgeinfer::EngineReport& r = session->session->engine_report();
+    if (path) *path = r.cache_entry.c_str();
+    if (written) *written = r.cache_written ? 1 : 0;
+    return ok();
+}
+
 edgeinfer_status edgeinfer_session_save_engine(const edgeinfer_session* session, const char* path) {
     if (!session || !path) return fail(EDGEINFER_INVALID_ARGUMENT, "session and path must not be NULL");
     return guarded([&] {

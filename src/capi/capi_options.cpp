@@ -84,6 +84,14 @@ edgeinfer_status edgeinfer_options_set_engine_path(edgeinfer_options* options, c
     });
 }
 
+edgeinfer_status edgeinfer_options_set_engine_cache_dir(edgeinfer_options* options, const char* dir) {
+    if (!options) return null_options();
+    return guarded([&] {
+        options->session.engine_cache_dir = dir ? dir : "";
+        return ok();
+    });
+}
+
 edgeinfer_status edgeinfer_options_set_keep_fp32_nodes(edgeinfer_options* options, const char* const* names,
                                                        size_t count) {
     if (!options) return null_options();

@@ -11,7 +11,7 @@ namespace {
 
 struct OptimizeArgs {
     std::string input, output, level = "all", verify = "each";
-    std::vector<std::string> static_shapes;
+    std::vector<std::string> static_shapes, verify_shapes;
     tools::OptimizeOptions options;
     bool list = false, json = false;
 };
@@ -36,6 +36,9 @@ int run_optimize(OptimizeArgs& args) {
     auto shapes = tools::parse_shape_options(args.static_shapes, "--static-shape");
     if (!shapes.is_ok()) return fail(shapes.status());
     o.static_shapes = *shapes;
+    auto verify_shapes = tools::parse_shape_options(args.verify_shapes, "--verify-shape");
+    if (!verify_shapes.is_ok()) return fail(verify_shapes.status());
+    o.verify_shapes = *verify_shapes;
     auto r = tools::optimize(args.input, args.output, o);
     if (!r.is_ok()) return fail(r.status());
     if (args.json)
@@ -65,6 +68,9 @@ void add_optimize_command(CLI::App& app, int* exit_code) {
         ->allow_extra_args(false);
     cmd->add_option("--static-shape", args->static_shapes,
                     "NAME=1x3x224x224: fix an input's dims, then fold (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--verify-shape", args->verify_shapes,
+                    "NAME=1x3x224x224: verification input shape for dynamic dims (default: sidecar, else 224)")
         ->allow_extra_args(false);
     cmd->add_flag("--dynamic-batch", o.dynamic_batch, "Make dim 0 of inputs and outputs a symbolic 'batch'");
     cmd->add_option("--opset", o.opset, "Convert to this default-domain opset first (checked like a pass)");

@@ -10,6 +10,7 @@
 
 #include "cli/keep_fp32.hpp"
 #include "cli/signals.hpp"
+#include "edgeinfer/tools.hpp"
 #include "io/curve.hpp"
 
 namespace edgeinfer::cli {
@@ -32,6 +33,21 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     add_max_memory_option(cmd, args.max_memory);
     add_precision_option(cmd, args.precision);
     add_keep_fp32_option(cmd, t.keep_fp32_nodes);
+    const char* engine = "Engine (docs/engine.md, trtexec-style)";
+    cmd->add_option("--engine", t.engine_path,
+                    "Engine FILE: loaded when it matches MODEL and the options, else rebuilt")
+        ->group(engine);
+    cmd->add_option("--engine-cache", t.engine_cache_dir, "Engine cache DIR: built on first use, reused after")
+        ->group(engine);
+    cmd->add_option("--min-shapes", args.min_shapes, "Shape profile: NAME:DIMS,... smallest shapes allowed")
+        ->allow_extra_args(false)
+        ->group(engine);
+    cmd->add_option("--opt-shapes", args.opt_shapes, "Shape profile: NAME:DIMS,... shapes planned at creation")
+        ->allow_extra_args(false)
+        ->group(engine);
+    cmd->add_option("--max-shapes", args.max_shapes, "Shape profile: NAME:DIMS,... largest shapes allowed")
+        ->allow_extra_args(false)
+        ->group(engine);
     cmd->add_flag("--recursive", t.recursive, "Folders: include sub-folders");
     cmd->add_flag("--loop", t.loop, "Video files: start again at the end");
     cmd->add_flag("--no-progress", args.no_progress, "No live progress line on a terminal");
@@ -99,6 +115,11 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.nchw) p.layout = vision::Layout::kNchw;
     a.task.precision = precision_from_name(a.precision);
     a.task.max_memory_bytes = max_memory_bytes(a.max_memory);
+    if (!a.task.engine_path.empty() && !a.task.engine_cache_dir.empty())
+        return invalid_argument("--engine and --engine-cache: give one");
+    auto profiles = tools::parse_shape_profiles(a.min_shapes, a.opt_shapes, a.max_shapes);
+    if (!profiles.is_ok()) return profiles.status();
+    a.task.shape_profiles = std::move(profiles).value();
     a.task.progress = !a.no_progress && ::isatty(STDERR_FILENO);
     if (a.task.limit < 0) return invalid_argument("--limit " + std::to_string(a.task.limit) + ": must be >= 0");
     if (a.task.rate < 0) return invalid_argument("--rate: must be >= 0");

@@ -31,6 +31,7 @@ struct VisionArgs {
     pipeline::TaskRunOptions task;
     std::string precision = "fp32";
     std::string max_memory;  // --max-memory
+    std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // one shape profile, NAME:DIMS,...
     std::string size, resize, interp, mean, std;
     double scale = 0.0;  // 0: unset
     bool bgr = false, rgb = false, nhwc = false, nchw = false;
@@ -46,7 +47,8 @@ struct VisionFlags {
 };
 
 // Adds MODEL DATASPEC and the common flags (-l -r -c --json --save --labels --sidecar -t --precision
-// --keep-fp32 --recursive --loop --no-progress, preprocessing flags, and those `flags` asks for) to `cmd`.
+// --keep-fp32 --engine --engine-cache --min/opt/max-shapes --recursive --loop --no-progress, preprocessing
+// flags, and those `flags` asks for) to `cmd`.
 void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags = {});
 
 // Parses the preprocessing flags and runs the loop; prints a one-line error and returns 1 for bad

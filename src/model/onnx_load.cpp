@@ -405,4 +405,44 @@ Result<ir::Model> load_model(const std::string& path, const LoadOptions& options
     return load_model_from_bytes(bytes.data(), bytes.size(), options, path, dir);
 }
 
+namespace {
+
+void collect_locations(const onnx::GraphProto& g, std::vector<std::string>& out);
+
+void collect_locations(const onnx::TensorProto& t, std::vector<std::string>& out) {
+    if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) return;
+    for (const auto& kv : t.external_data())
+        if (kv.key() == "location") out.push_back(kv.value());
+}
+
+void collect_locations(const onnx::GraphProto& g, std::vector<std::string>& out) {
+    for (const auto& t : g.initializer()) collect_locations(t, out);
+    for (const auto& n : g.node())
+        for (const auto& a : n.attribute()) {
+            if (a.has_t()) collect_locations(a.t(), out);
+            for (const auto& t : a.tensors()) collect_locations(t, out);
+            if (a.has_g()) collect_locations(a.g(), out);
+            for (const auto& sg : a.graphs()) collect_locations(sg, out);
+        }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> external_data_locations(const void* data, size_t size, std::string_view display_name) {
+    const std::string name(display_name);
+    if (size > static_cast<size_t>(INT_MAX))
+        return unsupported(name + ": model protobuf is larger than 2 GB; store weights as external data");
+    onnx::ModelProto proto;
+    google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data), static_cast<int>(size));
+    stream.SetTotalBytesLimit(INT_MAX);
+    stream.SetRecursionLimit(kRecursionLimit);
+    if (!proto.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+        return invalid_model(name + ": not a valid ONNX protobuf (" + std::to_string(size) + " bytes)");
+    std::vector<std::string> out;
+    collect_locations(proto.graph(), out);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 }  // namespace edgeinfer::model

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "edgeinfer/status.hpp"
 #include "ir/graph.hpp"
@@ -28,6 +29,11 @@ Result<ir::Model> load_model(const std::string& path, const LoadOptions& options
 // external data ("" disallows external data).
 Result<ir::Model> load_model_from_bytes(const void* data, size_t size, const LoadOptions& options = {},
                                         std::string_view display_name = "<memory>", std::string base_dir = "");
+
+// The distinct external-data file names (`location`, relative to the model's folder) that the model's
+// tensors name, sorted; without decoding any tensor. Engine caches hash those files with the model.
+Result<std::vector<std::string>> external_data_locations(const void* data, size_t size,
+                                                         std::string_view display_name = "<memory>");
 
 struct SaveOptions {
     // Write initializers of at least `external_threshold` bytes to `external_file` (relative

@@ -54,6 +54,34 @@ bool reshape_is_noop(const ir::Graph& g, const ir::Node& n) {
     return out && *out == *in;
 }
 
+// Reshape of a value whose shape is known up to named dims ("batch"): the same rank, each target entry
+// keeps its dim (0 copies it, or the same known value), and at most one -1, which then gets the dim left.
+bool symbolic_reshape_is_noop(const ir::Graph& g, const ir::Node& n) {
+    if (n.inputs.size() < 2) return false;
+    auto target = constant_ints(g, n.inputs[1]);
+    auto in = complete_shape(g, n.inputs[0]);
+    if (!target || !in || static_cast<int64_t>(target->size()) != in->rank()) return false;
+    const bool allowzero = n.attr_int("allowzero", 0) != 0;
+    int infer = 0;
+    for (size_t i = 0; i < target->size(); ++i) {
+        const int64_t t = (*target)[i];
+        const ir::Dim& d = in->dims[i];
+        if (t == 0 && !allowzero) continue;
+        if (t > 0 && d.is_known() && d.value == t) continue;
+        if (t == -1 && ++infer == 1) continue;
+        return false;
+    }
+    return true;
+}
+
+// Flatten of a rank-2 value at axis 1 (or -1): [a, b] stays [a, b].
+bool flatten_is_noop(const ir::Graph& g, const ir::Node& n) {
+    const ir::Shape* s = annotated_shape(g, n.inputs[0]);
+    if (!s || !s->has_rank || s->rank() != 2) return false;
+    const int64_t axis = n.attr_int("axis", 1);
+    return axis == 1 || axis == -1;
+}
+
 bool transpose_is_noop(const ir::Graph& g, const ir::Node& n) {
     const ir::Attribute* perm = n.find_attribute("perm");
     if (!perm) {  // default: reverse the axes, a no-op only for rank 0 and 1
@@ -76,7 +104,8 @@ bool is_noop(const ir::Graph& g, const ir::Node& n, const UseMap& uses) {
     if (n.op_type == "Dropout") return dropout_is_noop(g, n, uses);
     if (n.op_type == "Cast") return cast_is_noop(g, n);
     if (n.op_type == "Transpose") return transpose_is_noop(g, n);
-    if (n.op_type == "Reshape") return reshape_is_noop(g, n);
+    if (n.op_type == "Reshape") return reshape_is_noop(g, n) || symbolic_reshape_is_noop(g, n);
+    if (n.op_type == "Flatten") return flatten_is_noop(g, n);
     return false;
 }
 

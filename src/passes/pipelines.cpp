@@ -4,6 +4,8 @@
 #include "passes/batchnorm_folding.hpp"
 #include "passes/bf16_regions.hpp"
 #include "passes/channels_last.hpp"
+#include "passes/concat_merging.hpp"
+#include "passes/conv_bias_folding.hpp"
 #include "passes/conv_fusion.hpp"
 #include "passes/dead_node_elimination.hpp"
 #include "passes/denormal_flushing.hpp"
@@ -29,7 +31,8 @@ std::vector<PassDef> pass_catalog(const PipelineOptions& options) {
     NodeEvaluator evaluate = options.evaluator;
     std::vector<PassDef> c;
     c.push_back(simple("infer-shapes", "annotate every value's type and shape (ONNX shape inference)", infer_shapes));
-    c.push_back(simple("eliminate-noops", "remove Identity, Dropout, same-type Cast, identity Transpose/Reshape",
+    c.push_back(simple("eliminate-noops",
+                       "remove Identity, Dropout, same-type Cast, identity Transpose/Reshape, rank-2 Flatten",
                        eliminate_noops));
     c.push_back({"fold-constants", "compute nodes whose inputs are all constant, incl. static Shape chains",
                  [evaluate](ir::Model& m) {
@@ -40,6 +43,9 @@ std::vector<PassDef> pass_catalog(const PipelineOptions& options) {
     c.push_back(simple("fold-pad", "fold zero Pad into the following Conv / AveragePool", fold_pad));
     c.push_back(simple("fuse-matmul-add", "MatMul + constant Add -> Gemm", fuse_matmul_add));
     c.push_back(simple("fold-batchnorm", "fold BatchNormalization into Conv / ConvTranspose / Gemm", fold_batchnorm));
+    c.push_back(simple("fold-conv-add-bias", "fold an Add of a per-channel constant after Conv into its bias",
+                       fold_conv_add_bias));
+    c.push_back(simple("merge-concats", "merge consecutive Concats on the same axis", merge_concats));
     c.push_back(simple("eliminate-dead-nodes", "remove nodes that do not reach a graph output", eliminate_dead_nodes));
     c.push_back(simple("eliminate-unused-initializers", "remove weights no node reads", eliminate_unused_initializers));
     c.push_back(simple("merge-duplicate-initializers", "store identical weights once", merge_duplicate_initializers));
@@ -66,11 +72,16 @@ std::vector<std::string> pipeline_for(Level level, bool annotate_shapes) {
         // Layout merging after folding (Reshape targets are constant by then) and before the
         // fusions, which look at direct producer/reader pairs.
         p.push_back("merge-layout-ops");
+        // Concat merging with the other layout merges: fewer, larger copies; nothing below matches Concats.
+        p.push_back("merge-concats");
         p.push_back("fold-pad");
         // MatMul+Add → Gemm before BatchNormalization folding, so a BatchNormalization after a
         // MatMul+Add (a Linear layer) folds into the Gemm.
         p.push_back("fuse-matmul-add");
         p.push_back("fold-batchnorm");
+        // After BatchNormalization folding: Conv -> BatchNormalization -> Add(constant) becomes a Conv whose
+        // bias takes the Add (and the runtime's Conv+Add fusion is left for residual Adds).
+        p.push_back("fold-conv-add-bias");
     }
     // Cleanup after every rewrite: dead nodes first, since they hold the initializers they read.
     p.push_back("eliminate-dead-nodes");

@@ -324,14 +324,14 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
         e.type = ElementType::kInfer;
         add({"role", "model", "task", "labels", "interval", "confidence_threshold", "nms_iou_threshold",
              "operate_on_classes", "every_n_frames", "square_crop", "batch_size", "key_prefix", "input_width",
-             "input_height", "batch_timeout_ms", "precision"});
+             "input_height", "batch_timeout_ms", "precision", "engine", "engine_cache"});
         keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "tracker") {
         e.type = ElementType::kTracker;
         add({"mode", "matching", "iou_threshold", "min_hits", "max_age", "match_classes"});
     } else if (type == "clip_classifier") {
         e.type = ElementType::kClipClassifier;
-        add({"model", "labels", "window", "stride", "key_prefix", "precision"});
+        add({"model", "labels", "window", "stride", "key_prefix", "precision", "engine", "engine_cache"});
         keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "custom") {
         e.type = ElementType::kCustom;
@@ -438,6 +438,13 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
             e.overlay.scores = o.boolean("scores", true);
             e.overlay.fps = o.boolean("fps", true);
             break;
+    }
+    if (o.has("engine") && o.has("engine_cache"))
+        fail(o.at("engine_cache"), "give \"engine\" or \"engine_cache\", not both");
+    for (auto [key, out] : {std::pair{"engine", &e.engine}, std::pair{"engine_cache", &e.engine_cache}}) {
+        const std::string text = o.str(key, "");
+        if (o.has(key) && text.empty()) fail(o.at(key), "expected a path, got \"\"");
+        if (!text.empty()) *out = resolve(text, base_dir);
     }
     c.elements.push_back(std::move(e));
 }

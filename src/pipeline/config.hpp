@@ -91,6 +91,9 @@ struct ElementConfig {
     ClipClassifierConfig clip;
     CustomConfig custom;
     OverlayConfig overlay;
+    // infer and clip_classifier: "engine" (an engine file, rebuilt when stale) or "engine_cache" (a folder,
+    // SessionOptions::engine_cache_dir), resolved against the config file's folder; empty when absent.
+    std::filesystem::path engine, engine_cache;
 };
 
 struct Point {

@@ -44,6 +44,10 @@ Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const s
     auto session = Session::create(model.string(), options);
     if (!session.is_ok()) return session.status().with_context(path);
     m->session = std::move(session).value();
+    const EngineReport& engine = m->session->engine_report();
+    if (!engine.message.empty()) base::log_warning(path + ": " + engine.message);  // rebuilt, one line
+    if (!options.engine_path.empty() && !engine.loaded)  // "engine": written when missing or stale
+        if (Status st = m->session->save_engine(options.engine_path); !st.is_ok()) return st.with_context(path);
     auto sidecar = vision::find_sidecar(model.string(), "");
     if (!sidecar.is_ok()) return sidecar.status().with_context(path);
     m->sidecar = std::move(sidecar).value();
@@ -308,6 +312,8 @@ ElementFactory make_model_factory(SessionOptions defaults) {
             if (!p.is_ok()) return p.status().with_context(e.path + "/precision");
             options.precision = p.value();
         }
+        options.engine_path = e.engine.string();
+        options.engine_cache_dir = e.engine_cache.string();
         if (e.type == ElementType::kClipClassifier) {
             EDGEINFER_ASSIGN_OR_RETURN(ClipClassifyFn fn, make_model_clip_classifier(e, options));
             return make_clip_classifier_element(e, std::move(fn));

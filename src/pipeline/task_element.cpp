@@ -198,7 +198,13 @@ Status TaskElement::setup_model() {
     so.max_memory_bytes = o_.max_memory_bytes;
     so.precision = o_.precision;
     so.keep_fp32_nodes = o_.keep_fp32_nodes;
+    so.engine_path = o_.engine_path;
+    so.engine_cache_dir = o_.engine_cache_dir;
+    so.shape_profiles = o_.shape_profiles;
     EDGEINFER_ASSIGN_OR_RETURN(session_, Session::create(model_path, so));
+    const EngineReport& engine = session_->engine_report();
+    if (!engine.message.empty()) base::log_warning(engine.message);  // stale or corrupt: rebuilt, one line
+    if (!o_.engine_path.empty() && !engine.loaded) EDGEINFER_RETURN_IF_ERROR(session_->save_engine(o_.engine_path));
     const auto& inputs = session_->inputs();
     if (inputs.empty()) return invalid_model(model_path + ": the model has no inputs");
     const std::string wanted = sidecar_ ? sidecar_->input : "";

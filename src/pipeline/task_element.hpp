@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "edgeinfer/precision.hpp"
+#include "edgeinfer/session.hpp"
 #include "io/frame.hpp"
 #include "vision/preprocess.hpp"
 #include "vision/task.hpp"
@@ -58,6 +59,10 @@ struct TaskRunOptions {
     std::vector<std::string> keep_fp32_nodes;  // nodes computing in fp32 whatever `precision` says
     int threads = 0;                           // 0: all cores
     size_t max_memory_bytes = 0;               // SessionOptions::max_memory_bytes (0: physical memory)
+    // Engine file (--engine FILE): loaded when it matches the model and options, else the session is
+    // built and FILE (re)written. Engine cache folder (--engine-cache DIR): SessionOptions::engine_cache_dir.
+    std::string engine_path, engine_cache_dir;
+    std::vector<ShapeProfile> shape_profiles;  // SessionOptions::shape_profiles (--min/opt/max-shapes)
     bool recursive = false;                    // folders: include sub-folders
     bool loop = false;                         // video files: start again at the end
     vision::PreprocessOverrides preprocess;

@@ -73,13 +73,14 @@ Feed make_feed(const Session& session, const py::dict& feed) {
 
 SessionOptions make_options(int threads, const std::string& precision, const std::vector<std::string>& keep_fp32,
                             const std::string& engine, size_t max_memory, const std::string& optimization,
-                            bool profiling) {
+                            bool profiling, const std::string& engine_cache) {
     SessionOptions o;
     if (threads < 0) raise_invalid("threads must be >= 0 (0: all cores), got " + std::to_string(threads));
     o.num_threads = threads;
     o.precision = value_or_raise(parse_precision(precision));
     o.keep_fp32_nodes = keep_fp32;
     o.engine_path = engine;
+    o.engine_cache_dir = engine_cache;
     o.max_memory_bytes = max_memory;
     o.optimization_level = value_or_raise(parse_optimization_level(optimization));
     o.enable_profiling = profiling;
@@ -108,9 +109,9 @@ class PySession {
   public:
     PySession(const py::object& model, int threads, const std::string& precision,
               const std::vector<std::string>& keep_fp32, const std::string& engine, size_t max_memory,
-              const std::string& optimization, bool profiling) {
+              const std::string& optimization, bool profiling, const std::string& engine_cache) {
         SessionOptions options =
-            make_options(threads, precision, keep_fp32, engine, max_memory, optimization, profiling);
+            make_options(threads, precision, keep_fp32, engine, max_memory, optimization, profiling, engine_cache);
         if (py::isinstance<py::bytes>(model)) {
             std::string bytes = py::cast<std::string>(model);
             py::gil_scoped_release nogil;
@@ -178,6 +179,8 @@ class PySession {
         d["requested"] = r.requested;
         d["loaded"] = r.loaded;
         d["message"] = r.message;
+        d["cache_entry"] = r.cache_entry;
+        d["cache_written"] = r.cache_written;
         return d;
     }
     py::list profile() const {
@@ -205,10 +208,10 @@ class PySession {
 void bind_session(py::module_& m) {
     py::class_<PySession>(m, "Session")
         .def(py::init<const py::object&, int, const std::string&, const std::vector<std::string>&, const std::string&,
-                      size_t, const std::string&, bool>(),
+                      size_t, const std::string&, bool, const std::string&>(),
              py::arg("model"), py::kw_only(), py::arg("threads") = 0, py::arg("precision") = "fp32",
              py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("engine") = "", py::arg("max_memory") = 0,
-             py::arg("optimization") = "all", py::arg("profiling") = false)
+             py::arg("optimization") = "all", py::arg("profiling") = false, py::arg("engine_cache") = "")
         .def("inputs", &PySession::inputs)
         .def("outputs", &PySession::outputs)
         .def("run", &PySession::run, py::arg("feed"))

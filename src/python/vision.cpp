@@ -28,6 +28,8 @@ void fill_vision_options(VisionOptions& o, const py::dict& kw) {
             o.session.precision = value_or_raise(parse_precision(v.cast<std::string>()));
         } else if (key == "engine") {
             o.session.engine_path = py::str(v);
+        } else if (key == "engine_cache") {
+            o.session.engine_cache_dir = py::str(v);
         } else if (key == "max_memory") {
             o.session.max_memory_bytes = v.cast<size_t>();
         } else if (key == "keep_fp32") {
@@ -55,9 +57,10 @@ void fill_vision_options(VisionOptions& o, const py::dict& kw) {
         } else if (key == "layout") {
             o.preprocess.layout = value_or_raise(parse_layout(v.cast<std::string>()));
         } else {
-            raise_invalid("unknown option '" + key +
-                          "' (threads, precision, engine, max_memory, keep_fp32, sidecar, labels, width, height, "
-                          "resize, interpolation, mean, std, scale, color, layout)");
+            raise_invalid(
+                "unknown option '" + key +
+                "' (threads, precision, engine, engine_cache, max_memory, keep_fp32, sidecar, labels, width, height, "
+                "resize, interpolation, mean, std, scale, color, layout)");
         }
     }
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -225,6 +226,19 @@ EngineHeader make_engine_header(const std::string& model_sha256, const SessionOp
     return h;
 }
 
+std::string engine_cache_file_name(const EngineHeader& header) {
+    std::string text("edgeinfer engine cache, format ");
+    text += std::to_string(kEngineFormatVersion);
+    text += '\n';
+    for (const auto& [field, value] : header) {
+        text += field;
+        text += '=';
+        text += value;
+        text += '\n';
+    }
+    return sha256_hex(text.data(), text.size()) + ".engine";
+}
+
 std::string shape_range_text(const InputShapeRange& r) {
     return r.name + " [" + shape_to_string(r.min) + "]..[" + shape_to_string(r.max) + "] opt [" +
            shape_to_string(r.opt) + "]";
@@ -352,7 +366,8 @@ Result<EngineFile> read_engine_file(const std::string& path) {
 
 Status write_engine_file(const std::string& path, const EngineFile& engine) {
     std::string bytes = encode_engine(engine);
-    std::string tmp = path + ".tmp" + std::to_string(getpid());  // one per writer process
+    static std::atomic<unsigned> counter{0};  // one temporary file per writer process and call
+    std::string tmp = path + ".tmp" + std::to_string(getpid()) + "." + std::to_string(counter++);
     {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
         if (!f) return io_error(path + ": cannot open '" + tmp + "' for writing");

@@ -54,6 +54,11 @@ std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles);
 // shape_profiles when the options have any.
 EngineHeader make_engine_header(const std::string& model_sha256, const SessionOptions& options, int threads);
 
+// Engine cache (SessionOptions::engine_cache_dir): the entry's file name for a session whose header is
+// `header`: "<SHA-256 of the format version and every header field, hex>.engine". Any field that differs
+// (model bytes and external data, options, ISA, versions) names another entry.
+std::string engine_cache_file_name(const EngineHeader& header);
+
 // "" when `found` has exactly the fields of `expected`; otherwise every difference, e.g.
 // "cpu_isa is 'avx2' in the file but 'avx512_core_bf16' here".
 std::string header_mismatch(const EngineHeader& expected, const EngineHeader& found);
@@ -70,7 +75,8 @@ Result<EngineFile> decode_engine(const void* data, size_t size, const std::strin
 // A whole file in one read (sized first; no per-byte stream iteration).
 Result<std::string> read_file_bytes(const std::string& path);
 Result<EngineFile> read_engine_file(const std::string& path);
-// Writes through a temporary file renamed over `path`, so readers never see a partial file.
+// Writes through a temporary file (unique per process and call) renamed over `path`, so readers never see a
+// partial file and two writers of the same path (processes or threads) leave one whole file.
 Status write_engine_file(const std::string& path, const EngineFile& engine);
 
 }  // namespace edgeinfer::runtime

@@ -52,8 +52,16 @@ class Session::Impl {
     std::filesystem::file_time_type model_file_time{};
     EngineReport engine;
 
+    // `sha`: the model's content hash when the caller computed it (engine caches), else the bytes' SHA-256.
     static Result<std::unique_ptr<Impl>> create(const void* data, size_t size, const std::string& display_name,
-                                                const std::string& base_dir, const SessionOptions& opts);
+                                                const std::string& base_dir, const SessionOptions& opts,
+                                                std::string sha = "");
+    // SessionOptions::engine_cache_dir: load the entry, or build the session and write the entry.
+    static Result<std::unique_ptr<Impl>> create_cached(const void* data, size_t size, const std::string& display_name,
+                                                       const std::string& base_dir, const SessionOptions& opts);
+    Result<runtime::EngineFile> to_engine_file(const std::string& path) const;
+    // Without profiles: plans the inputs' shapes when the model fixes all of them (before a cache write).
+    Status plan_static_inputs();
     Status init(ir::Model loaded, const SessionOptions& opts);
     Status compile();
     Status load_engine(const std::string& model_name, const SessionOptions& opts);
@@ -400,8 +408,9 @@ Status Session::Impl::load_engine(const std::string& model_name, const SessionOp
 
 Result<std::unique_ptr<Session::Impl>> Session::Impl::create(const void* data, size_t size,
                                                              const std::string& display_name,
-                                                             const std::string& base_dir, const SessionOptions& opts) {
-    std::string sha = runtime::sha256_hex(data, size);
+                                                             const std::string& base_dir, const SessionOptions& opts,
+                                                             std::string sha) {
+    if (sha.empty()) sha = runtime::sha256_hex(data, size);
     EngineReport report;
     report.requested = !opts.engine_path.empty();
     if (report.requested) {
@@ -425,6 +434,83 @@ Result<std::unique_ptr<Session::Impl>> Session::Impl::create(const void* data, s
     return impl;
 }
 
+namespace {
+
+// SHA-256 of the model bytes, or, when its tensors name external data files, of the bytes' hash and
+// each file's name and hash (a file that cannot be read hashes as missing: loading the model says why).
+std::string model_content_sha256(const void* data, size_t size, const std::string& name, const std::string& base_dir) {
+    std::string sha = runtime::sha256_hex(data, size);
+    static constexpr std::string_view kKey = "location";  // the external_data key: no match, no parse
+    std::string_view bytes(static_cast<const char*>(data), size);
+    if (base_dir.empty() || bytes.find(kKey) == std::string_view::npos) return sha;
+    auto locations = model::external_data_locations(data, size, name);
+    if (!locations.is_ok() || locations.value().empty()) return sha;
+    std::string text = sha;
+    for (const std::string& loc : locations.value()) {
+        auto file = runtime::read_file_bytes((std::filesystem::path(base_dir) / loc).string());
+        text += "\n" + loc + "=" +
+                (file.is_ok() ? runtime::sha256_hex(file.value().data(), file.value().size()) : "missing");
+    }
+    return runtime::sha256_hex(text.data(), text.size());
+}
+
+}  // namespace
+
+Status Session::Impl::plan_static_inputs() {
+    if (!options.shape_profiles.empty() || !plans.empty()) return Status::ok();
+    static uint8_t no_data;  // plans are built from dtypes and shapes; check_inputs wants a data pointer
+    std::vector<NamedTensor> shapes;
+    for (const ir::ValueInfo* v : input_info) {
+        std::optional<std::vector<int64_t>> dims = v->shape.static_dims();
+        if (!dims) return Status::ok();  // planned at the first run, as usual
+        shapes.push_back({v->name, Tensor::wrap(v->dtype, *dims, &no_data)});
+    }
+    Status st = check_inputs(shapes, ordered);
+    if (st.is_ok()) st = plan_for(ordered).status();
+    ordered.clear();
+    return st;
+}
+
+Result<std::unique_ptr<Session::Impl>> Session::Impl::create_cached(const void* data, size_t size,
+                                                                    const std::string& display_name,
+                                                                    const std::string& base_dir,
+                                                                    const SessionOptions& opts) {
+    namespace fs = std::filesystem;
+    if (!opts.engine_path.empty())
+        return invalid_argument(display_name + ": engine_path ('" + opts.engine_path + "') and engine_cache_dir ('" +
+                                opts.engine_cache_dir + "') are both set; set one");
+    std::string sha = model_content_sha256(data, size, display_name, base_dir);
+    int threads = opts.num_threads > 0 ? opts.num_threads : omp_get_num_procs();
+    const std::string entry = (fs::path(opts.engine_cache_dir) /
+                               runtime::engine_cache_file_name(runtime::make_engine_header(sha, opts, threads)))
+                                  .string();
+    SessionOptions with_entry = opts;
+    std::error_code ec;
+    const bool exists = fs::exists(entry, ec);
+    if (exists) with_entry.engine_path = entry;  // a missing entry is the first use, not a problem to report
+    EDGEINFER_ASSIGN_OR_RETURN(auto impl, create(data, size, display_name, base_dir, with_entry, sha));
+    impl->options.engine_path = entry;
+    EngineReport& report = impl->engine;
+    report.requested = true;
+    report.cache_entry = entry;
+    if (report.loaded) return impl;
+    Status st = impl->plan_static_inputs();  // so a session loading the entry has its first plan built
+    if (st.is_ok()) {
+        fs::create_directories(opts.engine_cache_dir, ec);
+        auto e = impl->to_engine_file(entry);
+        st = e.is_ok() ? runtime::write_engine_file(entry, e.value()) : e.status();
+    }
+    std::string why = exists ? report.message + "; the cache entry is rewritten" : "";
+    if (st.is_ok()) {
+        report.cache_written = true;
+    } else {
+        why = (why.empty() ? "" : why + "; ") + "engine cache: cannot write the entry: " + st.message();
+        base::log_info(why);
+    }
+    report.message = why;
+    return impl;
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
@@ -444,6 +530,14 @@ std::optional<std::string> read_whole_file(const std::string& path) {
 Result<std::unique_ptr<Session>> Session::create(const std::string& model_path, const SessionOptions& options) {
     namespace fs = std::filesystem;
     std::error_code ec;
+    if (!options.engine_cache_dir.empty()) {  // the entry's name hashes the model's bytes
+        if (std::optional<std::string> bytes = read_whole_file(model_path)) {
+            std::string dir = fs::absolute(fs::path(model_path), ec).parent_path().string();
+            EDGEINFER_ASSIGN_OR_RETURN(auto impl,
+                                       Impl::create_cached(bytes->data(), bytes->size(), model_path, dir, options));
+            return std::unique_ptr<Session>(new Session(std::move(impl)));
+        }
+    }
     if (!options.engine_path.empty()) {  // the model's bytes are hashed to check the engine file
         if (std::optional<std::string> bytes = read_whole_file(model_path)) {
             std::string dir = fs::absolute(fs::path(model_path), ec).parent_path().string();
@@ -464,8 +558,32 @@ Result<std::unique_ptr<Session>> Session::create(const std::string& model_path, 
 
 Result<std::unique_ptr<Session>> Session::create_from_bytes(const void* data, size_t size,
                                                             const SessionOptions& options) {
+    if (!options.engine_cache_dir.empty()) {
+        EDGEINFER_ASSIGN_OR_RETURN(auto impl, Impl::create_cached(data, size, "<memory model>", "", options));
+        return std::unique_ptr<Session>(new Session(std::move(impl)));
+    }
     EDGEINFER_ASSIGN_OR_RETURN(auto impl, Impl::create(data, size, "<memory model>", "", options));
     return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Result<runtime::EngineFile> Session::Impl::to_engine_file(const std::string& path) const {
+    runtime::EngineFile e;
+    e.header = runtime::make_engine_header(model_sha256, options, threads);
+    auto bytes = model::serialize_model(model);
+    if (!bytes.is_ok()) return bytes.status().with_context(path + ": cannot save an engine");
+    e.graph = std::move(bytes).value();
+    for (const auto& key : plan_order) {
+        const runtime::Plan& plan = *plans.at(key);
+        runtime::EnginePlan ep;
+        ep.input_dims = key;
+        for (const ir::ValueInfo* v : input_info) ep.input_dtypes.push_back(v->dtype);
+        for (size_t i = 0; i < graph.nodes.size(); ++i) {
+            ep.implementations.push_back(plan.implementation(i));
+            ep.tactics.push_back(plan.tactic(i));
+        }
+        e.plans.push_back(std::move(ep));
+    }
+    return e;
 }
 
 Status Session::save_engine(const std::string& path) const {
@@ -484,22 +602,7 @@ Status Session::save_engine(const std::string& path) const {
                                     "' changed since the session was created (create the session again)");
         s.model_sha256 = runtime::sha256_hex(bytes->data(), bytes->size());
     }
-    runtime::EngineFile e;
-    e.header = runtime::make_engine_header(s.model_sha256, s.options, s.threads);
-    auto graph = model::serialize_model(s.model);
-    if (!graph.is_ok()) return graph.status().with_context(path + ": cannot save an engine");
-    e.graph = std::move(graph).value();
-    for (const auto& key : s.plan_order) {
-        const runtime::Plan& plan = *s.plans.at(key);
-        runtime::EnginePlan ep;
-        ep.input_dims = key;
-        for (const ir::ValueInfo* v : s.input_info) ep.input_dtypes.push_back(v->dtype);
-        for (size_t i = 0; i < s.graph.nodes.size(); ++i) {
-            ep.implementations.push_back(plan.implementation(i));
-            ep.tactics.push_back(plan.tactic(i));
-        }
-        e.plans.push_back(std::move(ep));
-    }
+    EDGEINFER_ASSIGN_OR_RETURN(runtime::EngineFile e, s.to_engine_file(path));
     return runtime::write_engine_file(path, e);
 }
 
@@ -513,8 +616,9 @@ class SessionAccess {
 namespace runtime {
 
 Result<std::unique_ptr<Session>> create_session(ir::Model model, const SessionOptions& options) {
-    if (!options.engine_path.empty())
-        return invalid_argument("an in-memory model cannot use an engine file ('" + options.engine_path + "')");
+    if (!options.engine_path.empty() || !options.engine_cache_dir.empty())
+        return invalid_argument("an in-memory model cannot use an engine file or cache ('" + options.engine_path +
+                                options.engine_cache_dir + "')");
     EDGEINFER_RETURN_IF_ERROR(model::validate_model(model));
     passes::infer_shapes(model);
     for (ir::ValueInfo& out : model.graph.outputs) {

@@ -1,5 +1,7 @@
 // tools::inspect: what a model is (inputs, outputs, opsets), what it costs (parameters, MACs per op
 // type) and whether edgeinfer runs it (ops without a registered kernel).
+#include <algorithm>
+#include <cmath>
 #include <set>
 #include <unordered_map>
 
@@ -13,6 +15,26 @@
 
 namespace edgeinfer::tools {
 namespace {
+
+// Subnormal values per float32/float16 initializer (0 < |x| < smallest normal), most first.
+std::vector<std::pair<std::string, int64_t>> denormal_weights(const ir::Graph& g) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const auto& [name, t] : g.initializers) {
+        int64_t n = 0;
+        if (t.dtype() == DataType::kFloat32) {
+            const float* v = t.data_as<float>();
+            for (int64_t i = 0; i < t.numel(); ++i) n += std::fpclassify(v[i]) == FP_SUBNORMAL;
+        } else if (t.dtype() == DataType::kFloat16) {
+            const auto* v = static_cast<const uint16_t*>(t.data());
+            for (int64_t i = 0; i < t.numel(); ++i) n += (v[i] & 0x7c00) == 0 && (v[i] & 0x03ff) != 0;
+        }
+        if (n > 0) out.emplace_back(name, n);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    return out;
+}
 
 ValueInfo value_info(const ir::ValueInfo& v) {
     ValueInfo out{v.name, v.dtype, v.shape.has_rank, {}, v.shape.to_string()};
@@ -67,6 +89,7 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     info.batchnorm_statistics = s.buffer_count;
     info.other_initializer_elements = s.other_initializer_count;
     info.initializer_bytes = s.initializer_bytes;
+    info.denormal_weights = denormal_weights(m.graph);
     for (const auto& [op, st] : s.ops) {
         auto colon = op.find(':');
         std::string domain = colon == std::string::npos ? "" : op.substr(0, colon);

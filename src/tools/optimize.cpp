@@ -1,8 +1,13 @@
 // tools::optimize: runs the pass pipeline, checks every pass by running the model before and after
 // on the same seeded inputs (reverting a pass that changes outputs beyond tolerance) and writes a
 // standard ONNX file with the per-pass report.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "base/status.hpp"
@@ -143,13 +148,58 @@ Status check_static_shapes(const ir::Model& model, const std::string& path, cons
     return Status::ok();
 }
 
+// The sidecar MODEL.json's ("input", "input_shape"), when the file has them.
+std::optional<std::pair<std::string, std::vector<int64_t>>> sidecar_input_shape(const std::string& model_path) {
+    std::ifstream in(std::filesystem::path(model_path).replace_extension(".json"));
+    if (!in) return std::nullopt;
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object() || !j.contains("input_shape") || !j["input_shape"].is_array()) return std::nullopt;
+    std::vector<int64_t> dims;
+    for (const auto& d : j["input_shape"]) {
+        if (!d.is_number_integer() || d.get<int64_t>() <= 0) return std::nullopt;
+        dims.push_back(d.get<int64_t>());
+    }
+    std::string name = j.contains("input") && j["input"].is_string() ? j["input"].get<std::string>() : "";
+    return std::make_pair(name, dims);
+}
+
+// Shapes for the verification inputs (OptimizeOptions::verify_shapes says in which order they are taken).
+ShapeMap verification_shapes(const std::vector<ValueDescription>& inputs, const std::string& model_path,
+                             const OptimizeOptions& o) {
+    ShapeMap shapes = with_opt_shapes(o.verify_shapes, o.verify_profiles);
+    for (const auto& [name, dims] : o.static_shapes) shapes[name] = dims;
+    const auto sidecar = sidecar_input_shape(model_path);
+    std::map<std::string, int64_t> by_symbol;
+    for (const ValueDescription& d : inputs) {
+        if (shapes.count(d.name) || std::none_of(d.dims.begin(), d.dims.end(), [](int64_t v) { return v < 0; }))
+            continue;
+        std::vector<int64_t> dims = d.dims;
+        const bool from_sidecar = sidecar && sidecar->second.size() == dims.size() &&
+                                  (sidecar->first == d.name || (sidecar->first.empty() && inputs.size() == 1));
+        for (size_t k = 0; k < dims.size(); ++k) {
+            if (dims[k] >= 0) continue;
+            const std::string symbol = k < d.symbols.size() ? d.symbols[k] : "";
+            if (auto same = by_symbol.find(symbol); !symbol.empty() && same != by_symbol.end()) {
+                dims[k] = same->second;  // one named dim, one value
+                continue;
+            }
+            dims[k] = from_sidecar ? sidecar->second[k] : (dims.size() == 4 && k > 0 ? 224 : 1);
+            if (!symbol.empty()) by_symbol[symbol] = dims[k];
+        }
+        shapes[d.name] = dims;
+    }
+    return shapes;
+}
+
 // The original model's outputs on seeded inputs, and the verifier comparing a candidate with them.
-Status set_verifier(passes::PassManager& pm, const ir::Model& model, const OptimizeOptions& o, Reference& ref) {
+Status set_verifier(passes::PassManager& pm, const ir::Model& model, const std::string& model_path,
+                    const OptimizeOptions& o, Reference& ref) {
     ref.check_batch2 = o.dynamic_batch;
     if (o.verify == VerifyMode::kNone) return Status::ok();
     auto session = session_for(model, o.threads);
     if (!session.is_ok()) return session.status().with_context("the original model does not run");
-    ref.inputs = seeded_inputs(session.value()->inputs(), o.static_shapes, o.seed);
+    const std::vector<ValueDescription>& inputs = session.value()->inputs();
+    ref.inputs = seeded_inputs(inputs, verification_shapes(inputs, model_path, o), o.seed);
     auto outs = session.value()->run(ref.inputs);
     if (!outs.is_ok()) return outs.status().with_context("the original model does not run");
     ref.outputs = std::move(outs).value();
@@ -209,7 +259,7 @@ Result<OptimizeReport> optimize(const std::string& input_path, const std::string
     EDGEINFER_RETURN_IF_ERROR(pm.set_pipeline(pipeline));
     EDGEINFER_RETURN_IF_ERROR(pm.skip(o.skip));
     Reference ref;
-    EDGEINFER_RETURN_IF_ERROR(set_verifier(pm, model, o, ref));
+    EDGEINFER_RETURN_IF_ERROR(set_verifier(pm, model, input_path, o, ref));
     const std::vector<std::string> names_before = io_names(model);
     OptimizeReport report = report_of(pm.run(model));
     model::SaveOptions so;

@@ -65,6 +65,8 @@ std::string to_json(const ModelInfo& m, int indent) {
     j["support"] = {{"registered_kernels", m.registered_kernels},
                     {"unsupported_ops", m.unsupported_ops},
                     {"runnable", m.unsupported_ops.empty()}};
+    j["denormal_weights"] = json::object();
+    for (const auto& [name, count] : m.denormal_weights) j["denormal_weights"][name] = count;
     return j.dump(indent);
 }
 

@@ -93,6 +93,16 @@ std::string format_text(const ModelInfo& m) {
     out << "\nparameters: " << m.parameter_count << " (" << human(static_cast<double>(m.parameter_count)) << ")";
     if (m.batchnorm_statistics > 0) out << ", plus " << m.batchnorm_statistics << " BatchNorm statistics";
     out << ", initializers " << human(static_cast<double>(m.initializer_bytes)) << "B\n";
+    if (!m.denormal_weights.empty()) {
+        int64_t total = 0;
+        for (const auto& [name, count] : m.denormal_weights) total += count;
+        out << "denormal weights: " << total << " values in " << m.denormal_weights.size()
+            << " initializers (optimize flushes float32 ones: flush-denormals):";
+        for (size_t k = 0; k < m.denormal_weights.size() && k < 10; ++k)
+            out << " " << m.denormal_weights[k].first << "=" << m.denormal_weights[k].second;
+        if (m.denormal_weights.size() > 10) out << " ...";
+        out << "\n";
+    }
     out << "compute:    " << human(static_cast<double>(m.macs)) << " MACs, " << human(static_cast<double>(2 * m.macs))
         << " FLOPs";
     if (m.nodes_without_shapes > 0) out << " (" << m.nodes_without_shapes << " nodes with unknown shapes not counted)";

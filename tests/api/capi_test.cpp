@@ -85,6 +85,9 @@ TEST(CapiOptions, SettersCheckTheirValues) {
     EXPECT_EQ(edgeinfer_options_set_time_limit_ms(nullptr, 1), EDGEINFER_INVALID_ARGUMENT);
     EXPECT_EQ(edgeinfer_options_set_engine_path(o.get(), "/tmp/x.engine"), EDGEINFER_OK);
     EXPECT_EQ(edgeinfer_options_set_engine_path(o.get(), nullptr), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_engine_cache_dir(o.get(), "/tmp/cache"), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_engine_cache_dir(o.get(), nullptr), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_engine_cache_dir(nullptr, "x"), EDGEINFER_INVALID_ARGUMENT);
     const char* nodes[2] = {"double", nullptr};
     EXPECT_EQ(edgeinfer_options_set_keep_fp32_nodes(o.get(), nodes, 1), EDGEINFER_OK);
     EXPECT_EQ(edgeinfer_options_set_keep_fp32_nodes(o.get(), nodes, 2), EDGEINFER_INVALID_ARGUMENT);
@@ -312,6 +315,50 @@ TEST(CapiSession, RunIntoRefusesWrongBuffersAndWritesNothing) {
     EXPECT_EQ(edgeinfer_session_run_into(s.get(), in.names, in.tensors, 2, &names[1], one, 1), EDGEINFER_OK)
         << last_error();
     EXPECT_FLOAT_EQ(y[7], 2 * 2 + 40);
+}
+
+TEST(CapiSession, EngineCacheIsBuiltOnceThenLoaded) {
+    const fs::path dir = fs::temp_directory_path() / ("edgeinfer_capi_cache_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    Options o;
+    ASSERT_EQ(edgeinfer_options_create(o.out()), EDGEINFER_OK);
+    ASSERT_EQ(edgeinfer_options_set_num_threads(o.get(), 1), EDGEINFER_OK);
+    ASSERT_EQ(edgeinfer_options_set_engine_cache_dir(o.get(), dir.string().c_str()), EDGEINFER_OK);
+    int requested = -1, loaded = -1, written = -1;
+    const char* entry = nullptr;
+    std::string first_entry;
+    {
+        Session s;
+        create_affine(s, o.get());
+        ASSERT_EQ(edgeinfer_session_engine_status(s.get(), &requested, &loaded, nullptr), EDGEINFER_OK);
+        EXPECT_EQ(requested, 1);
+        EXPECT_EQ(loaded, 0);
+        ASSERT_EQ(edgeinfer_session_engine_cache_entry(s.get(), &entry, &written), EDGEINFER_OK);
+        EXPECT_EQ(written, 1);
+        first_entry = entry;
+        EXPECT_TRUE(fs::is_regular_file(first_entry)) << first_entry;
+        EXPECT_EQ(fs::path(first_entry).parent_path(), dir);
+    }
+    {
+        Session s;
+        create_affine(s, o.get());
+        ASSERT_EQ(edgeinfer_session_engine_status(s.get(), nullptr, &loaded, nullptr), EDGEINFER_OK);
+        EXPECT_EQ(loaded, 1);
+        ASSERT_EQ(edgeinfer_session_engine_cache_entry(s.get(), &entry, &written), EDGEINFER_OK);
+        EXPECT_EQ(written, 0);
+        EXPECT_EQ(std::string(entry), first_entry);
+    }
+    // Both an engine path and a cache: creation fails naming both.
+    ASSERT_EQ(edgeinfer_options_set_engine_path(o.get(), (dir / "x.engine").string().c_str()), EDGEINFER_OK);
+    Session both;
+    EXPECT_EQ(edgeinfer_session_create_with_options(kAffine.c_str(), o.get(), both.out()), EDGEINFER_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(last_error(), "engine_cache_dir")) << last_error();
+    Session plain;
+    create_affine(plain);
+    ASSERT_EQ(edgeinfer_session_engine_cache_entry(plain.get(), &entry, nullptr), EDGEINFER_OK);
+    EXPECT_STREQ(entry, "");
+    EXPECT_EQ(edgeinfer_session_engine_cache_entry(nullptr, &entry, nullptr), EDGEINFER_INVALID_ARGUMENT);
+    fs::remove_all(dir);
 }
 
 TEST(CapiSession, EngineFilePathAndKeepFp32ReachTheSession) {

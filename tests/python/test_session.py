@@ -156,6 +156,27 @@ def test_engine_file_round_trip(model_dir, tmp_path):
     np.testing.assert_array_equal(again.run(None, {"input": x})[0], want)
 
 
+def test_engine_cache_built_once_then_loaded(model_dir, tmp_path):
+    path = path_of(model_dir, "squeezenet1_1")
+    x = np.load(os.path.join(model_dir, "squeezenet1_1.input.npy"))
+    cache = tmp_path / "cache"
+    first = edgeinfer.InferenceSession(path, threads=1, engine_cache=cache)
+    report = first.engine_report()
+    assert report["requested"] and not report["loaded"] and report["cache_written"], report
+    assert os.path.dirname(report["cache_entry"]) == str(cache) and os.path.isfile(report["cache_entry"])
+    (want,) = first.run(None, {"input": x})
+    again = edgeinfer.InferenceSession(path, threads=1, engine_cache=cache)
+    report = again.engine_report()
+    assert report["loaded"] and not report["cache_written"], report
+    np.testing.assert_array_equal(again.run(None, {"input": x})[0], want)
+    # Other options name another entry.
+    other = edgeinfer.InferenceSession(path, threads=2, engine_cache=cache)
+    assert other.engine_report()["cache_entry"] != report["cache_entry"]
+    assert len(os.listdir(cache)) == 2
+    with pytest.raises(edgeinfer.InvalidArgument, match="engine_cache_dir"):
+        edgeinfer.InferenceSession(path, threads=1, engine_cache=cache, engine=tmp_path / "x.engine")
+
+
 def _per_run_seconds(sess, x, runs=3):
     sess.run(None, {"input": x})
     t = time.perf_counter()

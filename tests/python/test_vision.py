@@ -64,6 +64,20 @@ def test_classifier_reads_strided_views_and_gray():
     assert clf.classify(gray).label is not None
 
 
+def test_classifier_engine_cache(tmp_path):
+    model = os.path.join(MODELS, "shapes.onnx")
+    cache = tmp_path / "cache"
+    name, image = samples()[0]
+    want = edgeinfer.Classifier(model, threads=1).classify(image).top[0].score
+    first = edgeinfer.Classifier(model, threads=1, engine_cache=cache)
+    (entry,) = os.listdir(cache)
+    written = os.stat(cache / entry).st_mtime_ns
+    again = edgeinfer.Classifier(model, threads=1, engine_cache=cache)  # loads the entry, writes nothing
+    assert os.listdir(cache) == [entry] and os.stat(cache / entry).st_mtime_ns == written
+    assert again.classify(image).top[0].score == pytest.approx(want, abs=1e-6)
+    assert first.classify(image).top[0].score == pytest.approx(want, abs=1e-6)
+
+
 def cli_json(binary, *args):
     p = subprocess.run([binary, *args, "--json", "--no-progress", "-t", "1"], capture_output=True, text=True,
                        timeout=300)

@@ -496,5 +496,50 @@ TEST_F(BatchingTest, CliPrecisionIsPassedToTheSessions) {
     EXPECT_NE(r.out.find("/elements/0/precision: unknown precision \"fp16\""), std::string::npos) << r.out;
 }
 
+TEST_F(BatchingTest, EngineKeysReachTheSessions) {
+    auto c = parse_pipeline_config(doc(1, {{"model", "stand_in.onnx"}, {"engine_cache", "cache"}}), dir_);
+    ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+    EXPECT_EQ(c.value().elements[0].engine_cache, dir_ / "cache");  // resolved against the config's folder
+    EXPECT_TRUE(c.value().elements[0].engine.empty());
+    auto bad = parse_pipeline_config(
+        doc(1, {{"model", "stand_in.onnx"}, {"engine_cache", "cache"}, {"engine", "m.engine"}}), dir_);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("/elements/0/engine_cache: give \"engine\" or \"engine_cache\""),
+              std::string::npos)
+        << bad.status().message();
+    bad = parse_pipeline_config(doc(1, {{"model", "stand_in.onnx"}, {"engine", ""}}), dir_);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("/elements/0/engine"), std::string::npos) << bad.status().message();
+
+    // Through the CLI: the first run writes the cache entry, the second loads it (the file is not rewritten);
+    // "engine" writes its file once and then loads it.
+    save_colour_yolo(dir_ / "cached.onnx", -1);
+    json d = doc(1, {{"model", "cached.onnx"}, {"task", "yolov8"}, {"engine_cache", "cache"}});
+    d["sources"][0]["uri"] = "pattern:64x64";
+    const std::string cfg = (dir_ / "cached_pipeline.json").string();
+    std::ofstream(cfg) << d.dump(2);
+    using cli_test::run_cli;
+    auto r = run_cli("pipeline " + cfg + " --limit 2");
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::vector<fs::path> entries;
+    for (const auto& e : fs::directory_iterator(dir_ / "cache")) entries.push_back(e.path());
+    ASSERT_EQ(entries.size(), 1u);
+    const auto written = fs::last_write_time(entries[0]);
+    r = run_cli("pipeline " + cfg + " --limit 2");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(fs::last_write_time(entries[0]), written);
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "cache"), fs::directory_iterator()), 1);
+    d["elements"][0].erase("engine_cache");
+    d["elements"][0]["engine"] = "cached.engine";
+    std::ofstream(cfg) << d.dump(2);
+    r = run_cli("pipeline " + cfg + " --limit 2");
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_TRUE(fs::is_regular_file(dir_ / "cached.engine"));
+    const auto engine_written = fs::last_write_time(dir_ / "cached.engine");
+    r = run_cli("pipeline " + cfg + " --limit 2");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(fs::last_write_time(dir_ / "cached.engine"), engine_written);
+}
+
 }  // namespace
 }  // namespace edgeinfer::pipeline

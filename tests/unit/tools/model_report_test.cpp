@@ -74,6 +74,36 @@ TEST(ToolsInspect, SupportFollowsInputDtypesLikeASession) {
         << session.status().message();
 }
 
+TEST(ToolsInspect, CountsDenormalWeightsPerInitializer) {
+    ModelBuilder b;
+    b.input("x", {1, 4}).output("y");
+    Tensor w = random_tensor({4, 4}, 1);
+    w.data_as<float>()[0] = 1e-40f;  // subnormal float32
+    w.data_as<float>()[5] = -3e-42f;
+    w.data_as<float>()[7] = 1e-38f;  // below 1.17e-38: subnormal too
+    Tensor c = random_tensor({4}, 2);
+    c.data_as<float>()[1] = 1e-45f;
+    b.init("w", w).init("c", c).init("clean", random_tensor({4}, 3));
+    b.node("MatMul", {"x", "w"}, {"m"}, "matmul").node("Add", {"m", "c"}, {"a"}, "add");
+    b.node("Add", {"a", "clean"}, {"y"}, "add2");
+    const std::string path = save(b.build(), "denormals.onnx");
+    auto info = tools::inspect(path);
+    ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+    EXPECT_EQ(info->denormal_weights, (std::vector<std::pair<std::string, int64_t>>{{"w", 3}, {"c", 1}}));
+    const std::string text = tools::format_text(*info);
+    EXPECT_NE(text.find("denormal weights: 4 values in 2 initializers"), std::string::npos) << text;
+    EXPECT_NE(text.find("w=3 c=1"), std::string::npos) << text;
+    auto j = nlohmann::json::parse(tools::to_json(*info));
+    EXPECT_EQ(j["denormal_weights"]["w"], 3);
+    // After optimize (flush-denormals) there are none, and a model without any reports none.
+    const std::string flushed = (temp_dir() / "denormals.opt.onnx").string();
+    ASSERT_TRUE(tools::optimize(path, flushed).is_ok());
+    auto after = tools::inspect(flushed);
+    ASSERT_TRUE(after.is_ok()) << after.status().to_string();
+    EXPECT_TRUE(after->denormal_weights.empty());
+    EXPECT_EQ(tools::format_text(*after).find("denormal weights"), std::string::npos);
+}
+
 TEST(ToolsInspect, Resnet18MatchesPyTorch) {
     std::ifstream f(cache("resnet18_bn.facts.json"));
     ASSERT_TRUE(f) << "export fixture missing";

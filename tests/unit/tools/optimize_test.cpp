@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "edgeinfer/tools.hpp"
 #include "tools_test_util.hpp"
@@ -126,6 +127,47 @@ TEST(ToolsOptimize, StaticShapeFoldsShapeChainsAndDynamicBatchKeepsAxes) {
     auto m3 = model::load_model(fo);
     EXPECT_EQ(m3->graph.inputs[0].shape.to_string(), "batch x 3 x 4 x 4");
     EXPECT_EQ(m3->graph.outputs[0].shape.to_string(), "batch x 3 x 4 x 4");
+}
+
+// Dynamic height and width: verification must not feed 1x1 images to a Conv whose (dilated) kernel is larger.
+TEST(ToolsOptimize, DynamicSpatialDimsVerifyAtUsableShapes) {
+    ModelBuilder b;
+    b.input("x", {-1, 3, -1, -1}).output("y");
+    b.init("w", random_tensor({4, 3, 3, 3}, 1)).init("b", random_tensor({4}, 2));
+    b.node("Conv", {"x", "w", "b"}, {"c"}, "conv", {attr_is("dilations", {2, 2})});
+    b.node("Relu", {"c"}, {"r"}, "relu");
+    b.node("GlobalAveragePool", {"r"}, {"y"}, "pool");
+    ir::Model m = b.build();
+    std::vector<ir::Dim>& dims = m.graph.inputs[0].shape.dims;
+    dims[0] = ir::Dim::symbolic("batch");
+    dims[2] = ir::Dim::symbolic("height");
+    dims[3] = ir::Dim::symbolic("width");
+    const std::string a = save(m, "dyn_hw.onnx");
+    const std::string out = (temp_dir() / "dyn_hw.opt.onnx").string();
+    auto r = tools::optimize(a, out);  // default: 224 for the dynamic spatial dims
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->ok());
+    // --verify-shape wins: too small a shape shows it is the one used.
+    tools::OptimizeOptions o;
+    o.verify_shapes = {{"x", {1, 3, 2, 2}}};
+    r = tools::optimize(a, out, o);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find("the original model does not run"), std::string::npos) << r.status().message();
+    o.verify_shapes = {{"x", {2, 3, 9, 7}}};
+    r = tools::optimize(a, out, o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    // A profile's opt shape, and the sidecar's input_shape, are used the same way.
+    o = {};
+    o.verify_profiles = {{{{"x", {1, 3, 1, 1}, {1, 3, 2, 2}, {1, 3, 64, 64}}}}};
+    EXPECT_FALSE(tools::optimize(a, out, o).is_ok());
+    o.verify_profiles = {{{{"x", {1, 3, 8, 8}, {1, 3, 16, 16}, {1, 3, 64, 64}}}}};
+    EXPECT_TRUE(tools::optimize(a, out, o).is_ok());
+    std::ofstream((temp_dir() / "dyn_hw.json").string()) << R"({"input": "x", "input_shape": [1, 3, 2, 2]})";
+    r = tools::optimize(a, out);
+    ASSERT_FALSE(r.is_ok());  // the sidecar's shape (2x2) was used
+    std::ofstream((temp_dir() / "dyn_hw.json").string()) << R"({"input": "x", "input_shape": [1, 3, 12, 12]})";
+    r = tools::optimize(a, out);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
 }
 
 TEST(ToolsOptimize, OpsetConversionAndOldIrVersion) {
