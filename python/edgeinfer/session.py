@@ -34,19 +34,20 @@ class InferenceSession:
     """Loads a model once and runs it many times.
 
     InferenceSession(path_or_bytes, threads=0, precision="fp32", keep_fp32=(), engine="", max_memory=0,
-                     engine_cache="")
+                     engine_cache="", time_limit_ms=0, tactics="fast")
 
     threads: 0 uses every core; precision: "fp32", "bf16" or "int8"; keep_fp32: node names that stay fp32;
     engine: an engine file to load from (and build when missing, see save_engine); engine_cache: an engine
     cache folder (built on first use, reused after; engine_report() has cache_entry and cache_written; give
     engine or engine_cache); max_memory: a byte limit
-    for one run (0: physical memory). `sess_options` and `providers` are accepted for ONNX Runtime
+    for one run (0: physical memory); time_limit_ms: a time limit for one run, 0 for none (a Loop that runs
+    longer raises ResourceExhausted); tactics: "fast", "timed" or "direct-only" (docs/tactics.md). `sess_options` and `providers` are accepted for ONNX Runtime
     compatibility and ignored.
     """
 
     def __init__(self, path_or_bytes, sess_options=None, providers=None, provider_options=None, *, threads=0,
                  precision="fp32", keep_fp32=(), engine="", max_memory=0, optimization="all", profiling=False,
-                 engine_cache="", **kwargs):
+                 engine_cache="", time_limit_ms=0, tactics="fast", **kwargs):
         del sess_options, providers, provider_options, kwargs
         if not isinstance(path_or_bytes, (bytes, bytearray)):
             path_or_bytes = os.fspath(path_or_bytes)
@@ -56,7 +57,8 @@ class InferenceSession:
         self._session = _edgeinfer.Session(path_or_bytes, threads=int(threads), precision=str(precision),
                                            keep_fp32=list(keep_fp32), engine=os.fspath(engine),
                                            max_memory=int(max_memory), optimization=str(optimization),
-                                           profiling=bool(profiling), engine_cache=os.fspath(engine_cache))
+                                           profiling=bool(profiling), engine_cache=os.fspath(engine_cache),
+                                           time_limit_ms=int(time_limit_ms), tactics=str(tactics))
         self._inputs = [NodeArg(*v) for v in self._session.inputs()]
         self._outputs = [NodeArg(*v) for v in self._session.outputs()]
 

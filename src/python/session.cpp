@@ -73,8 +73,12 @@ Feed make_feed(const Session& session, const py::dict& feed) {
 
 SessionOptions make_options(int threads, const std::string& precision, const std::vector<std::string>& keep_fp32,
                             const std::string& engine, size_t max_memory, const std::string& optimization,
-                            bool profiling, const std::string& engine_cache) {
+                            bool profiling, const std::string& engine_cache, int64_t time_limit_ms,
+                            const std::string& tactics) {
     SessionOptions o;
+    if (time_limit_ms < 0) raise_invalid("time_limit_ms must be >= 0 (0: none), got " + std::to_string(time_limit_ms));
+    o.run_time_limit_ms = time_limit_ms;
+    o.tactics = value_or_raise(parse_tactic_mode(tactics));
     if (threads < 0) raise_invalid("threads must be >= 0 (0: all cores), got " + std::to_string(threads));
     o.num_threads = threads;
     o.precision = value_or_raise(parse_precision(precision));
@@ -109,9 +113,10 @@ class PySession {
   public:
     PySession(const py::object& model, int threads, const std::string& precision,
               const std::vector<std::string>& keep_fp32, const std::string& engine, size_t max_memory,
-              const std::string& optimization, bool profiling, const std::string& engine_cache) {
-        SessionOptions options =
-            make_options(threads, precision, keep_fp32, engine, max_memory, optimization, profiling, engine_cache);
+              const std::string& optimization, bool profiling, const std::string& engine_cache, int64_t time_limit_ms,
+              const std::string& tactics) {
+        SessionOptions options = make_options(threads, precision, keep_fp32, engine, max_memory, optimization,
+                                              profiling, engine_cache, time_limit_ms, tactics);
         if (py::isinstance<py::bytes>(model)) {
             std::string bytes = py::cast<std::string>(model);
             py::gil_scoped_release nogil;
@@ -211,7 +216,8 @@ void bind_session(py::module_& m) {
                       size_t, const std::string&, bool, const std::string&>(),
              py::arg("model"), py::kw_only(), py::arg("threads") = 0, py::arg("precision") = "fp32",
              py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("engine") = "", py::arg("max_memory") = 0,
-             py::arg("optimization") = "all", py::arg("profiling") = false, py::arg("engine_cache") = "")
+             py::arg("optimization") = "all", py::arg("profiling") = false, py::arg("engine_cache") = "",
+             py::arg("time_limit_ms") = 0, py::arg("tactics") = "fast")
         .def("inputs", &PySession::inputs)
         .def("outputs", &PySession::outputs)
         .def("run", &PySession::run, py::arg("feed"))

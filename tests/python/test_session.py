@@ -145,6 +145,42 @@ def test_errors_name_what_is_wrong(model_dir, tmp_path):
         assert issubclass(cls, edgeinfer.Error) and cls.code == cls.__name__
 
 
+def endless_loop_model(path):
+    """A Loop whose trip count comes from input n and whose body only adds 1: it allocates nothing."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    body = helper.make_graph(
+        [helper.make_node("Add", ["v_in", "one"], ["v_out"]), helper.make_node("Identity", ["c_in"], ["c_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                 helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [])],
+        initializer=[numpy_helper.from_array(np.array(1.0, np.float32), "one")])
+    graph = helper.make_graph([helper.make_node("Loop", ["n", "", "v0"], ["v"], name="loop0", body=body)], "loop",
+                              [helper.make_tensor_value_info("n", TensorProto.INT64, []),
+                               helper.make_tensor_value_info("v0", TensorProto.FLOAT, [])],
+                              [helper.make_tensor_value_info("v", TensorProto.FLOAT, [])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def test_time_limit_stops_an_endless_loop_and_tactics_are_checked(tmp_path):
+    path = str(tmp_path / "loop.onnx")
+    endless_loop_model(path)
+    sess = edgeinfer.InferenceSession(path, time_limit_ms=200, tactics="direct-only")
+    feed = {"n": np.array(2**62, np.int64), "v0": np.array(0, np.float32)}
+    with pytest.raises(edgeinfer.ResourceExhausted, match="loop0.*run time limit of 200 ms"):
+        sess.run(None, feed)
+    feed["n"] = np.array(3, np.int64)
+    assert sess.run(None, feed)[0] == 3.0  # the session stays usable
+    with pytest.raises(edgeinfer.InvalidArgument, match="time_limit_ms"):
+        edgeinfer.InferenceSession(path, time_limit_ms=-1)
+    with pytest.raises(edgeinfer.InvalidArgument, match="direct-only"):
+        edgeinfer.InferenceSession(path, tactics="fastest")
+
+
 def test_engine_file_round_trip(model_dir, tmp_path):
     path = path_of(model_dir, "squeezenet1_1")
     x = np.load(os.path.join(model_dir, "squeezenet1_1.input.npy"))
