@@ -247,7 +247,10 @@ std::string shape_range_text(const InputShapeRange& r) {
 std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles) {
     std::string out;
     for (size_t p = 0; p < profiles.size(); ++p) {
-        out += (p ? "; " : "") + std::string("profile ") + std::to_string(p) + ":";
+        if (p) out += "; ";
+        out += "profile ";
+        out += std::to_string(p);
+        out += ":";
         for (const InputShapeRange& r : profiles[p].inputs) out += " " + shape_range_text(r);
     }
     return out;

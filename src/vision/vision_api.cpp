@@ -164,9 +164,11 @@ class VisionModel {
         BatchRun r;
         r.batch = dynamic_batch_ ? static_cast<int64_t>(count) : batch_;
         const int64_t C = config_.channels, H = config_.height, W = config_.width;
-        std::vector<int64_t> dims = config_.layout == vision::Layout::kNchw ? std::vector<int64_t>{r.batch, C, H, W}
-                                                                            : std::vector<int64_t>{r.batch, H, W, C};
-        if (clip_ > 0) dims = {1, C, clip_, H, W};
+        // Built in one expression: GCC 12 warns falsely (-Warray-bounds) on assigning a longer list to `dims`.
+        const std::vector<int64_t> dims = clip_ > 0 ? std::vector<int64_t>{1, C, clip_, H, W}
+                                          : config_.layout == vision::Layout::kNchw
+                                              ? std::vector<int64_t>{r.batch, C, H, W}
+                                              : std::vector<int64_t>{r.batch, H, W, C};
         if (tensor_.dims() != dims || tensor_.dtype() != config_.dtype) tensor_ = Tensor::allocate(config_.dtype, dims);
         const size_t esize = dtype_size(config_.dtype);
         const size_t item_bytes = static_cast<size_t>(C * H * W) * esize;
