@@ -292,6 +292,21 @@ struct QuantizeReport {
 Result<QuantizeReport> quantize(const std::string& model_path, const std::string& output_path,
                                 const QuantizeOptions& options);
 
+// ---- the machine ----------------------------------------------------------------------------------
+
+// The CPU this process runs on, as the kernels see it (bench and inspect print it).
+struct CpuInfo {
+    std::string architecture;           // "x86_64", "aarch64", ...
+    std::vector<std::string> features;  // /proc/cpuinfo names: x86_64 avx2, avx512f, avx512_vnni, avx512_bf16,
+                                        // amx_tile, ...; aarch64 asimd (NEON), asimddp (dot product), sve, sve2,
+                                        // bf16, i8mm, ... (from AT_HWCAP/AT_HWCAP2, as qemu -cpu reports them too)
+    std::string onednn_isa;             // oneDNN's effective ISA by its names, x86 levels ("avx512_core_amx")
+    int cores = 0;                      // logical processors this process may use
+};
+CpuInfo cpu_info();
+// "aarch64, 4 cores: fp asimd asimddp (oneDNN ISA all)"
+std::string format_text(const CpuInfo& cpu);
+
 // ---- inspect: what a model is, what it costs, whether edgeinfer runs it ---------------------------
 
 struct DimInfo {
@@ -322,6 +337,7 @@ struct ModelInfo {
     int64_t macs = 0, effective_macs = 0, nodes_without_shapes = 0;
     bool symbolic_dims_as_one = false;
     size_t registered_kernels = 0;
+    CpuInfo cpu;  // the machine whose kernels `supported` refers to
     std::vector<std::string> unsupported_ops;
     // float32/float16 initializers holding subnormal values (0 < |x| < the type's smallest normal), with how
     // many each holds, most first (`optimize` flushes float32 ones to zero: flush-denormals).
@@ -387,6 +403,7 @@ struct BenchReport {
     std::vector<ProfileRow> profile;  // slowest first (with options.profile)
     std::vector<OpTypeRow> op_types;  // slowest first
     std::vector<std::string> notes;   // engine file loaded/written, oversubscription
+    CpuInfo cpu;                      // the machine it ran on
 };
 
 Result<BenchReport> benchmark(const std::string& model_path, const BenchOptions& options = {});

@@ -206,6 +206,7 @@ Status check_options(const BenchOptions& o) {
 Result<BenchReport> benchmark(const std::string& model, const BenchOptions& o) {
     EDGEINFER_RETURN_IF_ERROR(check_options(o));
     BenchReport r;
+    r.cpu = cpu_info();
     Setup s;
     EDGEINFER_RETURN_IF_ERROR(create_sessions(model, o, s, r));
     EDGEINFER_RETURN_IF_ERROR(make_input_sets(o, s));

@@ -103,6 +103,7 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     info.nodes_without_shapes = s.nodes_missing_shapes;
     info.symbolic_dims_as_one = s.symbolic_dims_as_one;
     info.registered_kernels = reg.size();
+    info.cpu = cpu_info();
     return info;
 }
 

@@ -37,6 +37,11 @@ json inputs_json(const std::vector<NamedStats>& list) {
 
 json agreement_json(const Agreement& a) { return {{"agree", a.agree}, {"total", a.total}, {"rate", a.rate()}}; }
 
+json cpu_json(const CpuInfo& c) {
+    return {
+        {"architecture", c.architecture}, {"features", c.features}, {"onednn_isa", c.onednn_isa}, {"cores", c.cores}};
+}
+
 }  // namespace
 
 std::string to_json(const ModelInfo& m, int indent) {
@@ -67,6 +72,7 @@ std::string to_json(const ModelInfo& m, int indent) {
                     {"runnable", m.unsupported_ops.empty()}};
     j["denormal_weights"] = json::object();
     for (const auto& [name, count] : m.denormal_weights) j["denormal_weights"][name] = count;
+    j["cpu"] = cpu_json(m.cpu);
     return j.dump(indent);
 }
 
@@ -190,6 +196,7 @@ std::string to_json(const BenchReport& r, const std::string& model, const BenchO
     j["latency_ms"] = {{"min", r.min_ms}, {"mean", r.mean_ms}, {"median", r.median_ms}, {"p90", r.p90_ms},
                        {"p95", r.p95_ms}, {"p99", r.p99_ms},   {"max", r.max_ms}};
     j["throughput"] = {{"inferences_per_s", r.inferences_per_s}, {"images_per_s", r.images_per_s}};
+    j["cpu"] = cpu_json(r.cpu);
     if (latencies) j["latencies_ms"] = r.latencies_ms;
     if (o.profile) {
         json nodes = json::array(), op_types = json::array();

@@ -124,6 +124,7 @@ std::string format_text(const ModelInfo& m) {
         for (const std::string& op : m.unsupported_ops) out << " " << op;
         out << "\n";
     }
+    out << "cpu:     " << format_text(m.cpu) << "\n";
     return out.str();
 }
 
@@ -236,6 +237,7 @@ std::string format_text(const BenchReport& r, const std::string& model, const Be
     out << "throughput:  " << r.inferences_per_s << " inferences/s, " << r.images_per_s << " images/s (batch "
         << r.batch << ")\n";
     out << "peak RSS:    " << r.peak_rss_mb << " MB\n";
+    out << "cpu:         " << format_text(r.cpu) << "\n";
     if (!o.profile) return out.str();
     out << "\nprofile (time per run, timed runs only; " << std::setprecision(3) << r.profile_total_ms
         << " ms in nodes):\n";

@@ -200,9 +200,15 @@ struct FoldedWeights {
 };
 
 // oneDNN's int8 kernels here multiply with VPMADDUBSW (no VNNI): int8 weights must keep to 7 bits.
+// An x86 matter only: on aarch64 oneDNN's int8 kernels (SVE SDOT, or its reference gemm on NEON-only
+// CPUs) accumulate in 32 bits, and its effective ISA there names no x86 feature at all.
 bool seven_bit_weights() {
+#if defined(__x86_64__) || defined(__i386__)
     static const bool v = !cpu_isa_has(dnnl::cpu_isa::avx512_core_vnni) && !cpu_isa_has(dnnl::cpu_isa::avx2_vnni);
     return v;
+#else
+    return false;
+#endif
 }
 
 
