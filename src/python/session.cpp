@@ -213,7 +213,7 @@ class PySession {
 void bind_session(py::module_& m) {
     py::class_<PySession>(m, "Session")
         .def(py::init<const py::object&, int, const std::string&, const std::vector<std::string>&, const std::string&,
-                      size_t, const std::string&, bool, const std::string&>(),
+                      size_t, const std::string&, bool, const std::string&, int64_t, const std::string&>(),
              py::arg("model"), py::kw_only(), py::arg("threads") = 0, py::arg("precision") = "fp32",
              py::arg("keep_fp32") = std::vector<std::string>{}, py::arg("engine") = "", py::arg("max_memory") = 0,
              py::arg("optimization") = "all", py::arg("profiling") = false, py::arg("engine_cache") = "",

@@ -251,7 +251,10 @@ std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles) {
         out += "profile ";
         out += std::to_string(p);
         out += ":";
-        for (const InputShapeRange& r : profiles[p].inputs) out += " " + shape_range_text(r);
+        for (const InputShapeRange& r : profiles[p].inputs) {
+            out += ' ';
+            out += shape_range_text(r);
+        }
     }
     return out;
 }
