@@ -244,6 +244,10 @@ class Suite:
         self.edgeinfer = os.path.join(args.build, "edgeinfer")
         self.opencv = os.path.join(args.build, "bench", "opencv_dnn_bench")
         self.peak_bin = os.path.join(args.build, "bench", "fp32_peak")
+        # Callers with their own flags (precision_bench.py) time edgeinfer alone.
+        for name, default in (("runtimes", ["edgeinfer"]), ("tactics", None), ("ort", os.path.join(HERE, ".ort"))):
+            if not hasattr(args, name):
+                setattr(args, name, default)
         self.runtimes = list(args.runtimes)
         self.ort_missing = None
         if "ort" in self.runtimes:
@@ -301,7 +305,7 @@ class Suite:
             cmd = [self.edgeinfer, "bench", onnx, "--json", "--latencies", "--threads", str(threads),
                    "--warmup", str(a.warmup), "--duration", str(a.seconds), "-n", str(a.min_iterations)]
             for f in files:
-                cmd += ["--inputs", "input=" + f]
+                cmd += ["-i", "input=" + f]
             if a.tactics:
                 cmd += ["--tactics", a.tactics]
             return cmd, None

@@ -54,9 +54,10 @@ Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>
 // dim 0 set to `batch` (> 0) or, when dynamic, 1; other dynamic dims are an error asking for `flag`.
 Result<ShapeMap> resolve_input_shapes(const std::vector<ValueDescription>& inputs, const ShapeMap& given, int64_t batch,
                                       const std::string& flag);
-// `given` plus, for each input in `files` that `given` does not name, the dims of its .npy file: a
-// dynamic input needs no --shape when its data says what it is. Errors name the file.
-Result<ShapeMap> with_file_shapes(ShapeMap given, const std::map<std::string, std::string>& files);
+// `given` plus, for each dynamic input of `inputs` in `files` that `given` does not name, the dims of its
+// .npy file: a dynamic input needs no --shape when its data says what it is. Errors name the file.
+Result<ShapeMap> with_file_shapes(ShapeMap given, const std::map<std::string, std::string>& files,
+                                  const std::vector<ValueDescription>& inputs);
 
 // ---- Tensor statistics and differences ----------------------------------------------------------
 

@@ -13,6 +13,7 @@
 
 #include "base/status.hpp"
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "cli/signals.hpp"
 #include "cli/vision_command.hpp"
 #include "edgeinfer/source.hpp"
@@ -27,6 +28,7 @@ struct OcrArgs {
     bool no_classifier = false, json = false, recursive = false;
     int64_t limit = 0;
     int threads = 0;
+    std::string engine_cache, precision = "fp32", max_memory;  // --engine-cache, -p, --max-memory
 };
 
 nlohmann::ordered_json line_json(const TextLine& line) {
@@ -67,6 +69,9 @@ int run_ocr(OcrArgs& a) {
     };
     std::ostream& info = a.json ? std::cerr : std::cout;
     a.reader.session.num_threads = a.threads;
+    a.reader.session.engine_cache_dir = a.engine_cache;  // one folder for all three models (keyed by model hash)
+    a.reader.session.precision = precision_from_name(a.precision);
+    a.reader.session.max_memory_bytes = max_memory_bytes(a.max_memory);
     a.reader.use_classifier = !a.no_classifier;
     auto reader = TextReader::create(a.model_dir, a.reader);
     if (!reader.is_ok()) return fail(kExitError, reader.status());
@@ -156,6 +161,10 @@ void add_ocr_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--save", a->save, "Overlays (boxes, text, scores) as PNG files into DIR");
     cmd->add_option("-t,--threads", a->threads, "Inference threads (0: all cores)");
     cmd->add_flag("--recursive", a->recursive, "Folders: include sub-folders");
+    cmd->add_option("--engine-cache", a->engine_cache,
+                    "Engine cache DIR for the three models: built on first use, reused after (docs/engine.md)");
+    add_precision_option(cmd, a->precision);
+    add_max_memory_option(cmd, a->max_memory);
     TextReaderOptions& r = a->reader;
     const char* models = "Model files (default: found by name in MODEL_DIR)";
     cmd->add_option("--det", r.files.detector, "Text-detection model")->group(models);

@@ -37,7 +37,7 @@ Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescriptio
     EDGEINFER_ASSIGN_OR_RETURN(auto given, tools::parse_shape_options(args.shapes, "--shape"));
     EDGEINFER_ASSIGN_OR_RETURN(auto files, tools::parse_file_options(args.inputs, "--input"));
     EDGEINFER_ASSIGN_OR_RETURN(auto with_files,
-                               tools::with_file_shapes(tools::with_opt_shapes(given, args.profiles), files));
+                               tools::with_file_shapes(tools::with_opt_shapes(given, args.profiles), files, inputs));
     EDGEINFER_ASSIGN_OR_RETURN(auto shapes, tools::resolve_input_shapes(inputs, with_files, 0, "--shape"));
     return tools::make_inputs(inputs, files, shapes, args.seed);
 }

@@ -45,7 +45,8 @@ void add_serve_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--metrics-port", options->metrics_port,
                     "Port serving only /metrics (default: /metrics on the HTTP port only)");
     cmd->add_option("--address", options->address, "Address to listen on")->capture_default_str();
-    cmd->add_option("--threads", options->threads, "HTTP connections served at once")
+    cmd->add_option("-t,--threads", options->threads,
+                    "Threads serving HTTP connections at once (inference threads: config.json `threads`)")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
     cmd->add_option("--max-body-bytes", options->max_body_bytes, "Largest request body (bigger: HTTP 413)")

@@ -50,15 +50,23 @@ Result<size_t> infer_shapes(ir::Model& model) {
         if (v.dtype != DataType::kUndefined) infos.push_back(std::move(v));
     }
     model.graph.value_info = std::move(infos);
-    // Outputs declared without a shape (or type) get the inferred one: the ONNX checker wants it.
+    // Outputs declared without a shape (or type) get the inferred one: the ONNX checker wants it. A declared
+    // symbolic dim that inference now knows (fixed inputs, folded shape chains) takes the known value.
     for (const auto& vi : proto.graph().output()) {
         for (ir::ValueInfo& out : model.graph.outputs) {
-            if (out.name != vi.name() || out.shape.has_rank) continue;
+            if (out.name != vi.name()) continue;
             ir::ValueInfo inferred = value_info_of(vi);
             if (inferred.dtype == DataType::kUndefined || !inferred.shape.has_rank) continue;
             if (out.dtype != DataType::kUndefined && out.dtype != inferred.dtype) continue;
-            out.dtype = inferred.dtype;
-            out.shape = inferred.shape;
+            if (!out.shape.has_rank) {
+                out.dtype = inferred.dtype;
+                out.shape = inferred.shape;
+                continue;
+            }
+            if (out.shape.dims.size() != inferred.shape.dims.size()) continue;
+            for (size_t d = 0; d < out.shape.dims.size(); ++d)
+                if (!out.shape.dims[d].is_known() && inferred.shape.dims[d].is_known())
+                    out.shape.dims[d] = inferred.shape.dims[d];
         }
     }
     return model.graph.value_info.size();

@@ -107,7 +107,7 @@ Status make_input_sets(const BenchOptions& o, Setup& s) {
     std::map<std::string, std::string> first_files;
     for (const auto& [name, list] : files) first_files[name] = list.front();
     EDGEINFER_ASSIGN_OR_RETURN(ShapeMap given,
-                               with_file_shapes(with_opt_shapes(o.shapes, o.shape_profiles), first_files));
+                               with_file_shapes(with_opt_shapes(o.shapes, o.shape_profiles), first_files, inputs));
     EDGEINFER_ASSIGN_OR_RETURN(auto shapes, resolve_input_shapes(inputs, given, o.batch, "--shape"));
     for (size_t k = 0; k < sets; ++k) {
         std::map<std::string, std::string> chosen;

@@ -200,11 +200,20 @@ std::string input_names(const std::vector<ValueDescription>& inputs) {
 
 }  // namespace
 
-Result<ShapeMap> with_file_shapes(ShapeMap given, const std::map<std::string, std::string>& files) {
+Result<ShapeMap> with_file_shapes(ShapeMap given, const std::map<std::string, std::string>& files,
+                                  const std::vector<ValueDescription>& inputs) {
     for (const auto& [name, file] : files) {
         if (given.count(name) != 0) continue;
+        const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+        auto it = std::find_if(inputs.begin(), inputs.end(), [&](const auto& d) { return d.name == wanted; });
+        if (it == inputs.end() || std::none_of(it->dims.begin(), it->dims.end(), [](int64_t d) { return d < 0; }))
+            continue;
         EDGEINFER_ASSIGN_OR_RETURN(Tensor data, ir::read_npy(file));
-        given[name] = data.dims();
+        // Data that disagrees with a fixed dim is left to Session::run, whose message names the input and both
+        // shapes (not a --shape the user never gave).
+        bool fits = data.dims().size() == it->dims.size();
+        for (size_t i = 0; fits && i < it->dims.size(); ++i) fits = it->dims[i] < 0 || it->dims[i] == data.dims()[i];
+        if (fits) given[name] = data.dims();
     }
     return given;
 }

@@ -103,17 +103,9 @@ std::vector<passes::PassDef> front_passes(const OptimizeOptions& args, const ir:
         defs.push_back({"fix-input-shapes", "give inputs the --static-shape dims", [shapes](ir::Model& m) {
                             for (ir::ValueInfo& v : m.graph.inputs)
                                 if (auto s = shapes.find(v.name); s != shapes.end()) v.shape = ir::Shape::of(s->second);
-                            // Outputs with symbolic dims ([batch x 1000]) take the shapes inferred from the
-                            // fixed inputs; an output inference cannot resolve keeps its declared shape.
-                            const std::vector<ir::ValueInfo> declared = m.graph.outputs;
-                            for (ir::ValueInfo& out : m.graph.outputs) {
-                                bool symbolic = false;
-                                for (const ir::Dim& d : out.shape.dims) symbolic = symbolic || !d.is_known();
-                                if (symbolic) out.shape = ir::Shape{};
-                            }
+                            // Outputs' symbolic dims ([batch x 1000]) take what inference knows from the fixed
+                            // inputs, here and again after folding (model::infer_shapes).
                             (void)model::infer_shapes(m);
-                            for (size_t i = 0; i < m.graph.outputs.size(); ++i)
-                                if (!m.graph.outputs[i].shape.has_rank) m.graph.outputs[i].shape = declared[i].shape;
                             return passes::PassOutcome{true, ""};
                         }});
     }

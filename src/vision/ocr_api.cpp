@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "base/logging.hpp"
 #include "base/status.hpp"
 #include "edgeinfer/ocr.hpp"
 #include "io/frame.hpp"
@@ -92,6 +93,8 @@ struct Model {
         auto session = Session::create(path, options);
         if (!session.is_ok()) return session.status().with_context(std::string(role) + " '" + path + "'");
         m.session = std::move(session).value();
+        const EngineReport& engine = m.session->engine_report();
+        if (!engine.message.empty()) base::log_warning(engine.message);  // a stale or corrupt cache entry: rebuilt
         if (m.session->inputs().size() != 1 || m.session->outputs().empty())
             return invalid_model(std::string(role) + " '" + path + "': expected one image input and an output, got " +
                                  std::to_string(m.session->inputs().size()) + " inputs and " +

@@ -103,7 +103,7 @@ TEST(ClassifyErrors, BadModelSidecarAndFlags) {
         {"classify " + kModel + " " + kSamples + " --resize fill", "resize mode 'fill'"},
         {"classify " + kModel + " " + kSamples + " --size 64x64", "is fixed at"},
         {"classify " + kModel + " " + kSamples + " --mean 0.1,0.2", "--mean has 2 values"},
-        {"classify " + kModel + " " + kSamples + " --std 0", "--std 0"},
+        {"classify " + kModel + " " + kSamples + " --std 0", "--std '0'"},
         {"classify " + kModel + " " + kSamples + " --scale 7", "--scale"},
         {"classify " + kModel + " " + kSamples + " --top 0", "--top 0"},
         {"classify " + kModel + " " + kSamples + " --bgr --rgb", "--bgr and --rgb"},

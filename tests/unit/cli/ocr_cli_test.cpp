@@ -56,6 +56,31 @@ TEST(OcrCli, JsonLinesAndOverlay) {
     EXPECT_NE(r.out.find("models: detector ch_PP-OCRv4_det_infer.onnx"), std::string::npos) << r.out;
 }
 
+// --engine-cache: the first run writes one entry per model, the second reads the same text from them.
+TEST(OcrCli, EngineCacheIsWrittenOnceAndReused) {
+    const fs::path cache = fs::path(::testing::TempDir()) / "ocr_engine_cache";
+    fs::remove_all(cache);
+    const std::string cmd =
+        "ocr " + kModels + " " + kImages + "/edge_2026.png --json -t 2 --engine-cache " + cache.string();
+    const auto first = run_cli(cmd);
+    ASSERT_EQ(first.code, 0) << first.out;
+    std::vector<fs::path> entries;
+    for (const auto& e : fs::directory_iterator(cache))
+        if (e.path().extension() == ".engine") entries.push_back(e.path());
+    EXPECT_EQ(entries.size(), 3u) << "detector, recognizer and classifier";
+    std::vector<fs::file_time_type> written;
+    for (const auto& p : entries) written.push_back(fs::last_write_time(p));
+    const auto second = run_cli(cmd);
+    ASSERT_EQ(second.code, 0) << second.out;
+    for (size_t i = 0; i < entries.size(); ++i) EXPECT_EQ(fs::last_write_time(entries[i]), written[i]) << entries[i];
+    const auto a = json_lines(first.out), b = json_lines(second.out);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    ASSERT_EQ(a[0]["results"].size(), 1u) << first.out;
+    EXPECT_EQ(a[0]["results"][0]["text"], "EDGE 2026");
+    EXPECT_EQ(a[0]["results"], b[0]["results"]);
+}
+
 TEST(OcrCli, FolderWithoutModelsNamesWhatIsMissing) {
     const fs::path empty = fs::path(::testing::TempDir()) / "ocr_cli_empty_models";
     fs::create_directories(empty);

@@ -243,11 +243,19 @@ TEST(ToolsBenchmark, ADynamicInputTakesItsShapeFromItsFile) {
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     EXPECT_EQ(r->inputs[0].shape, (std::vector<int64_t>{1, 3, 5}));
     // The same step for `run`: the file's dims, unless a shape is given.
-    auto shapes = tools::with_file_shapes({}, {{"x", path}});
+    const std::vector<ValueDescription> dynamic_x{{"x", DataType::kFloat32, {1, 3, -1}, {"", "", "w"}}};
+    auto shapes = tools::with_file_shapes({}, {{"x", path}}, dynamic_x);
     ASSERT_TRUE(shapes.is_ok()) << shapes.status().to_string();
     EXPECT_EQ(shapes->at("x"), (std::vector<int64_t>{1, 3, 5}));
-    EXPECT_EQ(tools::with_file_shapes({{"x", {1, 3, 9}}}, {{"x", path}})->at("x"), (std::vector<int64_t>{1, 3, 9}));
-    auto missing = tools::with_file_shapes({}, {{"x", path + ".missing"}});
+    EXPECT_EQ(tools::with_file_shapes({{"x", {1, 3, 9}}}, {{"x", path}}, dynamic_x)->at("x"),
+              (std::vector<int64_t>{1, 3, 9}));
+    // A fixed input, or data disagreeing with a fixed dim, is left to Session::run, whose message names the
+    // input and both shapes.
+    const std::vector<ValueDescription> fixed_x{{"x", DataType::kFloat32, {1, 3, 7}, {}}};
+    EXPECT_EQ(tools::with_file_shapes({}, {{"x", path}}, fixed_x)->count("x"), 0u);
+    const std::vector<ValueDescription> other_channels{{"x", DataType::kFloat32, {-1, 4, -1}, {"n", "", "w"}}};
+    EXPECT_EQ(tools::with_file_shapes({}, {{"x", path}}, other_channels)->count("x"), 0u);
+    auto missing = tools::with_file_shapes({}, {{"x", path + ".missing"}}, dynamic_x);
     ASSERT_FALSE(missing.is_ok());
     EXPECT_NE(missing.status().message().find(".missing"), std::string::npos) << missing.status().message();
 }
