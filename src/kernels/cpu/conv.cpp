@@ -23,6 +23,9 @@
 // kDirectOnly never uses it. Where oneDNN has no Winograd implementation (no AVX-512, post-ops it cannot fuse)
 // creating its primitive descriptor fails and the node runs direct. Every convolution names its tactic.
 //
+// com.microsoft:FusedConv (written by ONNX Runtime's optimizer) is the same kernel: Conv's attributes plus
+// activation / activation_params (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, Tanh), inputs X, W, B, Z, NCHW.
+//
 // Precision policy (CreateContext::precision == kBf16, see docs/precision.md): Conv, ConvTranspose
 // and FusedConv compute in bf16 with fp32 accumulation: weights are packed to bf16 once, the fp32
 // source is reordered to bf16 in scratch unless it is bf16 already, and oneDNN writes the destination
@@ -83,6 +86,9 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
         if (d < 1) return "dilations must be >= 1";
     for (int64_t p : a.pads)
         if (p < 0) return "negative pads are not supported";
+    // com.microsoft:FusedConv (ONNX Runtime's optimizer): Conv's attributes plus activation /
+    // activation_params, Y = act(conv(X, W) + B + Z), all NCHW float32.
+    if (node.domain == "com.microsoft") return parse_activation(node, a.activation);
     if (!fused) return "";
     a.channels_last = node.attr_int("channels_last", 0) != 0;
     std::string why = parse_output_type(node, a.bf16_output);
@@ -627,6 +633,7 @@ void register_conv_kernels(KernelRegistry& registry) {
     registry.add(conv_def("", "Conv", false));
     registry.add(conv_def("", "ConvTranspose", true));
     registry.add(conv_def("edgeinfer", "FusedConv", false));
+    registry.add(conv_def("com.microsoft", "FusedConv", false));
 }
 
 }  // namespace edgeinfer::kernels::cpu

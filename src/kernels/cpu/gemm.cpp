@@ -1,5 +1,5 @@
-// Kernels: Gemm, edgeinfer:FusedGemm (Gemm + activation post-ops) and MatMul via dnnl::matmul (constant B
-// pre-packed in the layout oneDNN prefers).
+// Kernels: Gemm, edgeinfer:FusedGemm (Gemm + activation post-ops), MatMul and com.microsoft:FusedMatMul
+// (alpha * op(A) op(B)) via dnnl::matmul (constant B pre-packed in the layout oneDNN prefers).
 //
 // Precision policy (CreateContext::precision == kBf16, see docs/precision.md): a Gemm or MatMul
 // whose B is a constant (a linear layer) computes in bf16 with fp32 accumulation: B is packed to
@@ -226,10 +226,24 @@ class GemmKernel final : public Kernel {
     mutable PackedWeightsCache cache_;
 };
 
+// Memory of a logical (..., rows, cols) operand, stored as (..., cols, rows) when `trans`.
+memory::desc operand_md(const std::vector<int64_t>& logical, bool trans) {
+    if (!trans) return plain_f32_md(logical);
+    const size_t r = logical.size();
+    std::vector<int64_t> stored = logical;
+    std::swap(stored[r - 2], stored[r - 1]);
+    std::vector<int64_t> s = strides_of(stored);
+    std::swap(s[r - 2], s[r - 1]);
+    return memory::desc(to_dnnl_dims(logical), memory::data_type::f32, to_dnnl_dims(s));
+}
+
 // Numpy-style MatMul: batch dims broadcast, 1-D operands promoted and their unit dim dropped.
+// com.microsoft:FusedMatMul is the same product of op(A) and op(B), op transposing the last two dims of
+// an operand of rank >= 2 (transA / transB: strided memory, no copy), scaled by alpha (output scale).
 class MatMulKernel final : public Kernel {
   public:
-    MatMulKernel(const Tensor* constant_b, bool bf16) : bf16_(bf16) {
+    MatMulKernel(const Tensor* constant_b, bool bf16, bool trans_a = false, bool trans_b = false, float alpha = 1.0f)
+        : bf16_(bf16), trans_a_(trans_a), trans_b_(trans_b), alpha_(alpha) {
         if (constant_b != nullptr && constant_b->dtype() == DataType::kFloat32) constant_b_ = *constant_b;
     }
 
@@ -259,6 +273,9 @@ class MatMulKernel final : public Kernel {
             if (ctx.input(i).dtype != DataType::kFloat32)
                 return ctx.unsupported_here("input " + std::to_string(i) + " must be float32");
         bool a_vec = a.size() == 1, b_vec = b.size() == 1;
+        const bool trans_a = trans_a_ && !a_vec, trans_b = trans_b_ && !b_vec;
+        if (trans_a) std::swap(a[a.size() - 2], a[a.size() - 1]);
+        if (trans_b) std::swap(b[b.size() - 2], b[b.size() - 1]);
         if (a_vec) a.insert(a.begin(), 1);
         if (b_vec) b.push_back(1);
         int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
@@ -283,7 +300,7 @@ class MatMulKernel final : public Kernel {
             return Status::ok();
         }
         // B without batch dims: fold A's batch into M (one big GEMM over contiguous rows).
-        if (b_batch.empty() || shape_numel(b_batch) == 1) {
+        if ((b_batch.empty() || shape_numel(b_batch) == 1) && !trans_a) {
             a = {shape_numel(a_batch) * m, k};
             b = {k, n};
             batch.clear();
@@ -300,14 +317,17 @@ class MatMulKernel final : public Kernel {
         dst_dims.push_back(a[r - 2]);
         dst_dims.push_back(n);
         dnnl::primitive_attr attr = user_scratch_attr();
+        if (alpha_ != 1.0f) attr.set_output_scales(0, {alpha_});
         const Tensor* cb = constant_b_.empty() ? nullptr : &constant_b_;
-        EDGEINFER_RETURN_IF_ERROR(build_matmul(ctx, *st, plain_f32_md(a), plain_f32_md(b), plain_f32_md(dst_dims),
-                                               memory::desc(), attr, cb, cache_, bf16_));
+        EDGEINFER_RETURN_IF_ERROR(build_matmul(ctx, *st, operand_md(a, trans_a), operand_md(b, trans_b),
+                                               plain_f32_md(dst_dims), memory::desc(), attr, cb, cache_, bf16_));
         ctx.set_state(std::move(st));
         return Status::ok();
     }
 
     bool bf16_;
+    bool trans_a_, trans_b_;
+    float alpha_;
     Tensor constant_b_;
     mutable PackedWeightsCache cache_;
 };
@@ -354,6 +374,26 @@ void register_gemm_kernels(KernelRegistry& registry) {
         return std::unique_ptr<Kernel>(new MatMulKernel(constant_input(ctx, 1), ctx.precision == Precision::kBf16));
     };
     registry.add(std::move(matmul));
+
+    KernelDef fused;
+    fused.domain = "com.microsoft";
+    fused.op_type = "FusedMatMul";
+    fused.since_version = 1;
+    fused.dtypes = float_types();
+    fused.supports = [](const CreateContext& ctx) -> std::string {
+        if (ctx.node.attr_int("transBatchA", 0) != 0 || ctx.node.attr_int("transBatchB", 0) != 0)
+            return "FusedMatMul with transBatchA/transBatchB is not supported";
+        return "";
+    };
+    fused.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        const ir::Node& n = ctx.node;
+        if (n.attr_int("transBatchA", 0) != 0 || n.attr_int("transBatchB", 0) != 0)
+            return ctx.invalid("transBatchA/transBatchB are not supported");
+        return std::unique_ptr<Kernel>(new MatMulKernel(constant_input(ctx, 1), ctx.precision == Precision::kBf16,
+                                                        n.attr_int("transA", 0) != 0, n.attr_int("transB", 0) != 0,
+                                                        n.attr_float("alpha", 1.0f)));
+    };
+    registry.add(std::move(fused));
 }
 
 }  // namespace edgeinfer::kernels::cpu

@@ -1,6 +1,8 @@
 // Kernels: BatchNormalization (inference), InstanceNormalization and LayerNormalization via oneDNN
 // batch/layer normalization, with plain C++ for shapes oneDNN does not take; MeanVarianceNormalization
-// (ONNX's function op, as one kernel).
+// (ONNX's function op, as one kernel); com.microsoft's SkipLayerNormalization (plain C++, one pass per row).
+// LayerNormalization is also registered where ONNX Runtime's optimizer writes its contrib form: the ONNX
+// domain below opset 17.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -416,6 +418,101 @@ class MvnKernel final : public Kernel {
     std::vector<int64_t> axes_;
 };
 
+// ---- com.microsoft SkipLayerNormalization: S = input + skip (+ bias), Y = LayerNorm(S) over the last dim.
+//   inputs  input (..., H), skip (input's shape, or a suffix of it), gamma (H), beta (H, optional),
+//           bias (H, optional); attribute epsilon (default 1e-12)
+//   outputs output (input's shape), mean and inv_std_var (input's shape with a last dim of 1, optional),
+//           input_skip_bias_sum (S, optional)
+class SkipLayerNormKernel final : public Kernel {
+  public:
+    explicit SkipLayerNormKernel(float epsilon) : epsilon_(epsilon) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const auto& x = ctx.input(0).dims;
+        if (x.empty()) return ctx.invalid("input must have rank >= 1");
+        for (size_t i = 0; i < ctx.num_inputs(); ++i)
+            if (ctx.has_input(i) && ctx.input(i).dtype != DataType::kFloat32)
+                return ctx.unsupported_here("input " + std::to_string(i) + " has type " +
+                                            std::string(dtype_name(ctx.input(i).dtype)) + " (float32 only)");
+        if (!ctx.has_input(1) || !ctx.has_input(2)) return ctx.invalid("inputs skip and gamma are required");
+        const int64_t h = x.back();
+        const auto& skip = ctx.input(1).dims;
+        // skip: input's shape, or a suffix of it (with leading 1s), repeated over the leading dims.
+        std::vector<int64_t> trimmed = skip;
+        while (trimmed.size() > 1 && trimmed.front() == 1) trimmed.erase(trimmed.begin());
+        if (trimmed.size() > x.size() || !std::equal(trimmed.begin(), trimmed.end(), x.end() - trimmed.size()) ||
+            trimmed.empty() || trimmed.back() != h)
+            return ctx.invalid("skip of shape " + shape_to_string(skip) + " does not match input " +
+                               shape_to_string(x));
+        for (size_t i : {size_t{2}, size_t{3}, size_t{4}}) {
+            if (!ctx.has_input(i)) continue;
+            const auto& p = ctx.input(i).dims;
+            if (shape_numel(p) != h || p.empty() || p.back() != h)
+                return ctx.invalid("input " + std::to_string(i) + " of shape " + shape_to_string(p) +
+                                   " must hold the hidden size " + std::to_string(h));
+        }
+        ctx.set_output(0, DataType::kFloat32, x);
+        std::vector<int64_t> stat = x;
+        stat.back() = 1;
+        for (size_t i = 1; i < 3; ++i)
+            if (ctx.num_outputs() > i && !ctx.node().outputs[i].empty()) ctx.set_output(i, DataType::kFloat32, stat);
+        if (ctx.num_outputs() > 3 && !ctx.node().outputs[3].empty()) ctx.set_output(3, DataType::kFloat32, x);
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const Tensor& x = ctx.in(0);
+        const int64_t h = x.dims().back();
+        if (x.numel() == 0 || h == 0) return Status::ok();
+        const int64_t rows = x.numel() / h;
+        const int64_t skip_rows = ctx.in(1).numel() / h;
+        const float* xs = x.data_as<float>();
+        const float* skip = ctx.in(1).data_as<float>();
+        const float* gamma = ctx.in(2).data_as<float>();
+        const float* beta = ctx.has_in(3) ? ctx.in(3).data_as<float>() : nullptr;
+        const float* bias = ctx.has_in(4) ? ctx.in(4).data_as<float>() : nullptr;
+        auto out = [&](size_t i) -> float* {
+            return i < ctx.outputs.size() && ctx.outputs[i] ? ctx.out(i).data_as<float>() : nullptr;
+        };
+        float* y = out(0);
+        float *mean_out = out(1), *inv_out = out(2), *sum_out = out(3);
+        const float eps = epsilon_;
+        parallel_for(
+            rows,
+            [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                    const float* xr = xs + r * h;
+                    const float* sr = skip + (r % skip_rows) * h;
+                    // The sum goes to input_skip_bias_sum when asked for, else to Y (overwritten below).
+                    float* s = sum_out ? sum_out + r * h : y + r * h;
+                    double sum = 0.0;
+                    for (int64_t c = 0; c < h; ++c) {
+                        float v = xr[c] + sr[c] + (bias ? bias[c] : 0.0f);
+                        s[c] = v;
+                        sum += v;
+                    }
+                    const double mean = sum / static_cast<double>(h);
+                    double sq = 0.0;
+                    for (int64_t c = 0; c < h; ++c) {
+                        double d = s[c] - mean;
+                        sq += d * d;
+                    }
+                    const float inv = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(h) + eps));
+                    const float m = static_cast<float>(mean);
+                    float* yr = y + r * h;
+                    for (int64_t c = 0; c < h; ++c) yr[c] = (s[c] - m) * inv * gamma[c] + (beta ? beta[c] : 0.0f);
+                    if (mean_out) mean_out[r] = m;
+                    if (inv_out) inv_out[r] = inv;
+                }
+            },
+            std::max<int64_t>(1, 16384 / h));
+        return Status::ok();
+    }
+
+  private:
+    float epsilon_;
+};
+
 }  // namespace
 
 void register_norm_kernels(KernelRegistry& registry) {
@@ -448,7 +545,22 @@ void register_norm_kernels(KernelRegistry& registry) {
         return std::unique_ptr<Kernel>(
             new LayerNormKernel(ctx.node.attr_int("axis", -1), ctx.node.attr_float("epsilon", 1e-5f)));
     };
+    registry.add(ln);
+    // ONNX Runtime's contrib LayerNormalization (same inputs, attributes and outputs as opset 17's), which its
+    // optimizer writes in the ONNX domain of models below opset 17.
+    ln.since_version = 1;
+    ln.end_version = 16;
     registry.add(std::move(ln));
+
+    KernelDef skip;
+    skip.domain = "com.microsoft";
+    skip.op_type = "SkipLayerNormalization";
+    skip.since_version = 1;
+    skip.dtypes = float_types();
+    skip.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new SkipLayerNormKernel(ctx.node.attr_float("epsilon", 1e-12f)));
+    };
+    registry.add(std::move(skip));
 
     KernelDef mvn;
     mvn.op_type = "MeanVarianceNormalization";

@@ -6,7 +6,8 @@
 // input may be bfloat16 and attribute output_type = 16 stores the output as bfloat16 (oneDNN pools in
 // the input's type and a reorder converts when the output's differs). With attribute x_layout="NHWC"
 // instead (created by passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is
-// channels-last.
+// channels-last. com.microsoft:NhwcMaxPool (ONNX Runtime's NHWC transformer) is the channels-last MaxPool
+// on 8-bit integers (oneDNN pools u8/s8 in their own type).
 //
 // float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
@@ -42,7 +43,8 @@ struct PoolAttrs {
 std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, PoolAttrs& a) {
     a.is_max = is_max;
     a.global = global;
-    a.channels_last = node.domain == "edgeinfer" && node.attr_int("channels_last", 0) != 0;
+    a.channels_last = (node.domain == "edgeinfer" && node.attr_int("channels_last", 0) != 0) ||
+                      node.domain == "com.microsoft";  // com.microsoft:NhwcMaxPool is always channels-last
     if (node.domain == "edgeinfer") {
         std::string layout = node.attr_string("x_layout", "NCHW");
         if (layout != "NCHW" && layout != "NHWC") return "x_layout must be NCHW or NHWC";
@@ -324,9 +326,13 @@ class PoolKernel final : public Kernel {
     Status prepare_channels_last(PrepareContext& ctx) const {
         const auto& xs = ctx.input(0).dims;
         const DataType x_type = ctx.input(0).dtype;
-        if (x_type != DataType::kFloat32 && !(x_type == DataType::kBFloat16 && attrs_.channels_last))
-            return ctx.unsupported_here("channels-last pooling takes float32 (or bfloat16 in a bf16 region), got " +
-                                        std::string(dtype_name(x_type)));
+        const bool int8 = x_type == DataType::kInt8 || x_type == DataType::kUInt8;
+        if (x_type != DataType::kFloat32 && !(x_type == DataType::kBFloat16 && attrs_.channels_last) &&
+            !(int8 && attrs_.is_max))
+            return ctx.unsupported_here(
+                "channels-last pooling takes float32 (or bfloat16 in a bf16 region, or 8-bit integers for max "
+                "pooling), got " +
+                std::string(dtype_name(x_type)));
         if (xs.size() < 3 || xs.size() > 5) return ctx.invalid("channels-last input must have rank 3 to 5");
         if (ctx.num_outputs() > 1 && !ctx.node().outputs[1].empty())
             return ctx.unsupported_here("channels-last pooling has no Indices output");
@@ -344,7 +350,7 @@ class PoolKernel final : public Kernel {
         std::vector<int64_t> ys{y[0]};
         ys.insert(ys.end(), y.begin() + 2, y.end());
         ys.push_back(y[1]);
-        const DataType y_type = attrs_.bf16_output ? DataType::kBFloat16 : DataType::kFloat32;
+        const DataType y_type = int8 ? x_type : attrs_.bf16_output ? DataType::kBFloat16 : DataType::kFloat32;
         ctx.set_output(0, y_type, attrs_.nhwc_memory ? y : ys);
         auto st = std::make_unique<PoolState>();
         st->empty = shape_numel(y) == 0;
@@ -578,6 +584,12 @@ void register_pool_kernels(KernelRegistry& registry) {
         def.dtypes = {DataType::kFloat32, DataType::kBFloat16};
         registry.add(std::move(def));
     }
+    // ONNX Runtime's com.microsoft:NhwcMaxPool (its NHWC transformer, quantized models): MaxPool's attributes
+    // over (N, spatial..., C) 8-bit input, output in the input's type and layout.
+    KernelDef nhwc = pool_def("NhwcMaxPool", true, false);
+    nhwc.domain = "com.microsoft";
+    nhwc.dtypes = {DataType::kUInt8, DataType::kInt8};
+    registry.add(std::move(nhwc));
 
     KernelDef lrn;
     lrn.op_type = "LRN";

@@ -1,5 +1,7 @@
 // Kernels: QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger and the fused edgeinfer:QConv /
-// edgeinfer:QMatMul / edgeinfer:Quantize (from passes/qdq_fusion) on oneDNN int8 primitives.
+// edgeinfer:QMatMul / edgeinfer:Quantize (from passes/qdq_fusion) on oneDNN int8 primitives; also
+// com.microsoft:QLinearConv (ONNX Runtime's NHWC transformer: QLinearConv's inputs, channels_last = 1 for
+// (N, spatial..., C) X and Y, which needs int8 weights with zero point 0).
 //
 // Every op computes acc = sum (x - x_zp) * (w - w_zp) in the accumulator domain, adds a bias there,
 // multiplies by m[c] = x_scale * w_scale[c] / y_scale, applies an optional activation in output
@@ -527,6 +529,9 @@ struct ConvAttrs {
     // Memory order of X / Y / Z: "NHWC" between two QConv nodes (passes/qdq_fusion), NCHW otherwise;
     // Z's (z_layout) is Y's unless given.
     bool x_nhwc = false, y_nhwc = false, z_nhwc = false;
+    // com.microsoft:QLinearConv with channels_last = 1 (ONNX Runtime's NHWC transformer): X and Y dims are
+    // (N, spatial..., C) themselves; computed as NCHW dims over channels-last memory.
+    bool nhwc_dims = false;
 };
 
 // Strides of `dims` ([N, C, spatial...]) stored channels-last.
@@ -562,6 +567,10 @@ std::string parse_conv_attrs(const ir::Node& node, ConvAttrs& a) {
         std::string layout = node.attr_string(attr, "NCHW");
         if (layout != "NCHW" && layout != "NHWC") return std::string(attr) + " must be NCHW or NHWC";
         (attr[0] == 'x' ? a.x_nhwc : a.y_nhwc) = layout == "NHWC";
+    }
+    if (node.domain == "com.microsoft") {
+        a.nhwc_dims = a.x_nhwc = a.y_nhwc = node.attr_int("channels_last", 0) != 0;
+        return "";
     }
     std::string z_layout = node.attr_string("z_layout", a.y_nhwc ? "NHWC" : "NCHW");
     if (z_layout != "NCHW" && z_layout != "NHWC") return "z_layout must be NCHW or NHWC";
@@ -617,9 +626,13 @@ class QuantConvKernel final : public QuantKernelBase {
         const Slots& s = slots_;
         if (!ctx.has_input(s.x) || !ctx.has_input(s.w)) return ctx.invalid("x and w are required");
         EDGEINFER_RETURN_IF_ERROR(check_types(ctx));
-        const auto& x = ctx.input(s.x).dims;
+        std::vector<int64_t> x = ctx.input(s.x).dims;
         const auto& w = ctx.input(s.w).dims;
         if (x.size() < 3 || x.size() > 5) return ctx.unsupported_here("input rank " + std::to_string(x.size()));
+        if (attrs_.nhwc_dims) {  // (N, spatial..., C) -> logical (N, C, spatial...)
+            x.insert(x.begin() + 1, x.back());
+            x.pop_back();
+        }
         if (w.size() != x.size()) return ctx.invalid("w rank differs from x rank");
         const int64_t g = attrs_.group;
         if (w[1] * g != x[1] || w[0] % g != 0)
@@ -634,7 +647,14 @@ class QuantConvKernel final : public QuantKernelBase {
         bool missing = false;
         EDGEINFER_RETURN_IF_ERROR(read_quant_values(ctx, kind_, s, w[0], act_, st->q, missing));
         if (missing) return ctx.defer();
-        ctx.set_output(0, st->q.out, y);
+        if (attrs_.nhwc_dims) {
+            std::vector<int64_t> ys{y[0]};
+            ys.insert(ys.end(), y.begin() + 2, y.end());
+            ys.push_back(y[1]);
+            ctx.set_output(0, st->q.out, ys);
+        } else {
+            ctx.set_output(0, st->q.out, y);
+        }
         st->has_z = s.z >= 0 && ctx.has_input(static_cast<size_t>(s.z));
         SumPostOp sum;
         if (st->has_z) {
@@ -989,6 +1009,7 @@ void register_quantized_kernels(KernelRegistry& registry) {
     registry.add(quant_def("", "QLinearMatMul", 10, OpKind::kQLinear, false));
     registry.add(quant_def("", "MatMulInteger", 10, OpKind::kInteger, false));
     registry.add(quant_def("edgeinfer", "QConv", 1, OpKind::kFused, true));
+    registry.add(quant_def("com.microsoft", "QLinearConv", 1, OpKind::kQLinear, true));
     registry.add(quant_def("edgeinfer", "QMatMul", 1, OpKind::kFused, false));
     KernelDef q = simple_def<QuantizeKernel>("Quantize", 1, 1 << 30, float_types());
     q.domain = "edgeinfer";
