@@ -14,7 +14,8 @@ zoo parity tolerance, tests/parity/zoo_parity.py).
 
   bert          a 2-layer BERT-like encoder (hidden 32, 4 heads, GELU FFN, additive attention mask from
                 an input mask), static shapes (batch 2, sequence 8)
-  resnet18      torchvision resnet18 at 1x3x64x64 (10 classes)
+  resnet18      torchvision resnet18 at 1x3x64x64 (10 classes; BatchNorm statistics seeded as the parity zoo
+                does, tools/edgeinfer_export.py)
   mobilenet_v2  torchvision mobilenet_v2 at 1x3x64x64 (ReLU6 fused as FusedConv's Clip)
   qdq_extended  a small QDQ network written with onnx.helper (uint8 activations, int8 weights), optimized at
                 'extended': QLinearAdd, QLinearMul, QLinearSigmoid, QLinearGlobalAveragePool (compared with ORT)
@@ -89,7 +90,13 @@ def bert_module():
 def torchvision_module(name):
     import torch
     import torchvision
-    return getattr(torchvision.models, name)(num_classes=10), {"input": torch.randn(1, 3, 64, 64)}
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools"))
+    import edgeinfer_export  # noqa: E402 - seeded BatchNorm statistics, as the parity zoo exports
+
+    module = getattr(torchvision.models, name)(num_classes=10)
+    edgeinfer_export.randomize_batchnorm(module)
+    edgeinfer_export.randomize_zero_weights(module)
+    return module, {"input": torch.randn(1, 3, 64, 64)}
 
 
 def qdq_model(tmp):
