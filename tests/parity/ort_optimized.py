@@ -2,7 +2,7 @@
 """Models saved by ONNX Runtime's optimizer (with com.microsoft operators) run in edgeinfer.
 
   ort_optimized.py --edgeinfer BIN [--ort DIR] MODEL
-      MODEL: bert | resnet18 | mobilenet_v2 | qdq_extended | qdq_all | nchwc
+      MODEL: bert | attention | resnet18 | mobilenet_v2 | qdq_extended | qdq_all | nchwc
 
 The real use: a model exported from PyTorch (seeded random weights, at test time) is optimized by ONNX
 Runtime 1.30 (Node: SessionOptions optimizedModelFilePath, graphOptimizationLevel 'extended'), which
@@ -14,6 +14,9 @@ zoo parity tolerance, tests/parity/zoo_parity.py).
 
   bert          a 2-layer BERT-like encoder (hidden 32, 4 heads, GELU FFN, additive attention mask from
                 an input mask), static shapes (batch 2, sequence 8)
+  attention     one encoder layer written with onnx.helper in the form ORT's C++ AttentionFusion matches (its
+                optimizer found no Attention in the PyTorch export above), fused to com.microsoft:Attention with
+                a raw 2-D mask; compared with ORT on the fused file and on the original
   resnet18      torchvision resnet18 at 1x3x64x64 (10 classes; BatchNorm statistics seeded as the parity zoo
                 does, tools/edgeinfer_export.py)
   mobilenet_v2  torchvision mobilenet_v2 at 1x3x64x64 (ReLU6 fused as FusedConv's Clip)
@@ -141,6 +144,83 @@ def qdq_model(tmp):
     return path, {"x": rng.standard_normal((2, 3, 16, 16)).astype(np.float32)}
 
 
+def attention_layer_model(tmp):
+    """One BERT encoder layer in the form ORT's C++ AttentionFusion matches (its own test models' form, opset 12:
+    Unsqueeze/Softmax with attributes, the contrib LayerNormalization, constant [0, 0, heads, head size]
+    reshapes, mask (1 - m) * -10000), written with onnx.helper; returns (path, {input: np})."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(1)
+    hidden, heads = 32, 4
+    init = {"split": np.array([0, 0, heads, hidden // heads], np.int64), "merge": np.array([0, 0, hidden], np.int64),
+            "one": np.array(1.0, np.float32), "filter": np.array(-10000.0, np.float32),
+            "sqrt": np.array(math.sqrt(hidden // heads), np.float32)}
+    nodes = []
+
+    def w(name, *shape, scale=0.2):
+        init[name] = (rng.standard_normal(shape) * scale).astype(np.float32)
+        return name
+
+    def op(kind, inputs, out=None, **attrs):
+        out = out or f"{kind.lower()}_{len(nodes)}"
+        nodes.append(helper.make_node(kind, inputs, [out], name=out, **attrs))
+        return out
+
+    ln = op("LayerNormalization", ["x", w("g0", hidden), w("b0", hidden)], axis=-1, epsilon=1e-5)
+    m = op("Cast", [op("Unsqueeze", [op("Unsqueeze", ["mask"], axes=[1])], axes=[2])], to=TensorProto.FLOAT)
+    mask = op("Mul", [op("Sub", ["one", m]), "filter"])
+
+    def proj(name, perm):
+        y = op("Add", [op("MatMul", [ln, w("w" + name, hidden, hidden)]), w("b" + name, hidden, scale=0.1)])
+        return op("Transpose", [op("Reshape", [y, "split"])], perm=perm)
+
+    q, k, v = proj("q", [0, 2, 1, 3]), proj("k", [0, 2, 3, 1]), proj("v", [0, 2, 1, 3])
+    p = op("Softmax", [op("Add", [op("Div", [op("MatMul", [q, k]), "sqrt"]), mask])], axis=3)
+    ctx = op("Reshape", [op("Transpose", [op("MatMul", [p, v])], perm=[0, 2, 1, 3]), "merge"])
+    y = op("Add", [op("Add", [op("MatMul", [ctx, w("wo", hidden, hidden)]), w("bo", hidden, scale=0.1)]), ln])
+    op("LayerNormalization", [y, w("g1", hidden), w("b1", hidden)], out="output", axis=-1, epsilon=1e-5)
+    graph = helper.make_graph(
+        nodes, "encoder_layer", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", hidden]),
+                                 helper.make_tensor_value_info("mask", TensorProto.INT64, ["batch", "seq"])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", "seq", hidden])],
+        [numpy_helper.from_array(v, k) for k, v in init.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    model.ir_version = 7
+    path = os.path.join(tmp, "encoder_layer.onnx")
+    onnx.save(model, path)
+    mask = np.ones((2, 8), np.int64)
+    mask[1, 5:] = 0
+    return path, {"x": rng.standard_normal((2, 8, hidden)).astype(np.float32), "mask": mask}
+
+
+def check_attention(binary, ort_dir, tmp):
+    """ORT fuses the layer into com.microsoft:Attention (raw 2-D mask) and SkipLayerNormalization; edgeinfer runs
+    the optimized file and is compared with ORT on it and with ORT on the original (unfused) model."""
+    src, feeds = attention_layer_model(tmp)
+    for k, v in feeds.items():
+        np.save(os.path.join(tmp, k + ".npy"), v)
+    opt = os.path.join(tmp, "encoder_layer.ort.onnx")
+    ort_optimize(ort_dir, src, opt, "extended")
+    ops = contrib_ops_in(opt)
+    print("encoder layer: ORT-optimized model holds " + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())))
+    if "com.microsoft:Attention" not in ops:
+        return ["ORT fused no Attention"]
+    want = contrib_ops.run_ort(ort_dir, opt, feeds, tmp)["output"]
+    orig = os.path.join(tmp, "orig")  # run_ort reads DIR/<input>.npy and writes DIR/ort/
+    os.makedirs(orig)
+    for k, v in feeds.items():
+        np.save(os.path.join(orig, k + ".npy"), v)
+    unfused = contrib_ops.run_ort(ort_dir, src, feeds, orig)["output"]
+    got = contrib_ops.run_edgeinfer(binary, opt, feeds, tmp).get("output")
+    if got is None:
+        return ["edgeinfer produced no 'output'"]
+    errors = [close(got, want, "edgeinfer vs ONNX Runtime"), close(got, unfused, "edgeinfer vs the unfused model in ORT")]
+    # The original (opset 12 with ORT's contrib LayerNormalization in the ONNX domain) runs in edgeinfer too.
+    got_orig = contrib_ops.run_edgeinfer(binary, src, feeds, orig).get("output")
+    errors.append(close(got_orig, unfused, "edgeinfer on the unfused model vs ORT on it"))
+    return [e for e in errors if e]
+
+
 def check_qdq(level, binary, ort_dir, tmp):
     """ORT turns the QDQ pairs into QLinearAdd/Mul/Sigmoid/GlobalAveragePool (extended), at level 'all' also
     NHWC com.microsoft:QLinearConv and NhwcMaxPool. The output is uint8 dequantized by 1/256: edgeinfer may
@@ -249,14 +329,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--edgeinfer", required=True)
     ap.add_argument("--ort", default=contrib_ops.ort_dir_default())
-    ap.add_argument("model", choices=["bert", "resnet18", "mobilenet_v2", "qdq_extended", "qdq_all", "nchwc"])
+    ap.add_argument("model",
+                    choices=["bert", "attention", "resnet18", "mobilenet_v2", "qdq_extended", "qdq_all", "nchwc"])
     args = ap.parse_args()
     if not contrib_ops.have_ort(args.ort):
         print(f"SKIP: ONNX Runtime not installed in {args.ort} (run bench/setup-ort) or node missing")
         return SKIP
     with tempfile.TemporaryDirectory(prefix="edgeinfer-ortopt-") as tmp:
         try:
-            if args.model.startswith("qdq_"):
+            if args.model == "attention":
+                errors = check_attention(args.edgeinfer, args.ort, tmp)
+            elif args.model.startswith("qdq_"):
                 errors = check_qdq(args.model[4:], args.edgeinfer, args.ort, tmp)
             elif args.model == "nchwc":
                 errors = check_nchwc(args.edgeinfer, args.ort, tmp)
