@@ -105,7 +105,15 @@ def case_skip_layer_norm(rng):
             {"x": rnd(rng, 2, 5, 16), "s": rnd(rng, 2, 5, 16)})
 
 
-def attention_case(rng, mask=None, unidirectional=0, mask_shape=None, bias=True, hidden_sizes=None):
+def case_skip_layer_norm_broadcast_skip(rng):
+    n = helper.make_node("SkipLayerNormalization", ["x", "s", "g", "beta"], ["y"], domain=MS, epsilon=1e-6)
+    return (make_model([n], [("x", F, [3, 5, 16]), ("s", F, [1, 5, 16])], [("y", F, None)],
+                       {"g": rnd(rng, 16), "beta": rnd(rng, 16)}),
+            {"x": rnd(rng, 3, 5, 16), "s": rnd(rng, 1, 5, 16)})
+
+
+def attention_case(rng, mask=None, unidirectional=0, mask_shape=None, bias=True, hidden_sizes=None,
+                   attention_bias_shape=None):
     b, s, d, heads = 2, 5, 16, 4
     sizes = hidden_sizes or [d, d, d]
     inputs = [("x", F, [b, s, d])]
@@ -118,6 +126,10 @@ def attention_case(rng, mask=None, unidirectional=0, mask_shape=None, bias=True,
         names.append("m")
         inputs.append(("m", TensorProto.INT32, list(mask_shape)))
         feeds["m"] = mask.astype(np.int32)
+    if attention_bias_shape:
+        names += [""] * (5 - len(names)) + ["ab"]
+        inputs.append(("ab", F, list(attention_bias_shape)))
+        feeds["ab"] = rnd(rng, *attention_bias_shape)
     attrs = dict(num_heads=heads, unidirectional=unidirectional)
     if hidden_sizes:
         attrs["qkv_hidden_sizes"] = hidden_sizes
@@ -162,7 +174,11 @@ def case_attention_qkv_sizes_wide_v(rng):
     return attention_case(rng, hidden_sizes=[8, 8, 16])
 
 
-def mha_case(rng, mask=None, mask_shape=None, bias=True):
+def case_attention_bias(rng):
+    return attention_case(rng, np.array([4, 5]), mask_shape=[2], attention_bias_shape=[1, 4, 5, 5])
+
+
+def mha_case(rng, mask=None, mask_shape=None, bias=True, attention_bias_shape=None):
     b, s, l, d, dv, heads = 2, 4, 6, 16, 8, 4
     names = ["q", "k", "v", "bias" if bias else ""]
     inputs = [("q", F, [b, s, d]), ("k", F, [b, l, d]), ("v", F, [b, l, dv])]
@@ -172,6 +188,10 @@ def mha_case(rng, mask=None, mask_shape=None, bias=True):
         names.append("m")
         inputs.append(("m", TensorProto.INT32, list(mask_shape)))
         feeds["m"] = mask.astype(np.int32)
+    if attention_bias_shape:
+        names += [""] * (5 - len(names)) + ["ab"]
+        inputs.append(("ab", F, list(attention_bias_shape)))
+        feeds["ab"] = rnd(rng, *attention_bias_shape)
     n = helper.make_node("MultiHeadAttention", names, ["y"], domain=MS, num_heads=heads)
     return make_model([n], inputs, [("y", F, None)], init), feeds
 
@@ -187,6 +207,10 @@ def case_mha_no_bias_raw_mask(rng):
 
 def case_mha_lengths(rng):
     return mha_case(rng, np.array([2, 6]), mask_shape=[2])
+
+
+def case_mha_attention_bias(rng):
+    return mha_case(rng, attention_bias_shape=[2, 1, 4, 6])
 
 
 def case_fused_conv(rng):
