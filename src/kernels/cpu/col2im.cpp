@@ -1,6 +1,8 @@
 // Kernel: Col2Im-18, the inverse of im2col: input (N, C * prod(block_shape), L) holds one column per
 // sliding block; each column value is added into the image position its block and kernel offset cover
-// (N-d, with dilations, pads and strides), giving (N, C, image_shape...). Overlapping blocks sum.
+// (N-d, with dilations, pads and strides), giving (N, C, image_shape...). Overlapping blocks sum. Run
+// gathers per image pixel, so it needs no accumulation buffer and parallelizes over pixels.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,8 @@
 
 namespace edgeinfer::kernels::cpu {
 namespace {
+
+constexpr size_t kMaxRank = 8;
 
 std::string ints_text(const std::vector<int64_t>& v) {
     std::string s = "[";
@@ -37,6 +41,9 @@ class Col2ImKernel final : public Kernel {
             !read_int_values(*block_t, st->block))
             return ctx.invalid("image_shape and block_shape must be 1-D int64 tensors");
         const size_t n = st->image.size();
+        if (n > kMaxRank)
+            return ctx.unsupported_here("image_shape " + ints_text(st->image) + " has more than " +
+                                        std::to_string(kMaxRank) + " spatial dims");
         if (n == 0 || st->block.size() != n)
             return ctx.invalid("image_shape " + ints_text(st->image) + " and block_shape " + ints_text(st->block) +
                                " must have the same (non-zero) number of spatial dims");
@@ -87,41 +94,35 @@ class Col2ImKernel final : public Kernel {
             const T* src = x.data_as<T>();
             T* dst = y.data_as<T>();
             const size_t n = st.image.size();
-            const int64_t planes = x.dims()[0] * st.channels;
-            // One (batch, channel) image per task: the columns of one plane only add into that plane.
-            parallel_for(
-                planes,
-                [&](int64_t begin, int64_t end) {
-                    std::vector<compute_t<T>> acc(static_cast<size_t>(st.image_size));
-                    std::vector<int64_t> k(n), b(n);
-                    for (int64_t p = begin; p < end; ++p) {
-                        std::fill(acc.begin(), acc.end(), compute_t<T>(0));
-                        const T* col = src + p * st.kernel_size * st.num_blocks;
-                        for (int64_t ki = 0; ki < st.kernel_size; ++ki) {
-                            for (int64_t r = ki, i = static_cast<int64_t>(n) - 1; i >= 0; --i) {
-                                k[i] = r % st.block[i];
-                                r /= st.block[i];
-                            }
-                            for (int64_t bi = 0; bi < st.num_blocks; ++bi) {
-                                int64_t pos = 0;
-                                bool inside = true;
-                                for (int64_t r = bi, i = static_cast<int64_t>(n) - 1; i >= 0; --i) {
-                                    b[i] = r % st.blocks[i];
-                                    r /= st.blocks[i];
-                                }
-                                for (size_t i = 0; i < n && inside; ++i) {
-                                    const int64_t c = b[i] * st.stride[i] - st.pad_begin[i] + k[i] * st.dil[i];
-                                    inside = c >= 0 && c < st.image[i];
-                                    pos = pos * st.image[i] + c;
-                                }
-                                if (inside) acc[static_cast<size_t>(pos)] += load(col[ki * st.num_blocks + bi]);
-                            }
-                        }
-                        T* out = dst + p * st.image_size;
-                        for (int64_t i = 0; i < st.image_size; ++i) out[i] = store<T>(acc[static_cast<size_t>(i)]);
+            // A gather per image pixel: the (tap, block) pairs that land on it, summed in double; no buffer.
+            parallel_for(x.dims()[0] * st.channels * st.image_size, [&](int64_t begin, int64_t end) {
+                std::array<int64_t, kMaxRank> pix{}, k{};
+                for (int64_t o = begin; o < end; ++o) {
+                    const int64_t plane = o / st.image_size;
+                    for (int64_t r = o % st.image_size, i = static_cast<int64_t>(n) - 1; i >= 0; --i) {
+                        pix[i] = r % st.image[i];
+                        r /= st.image[i];
                     }
-                },
-                1);
+                    const T* col = src + plane * st.kernel_size * st.num_blocks;
+                    double acc = 0;
+                    std::fill(k.begin(), k.end(), 0);
+                    for (int64_t ki = 0; ki < st.kernel_size; ++ki) {
+                        int64_t block = 0;
+                        bool hit = true;
+                        for (size_t i = 0; i < n && hit; ++i) {
+                            const int64_t b = pix[i] + st.pad_begin[i] - k[i] * st.dil[i];
+                            hit = b >= 0 && b % st.stride[i] == 0 && b / st.stride[i] < st.blocks[i];
+                            block = block * st.blocks[i] + b / st.stride[i];
+                        }
+                        if (hit) acc += static_cast<double>(load(col[ki * st.num_blocks + block]));
+                        for (size_t i = n; i-- > 0;) {  // next kernel tap, last dim fastest
+                            if (++k[i] < st.block[i]) break;
+                            k[i] = 0;
+                        }
+                    }
+                    dst[o] = store<T>(acc);
+                }
+            });
         });
         return Status::ok();
     }

@@ -7,6 +7,7 @@
 // Both follow ONNX Runtime's CPU kernels (which match PyTorch's grid_sample and torchvision's
 // roi_align): each output position computes its taps (offsets and weights) once and applies them to
 // every channel.
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,6 +22,10 @@ namespace {
 using namespace types;
 
 constexpr int64_t kLatest = 1 << 30;
+// GridSample's spatial rank limits: per-axis taps live in fixed arrays, and a sample reads up to
+// 2^r (linear) or 4^r (cubic) input positions.
+constexpr size_t kMaxGridRank = 8, kMaxCubicRank = 4;
+constexpr size_t kMaxGridTaps = 256;
 
 // ---------------------------------------------------------------------------------------------
 // GridSample
@@ -65,6 +70,10 @@ class GridSampleKernel final : public Kernel {
         const TensorDesc& x = ctx.input(0);
         const TensorDesc& grid = ctx.input(1);
         const size_t r = x.dims.size() >= 2 ? x.dims.size() - 2 : 0;
+        if (r > kMaxGridRank || (mode_ == GridMode::kBicubic && r > kMaxCubicRank))
+            return ctx.unsupported_here("X " + shape_to_string(x.dims) + " has more spatial dims than supported (" +
+                                        std::to_string(mode_ == GridMode::kBicubic ? kMaxCubicRank : kMaxGridRank) +
+                                        " for this mode)");
         if (r < 1 || (max_spatial_ == 2 && r != 2))
             return ctx.invalid(std::string("X must have shape [N, C, ") + (max_spatial_ == 2 ? "H, W" : "D1, ..., Dr") +
                                "], got " + shape_to_string(x.dims));
@@ -151,17 +160,20 @@ class GridSampleKernel final : public Kernel {
         const size_t r = d.size() - 2;
         const int64_t n_count = d[0], channels = d[1];
         int64_t in_size = 1, out_size = 1;
-        for (size_t j = 0; j < r; ++j) in_size *= d[j + 2], out_size *= gt.dims()[j + 1];
-        const std::vector<int64_t> in_strides = strides_of(std::vector<int64_t>(d.begin() + 2, d.end()));
+        std::array<int64_t, kMaxGridRank> in_strides{};
+        for (size_t j = r; j-- > 0;) in_strides[j] = in_size, in_size *= d[j + 2];
+        for (size_t j = 0; j < r; ++j) out_size *= gt.dims()[j + 1];
         const T* x = xt.data_as<T>();
         const T* grid = gt.data_as<T>();
         T* y = yt.data_as<T>();
         parallel_for(
             n_count * out_size,
             [&](int64_t begin, int64_t end) {
-                std::vector<int64_t> idx(r * 4), offsets;
-                std::vector<double> wt(r * 4), weights;
-                std::vector<int> count(r), pick(r);
+                std::array<int64_t, 4 * kMaxGridRank> idx{};
+                std::array<double, 4 * kMaxGridRank> wt{};
+                std::array<int, kMaxGridRank> count{}, pick{};
+                std::array<int64_t, kMaxGridTaps> offsets{};
+                std::array<double, kMaxGridTaps> weights{};
                 for (int64_t p = begin; p < end; ++p) {
                     const int64_t n = p / out_size, pix = p % out_size;
                     // Grid component k addresses spatial axis r - 1 - k (x is the innermost axis).
@@ -171,8 +183,7 @@ class GridSampleKernel final : public Kernel {
                             denormalize(static_cast<double>(load(grid[p * int64_t(r) + int64_t(k)])), d[axis + 2]);
                         count[axis] = axis_taps(s, d[axis + 2], &idx[axis * 4], &wt[axis * 4]);
                     }
-                    offsets.clear();
-                    weights.clear();
+                    size_t taps = 0;
                     std::fill(pick.begin(), pick.end(), 0);
                     for (;;) {
                         int64_t off = 0;
@@ -182,7 +193,7 @@ class GridSampleKernel final : public Kernel {
                             off = i < 0 ? -1 : off + i * in_strides[a];
                             w *= wt[a * 4 + pick[a]];
                         }
-                        if (off >= 0) offsets.push_back(off), weights.push_back(w);
+                        if (off >= 0) offsets[taps] = off, weights[taps++] = w;
                         size_t a = r;
                         while (a-- > 0 && ++pick[a] == count[a]) pick[a] = 0;
                         if (a == static_cast<size_t>(-1)) break;
@@ -190,7 +201,7 @@ class GridSampleKernel final : public Kernel {
                     for (int64_t c = 0; c < channels; ++c) {
                         const T* plane = x + (n * channels + c) * in_size;
                         double acc = 0;
-                        for (size_t t = 0; t < offsets.size(); ++t)
+                        for (size_t t = 0; t < taps; ++t)
                             acc += weights[t] * static_cast<double>(load(plane[offsets[t]]));
                         y[(n * channels + c) * out_size + pix] = store<T>(acc);
                     }
@@ -240,9 +251,9 @@ class AffineGridKernel final : public Kernel {
         Tensor& y = ctx.out(0);
         if (y.numel() == 0) return Status::ok();
         const int64_t r = y.dims().back();
-        const std::vector<int64_t> spatial(y.dims().begin() + 1, y.dims().end() - 1);
+        const int64_t* spatial = y.dims().data() + 1;
         int64_t points = 1;
-        for (int64_t s : spatial) points *= s;
+        for (int64_t a = 0; a < r; ++a) points *= spatial[a];
         dispatch_types<kFloats>(y.dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* theta = ctx.in(0).data_as<T>();

@@ -561,5 +561,29 @@ TEST(Opset18Nn, DeformConvSamplesAtOffsetsTimesMask) {
                  {"dc_bad", "offset must have shape 1x2x3x3"});
 }
 
+// Empty inputs are legal and give empty outputs of the right shape.
+TEST(Opset18Nn, EmptyTensorsGiveEmptyOutputs) {
+    ModelBuilder b(21);
+    b.input("x", {0, 4, 3}).input("img", {1, 2, 3, 4}).input("grid", {1, 0, 5, 2}).input("t", {1, 2, 3});
+    b.input("e", {1, 2, 3, 0});
+    b.output("col").output("gn").output("gs").output("ag");
+    b.init("image", int64s({1, 4})).init("block", int64s({1, 2})).init("size", int64s({1, 2, 0, 3}));
+    b.init("s", float_values({1, 1})).init("bias", float_values({0, 0}));
+    b.node("Col2Im", {"x", "image", "block"}, {"col"}, "c2i");
+    b.node("GroupNormalization", {"e", "s", "bias"}, {"gn"}, "gn", {attr_i("num_groups", 1)});
+    b.node("GridSample", {"img", "grid"}, {"gs"}, "gs");
+    b.node("AffineGrid", {"t", "size"}, {"ag"}, "ag");
+    auto out = try_run(b.m, {{"x", floats({0, 4, 3}, {})},
+                             {"img", random_tensor({1, 2, 3, 4}, 5)},
+                             {"grid", floats({1, 0, 5, 2}, {})},
+                             {"t", floats({1, 2, 3}, {1, 0, 0, 0, 1, 0})},
+                             {"e", floats({1, 2, 3, 0}, {})}});
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    EXPECT_EQ((*out)[0].tensor.dims(), (std::vector<int64_t>{0, 2, 1, 4}));
+    EXPECT_EQ((*out)[1].tensor.dims(), (std::vector<int64_t>{1, 2, 3, 0}));
+    EXPECT_EQ((*out)[2].tensor.dims(), (std::vector<int64_t>{1, 2, 0, 5}));
+    EXPECT_EQ((*out)[3].tensor.dims(), (std::vector<int64_t>{1, 0, 3, 2}));
+}
+
 }  // namespace
 }  // namespace edgeinfer::testing
