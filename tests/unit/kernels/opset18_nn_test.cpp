@@ -104,6 +104,11 @@ TEST(Opset18Nn, LpPoolCeilModeAndGlobal) {
         p3.push_back(std::cbrt(std::pow(std::fabs(x[j]), 3) + std::pow(std::fabs(x[3 + j]), 3) +
                                std::pow(std::fabs(x[6 + j]), 3)));
     expect_near_all((*out)[3].tensor, p3, 1e-4, "p=3");
+
+    ModelBuilder bad(18);
+    bad.input("x", {1, 1, 3, 3}).output("y");
+    bad.node("LpPool", {"x"}, {"y"}, "lp_bad", {attr_is("kernel_shape", {2, 2}), attr_i("p", 0)});
+    expect_error(bad.m, {{"x", floats({1, 1, 3, 3}, x)}}, StatusCode::kUnsupported, {"lp_bad", "p must be > 0"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +166,11 @@ TEST(Opset18Nn, GroupNormalizationPerGroupAt18PerChannelAt21) {
     old_scale.init("s", float_values(gs)).init("b", float_values(gb));
     old_scale.node("GroupNormalization", {"x", "s", "b"}, {"y"}, "gn_old", {attr_i("num_groups", 3)});
     expect_error(old_scale.m, {{"x", x}}, StatusCode::kInvalidArgument, {"gn_old", "scale must be", "per channel"});
+    ModelBuilder no_groups(18);
+    no_groups.input("x", {2, 6, 2, 3}).output("y");
+    no_groups.init("s", float_values(gs)).init("b", float_values(gb));
+    no_groups.node("GroupNormalization", {"x", "s", "b"}, {"y"}, "gn_none");
+    expect_error(no_groups.m, {{"x", x}}, StatusCode::kUnsupported, {"gn_none", "num_groups (>= 1) is required"});
     ModelBuilder bad_groups(18);
     bad_groups.input("x", {2, 6, 2, 3}).output("y");
     bad_groups.init("s", float_values({1, 1, 1, 1})).init("b", float_values({0, 0, 0, 0}));
@@ -447,6 +457,14 @@ TEST(Opset18Nn, Resize18AxesAndAspectRatioPolicy) {
     EXPECT_EQ(values_of<float>((*out)[0].tensor), blocks(4, 6, 2, 3));
     EXPECT_EQ(values_of<float>((*out)[1].tensor), blocks(4, 4, 2, 2));
     EXPECT_EQ(values_of<float>((*out)[2].tensor), blocks(6, 6, 3, 3));
+
+    ModelBuilder bad_policy(18);
+    bad_policy.input("x", {1, 1, 2, 2}).output("y");
+    bad_policy.init("sizes", int64s({4, 6}));
+    bad_policy.node("Resize", {"x", "", "", "sizes"}, {"y"}, "r_policy",
+                    {attr_is("axes", {2, 3}), attr_s("keep_aspect_ratio_policy", "fit")});
+    expect_error(bad_policy.m, {{"x", floats({1, 1, 2, 2}, {1, 2, 3, 4})}}, StatusCode::kUnsupported,
+                 {"r_policy", "keep_aspect_ratio_policy 'fit'"});
 
     ModelBuilder bad(18);
     bad.input("x", {1, 1, 2, 2}).output("y");
