@@ -37,6 +37,8 @@ void register_text_kernels(KernelRegistry& registry);
 void register_contrib_activation_kernels(KernelRegistry& registry);
 void register_attention_kernels(KernelRegistry& registry);
 void register_qlinear_elementwise_kernels(KernelRegistry& registry);
+void register_col2im_kernels(KernelRegistry& registry);
+void register_deform_conv_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
@@ -74,6 +76,8 @@ const KernelRegistry& default_registry() {
         cpu::register_contrib_activation_kernels(r);
         cpu::register_attention_kernels(r);
         cpu::register_qlinear_elementwise_kernels(r);
+        cpu::register_col2im_kernels(r);
+        cpu::register_deform_conv_kernels(r);
         return r;
     }();
     return registry;

@@ -30,17 +30,6 @@ std::string string_attr_in(const CreateContext& ctx, const char* name, std::vect
     return std::string("attribute ") + name + "='" + a->s + "' (opset " + std::to_string(version) + ")";
 }
 
-std::string input_absent(const CreateContext& ctx, size_t index, const char* name, int64_t version) {
-    if (ctx.node.inputs.size() <= index || ctx.node.inputs[index].empty()) return "";
-    return std::string("input ") + name + " (opset " + std::to_string(version) + ")";
-}
-
-std::string all_ones(const CreateContext& ctx, const char* name, int64_t version) {
-    for (int64_t v : ctx.node.attr_ints(name))
-        if (v != 1) return std::string("attribute ") + name + " other than 1 (opset " + std::to_string(version) + ")";
-    return "";
-}
-
 std::string first_of(std::initializer_list<std::string> reasons) {
     for (const std::string& r : reasons)
         if (!r.empty()) return r;
@@ -49,26 +38,6 @@ std::string first_of(std::initializer_list<std::string> reasons) {
 
 const std::multimap<std::string, Change>& changes() {
     static const std::multimap<std::string, Change> table = {
-        {"Pad", {18, [](const CreateContext& c) { return input_absent(c, 3, "axes", 18); }}},
-        {"Pad",
-         {19,
-          [](const CreateContext& c) {
-              return string_attr_in(c, "mode", {"constant", "reflect", "edge"}, 19);
-          }}},
-        {"Resize",
-         {18,
-          [](const CreateContext& c) {
-              return first_of({attr_is(c, "antialias", 0, 18),
-                               c.node.find_attribute("axes") ? std::string("attribute axes (opset 18)") : std::string(),
-                               string_attr_in(c, "keep_aspect_ratio_policy", {"stretch"}, 18)});
-          }}},
-        {"Resize",
-         {19,
-          [](const CreateContext& c) {
-              return string_attr_in(
-                  c, "coordinate_transformation_mode",
-                  {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"}, 19);
-          }}},
         {"ScatterElements",
          {18,
           [](const CreateContext& c) {
@@ -79,14 +48,6 @@ const std::multimap<std::string, Change>& changes() {
           [](const CreateContext& c) {
               return string_attr_in(c, "reduction", {"none", "add", "mul"}, 18);
           }}},
-        {"LpPool", {18, [](const CreateContext& c) { return attr_is(c, "ceil_mode", 0, 18); }}},
-        {"AveragePool", {19, [](const CreateContext& c) { return all_ones(c, "dilations", 19); }}},
-        {"DFT", {20, [](const CreateContext&) { return std::string("axis as an input (opset 20)"); }}},
-        {"GridSample",
-         {20,
-          [](const CreateContext&) { return std::string("opset 20's N-d sampling and mode names (linear, cubic)"); }}},
-        {"GroupNormalization",
-         {21, [](const CreateContext&) { return std::string("per-channel scale and bias (opset 21)"); }}},
         {"QuantizeLinear",
          {21,
           [](const CreateContext& c) {

@@ -1,8 +1,9 @@
 // Kernels: BatchNormalization (inference), InstanceNormalization and LayerNormalization via oneDNN
 // batch/layer normalization, with plain C++ for shapes oneDNN does not take; MeanVarianceNormalization
-// (ONNX's function op, as one kernel); com.microsoft's SkipLayerNormalization (plain C++, one pass per row).
-// LayerNormalization is also registered where ONNX Runtime's optimizer writes its contrib form: the ONNX
-// domain below opset 17.
+// (ONNX's function op, as one kernel); GroupNormalization-18 (scale and bias per group) and -21 (per
+// channel), plain C++ over (N, C, spatial...) with moments in double; com.microsoft's
+// SkipLayerNormalization (plain C++, one pass per row). LayerNormalization is also registered where ONNX
+// Runtime's optimizer writes its contrib form: the ONNX domain below opset 17.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -418,6 +419,85 @@ class MvnKernel final : public Kernel {
     std::vector<int64_t> axes_;
 };
 
+// GroupNormalization: x is (N, C, D...), C = num_groups * channels_per_group; each (n, group) block of
+// C / num_groups * prod(D) consecutive values is normalized with its own mean and variance, then
+// scaled and shifted per group (opset 18) or per channel (opset 21).
+class GroupNormKernel final : public Kernel {
+  public:
+    GroupNormKernel(int64_t groups, float epsilon, bool per_channel)
+        : groups_(groups), epsilon_(epsilon), per_channel_(per_channel) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const TensorDesc& x = ctx.input(0);
+        if (!dtype_in(x.dtype, types::kFloats))
+            return ctx.unsupported_here("input type " + std::string(dtype_name(x.dtype)) + " is not a float type");
+        if (x.dims.size() < 2) return ctx.invalid("X must have rank >= 2 (N, C, ...), got " + shape_to_string(x.dims));
+        const int64_t c = x.dims[1];
+        if (c % groups_ != 0)
+            return ctx.invalid("num_groups " + std::to_string(groups_) + " does not divide the " + std::to_string(c) +
+                               " channels");
+        const int64_t want = per_channel_ ? c : groups_;
+        for (size_t i : {size_t{1}, size_t{2}}) {
+            const TensorDesc& p = ctx.input(i);
+            if (p.dtype != x.dtype || p.dims.size() != 1 || p.dims[0] != want)
+                return ctx.invalid(std::string(i == 1 ? "scale" : "bias") + " must be " +
+                                   std::string(dtype_name(x.dtype)) + " [" + std::to_string(want) + "] (" +
+                                   (per_channel_ ? "per channel" : "per group") + " at this opset), got " +
+                                   std::string(dtype_name(p.dtype)) + " " + shape_to_string(p.dims));
+        }
+        ctx.set_output(0, x.dtype, x.dims);
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        const Tensor& x = ctx.in(0);
+        if (x.numel() == 0) return Status::ok();
+        const int64_t n = x.dims()[0], c = x.dims()[1];
+        const int64_t inner = x.numel() / (n * c), cpg = c / groups_;
+        const int64_t block = cpg * inner;
+        dispatch_types<types::kFloats>(x.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* in = x.data_as<T>();
+            const T* scale = ctx.in(1).data_as<T>();
+            const T* bias = ctx.in(2).data_as<T>();
+            T* out = ctx.out(0).data_as<T>();
+            parallel_for(
+                n * groups_,
+                [&](int64_t begin, int64_t end) {
+                    for (int64_t b = begin; b < end; ++b) {
+                        const T* src = in + b * block;
+                        double sum = 0, sum_sq = 0;
+                        for (int64_t i = 0; i < block; ++i) sum += static_cast<double>(load(src[i]));
+                        const double mean = block > 0 ? sum / double(block) : 0.0;
+                        for (int64_t i = 0; i < block; ++i) {
+                            const double d = static_cast<double>(load(src[i])) - mean;
+                            sum_sq += d * d;
+                        }
+                        const double var = block > 0 ? sum_sq / double(block) : 0.0;
+                        const double inv = 1.0 / std::sqrt(var + double(epsilon_));
+                        const int64_t g = b % groups_;
+                        for (int64_t k = 0; k < cpg; ++k) {
+                            const int64_t p = per_channel_ ? g * cpg + k : g;
+                            const double sc = static_cast<double>(load(scale[p])) * inv;
+                            const double sh = static_cast<double>(load(bias[p]));
+                            const T* s = src + k * inner;
+                            T* d = out + b * block + k * inner;
+                            for (int64_t i = 0; i < inner; ++i)
+                                d[i] = store<T>((static_cast<double>(load(s[i])) - mean) * sc + sh);
+                        }
+                    }
+                },
+                1);
+        });
+        return Status::ok();
+    }
+
+  private:
+    int64_t groups_;
+    float epsilon_;
+    bool per_channel_;
+};
+
 // ---- com.microsoft SkipLayerNormalization: S = input + skip (+ bias), Y = LayerNorm(S) over the last dim.
 //   inputs  input (..., H), skip (input's shape, or a suffix of it), gamma (H), beta (H, optional),
 //           bias (H, optional); attribute epsilon (default 1e-12)
@@ -570,6 +650,22 @@ void register_norm_kernels(KernelRegistry& registry) {
         return std::unique_ptr<Kernel>(new MvnKernel(ctx.node.attr_ints("axes", {0, 2, 3})));
     };
     registry.add(std::move(mvn));
+
+    for (const bool per_channel : {false, true}) {
+        KernelDef gn;
+        gn.op_type = "GroupNormalization";
+        gn.since_version = per_channel ? 21 : 18;
+        gn.end_version = per_channel ? (1 << 30) : 20;
+        gn.dtypes = dtypes_of(types::kFloats);
+        gn.factory = [per_channel](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            const ir::Attribute* groups = ctx.node.find_attribute("num_groups");
+            if (groups == nullptr || groups->i < 1) return ctx.invalid("attribute num_groups (>= 1) is required");
+            // stash_type (opset 21) asks for at least float moments: they accumulate in double here.
+            return std::unique_ptr<Kernel>(
+                new GroupNormKernel(groups->i, ctx.node.attr_float("epsilon", 1e-5f), per_channel));
+        };
+        registry.add(std::move(gn));
+    }
 }
 
 }  // namespace edgeinfer::kernels::cpu

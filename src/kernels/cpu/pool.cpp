@@ -1,4 +1,4 @@
-// Kernels: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, LRN and MaxUnpool.
+// Kernels: MaxPool, AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, LRN and MaxUnpool.
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
@@ -11,7 +11,8 @@
 //
 // float32 pooling runs through oneDNN pooling_v2 (dilations, asymmetric pads); ceil_mode is expressed
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
-// Indices output, average pooling that counts padding inside a ceil_mode tail, and non-float types.
+// Indices output, average pooling that counts padding inside a ceil_mode tail, non-float types, and
+// LpPool (y = (sum over the window of |x|^p)^(1/p); padding adds nothing; ceil_mode since opset 18).
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -37,6 +38,7 @@ struct PoolAttrs {
     bool channels_last = false;  // edgeinfer domain: (N, spatial..., C) in and out
     bool nhwc_memory = false;    // edgeinfer domain: NCHW dims, channels-last memory in and out
     bool bf16_output = false;    // edgeinfer domain, output_type = 16: the output is bfloat16
+    double p = 0;                // LpPool's p (0: max or average pooling)
     std::vector<int64_t> kernel_shape, strides, dilations, pads;
 };
 
@@ -45,6 +47,12 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
     a.global = global;
     a.channels_last = (node.domain == "edgeinfer" && node.attr_int("channels_last", 0) != 0) ||
                       node.domain == "com.microsoft";  // com.microsoft:NhwcMaxPool is always channels-last
+    if (node.op_type == "LpPool" || node.op_type == "GlobalLpPool") {
+        // p is a float attribute in opset 1, an int since opset 2.
+        const ir::Attribute* p = node.find_attribute("p");
+        a.p = p == nullptr ? 2.0 : p->kind == ir::Attribute::Kind::kFloat ? double(p->f) : double(p->i);
+        if (!(a.p > 0)) return "attribute p must be > 0, got " + std::to_string(a.p);
+    }
     if (node.domain == "edgeinfer") {
         std::string layout = node.attr_string("x_layout", "NCHW");
         if (layout != "NCHW" && layout != "NHWC") return "x_layout must be NCHW or NHWC";
@@ -139,7 +147,7 @@ Status pool_geometry(const PrepareContext& ctx, const PoolAttrs& a, const std::v
 
 template <typename T>
 void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool is_max, bool count_include_pad,
-                    int64_t storage_order) {
+                    int64_t storage_order, double p) {
     int64_t in_size = g.in[0] * g.in[1] * g.in[2];
     int64_t out_size = g.out[0] * g.out[1] * g.out[2];
     parallel_for(g.nc * out_size, [&](int64_t begin, int64_t end) {
@@ -176,6 +184,8 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
                                 best = v;
                                 best_index = storage_order == 0 ? idx : p0 + p1 * g.in[0] + p2 * g.in[0] * g.in[1];
                             }
+                        } else if (p > 0) {
+                            sum += std::pow(std::fabs(static_cast<double>(v)), p);
                         } else {
                             sum += static_cast<double>(v);
                             ++count;
@@ -186,6 +196,8 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
             if (is_max) {
                 y[i] = best;
                 if (indices) indices[i] = c * in_size + best_index;
+            } else if (p > 0) {
+                y[i] = static_cast<T>(std::pow(sum, 1.0 / p));
             } else {
                 int64_t div = count_include_pad ? padded_count : count;
                 y[i] = static_cast<T>(div > 0 ? sum / static_cast<double>(div) : 0.0);
@@ -253,7 +265,8 @@ class PoolKernel final : public Kernel {
                 using T = decltype(tag);
                 if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int8_t> ||
                               std::is_same_v<T, uint8_t>)
-                    reference_pool<T>(ctx.in(0).data_as<T>(), ctx.out(0).data_as<T>(), idx, st.geom, max, cip, so);
+                    reference_pool<T>(ctx.in(0).data_as<T>(), ctx.out(0).data_as<T>(), idx, st.geom, max, cip, so,
+                                      attrs_.p);
             });
             return Status::ok();
         }
@@ -282,7 +295,7 @@ class PoolKernel final : public Kernel {
             dtype != DataType::kUInt8)
             return ctx.unsupported_here("input type " + std::string(dtype_name(dtype)) + " is not supported");
         if (!attrs_.is_max && (dtype == DataType::kInt8 || dtype == DataType::kUInt8))
-            return ctx.unsupported_here("AveragePool needs a float input");
+            return ctx.unsupported_here(ctx.node().op_type + " needs a float input");
         std::vector<int64_t> out, k, s, d, pl, pr, pr_eff;
         EDGEINFER_RETURN_IF_ERROR(pool_geometry(ctx, attrs_, x, out, k, s, d, pl, pr, pr_eff));
         std::vector<int64_t> y{x[0], x[1]};
@@ -308,7 +321,8 @@ class PoolKernel final : public Kernel {
             g.pr[off + i] = pr[i];
         }
         bool ceil_tail_counts = !attrs_.is_max && attrs_.count_include_pad && pr_eff != pr;
-        st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty;
+        st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty ||
+                        attrs_.p > 0;
         if (!st->reference) {
             try {
                 bind_pooling(ctx, attrs_, *st, plain_f32_md(x), plain_f32_md(y), k, s, d, pl, pr_eff);
@@ -575,6 +589,8 @@ void register_pool_kernels(KernelRegistry& registry) {
     registry.add(pool_def("AveragePool", false, false));
     registry.add(pool_def("GlobalMaxPool", true, true));
     registry.add(pool_def("GlobalAveragePool", false, true));
+    registry.add(pool_def("LpPool", false, false));  // ceil_mode (opset 18) included
+    registry.add(pool_def("GlobalLpPool", false, true));
     // Channels-last forms (edgeinfer domain; bfloat16 inside bf16 regions).
     for (const auto& [op, is_max, global] :
          {std::tuple{"MaxPool", true, false}, std::tuple{"AveragePool", false, false},

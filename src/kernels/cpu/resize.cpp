@@ -1,4 +1,8 @@
-// Kernels: Resize (opset 10, 11-17) and Upsample (opset 7-9+): nearest, n-linear and cubic interpolation.
+// Kernels: Resize (opset 10, 11-17, 18+) and Upsample (opset 7-9+): nearest, n-linear and cubic interpolation.
+// Resize-18 adds `axes` (scales/sizes/roi for those axes only), keep_aspect_ratio_policy (one scale for
+// every listed axis when `sizes` is given: not_larger takes the smallest, not_smaller the largest, output
+// sizes rounded half up) and antialias (downsampling linear/cubic stretch their filter by 1/scale, weights
+// normalized: ONNX's reference coefficients); Resize-19 adds coordinate mode half_pixel_symmetric.
 //
 // prepare builds, for every axis, a table of input offsets and weights for each output coordinate
 // (1 tap for nearest or identity axes, 2 for linear, 4 for cubic); run only walks those tables.
@@ -13,7 +17,16 @@ namespace edgeinfer::kernels::cpu {
 namespace {
 
 enum class Mode { kNearest, kLinear, kCubic };
-enum class CoordMode { kHalfPixel, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn, kTfCropAndResize };
+enum class CoordMode {
+    kHalfPixel,
+    kPytorchHalfPixel,
+    kAlignCorners,
+    kAsymmetric,
+    kTfHalfPixelForNn,
+    kTfCropAndResize,
+    kHalfPixelSymmetric
+};
+enum class AspectPolicy { kStretch, kNotLarger, kNotSmaller };
 // kSimple is the pre-opset-11 rule: floor when upsampling, ceil when downsampling.
 enum class NearestMode { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
 // Where the scales / sizes come from.
@@ -31,6 +44,10 @@ struct ResizeAttrs {
     bool exclude_outside = false;
     float extrapolation = 0.0f;
     std::vector<float> attr_scales;  // Upsample opset 7-8
+    // Resize-18.
+    bool antialias = false;
+    std::vector<int64_t> axes;  // empty: all
+    AspectPolicy policy = AspectPolicy::kStretch;
 };
 
 // Interpolation table of one axis: output coordinate o reads taps input offsets off[o*taps + t]
@@ -75,6 +92,7 @@ Result<CoordMode> parse_coord(const std::string& s) {
     if (s == "asymmetric") return CoordMode::kAsymmetric;
     if (s == "tf_half_pixel_for_nn") return CoordMode::kTfHalfPixelForNn;
     if (s == "tf_crop_and_resize") return CoordMode::kTfCropAndResize;
+    if (s == "half_pixel_symmetric") return CoordMode::kHalfPixelSymmetric;
     return invalid_model("coordinate_transformation_mode '" + s + "' is unknown");
 }
 
@@ -114,16 +132,40 @@ Result<ResizeAttrs> read_attrs(const CreateContext& ctx, Variant variant) {
     a.cubic_a = n.attr_float("cubic_coeff_a", -0.75f);
     a.exclude_outside = n.attr_int("exclude_outside", 0) != 0;
     a.extrapolation = n.attr_float("extrapolation_value", 0.0f);
+    if (a.coord == CoordMode::kHalfPixelSymmetric && ctx.opset < 19)
+        return ctx.invalid("coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19");
+    if (ctx.opset >= 18) {
+        const int64_t antialias = n.attr_int("antialias", 0);
+        if (antialias != 0 && antialias != 1)
+            return ctx.invalid("antialias must be 0 or 1, got " + std::to_string(antialias));
+        a.antialias = antialias == 1;
+        a.axes = n.attr_ints("axes");
+        const std::string policy = n.attr_string("keep_aspect_ratio_policy", "stretch");
+        if (policy == "stretch")
+            a.policy = AspectPolicy::kStretch;
+        else if (policy == "not_larger")
+            a.policy = AspectPolicy::kNotLarger;
+        else if (policy == "not_smaller")
+            a.policy = AspectPolicy::kNotSmaller;
+        else
+            return ctx.invalid("keep_aspect_ratio_policy '" + policy + "' is not stretch, not_larger or not_smaller");
+    }
     return a;
 }
 
 // Input coordinate of output coordinate x along one axis (ONNX Resize formulas). `len_out` is
 // scale * len_in as a real number, as the ONNX reference uses it.
-double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_in, double roi_start, double roi_end) {
+double original_coord(const ResizeAttrs& a, double x, double scale, int64_t len_in, int64_t len_out_int,
+                      double roi_start, double roi_end) {
     double len_out = scale * static_cast<double>(len_in);
     switch (a.coord) {
         case CoordMode::kHalfPixel:
             return (x + 0.5) / scale - 0.5;
+        case CoordMode::kHalfPixelSymmetric: {
+            const double adjustment = static_cast<double>(len_out_int) / len_out;
+            const double offset = static_cast<double>(len_in) / 2 * (1 - adjustment);
+            return offset + (x + 0.5) / scale - 0.5;
+        }
         case CoordMode::kPytorchHalfPixel:
             return len_out > 1.0 ? (x + 0.5) / scale - 0.5 : 0.0;
         case CoordMode::kAlignCorners:
@@ -168,8 +210,58 @@ void cubic_weights(double r, double A, double w[4]) {
     w[3] = far(2 - r);
 }
 
+// Antialiased downsampling (Resize-18, scale < 1) as ONNX's reference computes it: the linear (triangle)
+// or cubic filter stretched by 1/scale, taps base + start + k around base = ceil(x) - 1 (so the fraction
+// lies in (0, 1]), weights normalized to sum 1; taps outside the input read the edge, or are dropped
+// (and the rest renormalized) with exclude_outside.
+AxisTable build_antialias_axis(const ResizeAttrs& a, int64_t len_in, int64_t len_out, double scale, int64_t stride,
+                               double roi_start, double roi_end) {
+    const bool linear = a.mode == Mode::kLinear;
+    const auto start = static_cast<int64_t>(std::floor((linear ? -1.0 : -2.0) / scale) + 1);
+    const int64_t taps = 2 - 2 * start;
+    AxisTable t;
+    t.taps = static_cast<int>(taps);
+    t.off.assign(static_cast<size_t>(len_out * taps), 0);
+    t.w.assign(static_cast<size_t>(len_out * taps), 0.0f);
+    t.outside.assign(static_cast<size_t>(len_out), 0);
+    std::vector<double> wd(static_cast<size_t>(taps));
+    const double A = a.cubic_a;
+    for (int64_t o = 0; o < len_out; ++o) {
+        const double x = original_coord(a, static_cast<double>(o), scale, len_in, len_out, roi_start, roi_end);
+        if (a.coord == CoordMode::kTfCropAndResize && (x < 0.0 || x > static_cast<double>(len_in - 1)))
+            t.outside[o] = 1;
+        const double base = std::ceil(x) - 1;
+        const double ratio = x - base;
+        double sum = 0.0;
+        for (int64_t k = 0; k < taps; ++k) {
+            const double d = std::fabs((static_cast<double>(start + k) - ratio) * scale);
+            double w;
+            if (linear)
+                w = std::max(0.0, 1.0 - d);
+            else if (d <= 1.0)
+                w = ((A + 2) * d - (A + 3)) * d * d + 1;
+            else if (d < 2.0)
+                w = ((A * d - 5 * A) * d + 8 * A) * d - 4 * A;
+            else
+                w = 0.0;
+            const int64_t idx = static_cast<int64_t>(base) + start + k;
+            if (a.exclude_outside && (idx < 0 || idx >= len_in)) w = 0.0;
+            wd[static_cast<size_t>(k)] = w;
+            sum += w;
+        }
+        for (int64_t k = 0; k < taps; ++k) {
+            const int64_t idx = std::clamp<int64_t>(static_cast<int64_t>(base) + start + k, 0, len_in - 1);
+            t.off[o * taps + k] = idx * stride;
+            t.w[o * taps + k] = static_cast<float>(sum != 0.0 ? wd[static_cast<size_t>(k)] / sum : 0.0);
+        }
+    }
+    return t;
+}
+
 AxisTable build_axis(const ResizeAttrs& a, int64_t len_in, int64_t len_out, double scale, int64_t stride,
                      double roi_start, double roi_end) {
+    if (a.antialias && a.mode != Mode::kNearest && scale < 1.0 && len_in > 0)
+        return build_antialias_axis(a, len_in, len_out, scale, stride, roi_start, roi_end);
     AxisTable t;
     int taps = a.mode == Mode::kNearest ? 1 : (a.mode == Mode::kLinear ? 2 : 4);
     t.taps = taps;
@@ -179,7 +271,7 @@ AxisTable build_axis(const ResizeAttrs& a, int64_t len_in, int64_t len_out, doub
     auto clamp = [len_in](int64_t i) { return std::min(std::max<int64_t>(i, 0), len_in - 1); };
     bool single = true;  // every coordinate reads exactly one input with weight 1
     for (int64_t o = 0; o < len_out; ++o) {
-        double x = original_coord(a, static_cast<double>(o), scale, len_in, roi_start, roi_end);
+        double x = original_coord(a, static_cast<double>(o), scale, len_in, len_out, roi_start, roi_end);
         if (a.coord == CoordMode::kTfCropAndResize && (x < 0.0 || x > static_cast<double>(len_in - 1)))
             t.outside[o] = 1;
         int64_t* off = &t.off[o * taps];
@@ -336,12 +428,34 @@ void interpolate_row(const AxisTable& last, const float* src, float* dst, int64_
     }
 }
 
+// interpolate_row for the tap count of `last` (antialiased axes have any number).
+void interpolate_any(const AxisTable& last, const float* src, float* dst, int64_t width, float extrapolation) {
+    switch (last.taps) {
+        case 1:
+            interpolate_row<1>(last, src, dst, width, extrapolation);
+            return;
+        case 2:
+            interpolate_row<2>(last, src, dst, width, extrapolation);
+            return;
+        case 4:
+            interpolate_row<4>(last, src, dst, width, extrapolation);
+            return;
+        default:
+            break;
+    }
+    const int taps = last.taps;
+    for (int64_t x = 0; x < width; ++x) {
+        float v = 0.0f;
+        for (int k = 0; k < taps; ++k) v += last.w[x * taps + k] * src[last.off[x * taps + k]];
+        dst[x] = last.outside[x] ? extrapolation : v;
+    }
+}
+
 // The separable path: see ResizeState::two_pass.
 void run_two_pass(const ResizeState& s, const float* in, float* out, float* scratch) {
     int64_t width = s.out_dims.back();
     int64_t rows = shape_numel(s.out_dims) / width;
     const AxisTable& last = s.axes.back();
-    const int taps = last.taps;
     const int64_t w_in = s.in_width;
     parallel_for(
         s.slots,
@@ -366,12 +480,7 @@ void run_two_pass(const ResizeState& s, const float* in, float* out, float* scra
                         }
                         src = tmp;
                     }
-                    if (taps == 2)
-                        interpolate_row<2>(last, src, dst, width, s.extrapolation);
-                    else if (taps == 4)
-                        interpolate_row<4>(last, src, dst, width, s.extrapolation);
-                    else
-                        interpolate_row<1>(last, src, dst, width, s.extrapolation);
+                    interpolate_any(last, src, dst, width, s.extrapolation);
                 });
             }
         },
@@ -391,12 +500,7 @@ void run_rows_first(const ResizeState& s, const float* in, float* out, float* ro
             for (int64_t r = b; r < e; ++r) {
                 const float* src = in + r * w_in;
                 float* dst = rows_out + r * width;
-                if (last.taps == 2)
-                    interpolate_row<2>(last, src, dst, width, 0.0f);
-                else if (last.taps == 4)
-                    interpolate_row<4>(last, src, dst, width, 0.0f);
-                else
-                    interpolate_row<1>(last, src, dst, width, 0.0f);
+                interpolate_any(last, src, dst, width, 0.0f);
             }
         },
         grain);
@@ -444,12 +548,7 @@ void run_interpolate(const ResizeState& s, const float* in, float* out) {
                 }
                 if (n == 1 && combos[0].w == 1.0f) {  // only the last axis interpolates
                     const float* src = in + combos[0].off;
-                    if (taps == 2)
-                        interpolate_row<2>(last, src, dst, width, s.extrapolation);
-                    else if (taps == 4)
-                        interpolate_row<4>(last, src, dst, width, s.extrapolation);
-                    else
-                        interpolate_row<1>(last, src, dst, width, s.extrapolation);
+                    interpolate_any(last, src, dst, width, s.extrapolation);
                     return;
                 }
                 for (int64_t x = 0; x < width; ++x) {
@@ -584,9 +683,6 @@ class Resize final : public Kernel {
                 const Tensor* v = ctx.value(3);
                 if (!v) return ctx.defer();
                 if (!read_int_values(*v, sizes)) return ctx.invalid("sizes must be int64");
-                if (sizes.size() != r)
-                    return ctx.invalid("sizes has " + std::to_string(sizes.size()) + " values, input rank is " +
-                                       std::to_string(r));
                 use_sizes = true;
             } else {
                 if (!has_scales) return ctx.invalid("neither 'scales' nor 'sizes' is given");
@@ -601,6 +697,10 @@ class Resize final : public Kernel {
                 if (!read_real_values(*v, roi)) return ctx.invalid("roi must be float32 or float64");
             }
         }
+        EDGEINFER_RETURN_IF_ERROR(expand_axes(ctx, use_sizes ? nullptr : &scales, use_sizes ? &sizes : nullptr, roi));
+        if (use_sizes && sizes.size() != r)
+            return ctx.invalid("sizes has " + std::to_string(sizes.size()) + " values, input rank is " +
+                               std::to_string(r));
         if (use_sizes) {
             scales.resize(r);
             for (size_t i = 0; i < r; ++i) {
@@ -608,9 +708,70 @@ class Resize final : public Kernel {
                 out_dims[i] = sizes[i];
                 scales[i] = in_dims[i] == 0 ? 1.0 : static_cast<double>(sizes[i]) / static_cast<double>(in_dims[i]);
             }
+            if (a_.policy != AspectPolicy::kStretch) {
+                // One scale for every resized axis; the others keep theirs (1).
+                std::vector<bool> listed(r, a_.axes.empty());
+                for (int64_t ax : a_.axes) listed[static_cast<size_t>(ax < 0 ? ax + int64_t(r) : ax)] = true;
+                double common = a_.policy == AspectPolicy::kNotLarger ? 1e300 : 0.0;
+                for (size_t i = 0; i < r; ++i)
+                    if (listed[i])
+                        common = a_.policy == AspectPolicy::kNotLarger ? std::min(common, scales[i])
+                                                                       : std::max(common, scales[i]);
+                for (size_t i = 0; i < r; ++i)
+                    if (listed[i]) {
+                        scales[i] = common;
+                        out_dims[i] = static_cast<int64_t>(std::floor(common * static_cast<double>(in_dims[i]) + 0.5));
+                    }
+            }
         } else if (scales.size() == r) {
             for (size_t i = 0; i < r; ++i)
                 out_dims[i] = static_cast<int64_t>(std::floor(scales[i] * static_cast<double>(in_dims[i])));
+        }
+        return Status::ok();
+    }
+
+    // Resize-18's axes: scales, sizes and roi name only the listed axes; the others keep scale 1, their
+    // size and roi [0, 1].
+    Status expand_axes(const PrepareContext& ctx, std::vector<double>* scales, std::vector<int64_t>* sizes,
+                       std::vector<double>& roi) const {
+        if (a_.axes.empty()) return Status::ok();
+        const std::vector<int64_t>& in_dims = ctx.input(0).dims;
+        const auto r = static_cast<int64_t>(in_dims.size());
+        const size_t n = a_.axes.size();
+        std::vector<bool> seen(static_cast<size_t>(r), false);
+        std::vector<size_t> axes;
+        for (int64_t ax : a_.axes) {
+            int64_t axis = ax;
+            if (!normalize_axis(axis, r) || seen[static_cast<size_t>(axis)])
+                return ctx.invalid("axes has " + std::to_string(ax) + ", out of range or repeated for rank " +
+                                   std::to_string(r));
+            seen[static_cast<size_t>(axis)] = true;
+            axes.push_back(static_cast<size_t>(axis));
+        }
+        const size_t given = scales ? scales->size() : sizes->size();
+        if (given != n)
+            return ctx.invalid(std::string(scales ? "scales" : "sizes") + " has " + std::to_string(given) +
+                               " values for " + std::to_string(n) + " axes");
+        if (scales) {
+            std::vector<double> full(static_cast<size_t>(r), 1.0);
+            for (size_t i = 0; i < n; ++i) full[axes[i]] = (*scales)[i];
+            *scales = std::move(full);
+        } else {
+            std::vector<int64_t> full(in_dims);
+            for (size_t i = 0; i < n; ++i) full[axes[i]] = (*sizes)[i];
+            *sizes = std::move(full);
+        }
+        if (!roi.empty()) {
+            if (roi.size() != 2 * n)
+                return ctx.invalid("roi has " + std::to_string(roi.size()) + " values for " + std::to_string(n) +
+                                   " axes");
+            std::vector<double> full(static_cast<size_t>(2 * r), 0.0);
+            std::fill(full.begin() + r, full.end(), 1.0);
+            for (size_t i = 0; i < n; ++i) {
+                full[axes[i]] = roi[i];
+                full[static_cast<size_t>(r) + axes[i]] = roi[n + i];
+            }
+            roi = std::move(full);
         }
         return Status::ok();
     }
@@ -646,7 +807,7 @@ void register_resize_kernels(KernelRegistry& registry) {
     registry.add(resize_def("Upsample", 7, 8, Variant::kUpsampleAttr));
     registry.add(resize_def("Upsample", 9, 17, Variant::kScalesInput1));
     registry.add(resize_def("Resize", 10, 10, Variant::kScalesInput1));
-    registry.add(resize_def("Resize", 11, 17, Variant::kResize11));
+    registry.add(resize_def("Resize", 11, 1 << 30, Variant::kResize11));  // 18: axes, antialias, aspect policy
 }
 
 }  // namespace edgeinfer::kernels::cpu

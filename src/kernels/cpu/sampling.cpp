@@ -1,10 +1,13 @@
-// Kernels that sample an NCHW image at fractional positions: GridSample-16 (bilinear, nearest,
-// bicubic; zeros, border, reflection padding; align_corners) and RoiAlign-10/16 (avg or max over a
-// regular grid of bilinear samples per output bin; output_half_pixel or half_pixel coordinates).
+// Kernels that sample an image at fractional positions: GridSample-16 (4-D; bilinear, nearest, bicubic;
+// zeros, border, reflection padding; align_corners) and -20 (N-d; the modes renamed linear, nearest,
+// cubic: products of per-axis taps), AffineGrid-20 (the grid GridSample reads), and RoiAlign-10/16 (avg
+// or max over a regular grid of bilinear samples per output bin; output_half_pixel or half_pixel
+// coordinates).
 //
 // Both follow ONNX Runtime's CPU kernels (which match PyTorch's grid_sample and torchvision's
 // roi_align): each output position computes its taps (offsets and weights) once and applies them to
 // every channel.
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -19,6 +22,10 @@ namespace {
 using namespace types;
 
 constexpr int64_t kLatest = 1 << 30;
+// GridSample's spatial rank limits: per-axis taps live in fixed arrays, and a sample reads up to
+// 2^r (linear) or 4^r (cubic) input positions.
+constexpr size_t kMaxGridRank = 8, kMaxCubicRank = 4;
+constexpr size_t kMaxGridTaps = 256;
 
 // ---------------------------------------------------------------------------------------------
 // GridSample
@@ -55,21 +62,35 @@ void cubic_coeffs(double t, double c[4]) {
 
 class GridSampleKernel final : public Kernel {
   public:
-    GridSampleKernel(GridMode mode, GridPadding padding, bool align_corners)
-        : mode_(mode), padding_(padding), align_corners_(align_corners) {}
+    // max_spatial: 2 for GridSample-16 (4-D X only), any rank from GridSample-20 on.
+    GridSampleKernel(GridMode mode, GridPadding padding, bool align_corners, size_t max_spatial)
+        : mode_(mode), padding_(padding), align_corners_(align_corners), max_spatial_(max_spatial) {}
 
     Status prepare(PrepareContext& ctx) const override {
         const TensorDesc& x = ctx.input(0);
         const TensorDesc& grid = ctx.input(1);
-        if (x.dims.size() != 4) return ctx.invalid("X must have shape [N, C, H, W], got " + shape_to_string(x.dims));
-        if (grid.dims.size() != 4 || grid.dims[3] != 2 || grid.dims[0] != x.dims[0])
-            return ctx.invalid("grid must have shape [" + std::to_string(x.dims[0]) + ", H_out, W_out, 2], got " +
-                               shape_to_string(grid.dims));
+        const size_t r = x.dims.size() >= 2 ? x.dims.size() - 2 : 0;
+        if (r > kMaxGridRank || (mode_ == GridMode::kBicubic && r > kMaxCubicRank))
+            return ctx.unsupported_here("X " + shape_to_string(x.dims) + " has more spatial dims than supported (" +
+                                        std::to_string(mode_ == GridMode::kBicubic ? kMaxCubicRank : kMaxGridRank) +
+                                        " for this mode)");
+        if (r < 1 || (max_spatial_ == 2 && r != 2))
+            return ctx.invalid(std::string("X must have shape [N, C, ") + (max_spatial_ == 2 ? "H, W" : "D1, ..., Dr") +
+                               "], got " + shape_to_string(x.dims));
+        if (grid.dims.size() != r + 2 || grid.dims.back() != static_cast<int64_t>(r) || grid.dims[0] != x.dims[0])
+            return ctx.invalid("grid must have shape [" + std::to_string(x.dims[0]) + ", " + std::to_string(r) +
+                               " output dims..., " + std::to_string(r) + "] for X " + shape_to_string(x.dims) +
+                               ", got " + shape_to_string(grid.dims));
         if (!dtype_in(x.dtype, kFloats) || grid.dtype != x.dtype)
             return ctx.unsupported_here("X and grid must have the same float type, got " +
                                         std::string(dtype_name(x.dtype)) + " and " +
                                         std::string(dtype_name(grid.dtype)));
-        ctx.set_output(0, x.dtype, {x.dims[0], x.dims[1], grid.dims[1], grid.dims[2]});
+        for (size_t j = 0; j < r; ++j)
+            if (x.dims[j + 2] == 0 && shape_numel(grid.dims) > 0)
+                return ctx.invalid("cannot sample the empty input " + shape_to_string(x.dims));
+        std::vector<int64_t> y{x.dims[0], x.dims[1]};
+        y.insert(y.end(), grid.dims.begin() + 1, grid.dims.end() - 1);
+        ctx.set_output(0, x.dtype, y);
         return Status::ok();
     }
 
@@ -102,67 +123,87 @@ class GridSampleKernel final : public Kernel {
         return -1;
     }
 
+    // The taps along one spatial axis of `size` pixels for source coordinate s: up to 4 (index, weight)
+    // pairs; index -1 reads zero.
+    int axis_taps(double s, int64_t size, int64_t idx[4], double wt[4]) const {
+        const double lo = align_corners_ ? 0 : -0.5, hi = align_corners_ ? double(size - 1) : double(size) - 0.5;
+        if (mode_ != GridMode::kBicubic) {
+            if (mode_ == GridMode::kNearest) s = std::nearbyint(s);
+            // Out-of-range coordinates move inside first (PyTorch's compute_source_index).
+            if (padding_ == GridPadding::kBorder)
+                s = std::clamp(s, 0.0, double(size - 1));
+            else if (padding_ == GridPadding::kReflection)
+                s = std::clamp(reflect(s, lo, hi), 0.0, double(size - 1));
+        }
+        if (mode_ == GridMode::kNearest) {
+            idx[0] = tap(static_cast<int64_t>(s), size, lo, hi);
+            wt[0] = 1.0;
+            return 1;
+        }
+        const double f = std::floor(s);
+        const auto i0 = static_cast<int64_t>(f);
+        if (mode_ == GridMode::kBilinear) {
+            idx[0] = tap(i0, size, lo, hi);
+            idx[1] = tap(i0 + 1, size, lo, hi);
+            wt[0] = 1 - (s - f);
+            wt[1] = s - f;
+            return 2;
+        }
+        cubic_coeffs(s - f, wt);
+        for (int k = 0; k < 4; ++k) idx[k] = tap(i0 - 1 + k, size, lo, hi);
+        return 4;
+    }
+
     template <typename T>
     void run_typed(const Tensor& xt, const Tensor& gt, Tensor& yt) const {
         const auto& d = xt.dims();
-        const int64_t n_count = d[0], channels = d[1], h = d[2], w = d[3];
-        const int64_t ho = gt.dims()[1], wo = gt.dims()[2];
+        const size_t r = d.size() - 2;
+        const int64_t n_count = d[0], channels = d[1];
+        int64_t in_size = 1, out_size = 1;
+        std::array<int64_t, kMaxGridRank> in_strides{};
+        for (size_t j = r; j-- > 0;) in_strides[j] = in_size, in_size *= d[j + 2];
+        for (size_t j = 0; j < r; ++j) out_size *= gt.dims()[j + 1];
         const T* x = xt.data_as<T>();
         const T* grid = gt.data_as<T>();
         T* y = yt.data_as<T>();
-        const double x_lo = align_corners_ ? 0 : -0.5, x_hi = align_corners_ ? double(w - 1) : double(w) - 0.5;
-        const double y_lo = align_corners_ ? 0 : -0.5, y_hi = align_corners_ ? double(h - 1) : double(h) - 0.5;
         parallel_for(
-            n_count * ho * wo,
+            n_count * out_size,
             [&](int64_t begin, int64_t end) {
-                int64_t offsets[16];
-                double weights[16];
+                std::array<int64_t, 4 * kMaxGridRank> idx{};
+                std::array<double, 4 * kMaxGridRank> wt{};
+                std::array<int, kMaxGridRank> count{}, pick{};
+                std::array<int64_t, kMaxGridTaps> offsets{};
+                std::array<double, kMaxGridTaps> weights{};
                 for (int64_t p = begin; p < end; ++p) {
-                    const int64_t n = p / (ho * wo), pix = p % (ho * wo);
-                    double sx = denormalize(static_cast<double>(load(grid[p * 2])), w);
-                    double sy = denormalize(static_cast<double>(load(grid[p * 2 + 1])), h);
-                    int taps = 0;
-                    auto add = [&](int64_t iy, int64_t ix, double wt) {
-                        const int64_t ty = tap(iy, h, y_lo, y_hi), tx = tap(ix, w, x_lo, x_hi);
-                        if (ty < 0 || tx < 0) return;
-                        offsets[taps] = ty * w + tx;
-                        weights[taps++] = wt;
-                    };
-                    if (mode_ != GridMode::kBicubic) {
-                        if (mode_ == GridMode::kNearest) sx = std::nearbyint(sx), sy = std::nearbyint(sy);
-                        // Out-of-range coordinates move inside first (PyTorch's compute_source_index).
-                        if (padding_ == GridPadding::kBorder) {
-                            sx = std::clamp(sx, 0.0, double(w - 1));
-                            sy = std::clamp(sy, 0.0, double(h - 1));
-                        } else if (padding_ == GridPadding::kReflection) {
-                            sx = std::clamp(reflect(sx, x_lo, x_hi), 0.0, double(w - 1));
-                            sy = std::clamp(reflect(sy, y_lo, y_hi), 0.0, double(h - 1));
-                        }
+                    const int64_t n = p / out_size, pix = p % out_size;
+                    // Grid component k addresses spatial axis r - 1 - k (x is the innermost axis).
+                    for (size_t k = 0; k < r; ++k) {
+                        const size_t axis = r - 1 - k;
+                        const double s =
+                            denormalize(static_cast<double>(load(grid[p * int64_t(r) + int64_t(k)])), d[axis + 2]);
+                        count[axis] = axis_taps(s, d[axis + 2], &idx[axis * 4], &wt[axis * 4]);
                     }
-                    if (mode_ == GridMode::kNearest) {
-                        add(static_cast<int64_t>(sy), static_cast<int64_t>(sx), 1.0);
-                    } else if (mode_ == GridMode::kBilinear) {
-                        const double fx = std::floor(sx), fy = std::floor(sy);
-                        const auto x0 = static_cast<int64_t>(fx), y0 = static_cast<int64_t>(fy);
-                        const double dx = sx - fx, dy = sy - fy;
-                        add(y0, x0, (1 - dy) * (1 - dx));
-                        add(y0, x0 + 1, (1 - dy) * dx);
-                        add(y0 + 1, x0, dy * (1 - dx));
-                        add(y0 + 1, x0 + 1, dy * dx);
-                    } else {
-                        const double fx = std::floor(sx), fy = std::floor(sy);
-                        const auto x0 = static_cast<int64_t>(fx) - 1, y0 = static_cast<int64_t>(fy) - 1;
-                        double cx[4], cy[4];
-                        cubic_coeffs(sx - fx, cx);
-                        cubic_coeffs(sy - fy, cy);
-                        for (int i = 0; i < 4; ++i)
-                            for (int j = 0; j < 4; ++j) add(y0 + i, x0 + j, cy[i] * cx[j]);
+                    size_t taps = 0;
+                    std::fill(pick.begin(), pick.end(), 0);
+                    for (;;) {
+                        int64_t off = 0;
+                        double w = 1.0;
+                        for (size_t a = 0; a < r && off >= 0; ++a) {
+                            const int64_t i = idx[a * 4 + pick[a]];
+                            off = i < 0 ? -1 : off + i * in_strides[a];
+                            w *= wt[a * 4 + pick[a]];
+                        }
+                        if (off >= 0) offsets[taps] = off, weights[taps++] = w;
+                        size_t a = r;
+                        while (a-- > 0 && ++pick[a] == count[a]) pick[a] = 0;
+                        if (a == static_cast<size_t>(-1)) break;
                     }
                     for (int64_t c = 0; c < channels; ++c) {
-                        const T* plane = x + (n * channels + c) * h * w;
+                        const T* plane = x + (n * channels + c) * in_size;
                         double acc = 0;
-                        for (int t = 0; t < taps; ++t) acc += weights[t] * static_cast<double>(load(plane[offsets[t]]));
-                        y[(n * channels + c) * ho * wo + pix] = store<T>(acc);
+                        for (size_t t = 0; t < taps; ++t)
+                            acc += weights[t] * static_cast<double>(load(plane[offsets[t]]));
+                        y[(n * channels + c) * out_size + pix] = store<T>(acc);
                     }
                 }
             },
@@ -171,6 +212,84 @@ class GridSampleKernel final : public Kernel {
 
     GridMode mode_;
     GridPadding padding_;
+    bool align_corners_;
+    size_t max_spatial_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// AffineGrid-20: theta (N, 2, 3) or (N, 3, 4) and size (N, C, H, W) or (N, C, D, H, W) give the grid
+// (N, H, W, 2) or (N, D, H, W, 3) of theta @ [x, y, (z,) 1] over the normalized base grid (x innermost).
+class AffineGridKernel final : public Kernel {
+  public:
+    explicit AffineGridKernel(bool align_corners) : align_corners_(align_corners) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        const TensorDesc& theta = ctx.input(0);
+        const Tensor* size_t_value = ctx.value(1);
+        if (size_t_value == nullptr) return ctx.defer();
+        std::vector<int64_t> size;
+        if (size_t_value->rank() != 1 || !read_int_values(*size_t_value, size) ||
+            (size.size() != 4 && size.size() != 5))
+            return ctx.invalid("size must be a 1-D int64 tensor of 4 (N, C, H, W) or 5 (N, C, D, H, W) values");
+        const int64_t r = static_cast<int64_t>(size.size()) - 2;
+        if (!dtype_in(theta.dtype, kFloats))
+            return ctx.unsupported_here("theta type " + std::string(dtype_name(theta.dtype)) + " is not a float type");
+        if (theta.dims != std::vector<int64_t>{size[0], r, r + 1})
+            return ctx.invalid("theta must have shape [" + std::to_string(size[0]) + ", " + std::to_string(r) + ", " +
+                               std::to_string(r + 1) + "] for size " + shape_to_string(size) + ", got " +
+                               shape_to_string(theta.dims));
+        for (int64_t v : size)
+            if (v < 0) return ctx.invalid("size " + shape_to_string(size) + " has a negative value");
+        std::vector<int64_t> out{size[0]};
+        out.insert(out.end(), size.begin() + 2, size.end());
+        out.push_back(r);
+        ctx.set_output(0, theta.dtype, out);
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        Tensor& y = ctx.out(0);
+        if (y.numel() == 0) return Status::ok();
+        const int64_t r = y.dims().back();
+        const int64_t* spatial = y.dims().data() + 1;
+        int64_t points = 1;
+        for (int64_t a = 0; a < r; ++a) points *= spatial[a];
+        dispatch_types<kFloats>(y.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* theta = ctx.in(0).data_as<T>();
+            T* out = y.data_as<T>();
+            parallel_for(y.dims()[0] * points, [&](int64_t begin, int64_t end) {
+                double base[4];
+                for (int64_t p = begin; p < end; ++p) {
+                    const int64_t n = p / points;
+                    int64_t rem = p % points;
+                    // base = [x, y, (z,) 1]: spatial axis r - 1 - k gives component k.
+                    for (int64_t a = r - 1; a >= 0; --a) {
+                        const int64_t i = rem % spatial[a];
+                        rem /= spatial[a];
+                        base[r - 1 - a] = normalized(i, spatial[a]);
+                    }
+                    base[r] = 1.0;
+                    const T* t = theta + n * r * (r + 1);
+                    for (int64_t k = 0; k < r; ++k) {
+                        double acc = 0;
+                        for (int64_t j = 0; j <= r; ++j) acc += static_cast<double>(load(t[k * (r + 1) + j])) * base[j];
+                        out[p * r + k] = store<T>(acc);
+                    }
+                }
+            });
+        });
+        return Status::ok();
+    }
+
+  private:
+    // The normalized coordinate of pixel i of n: pixel centres (align_corners=0) or corners in [-1, 1].
+    // One pixel with align_corners=1 sits at -1, as in ONNX's reference (PyTorch says 0, ORT 1).
+    double normalized(int64_t i, int64_t n) const {
+        if (align_corners_) return n > 1 ? -1.0 + 2.0 * double(i) / double(n - 1) : -1.0;
+        return (2.0 * double(i) + 1.0) / double(n) - 1.0;
+    }
+
     bool align_corners_;
 };
 
@@ -326,37 +445,53 @@ class RoiAlignKernel final : public Kernel {
 }  // namespace
 
 void register_sampling_kernels(KernelRegistry& registry) {
-    KernelDef gs;
-    gs.op_type = "GridSample";
-    gs.since_version = 16;
-    gs.end_version = 19;  // opset 20 renames the modes and allows N-d
-    gs.dtypes = dtypes_of(kFloats);
-    gs.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        const std::string mode = ctx.node.attr_string("mode", "bilinear");
-        const std::string padding = ctx.node.attr_string("padding_mode", "zeros");
+    for (const bool v20 : {false, true}) {
+        KernelDef gs;
+        gs.op_type = "GridSample";
+        gs.since_version = v20 ? 20 : 16;
+        gs.end_version = v20 ? kLatest : 19;  // opset 20 renames the modes and allows N-d
+        gs.dtypes = dtypes_of(kFloats);
+        gs.factory = [v20](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            const std::string mode = ctx.node.attr_string("mode", v20 ? "linear" : "bilinear");
+            const std::string padding = ctx.node.attr_string("padding_mode", "zeros");
+            const int64_t align = ctx.node.attr_int("align_corners", 0);
+            GridMode m;
+            if (mode == (v20 ? "linear" : "bilinear"))
+                m = GridMode::kBilinear;
+            else if (mode == "nearest")
+                m = GridMode::kNearest;
+            else if (mode == (v20 ? "cubic" : "bicubic"))
+                m = GridMode::kBicubic;
+            else
+                return ctx.invalid("mode '" + mode + "' must be " +
+                                   (v20 ? "linear, nearest or cubic (opset 20)" : "bilinear, nearest or bicubic"));
+            GridPadding p;
+            if (padding == "zeros")
+                p = GridPadding::kZeros;
+            else if (padding == "border")
+                p = GridPadding::kBorder;
+            else if (padding == "reflection")
+                p = GridPadding::kReflection;
+            else
+                return ctx.invalid("padding_mode '" + padding + "' must be zeros, border or reflection");
+            if (align != 0 && align != 1)
+                return ctx.invalid("align_corners must be 0 or 1, got " + std::to_string(align));
+            return std::unique_ptr<Kernel>(new GridSampleKernel(m, p, align == 1, v20 ? 0 : 2));
+        };
+        registry.add(std::move(gs));
+    }
+
+    KernelDef ag;
+    ag.op_type = "AffineGrid";
+    ag.since_version = 20;
+    ag.end_version = kLatest;
+    ag.dtypes = dtypes_of(kFloats);
+    ag.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         const int64_t align = ctx.node.attr_int("align_corners", 0);
-        GridMode m;
-        if (mode == "bilinear")
-            m = GridMode::kBilinear;
-        else if (mode == "nearest")
-            m = GridMode::kNearest;
-        else if (mode == "bicubic")
-            m = GridMode::kBicubic;
-        else
-            return ctx.invalid("mode '" + mode + "' must be bilinear, nearest or bicubic");
-        GridPadding p;
-        if (padding == "zeros")
-            p = GridPadding::kZeros;
-        else if (padding == "border")
-            p = GridPadding::kBorder;
-        else if (padding == "reflection")
-            p = GridPadding::kReflection;
-        else
-            return ctx.invalid("padding_mode '" + padding + "' must be zeros, border or reflection");
         if (align != 0 && align != 1) return ctx.invalid("align_corners must be 0 or 1, got " + std::to_string(align));
-        return std::unique_ptr<Kernel>(new GridSampleKernel(m, p, align == 1));
+        return std::unique_ptr<Kernel>(new AffineGridKernel(align == 1));
     };
-    registry.add(std::move(gs));
+    registry.add(std::move(ag));
 
     KernelDef ra;
     ra.op_type = "RoiAlign";

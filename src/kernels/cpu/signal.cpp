@@ -1,5 +1,5 @@
 // Signal-processing kernels of opset 17: HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix,
-// DFT and STFT.
+// DFT and STFT; DFT-20 (axis as input 2, default -2).
 //
 // Transforms run as FFTs in double precision: radix-2 for power-of-two lengths, Bluestein's chirp-z
 // (three power-of-two FFTs) for every other length, so each costs O(n log n). Plans (twiddles,
@@ -236,7 +236,9 @@ size_t transform_scratch(const TransformState& st) {
 
 class DftKernel final : public Kernel {
   public:
-    DftKernel(int64_t axis, bool inverse, bool onesided) : axis_(axis), inverse_(inverse), onesided_(onesided) {}
+    // axis_input: DFT-20 reads the axis from input 2 (a scalar, default -2) instead of the attribute.
+    DftKernel(int64_t axis, bool inverse, bool onesided, bool axis_input)
+        : axis_(axis), inverse_(inverse), onesided_(onesided), axis_input_(axis_input) {}
 
     Status prepare(PrepareContext& ctx) const override {
         const TensorDesc& x = ctx.input(0);
@@ -246,9 +248,15 @@ class DftKernel final : public Kernel {
         if (!dtype_in(x.dtype, kF32 | kF64))
             return ctx.unsupported_here("input type " + std::string(dtype_name(x.dtype)) + " is not float or double");
         int64_t axis = axis_;
+        if (axis_input_ && ctx.has_input(2)) {
+            const Tensor* v = ctx.value(2);
+            if (!v) return ctx.defer();
+            if (!scalar_int(*v, axis)) return ctx.invalid("axis must be an integer scalar");
+        }
+        const int64_t given = axis;
         if (!normalize_axis(axis, rank) || axis == rank - 1)
-            return ctx.invalid("axis " + std::to_string(axis_) + " must name a signal axis of rank " +
-                               std::to_string(rank));
+            return ctx.invalid("axis " + std::to_string(given) + " must name a signal axis of input shape " +
+                               shape_to_string(x.dims) + " (not the last, which holds the components)");
         if (inverse_ && onesided_) return ctx.unsupported_here("onesided=1 with inverse=1 is not supported");
         auto st = std::make_unique<TransformState>();
         st->n_in = x.dims[axis];
@@ -312,7 +320,7 @@ class DftKernel final : public Kernel {
 
   private:
     int64_t axis_;
-    bool inverse_, onesided_;
+    bool inverse_, onesided_, axis_input_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -429,17 +437,22 @@ void register_signal_kernels(KernelRegistry& registry) {
     };
     registry.add(std::move(mel));
 
-    KernelDef dft;
-    dft.op_type = "DFT";
-    dft.since_version = 17;
-    dft.end_version = 19;  // opset 20 moves axis to an input
-    dft.dtypes = dtypes_of(kF32 | kF64);
-    dft.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        const ir::Node& n = ctx.node;
-        return std::unique_ptr<Kernel>(
-            new DftKernel(n.attr_int("axis", 1), n.attr_int("inverse", 0) != 0, n.attr_int("onesided", 0) != 0));
-    };
-    registry.add(std::move(dft));
+    for (const bool axis_input : {false, true}) {  // opset 20 moves axis to input 2 (default -2)
+        KernelDef dft;
+        dft.op_type = "DFT";
+        dft.since_version = axis_input ? 20 : 17;
+        dft.end_version = axis_input ? kLatest : 19;
+        dft.dtypes = dtypes_of(kF32 | kF64);
+        dft.factory = [axis_input](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            const ir::Node& n = ctx.node;
+            if (axis_input && n.find_attribute("axis"))
+                return ctx.invalid("attribute axis is not part of DFT-20 (axis is input 2)");
+            return std::unique_ptr<Kernel>(new DftKernel(axis_input ? -2 : n.attr_int("axis", 1),
+                                                         n.attr_int("inverse", 0) != 0, n.attr_int("onesided", 0) != 0,
+                                                         axis_input));
+        };
+        registry.add(std::move(dft));
+    }
 
     KernelDef stft;
     stft.op_type = "STFT";

@@ -1,5 +1,5 @@
-// Kernels: Transpose, Concat, Split, Slice, Tile, Pad, DepthToSpace, SpaceToDepth (data movement, any dtype),
-// and the StridedCopy they share with tensor_shape.cpp.
+// Kernels: Transpose, Concat, Split, Slice, Tile, Pad, CenterCropPad, DepthToSpace, SpaceToDepth (data movement,
+// any dtype), and the StridedCopy they share with tensor_shape.cpp.
 #include "kernels/cpu/tensor_copy.hpp"
 
 #include <array>
@@ -566,11 +566,6 @@ class TileKernel : public Kernel {
 
 enum class PadMode { kConstant, kReflect, kEdge, kWrap };
 
-struct PadState : KernelState {
-    std::vector<int64_t> in_dims, out_dims, in_strides, begin;
-    size_t esize = 0;
-};
-
 // Input coordinate read for output coordinate i (already shifted by the begin pad); -1: the constant.
 inline int64_t pad_source(PadMode mode, int64_t i, int64_t d) {
     if (i >= 0 && i < d) return i;
@@ -591,18 +586,63 @@ inline int64_t pad_source(PadMode mode, int64_t i, int64_t d) {
     return -1;
 }
 
+// Negative pads crop first; the non-constant modes then pad what remains (ONNX's reference: wrap and
+// reflect see the cropped axis). Per axis: `begin` the signed begin pad, `crop` the elements cropped at
+// the start, `kept` the length left after cropping both ends.
+struct PadState : KernelState {
+    std::vector<int64_t> in_dims, out_dims, in_strides, begin, crop, kept;
+    size_t esize = 0;
+
+    // Input coordinate along axis j for output coordinate o; -1: the constant.
+    int64_t source(PadMode mode, size_t j, int64_t o) const {
+        const int64_t i = pad_source(mode, o - std::max<int64_t>(begin[j], 0), kept[j]);
+        return i < 0 ? -1 : i + crop[j];
+    }
+};
+
 class PadKernel : public Kernel {
   public:
     // Opset < 11: pads and value from attributes; otherwise inputs 1 (pads), 2 (value), 3 (axes).
     PadKernel(PadMode mode, bool attr_mode, std::vector<int64_t> pads, float value)
         : mode_(mode), attr_mode_(attr_mode), pads_(std::move(pads)), value_(value) {}
+    // CenterCropPad-18: input 1 is the target shape of `axes` (all axes when empty); each axis is cropped
+    // or zero-padded around its centre (the extra element of an odd difference goes to the end).
+    static PadKernel center_crop_pad(std::vector<int64_t> axes) {
+        PadKernel k(PadMode::kConstant, false, {}, 0.0f);
+        k.center_crop_ = true;
+        k.center_axes_ = std::move(axes);
+        return k;
+    }
 
     Status prepare(PrepareContext& ctx) const override {
         const auto& in = ctx.input(0);
         const int64_t rank = static_cast<int64_t>(in.dims.size());
         EDGEINFER_RETURN_IF_ERROR(check_rank(ctx, rank));
         std::vector<int64_t> pads = pads_, axes;
-        if (!attr_mode_) {
+        if (center_crop_) {
+            bool known = false;
+            std::vector<int64_t> shape;
+            EDGEINFER_RETURN_IF_ERROR(read_input_ints(ctx, 1, "shape", shape, known));
+            if (!known) return ctx.defer();
+            axes = center_axes_;
+            if (axes.empty())
+                for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+            if (shape.size() != axes.size())
+                return ctx.invalid("shape " + list_to_string(shape) + " must have one value per axis of " +
+                                   list_to_string(axes));
+            pads.assign(2 * axes.size(), 0);
+            for (size_t k = 0; k < axes.size(); ++k) {
+                int64_t axis = axes[k];
+                if (!normalize_axis(axis, rank))
+                    return ctx.invalid("axes " + list_to_string(axes) + " are out of range for rank " +
+                                       std::to_string(rank));
+                if (shape[k] < 0) return ctx.invalid("shape " + list_to_string(shape) + " has a negative size");
+                const int64_t diff = shape[k] - in.dims[axis];  // > 0 pads, < 0 crops
+                const int64_t half = (diff < 0 ? -((-diff) / 2) : diff / 2);
+                pads[k] = half;
+                pads[k + axes.size()] = diff - half;
+            }
+        } else if (!attr_mode_) {
             bool known = false;
             EDGEINFER_RETURN_IF_ERROR(read_input_ints(ctx, 1, "pads", pads, known));
             if (!known) return ctx.defer();
@@ -629,6 +669,8 @@ class PadKernel : public Kernel {
         state->in_dims = in.dims;
         state->out_dims = in.dims;
         state->begin.assign(rank, 0);
+        state->crop.assign(rank, 0);
+        state->kept = in.dims;
         state->in_strides = strides_of(in.dims);
         state->esize = dtype_size(in.dtype);
         std::vector<bool> seen(rank, false);
@@ -641,10 +683,12 @@ class PadKernel : public Kernel {
             const int64_t b = pads[k], e = pads[k + n], d = in.dims[axis];
             state->begin[axis] = b;
             state->out_dims[axis] = d + b + e;
+            state->crop[axis] = std::max<int64_t>(-b, 0);
+            state->kept[axis] = std::max<int64_t>(d - state->crop[axis] - std::max<int64_t>(-e, 0), 0);
             if (d + b + e < 0)
                 return ctx.invalid("pads " + list_to_string(pads) + " remove more than axis " + std::to_string(axis) +
                                    " of input shape " + shape_to_string(in.dims) + " holds");
-            if (mode_ != PadMode::kConstant && d == 0 && d + b + e > 0)
+            if (mode_ != PadMode::kConstant && state->kept[axis] == 0 && d + b + e > 0)
                 return ctx.invalid("cannot pad the empty axis " + std::to_string(axis) + " in non-constant mode");
         }
         ctx.set_output(0, in.dtype, state->out_dims);
@@ -659,6 +703,8 @@ class PadKernel : public Kernel {
     bool attr_mode_;
     std::vector<int64_t> pads_;
     float value_;
+    bool center_crop_ = false;
+    std::vector<int64_t> center_axes_;
 };
 
 // The constant of opsets < 11 (a float attribute) converted to the element type.
@@ -705,7 +751,7 @@ Status PadKernel::run(RunContext& ctx) const {
                 for (int j = last - 1; j >= 0; --j) {
                     int64_t o = rem % st.out_dims[j];
                     rem /= st.out_dims[j];
-                    int64_t i = pad_source(mode, o - st.begin[j], st.in_dims[j]);
+                    int64_t i = st.source(mode, static_cast<size_t>(j), o);
                     if (i < 0) {
                         constant_row = true;
                         break;
@@ -719,7 +765,7 @@ Status PadKernel::run(RunContext& ctx) const {
                 const uint8_t* s = src + static_cast<size_t>(src_off) * es;
                 if (hi > lo) std::memcpy(d + lo * es, s + (lo - b) * es, static_cast<size_t>(hi - lo) * es);
                 auto edge = [&](int64_t k) {
-                    int64_t i = pad_source(mode, k - b, in_inner);
+                    int64_t i = st.source(mode, static_cast<size_t>(last), k);
                     std::memcpy(d + k * es, i < 0 ? cval : s + i * es, es);
                 };
                 for (int64_t k = 0; k < lo; ++k) edge(k);
@@ -859,6 +905,10 @@ void register_tensor_copy_kernels(KernelRegistry& registry) {
         return std::unique_ptr<Kernel>(new TileKernel());
     }));
     registry.add(make_def("Pad", 1, 1 << 30, create_pad));
+    registry.add(
+        make_def("CenterCropPad", 18, 1 << 30, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+            return std::unique_ptr<Kernel>(new PadKernel(PadKernel::center_crop_pad(ctx.node.attr_ints("axes"))));
+        }));
     registry.add(make_def("DepthToSpace", 1, 1 << 30, [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         int64_t block = ctx.node.attr_int("blocksize", 0);
         if (block <= 0) return ctx.invalid("attribute 'blocksize' must be positive");
