@@ -712,10 +712,67 @@ def misc_cases():
                                                 ('b', np.array([10, 255, 128], np.uint8))])
 
 
+# ---- seeded random shapes: broadcasting binary operators, float16 variants, NaN through reductions -------------
+def random_shape_cases():
+    r = rng_for('broadcast')
+
+    def shapes():
+        rank = int(r.integers(0, 5))
+        out = [int(d) for d in r.integers(1, 5, rank)]
+        a = [d if r.random() < 0.6 else 1 for d in out]
+        b = [d if r.random() < 0.6 else 1 for d in out][int(r.integers(0, rank + 1)):]
+        return a, b
+
+    for op, dt in [('Add', np.float32), ('Sub', np.int64), ('Mul', np.float64), ('Div', np.float32),
+                   ('Pow', np.float32), ('Max', np.int32), ('Min', np.float32), ('Equal', np.int32),
+                   ('Less', np.float32), ('GreaterOrEqual', np.int64), ('And', np.bool_), ('Xor', np.bool_),
+                   ('BitwiseXor', np.uint8), ('PRelu', np.float32), ('Mod', np.int32)]:
+        for k in range(3):
+            a, b = shapes()
+            if op == 'PRelu':  # slope broadcasts to x (unidirectional)
+                b = b[len(b) - min(len(b), len(a)):] if len(b) > len(a) else b
+                b = [1 if (i >= len(a) or bd != a[len(a) - len(b) + i]) else bd for i, bd in enumerate(b)]
+            def gen(shape):
+                if dt == np.bool_:
+                    return r.integers(0, 2, shape).astype(np.bool_)
+                if np.issubdtype(dt, np.integer):
+                    v = r.integers(-20 if dt != np.uint8 else 0, 20, shape).astype(dt)
+                    return np.where(v == 0, 1, v).astype(dt) if op == 'Mod' else v
+                v = r.standard_normal(shape).astype(dt)
+                return np.abs(v) + dt(0.5) if op == 'Pow' else v
+            out_type = BOOL if op in ('Equal', 'Less', 'GreaterOrEqual') else None
+            one(op, f'{op}_random_broadcast{k}_{np.dtype(dt).name}', {'PRelu': 16, 'BitwiseXor': 18}.get(op, 14), op,
+                [('a', gen(tuple(a))), ('b', gen(tuple(b)))], out_type=out_type)
+    r = rng_for('float16')
+    h = lambda *shape: (r.standard_normal(shape) * 2).astype(np.float16)
+    one('ReduceMean', 'ReduceMean18_float16', 18, 'ReduceMean', [('x', h(3, 8))],
+        inits={'axes': np.array([1], np.int64)})
+    one('Softmax', 'Softmax13_float16', 13, 'Softmax', [('x', h(2, 7))])
+    one('Mish', 'Mish18_float16', 18, 'Mish', [('x', h(4, 5))])
+    one('LayerNormalization', 'LayerNormalization17_float16', 17, 'LayerNormalization', [('x', h(2, 3, 8))],
+        inits={'s': h(8), 'b': h(8)})
+    one('Resize', 'Resize13_float16_linear', 13, 'Resize', [('x', h(1, 1, 3, 4))],
+        inits={'scales': np.array([1, 1, 2, 1.5], np.float32)}, order=['x', '', 'scales'], mode='linear')
+    one('Conv', 'Conv11_float16', 11, 'Conv', [('x', h(1, 2, 5, 5)), ('w', h(3, 2, 3, 3))], pads=[1, 1, 1, 1])
+    one('MatMul', 'MatMul13_float16', 13, 'MatMul', [('a', h(3, 8)), ('b', h(8, 4))])
+    r = rng_for('nan')
+    x = f32(r, 3, 4)
+    x[0, 1], x[2, 3] = np.nan, np.nan
+    for op in ('ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceLogSumExp'):
+        one(op, f'{op}18_nan', 18, op, [('x', x)], inits={'axes': np.array([1], np.int64)}, keepdims=0)
+    one('Max', 'Max13_nan', 13, 'Max', [('a', x), ('b', np.zeros((4,), np.float32))])
+    one('Min', 'Min13_nan', 13, 'Min', [('a', np.zeros((4,), np.float32)), ('b', x)])
+    one('Relu', 'Relu14_nan', 14, 'Relu', [('x', x)])
+    one('Clip', 'Clip13_nan', 13, 'Clip', [('x', x)], inits={'lo': np.array(-0.5, np.float32),
+                                                             'hi': np.array(0.5, np.float32)})
+    one('Softmax', 'Softmax13_nan', 13, 'Softmax', [('x', x)])
+    one('MaxPool', 'MaxPool12_nan', 12, 'MaxPool', [('x', x.reshape(1, 1, 3, 4))], kernel_shape=[2, 2])
+
+
 FAMILIES = [reduce_cases, split_cases, pad_cases, resize_cases, col2im_cases, centercrop_cases, groupnorm_cases,
             activation_cases, bitwise_cases, lppool_cases, pool_cases, deformconv_cases, cast_cases,
             affinegrid_cases, gridsample_cases, dft_cases, constantofshape_cases, string_cases, qdq_cases,
-            misc_cases]
+            misc_cases, random_shape_cases]
 
 
 def write_case(out, suite, name, model, inputs):
