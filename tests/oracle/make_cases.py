@@ -818,7 +818,7 @@ def main():
     if node is None or not os.path.exists(ort_pkg):
         if a.out and os.path.exists(a.out):
             shutil.rmtree(a.out)  # no stale cases for run_edgeinfer.py to find
-        print(f'oracle: SKIPPED: ' + ('node (Node.js) is not installed' if node is None else
+        print('oracle: SKIPPED: ' + ('node (Node.js) is not installed' if node is None else
                                       f'ONNX Runtime is not in {os.path.abspath(a.ort)}') +
               '; scripts/install-deps fetches it (bench/setup-ort)')
         return SKIP
