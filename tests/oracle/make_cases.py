@@ -804,6 +804,17 @@ def main():
     p.add_argument('--filter', default='', help='Regex on SUITE/CASE: write only those')
     p.add_argument('--list', action='store_true', help='Print the case ids and exit')
     a = p.parse_args()
+    if not a.list and not a.out:
+        p.error('OUT_DIR is required')
+    ort_pkg = os.path.join(a.ort, 'node_modules', 'onnxruntime-node', 'package.json')
+    node = shutil.which('node')
+    if not a.list and (node is None or not os.path.exists(ort_pkg)):
+        if a.out and os.path.exists(a.out):
+            shutil.rmtree(a.out)  # no stale cases for run_edgeinfer.py to find
+        print('oracle: SKIPPED: ' + ('node (Node.js) is not installed' if node is None else
+                                      f'ONNX Runtime is not in {os.path.abspath(a.ort)}') +
+              '; scripts/install-deps fetches it (bench/setup-ort)')
+        return SKIP
     for fam in FAMILIES:
         fam()
     cases = [c for c in CASES if re.search(a.filter, f'{c[0]}/{c[1]}')]
@@ -811,17 +822,6 @@ def main():
         for suite, name, _, _ in cases:
             print(f'{suite}/{name}')
         return 0
-    if not a.out:
-        p.error('OUT_DIR is required')
-    ort_pkg = os.path.join(a.ort, 'node_modules', 'onnxruntime-node', 'package.json')
-    node = shutil.which('node')
-    if node is None or not os.path.exists(ort_pkg):
-        if a.out and os.path.exists(a.out):
-            shutil.rmtree(a.out)  # no stale cases for run_edgeinfer.py to find
-        print('oracle: SKIPPED: ' + ('node (Node.js) is not installed' if node is None else
-                                      f'ONNX Runtime is not in {os.path.abspath(a.ort)}') +
-              '; scripts/install-deps fetches it (bench/setup-ort)')
-        return SKIP
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
     os.makedirs(a.out)
