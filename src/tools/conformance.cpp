@@ -81,6 +81,10 @@ std::string compare(const Tensor& expected, const Tensor& actual, double rtol, d
     if (expected.dtype() == DataType::kString)
         return expected.string_data() == actual.string_data() ? "" : "string values differ";
     bool is_float = dtype_is_float(expected.dtype());
+    // Half-precision outputs: two correct implementations may round an ulp apart (2^-10 relative for
+    // float16, 2^-7 for bfloat16), so their tolerances are at least two ulps.
+    if (expected.dtype() == DataType::kFloat16) rtol = std::max(rtol, 2e-3), atol = std::max(atol, 1e-4);
+    if (expected.dtype() == DataType::kBFloat16) rtol = std::max(rtol, 1.6e-2), atol = std::max(atol, 1e-3);
     for (int64_t i = 0; i < expected.numel(); ++i) {
         double e = as_double(expected, i), a = as_double(actual, i);
         if (is_float) {

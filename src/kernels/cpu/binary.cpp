@@ -218,16 +218,17 @@ struct MulF {
         return C(a * b);
     }
 };
+// Min/Max propagate NaN from either operand (as numpy and ONNX Runtime do); `!(b == b)` is false for integers.
 struct MinF {
     template <typename C>
     C operator()(C a, C b) const {
-        return b < a ? b : a;
+        return (b < a || !(b == b)) ? b : a;
     }
 };
 struct MaxF {
     template <typename C>
     C operator()(C a, C b) const {
-        return a < b ? b : a;
+        return (a < b || !(b == b)) ? b : a;
     }
 };
 struct FirstF {

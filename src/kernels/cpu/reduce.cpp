@@ -357,6 +357,14 @@ class ReduceKernel : public Kernel {
             reduced[ax] = true;
         }
         if (axes.empty()) {
+            // noop_with_empty_axes reduces every element on its own: L1, L2, LogSum and SumSquare still apply
+            // their function (|x|, |x|, log x, x^2), as ONNX's reference and ONNX Runtime do; the rest copy.
+            if (noop_empty_ && (op_ == ReduceOp::kL1 || op_ == ReduceOp::kL2 || op_ == ReduceOp::kLogSum ||
+                                op_ == ReduceOp::kSumSquare)) {
+                ctx.set_output(0, x.dtype, x.dims);
+                ctx.set_state(plan_reduction(x.dims, reduced));
+                return Status::ok();
+            }
             if (noop_empty_) {
                 auto st = std::make_unique<ReduceState>();
                 st->identity = true;

@@ -1,5 +1,8 @@
 // Kernels: Softmax and LogSoftmax (opset < 13: coerced to 2-D at `axis`; opset >= 13: one axis) via oneDNN,
 // and Hardmax (same axis rules; one-hot of the first maximum).
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@ using dnnl::memory;
 
 struct SoftmaxState : KernelState {
     bool empty = false;
+    int64_t outer = 1, n = 1, inner = 1;  // the (outer, axis extent, inner) view
     BoundPrimitive prim;
     memory::desc md, scratchpad_md;
 };
@@ -34,11 +38,29 @@ class SoftmaxKernel final : public Kernel {
             st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()},
                              {DNNL_ARG_DST, ctx.out(0).data()},
                              {DNNL_ARG_SCRATCHPAD, ctx.scratch}});
+            nan_rows(st, ctx.in(0).data_as<float>(), ctx.out(0).data_as<float>());
             return Status::ok();
         });
     }
 
   private:
+    // oneDNN's row maximum skips NaN and +inf; softmax(x - max) of a row holding either is NaN throughout
+    // (NaN, or inf - inf), as in PyTorch, numpy and ONNX Runtime. One scan when every value is finite or -inf.
+    static void nan_rows(const SoftmaxState& st, const float* x, float* y) {
+        auto bad = [](float v) { return std::isnan(v) || v == std::numeric_limits<float>::infinity(); };
+        const int64_t total = st.outer * st.n * st.inner;
+        if (std::none_of(x, x + total, bad)) return;
+        for (int64_t o = 0; o < st.outer; ++o) {
+            for (int64_t i = 0; i < st.inner; ++i) {
+                const int64_t base = o * st.n * st.inner + i;
+                bool poisoned = false;
+                for (int64_t k = 0; k < st.n && !poisoned; ++k) poisoned = bad(x[base + k * st.inner]);
+                if (!poisoned) continue;
+                for (int64_t k = 0; k < st.n; ++k) y[base + k * st.inner] = std::numeric_limits<float>::quiet_NaN();
+            }
+        }
+    }
+
     Status prepare_impl(PrepareContext& ctx) const {
         const auto& x = ctx.input(0).dims;
         if (ctx.input(0).dtype != DataType::kFloat32) return ctx.unsupported_here("only float32 is supported");
@@ -67,6 +89,7 @@ class SoftmaxKernel final : public Kernel {
             int64_t inner = prod(axis + 1, rank);
             if (inner > 1) view.push_back(inner);
         }
+        st->outer = view[0], st->n = view[1], st->inner = view.size() > 2 ? view[2] : 1;
         st->md = plain_f32_md(view);
         auto& eng = onednn_engine();
         dnnl::primitive_attr attr = user_scratch_attr();

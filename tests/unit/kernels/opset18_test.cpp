@@ -66,6 +66,30 @@ TEST(Opset18, SplitNumOutputsLeavesASmallerLastPart) {
     EXPECT_EQ(values_of<float>((*out)[2].tensor), (std::vector<float>{6}));
 }
 
+// noop_with_empty_axes with empty axes reduces each element on its own, so ReduceL1/L2/LogSum/SumSquare still
+// apply |x|, |x|, log x and x^2 (ONNX's reference and ONNX Runtime; found by the oracle, tests/oracle/) while
+// ReduceSum copies.
+TEST(Opset18, ReduceNoopWithEmptyAxesKeepsTheElementFunction) {
+    ModelBuilder b(18);
+    b.input("x", {4}).init("axes", int64s_shaped({0}, {}));
+    const char* ops[] = {"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceSumSquare", "ReduceSum"};
+    for (const char* op : ops) {
+        b.output(op);
+        b.node(op, {"x", "axes"}, {op}, std::string("n_") + op, {attr_i("noop_with_empty_axes", 1)});
+    }
+    auto out = run_raw(b, {{"x", floats({4}, {-2.0f, 0.5f, 4.0f, 1.0f})}});
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    EXPECT_EQ(values_of<float>((*out)[0].tensor), (std::vector<float>{2.0f, 0.5f, 4.0f, 1.0f}));
+    EXPECT_EQ(values_of<float>((*out)[1].tensor), (std::vector<float>{2.0f, 0.5f, 4.0f, 1.0f}));
+    const std::vector<float> logs = values_of<float>((*out)[2].tensor);
+    EXPECT_TRUE(std::isnan(logs[0]));
+    EXPECT_FLOAT_EQ(logs[1], std::log(0.5f));
+    EXPECT_FLOAT_EQ(logs[2], std::log(4.0f));
+    EXPECT_FLOAT_EQ(logs[3], 0.0f);
+    EXPECT_EQ(values_of<float>((*out)[3].tensor), (std::vector<float>{4.0f, 0.25f, 16.0f, 1.0f}));
+    EXPECT_EQ(values_of<float>((*out)[4].tensor), (std::vector<float>{-2.0f, 0.5f, 4.0f, 1.0f}));
+}
+
 // An older kernel runs a newer node that uses only what both schemas share, and refuses one that does
 // not, naming what it uses.
 TEST(Opset18, OlderKernelsRunSharedSemanticsAndNameTheRest) {
