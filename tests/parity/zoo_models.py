@@ -10,7 +10,7 @@ cuts would be decided by float noise (see expected_failures.txt on ssdlite). Thr
 meaningful:
   * BatchNorm statistics are estimated from the seeded image (_calibrate_batchnorm): with seeded statistics the
     random backbone's features become the same at every position, so every proposal got the same scores;
-  * the box classifier's weights are scaled (seeded weights times 20), so class scores spread from 0.17 to 0.92
+  * the box classifier's weights are scaled (_spread_class_scores), so class scores spread over about 0.2 to 0.9
     instead of sitting within 0.01 of each other, as trained weights would make them;
   * the box score threshold is 0, so detections exist at all (random weights never reach the default 0.05);
   * besides the detections (matched as sets, zoo_parity.compare_detections), the graph also outputs the backbone's
@@ -87,7 +87,22 @@ def _calibrate_batchnorm(model, x):
         m.eval()
 
 
-def _rcnn(name, size, extras, **kwargs):
+def _spread_class_scores(model, x, target_std=1.5):
+    """Scales the box classifier's seeded weights so its logits vary with a standard deviation of `target_std`
+    over the classes (measured on `x`): random weights leave them within ~0.1 of each other (every score near
+    1/91), a fixed factor saturates some backbones' scores at 0.999; 1.5 spreads scores over about 0.2 to 0.9."""
+    seen = {}
+    hook = model.roi_heads.box_predictor.cls_score.register_forward_hook(lambda m, i, o: seen.__setitem__("l", o))
+    with torch.no_grad():
+        model([x[0]])
+        hook.remove()
+        std = float(seen["l"].std(dim=1).mean())
+        model.roi_heads.box_predictor.cls_score.weight.mul_(target_std / std)
+
+
+def _rcnn(name, size, extras, second_size=None, **kwargs):
+    """`size`: the square input traced (and torchvision's min/max resize size); `second_size` (h, w): a second run
+    at another input size, the input's height and width then being dynamic axes of the export."""
     import torchvision.models as tvm
     torch.manual_seed(SEED)
     model = tvm.get_model(name, weights=None, weights_backbone=None, min_size=size, max_size=size,
@@ -96,21 +111,28 @@ def _rcnn(name, size, extras, **kwargs):
     model.eval()
     x = _image([1, 3, size, size], 7)
     _calibrate_batchnorm(model, x)
-    with torch.no_grad():
-        # Spread the class scores (see the module comment); seeded weights times a constant.
-        model.roi_heads.box_predictor.cls_score.weight.mul_(20.0)
+    _spread_class_scores(model, x)
     wrapped = _RCNN(model, extras).eval()
     with torch.no_grad():
         n_out = len(wrapped(x))
     levels = (n_out - 3 - len(extras)) // 3
     names = (["boxes", "scores", "labels"] + list(extras) + [f"fpn{i}" for i in range(levels)] +
              [f"objectness{i}" for i in range(levels)] + [f"rpn_deltas{i}" for i in range(levels)])
-    return Custom(wrapped, ["input"], names, {"b1": {"input": x}}, opset=13,
+    runs, dynamic = {"b1": {"input": x}}, None
+    if second_size:
+        h, w = second_size
+        runs[f"{h}x{w}"] = {"input": _image([1, 3, h, w], 8)}
+        dynamic = {"input": {2: "height", 3: "width"}}
+        for i, n in enumerate(names[3 + len(extras):]):
+            dynamic[n] = {2: f"h{i % levels}", 3: f"w{i % levels}"}
+    return Custom(wrapped, ["input"], names, runs, opset=13, dynamic_axes=dynamic,
                   detections=["boxes", "scores", "labels"] + list(extras))
 
 
 def fasterrcnn_mobilenet_v3_large_320_fpn():
-    return _rcnn("fasterrcnn_mobilenet_v3_large_320_fpn", 320, [])
+    # Also run at 256x320 (torchvision's R-CNN transform keeps it: both sides within min/max size 320), so the
+    # dynamic-size path (resize, padding to a multiple of 32, anchors from feature map sizes) is exercised.
+    return _rcnn("fasterrcnn_mobilenet_v3_large_320_fpn", 320, [], second_size=(256, 320))
 
 
 def maskrcnn_resnet50_fpn():
