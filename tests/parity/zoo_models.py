@@ -137,11 +137,12 @@ def fasterrcnn_mobilenet_v3_large_320_fpn():
 
 def maskrcnn_resnet50_fpn():
     # 20 detections keep the mask head (4 convs at 14x14 per detection) and the paste loop short on 2 cores.
-    return _rcnn("maskrcnn_resnet50_fpn", 320, ["masks"], box_detections_per_img=20)
+    return _rcnn("maskrcnn_resnet50_fpn", 320, ["masks"], second_size=(256, 320), box_detections_per_img=20)
 
 
 def keypointrcnn_resnet50_fpn():
-    return _rcnn("keypointrcnn_resnet50_fpn", 320, ["keypoints", "keypoints_scores"], box_detections_per_img=20)
+    return _rcnn("keypointrcnn_resnet50_fpn", 320, ["keypoints", "keypoints_scores"], second_size=(256, 320),
+                 box_detections_per_img=20)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -66,8 +66,8 @@ ZOO = {
     "s3d": dict(resolution=(224, 224), frames=16),
     "mvit_v1_b": dict(resolution=(224, 224), frames=16),
     "fasterrcnn_mobilenet_v3_large_320_fpn": dict(custom=True, rev=2),
-    "maskrcnn_resnet50_fpn": dict(custom=True, rev=2),
-    "keypointrcnn_resnet50_fpn": dict(custom=True, rev=2),
+    "maskrcnn_resnet50_fpn": dict(custom=True, rev=3),
+    "keypointrcnn_resnet50_fpn": dict(custom=True, rev=3),
     "raft_small": dict(custom=True, rev=2),
     "causal_transformer": dict(custom=True, rev=1),
 }
