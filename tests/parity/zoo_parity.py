@@ -19,6 +19,11 @@ scale (1e-4 of the range a score can take; the spread of random-weight scores is
 plus rtol 1e-3. A detection may go unmatched only when its score is within that tolerance of the
 lowest kept score, where the top-k / threshold cut is decided by float noise.
 
+Models marked `custom` are built by zoo_models.py (several inputs, several runs such as two sequence lengths or
+two image sizes, per-detection extras such as masks and keypoints compared over the matched detections, and
+dense extra outputs such as an R-CNN's FPN maps and RPN head); bump an entry's `rev` when its factory changes.
+The report gives max abs diff and max rel diff (max |diff| over max |PyTorch|, dense outputs).
+
 Each model is also optimized (`edgeinfer optimize`, verified at the end) and the optimized file is
 checked against PyTorch the same way; the summary lists node counts before and after.
 
