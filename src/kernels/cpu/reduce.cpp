@@ -47,6 +47,9 @@ bool dispatch_reduce(DataType t, F&& fn) {
         case DataType::kUInt8:
             fn(uint8_t{});
             return true;
+        case DataType::kBool:  // registered for ReduceMax/ReduceMin from opset 20 only (any / all)
+            fn(bool{});
+            return true;
         default:
             return false;
     }
@@ -505,12 +508,14 @@ class ArgKernel : public Kernel {
 };
 
 // ---------------------------------------------------------------------------------------------
-KernelDef reduce_def(const std::string& op, ReduceOp rop, int64_t since, int64_t end, bool axes_input) {
+KernelDef reduce_def(const std::string& op, ReduceOp rop, int64_t since, int64_t end, bool axes_input,
+                     bool with_bool = false) {
     KernelDef d;
     d.op_type = op;
     d.since_version = since;
     d.end_version = end;
     d.dtypes = reduce_types();
+    if (with_bool) d.dtypes.push_back(DataType::kBool);
     d.factory = [rop, axes_input](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
         std::vector<int64_t> axes = axes_input ? std::vector<int64_t>{} : ctx.node.attr_ints("axes");
         bool keepdims = ctx.node.attr_int("keepdims", 1) != 0;
@@ -552,7 +557,13 @@ void register_reduce_kernels(KernelRegistry& registry) {
     };
     for (const auto& [name, op] : ops) {
         registry.add(reduce_def(name, op, 1, 17, false));
-        registry.add(reduce_def(name, op, 18, 1 << 30, true));
+        if (op == ReduceOp::kMax || op == ReduceOp::kMin) {
+            // Opset 20 adds bool to ReduceMax (any) and ReduceMin (all).
+            registry.add(reduce_def(name, op, 18, 19, true));
+            registry.add(reduce_def(name, op, 20, 1 << 30, true, true));
+        } else {
+            registry.add(reduce_def(name, op, 18, 1 << 30, true));
+        }
     }
     registry.add(arg_def("ArgMax", true));
     registry.add(arg_def("ArgMin", false));

@@ -90,6 +90,26 @@ TEST(Opset18, ReduceNoopWithEmptyAxesKeepsTheElementFunction) {
     EXPECT_EQ(values_of<float>((*out)[4].tensor), (std::vector<float>{-2.0f, 0.5f, 4.0f, 1.0f}));
 }
 
+// Opset 20 gives ReduceMax (any) and ReduceMin (all) bool inputs; opset 19 does not.
+TEST(Opset18, ReduceMaxMinOnBoolFromOpset20) {
+    for (int opset : {20, 19}) {
+        ModelBuilder b(opset);
+        b.input("x", {2, 3}, DataType::kBool).init("axes", int64s_shaped({1}, {1}));
+        b.output("any", DataType::kBool).output("all", DataType::kBool);
+        b.node("ReduceMax", {"x", "axes"}, {"any"}, "n_any", {attr_i("keepdims", 0)});
+        b.node("ReduceMin", {"x", "axes"}, {"all"}, "n_all", {attr_i("keepdims", 0)});
+        auto out = run_raw(b, {{"x", bools({2, 3}, {1, 0, 1, 1, 1, 1})}});
+        if (opset == 19) {
+            ASSERT_FALSE(out.is_ok());
+            EXPECT_NE(out.status().message().find("bool"), std::string::npos) << out.status().to_string();
+            continue;
+        }
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        EXPECT_EQ(values_of<uint8_t>((*out)[0].tensor), (std::vector<uint8_t>{1, 1}));
+        EXPECT_EQ(values_of<uint8_t>((*out)[1].tensor), (std::vector<uint8_t>{0, 1}));
+    }
+}
+
 // An older kernel runs a newer node that uses only what both schemas share, and refuses one that does
 // not, naming what it uses.
 TEST(Opset18, OlderKernelsRunSharedSemanticsAndNameTheRest) {
