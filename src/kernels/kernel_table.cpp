@@ -34,6 +34,7 @@ void register_sampling_kernels(KernelRegistry& registry);
 void register_signal_kernels(KernelRegistry& registry);
 void register_random_kernels(KernelRegistry& registry);
 void register_text_kernels(KernelRegistry& registry);
+void register_sequence_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
@@ -68,6 +69,7 @@ const KernelRegistry& default_registry() {
         cpu::register_signal_kernels(r);
         cpu::register_random_kernels(r);
         cpu::register_text_kernels(r);
+        cpu::register_sequence_kernels(r);
         return r;
     }();
     return registry;
