@@ -89,7 +89,8 @@ class SequenceConstructKernel : public ValueKernel {
                                    ": a sequence's tensors share one dtype");
             items.push_back(t->clone());
         }
-        ctx.set_output_boxed(0, ir::Value::sequence(items[0].dtype(), std::move(items)));
+        const DataType dtype = items[0].dtype();  // before items is moved from
+        ctx.set_output_boxed(0, ir::Value::sequence(dtype, std::move(items)));
         return Status::ok();
     }
 };
