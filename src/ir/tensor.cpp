@@ -67,17 +67,21 @@ DataType dtype_from_name(std::string_view name) {
 
 std::string_view value_kind_name(ValueKind kind) {
     switch (kind) {
-        case ValueKind::kTensor: return "tensor";
-        case ValueKind::kSequence: return "sequence";
-        case ValueKind::kOptionalTensor: return "optional(tensor)";
-        case ValueKind::kOptionalSequence: return "optional(sequence)";
+        case ValueKind::kTensor:
+            return "tensor";
+        case ValueKind::kSequence:
+            return "sequence";
+        case ValueKind::kOptionalTensor:
+            return "optional(tensor)";
+        case ValueKind::kOptionalSequence:
+            return "optional(sequence)";
     }
     return "tensor";
 }
 
 bool parse_value_kind(std::string_view name, ValueKind& out) {
-    for (ValueKind k : {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor,
-                        ValueKind::kOptionalSequence})
+    for (ValueKind k :
+         {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor, ValueKind::kOptionalSequence})
         if (value_kind_name(k) == name) {
             out = k;
             return true;

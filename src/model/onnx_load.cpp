@@ -465,7 +465,8 @@ Result<ir::Value> load_value_file(const std::string& path, ValueKind kind, DataT
     onnx::OptionalProto op;
     if (!op.ParseFromString(bytes)) return invalid_argument(path + ": not a serialized ONNX OptionalProto");
     switch (op.elem_type()) {
-        case onnx::OptionalProto::UNDEFINED: return ir::Value::none(kind, dtype);
+        case onnx::OptionalProto::UNDEFINED:
+            return ir::Value::none(kind, dtype);
         case onnx::OptionalProto::TENSOR: {
             if (kind != ValueKind::kOptionalTensor)
                 return invalid_argument(path + ": an optional tensor where the model expects " +

@@ -80,7 +80,10 @@ void attribute_to_proto(const ir::Attribute& a, onnx::AttributeProto* out) {
             out->set_type(onnx::AttributeProto::TENSORS);
             for (const auto& t : a.tensors) tensor_to_proto(t, "", out->add_tensors());
             break;
-        case K::kType: out->set_type(onnx::AttributeProto::TYPE_PROTO); type_to_proto(a.type, out->mutable_tp()); break;
+        case K::kType:
+            out->set_type(onnx::AttributeProto::TYPE_PROTO);
+            type_to_proto(a.type, out->mutable_tp());
+            break;
         case K::kGraphs:
             out->set_type(onnx::AttributeProto::GRAPHS);
             for (const auto& g : a.graphs) graph_to_proto(*g, out->add_graphs());

@@ -237,8 +237,9 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
             descs[s] = pctx.outputs()[k];
             if (descs[s].kind == ValueKind::kTensor)
                 EDGEINFER_RETURN_IF_ERROR(checked_bytes(descs[s].dtype, descs[s].dims,
-                                                    cn.label + " output '" + graph.slot_names[s] + "'", memory_limit)
-                                          .status());
+                                                        cn.label + " output '" + graph.slot_names[s] + "'",
+                                                        memory_limit)
+                                              .status());
             known_shape[s] = true;
             producer[s] = static_cast<int>(i);
         }

@@ -211,10 +211,9 @@ CaseResult run_case(const fs::path& dir, const ConformanceOptions& args) {
                 r.detail = "output " + std::to_string(k) + ": " + expected.status().to_string();
                 return r;
             }
-            std::string diff =
-                desc.kind == ValueKind::kTensor
-                    ? compare(expected->tensor, (*outs)[k].tensor, args.rtol, args.atol, shape_only)
-                    : compare_value(expected.value(), (*outs)[k], args.rtol, args.atol, shape_only);
+            std::string diff = desc.kind == ValueKind::kTensor
+                                   ? compare(expected->tensor, (*outs)[k].tensor, args.rtol, args.atol, shape_only)
+                                   : compare_value(expected.value(), (*outs)[k], args.rtol, args.atol, shape_only);
             if (!diff.empty()) {
                 r.detail = set.filename().string() + ": output '" + (*outs)[k].name + "': " + diff;
                 return r;

@@ -192,7 +192,7 @@ public:
 
     bool takes_non_tensors() const override { return true; }
 
-private:
+  private:
     std::unique_ptr<Subgraph> body_;
     size_t explicit_inputs_;
 };

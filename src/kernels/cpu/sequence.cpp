@@ -146,8 +146,8 @@ class SequenceEraseKernel : public ValueKernel {
 class SequenceLengthKernel : public ValueKernel {
     Status compute(PrepareContext& ctx) const override {
         EDGEINFER_ASSIGN_OR_RETURN(const ir::Value* seq, sequence_input(ctx, 0, "input_sequence"));
-        ctx.set_output_value(0, Tensor::from_vector<int64_t>(DataType::kInt64, {},
-                                                             {static_cast<int64_t>(seq->items.size())}));
+        ctx.set_output_value(
+            0, Tensor::from_vector<int64_t>(DataType::kInt64, {}, {static_cast<int64_t>(seq->items.size())}));
         return Status::ok();
     }
 };
@@ -250,8 +250,7 @@ class ConcatFromSequenceKernel : public ValueKernel {
             if (new_axis_ && static_cast<int64_t>(d.size()) == rank) d.insert(d.begin() + axis, 1);
             bool fits = static_cast<int64_t>(d.size()) == static_cast<int64_t>(out_dims.size()) &&
                         seq->items[k].dtype() == first.dtype();
-            for (size_t i = 0; fits && i < d.size(); ++i)
-                fits = static_cast<int64_t>(i) == axis || d[i] == out_dims[i];
+            for (size_t i = 0; fits && i < d.size(); ++i) fits = static_cast<int64_t>(i) == axis || d[i] == out_dims[i];
             if (!fits)
                 return ctx.invalid("tensor " + std::to_string(k) + " (" + shape_to_string(seq->items[k].dims()) +
                                    ") does not match tensor 0 (" + shape_to_string(first.dims()) + ") off axis " +
@@ -270,7 +269,8 @@ class ConcatFromSequenceKernel : public ValueKernel {
         for (const Tensor& t : seq->items) {
             const size_t rows = outer > 0 ? t.nbytes() / static_cast<size_t>(outer) : 0;
             const auto* src = static_cast<const uint8_t*>(t.data());
-            for (int64_t o = 0; o < outer && rows > 0; ++o) std::memcpy(dst + o * out_row + offset, src + o * rows, rows);
+            for (int64_t o = 0; o < outer && rows > 0; ++o)
+                std::memcpy(dst + o * out_row + offset, src + o * rows, rows);
             offset += rows;
         }
         ctx.set_output_value(0, std::move(out));
@@ -396,8 +396,9 @@ KernelDef value_def(std::string op, int64_t since, KernelFactory factory) {
 
 template <typename K>
 KernelDef value_def(std::string op, int64_t since) {
-    return value_def(std::move(op), since,
-                     [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> { return std::unique_ptr<Kernel>(new K()); });
+    return value_def(std::move(op), since, [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new K());
+    });
 }
 
 Result<std::unique_ptr<Kernel>> make_sequence_map(const CreateContext& ctx) {
@@ -410,7 +411,7 @@ Result<std::unique_ptr<Kernel>> make_sequence_map(const CreateContext& ctx) {
     std::vector<DataType> types;
     for (size_t i = 0; i < outer.size(); ++i)
         types.push_back(explicit_inputs + i < ctx.input_types.size() ? ctx.input_types[explicit_inputs + i]
-                                                                      : DataType::kUndefined);
+                                                                     : DataType::kUndefined);
     EDGEINFER_ASSIGN_OR_RETURN(auto body, ctx.subgraphs->compile(*a->g, outer, types, ctx.label + ": body"));
     std::vector<DataType> out_types;
     for (const ir::ValueInfo& v : a->g->outputs) out_types.push_back(v.dtype);

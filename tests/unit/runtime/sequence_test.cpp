@@ -63,8 +63,12 @@ std::unique_ptr<Session> session_for(ir::Graph g) {
     return s.is_ok() ? std::move(s).value() : nullptr;
 }
 
-Tensor floats(std::vector<int64_t> dims, std::vector<float> v) { return Tensor::from_vector(DataType::kFloat32, dims, v); }
-Tensor int64s(std::vector<int64_t> dims, std::vector<int64_t> v) { return Tensor::from_vector(DataType::kInt64, dims, v); }
+Tensor floats(std::vector<int64_t> dims, std::vector<float> v) {
+    return Tensor::from_vector(DataType::kFloat32, dims, v);
+}
+Tensor int64s(std::vector<int64_t> dims, std::vector<int64_t> v) {
+    return Tensor::from_vector(DataType::kInt64, dims, v);
+}
 std::vector<float> as_floats(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
 
 NamedTensor sequence_input(std::string name, std::vector<Tensor> items) {
@@ -93,7 +97,8 @@ ir::Graph construct_insert_at_graph() {
 }
 
 std::vector<NamedTensor> abc(int64_t at) {
-    return {{"a", floats({2}, {1, 2})}, {"b", floats({1}, {3})}, {"c", floats({3}, {4, 5, 6})}, {"at", int64s({}, {at})}};
+    return {
+        {"a", floats({2}, {1, 2})}, {"b", floats({1}, {3})}, {"c", floats({3}, {4, 5, 6})}, {"at", int64s({}, {at})}};
 }
 
 TEST(Sequence, ConstructInsertAtLengthAndSequenceOutput) {
@@ -192,8 +197,7 @@ TEST(Sequence, TensorKernelGivenASequenceIsRefused) {
     ASSERT_TRUE(s);
     auto r = s->run({sequence_input("s", {floats({1}, {1})}), {"x", floats({1}, {2})}});
     ASSERT_FALSE(r.is_ok());
-    EXPECT_NE(r.status().message().find("Add 'add': input 's' is a sequence, but Add takes tensors"),
-              std::string::npos)
+    EXPECT_NE(r.status().message().find("Add 'add': input 's' is a sequence, but Add takes tensors"), std::string::npos)
         << r.status().message();
 }
 
@@ -241,8 +245,11 @@ TEST(Sequence, EmptyEraseAndFoldedConstants) {
     g.initializer_order = {"a", "b", "first"};
     ir::Node empty = node("SequenceEmpty", {}, {"e"});
     empty.attributes.push_back(int_attr("dtype", static_cast<int64_t>(DataType::kFloat32)));
-    g.nodes = {empty, node("SequenceInsert", {"e", "a"}, {"s1"}), node("SequenceInsert", {"s1", "b"}, {"s2"}),
-               node("SequenceErase", {"s2", "first"}, {"s3"}), node("SequenceErase", {"s3"}, {"s4"}, "erase_last"),
+    g.nodes = {empty,
+               node("SequenceInsert", {"e", "a"}, {"s1"}),
+               node("SequenceInsert", {"s1", "b"}, {"s2"}),
+               node("SequenceErase", {"s2", "first"}, {"s3"}),
+               node("SequenceErase", {"s3"}, {"s4"}, "erase_last"),
                node("SequenceErase", {"s4"}, {"s5"}, "erase_empty")};
     g.outputs = {boxed("s3", DataType::kFloat32, ValueKind::kSequence),
                  boxed("s4", DataType::kFloat32, ValueKind::kSequence),
@@ -276,10 +283,10 @@ TEST(Sequence, OptionalHasGetElement) {
     type.type = boxed("", DataType::kFloat32, ValueKind::kTensor);
     none.attributes.push_back(type);
     g.nodes = {node("Optional", {"x"}, {"some"}), none, node("OptionalHasElement", {"some"}, {"has_some"}),
-               node("OptionalHasElement", {"nothing"}, {"has_nothing"}),
-               node("OptionalGetElement", {"some"}, {"got"})};
+               node("OptionalHasElement", {"nothing"}, {"has_nothing"}), node("OptionalGetElement", {"some"}, {"got"})};
     g.outputs = {tensor("has_some", DataType::kBool, {}), tensor("has_nothing", DataType::kBool, {}),
-                 tensor("got", DataType::kFloat32, {2}), boxed("nothing", DataType::kFloat32, ValueKind::kOptionalTensor)};
+                 tensor("got", DataType::kFloat32, {2}),
+                 boxed("nothing", DataType::kFloat32, ValueKind::kOptionalTensor)};
     auto s = session_for(g);
     ASSERT_TRUE(s);
     auto r = s->run({{"x", floats({2}, {7, 8})}});
@@ -429,8 +436,8 @@ TEST(Sequence, LoaderKeepsKindsThroughSaveAndLoad) {
 }
 
 TEST(Sequence, ValueKindNamesAndValueHelpers) {
-    for (ValueKind k : {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor,
-                        ValueKind::kOptionalSequence}) {
+    for (ValueKind k :
+         {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor, ValueKind::kOptionalSequence}) {
         ValueKind parsed = ValueKind::kTensor;
         ASSERT_TRUE(parse_value_kind(value_kind_name(k), parsed));
         EXPECT_EQ(parsed, k);
