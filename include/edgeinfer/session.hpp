@@ -81,16 +81,26 @@ struct EngineReport {
 };
 
 // Name, dtype and shape of a model input or output; -1 marks a dynamic dim, named in `symbols`.
+// For a sequence or optional (`kind`), dtype and dims describe its tensors (the elements).
 struct ValueDescription {
     std::string name;
     DataType dtype = DataType::kUndefined;
     std::vector<int64_t> dims;
     std::vector<std::string> symbols;  // symbol of each dim ("" for fixed or unnamed dims)
+    ValueKind kind = ValueKind::kTensor;
 };
 
+// A model input or output. Almost always one tensor; for the inputs and outputs a model declares as
+// sequences or optionals (ValueDescription::kind), `kind` says which and:
+//   kSequence: the elements in `sequence` (`tensor` empty);
+//   kOptionalTensor: `tensor`, or has_value = false for an empty optional;
+//   kOptionalSequence: `sequence`, or has_value = false for an empty optional.
 struct NamedTensor {
     std::string name;
     Tensor tensor;
+    ValueKind kind = ValueKind::kTensor;
+    std::vector<Tensor> sequence = {};
+    bool has_value = true;
 };
 
 // Per-node timing from the last profiled run.

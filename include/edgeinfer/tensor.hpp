@@ -39,6 +39,15 @@ std::string_view dtype_name(DataType t);
 DataType dtype_from_name(std::string_view name);
 bool dtype_is_float(DataType t);
 
+// What a value is: one tensor (almost every model's values), a sequence of tensors, or an ONNX optional
+// holding a tensor or a sequence (or nothing). Sequences and optionals appear in models that keep lists
+// (PyTorch exports of Python lists, SplitToSequence, Loop carrying a list).
+enum class ValueKind : int { kTensor = 0, kSequence = 1, kOptionalTensor = 2, kOptionalSequence = 3 };
+// "tensor", "sequence", "optional(tensor)", "optional(sequence)".
+std::string_view value_kind_name(ValueKind kind);
+// Parses the names value_kind_name prints; false when `name` is none of them.
+bool parse_value_kind(std::string_view name, ValueKind& out);
+
 // Number of elements of a shape (1 for a scalar, 0 if any dim is 0).
 int64_t shape_numel(const std::vector<int64_t>& dims);
 // "1x3x224x224" ("scalar" for rank 0).

@@ -337,6 +337,11 @@ edgeinfer_status edgeinfer_session_run(edgeinfer_session* session, const char* c
         if (edgeinfer_status s = named_inputs(input_names, inputs, input_count, in)) return s;
         auto r = session->session->run(in);
         if (!r.is_ok()) return fail(r.status());
+        for (const edgeinfer::NamedTensor& o : *r)
+            if (o.kind != edgeinfer::ValueKind::kTensor)
+                return fail(EDGEINFER_UNSUPPORTED, "output '" + o.name + "' is a " +
+                                                       std::string(edgeinfer::value_kind_name(o.kind)) +
+                                                       "; the C API returns tensors only (use the C++ API)");
         for (size_t k = 0; k < expected; ++k) outputs[k] = new edgeinfer_tensor{std::move((*r)[k].tensor)};
         return ok();
     });

@@ -42,14 +42,42 @@ Result<std::vector<NamedTensor>> gather_inputs(const std::vector<ValueDescriptio
     return tools::make_inputs(inputs, files, shapes, args.seed);
 }
 
-void print_stats(const NamedTensor& nt) {
-    const Tensor& t = nt.tensor;
-    std::cout << "  " << nt.name << "  " << dtype_name(t.dtype()) << "  [" << shape_to_string(t.dims()) << "]";
+void print_tensor_stats(const std::string& name, const Tensor& t) {
+    std::cout << "  " << name << "  " << dtype_name(t.dtype()) << "  [" << shape_to_string(t.dims()) << "]";
     if (auto s = tools::summarize_output(t)) {
         std::cout << std::setprecision(6) << "  min " << s->min << "  max " << s->max << "  mean " << s->mean;
         if (s->nonfinite) std::cout << "  non-finite " << s->nonfinite;
     }
     std::cout << "\n";
+}
+
+// A tensor; a sequence as one line per element (NAME[i]); an empty optional as one line.
+void print_stats(const NamedTensor& nt) {
+    if (nt.kind == ValueKind::kTensor || (nt.kind == ValueKind::kOptionalTensor && nt.has_value)) {
+        print_tensor_stats(nt.name, nt.tensor);
+    } else if (!nt.has_value) {
+        std::cout << "  " << nt.name << "  empty " << value_kind_name(nt.kind) << "\n";
+    } else {
+        std::cout << "  " << nt.name << "  sequence of " << nt.sequence.size() << " tensors\n";
+        for (size_t i = 0; i < nt.sequence.size(); ++i)
+            print_tensor_stats(nt.name + "[" + std::to_string(i) + "]", nt.sequence[i]);
+    }
+}
+
+// NAME.npy for a tensor, NAME_<i>.npy per element of a sequence, nothing for an empty optional.
+Status write_output(const std::string& dir, const NamedTensor& nt) {
+    std::vector<std::pair<std::string, const Tensor*>> files;
+    const std::string base = dir + "/" + tools::file_safe(nt.name);
+    if (nt.kind == ValueKind::kTensor || (nt.kind == ValueKind::kOptionalTensor && nt.has_value))
+        files.emplace_back(base + ".npy", &nt.tensor);
+    else if (nt.has_value)
+        for (size_t i = 0; i < nt.sequence.size(); ++i)
+            files.emplace_back(base + "_" + std::to_string(i) + ".npy", &nt.sequence[i]);
+    for (const auto& [path, t] : files) {
+        EDGEINFER_RETURN_IF_ERROR(ir::write_npy(path, *t));
+        std::cout << "wrote " << path << "\n";
+    }
+    return Status::ok();
 }
 
 int run_run(RunArgs& args) {
@@ -112,13 +140,11 @@ int run_run(RunArgs& args) {
         std::error_code ec;
         std::filesystem::create_directories(args.output_dir, ec);
         for (const auto& nt : outputs.value()) {
-            std::string path = args.output_dir + "/" + tools::file_safe(nt.name) + ".npy";
-            Status st = ir::write_npy(path, nt.tensor);
+            Status st = write_output(args.output_dir, nt);
             if (!st.is_ok()) {
                 std::cerr << "edgeinfer run: " << st.to_string() << "\n";
                 return 1;
             }
-            std::cout << "wrote " << path << "\n";
         }
     }
     return 0;

@@ -54,6 +54,8 @@ std::string_view attribute_kind_name(Attribute::Kind kind) {
         case Attribute::Kind::kStrings: return "strings";
         case Attribute::Kind::kTensors: return "tensors";
         case Attribute::Kind::kGraphs: return "graphs";
+        case Attribute::Kind::kType:
+            return "type";
     }
     return "undefined";
 }
@@ -205,6 +207,7 @@ bool attributes_equal(const Attribute& a, const Attribute& b, std::string* why) 
     if (a.name != b.name || a.kind != b.kind) return fail(why, "attribute " + a.name + " name/kind");
     if (a.f != b.f || a.i != b.i || a.s != b.s || a.floats != b.floats || a.ints != b.ints || a.strings != b.strings)
         return fail(why, "attribute " + a.name + " value");
+    if (!(a.type == b.type)) return fail(why, "attribute " + a.name + " type");
     if (!a.t.empty() || !b.t.empty())
         if (!tensors_equal(a.t, b.t)) return fail(why, "attribute " + a.name + " tensor");
     if (a.tensors.size() != b.tensors.size()) return fail(why, "attribute " + a.name + " tensors");

@@ -16,11 +16,13 @@
 
 #include "edgeinfer/status.hpp"
 #include "edgeinfer/tensor.hpp"
+#include "ir/value.hpp"
 
 namespace edgeinfer::ir {
 
 using edgeinfer::DataType;
 using edgeinfer::Tensor;
+using edgeinfer::ValueKind;
 
 // One dimension: a known size, a named symbol ("batch"), or unknown.
 struct Dim {
@@ -49,19 +51,35 @@ struct Shape {
     bool operator==(const Shape&) const = default;
 };
 
-// Type and shape of a named tensor value.
+// Type and shape of a named value. Almost every value is a tensor; for a sequence or an optional
+// (`kind`, ONNX's sequence_type / optional_type), dtype and shape describe its tensors (the elements,
+// whose shapes may differ: shape is often of unknown rank).
 struct ValueInfo {
     std::string name;
     DataType dtype = DataType::kUndefined;
     Shape shape;
     std::string doc_string;
+    ValueKind kind = ValueKind::kTensor;
     bool operator==(const ValueInfo&) const = default;
 };
 
 class Graph;
 
 struct Attribute {
-    enum class Kind { kUndefined, kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings, kTensors, kGraphs };
+    enum class Kind {
+        kUndefined,
+        kFloat,
+        kInt,
+        kString,
+        kTensor,
+        kGraph,
+        kFloats,
+        kInts,
+        kStrings,
+        kTensors,
+        kGraphs,
+        kType  // a TypeProto (Optional's `type`): held in `type` (name unused)
+    };
 
     std::string name;
     Kind kind = Kind::kUndefined;
@@ -75,6 +93,7 @@ struct Attribute {
     std::vector<std::string> strings;
     std::vector<Tensor> tensors;
     std::vector<std::shared_ptr<Graph>> graphs;
+    ValueInfo type;
     std::string ref_attr_name;  // for attributes inside function bodies
     std::string doc_string;
 };

@@ -65,6 +65,30 @@ DataType dtype_from_name(std::string_view name) {
     return DataType::kUndefined;
 }
 
+std::string_view value_kind_name(ValueKind kind) {
+    switch (kind) {
+        case ValueKind::kTensor:
+            return "tensor";
+        case ValueKind::kSequence:
+            return "sequence";
+        case ValueKind::kOptionalTensor:
+            return "optional(tensor)";
+        case ValueKind::kOptionalSequence:
+            return "optional(sequence)";
+    }
+    return "tensor";
+}
+
+bool parse_value_kind(std::string_view name, ValueKind& out) {
+    for (ValueKind k :
+         {ValueKind::kTensor, ValueKind::kSequence, ValueKind::kOptionalTensor, ValueKind::kOptionalSequence})
+        if (value_kind_name(k) == name) {
+            out = k;
+            return true;
+        }
+    return false;
+}
+
 bool dtype_is_float(DataType t) {
     return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64 || t == DataType::kBFloat16;
 }

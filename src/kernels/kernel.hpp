@@ -5,6 +5,12 @@
 //           initializers, or values folded for this shape), set every output's dtype and shape and
 //           build per-shape state (oneDNN primitives). Called once per Plan.
 // run:      const; reads inputs, writes into outputs the Plan allocated; never allocates.
+//
+// Sequences and optionals (ir::Value): only kernels whose takes_non_tensors() is true are given them (the
+// plan refuses any other node reading one, naming it). Such a kernel reads them in prepare (boxed(i)),
+// defers until every input value is known, and computes its outputs there (set_output_boxed for
+// sequences and optionals, set_output_value for tensors): those nodes run while the plan prepares them,
+// so the tensor kernels' interface and the plan's arena are as they were.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,8 @@ struct TensorDesc {
     DataType dtype = DataType::kUndefined;
     std::vector<int64_t> dims;
     bool present = false;  // false for an omitted optional input
+    // Sequences and optionals: the kind, dtype their tensors' (dims empty: element shapes vary).
+    ValueKind kind = ValueKind::kTensor;
 };
 
 class PrepareContext {
@@ -43,10 +51,18 @@ class PrepareContext {
     // The input's value when known now (constant, or everything when preparing during a run);
     // nullptr otherwise. A kernel that needs a value it cannot see calls defer().
     const Tensor* value(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
+    // Input i's value when it is a sequence or an optional (input(i).kind) known now; nullptr otherwise.
+    const ir::Value* boxed(size_t i) const { return i < boxed_.size() ? boxed_[i] : nullptr; }
+    // Input i is present and its value (of any kind) is known now.
+    bool known(size_t i) const { return has_input(i) && (value(i) != nullptr || boxed(i) != nullptr); }
+    // Set by the runtime: the values of sequence and optional inputs (nullptr elsewhere).
+    void set_boxed_inputs(std::vector<const ir::Value*> boxed) { boxed_ = std::move(boxed); }
 
     void set_output(size_t i, DataType dtype, std::vector<int64_t> dims);
     // The output's value is known without running (Shape, Size): the runtime treats it as a constant.
     void set_output_value(size_t i, Tensor value);
+    // Output i is a sequence or an optional and this is its value (a kTensor value is set_output_value).
+    void set_output_boxed(size_t i, ir::Value value);
     void set_state(std::unique_ptr<KernelState> state) { state_ = std::move(state); }
     // Bytes of scratch memory run() needs (64-byte aligned, from the Plan's arena).
     void request_scratch(size_t bytes) { scratch_bytes_ = bytes; }
@@ -83,6 +99,12 @@ class PrepareContext {
     // Read by the runtime after prepare.
     const std::vector<TensorDesc>& outputs() const { return outputs_; }
     std::vector<Tensor>& output_values() { return output_values_; }
+    // The value set_output_boxed gave output i; nullptr for tensor outputs.
+    ir::Value* boxed_output(size_t i) {
+        return i < outputs_.size() && outputs_[i].kind != ValueKind::kTensor ? &boxed_outputs_[i] : nullptr;
+    }
+    // Every present output has its value (set_output_value or set_output_boxed).
+    bool all_output_values_given(const std::vector<int>& used) const;
     std::unique_ptr<KernelState> take_state() { return std::move(state_); }
     size_t scratch_bytes() const { return scratch_bytes_; }
     bool deferred() const { return deferred_; }
@@ -98,6 +120,8 @@ class PrepareContext {
     std::vector<const Tensor*> values_;
     std::vector<TensorDesc> outputs_;
     std::vector<Tensor> output_values_;
+    std::vector<const ir::Value*> boxed_;
+    std::vector<ir::Value> boxed_outputs_;
     std::unique_ptr<KernelState> state_;
     size_t scratch_bytes_ = 0;
     bool deferred_ = false;
@@ -133,6 +157,8 @@ class Kernel {
     virtual ~Kernel() = default;
     virtual Status prepare(PrepareContext& ctx) const = 0;
     virtual Status run(RunContext& ctx) const = 0;
+    // True for kernels that take sequences and optionals (see the top of this file).
+    virtual bool takes_non_tensors() const { return false; }
 };
 
 }  // namespace edgeinfer::kernels

@@ -39,6 +39,7 @@ void register_attention_kernels(KernelRegistry& registry);
 void register_qlinear_elementwise_kernels(KernelRegistry& registry);
 void register_col2im_kernels(KernelRegistry& registry);
 void register_deform_conv_kernels(KernelRegistry& registry);
+void register_sequence_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
@@ -78,6 +79,7 @@ const KernelRegistry& default_registry() {
         cpu::register_qlinear_elementwise_kernels(r);
         cpu::register_col2im_kernels(r);
         cpu::register_deform_conv_kernels(r);
+        cpu::register_sequence_kernels(r);
         return r;
     }();
     return registry;

@@ -30,6 +30,23 @@ void PrepareContext::set_output_value(size_t i, Tensor value) {
     output_values_[i] = std::move(value);
 }
 
+void PrepareContext::set_output_boxed(size_t i, ir::Value value) {
+    if (i >= outputs_.size()) return;
+    if (value.kind == ValueKind::kTensor) {
+        set_output_value(i, std::move(value.tensor));
+        return;
+    }
+    if (boxed_outputs_.size() != outputs_.size()) boxed_outputs_.resize(outputs_.size());
+    outputs_[i] = TensorDesc{value.dtype, {}, true, value.kind};
+    boxed_outputs_[i] = std::move(value);
+}
+
+bool PrepareContext::all_output_values_given(const std::vector<int>& used) const {
+    for (size_t k = 0; k < outputs_.size() && k < used.size(); ++k)
+        if (used[k] >= 0 && output_values_[k].empty() && outputs_[k].kind == ValueKind::kTensor) return false;
+    return true;
+}
+
 Status PrepareContext::invalid(const std::string& message) const { return invalid_argument(label_ + ": " + message); }
 
 Status PrepareContext::unsupported_here(const std::string& message) const {

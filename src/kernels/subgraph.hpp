@@ -23,6 +23,10 @@ public:
     // Runs the body: `inputs` are its formal inputs, then the outer-scope values. `outputs` receive
     // owned copies of the body's outputs (model order). Not thread-safe: one run at a time.
     virtual Status run(const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) const = 0;
+    // The same for values of any kind (sequences and optionals too): `outputs` receive values whose
+    // tensors the caller may keep (copies of the body's tensors; sequence elements are shared, and no
+    // kernel ever writes into a sequence element).
+    virtual Status run_values(const std::vector<const ir::Value*>& inputs, std::vector<ir::Value>& outputs) const = 0;
     virtual size_t num_formal_inputs() const = 0;
     virtual size_t num_outputs() const = 0;
 };

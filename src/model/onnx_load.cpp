@@ -1,6 +1,7 @@
 // ONNX protobuf → ir::Model: decoding with ONNX's generated classes, tensors (inline and
 // external data), attributes, subgraphs, shapes.
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/onnx-data_pb.h>  // SequenceProto, OptionalProto (includes onnx_pb.h first)
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -182,6 +183,60 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
 
 namespace {
 
+// Element type and shape of a tensor type into `out`.
+Status tensor_type_from_proto(const onnx::TypeProto::Tensor& tt, const std::string& what, const Ctx& ctx,
+                              ir::ValueInfo& out) {
+    int et = tt.elem_type();
+    if (et < 0 || et > 16)
+        return invalid_model(ctx.model_name + ": " + what + " has unknown element type " + std::to_string(et));
+    out.dtype = static_cast<DataType>(et);
+    if (!tt.has_shape()) return Status::ok();
+    out.shape.has_rank = true;
+    for (const auto& d : tt.shape().dim()) {
+        if (d.has_dim_value()) {
+            if (d.dim_value() < 0)
+                return invalid_model(ctx.model_name + ": " + what + " has negative dimension " +
+                                     std::to_string(d.dim_value()));
+            out.shape.dims.push_back(ir::Dim::known(d.dim_value()));
+        } else if (d.has_dim_param()) {
+            out.shape.dims.push_back(ir::Dim::symbolic(d.dim_param()));
+        } else {
+            out.shape.dims.push_back(ir::Dim::unknown());
+        }
+    }
+    return Status::ok();
+}
+
+// The kinds edgeinfer carries: tensors, sequences of tensors, optionals of either. Anything else (maps,
+// sparse tensors, sequences of sequences) is Unsupported naming `what`.
+Status type_from_proto(const onnx::TypeProto& type, const std::string& what, const Ctx& ctx, ir::ValueInfo& out) {
+    const std::string not_carried = " (edgeinfer carries tensors, sequences of tensors and optionals of either)";
+    const onnx::TypeProto* inner = &type;
+    out.kind = ValueKind::kTensor;
+    if (type.has_optional_type()) {
+        if (!type.optional_type().has_elem_type())
+            return invalid_model(ctx.model_name + ": " + what + " is an optional with no element type");
+        inner = &type.optional_type().elem_type();
+        out.kind = ValueKind::kOptionalTensor;
+    }
+    if (inner->has_sequence_type()) {
+        if (!inner->sequence_type().has_elem_type())
+            return invalid_model(ctx.model_name + ": " + what + " is a sequence with no element type");
+        inner = &inner->sequence_type().elem_type();
+        out.kind = out.kind == ValueKind::kOptionalTensor ? ValueKind::kOptionalSequence : ValueKind::kSequence;
+        if (!inner->has_tensor_type())
+            return unsupported(ctx.model_name + ": " + what + " is a sequence whose elements are not tensors" +
+                               not_carried);
+    }
+    if (!inner->has_tensor_type())
+        return unsupported(ctx.model_name + ": " + what + " is " +
+                           (inner->has_map_type()             ? "a map"
+                            : inner->has_sparse_tensor_type() ? "a sparse tensor"
+                                                              : "of a type edgeinfer does not know") +
+                           not_carried);
+    return tensor_type_from_proto(inner->tensor_type(), what, ctx, out);
+}
+
 Result<ir::ValueInfo> value_info_from_proto(const onnx::ValueInfoProto& vi, const Ctx& ctx, bool require_type) {
     ir::ValueInfo out;
     out.name = vi.name();
@@ -190,33 +245,13 @@ Result<ir::ValueInfo> value_info_from_proto(const onnx::ValueInfoProto& vi, cons
         if (require_type) return invalid_model(ctx.model_name + ": value '" + vi.name() + "' has no type");
         return out;
     }
-    if (!vi.type().has_tensor_type()) {
-        if (require_type)
-            return unsupported(ctx.model_name + ": value '" + vi.name() +
-                               "' is not a tensor (sequences, maps and optionals are not supported)");
-        return out;
-    }
-    const auto& tt = vi.type().tensor_type();
-    int et = tt.elem_type();
-    if (et < 0 || et > 16) return invalid_model(ctx.model_name + ": value '" + vi.name() + "' has unknown element type " +
-                                                std::to_string(et));
-    out.dtype = static_cast<DataType>(et);
-    if (tt.has_shape()) {
-        out.shape.has_rank = true;
-        for (const auto& d : tt.shape().dim()) {
-            if (d.has_dim_value()) {
-                if (d.dim_value() < 0)
-                    return invalid_model(ctx.model_name + ": value '" + vi.name() + "' has negative dimension " +
-                                         std::to_string(d.dim_value()));
-                out.shape.dims.push_back(ir::Dim::known(d.dim_value()));
-            } else if (d.has_dim_param()) {
-                out.shape.dims.push_back(ir::Dim::symbolic(d.dim_param()));
-            } else {
-                out.shape.dims.push_back(ir::Dim::unknown());
-            }
-        }
-    }
-    return out;
+    Status st = type_from_proto(vi.type(), "value '" + vi.name() + "'", ctx, out);
+    if (st.is_ok()) return out;
+    if (require_type || st.code() != StatusCode::kUnsupported) return st;
+    ir::ValueInfo untyped;  // an intermediate value of a kind edgeinfer does not carry: its node says so
+    untyped.name = out.name;
+    untyped.doc_string = out.doc_string;
+    return untyped;
 }
 
 Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const Ctx& ctx, int depth);
@@ -261,6 +296,10 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& ap, const
                 EDGEINFER_ASSIGN_OR_RETURN(ir::Graph gg, graph_from_proto(g, ctx, depth + 1));
                 a.graphs.push_back(std::make_shared<ir::Graph>(std::move(gg)));
             }
+            break;
+        case onnx::AttributeProto::TYPE_PROTO:
+            a.kind = K::kType;
+            EDGEINFER_RETURN_IF_ERROR(type_from_proto(ap.tp(), "attribute '" + ap.name() + "'", ctx, a.type));
             break;
         default:
             return unsupported(ctx.model_name + ": attribute '" + ap.name() + "' has unsupported type " +
@@ -389,6 +428,63 @@ Result<Tensor> load_tensor_file(const std::string& path, std::string* name_out) 
     if (name_out) *name_out = tp.name();
     std::string dir = fs::path(path).parent_path().string();
     return tensor_from_proto(tp, path, dir, true);
+}
+
+namespace {
+
+Result<std::vector<Tensor>> sequence_from_proto(const onnx::SequenceProto& sp, const std::string& path,
+                                                const std::string& dir) {
+    if (sp.elem_type() != onnx::SequenceProto::TENSOR && sp.elem_type() != onnx::SequenceProto::UNDEFINED)
+        return unsupported(path + ": a sequence of elements of type " + std::to_string(sp.elem_type()) +
+                           " (edgeinfer's sequences hold tensors)");
+    std::vector<Tensor> items;
+    for (const auto& tp : sp.tensor_values()) {
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(tp, path, dir, true));
+        items.push_back(std::move(t));
+    }
+    return items;
+}
+
+}  // namespace
+
+Result<ir::Value> load_value_file(const std::string& path, ValueKind kind, DataType dtype) {
+    if (kind == ValueKind::kTensor) {
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, load_tensor_file(path));
+        return ir::Value::of_tensor(std::move(t));
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return not_found(path + ": cannot open value file");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string dir = fs::path(path).parent_path().string();
+    if (kind == ValueKind::kSequence) {
+        onnx::SequenceProto sp;
+        if (!sp.ParseFromString(bytes)) return invalid_argument(path + ": not a serialized ONNX SequenceProto");
+        EDGEINFER_ASSIGN_OR_RETURN(std::vector<Tensor> items, sequence_from_proto(sp, path, dir));
+        return ir::Value::sequence(dtype, std::move(items));
+    }
+    onnx::OptionalProto op;
+    if (!op.ParseFromString(bytes)) return invalid_argument(path + ": not a serialized ONNX OptionalProto");
+    switch (op.elem_type()) {
+        case onnx::OptionalProto::UNDEFINED:
+            return ir::Value::none(kind, dtype);
+        case onnx::OptionalProto::TENSOR: {
+            if (kind != ValueKind::kOptionalTensor)
+                return invalid_argument(path + ": an optional tensor where the model expects " +
+                                        std::string(value_kind_name(kind)));
+            EDGEINFER_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(op.tensor_value(), path, dir, true));
+            return ir::Value::optional_of(ir::Value::of_tensor(std::move(t)));
+        }
+        case onnx::OptionalProto::SEQUENCE: {
+            if (kind != ValueKind::kOptionalSequence)
+                return invalid_argument(path + ": an optional sequence where the model expects " +
+                                        std::string(value_kind_name(kind)));
+            EDGEINFER_ASSIGN_OR_RETURN(std::vector<Tensor> items, sequence_from_proto(op.sequence_value(), path, dir));
+            return ir::Value::optional_of(ir::Value::sequence(dtype, std::move(items)));
+        }
+        default:
+            return unsupported(path + ": an optional of element type " + std::to_string(op.elem_type()) +
+                               " (edgeinfer's optionals hold a tensor or a sequence of tensors)");
+    }
 }
 
 Result<ir::Model> load_model(const std::string& path, const LoadOptions& options) {

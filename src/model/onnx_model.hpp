@@ -51,6 +51,11 @@ Result<std::string> serialize_model(const ir::Model& model);
 // receives the tensor's name when not null.
 Result<Tensor> load_tensor_file(const std::string& path, std::string* name_out = nullptr);
 
+// Reads a test-data value file of `kind`: a TensorProto (kTensor), SequenceProto (kSequence) or
+// OptionalProto (the optional kinds). `dtype` is the element type the model declares, kept by empty
+// sequences and empty optionals.
+Result<ir::Value> load_value_file(const std::string& path, ValueKind kind, DataType dtype);
+
 // Runs ONNX's own checker on a model file (full check with shape inference).
 Status check_model_file(const std::string& path);
 

@@ -25,11 +25,13 @@ void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto
 
 namespace {
 
-void value_info_to_proto(const ir::ValueInfo& v, onnx::ValueInfoProto* out) {
-    out->set_name(v.name);
-    if (!v.doc_string.empty()) out->set_doc_string(v.doc_string);
-    if (v.dtype == DataType::kUndefined && !v.shape.has_rank) return;
-    auto* tt = out->mutable_type()->mutable_tensor_type();
+// kind/dtype/shape as a TypeProto (sequence_type and optional_type around the tensor type).
+void type_to_proto(const ir::ValueInfo& v, onnx::TypeProto* type) {
+    if (v.kind == ValueKind::kOptionalTensor || v.kind == ValueKind::kOptionalSequence)
+        type = type->mutable_optional_type()->mutable_elem_type();
+    if (v.kind == ValueKind::kSequence || v.kind == ValueKind::kOptionalSequence)
+        type = type->mutable_sequence_type()->mutable_elem_type();
+    auto* tt = type->mutable_tensor_type();
     tt->set_elem_type(static_cast<int>(v.dtype));
     if (!v.shape.has_rank) return;
     auto* shape = tt->mutable_shape();
@@ -40,6 +42,13 @@ void value_info_to_proto(const ir::ValueInfo& v, onnx::ValueInfoProto* out) {
         else if (!d.symbol.empty())
             dp->set_dim_param(d.symbol);
     }
+}
+
+void value_info_to_proto(const ir::ValueInfo& v, onnx::ValueInfoProto* out) {
+    out->set_name(v.name);
+    if (!v.doc_string.empty()) out->set_doc_string(v.doc_string);
+    if (v.dtype == DataType::kUndefined && !v.shape.has_rank && v.kind == ValueKind::kTensor) return;
+    type_to_proto(v, out->mutable_type());
 }
 
 void graph_to_proto(const ir::Graph& g, onnx::GraphProto* out);
@@ -70,6 +79,10 @@ void attribute_to_proto(const ir::Attribute& a, onnx::AttributeProto* out) {
         case K::kTensors:
             out->set_type(onnx::AttributeProto::TENSORS);
             for (const auto& t : a.tensors) tensor_to_proto(t, "", out->add_tensors());
+            break;
+        case K::kType:
+            out->set_type(onnx::AttributeProto::TYPE_PROTO);
+            type_to_proto(a.type, out->mutable_tp());
             break;
         case K::kGraphs:
             out->set_type(onnx::AttributeProto::GRAPHS);

@@ -142,7 +142,19 @@ class PySession {
         }
         std::vector<NamedTensor> results = value_or_raise(std::move(*r));
         py::list out;
-        for (const auto& nt : results) out.append(py::make_tuple(nt.name, to_numpy(nt.tensor)));
+        for (const auto& nt : results) {
+            if (nt.kind == ValueKind::kTensor) {
+                out.append(py::make_tuple(nt.name, to_numpy(nt.tensor)));
+            } else if (!nt.has_value) {
+                out.append(py::make_tuple(nt.name, py::none()));  // an empty optional
+            } else if (nt.kind == ValueKind::kOptionalTensor) {
+                out.append(py::make_tuple(nt.name, to_numpy(nt.tensor)));
+            } else {  // a sequence: a list of arrays
+                py::list items;
+                for (const Tensor& t : nt.sequence) items.append(to_numpy(t));
+                out.append(py::make_tuple(nt.name, items));
+            }
+        }
         return out;
     }
 

@@ -39,6 +39,12 @@ Status prepare_checked(const kernels::Kernel& kernel, kernels::PrepareContext& c
     }
 }
 
+// A node whose kernel takes tensors only, given a sequence or an optional.
+Status refuse_boxed(const CompiledGraph& graph, const CompiledNode& cn, int slot, ValueKind kind) {
+    return invalid_model(cn.label + ": input '" + graph.slot_names[slot] + "' is a " +
+                         std::string(value_kind_name(kind)) + ", but " + cn.node->op_type + " takes tensors");
+}
+
 int add_slot(CompiledGraph& g, const std::string& name) {
     auto it = g.slot_of.find(name);
     if (it != g.slot_of.end()) return it->second;
@@ -125,9 +131,10 @@ Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& m
 
 Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
                                           int num_threads, size_t memory_limit,
-                                          const std::vector<std::string>* recorded_tactics) {
+                                          const std::vector<std::string>* recorded_tactics,
+                                          const std::vector<const ir::Value*>* boxed_inputs) {
     try {
-        return build_unchecked(graph, inputs, num_threads, memory_limit, recorded_tactics);
+        return build_unchecked(graph, inputs, num_threads, memory_limit, recorded_tactics, boxed_inputs);
     } catch (const std::bad_alloc&) {
         return resource_exhausted("out of memory while preparing the plan for input shapes " +
                                   input_shapes_text(inputs));
@@ -137,17 +144,29 @@ Result<std::unique_ptr<Plan>> Plan::build(const CompiledGraph& graph, const std:
 Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
                                                     const std::vector<const Tensor*>& inputs, int num_threads,
                                                     size_t memory_limit,
-                                                    const std::vector<std::string>* recorded_tactics) {
+                                                    const std::vector<std::string>* recorded_tactics,
+                                                    const std::vector<const ir::Value*>* boxed_inputs) {
     omp_set_num_threads(num_threads);
     auto plan = std::unique_ptr<Plan>(new Plan());
     plan->memory_limit_ = memory_limit;
     const size_t num_slots = graph.slot_names.size();
     plan->slots_.resize(num_slots);
     plan->dynamic_values_.resize(num_slots);
+    plan->boxed_values_.resize(num_slots);
+    plan->boxed_slot_.assign(num_slots, 0);
     std::vector<TensorDesc> descs(num_slots);
     std::vector<bool> known_shape(num_slots, false);
     for (size_t k = 0; k < graph.input_slots.size(); ++k) {
         int s = graph.input_slots[k];
+        if (boxed_inputs && k < boxed_inputs->size() && (*boxed_inputs)[k]) {
+            // A sequence or an optional: read by every run; its readers are prepared during the run.
+            const ir::Value* v = (*boxed_inputs)[k];
+            plan->slots_[s].kind = SlotKind::kDynamic;
+            plan->boxed_slot_[s] = 1;
+            plan->boxed_values_[s] = *v;
+            descs[s] = {v->dtype, {}, true, v->kind};
+            continue;
+        }
         const Tensor* t = inputs[k];
         plan->slots_[s] = {SlotKind::kInput, Tensor::wrap(t->dtype(), t->dims(), nullptr)};
         descs[s] = {t->dtype(), t->dims(), true};
@@ -170,17 +189,25 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
         bool all_constant = true;
         std::vector<TensorDesc> in_descs;
         std::vector<const Tensor*> values;
+        std::vector<const ir::Value*> boxed;
+        bool boxed_input = false;
         for (int s : cn.inputs) {
             if (s < 0) {
                 in_descs.push_back(TensorDesc{});
                 values.push_back(nullptr);
+                boxed.push_back(nullptr);
                 continue;
             }
             if (!known_shape[s]) inputs_known = false;
             in_descs.push_back(descs[s]);
             bool is_const = plan->slots_[s].kind == SlotKind::kConstant;
             all_constant = all_constant && is_const;
-            values.push_back(is_const ? &plan->slots_[s].tensor : nullptr);
+            const bool is_boxed = plan->boxed_slot_[s] != 0;
+            if (is_boxed && inputs_known && !cn.kernel->takes_non_tensors())
+                return refuse_boxed(graph, cn, s, descs[s].kind);
+            boxed_input = boxed_input || is_boxed;
+            values.push_back(is_const && !is_boxed ? &plan->slots_[s].tensor : nullptr);
+            boxed.push_back(is_const && is_boxed ? &plan->boxed_values_[s] : nullptr);
         }
         auto mark_dynamic = [&] {
             step.dynamic = true;
@@ -194,6 +221,7 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
         }
         for (const TensorDesc& d : in_descs) step.input_dims.push_back(d.dims);
         kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), std::move(values), cn.outputs.size());
+        if (boxed_input) pctx.set_boxed_inputs(std::move(boxed));
         if (recorded_tactics && i < recorded_tactics->size()) pctx.set_recorded_tactic((*recorded_tactics)[i]);
         EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
         if (pctx.tactic_timed()) plan->tactic_timings_++;
@@ -207,20 +235,31 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
             if (!pctx.outputs()[k].present)
                 return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
             descs[s] = pctx.outputs()[k];
-            EDGEINFER_RETURN_IF_ERROR(checked_bytes(descs[s].dtype, descs[s].dims,
-                                                    cn.label + " output '" + graph.slot_names[s] + "'", memory_limit)
-                                          .status());
+            if (descs[s].kind == ValueKind::kTensor)
+                EDGEINFER_RETURN_IF_ERROR(checked_bytes(descs[s].dtype, descs[s].dims,
+                                                        cn.label + " output '" + graph.slot_names[s] + "'",
+                                                        memory_limit)
+                                              .status());
             known_shape[s] = true;
             producer[s] = static_cast<int>(i);
         }
-        bool values_given = true;
+        const bool values_given = pctx.all_output_values_given(cn.outputs);
+        bool boxed_output = false;
         for (size_t k = 0; k < cn.outputs.size(); ++k)
-            if (cn.outputs[k] >= 0 && pctx.output_values()[k].empty()) values_given = false;
+            boxed_output = boxed_output || (cn.outputs[k] >= 0 && pctx.outputs()[k].kind != ValueKind::kTensor);
+        if ((boxed_input || boxed_output) && !values_given)
+            return internal_error(cn.label + ": a kernel given or making sequences must compute them in prepare");
         if ((values_given || all_constant) && !pctx.nondeterministic()) {
             // Fold: the outputs are constants of this plan.
             std::vector<Tensor> outs(cn.outputs.size());
             if (values_given) {
                 outs = pctx.output_values();
+                for (size_t k = 0; k < cn.outputs.size(); ++k) {
+                    ir::Value* v = cn.outputs[k] >= 0 ? pctx.boxed_output(k) : nullptr;
+                    if (!v) continue;
+                    plan->boxed_values_[cn.outputs[k]] = std::move(*v);
+                    plan->boxed_slot_[cn.outputs[k]] = 1;
+                }
             } else {
                 auto state = pctx.take_state();
                 std::vector<uint8_t> scratch(pctx.scratch_bytes() + 64);
@@ -326,13 +365,26 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
     const CompiledNode& cn = graph.nodes[index];
     std::vector<const Tensor*> ins;
     std::vector<TensorDesc> in_descs;
+    std::vector<const ir::Value*> boxed;
+    bool boxed_input = false;
     for (int s : cn.inputs) {
+        if (s >= 0 && boxed_slot_[s]) {
+            const ir::Value& v = boxed_values_[s];
+            if (!cn.kernel->takes_non_tensors()) return refuse_boxed(graph, cn, s, v.kind);
+            ins.push_back(nullptr);
+            in_descs.push_back(TensorDesc{v.dtype, {}, true, v.kind});
+            boxed.push_back(&v);
+            boxed_input = true;
+            continue;
+        }
         const Tensor* t = nullptr;
         if (s >= 0) t = slots_[s].kind == SlotKind::kDynamic ? &dynamic_values_[s] : &slots_[s].tensor;
         ins.push_back(t);
         in_descs.push_back(t ? TensorDesc{t->dtype(), t->dims(), true} : TensorDesc{});
+        boxed.push_back(nullptr);
     }
     kernels::PrepareContext pctx(*cn.node, cn.label, std::move(in_descs), ins, cn.outputs.size());
+    if (boxed_input) pctx.set_boxed_inputs(std::move(boxed));
     pctx.forbid_timing();  // prepared again every run: never time here
     EDGEINFER_RETURN_IF_ERROR(prepare_checked(*cn.kernel, pctx, cn.label));
     if (pctx.deferred()) return internal_error(cn.label + ": kernel deferred although every input value is known");
@@ -345,6 +397,13 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
         }
         const TensorDesc& d = pctx.outputs()[k];
         if (!d.present) return internal_error(cn.label + ": kernel did not set output " + std::to_string(k));
+        if (ir::Value* v = pctx.boxed_output(k)) {
+            boxed_values_[s] = std::move(*v);
+            boxed_slot_[s] = 1;
+            outs.push_back(nullptr);
+            continue;
+        }
+        boxed_slot_[s] = 0;
         if (pctx.output_values()[k].empty()) {
             EDGEINFER_ASSIGN_OR_RETURN(
                 dynamic_values_[s],
@@ -354,10 +413,8 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
         }
         outs.push_back(&dynamic_values_[s]);
     }
-    bool values_given = true;
-    for (size_t k = 0; k < cn.outputs.size(); ++k)
-        if (cn.outputs[k] >= 0 && pctx.output_values()[k].empty()) values_given = false;
-    if (values_given) return Status::ok();
+    if (pctx.all_output_values_given(cn.outputs)) return Status::ok();
+    if (boxed_input) return internal_error(cn.label + ": a kernel given sequences must compute them in prepare");
     auto state = pctx.take_state();
     std::vector<uint8_t> scratch(pctx.scratch_bytes() + 64);
     kernels::RunContext rctx;
@@ -373,10 +430,19 @@ Status Plan::run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep
 }
 
 Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
-                 ProfileSink profile) {
+                 ProfileSink profile, const std::vector<const ir::Value*>* boxed_inputs) {
     omp_set_num_threads(num_threads);
     for (size_t k = 0; k < graph.input_slots.size(); ++k) {
-        Tensor& slot = slots_[graph.input_slots[k]].tensor;
+        const int s = graph.input_slots[k];
+        if (boxed_slot_[s]) {
+            if (!boxed_inputs || k >= boxed_inputs->size() || !(*boxed_inputs)[k])
+                return internal_error("input '" + graph.slot_names[s] + "' was a " +
+                                      std::string(value_kind_name(boxed_values_[s].kind)) +
+                                      " when the plan was built; this run gives none");
+            boxed_values_[s] = *(*boxed_inputs)[k];
+            continue;
+        }
+        Tensor& slot = slots_[s].tensor;
         if (inputs[k]->dtype() == DataType::kString)
             slot = *inputs[k];  // shares the caller's strings (a string tensor has no flat buffer to point at)
         else
@@ -405,8 +471,15 @@ Status Plan::run(const CompiledGraph& graph, const std::vector<const Tensor*>& i
 }
 
 const Tensor& Plan::output(const CompiledGraph& graph, size_t k) const {
+    static const Tensor kNone;
     int s = graph.output_slots[k];
+    if (boxed_slot_[s]) return kNone;
     return slots_[s].kind == SlotKind::kDynamic ? dynamic_values_[s] : slots_[s].tensor;
+}
+
+const ir::Value* Plan::boxed_output(const CompiledGraph& graph, size_t k) const {
+    int s = graph.output_slots[k];
+    return boxed_slot_[s] ? &boxed_values_[s] : nullptr;
 }
 
 }  // namespace edgeinfer::runtime

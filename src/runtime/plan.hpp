@@ -52,15 +52,22 @@ class Plan {
     // allocation is kResourceExhausted naming the node and value.
     // `recorded_tactics` (per node, may be null): the tactic each node chose when an engine file was saved;
     // nodes given one use it and time nothing.
+    // `boxed_inputs` (may be null): per input, its value where it is a sequence or an optional (the
+    // tensor in `inputs` is then a placeholder); such inputs are read again by every run, never folded.
     static Result<std::unique_ptr<Plan>> build(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs,
                                                int num_threads, size_t memory_limit = 0,
-                                               const std::vector<std::string>* recorded_tactics = nullptr);
+                                               const std::vector<std::string>* recorded_tactics = nullptr,
+                                               const std::vector<const ir::Value*>* boxed_inputs = nullptr);
 
-    // Runs with the given inputs (same shapes as at build). Results are read with output().
+    // Runs with the given inputs (same shapes as at build; the same inputs boxed as at build). Results
+    // are read with output() and boxed_output().
     Status run(const CompiledGraph& graph, const std::vector<const Tensor*>& inputs, int num_threads,
-               ProfileSink profile);
-    // Graph output k (model order) after run(): a view into the plan's memory.
+               ProfileSink profile, const std::vector<const ir::Value*>* boxed_inputs = nullptr);
+    // Graph output k (model order) after run(): a view into the plan's memory (an empty tensor when the
+    // output is a sequence or an optional).
     const Tensor& output(const CompiledGraph& graph, size_t k) const;
+    // Graph output k when it is a sequence or an optional; nullptr when it is a tensor.
+    const ir::Value* boxed_output(const CompiledGraph& graph, size_t k) const;
 
     // Output dtype/dims known at build; present=false when only known after running.
     const std::vector<kernels::TensorDesc>& output_descs() const { return output_descs_; }
@@ -99,7 +106,8 @@ class Plan {
     static Result<std::unique_ptr<Plan>> build_unchecked(const CompiledGraph& graph,
                                                          const std::vector<const Tensor*>& inputs, int num_threads,
                                                          size_t memory_limit,
-                                                         const std::vector<std::string>* recorded_tactics);
+                                                         const std::vector<std::string>* recorded_tactics,
+                                                         const std::vector<const ir::Value*>* boxed_inputs);
     Status run_dynamic_node(const CompiledGraph& graph, size_t index, NodeStep& step);
 
     std::vector<Slot> slots_;
@@ -113,6 +121,10 @@ class Plan {
     size_t tactic_timings_ = 0;
     std::vector<kernels::TensorDesc> output_descs_;
     std::vector<Tensor> dynamic_values_;  // per slot, values produced by dynamic nodes in a run
+    // Sequences and optionals, per slot (boxed_slot_ marks them): inputs, folded constants, and what
+    // dynamic nodes made in the last run. Owned here, outside the arena.
+    std::vector<ir::Value> boxed_values_;
+    std::vector<uint8_t> boxed_slot_;
 };
 
 }  // namespace edgeinfer::runtime

@@ -39,6 +39,11 @@ class Session::Impl {
     runtime::Plan* last_plan = nullptr;                         // fast path: same shapes as last run
     std::vector<std::vector<int64_t>> last_key;
     std::vector<const Tensor*> ordered;  // reused between runs
+    // Sequence and optional inputs (ValueInfo::kind): their values this run, per runtime input, and the
+    // pointers Plan::build/run read (nullptr for tensor inputs). Empty for models without any.
+    mutable std::vector<ir::Value> boxed_storage;
+    mutable std::vector<const ir::Value*> boxed_ordered;
+    bool has_boxed_inputs = false;
     std::vector<NodeProfile> profile;
     size_t tactic_timings = 0;
     // Per plan key: the tactics an engine file recorded (used by plan_for, so loaded plans time nothing).
@@ -67,6 +72,7 @@ class Session::Impl {
     Status load_engine(const std::string& model_name, const SessionOptions& opts);
     Status init_from_engine(const runtime::EngineFile& e, const std::string& model_name, const SessionOptions& opts);
     Status check_inputs(const std::vector<NamedTensor>& inputs, std::vector<const Tensor*>& ordered) const;
+    Status check_boxed_input(const NamedTensor& nt, size_t k, std::vector<const Tensor*>& ordered) const;
     // Shape profiles: checked against the model and their opt shapes planned (after compile).
     Status prepare_profiles();
     Status check_profiles(const std::vector<const Tensor*>& ordered) const;
@@ -84,6 +90,7 @@ ValueDescription describe(const ir::ValueInfo& v) {
     ValueDescription d;
     d.name = v.name;
     d.dtype = v.dtype;
+    d.kind = v.kind;
     for (const ir::Dim& dim : v.shape.dims) {
         d.dims.push_back(dim.is_known() ? dim.value : -1);
         d.symbols.push_back(dim.symbol);
@@ -123,6 +130,11 @@ Status Session::Impl::compile() {
     for (const ir::ValueInfo* v : model.graph.runtime_inputs()) {
         input_info.push_back(v);
         input_desc.push_back(describe(*v));
+        has_boxed_inputs = has_boxed_inputs || v->kind != ValueKind::kTensor;
+    }
+    if (has_boxed_inputs) {
+        boxed_storage.resize(input_info.size());
+        boxed_ordered.assign(input_info.size(), nullptr);
     }
     for (const ir::ValueInfo& v : model.graph.outputs) output_desc.push_back(describe(v));
     profile.resize(graph.nodes.size());
@@ -147,6 +159,10 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
         }
         if (ordered[k]) return invalid_argument(name + ": input '" + nt.name + "' is given more than once");
         const ir::ValueInfo& v = *input_info[k];
+        if (v.kind != ValueKind::kTensor || nt.kind != ValueKind::kTensor) {
+            EDGEINFER_RETURN_IF_ERROR(check_boxed_input(nt, k, ordered));
+            continue;
+        }
         const Tensor& t = nt.tensor;
         if (v.dtype != DataType::kUndefined && t.dtype() != v.dtype)
             return invalid_argument(name + ": input '" + nt.name + "' has dtype " + std::string(dtype_name(t.dtype())) +
@@ -174,16 +190,21 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
     for (size_t k = 0; k < input_info.size(); ++k)
         if (!ordered[k])
             return invalid_argument(name + ": missing input '" + input_info[k]->name + "' (" +
+                                    (input_info[k]->kind == ValueKind::kTensor
+                                         ? ""
+                                         : std::string(value_kind_name(input_info[k]->kind)) + " of ") +
                                     std::string(dtype_name(input_info[k]->dtype)) + " [" +
                                     input_info[k]->shape.to_string() + "])");
     // The same symbolic dim must have one value across inputs (checked without allocating).
     for (size_t k = 0; k < input_info.size(); ++k) {
+        if (input_info[k]->kind != ValueKind::kTensor) continue;
         const ir::Shape& s = input_info[k]->shape;
         for (size_t d = 0; d < s.dims.size() && s.has_rank; ++d) {
             if (s.dims[d].symbol.empty()) continue;
             for (size_t k2 = 0; k2 <= k; ++k2) {
                 const ir::Shape& s2 = input_info[k2]->shape;
                 for (size_t d2 = 0; d2 < s2.dims.size() && (k2 < k || d2 < d); ++d2) {
+                    if (input_info[k2]->kind != ValueKind::kTensor) break;
                     if (s2.dims[d2].symbol != s.dims[d].symbol) continue;
                     int64_t v = ordered[k]->dims()[d], v2 = ordered[k2]->dims()[d2];
                     if (v != v2)
@@ -194,6 +215,50 @@ Status Session::Impl::check_inputs(const std::vector<NamedTensor>& inputs, std::
             }
         }
     }
+    return Status::ok();
+}
+
+// A sequence or optional input (or a tensor where the model declares one, or the reverse): checked, kept in
+// boxed_storage[k], with a placeholder tensor in `ordered` (plans are keyed by it; it never changes).
+Status Session::Impl::check_boxed_input(const NamedTensor& nt, size_t k, std::vector<const Tensor*>& ordered) const {
+    static const Tensor kPlaceholder;
+    const ir::ValueInfo& v = *input_info[k];
+    const std::string what = name + ": input '" + nt.name + "'";
+    ValueKind given = nt.kind;
+    // A plain tensor or sequence where the model declares an optional of it: the optional holding it.
+    const bool wraps = (v.kind == ValueKind::kOptionalTensor && given == ValueKind::kTensor) ||
+                       (v.kind == ValueKind::kOptionalSequence && given == ValueKind::kSequence);
+    if (given != v.kind && !wraps)
+        return invalid_argument(what + " is a " + std::string(value_kind_name(given)) + ", the model expects a " +
+                                std::string(value_kind_name(v.kind)) + " of " + std::string(dtype_name(v.dtype)));
+    ir::Value value;
+    const bool empty_optional = ir::is_optional(given) && !nt.has_value;
+    if (empty_optional) {
+        value = ir::Value::none(v.kind, v.dtype);
+    } else if (given == ValueKind::kTensor || given == ValueKind::kOptionalTensor) {
+        if (nt.tensor.empty()) return invalid_argument(what + " holds no tensor (set has_value = false for none)");
+        value = ir::Value::of_tensor(nt.tensor);
+    } else {
+        value = ir::Value::sequence(v.dtype, nt.sequence);
+    }
+    std::vector<const Tensor*> tensors;
+    if (!value.tensor.empty()) tensors.push_back(&value.tensor);
+    for (const Tensor& t : value.items) tensors.push_back(&t);
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const Tensor& t = *tensors[i];
+        const std::string which = value.holds_sequence() ? what + " element " + std::to_string(i) : what;
+        if (v.dtype != DataType::kUndefined && t.dtype() != v.dtype)
+            return invalid_argument(which + " has dtype " + std::string(dtype_name(t.dtype())) +
+                                    ", the model expects " + std::string(dtype_name(v.dtype)));
+        if (t.dtype() != DataType::kString && !ir::fits_in_bytes(t.dtype(), t.dims()))
+            return ir::checked_bytes(t.dtype(), t.dims(), which).status();
+        if (t.data() == nullptr && t.numel() > 0 && t.dtype() != DataType::kString)
+            return invalid_argument(which + " has no data");
+    }
+    if (ir::is_optional(v.kind) && !empty_optional) value = ir::Value::optional_of(std::move(value));
+    boxed_storage[k] = std::move(value);  // per run (one run at a time per session)
+    boxed_ordered[k] = &boxed_storage[k];
+    ordered[k] = &kPlaceholder;
     return Status::ok();
 }
 
@@ -313,7 +378,8 @@ Result<runtime::Plan*> Session::Impl::plan_for(const std::vector<const Tensor*>&
     auto recorded = recorded_tactics.find(key);
     EDGEINFER_ASSIGN_OR_RETURN(
         auto plan, runtime::Plan::build(graph, ordered, threads, ir::effective_memory_limit(options.max_memory_bytes),
-                                        recorded == recorded_tactics.end() ? nullptr : &recorded->second));
+                                        recorded == recorded_tactics.end() ? nullptr : &recorded->second,
+                                        has_boxed_inputs ? &boxed_ordered : nullptr));
     tactic_timings += plan->tactic_timings();
     for (size_t i = 0; i < profile.size(); ++i) {  // the newest plan's kernel choices (profiles show one)
         if (!plan->implementation(i).empty()) profile[i].kernel = plan->implementation(i);
@@ -340,7 +406,7 @@ Result<runtime::Plan*> Session::Impl::execute(const std::vector<NamedTensor>& in
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, plan_for(ordered));
     runtime::ProfileSink sink;
     if (options.enable_profiling) sink.nodes = &profile;
-    Status st = plan->run(graph, ordered, threads, sink);
+    Status st = plan->run(graph, ordered, threads, sink, has_boxed_inputs ? &boxed_ordered : nullptr);
     if (!st.is_ok()) return st.with_context(name);
     return plan;
 }
@@ -457,7 +523,7 @@ std::string model_content_sha256(const void* data, size_t size, const std::strin
 }  // namespace
 
 Status Session::Impl::plan_static_inputs() {
-    if (!options.shape_profiles.empty() || !plans.empty()) return Status::ok();
+    if (!options.shape_profiles.empty() || !plans.empty() || has_boxed_inputs) return Status::ok();
     static uint8_t no_data;  // plans are built from dtypes and shapes; check_inputs wants a data pointer
     std::vector<NamedTensor> shapes;
     for (const ir::ValueInfo* v : input_info) {
@@ -567,6 +633,12 @@ Result<std::unique_ptr<Session>> Session::create_from_bytes(const void* data, si
 }
 
 Result<runtime::EngineFile> Session::Impl::to_engine_file(const std::string& path) const {
+    for (const auto* list : {&input_desc, &output_desc})
+        for (const ValueDescription& d : *list)
+            if (d.kind != ValueKind::kTensor)
+                return unsupported(path + ": cannot save an engine for a model whose input or output '" + d.name +
+                                   "' is a " + std::string(value_kind_name(d.kind)) +
+                                   " (engine files hold tensor-only models)");
     runtime::EngineFile e;
     e.header = runtime::make_engine_header(model_sha256, options, threads);
     auto bytes = model::serialize_model(model);
@@ -662,6 +734,16 @@ Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& in
     EDGEINFER_ASSIGN_OR_RETURN(runtime::Plan * plan, impl_->execute(inputs));
     std::vector<NamedTensor> out;
     for (size_t k = 0; k < impl_->graph.output_slots.size(); ++k) {
+        if (const ir::Value* v = plan->boxed_output(impl_->graph, k)) {
+            // A sequence or an optional: the caller's own copies of its tensors.
+            NamedTensor nt{impl_->output_desc[k].name, {}};
+            nt.kind = v->kind;
+            nt.has_value = !ir::is_optional(v->kind) || v->has_element;
+            if (!v->tensor.empty()) nt.tensor = v->tensor.clone();
+            for (const Tensor& t : v->items) nt.sequence.push_back(t.clone());
+            out.push_back(std::move(nt));
+            continue;
+        }
         const Tensor& src = plan->output(impl_->graph, k);
         Tensor t;
         if (src.dtype() == DataType::kString) {
@@ -694,6 +776,9 @@ Status Session::run(const std::vector<NamedTensor>& inputs, std::vector<NamedTen
         return k;
     };
     for (const NamedTensor& o : outputs) {
+        if (const ir::Value* v = plan->boxed_output(impl_->graph, slot_of(o.name)))
+            return invalid_argument(name + ": output '" + o.name + "' is a " + std::string(value_kind_name(v->kind)) +
+                                    ", not one tensor: Session::run(inputs) returns it");
         const Tensor& src = plan->output(impl_->graph, slot_of(o.name));
         if (o.tensor.dtype() != src.dtype() || o.tensor.dims() != src.dims())
             return invalid_argument(name + ": output '" + o.name + "' is " + std::string(dtype_name(src.dtype())) +

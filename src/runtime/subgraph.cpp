@@ -26,11 +26,12 @@ class CompiledBody : public kernels::Subgraph {
         if (inputs.size() != graph_.input_slots.size())
             return internal_error(model_->graph.name + ": body expects " + std::to_string(graph_.input_slots.size()) +
                                   " inputs, got " + std::to_string(inputs.size()));
-        bool same = plan_ != nullptr && shapes_.size() == inputs.size();
+        bool same = plan_ != nullptr && shapes_.size() == inputs.size() && boxed_kinds_.empty();
         for (size_t i = 0; same && i < inputs.size(); ++i)
             same = shapes_[i].first == inputs[i]->dtype() && shapes_[i].second == inputs[i]->dims();
         if (!same) {
             shapes_.clear();
+            boxed_kinds_.clear();
             for (const Tensor* t : inputs) shapes_.emplace_back(t->dtype(), t->dims());
             plan_.reset();
             EDGEINFER_ASSIGN_OR_RETURN(plan_, Plan::build(graph_, inputs, threads_, ir::effective_memory_limit(0)));
@@ -38,6 +39,44 @@ class CompiledBody : public kernels::Subgraph {
         EDGEINFER_RETURN_IF_ERROR(plan_->run(graph_, inputs, threads_, ProfileSink{}));
         outputs.resize(graph_.output_slots.size());
         for (size_t k = 0; k < outputs.size(); ++k) outputs[k] = plan_->output(graph_, k).clone();
+        return Status::ok();
+    }
+
+    Status run_values(const std::vector<const ir::Value*>& inputs, std::vector<ir::Value>& outputs) const override {
+        static const Tensor kPlaceholder;  // where a sequence or an optional stands (read from `boxed`)
+        if (inputs.size() != graph_.input_slots.size())
+            return internal_error(model_->graph.name + ": body expects " + std::to_string(graph_.input_slots.size()) +
+                                  " inputs, got " + std::to_string(inputs.size()));
+        std::vector<const Tensor*> tensors;
+        std::vector<const ir::Value*> boxed;
+        for (const ir::Value* v : inputs) {
+            const bool is_boxed = v->kind != ValueKind::kTensor;
+            tensors.push_back(is_boxed ? &kPlaceholder : &v->tensor);
+            boxed.push_back(is_boxed ? v : nullptr);
+        }
+        bool same = plan_ != nullptr && shapes_.size() == inputs.size() && boxed_kinds_.size() == inputs.size();
+        for (size_t i = 0; same && i < inputs.size(); ++i)
+            same = boxed_kinds_[i] == inputs[i]->kind && shapes_[i].first == tensors[i]->dtype() &&
+                   shapes_[i].second == tensors[i]->dims();
+        if (!same) {
+            shapes_.clear();
+            boxed_kinds_.clear();
+            for (size_t i = 0; i < inputs.size(); ++i) {
+                shapes_.emplace_back(tensors[i]->dtype(), tensors[i]->dims());
+                boxed_kinds_.push_back(inputs[i]->kind);
+            }
+            plan_.reset();
+            EDGEINFER_ASSIGN_OR_RETURN(
+                plan_, Plan::build(graph_, tensors, threads_, ir::effective_memory_limit(0), nullptr, &boxed));
+        }
+        EDGEINFER_RETURN_IF_ERROR(plan_->run(graph_, tensors, threads_, ProfileSink{}, &boxed));
+        outputs.resize(graph_.output_slots.size());
+        for (size_t k = 0; k < outputs.size(); ++k) {
+            if (const ir::Value* v = plan_->boxed_output(graph_, k))
+                outputs[k] = *v;
+            else
+                outputs[k] = ir::Value::of_tensor(plan_->output(graph_, k).clone());
+        }
         return Status::ok();
     }
 
@@ -51,6 +90,7 @@ class CompiledBody : public kernels::Subgraph {
     int threads_ = 1;
     mutable std::unique_ptr<Plan> plan_;
     mutable std::vector<std::pair<DataType, std::vector<int64_t>>> shapes_;
+    mutable std::vector<ValueKind> boxed_kinds_;  // per input, when the plan was built by run_values
 };
 
 }  // namespace

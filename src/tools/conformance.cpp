@@ -101,6 +101,46 @@ std::string compare(const Tensor& expected, const Tensor& actual, double rtol, d
     return "";
 }
 
+// The same for a sequence or optional output: kinds, presence, lengths, then each tensor.
+std::string compare_value(const ir::Value& expected, const NamedTensor& actual, double rtol, double atol,
+                          bool shape_only) {
+    const bool actual_has = actual.has_value;
+    const bool expected_has = !ir::is_optional(expected.kind) || expected.has_element;
+    if (expected_has != actual_has)
+        return std::string(actual_has ? "holds a value" : "is an empty optional") + ", expected " +
+               (expected_has ? "a value" : "an empty optional");
+    if (!expected_has) return "";
+    if (expected.holds_sequence()) {
+        if (actual.kind != ValueKind::kSequence && actual.kind != ValueKind::kOptionalSequence)
+            return "a " + std::string(value_kind_name(actual.kind)) + ", expected a sequence";
+        if (expected.items.size() != actual.sequence.size())
+            return "sequence of " + std::to_string(actual.sequence.size()) + " tensors, expected " +
+                   std::to_string(expected.items.size());
+        for (size_t i = 0; i < expected.items.size(); ++i) {
+            std::string diff = compare(expected.items[i], actual.sequence[i], rtol, atol, shape_only);
+            if (!diff.empty()) return "element " + std::to_string(i) + ": " + diff;
+        }
+        return "";
+    }
+    if (actual.kind == ValueKind::kSequence || actual.kind == ValueKind::kOptionalSequence)
+        return "a " + std::string(value_kind_name(actual.kind)) + ", expected a tensor";
+    return compare(expected.tensor, actual.tensor, rtol, atol, shape_only);
+}
+
+// An input file as the NamedTensor Session::run takes (sequences and optionals too).
+Result<NamedTensor> load_input(const fs::path& p, const ValueDescription& d) {
+    if (d.kind == ValueKind::kTensor) {
+        EDGEINFER_ASSIGN_OR_RETURN(Tensor t, model::load_tensor_file(p.string()));
+        return NamedTensor{d.name, std::move(t)};
+    }
+    EDGEINFER_ASSIGN_OR_RETURN(ir::Value v, model::load_value_file(p.string(), d.kind, d.dtype));
+    NamedTensor nt{d.name, v.tensor};
+    nt.kind = d.kind;
+    nt.sequence = std::move(v.items);
+    nt.has_value = !ir::is_optional(v.kind) || v.has_element;
+    return nt;
+}
+
 std::string op_of(const fs::path& dir) {
     auto m = model::load_model((dir / "model.onnx").string(), {false, false});
     if (!m.is_ok()) return "?";
@@ -151,13 +191,13 @@ CaseResult run_case(const fs::path& dir, const ConformanceOptions& args) {
         std::vector<NamedTensor> inputs;
         for (size_t k = 0; k < s.inputs().size(); ++k) {
             fs::path p = set / ("input_" + std::to_string(k) + ".pb");
-            auto t = model::load_tensor_file(p.string());
+            auto t = load_input(p, s.inputs()[k]);
             if (!t.is_ok()) {
                 r.outcome = CaseOutcome::kUnsupported;
                 r.detail = "input " + std::to_string(k) + ": " + t.status().to_string();
                 return r;
             }
-            inputs.push_back({s.inputs()[k].name, std::move(t).value()});
+            inputs.push_back(std::move(t).value());
         }
         auto outs = s.run(inputs);
         if (!outs.is_ok()) {
@@ -168,13 +208,16 @@ CaseResult run_case(const fs::path& dir, const ConformanceOptions& args) {
         }
         for (size_t k = 0; k < outs->size(); ++k) {
             fs::path p = set / ("output_" + std::to_string(k) + ".pb");
-            auto expected = model::load_tensor_file(p.string());
+            const ValueDescription& desc = s.outputs()[k];
+            auto expected = model::load_value_file(p.string(), desc.kind, desc.dtype);
             if (!expected.is_ok()) {
                 r.outcome = CaseOutcome::kUnsupported;
                 r.detail = "output " + std::to_string(k) + ": " + expected.status().to_string();
                 return r;
             }
-            std::string diff = compare(expected.value(), (*outs)[k].tensor, args.rtol, args.atol, shape_only);
+            std::string diff = desc.kind == ValueKind::kTensor
+                                   ? compare(expected->tensor, (*outs)[k].tensor, args.rtol, args.atol, shape_only)
+                                   : compare_value(expected.value(), (*outs)[k], args.rtol, args.atol, shape_only);
             if (!diff.empty()) {
                 r.detail = set.filename().string() + ": output '" + (*outs)[k].name + "': " + diff;
                 return r;

@@ -17,8 +17,14 @@ namespace {
 // Defers unless every present input has a value; returns true when the caller may compute.
 bool all_values_known(const PrepareContext& ctx) {
     for (size_t i = 0; i < ctx.num_inputs(); ++i)
-        if (ctx.has_input(i) && ctx.value(i) == nullptr) return false;
+        if (ctx.has_input(i) && !ctx.known(i)) return false;
     return true;
+}
+
+// Input i as a value of any kind (a tensor is shared, not copied).
+ir::Value input_value(const PrepareContext& ctx, size_t i) {
+    if (const ir::Value* v = ctx.boxed(i)) return *v;
+    return ir::Value::of_tensor(*ctx.value(i));
 }
 
 // The truth value of a one-element condition tensor; `what` names it in errors.
@@ -55,18 +61,23 @@ public:
 
     Status prepare(PrepareContext& ctx) const override {
         if (!all_values_known(ctx)) return ctx.defer();
+        if (ctx.boxed(0)) return ctx.invalid("cond is a " + std::string(value_kind_name(ctx.input(0).kind)));
         EDGEINFER_ASSIGN_OR_RETURN(bool cond, condition_value(ctx, *ctx.value(0), "cond"));
         const Subgraph& body = cond ? *then_ : *else_;
-        std::vector<const Tensor*> outer;
-        for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) outer.push_back(ctx.value(i));
-        std::vector<Tensor> outs;
-        EDGEINFER_RETURN_IF_ERROR(body.run(outer, outs));
+        std::vector<ir::Value> outer;
+        for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) outer.push_back(input_value(ctx, i));
+        std::vector<const ir::Value*> ins;
+        for (const ir::Value& v : outer) ins.push_back(&v);
+        std::vector<ir::Value> outs;
+        EDGEINFER_RETURN_IF_ERROR(body.run_values(ins, outs));
         if (outs.size() != ctx.num_outputs())
             return ctx.invalid(std::string(cond ? "then" : "else") + "_branch has " + std::to_string(outs.size()) +
                                " outputs, the node " + std::to_string(ctx.num_outputs()));
-        for (size_t k = 0; k < outs.size(); ++k) ctx.set_output_value(k, std::move(outs[k]));
+        for (size_t k = 0; k < outs.size(); ++k) ctx.set_output_boxed(k, std::move(outs[k]));
         return Status::ok();
     }
+
+    bool takes_non_tensors() const override { return true; }
 
     Status run(RunContext& ctx) const override {
         return ctx.error(StatusCode::kInternal, "If runs while the plan prepares it; run() is never called");
@@ -85,6 +96,10 @@ public:
 
     Status prepare(PrepareContext& ctx) const override {
         if (!all_values_known(ctx)) return ctx.defer();
+        for (size_t i = 0; i < 2; ++i)
+            if (ctx.boxed(i))
+                return ctx.invalid(std::string(i == 0 ? "M" : "cond") + " is a " +
+                                   std::string(value_kind_name(ctx.input(i).kind)));
         size_t carried = explicit_inputs_ - 2;
         if (body_->num_formal_inputs() != carried + 2)
             return ctx.invalid("body takes " + std::to_string(body_->num_formal_inputs()) + " inputs, expected " +
@@ -111,12 +126,14 @@ public:
         if (!ctx.has_input(0) && !ctx.has_input(1))
             return ctx.invalid("neither M nor cond is given: the loop would never end");
 
-        std::vector<Tensor> state;
-        for (size_t i = 0; i < carried; ++i) state.push_back(ctx.value(2 + i)->clone());
+        std::vector<ir::Value> state;
+        for (size_t i = 0; i < carried; ++i) state.push_back(input_value(ctx, 2 + i).clone());
+        std::vector<ir::Value> outer;
+        for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) outer.push_back(input_value(ctx, i));
         std::vector<std::vector<Tensor>> scan_parts(scans);
-        Tensor iteration = Tensor::allocate(DataType::kInt64, {});
-        Tensor cond_in = Tensor::allocate(DataType::kBool, {});
-        std::vector<Tensor> outs;
+        ir::Value iteration = ir::Value::of_tensor(Tensor::allocate(DataType::kInt64, {}));
+        ir::Value cond_in = ir::Value::of_tensor(Tensor::allocate(DataType::kBool, {}));
+        std::vector<ir::Value> outs;
         // The run's time limit (SessionOptions::run_time_limit_ms) is what stops a Loop that allocates nothing.
         auto stopped = [&](int64_t it) {
             return check_deadline(ctx.label() + ": stopped after " + std::to_string(it) + " of " +
@@ -124,18 +141,24 @@ public:
         };
         for (int64_t it = 0; it < trip && keep_going; ++it) {
             if (deadline_passed()) return stopped(it);
-            *iteration.data_as<int64_t>() = it;
-            *static_cast<uint8_t*>(cond_in.data()) = keep_going ? 1 : 0;
-            std::vector<const Tensor*> ins{&iteration, &cond_in};
-            for (const Tensor& t : state) ins.push_back(&t);
-            for (size_t i = explicit_inputs_; i < ctx.num_inputs(); ++i) ins.push_back(ctx.value(i));
-            if (Status st = body_->run(ins, outs); !st.is_ok()) {
+            *iteration.tensor.data_as<int64_t>() = it;
+            *static_cast<uint8_t*>(cond_in.tensor.data()) = keep_going ? 1 : 0;
+            std::vector<const ir::Value*> ins{&iteration, &cond_in};
+            for (const ir::Value& v : state) ins.push_back(&v);
+            for (const ir::Value& v : outer) ins.push_back(&v);
+            if (Status st = body_->run_values(ins, outs); !st.is_ok()) {
                 return deadline_passed() ? stopped(it) : st;  // stopped inside the body: name the Loop
             }
-            EDGEINFER_ASSIGN_OR_RETURN(keep_going, condition_value(ctx, outs[0], "body's condition output"));
+            if (outs[0].kind != ValueKind::kTensor)
+                return ctx.invalid("body's condition output is a " + std::string(value_kind_name(outs[0].kind)));
+            EDGEINFER_ASSIGN_OR_RETURN(keep_going, condition_value(ctx, outs[0].tensor, "body's condition output"));
             for (size_t i = 0; i < carried; ++i) state[i] = std::move(outs[1 + i]);
             for (size_t k = 0; k < scans; ++k) {
-                Tensor& part = outs[1 + carried + k];
+                if (outs[1 + carried + k].kind != ValueKind::kTensor)
+                    return ctx.invalid("scan output " + std::to_string(k) + " is a " +
+                                       std::string(value_kind_name(outs[1 + carried + k].kind)) +
+                                       "; scan outputs are tensors");
+                Tensor& part = outs[1 + carried + k].tensor;
                 if (!scan_parts[k].empty() && (part.dims() != scan_parts[k][0].dims() ||
                                                part.dtype() != scan_parts[k][0].dtype()))
                     return ctx.invalid("scan output " + std::to_string(k) + " changes shape between iterations: " +
@@ -143,7 +166,7 @@ public:
                 scan_parts[k].push_back(std::move(part));
             }
         }
-        for (size_t i = 0; i < carried; ++i) ctx.set_output_value(i, std::move(state[i]));
+        for (size_t i = 0; i < carried; ++i) ctx.set_output_boxed(i, std::move(state[i]));
         for (size_t k = 0; k < scans; ++k) {
             const auto& parts = scan_parts[k];
             std::vector<int64_t> dims{static_cast<int64_t>(parts.size())};
@@ -167,7 +190,9 @@ public:
         return ctx.error(StatusCode::kInternal, "Loop runs while the plan prepares it; run() is never called");
     }
 
-private:
+    bool takes_non_tensors() const override { return true; }
+
+  private:
     std::unique_ptr<Subgraph> body_;
     size_t explicit_inputs_;
 };

@@ -284,9 +284,16 @@ class UnsqueezeKernel : public CopyKernel {
 class IdentityKernel : public CopyKernel {
   public:
     Status prepare(PrepareContext& ctx) const override {
+        if (ctx.input(0).kind != ValueKind::kTensor) {
+            // A sequence or an optional: passed on as a value (kernels/kernel.hpp), once it is known.
+            if (!ctx.boxed(0)) return ctx.defer();
+            ctx.set_output_boxed(0, *ctx.boxed(0));
+            return Status::ok();
+        }
         ctx.set_output(0, ctx.input(0).dtype, ctx.input(0).dims);
         return Status::ok();
     }
+    bool takes_non_tensors() const override { return true; }
 };
 
 // ---------------------------------------------------------------------------------------------
