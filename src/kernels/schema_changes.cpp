@@ -87,12 +87,6 @@ const std::multimap<std::string, Change>& changes() {
           [](const CreateContext&) { return std::string("opset 20's N-d sampling and mode names (linear, cubic)"); }}},
         {"GroupNormalization",
          {21, [](const CreateContext&) { return std::string("per-channel scale and bias (opset 21)"); }}},
-        {"QuantizeLinear",
-         {21,
-          [](const CreateContext& c) {
-              return first_of({attr_is(c, "block_size", 0, 21), attr_is(c, "output_dtype", 0, 21)});
-          }}},
-        {"DequantizeLinear", {21, [](const CreateContext& c) { return attr_is(c, "block_size", 0, 21); }}},
     };
     return table;
 }
