@@ -73,7 +73,9 @@ std::set<std::string> refused_ops(ir::Model m, const kernels::KernelRegistry& re
 Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, load_with_shapes(model_path));
     std::vector<model::CheckResult> checks;
-    if (check) EDGEINFER_ASSIGN_OR_RETURN(checks, model::check_model_with_table(model_path));
+    if (check) {
+        EDGEINFER_ASSIGN_OR_RETURN(checks, model::check_model_with_table(model_path));
+    }
     const passes::ModelStats s = passes::compute_model_stats(m.graph);
     const kernels::KernelRegistry& reg = kernels::default_registry();
     const std::set<std::string> refused = refused_ops(m, reg);
