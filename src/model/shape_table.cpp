@@ -24,26 +24,31 @@
 namespace edgeinfer::model {
 namespace {
 
-// Default-domain operators new in, or changed by, opsets 18-21 (ONNX's Changelog): op -> versions.
+// Default-domain operators whose schema changed in opsets 18-21 in a way that changes their outputs'
+// shapes or types (ONNX's Changelog): op -> versions. ONNX's inference would apply the older schema
+// wrongly (Reduce* 18 reads axes from an input, Split 18 has num_outputs, Cast 19 casts to float8).
+// Operators new in 18-21 go to the table too (libonnx has no schema for them at all).
 const std::map<std::string, std::vector<int64_t>>& changed_ops() {
     static const std::map<std::string, std::vector<int64_t>> table = {
-        {"AffineGrid", {20}},   {"AveragePool", {19}},      {"BitwiseAnd", {18}},      {"BitwiseNot", {18}},
-        {"BitwiseOr", {18}},    {"BitwiseXor", {18}},       {"Cast", {19, 21}},        {"CastLike", {19, 21}},
-        {"CenterCropPad", {18}}, {"Col2Im", {18}},          {"Constant", {19, 21}},    {"ConstantOfShape", {20, 21}},
-        {"DFT", {20}},          {"DeformConv", {19}},       {"DequantizeLinear", {19, 21}}, {"Equal", {19}},
-        {"Flatten", {21}},      {"Gelu", {20}},             {"GridSample", {20}},      {"GroupNormalization", {18, 21}},
-        {"Identity", {19, 21}}, {"If", {19, 21}},           {"ImageDecoder", {20}},    {"IsInf", {20}},
-        {"IsNaN", {20}},        {"Loop", {19, 21}},         {"LpPool", {18}},          {"Mish", {18}},
-        {"OptionalGetElement", {18}}, {"OptionalHasElement", {18}}, {"Pad", {18, 19, 21}},
-        {"QLinearMatMul", {21}}, {"QuantizeLinear", {19, 21}}, {"ReduceL1", {18}},    {"ReduceL2", {18}},
-        {"ReduceLogSum", {18}}, {"ReduceLogSumExp", {18}},  {"ReduceMax", {18, 20}},   {"ReduceMean", {18}},
-        {"ReduceMin", {18, 20}}, {"ReduceProd", {18}},      {"ReduceSumSquare", {18}}, {"RegexFullMatch", {20}},
-        {"Reshape", {19, 21}},  {"Resize", {18, 19}},       {"Scan", {19, 21}},        {"ScatterElements", {18}},
-        {"ScatterND", {18}},    {"Shape", {19, 21}},        {"Size", {19, 21}},        {"Split", {18}},
-        {"Squeeze", {21}},      {"StringConcat", {20}},     {"StringSplit", {20}},     {"Transpose", {21}},
-        {"Unsqueeze", {21}},
+        {"AveragePool", {19}},       {"Cast", {19, 21}},           {"CastLike", {19, 21}},   {"DFT", {20}},
+        {"DequantizeLinear", {19, 21}}, {"GridSample", {20}},      {"GroupNormalization", {21}}, {"LpPool", {18}},
+        {"Pad", {18}},               {"QuantizeLinear", {19, 21}}, {"ReduceL1", {18}},       {"ReduceL2", {18}},
+        {"ReduceLogSum", {18}},      {"ReduceLogSumExp", {18}},    {"ReduceMax", {18}},      {"ReduceMean", {18}},
+        {"ReduceMin", {18}},         {"ReduceProd", {18}},         {"ReduceSumSquare", {18}}, {"Resize", {18}},
+        {"Split", {18}},
     };
     return table;
+}
+
+// Operators whose 18-21 versions only add element types (or attribute values that keep shapes):
+// ONNX's inference applies the older schema with the same shapes; when it leaves a node's outputs
+// unknown (new element types such as float8 or int4 fail its type checks), the table's rule fills them.
+const std::set<std::string>& type_only_changes() {
+    static const std::set<std::string> ops = {"Constant", "ConstantOfShape", "Equal",   "Flatten",  "Identity",
+                                              "IsInf",    "IsNaN",           "Reshape", "Shape",    "Size",
+                                              "Squeeze",  "Transpose",       "Unsqueeze", "ScatterElements",
+                                              "ScatterND"};
+    return ops;
 }
 
 // An input of a rule: its type and shape when known, its value when constant.
@@ -503,18 +508,22 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
     ShapeInferenceReport& rep = report ? *report : local;
     const ir::Graph& g = model.graph;
     const int64_t opset = model.opset_version("");
-    std::vector<size_t> pending;
+    // taken: the table's from the start; fallback: ONNX's unless it leaves the outputs unknown.
+    std::vector<size_t> taken, fallback;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
-        if (ir::is_onnx_domain(g.nodes[i].domain) && shape_table_takes(g.nodes[i].op_type, opset))
-            pending.push_back(i);
-        else
-            rep.onnx_nodes.push_back(g.nodes[i].describe(i));
+        const ir::Node& n = g.nodes[i];
+        if (!ir::is_onnx_domain(n.domain)) continue;
+        if (shape_table_takes(n.op_type, opset))
+            taken.push_back(i);
+        else if (opset > 17 && type_only_changes().count(n.op_type))
+            fallback.push_back(i);
     }
-    if (pending.empty() || static_cast<int>(g.nodes.size()) != proto.graph().node_size()) {
+    if ((taken.empty() && fallback.empty()) || static_cast<int>(g.nodes.size()) != proto.graph().node_size()) {
         run_onnx(proto, rep.onnx_ran);
+        for (size_t i = 0; i < g.nodes.size(); ++i) rep.onnx_nodes.push_back(g.nodes[i].describe(i));
         return Status::ok();
     }
-    onnx::ModelProto work = libonnx_view(proto, pending);
+    onnx::ModelProto work = libonnx_view(proto, taken);
 
     std::map<std::string, const Tensor*> constants;
     for (const auto& [name, t] : g.initializers) constants[name] = &t;
@@ -522,9 +531,16 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         if (n.op_type == "Constant" && n.outputs.size() == 1)
             if (const ir::Attribute* a = n.find_attribute("value"); a && !a->t.empty()) constants[n.outputs[0]] = &a->t;
 
+    // Candidates in node (topological) order; a result is known at once to the candidates after it, so a
+    // chain of table nodes resolves in one round. ONNX's inference runs again only when the table learned
+    // something the nodes between them need.
+    std::vector<size_t> candidates = taken;
+    candidates.insert(candidates.end(), fallback.begin(), fallback.end());
+    std::sort(candidates.begin(), candidates.end());
+    const std::set<size_t> taken_set(taken.begin(), taken.end());
     const auto& table = rules();
-    std::set<size_t> done;
-    for (size_t round = 0; round <= pending.size(); ++round) {
+    std::set<size_t> done, by_onnx;
+    for (size_t round = 0; round <= candidates.size(); ++round) {
         run_onnx(work, rep.onnx_ran);
         std::map<std::string, ir::ValueInfo> known;
         for (const auto* list : {&work.graph().input(), &work.graph().value_info(), &work.graph().output()})
@@ -535,9 +551,18 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         for (const auto& [name, t] : g.initializers)
             if (!known.count(name)) known[name] = {name, t.dtype(), ir::Shape::of(t.dims()), {}};
         bool progress = false;
-        for (size_t i : pending) {
-            if (done.count(i)) continue;
+        for (size_t i : candidates) {
+            if (done.count(i) || by_onnx.count(i)) continue;
             const ir::Node& n = g.nodes[i];
+            if (!taken_set.count(i)) {  // fallback: ONNX's result stands when it has one
+                const bool inferred = std::all_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) {
+                    return o.empty() || (known.count(o) && known[o].shape.has_rank);
+                });
+                if (inferred) {
+                    by_onnx.insert(i);
+                    continue;
+                }
+            }
             auto rule = table.find(n.op_type);
             if (rule == table.end()) continue;
             std::vector<In> ins;
@@ -554,19 +579,23 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
             for (size_t k = 0; k < outs->size() && k < n.outputs.size(); ++k) {
                 if (n.outputs[k].empty()) continue;
                 (*outs)[k].name = n.outputs[k];
+                known[n.outputs[k]] = (*outs)[k];
                 info_to((*outs)[k], work.mutable_graph()->add_value_info());
             }
         }
         if (!progress) break;
     }
-    for (size_t i : pending) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
         const ir::Node& n = g.nodes[i];
+        const std::string label = n.describe(i);
         if (done.count(i))
-            rep.table_nodes.push_back(n.describe(i));
+            rep.table_nodes.push_back(taken_set.count(i) ? label : label + " (ONNX left its outputs unknown)");
+        else if (!taken_set.count(i))
+            rep.onnx_nodes.push_back(label);
         else if (!table.count(n.op_type))
-            rep.uncovered.push_back(n.describe(i) + ": no rule for " + n.op_type + " at opset " + std::to_string(opset));
+            rep.uncovered.push_back(label + ": no rule for " + n.op_type + " at opset " + std::to_string(opset));
         else
-            rep.uncovered.push_back(n.describe(i) + ": input shapes unknown (or not constant where the rule needs values)");
+            rep.uncovered.push_back(label + ": input shapes unknown (or not constant where the rule needs values)");
     }
     // The results go back into the caller's proto: value_info, and the types of outputs declared without one.
     *proto.mutable_graph()->mutable_value_info() = work.graph().value_info();
@@ -603,7 +632,7 @@ Result<std::vector<CheckResult>> check_model_with_table(const std::string& path)
     std::vector<CheckResult> out;
     if (table.empty() && m.ir_version <= 8 && max_opset <= 17) {
         EDGEINFER_RETURN_IF_ERROR(check_model_file(path));
-        out.push_back({"onnx-checker", "ok (libonnx 1.12, with its shape inference)", all});
+        out.push_back({"onnx-checker", "ok (libonnx 1.12's checker on the file)", all});
         return out;
     }
     const std::string view = "IR version " + std::to_string(std::min<int64_t>(m.ir_version, 8)) + ", opset " +

@@ -20,8 +20,10 @@ struct ShapeInferenceReport {
     bool onnx_ran = true;                  // false when ONNX's inference threw on the file
 };
 
-// Whether a node of `op_type` at default-domain `opset` is left to the table: the op is new in 18-21 or
-// its schema changed in (17, opset], so libonnx 1.12 would apply an older schema or none.
+// Whether a node of `op_type` at default-domain `opset` is left to the table from the start: the op is
+// new in 18-21 (libonnx 1.12 has no schema) or its schema changed in (17, opset] in a way that changes
+// output shapes or types (Reduce* 18, Split 18, Cast 19, ...). Ops whose newer versions only add element
+// types stay with ONNX's inference (older schema, same shapes); the table fills what it leaves unknown.
 bool shape_table_takes(const std::string& op_type, int64_t opset);
 
 // ONNX's shape inference on `proto` (value_info written into it), the table's nodes taken out of its

@@ -207,10 +207,26 @@ class StringConcatKernel : public Kernel {
 // RegexFullMatch: whether each string matches `pattern` as a whole. ONNX names RE2's syntax; edgeinfer
 // uses std::regex's ECMAScript grammar, which shares RE2's common subset (classes, quantifiers, groups,
 // alternation, anchors) but works on bytes, not UTF-8 code points, and lacks RE2's inline flags
-// ((?i)), \A \z, (?P<name>...) and \p{..} classes: such patterns fail to compile and the node is refused
+// ((?i)), \A \z, (?P<name>...) and \p{..} classes: such patterns fail to compile, or (escapes such as \A
+// that std::regex would take as a plain letter) are found by foreign_escape, and the node is refused
 // naming the pattern. std::regex matches by recursive backtracking, so strings are limited to
 // kMaxRegexInput bytes (an error naming the element, not a stack overflow).
 constexpr size_t kMaxRegexInput = 4096;
+
+// An escape std::regex would read differently from RE2: a backslash before a letter ECMAScript gives no
+// meaning (libstdc++ takes `\A`, `\z`, `\a`, `\Q` as the letter itself; RE2 anchors, bells, quotes); "" when
+// none.
+std::string foreign_escape(const std::string& pattern) {
+    static const std::string kEcmaLetters = "dDsSwWbBfnrtvcxu";
+    for (size_t i = 0; i + 1 < pattern.size(); ++i) {
+        if (pattern[i] != '\\') continue;
+        const char c = pattern[i + 1];
+        if (std::isalpha(static_cast<unsigned char>(c)) && kEcmaLetters.find(c) == std::string::npos)
+            return std::string("\\") + c;
+        ++i;  // skip the escaped character (\\ included)
+    }
+    return "";
+}
 
 class RegexFullMatchKernel : public Kernel {
   public:
@@ -338,6 +354,9 @@ void register_text_kernels(KernelRegistry& registry) {
         const ir::Attribute* pattern = ctx.node.find_attribute("pattern");
         if (!pattern || pattern->kind != ir::Attribute::Kind::kString)
             return ctx.invalid("missing string attribute 'pattern'");
+        if (const std::string e = foreign_escape(pattern->s); !e.empty())
+            return ctx.invalid("pattern '" + pattern->s + "' uses " + e + ", which std::regex (ECMAScript) would read " +
+                               "as a plain letter, not as RE2 does; RE2-only syntax is not supported");
         try {
             return std::unique_ptr<Kernel>(new RegexFullMatchKernel(std::regex(pattern->s, std::regex::ECMAScript)));
         } catch (const std::regex_error& e) {

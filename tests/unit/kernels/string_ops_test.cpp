@@ -35,6 +35,14 @@ TEST(StringOps, RegexFullMatchRefusesPatternsStdRegexCannotCompile) {
     ASSERT_FALSE(out.is_ok());
     for (const char* w : {"RegexFullMatch 're2_only'", "pattern '(?i)abc'", "ECMAScript", "(?i)"})
         EXPECT_NE(out.status().message().find(w), std::string::npos) << w << " not in " << out.status().message();
+    // \A compiles in std::regex as the letter A: refused rather than matched differently.
+    ModelBuilder a(20);
+    a.input("x", {1}, DataType::kString).output("y", DataType::kBool);
+    a.node("RegexFullMatch", {"x"}, {"y"}, "anchor", {attr_s("pattern", "\\Aabc")});
+    auto anchored = try_run(a.m, {{"x", Tensor::strings({1}, {"Aabc"})}});
+    ASSERT_FALSE(anchored.is_ok());
+    for (const char* w : {"RegexFullMatch 'anchor'", "uses \\A", "plain letter"})
+        EXPECT_NE(anchored.status().message().find(w), std::string::npos) << w << " not in " << anchored.status().message();
 }
 
 TEST(StringOps, SplitOnADelimiterKeepsEmptyPartsAndPads) {
