@@ -10,19 +10,23 @@ namespace edgeinfer::ir {
 namespace {
 
 struct Float8Format {
-    int mant_bits;   // 3 (E4M3) or 2 (E5M2)
-    int bias;        // 7, 8, 15, 16
+    int mant_bits;     // 3 (E4M3) or 2 (E5M2)
+    int bias;          // 7, 8, 15, 16
     uint8_t max_code;  // magnitude code of the largest finite value
-    bool fnuz;       // NaN is 0x80, no negative zero, no infinity
-    bool has_inf;    // E5M2 only: 0x7c is infinity
+    bool fnuz;         // NaN is 0x80, no negative zero, no infinity
+    bool has_inf;      // E5M2 only: 0x7c is infinity
 };
 
 Float8Format format_of(DataType t) {
     switch (t) {
-        case DataType::kFloat8E4M3FN: return {3, 7, 0x7e, false, false};
-        case DataType::kFloat8E4M3FNUZ: return {3, 8, 0x7f, true, false};
-        case DataType::kFloat8E5M2: return {2, 15, 0x7b, false, true};
-        default: return {2, 16, 0x7f, true, false};  // kFloat8E5M2FNUZ
+        case DataType::kFloat8E4M3FN:
+            return {3, 7, 0x7e, false, false};
+        case DataType::kFloat8E4M3FNUZ:
+            return {3, 8, 0x7f, true, false};
+        case DataType::kFloat8E5M2:
+            return {2, 15, 0x7b, false, true};
+        default:
+            return {2, 16, 0x7f, true, false};  // kFloat8E5M2FNUZ
     }
 }
 
@@ -32,8 +36,8 @@ float decode(const Float8Format& f, uint8_t bits) {
     const bool negative = (bits & 0x80) != 0;
     const int mag = bits & 0x7f;
     if (!f.fnuz && mag > f.max_code) {
-        if (f.has_inf && mag == 0x7c) return negative ? -std::numeric_limits<float>::infinity()
-                                                      : std::numeric_limits<float>::infinity();
+        if (f.has_inf && mag == 0x7c)
+            return negative ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
         return nan;
     }
     const int exp = mag >> f.mant_bits;
@@ -68,9 +72,9 @@ uint8_t float_to_float8(DataType t, float x, bool saturate) {
     const uint8_t nan = f.fnuz ? 0x80 : 0x7f;
     if (std::isnan(x)) return nan;
     const uint8_t sign = std::signbit(x) ? 0x80 : 0x00;
-    const uint8_t overflow = saturate ? static_cast<uint8_t>(sign | f.max_code)
-                                      : f.has_inf ? static_cast<uint8_t>(sign | 0x7c)
-                                                  : static_cast<uint8_t>(f.fnuz ? 0x80 : sign | 0x7f);
+    const uint8_t overflow = saturate    ? static_cast<uint8_t>(sign | f.max_code)
+                             : f.has_inf ? static_cast<uint8_t>(sign | 0x7c)
+                                         : static_cast<uint8_t>(f.fnuz ? 0x80 : sign | 0x7f);
     const float a = std::fabs(x);
     if (std::isinf(a)) return overflow;
     // The magnitude code grows monotonically with the value: subnormals count steps of the smallest

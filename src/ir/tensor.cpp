@@ -30,7 +30,8 @@ size_t dtype_size(DataType t) {
         case DataType::kFloat8E5M2:
         case DataType::kFloat8E5M2FNUZ:
         case DataType::kUInt4:
-        case DataType::kInt4: return 1;  // int4/uint4: one element per byte in memory
+        case DataType::kInt4:
+            return 1;  // int4/uint4: one element per byte in memory
         case DataType::kString:
         case DataType::kUndefined: return 0;
     }
@@ -56,12 +57,18 @@ std::string_view dtype_name(DataType t) {
         case DataType::kComplex64: return "complex64";
         case DataType::kComplex128: return "complex128";
         case DataType::kBFloat16: return "bfloat16";
-        case DataType::kFloat8E4M3FN: return "float8e4m3fn";
-        case DataType::kFloat8E4M3FNUZ: return "float8e4m3fnuz";
-        case DataType::kFloat8E5M2: return "float8e5m2";
-        case DataType::kFloat8E5M2FNUZ: return "float8e5m2fnuz";
-        case DataType::kUInt4: return "uint4";
-        case DataType::kInt4: return "int4";
+        case DataType::kFloat8E4M3FN:
+            return "float8e4m3fn";
+        case DataType::kFloat8E4M3FNUZ:
+            return "float8e4m3fnuz";
+        case DataType::kFloat8E5M2:
+            return "float8e5m2";
+        case DataType::kFloat8E5M2FNUZ:
+            return "float8e5m2fnuz";
+        case DataType::kUInt4:
+            return "uint4";
+        case DataType::kInt4:
+            return "int4";
     }
     return "undefined";
 }

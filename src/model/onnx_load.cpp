@@ -115,15 +115,17 @@ Result<Tensor> int4_from_proto(const onnx::TensorProto& tp, DataType dtype, cons
     std::vector<uint8_t> packed;
     if (tp.has_raw_data()) {
         if (static_cast<int64_t>(tp.raw_data().size()) != packed_bytes)
-            return tensor_error(ctx, tp.name(), "raw_data has " + std::to_string(tp.raw_data().size()) + " bytes, shape " +
-                                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) +
-                                                    " needs " + std::to_string(packed_bytes) + " (two per byte)");
+            return tensor_error(ctx, tp.name(),
+                                "raw_data has " + std::to_string(tp.raw_data().size()) + " bytes, shape " +
+                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) + " needs " +
+                                    std::to_string(packed_bytes) + " (two per byte)");
         packed.assign(tp.raw_data().begin(), tp.raw_data().end());
     } else {
         if (tp.int32_data_size() != packed_bytes)
-            return tensor_error(ctx, tp.name(), "has " + std::to_string(tp.int32_data_size()) + " int32_data values, shape " +
-                                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) +
-                                                    " needs " + std::to_string(packed_bytes) + " (two per value)");
+            return tensor_error(ctx, tp.name(),
+                                "has " + std::to_string(tp.int32_data_size()) + " int32_data values, shape " +
+                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) + " needs " +
+                                    std::to_string(packed_bytes) + " (two per value)");
         for (int32_t v : tp.int32_data()) packed.push_back(static_cast<uint8_t>(v));
     }
     Tensor t = Tensor::allocate(dtype, dims);
@@ -186,7 +188,9 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
         case DataType::kFloat8E4M3FN:
         case DataType::kFloat8E4M3FNUZ:
         case DataType::kFloat8E5M2:
-        case DataType::kFloat8E5M2FNUZ: have = tp.int32_data_size(); break;
+        case DataType::kFloat8E5M2FNUZ:
+            have = tp.int32_data_size();
+            break;
         default: return tensor_error(ctx, tp.name(), "unsupported data type " + std::string(dtype_name(dtype)));
     }
     if (have != numel)
@@ -234,8 +238,9 @@ Result<ir::ValueInfo> value_info_from_proto(const onnx::ValueInfoProto& vi, cons
     }
     const auto& tt = vi.type().tensor_type();
     int et = tt.elem_type();
-    if (et < 0 || et > kMaxDataTypeCode) return invalid_model(ctx.model_name + ": value '" + vi.name() + "' has unknown element type " +
-                                                std::to_string(et));
+    if (et < 0 || et > kMaxDataTypeCode)
+        return invalid_model(ctx.model_name + ": value '" + vi.name() + "' has unknown element type " +
+                             std::to_string(et));
     out.dtype = static_cast<DataType>(et);
     if (tt.has_shape()) {
         out.shape.has_rank = true;

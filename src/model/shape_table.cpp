@@ -6,11 +6,10 @@
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
 
-#include <climits>
-#include <fstream>
-
 #include <algorithm>
+#include <climits>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -30,11 +29,26 @@ namespace {
 // Operators new in 18-21 go to the table too (libonnx has no schema for them at all).
 const std::map<std::string, std::vector<int64_t>>& changed_ops() {
     static const std::map<std::string, std::vector<int64_t>> table = {
-        {"AveragePool", {19}},       {"Cast", {19, 21}},           {"CastLike", {19, 21}},   {"DFT", {20}},
-        {"DequantizeLinear", {19, 21}}, {"GridSample", {20}},      {"GroupNormalization", {21}}, {"LpPool", {18}},
-        {"Pad", {18}},               {"QuantizeLinear", {19, 21}}, {"ReduceL1", {18}},       {"ReduceL2", {18}},
-        {"ReduceLogSum", {18}},      {"ReduceLogSumExp", {18}},    {"ReduceMax", {18}},      {"ReduceMean", {18}},
-        {"ReduceMin", {18}},         {"ReduceProd", {18}},         {"ReduceSumSquare", {18}}, {"Resize", {18}},
+        {"AveragePool", {19}},
+        {"Cast", {19, 21}},
+        {"CastLike", {19, 21}},
+        {"DFT", {20}},
+        {"DequantizeLinear", {19, 21}},
+        {"GridSample", {20}},
+        {"GroupNormalization", {21}},
+        {"LpPool", {18}},
+        {"Pad", {18}},
+        {"QuantizeLinear", {19, 21}},
+        {"ReduceL1", {18}},
+        {"ReduceL2", {18}},
+        {"ReduceLogSum", {18}},
+        {"ReduceLogSumExp", {18}},
+        {"ReduceMax", {18}},
+        {"ReduceMean", {18}},
+        {"ReduceMin", {18}},
+        {"ReduceProd", {18}},
+        {"ReduceSumSquare", {18}},
+        {"Resize", {18}},
         {"Split", {18}},
     };
     return table;
@@ -44,10 +58,10 @@ const std::map<std::string, std::vector<int64_t>>& changed_ops() {
 // ONNX's inference applies the older schema with the same shapes; when it leaves a node's outputs
 // unknown (new element types such as float8 or int4 fail its type checks), the table's rule fills them.
 const std::set<std::string>& type_only_changes() {
-    static const std::set<std::string> ops = {"Constant", "ConstantOfShape", "Equal",   "Flatten",  "Identity",
-                                              "IsInf",    "IsNaN",           "Reshape", "Shape",    "Size",
-                                              "Squeeze",  "Transpose",       "Unsqueeze", "ScatterElements",
-                                              "ScatterND"};
+    static const std::set<std::string> ops = {
+        "Constant", "ConstantOfShape", "Equal",     "Flatten",         "Identity",
+        "IsInf",    "IsNaN",           "Reshape",   "Shape",           "Size",
+        "Squeeze",  "Transpose",       "Unsqueeze", "ScatterElements", "ScatterND"};
     return ops;
 }
 
@@ -144,7 +158,8 @@ Result<Out> cast_rule(const ir::Node& n, const std::string& label, const std::ve
         to = t->info->dtype;
     } else {
         const int64_t code = n.attr_int("to", 0);
-        if (code <= 0 || code > kMaxDataTypeCode) return bad(label, "attribute 'to' " + std::to_string(code) + " is not a data type");
+        if (code <= 0 || code > kMaxDataTypeCode)
+            return bad(label, "attribute 'to' " + std::to_string(code) + " is not a data type");
         to = static_cast<DataType>(code);
     }
     return Out{{vi(to, in[0].info->shape)}};
@@ -184,7 +199,8 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
     if (axes.empty() && n.attr_int("noop_with_empty_axes", 0) != 0) return Out{{vi(in[0].info->dtype, x)}};
     std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
     for (int64_t a : axes) {
-        if (!norm_axis(a, rank)) return bad(label, "axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+        if (!norm_axis(a, rank))
+            return bad(label, "axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
         reduced[static_cast<size_t>(a)] = true;
     }
     ir::Shape s;
@@ -238,7 +254,10 @@ Result<Out> reshape_rule(const ir::Node& n, const std::string& label, const std:
         if (d == 0 && !allowzero) {
             if (i >= x.dims.size()) return bad(label, "shape copies dim " + std::to_string(i) + " the input lacks");
             s.dims.push_back(x.dims[i]);
-            if (x.dims[i].is_known()) known *= x.dims[i].value; else known = -1;
+            if (x.dims[i].is_known())
+                known *= x.dims[i].value;
+            else
+                known = -1;
             continue;
         }
         if (d == -1) {
@@ -377,7 +396,9 @@ Result<Out> pad_rule(const ir::Node&, const std::string& label, const std::vecto
     } else {
         for (int64_t i = 0; i < x.rank(); ++i) axes.push_back(i);
     }
-    if (pads->size() != 2 * axes.size()) return bad(label, "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes.size()) + " axes");
+    if (pads->size() != 2 * axes.size())
+        return bad(label,
+                   "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes.size()) + " axes");
     ir::Shape s = x;
     for (size_t k = 0; k < axes.size(); ++k) {
         int64_t a = axes[k];
@@ -405,8 +426,8 @@ Result<Out> image_decoder_rule(const ir::Node& n, const std::string&, const std:
 const std::map<std::string, Rule>& rules() {
     static const std::map<std::string, Rule> table = [] {
         std::map<std::string, Rule> r;
-        for (const char* op : {"Mish", "Gelu", "BitwiseNot", "Identity", "GroupNormalization", "ScatterElements",
-                               "ScatterND"})
+        for (const char* op :
+             {"Mish", "Gelu", "BitwiseNot", "Identity", "GroupNormalization", "ScatterElements", "ScatterND"})
             r[op] = like_input();
         for (const char* op : {"IsInf", "IsNaN", "RegexFullMatch"}) r[op] = like_input(DataType::kBool);
         for (const char* op : {"BitwiseAnd", "BitwiseOr", "BitwiseXor", "StringConcat"}) r[op] = broadcast();
@@ -601,7 +622,8 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
     *proto.mutable_graph()->mutable_value_info() = work.graph().value_info();
     for (int k = 0; k < proto.graph().output_size() && k < work.graph().output_size(); ++k) {
         auto* out = proto.mutable_graph()->mutable_output(k);
-        if (!out->has_type() || !out->type().tensor_type().has_shape()) *out->mutable_type() = work.graph().output(k).type();
+        if (!out->has_type() || !out->type().tensor_type().has_shape())
+            *out->mutable_type() = work.graph().output(k).type();
     }
     return Status::ok();
 }
@@ -650,7 +672,8 @@ Result<std::vector<CheckResult>> check_model_with_table(const std::string& path)
                    "ok on the nodes libonnx 1.12 knows (file seen as " + view + "; the " +
                        std::to_string(table.size()) + " nodes of newer schemas are outside its reach)",
                    rep.onnx_nodes});
-    out.push_back({"onnx-shape-inference", rep.onnx_ran ? "ran" : "failed on this file (libonnx threw)", rep.onnx_nodes});
+    out.push_back(
+        {"onnx-shape-inference", rep.onnx_ran ? "ran" : "failed on this file (libonnx threw)", rep.onnx_nodes});
     out.push_back({"edgeinfer-shape-table", "inferred", rep.table_nodes});
     if (!rep.uncovered.empty()) out.push_back({"not-covered", "no check inferred these nodes' outputs", rep.uncovered});
     return out;

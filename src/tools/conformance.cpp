@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "base/status.hpp"
-#include "ir/float8.hpp"
 #include "edgeinfer/tools.hpp"
+#include "ir/float8.hpp"
 #include "model/onnx_model.hpp"
 
 namespace edgeinfer::tools {

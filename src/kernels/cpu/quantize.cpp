@@ -56,7 +56,7 @@ void quantize(const X* x, const float* scale, const Q* zp, Q* y, const QuantStat
 //   per-tensor 0,  per-axis a,  blocked (o * ceil(D / B) + a / B) * inner + j.
 struct QdqLayout : KernelState {
     int64_t outer = 1, dim = 1, inner = 1;
-    int64_t block = 0;   // 0: not blocked
+    int64_t block = 0;  // 0: not blocked
     bool per_axis = false;
     int64_t params = 1;  // number of scales
 };
@@ -73,8 +73,7 @@ Result<QdqLayout> qdq_layout(PrepareContext& ctx, int64_t axis_attr, bool per_ax
     QdqLayout l;
     l.params = shape_numel(s_dims);
     const bool per_tensor = s_dims.empty() || (s_dims.size() == 1 && l.params == 1);
-    if (ctx.has_input(2) && ctx.input(2).dims != s_dims &&
-        !(per_tensor && shape_numel(ctx.input(2).dims) == 1))
+    if (ctx.has_input(2) && ctx.input(2).dims != s_dims && !(per_tensor && shape_numel(ctx.input(2).dims) == 1))
         return ctx.invalid("zero point has shape " + shape_to_string(ctx.input(2).dims) + ", scale has " +
                            shape_to_string(s_dims));
     if (per_tensor && block == 0) {
@@ -147,10 +146,14 @@ bool is_scale_type(DataType t) {
 // Element `i` of a float32/float16/bfloat16/int32 tensor as float.
 float load_float(const Tensor& t, int64_t i) {
     switch (t.dtype()) {
-        case DataType::kFloat16: return half_bits_to_float(t.data_as<uint16_t>()[i]);
-        case DataType::kBFloat16: return bfloat16_bits_to_float(t.data_as<uint16_t>()[i]);
-        case DataType::kInt32: return static_cast<float>(t.data_as<int32_t>()[i]);
-        default: return t.data_as<float>()[i];
+        case DataType::kFloat16:
+            return half_bits_to_float(t.data_as<uint16_t>()[i]);
+        case DataType::kBFloat16:
+            return bfloat16_bits_to_float(t.data_as<uint16_t>()[i]);
+        case DataType::kInt32:
+            return static_cast<float>(t.data_as<int32_t>()[i]);
+        default:
+            return t.data_as<float>()[i];
     }
 }
 
@@ -158,13 +161,19 @@ float load_float(const Tensor& t, int64_t i) {
 double load_quantized(const Tensor& t, int64_t i) {
     switch (t.dtype()) {
         case DataType::kInt8:
-        case DataType::kInt4: return t.data_as<int8_t>()[i];
+        case DataType::kInt4:
+            return t.data_as<int8_t>()[i];
         case DataType::kUInt8:
-        case DataType::kUInt4: return t.data_as<uint8_t>()[i];
-        case DataType::kInt16: return t.data_as<int16_t>()[i];
-        case DataType::kUInt16: return t.data_as<uint16_t>()[i];
-        case DataType::kInt32: return t.data_as<int32_t>()[i];
-        default: return ir::float8_to_float(t.dtype(), t.data_as<uint8_t>()[i]);
+        case DataType::kUInt4:
+            return t.data_as<uint8_t>()[i];
+        case DataType::kInt16:
+            return t.data_as<int16_t>()[i];
+        case DataType::kUInt16:
+            return t.data_as<uint16_t>()[i];
+        case DataType::kInt32:
+            return t.data_as<int32_t>()[i];
+        default:
+            return ir::float8_to_float(t.dtype(), t.data_as<uint8_t>()[i]);
     }
 }
 
@@ -182,12 +191,17 @@ void load_params(const RunContext& ctx, const QdqLayout& l, float*& scale, doubl
 // Integer outputs: round half to even, add the zero point, clamp to Q's range.
 template <typename X, typename Q>
 void quantize_int(const X* x, const float* scale, const double* zp, Q* y, const QdqLayout& l, float lo, float hi) {
+    auto one = [&](int64_t i, float sc, float z) {
+        // nearbyint rounds half to even under the default rounding mode.
+        const float v = std::nearbyint(static_cast<float>(load(x[i])) / sc) + z;
+        y[i] = static_cast<Q>(std::min(hi, std::max(lo, v)));
+    };
     for_each_param_run(l, [&](int64_t b, int64_t e, int64_t p0, int64_t step) {
-        for (int64_t i = b; i < e; ++i) {
-            const int64_t p = p0 + (i - b) * step;
-            float v = std::nearbyint(static_cast<float>(load(x[i])) / scale[p]) + static_cast<float>(zp[p]);
-            v = std::min(hi, std::max(lo, v));
-            y[i] = static_cast<Q>(v);
+        if (step == 0) {  // per-tensor and per-axis runs share one parameter: keep it in registers
+            const float sc = scale[p0], z = static_cast<float>(zp[p0]);
+            for (int64_t i = b; i < e; ++i) one(i, sc, z);
+        } else {
+            for (int64_t i = b; i < e; ++i) one(i, scale[p0 + i - b], static_cast<float>(zp[p0 + i - b]));
         }
     });
 }
@@ -198,8 +212,8 @@ void quantize_float8(const X* x, const float* scale, const double* zp, uint8_t* 
     for_each_param_run(l, [&](int64_t b, int64_t e, int64_t p0, int64_t step) {
         for (int64_t i = b; i < e; ++i) {
             const int64_t p = p0 + (i - b) * step;
-            y[i] = ir::float_to_float8(t, static_cast<float>(load(x[i])) / scale[p] + static_cast<float>(zp[p]),
-                                       saturate);
+            y[i] =
+                ir::float_to_float8(t, static_cast<float>(load(x[i])) / scale[p] + static_cast<float>(zp[p]), saturate);
         }
     });
 }
@@ -207,13 +221,20 @@ void quantize_float8(const X* x, const float* scale, const double* zp, uint8_t* 
 template <typename X>
 void quantize_to(const X* x, const float* scale, const double* zp, Tensor& y, const QdqLayout& l, bool saturate) {
     switch (y.dtype()) {
-        case DataType::kUInt8: return quantize_int(x, scale, zp, y.data_as<uint8_t>(), l, 0.0f, 255.0f);
-        case DataType::kInt8: return quantize_int(x, scale, zp, y.data_as<int8_t>(), l, -128.0f, 127.0f);
-        case DataType::kUInt16: return quantize_int(x, scale, zp, y.data_as<uint16_t>(), l, 0.0f, 65535.0f);
-        case DataType::kInt16: return quantize_int(x, scale, zp, y.data_as<int16_t>(), l, -32768.0f, 32767.0f);
-        case DataType::kUInt4: return quantize_int(x, scale, zp, y.data_as<uint8_t>(), l, 0.0f, 15.0f);
-        case DataType::kInt4: return quantize_int(x, scale, zp, y.data_as<int8_t>(), l, -8.0f, 7.0f);
-        default: return quantize_float8(x, scale, zp, y.data_as<uint8_t>(), l, y.dtype(), saturate);
+        case DataType::kUInt8:
+            return quantize_int(x, scale, zp, y.data_as<uint8_t>(), l, 0.0f, 255.0f);
+        case DataType::kInt8:
+            return quantize_int(x, scale, zp, y.data_as<int8_t>(), l, -128.0f, 127.0f);
+        case DataType::kUInt16:
+            return quantize_int(x, scale, zp, y.data_as<uint16_t>(), l, 0.0f, 65535.0f);
+        case DataType::kInt16:
+            return quantize_int(x, scale, zp, y.data_as<int16_t>(), l, -32768.0f, 32767.0f);
+        case DataType::kUInt4:
+            return quantize_int(x, scale, zp, y.data_as<uint8_t>(), l, 0.0f, 15.0f);
+        case DataType::kInt4:
+            return quantize_int(x, scale, zp, y.data_as<int8_t>(), l, -8.0f, 7.0f);
+        default:
+            return quantize_float8(x, scale, zp, y.data_as<uint8_t>(), l, y.dtype(), saturate);
     }
 }
 
@@ -265,10 +286,18 @@ class QuantizeLinear final : public Kernel {
         double* zp = nullptr;
         load_params(ctx, l, scale, zp);
         switch (x.dtype()) {
-            case DataType::kFloat16: quantize_to(x.data_as<Half>(), scale, zp, y, l, c_.saturate); break;
-            case DataType::kBFloat16: quantize_to(x.data_as<BFloat16>(), scale, zp, y, l, c_.saturate); break;
-            case DataType::kInt32: quantize_to(x.data_as<int32_t>(), scale, zp, y, l, c_.saturate); break;
-            default: quantize_to(x.data_as<float>(), scale, zp, y, l, c_.saturate); break;
+            case DataType::kFloat16:
+                quantize_to(x.data_as<Half>(), scale, zp, y, l, c_.saturate);
+                break;
+            case DataType::kBFloat16:
+                quantize_to(x.data_as<BFloat16>(), scale, zp, y, l, c_.saturate);
+                break;
+            case DataType::kInt32:
+                quantize_to(x.data_as<int32_t>(), scale, zp, y, l, c_.saturate);
+                break;
+            default:
+                quantize_to(x.data_as<float>(), scale, zp, y, l, c_.saturate);
+                break;
         }
         return Status::ok();
     }
@@ -290,12 +319,17 @@ void dequantize_to(const Tensor& x, const float* scale, const double* zp, Y* y, 
     };
     switch (x.dtype()) {
         case DataType::kUInt8:
-        case DataType::kUInt4: return go([p = x.data_as<uint8_t>()](int64_t i) { return double(p[i]); });
+        case DataType::kUInt4:
+            return go([p = x.data_as<uint8_t>()](int64_t i) { return double(p[i]); });
         case DataType::kInt8:
-        case DataType::kInt4: return go([p = x.data_as<int8_t>()](int64_t i) { return double(p[i]); });
-        case DataType::kUInt16: return go([p = x.data_as<uint16_t>()](int64_t i) { return double(p[i]); });
-        case DataType::kInt16: return go([p = x.data_as<int16_t>()](int64_t i) { return double(p[i]); });
-        case DataType::kInt32: return go([p = x.data_as<int32_t>()](int64_t i) { return double(p[i]); });
+        case DataType::kInt4:
+            return go([p = x.data_as<int8_t>()](int64_t i) { return double(p[i]); });
+        case DataType::kUInt16:
+            return go([p = x.data_as<uint16_t>()](int64_t i) { return double(p[i]); });
+        case DataType::kInt16:
+            return go([p = x.data_as<int16_t>()](int64_t i) { return double(p[i]); });
+        case DataType::kInt32:
+            return go([p = x.data_as<int32_t>()](int64_t i) { return double(p[i]); });
         default: {
             const DataType t = x.dtype();
             return go([p = x.data_as<uint8_t>(), t](int64_t i) { return double(ir::float8_to_float(t, p[i])); });
@@ -335,9 +369,15 @@ class DequantizeLinear final : public Kernel {
         double* zp = nullptr;
         load_params(ctx, l, scale, zp);
         switch (y.dtype()) {
-            case DataType::kFloat16: dequantize_to(ctx.in(0), scale, zp, y.data_as<Half>(), l); break;
-            case DataType::kBFloat16: dequantize_to(ctx.in(0), scale, zp, y.data_as<BFloat16>(), l); break;
-            default: dequantize_to(ctx.in(0), scale, zp, y.data_as<float>(), l); break;
+            case DataType::kFloat16:
+                dequantize_to(ctx.in(0), scale, zp, y.data_as<Half>(), l);
+                break;
+            case DataType::kBFloat16:
+                dequantize_to(ctx.in(0), scale, zp, y.data_as<BFloat16>(), l);
+                break;
+            default:
+                dequantize_to(ctx.in(0), scale, zp, y.data_as<float>(), l);
+                break;
         }
         return Status::ok();
     }
@@ -409,7 +449,8 @@ Result<std::unique_ptr<Kernel>> create_quantize(const CreateContext& ctx) {
         if (od != 0) {
             c.output_dtype = od > 0 && od <= kMaxDataTypeCode ? static_cast<DataType>(od) : DataType::kUndefined;
             if (!is_qtype(c.output_dtype, ctx.opset))
-                return ctx.invalid("output_dtype " + std::to_string(od) + " is not a quantized type (uint8, int8, "
+                return ctx.invalid("output_dtype " + std::to_string(od) +
+                                   " is not a quantized type (uint8, int8, "
                                    "uint16, int16, uint4, int4 or a float8 type)");
         }
     }

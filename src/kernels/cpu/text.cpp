@@ -262,8 +262,9 @@ class RegexFullMatchKernel : public Kernel {
 };
 
 // Python's str.split: with no delimiter, runs of whitespace separate and leading/trailing whitespace
-// is dropped ("" gives no parts; the unsplit rest after maxsplit keeps its trailing whitespace); with one, every occurrence separates ("" gives one empty part). At
-// most `maxsplit` splits when maxsplit >= 0; the rest stays in the last part.
+// is dropped ("" gives no parts; the unsplit rest after maxsplit keeps its trailing whitespace); with one, every
+// occurrence separates ("" gives one empty part). At most `maxsplit` splits when maxsplit >= 0; the rest stays in the
+// last part.
 std::vector<std::string> split_string(const std::string& s, const std::string& delim, int64_t maxsplit) {
     std::vector<std::string> parts;
     int64_t splits = 0;
@@ -301,7 +302,8 @@ std::vector<std::string> split_string(const std::string& s, const std::string& d
 // StringSplit: Y[..., k] the k-th part of X[...] (padded with "" to the largest part count), Z the counts.
 class StringSplitKernel : public Kernel {
   public:
-    StringSplitKernel(std::string delimiter, int64_t maxsplit) : delimiter_(std::move(delimiter)), maxsplit_(maxsplit) {}
+    StringSplitKernel(std::string delimiter, int64_t maxsplit)
+        : delimiter_(std::move(delimiter)), maxsplit_(maxsplit) {}
 
     Status prepare(PrepareContext& ctx) const override {
         if (ctx.input(0).dtype != DataType::kString)
@@ -355,7 +357,8 @@ void register_text_kernels(KernelRegistry& registry) {
         if (!pattern || pattern->kind != ir::Attribute::Kind::kString)
             return ctx.invalid("missing string attribute 'pattern'");
         if (const std::string e = foreign_escape(pattern->s); !e.empty())
-            return ctx.invalid("pattern '" + pattern->s + "' uses " + e + ", which std::regex (ECMAScript) would read " +
+            return ctx.invalid("pattern '" + pattern->s + "' uses " + e +
+                               ", which std::regex (ECMAScript) would read " +
                                "as a plain letter, not as RE2 does; RE2-only syntax is not supported");
         try {
             return std::unique_ptr<Kernel>(new RegexFullMatchKernel(std::regex(pattern->s, std::regex::ECMAScript)));

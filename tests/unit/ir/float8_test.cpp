@@ -1,6 +1,8 @@
 // float8 and int4/uint4 element types (ir/float8.hpp, the ONNX loader and saver, .npy): conversions checked
 // against hand values and a brute-force nearest-value search, int4 packing with odd element counts in both
 // of ONNX's storage forms (raw_data, int32_data), and the errors of malformed tensors.
+#include "ir/float8.hpp"
+
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -8,7 +10,6 @@
 #include <limits>
 #include <vector>
 
-#include "ir/float8.hpp"
 #include "ir/npy.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
@@ -25,7 +26,10 @@ double reference_value(DataType t, int code) {
     const bool e4 = t == DataType::kFloat8E4M3FN || t == DataType::kFloat8E4M3FNUZ;
     const bool uz = t == DataType::kFloat8E4M3FNUZ || t == DataType::kFloat8E5M2FNUZ;
     const int mbits = e4 ? 3 : 2;
-    const int bias = t == DataType::kFloat8E4M3FN ? 7 : t == DataType::kFloat8E4M3FNUZ ? 8 : t == DataType::kFloat8E5M2 ? 15 : 16;
+    const int bias = t == DataType::kFloat8E4M3FN     ? 7
+                     : t == DataType::kFloat8E4M3FNUZ ? 8
+                     : t == DataType::kFloat8E5M2     ? 15
+                                                      : 16;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (uz && code == 0x80) return nan;
     const int s = code >> 7, e = (code >> mbits) & ((1 << (7 - mbits)) - 1), m = code & ((1 << mbits) - 1);
@@ -79,8 +83,8 @@ int brute_force_nearest(DataType t, double x) {
 }
 
 TEST(Float8, RoundsToNearestEvenLikeABruteForceSearch) {
-    std::vector<float> xs = {0.3f, -0.3f, 1.0f / 3, 5.5f, 17.0f, 100.0f, -231.0f, 0.0009f, 1e-3f, 3e-5f, 6e-8f, 1.0625f,
-                             1.1875f, 2.25f, 240.0f, 3.5e4f, -1.5e-2f};
+    std::vector<float> xs = {0.3f,  -0.3f, 1.0f / 3, 5.5f,    17.0f, 100.0f, -231.0f, 0.0009f, 1e-3f,
+                             3e-5f, 6e-8f, 1.0625f,  1.1875f, 2.25f, 240.0f, 3.5e4f,  -1.5e-2f};
     for (int k = -20; k <= 16; ++k) xs.push_back(std::ldexp(1.37f, k));
     for (DataType t : kF8)
         for (float x : xs) {
@@ -117,7 +121,8 @@ TEST(Float8, SaturationAndSpecialValues) {
     }
     // saturate = 0: E5M2 overflows to infinity, the others to NaN.
     EXPECT_EQ(ir::float8_to_float(DataType::kFloat8E5M2, ir::float_to_float8(DataType::kFloat8E5M2, 1e6f, false)), inf);
-    EXPECT_EQ(ir::float8_to_float(DataType::kFloat8E5M2, ir::float_to_float8(DataType::kFloat8E5M2, -inf, false)), -inf);
+    EXPECT_EQ(ir::float8_to_float(DataType::kFloat8E5M2, ir::float_to_float8(DataType::kFloat8E5M2, -inf, false)),
+              -inf);
     for (DataType t : {DataType::kFloat8E4M3FN, DataType::kFloat8E4M3FNUZ, DataType::kFloat8E5M2FNUZ})
         EXPECT_TRUE(std::isnan(ir::float8_to_float(t, ir::float_to_float8(t, inf, false)))) << dtype_name(t);
     // 464 is halfway between 448 (0x7e) and the NaN code 0x7f of E4M3FN: ties to even keep 448; above overflows.

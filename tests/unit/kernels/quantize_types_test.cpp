@@ -157,7 +157,8 @@ Status run_error(ModelBuilder& b, const std::vector<NamedTensor>& inputs) {
 
 void expect_error(const Status& s, const std::vector<std::string>& words) {
     ASSERT_FALSE(s.is_ok());
-    for (const std::string& w : words) EXPECT_NE(s.message().find(w), std::string::npos) << w << " not in " << s.message();
+    for (const std::string& w : words)
+        EXPECT_NE(s.message().find(w), std::string::npos) << w << " not in " << s.message();
 }
 
 TEST(QdqErrors, BadBlockSizesAndTypesNameTheNode) {
@@ -168,7 +169,8 @@ TEST(QdqErrors, BadBlockSizesAndTypesNameTheNode) {
         b.init("s", floats({2, 2}, {1, 1, 1, 1}));
         b.node("QuantizeLinear", {"x", "s"}, {"y"}, "qb",
                {attr_i("axis", 1), attr_i("block_size", 2), attr_i("output_dtype", 3)});
-        expect_error(run_error(b, {{"x", x}}), {"QuantizeLinear 'qb'", "block_size 2 along axis 1 needs scale of shape 2x3"});
+        expect_error(run_error(b, {{"x", x}}),
+                     {"QuantizeLinear 'qb'", "block_size 2 along axis 1 needs scale of shape 2x3"});
     }
     {
         ModelBuilder b(21);
@@ -182,7 +184,8 @@ TEST(QdqErrors, BadBlockSizesAndTypesNameTheNode) {
         b.input("x", {2, 5}).output("y");
         b.init("s", floats({}, {1.0f})).init("z", Tensor::from_vector<int8_t>(DataType::kInt8, {}, {0}));
         b.node("QuantizeLinear", {"x", "s", "z"}, {"y"}, "od", {attr_i("output_dtype", 2)});
-        expect_error(run_error(b, {{"x", x}}), {"QuantizeLinear 'od'", "output_dtype uint8 differs from the zero point's type int8"});
+        expect_error(run_error(b, {{"x", x}}),
+                     {"QuantizeLinear 'od'", "output_dtype uint8 differs from the zero point's type int8"});
     }
     {
         ModelBuilder b(21);

@@ -22,7 +22,8 @@ TEST(StringOps, RegexFullMatchMatchesWholeStrings) {
     ModelBuilder b(20);
     b.input("x", {4}, DataType::kString).output("y", DataType::kBool);
     b.node("RegexFullMatch", {"x"}, {"y"}, "re", {attr_s("pattern", "[a-z]+@[a-z]+\\.(com|org)")});
-    auto out = try_run(b.m, {{"x", Tensor::strings({4}, {"ann@site.com", "bob@site.net", "x ann@site.org", "c@d.org"})}});
+    auto out =
+        try_run(b.m, {{"x", Tensor::strings({4}, {"ann@site.com", "bob@site.net", "x ann@site.org", "c@d.org"})}});
     ASSERT_TRUE(out.is_ok()) << out.status().to_string();
     EXPECT_EQ(values_of<uint8_t>((*out)[0].tensor), (std::vector<uint8_t>{1, 0, 0, 1}));
 }
@@ -42,7 +43,8 @@ TEST(StringOps, RegexFullMatchRefusesPatternsStdRegexCannotCompile) {
     auto anchored = try_run(a.m, {{"x", Tensor::strings({1}, {"Aabc"})}});
     ASSERT_FALSE(anchored.is_ok());
     for (const char* w : {"RegexFullMatch 'anchor'", "uses \\A", "plain letter"})
-        EXPECT_NE(anchored.status().message().find(w), std::string::npos) << w << " not in " << anchored.status().message();
+        EXPECT_NE(anchored.status().message().find(w), std::string::npos)
+            << w << " not in " << anchored.status().message();
 }
 
 TEST(StringOps, SplitOnADelimiterKeepsEmptyPartsAndPads) {

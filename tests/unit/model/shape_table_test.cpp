@@ -2,13 +2,14 @@
 // for get their outputs' shapes from the table, alternating with ONNX's inference for the nodes between
 // them; `inspect --check` says which check covered which nodes and fails naming a node whose inputs
 // contradict its rule.
+#include "model/shape_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "../kernels/kernel_test_util.hpp"
 #include "edgeinfer/tools.hpp"
-#include "model/shape_table.hpp"
 
 namespace edgeinfer::testing {
 namespace {
@@ -41,7 +42,7 @@ TEST(ShapeTable, AlternatesWithOnnxInference) {
     EXPECT_FALSE(model::shape_table_takes("Reshape", 21));  // 21 only added types: ONNX's inference applies
     EXPECT_FALSE(model::shape_table_takes("Relu", 21));
     EXPECT_TRUE(model::shape_table_takes("StringConcat", 20));  // new: libonnx 1.12 has no schema
-    ir::Model m = chain({3, 2}).build();  // model::infer_shapes
+    ir::Model m = chain({3, 2}).build();                        // model::infer_shapes
     for (const auto& [name, dims] : std::vector<std::pair<std::string, std::vector<int64_t>>>{
              {"r", {3, 2}}, {"a", {3, 2}}, {"m", {3}}, {"u", {1, 3}}}) {
         const ir::ValueInfo* v = info(m, name);
@@ -78,7 +79,9 @@ const tools::ModelInfo::Check* find_check(const tools::ModelInfo& info, const st
     return nullptr;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 TEST(InspectCheck, SaysWhichCheckCoveredWhichNodes) {
     ModelBuilder b = chain({3, 2});
