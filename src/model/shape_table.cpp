@@ -5,6 +5,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
+#include <onnx/defs/shape_inference.h>
 
 #include <algorithm>
 #include <climits>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -454,13 +456,18 @@ const std::map<std::string, Rule>& rules() {
     return table;
 }
 
+// The table's nodes sit in this domain when ONNX's inference runs: one schema per rule, whose inference
+// function is the rule (one topological pass, however the table's and ONNX's nodes interleave).
 constexpr const char* kTableDomain = "edgeinfer.shape_table";
+// For ONNX's checker: a domain without schemas (the checker accepts its nodes as custom operators).
+constexpr const char* kSetApartDomain = "edgeinfer.newer_schema";
+// The node's index, added to each table node of the copy ONNX's inference sees.
+constexpr const char* kNodeAttr = "__edgeinfer_node";
 
-ir::ValueInfo info_of(const onnx::ValueInfoProto& p) {
+ir::ValueInfo info_of_type(const onnx::TypeProto& type) {
     ir::ValueInfo v;
-    v.name = p.name();
-    if (!p.type().has_tensor_type()) return v;
-    const auto& tt = p.type().tensor_type();
+    if (!type.has_tensor_type()) return v;
+    const auto& tt = type.tensor_type();
     if (tt.elem_type() > 0 && tt.elem_type() <= kMaxDataTypeCode) v.dtype = static_cast<DataType>(tt.elem_type());
     if (!tt.has_shape()) return v;
     v.shape.has_rank = true;
@@ -471,12 +478,12 @@ ir::ValueInfo info_of(const onnx::ValueInfoProto& p) {
     return v;
 }
 
-void info_to(const ir::ValueInfo& v, onnx::ValueInfoProto* p) {
-    p->set_name(v.name);
-    auto* tt = p->mutable_type()->mutable_tensor_type();
+void info_to_type(const ir::ValueInfo& v, onnx::TypeProto* type) {
+    auto* tt = type->mutable_tensor_type();
     tt->set_elem_type(static_cast<int>(v.dtype));
     if (!v.shape.has_rank) return;
     auto* shape = tt->mutable_shape();
+    shape->clear_dim();
     for (const ir::Dim& d : v.shape.dims) {
         auto* dp = shape->add_dim();
         if (d.is_known())
@@ -486,20 +493,100 @@ void info_to(const ir::ValueInfo& v, onnx::ValueInfoProto* p) {
     }
 }
 
+void info_to(const ir::ValueInfo& v, onnx::ValueInfoProto* p) {
+    p->set_name(v.name);
+    info_to_type(v, p->mutable_type());
+}
+
 void run_onnx(onnx::ModelProto& proto, bool& ran) {
     if (!run_onnx_shape_inference(proto, true) && !run_onnx_shape_inference(proto, false)) ran = false;
 }
 
-// What libonnx 1.12 can look at: a copy where the table's nodes sit in a domain it has no schema for (its
-// inference skips them, its checker accepts them as custom ops), the default opset at most 17 and the IR
-// version at most 8.
-onnx::ModelProto libonnx_view(const onnx::ModelProto& proto, const std::vector<size_t>& table_nodes) {
+// What the table's inference functions read while ONNX's inference runs on this thread.
+struct TableRun {
+    const ir::Graph* graph = nullptr;
+    const std::map<std::string, const Tensor*>* constants = nullptr;
+    std::set<size_t> done;
+    Status error;
+};
+thread_local TableRun* g_table_run = nullptr;
+
+Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypeProto*>& types, Status& error);
+
+void table_inference(onnx::InferenceContext& ctx) {
+    TableRun* run = g_table_run;
+    const onnx::AttributeProto* at = ctx.getAttribute(kNodeAttr);
+    if (!run || !at || at->i() < 0 || at->i() >= static_cast<int64_t>(run->graph->nodes.size())) return;
+    const size_t index = static_cast<size_t>(at->i());
+    std::vector<const onnx::TypeProto*> types;
+    for (size_t i = 0; i < ctx.getNumInputs(); ++i) types.push_back(ctx.getInputType(i));
+    Status error;
+    Out outs = apply_rule(*run, index, types, error);
+    if (!error.is_ok()) {
+        if (run->error.is_ok()) run->error = error;
+        fail_shape_inference(error.message());
+    }
+    if (!outs) return;
+    for (size_t k = 0; k < outs->size() && k < ctx.getNumOutputs(); ++k) info_to_type((*outs)[k], ctx.getOutputType(k));
+}
+
+Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypeProto*>& types, Status& error) {
+    const ir::Node& n = run.graph->nodes[index];
+    auto rule = rules().find(n.op_type);
+    if (rule == rules().end()) return Out{};
+    std::vector<ir::ValueInfo> infos(n.inputs.size());
+    std::vector<In> ins(n.inputs.size());
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+        if (n.inputs[i].empty()) continue;
+        if (i < types.size() && types[i]) {
+            infos[i] = info_of_type(*types[i]);
+            if (infos[i].dtype != DataType::kUndefined) ins[i].info = &infos[i];
+        }
+        if (auto it = run.constants->find(n.inputs[i]); it != run.constants->end()) ins[i].value = it->second;
+    }
+    auto outs = rule->second(n, n.describe(index), ins);
+    if (!outs.is_ok()) {
+        error = outs.status();
+        return Out{};
+    }
+    if (*outs) run.done.insert(index);
+    return *outs;
+}
+
+void register_table_schemas() {
+    onnx::OpSchemaRegistry::DomainToVersionRange::Instance().AddDomainToVersion(kTableDomain, 1, 1);
+    for (const auto& [op, rule] : rules()) {
+        onnx::OpSchema schema;
+        schema.SetName(op)
+            .SetDomain(kTableDomain)
+            .SinceVersion(1)
+            .AllowUncheckedAttributes()
+            .Input(0, "inputs", "", "T", onnx::OpSchema::Variadic, false, 0)
+            .Output(0, "outputs", "", "T", onnx::OpSchema::Variadic, false, 0)
+            .TypeConstraint("T", onnx::OpSchema::all_tensor_types(), "")
+            .TypeAndShapeInferenceFunction(table_inference);
+        onnx::OpSchemaRegistry::OpSchemaRegisterOnce once(schema);
+    }
+}
+
+// What libonnx 1.12 can look at: a copy where the table's nodes sit in `domain`, the default opset at
+// most 17 and the IR version at most 8.
+onnx::ModelProto libonnx_view(const onnx::ModelProto& proto, const std::vector<size_t>& table_nodes,
+                              const char* domain) {
     onnx::ModelProto work = proto;
-    for (size_t i : table_nodes) work.mutable_graph()->mutable_node(static_cast<int>(i))->set_domain(kTableDomain);
+    for (size_t i : table_nodes) {
+        auto* node = work.mutable_graph()->mutable_node(static_cast<int>(i));
+        node->set_domain(domain);
+        if (std::strcmp(domain, kTableDomain) != 0) continue;
+        auto* attr = node->add_attribute();
+        attr->set_name(kNodeAttr);
+        attr->set_type(onnx::AttributeProto::INT);
+        attr->set_i(static_cast<int64_t>(i));
+    }
     for (auto& o : *work.mutable_opset_import())
         if ((o.domain().empty() || o.domain() == "ai.onnx") && o.version() > 17) o.set_version(17);
     auto* table_opset = work.add_opset_import();
-    table_opset->set_domain(kTableDomain);
+    table_opset->set_domain(domain);
     table_opset->set_version(1);
     if (work.ir_version() > 8) work.set_ir_version(8);
     return work;
@@ -544,7 +631,9 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         for (size_t i = 0; i < g.nodes.size(); ++i) rep.onnx_nodes.push_back(g.nodes[i].describe(i));
         return Status::ok();
     }
-    onnx::ModelProto work = libonnx_view(proto, taken);
+    static std::once_flag registered;
+    std::call_once(registered, register_table_schemas);
+    onnx::ModelProto work = libonnx_view(proto, taken, kTableDomain);
 
     std::map<std::string, const Tensor*> constants;
     for (const auto& [name, t] : g.initializers) constants[name] = &t;
@@ -552,60 +641,60 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         if (n.op_type == "Constant" && n.outputs.size() == 1)
             if (const ir::Attribute* a = n.find_attribute("value"); a && !a->t.empty()) constants[n.outputs[0]] = &a->t;
 
-    // Candidates in node (topological) order; a result is known at once to the candidates after it, so a
-    // chain of table nodes resolves in one round. ONNX's inference runs again only when the table learned
-    // something the nodes between them need.
-    std::vector<size_t> candidates = taken;
-    candidates.insert(candidates.end(), fallback.begin(), fallback.end());
-    std::sort(candidates.begin(), candidates.end());
+    // The taken nodes are inferred inside ONNX's pass (their schemas run the rules). A fallback node whose
+    // outputs ONNX leaves unknown gets its rule afterwards, and ONNX runs again for the nodes after it.
+    TableRun run;
+    run.graph = &g;
+    run.constants = &constants;
+    struct Scope {
+        explicit Scope(TableRun* r) { g_table_run = r; }
+        ~Scope() { g_table_run = nullptr; }
+    } scope(&run);
     const std::set<size_t> taken_set(taken.begin(), taken.end());
     const auto& table = rules();
-    std::set<size_t> done, by_onnx;
-    for (size_t round = 0; round <= candidates.size(); ++round) {
+    std::set<size_t> by_onnx;
+    for (size_t round = 0; round <= fallback.size(); ++round) {
         run_onnx(work, rep.onnx_ran);
-        std::map<std::string, ir::ValueInfo> known;
+        EDGEINFER_RETURN_IF_ERROR(run.error);
+        std::map<std::string, const onnx::TypeProto*> known;
         for (const auto* list : {&work.graph().input(), &work.graph().value_info(), &work.graph().output()})
-            for (const auto& p : *list) {
-                ir::ValueInfo v = info_of(p);
-                if (v.dtype != DataType::kUndefined) known[v.name] = v;
-            }
-        for (const auto& [name, t] : g.initializers)
-            if (!known.count(name)) known[name] = {name, t.dtype(), ir::Shape::of(t.dims()), {}};
-        bool progress = false;
-        for (size_t i : candidates) {
-            if (done.count(i) || by_onnx.count(i)) continue;
-            const ir::Node& n = g.nodes[i];
-            if (!taken_set.count(i)) {  // fallback: ONNX's result stands when it has one
-                const bool inferred = std::all_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) {
-                    return o.empty() || (known.count(o) && known[o].shape.has_rank);
-                });
-                if (inferred) {
-                    by_onnx.insert(i);
-                    continue;
-                }
-            }
-            auto rule = table.find(n.op_type);
-            if (rule == table.end()) continue;
-            std::vector<In> ins;
-            for (const std::string& name : n.inputs) {
-                In in;
-                if (auto it = known.find(name); !name.empty() && it != known.end()) in.info = &it->second;
-                if (auto it = constants.find(name); !name.empty() && it != constants.end()) in.value = it->second;
-                ins.push_back(in);
-            }
-            EDGEINFER_ASSIGN_OR_RETURN(Out outs, rule->second(n, n.describe(i), ins));
-            if (!outs) continue;
-            done.insert(i);
-            progress = true;
-            for (size_t k = 0; k < outs->size() && k < n.outputs.size(); ++k) {
-                if (n.outputs[k].empty()) continue;
-                (*outs)[k].name = n.outputs[k];
-                known[n.outputs[k]] = (*outs)[k];
-                info_to((*outs)[k], work.mutable_graph()->add_value_info());
-            }
+            for (const auto& p : *list)
+                if (p.type().has_tensor_type() && p.type().tensor_type().elem_type() != 0) known[p.name()] = &p.type();
+        std::vector<onnx::TypeProto> init_types;
+        init_types.reserve(g.initializers.size());
+        for (const auto& [name, t] : g.initializers) {
+            if (known.count(name)) continue;
+            init_types.emplace_back();
+            info_to_type({name, t.dtype(), ir::Shape::of(t.dims()), {}}, &init_types.back());
+            known[name] = &init_types.back();
         }
-        if (!progress) break;
+        std::vector<ir::ValueInfo> learned;
+        for (size_t i : fallback) {
+            if (run.done.count(i) || by_onnx.count(i)) continue;
+            const ir::Node& n = g.nodes[i];
+            const bool inferred = std::all_of(n.outputs.begin(), n.outputs.end(), [&](const std::string& o) {
+                return o.empty() || (known.count(o) && known[o]->tensor_type().has_shape());
+            });
+            if (inferred) {
+                by_onnx.insert(i);
+                continue;
+            }
+            std::vector<const onnx::TypeProto*> types;
+            for (const std::string& name : n.inputs) types.push_back(known.count(name) ? known[name] : nullptr);
+            Status error;
+            Out outs = apply_rule(run, i, types, error);
+            EDGEINFER_RETURN_IF_ERROR(error);
+            if (!outs) continue;
+            for (size_t k = 0; k < outs->size() && k < n.outputs.size(); ++k)
+                if (!n.outputs[k].empty()) {
+                    (*outs)[k].name = n.outputs[k];
+                    learned.push_back((*outs)[k]);
+                }
+        }
+        if (learned.empty()) break;
+        for (const ir::ValueInfo& v : learned) info_to(v, work.mutable_graph()->add_value_info());
     }
+    const std::set<size_t>& done = run.done;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
         const ir::Node& n = g.nodes[i];
         const std::string label = n.describe(i);
@@ -660,7 +749,7 @@ Result<std::vector<CheckResult>> check_model_with_table(const std::string& path)
     const std::string view = "IR version " + std::to_string(std::min<int64_t>(m.ir_version, 8)) + ", opset " +
                              std::to_string(std::min<int64_t>(max_opset, 17));
     try {
-        onnx::checker::check_model(libonnx_view(original, table));
+        onnx::checker::check_model(libonnx_view(original, table, kSetApartDomain));
     } catch (const std::exception& e) {
         return invalid_model(path + ": ONNX checker (libonnx 1.12, " + view + " view): " + e.what());
     }
