@@ -26,8 +26,8 @@ struct ShapeInferenceReport {
 // types stay with ONNX's inference (older schema, same shapes); the table fills what it leaves unknown.
 bool shape_table_takes(const std::string& op_type, int64_t opset);
 
-// ONNX's shape inference on `proto` (value_info written into it), the table's nodes taken out of its
-// hands and inferred by edgeinfer's rules, alternating until neither learns more. `model` is `proto`
+// ONNX's shape inference on `proto` (value_info written into it), the table's nodes inferred by
+// edgeinfer's rules within the same pass (registered as schemas of a domain of edgeinfer's). `model` is `proto`
 // decoded (same node order). A rule that finds inconsistent inputs returns an error naming the node;
 // `report` (optional) says which nodes each covered.
 Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, ShapeInferenceReport* report);
