@@ -14,9 +14,11 @@
 namespace edgeinfer::testing {
 namespace {
 
+// The inferred type of an intermediate value or a graph output.
 const ir::ValueInfo* info(const ir::Model& m, const std::string& name) {
-    for (const ir::ValueInfo& v : m.graph.value_info)
-        if (v.name == name) return &v;
+    for (const auto* list : {&m.graph.value_info, &m.graph.outputs})
+        for (const ir::ValueInfo& v : *list)
+            if (v.name == name) return &v;
     return nullptr;
 }
 
