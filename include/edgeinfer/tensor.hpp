@@ -29,7 +29,21 @@ enum class DataType : int {
     kComplex64 = 14,
     kComplex128 = 15,
     kBFloat16 = 16,
+    // 8-bit floats (opset 19): E4M3FN has no infinities (NaN 0x7f/0xff, max 448); the FNUZ kinds have
+    // no infinities and no negative zero (NaN 0x80; E4M3FNUZ max 240, E5M2FNUZ max 57344); E5M2 is
+    // IEEE-like (infinities, max 57344).
+    kFloat8E4M3FN = 17,
+    kFloat8E4M3FNUZ = 18,
+    kFloat8E5M2 = 19,
+    kFloat8E5M2FNUZ = 20,
+    // 4-bit integers (opset 21). ONNX files pack two per byte (first element in the low nibble); a
+    // Tensor holds one per byte (int4 sign-extended in an int8, uint4 in a uint8, range -8..7 / 0..15).
+    kUInt4 = 21,
+    kInt4 = 22,
 };
+
+// The largest DataType value edgeinfer knows (ONNX element types above it are refused).
+inline constexpr int kMaxDataTypeCode = 22;
 
 // Bytes per element; 0 for kUndefined and kString.
 size_t dtype_size(DataType t);
@@ -38,6 +52,10 @@ std::string_view dtype_name(DataType t);
 // Parses names as printed by dtype_name (also "float", "double", "half"); kUndefined if unknown.
 DataType dtype_from_name(std::string_view name);
 bool dtype_is_float(DataType t);
+// The four 8-bit float types.
+bool dtype_is_float8(DataType t);
+// int4 and uint4.
+bool dtype_is_int4(DataType t);
 
 // What a value is: one tensor (almost every model's values), a sequence of tensors, or an ONNX optional
 // holding a tensor or a sequence (or nothing). Sequences and optionals appear in models that keep lists

@@ -343,9 +343,18 @@ struct ModelInfo {
     // float32/float16 initializers holding subnormal values (0 < |x| < the type's smallest normal), with how
     // many each holds, most first (`optimize` flushes float32 ones to zero: flush-denormals).
     std::vector<std::pair<std::string, int64_t>> denormal_weights;
+    // inspect(check = true): each check that ran, its result and the nodes it covered ("Cast 'c'").
+    struct Check {
+        std::string check;  // "onnx-checker", "onnx-shape-inference", "edgeinfer-shape-table", "not-covered"
+        std::string result;
+        std::vector<std::string> nodes;
+    };
+    std::vector<Check> checks;
 };
 
-// `check`: also run the ONNX checker on the file (its message is the error).
+// `check`: also check the file (a failed check's message is the error). Within libonnx 1.12's range (IR
+// version <= 8, opsets <= 17) that is ONNX's checker; beyond it ONNX's checker and shape inference cover the
+// nodes libonnx knows and edgeinfer's shape table the nodes of opsets 18-21 schemas (ModelInfo::checks).
 Result<ModelInfo> inspect(const std::string& model_path, bool check = false);
 
 // ---- benchmark ------------------------------------------------------------------------------------

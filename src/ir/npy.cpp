@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/status.hpp"
+#include "ir/float8.hpp"
 
 namespace edgeinfer::ir {
 namespace {
@@ -102,7 +103,18 @@ Result<Tensor> read_npy(const std::string& path) {
     return decode_npy(bytes.data(), bytes.size(), path);
 }
 
-std::string encode_npy(const Tensor& t) {
+std::string encode_npy(const Tensor& tensor) {
+    // NumPy has no 8-bit float or 4-bit integer types: float8 is written as the float32 values it holds,
+    // int4/uint4 (one per byte in memory) as int8/uint8.
+    Tensor t = tensor;
+    if (dtype_is_float8(tensor.dtype())) {
+        t = Tensor::allocate(DataType::kFloat32, tensor.dims());
+        for (int64_t i = 0; i < t.numel(); ++i)
+            t.data_as<float>()[i] = float8_to_float(tensor.dtype(), tensor.data_as<uint8_t>()[i]);
+    } else if (dtype_is_int4(tensor.dtype())) {
+        t = Tensor::wrap(tensor.dtype() == DataType::kInt4 ? DataType::kInt8 : DataType::kUInt8, tensor.dims(),
+                         const_cast<void*>(tensor.data()));
+    }
     std::string descr = "<f4";
     for (const auto& e : kDescrs)
         if (e.dtype == t.dtype()) descr = e.descr;

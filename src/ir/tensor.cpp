@@ -25,6 +25,13 @@ size_t dtype_size(DataType t) {
         case DataType::kComplex64: return 8;
         case DataType::kComplex128: return 16;
         case DataType::kBFloat16: return 2;
+        case DataType::kFloat8E4M3FN:
+        case DataType::kFloat8E4M3FNUZ:
+        case DataType::kFloat8E5M2:
+        case DataType::kFloat8E5M2FNUZ:
+        case DataType::kUInt4:
+        case DataType::kInt4:
+            return 1;  // int4/uint4: one element per byte in memory
         case DataType::kString:
         case DataType::kUndefined: return 0;
     }
@@ -50,6 +57,18 @@ std::string_view dtype_name(DataType t) {
         case DataType::kComplex64: return "complex64";
         case DataType::kComplex128: return "complex128";
         case DataType::kBFloat16: return "bfloat16";
+        case DataType::kFloat8E4M3FN:
+            return "float8e4m3fn";
+        case DataType::kFloat8E4M3FNUZ:
+            return "float8e4m3fnuz";
+        case DataType::kFloat8E5M2:
+            return "float8e5m2";
+        case DataType::kFloat8E5M2FNUZ:
+            return "float8e5m2fnuz";
+        case DataType::kUInt4:
+            return "uint4";
+        case DataType::kInt4:
+            return "int4";
     }
     return "undefined";
 }
@@ -58,7 +77,7 @@ DataType dtype_from_name(std::string_view name) {
     if (name == "float") return DataType::kFloat32;
     if (name == "double") return DataType::kFloat64;
     if (name == "half") return DataType::kFloat16;
-    for (int i = 1; i <= 16; ++i) {
+    for (int i = 1; i <= kMaxDataTypeCode; ++i) {
         auto t = static_cast<DataType>(i);
         if (dtype_name(t) == name) return t;
     }
@@ -92,6 +111,13 @@ bool parse_value_kind(std::string_view name, ValueKind& out) {
 bool dtype_is_float(DataType t) {
     return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64 || t == DataType::kBFloat16;
 }
+
+bool dtype_is_float8(DataType t) {
+    return t == DataType::kFloat8E4M3FN || t == DataType::kFloat8E4M3FNUZ || t == DataType::kFloat8E5M2 ||
+           t == DataType::kFloat8E5M2FNUZ;
+}
+
+bool dtype_is_int4(DataType t) { return t == DataType::kInt4 || t == DataType::kUInt4; }
 
 int64_t shape_numel(const std::vector<int64_t>& dims) {
     int64_t n = 1;

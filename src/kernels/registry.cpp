@@ -116,6 +116,11 @@ Result<const KernelDef*> KernelRegistry::find(const CreateContext& ctx) const {
     if (!op_known && is_training_op(domain, n.op_type))
         return unsupported(ctx.label + ": op " + op +
                            " is a training operator; edgeinfer runs inference only (export the model for inference)");
+    if (!op_known && domain.empty() && n.op_type == "ImageDecoder")
+        return unsupported(ctx.label +
+                           ": op ImageDecoder is not supported: decoding image files inside the graph "
+                           "would tie the kernels layer to an image codec (it depends only on ir); decode "
+                           "before the model, as edgeinfer's frame sources and vision preprocessing do");
     if (!op_known) return unsupported(ctx.label + ": op " + op + " is not implemented");
     if (!opset_ok)
         return unsupported(ctx.label + ": op " + op + " at opset " + std::to_string(ctx.opset) + " is not implemented");

@@ -17,23 +17,11 @@ struct Change {
     Check same_as_before;  // "" when the node uses only what the older schema had
 };
 
-std::string attr_is(const CreateContext& ctx, const char* name, int64_t allowed, int64_t version) {
-    const int64_t v = ctx.node.attr_int(name, allowed);
-    if (v == allowed) return "";
-    return std::string("attribute ") + name + "=" + std::to_string(v) + " (opset " + std::to_string(version) + ")";
-}
-
 std::string string_attr_in(const CreateContext& ctx, const char* name, std::vector<std::string> allowed,
                            int64_t version) {
     const ir::Attribute* a = ctx.node.find_attribute(name);
     if (!a || std::find(allowed.begin(), allowed.end(), a->s) != allowed.end()) return "";
     return std::string("attribute ") + name + "='" + a->s + "' (opset " + std::to_string(version) + ")";
-}
-
-std::string first_of(std::initializer_list<std::string> reasons) {
-    for (const std::string& r : reasons)
-        if (!r.empty()) return r;
-    return "";
 }
 
 const std::multimap<std::string, Change>& changes() {
@@ -48,12 +36,6 @@ const std::multimap<std::string, Change>& changes() {
           [](const CreateContext& c) {
               return string_attr_in(c, "reduction", {"none", "add", "mul"}, 18);
           }}},
-        {"QuantizeLinear",
-         {21,
-          [](const CreateContext& c) {
-              return first_of({attr_is(c, "block_size", 0, 21), attr_is(c, "output_dtype", 0, 21)});
-          }}},
-        {"DequantizeLinear", {21, [](const CreateContext& c) { return attr_is(c, "block_size", 0, 21); }}},
     };
     return table;
 }

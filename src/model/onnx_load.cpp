@@ -12,10 +12,12 @@
 #include <limits>
 
 #include "base/status.hpp"
+#include "ir/float8.hpp"
 #include "ir/memory.hpp"
 #include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
+#include "model/shape_table.hpp"
 
 namespace edgeinfer::model {
 namespace fs = std::filesystem;
@@ -73,7 +75,8 @@ Result<Tensor> read_external(const onnx::TensorProto& tp, DataType dtype, const 
     auto counted = ir::checked_bytes(dtype, dims, ctx.model_name + ": tensor '" + tp.name() + "'",
                                      ir::effective_memory_limit(0));
     if (!counted.is_ok()) return counted.status();
-    size_t expected = *counted;
+    const bool int4 = dtype_is_int4(dtype);  // stored packed, two per byte
+    size_t expected = int4 ? (*counted + 1) / 2 : *counted;
     if (length >= 0 && static_cast<size_t>(length) != expected)
         return tensor_error(ctx, tp.name(), "external data length " + std::to_string(length) + " but shape " +
                                                 shape_to_string(dims) + " needs " + std::to_string(expected) +
@@ -92,8 +95,11 @@ Result<Tensor> read_external(const onnx::TensorProto& tp, DataType dtype, const 
     EDGEINFER_ASSIGN_OR_RETURN(Tensor t, ir::allocate_checked(dtype, dims, ctx.model_name + ": tensor '" + tp.name() + "'"));
     std::ifstream in(full, std::ios::binary);
     in.seekg(offset);
-    in.read(static_cast<char*>(t.data()), static_cast<std::streamsize>(expected));
+    std::vector<uint8_t> packed(int4 ? expected : 0);
+    in.read(int4 ? reinterpret_cast<char*>(packed.data()) : static_cast<char*>(t.data()),
+            static_cast<std::streamsize>(expected));
     if (!in) return io_error(ctx.model_name + ": cannot read external data file '" + full.string() + "'");
+    if (int4) ir::unpack_int4(packed.data(), t.numel(), dtype == DataType::kInt4, t.data_as<uint8_t>());
     return t;
 }
 
@@ -102,12 +108,39 @@ void copy_cast(const google::protobuf::RepeatedField<Src>& src, Dst* dst) {
     for (int i = 0; i < src.size(); ++i) dst[i] = static_cast<Dst>(src[i]);
 }
 
+// int4/uint4: packed two per byte in raw_data, and two per int32_data value (the low nibble first);
+// unpacked here to one per byte, as a Tensor holds them.
+Result<Tensor> int4_from_proto(const onnx::TensorProto& tp, DataType dtype, const std::vector<int64_t>& dims,
+                               int64_t numel, const Ctx& ctx) {
+    const int64_t packed_bytes = (numel + 1) / 2;
+    std::vector<uint8_t> packed;
+    if (tp.has_raw_data()) {
+        if (static_cast<int64_t>(tp.raw_data().size()) != packed_bytes)
+            return tensor_error(ctx, tp.name(),
+                                "raw_data has " + std::to_string(tp.raw_data().size()) + " bytes, shape " +
+                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) + " needs " +
+                                    std::to_string(packed_bytes) + " (two per byte)");
+        packed.assign(tp.raw_data().begin(), tp.raw_data().end());
+    } else {
+        if (tp.int32_data_size() != packed_bytes)
+            return tensor_error(ctx, tp.name(),
+                                "has " + std::to_string(tp.int32_data_size()) + " int32_data values, shape " +
+                                    shape_to_string(dims) + " of " + std::string(dtype_name(dtype)) + " needs " +
+                                    std::to_string(packed_bytes) + " (two per value)");
+        for (int32_t v : tp.int32_data()) packed.push_back(static_cast<uint8_t>(v));
+    }
+    Tensor t = Tensor::allocate(dtype, dims);
+    ir::unpack_int4(packed.data(), numel, dtype == DataType::kInt4, t.data_as<uint8_t>());
+    return t;
+}
+
 }  // namespace
 
 Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string& model_name,
                                  const std::string& base_dir, bool load_external) {
     Ctx ctx{model_name, base_dir, load_external};
-    if (!onnx::TensorProto_DataType_IsValid(tp.data_type()) || tp.data_type() == 0)
+    // Checked against edgeinfer's own list: ONNX 1.12's generated enum lacks float8 (17-20) and int4 (21-22).
+    if (tp.data_type() <= 0 || tp.data_type() > kMaxDataTypeCode)
         return tensor_error(ctx, tp.name(), "unknown data type " + std::to_string(tp.data_type()));
     auto dtype = static_cast<DataType>(tp.data_type());
     std::vector<int64_t> dims(tp.dims().begin(), tp.dims().end());
@@ -127,6 +160,7 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
     if (tp.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) return read_external(tp, dtype, dims, ctx);
     const size_t esize = dtype_size(dtype);
     if (esize == 0) return tensor_error(ctx, tp.name(), "unsupported data type " + std::string(dtype_name(dtype)));
+    if (dtype_is_int4(dtype)) return int4_from_proto(tp, dtype, dims, numel, ctx);
     if (tp.has_raw_data()) {
         if (tp.raw_data().size() != static_cast<size_t>(numel) * esize)
             return tensor_error(ctx, tp.name(), "raw_data has " + std::to_string(tp.raw_data().size()) +
@@ -151,7 +185,13 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& tp, const std::string&
         case DataType::kUInt8:
         case DataType::kBool:
         case DataType::kFloat16:
-        case DataType::kBFloat16: have = tp.int32_data_size(); break;
+        case DataType::kBFloat16:
+        case DataType::kFloat8E4M3FN:
+        case DataType::kFloat8E4M3FNUZ:
+        case DataType::kFloat8E5M2:
+        case DataType::kFloat8E5M2FNUZ:
+            have = tp.int32_data_size();
+            break;
         default: return tensor_error(ctx, tp.name(), "unsupported data type " + std::string(dtype_name(dtype)));
     }
     if (have != numel)
@@ -187,7 +227,7 @@ namespace {
 Status tensor_type_from_proto(const onnx::TypeProto::Tensor& tt, const std::string& what, const Ctx& ctx,
                               ir::ValueInfo& out) {
     int et = tt.elem_type();
-    if (et < 0 || et > 16)
+    if (et < 0 || et > kMaxDataTypeCode)
         return invalid_model(ctx.model_name + ": " + what + " has unknown element type " + std::to_string(et));
     out.dtype = static_cast<DataType>(et);
     if (!tt.has_shape()) return Status::ok();
@@ -383,7 +423,8 @@ Result<ir::Model> model_from_proto(onnx::ModelProto& proto, const std::string& m
     EDGEINFER_RETURN_IF_ERROR(validate_model(m));
     // ONNX's shape inference trusts its input; it only ever sees models that passed the checks above.
     if (options.infer_shapes) {
-        infer_shapes(proto);
+        // Nodes of opsets 18-21 that libonnx 1.12 lacks schemas for go to edgeinfer's shape table.
+        if (!infer_shapes_with_table(proto, m, nullptr).is_ok()) infer_shapes(proto);
         m.graph.value_info.clear();
         for (const auto& vi : proto.graph().value_info()) {
             auto v = value_info_from_proto(vi, ctx, false);

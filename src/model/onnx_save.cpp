@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/status.hpp"
+#include "ir/float8.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
 
@@ -18,6 +19,12 @@ void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto
     for (int64_t d : t.dims()) out->add_dims(d);
     if (t.dtype() == DataType::kString) {
         for (const std::string& s : t.string_data()) out->add_string_data(s);
+        return;
+    }
+    if (dtype_is_int4(t.dtype())) {  // ONNX packs two per byte; a Tensor holds one per byte
+        std::string packed(static_cast<size_t>((t.numel() + 1) / 2), '\0');
+        ir::pack_int4(t.data_as<uint8_t>(), t.numel(), reinterpret_cast<uint8_t*>(packed.data()));
+        out->set_raw_data(std::move(packed));
         return;
     }
     out->set_raw_data(std::string(static_cast<const char*>(t.data()), t.nbytes()));

@@ -8,6 +8,7 @@
 #include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
+#include "model/shape_table.hpp"
 
 namespace edgeinfer::model {
 namespace {
@@ -19,7 +20,7 @@ ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
     out.doc_string = vi.doc_string();
     if (!vi.has_type() || !vi.type().has_tensor_type()) return out;
     const auto& tt = vi.type().tensor_type();
-    if (tt.elem_type() < 0 || tt.elem_type() > 16) return out;
+    if (tt.elem_type() < 0 || tt.elem_type() > kMaxDataTypeCode) return out;
     out.dtype = static_cast<DataType>(tt.elem_type());
     if (!tt.has_shape()) return out;
     out.shape.has_rank = true;
@@ -40,7 +41,12 @@ Result<size_t> infer_shapes(ir::Model& model) {
     onnx::ModelProto proto;
     model_to_proto(model, &proto);
     proto.mutable_graph()->clear_value_info();  // stale after rewrites: derive everything again
-    if (!run_onnx_shape_inference(proto, true)) {
+    bool table = false;  // nodes of opsets 18-21 libonnx 1.12 lacks schemas for: edgeinfer's shape table
+    for (const ir::Node& n : model.graph.nodes)
+        table = table || (ir::is_onnx_domain(n.domain) && shape_table_takes(n.op_type, model.opset_version("")));
+    if (table) {
+        if (!infer_shapes_with_table(proto, model, nullptr).is_ok()) return model.graph.value_info.size();
+    } else if (!run_onnx_shape_inference(proto, true)) {
         proto.mutable_graph()->clear_value_info();
         if (!run_onnx_shape_inference(proto, false)) return model.graph.value_info.size();
     }

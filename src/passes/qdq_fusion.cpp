@@ -34,8 +34,10 @@ struct QParams {
 
 std::optional<QParams> constant_qparams(const ir::Graph& g, const ir::Node& n) {
     if (n.inputs.size() < 2 || n.outputs.size() != 1) return std::nullopt;
+    // Blocked quantization and output_dtype (opset 21) stay with the QuantizeLinear/DequantizeLinear kernels.
+    if (n.attr_int("block_size", 0) != 0 || n.attr_int("output_dtype", 0) != 0) return std::nullopt;
     const Tensor* s = constant_value(g, n.inputs[1]);
-    if (!s || s->dtype() != DataType::kFloat32 || s->numel() < 1) return std::nullopt;
+    if (!s || s->dtype() != DataType::kFloat32 || s->numel() < 1 || s->rank() > 1) return std::nullopt;
     for (int64_t i = 0; i < s->numel(); ++i)
         if (!(s->data_as<float>()[i] > 0.0f)) return std::nullopt;
     QParams p;

@@ -16,6 +16,7 @@
 
 #include "base/status.hpp"
 #include "edgeinfer/tools.hpp"
+#include "ir/float8.hpp"
 #include "model/onnx_model.hpp"
 
 namespace edgeinfer::tools {
@@ -46,6 +47,15 @@ double as_double(const Tensor& t, int64_t i) {
             return static_cast<double>(t.data_as<uint64_t>()[i]);
         case DataType::kBool:
             return t.data_as<uint8_t>()[i] ? 1.0 : 0.0;
+        case DataType::kInt4:  // one per byte in memory
+            return t.data_as<int8_t>()[i];
+        case DataType::kUInt4:
+            return t.data_as<uint8_t>()[i];
+        case DataType::kFloat8E4M3FN:
+        case DataType::kFloat8E4M3FNUZ:
+        case DataType::kFloat8E5M2:
+        case DataType::kFloat8E5M2FNUZ:
+            return ir::float8_to_float(t.dtype(), t.data_as<uint8_t>()[i]);
         case DataType::kFloat16: {
             uint16_t h = t.data_as<uint16_t>()[i];
             uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
@@ -80,7 +90,7 @@ std::string compare(const Tensor& expected, const Tensor& actual, double rtol, d
     if (shape_only) return "";
     if (expected.dtype() == DataType::kString)
         return expected.string_data() == actual.string_data() ? "" : "string values differ";
-    bool is_float = dtype_is_float(expected.dtype());
+    bool is_float = dtype_is_float(expected.dtype()) || dtype_is_float8(expected.dtype());
     // Half-precision outputs: two correct implementations may round an ulp apart (2^-10 relative for
     // float16, 2^-7 for bfloat16), so their tolerances are at least two ulps.
     if (expected.dtype() == DataType::kFloat16) rtol = std::max(rtol, 2e-3), atol = std::max(atol, 1e-4);

@@ -9,6 +9,7 @@
 #include "edgeinfer/tools.hpp"
 #include "kernels/registry.hpp"
 #include "model/onnx_model.hpp"
+#include "model/shape_table.hpp"
 #include "passes/fp16_lowering.hpp"
 #include "passes/model_stats.hpp"
 #include "tools/value_matching.hpp"
@@ -71,7 +72,10 @@ std::set<std::string> refused_ops(ir::Model m, const kernels::KernelRegistry& re
 
 Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     EDGEINFER_ASSIGN_OR_RETURN(ir::Model m, load_with_shapes(model_path));
-    if (check) EDGEINFER_RETURN_IF_ERROR(model::check_model_file(model_path));
+    std::vector<model::CheckResult> checks;
+    if (check) {
+        EDGEINFER_ASSIGN_OR_RETURN(checks, model::check_model_with_table(model_path));
+    }
     const passes::ModelStats s = passes::compute_model_stats(m.graph);
     const kernels::KernelRegistry& reg = kernels::default_registry();
     const std::set<std::string> refused = refused_ops(m, reg);
@@ -104,6 +108,7 @@ Result<ModelInfo> inspect(const std::string& model_path, bool check) {
     info.symbolic_dims_as_one = s.symbolic_dims_as_one;
     info.registered_kernels = reg.size();
     info.cpu = cpu_info();
+    for (model::CheckResult& c : checks) info.checks.push_back({c.check, c.result, std::move(c.nodes)});
     return info;
 }
 

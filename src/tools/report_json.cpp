@@ -73,6 +73,11 @@ std::string to_json(const ModelInfo& m, int indent) {
     j["denormal_weights"] = json::object();
     for (const auto& [name, count] : m.denormal_weights) j["denormal_weights"][name] = count;
     j["cpu"] = cpu_json(m.cpu);
+    if (!m.checks.empty()) {
+        j["checks"] = json::array();
+        for (const ModelInfo::Check& c : m.checks)
+            j["checks"].push_back({{"check", c.check}, {"result", c.result}, {"nodes", c.nodes}});
+    }
     return j.dump(indent);
 }
 

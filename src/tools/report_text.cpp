@@ -125,6 +125,12 @@ std::string format_text(const ModelInfo& m) {
         out << "\n";
     }
     out << "cpu:     " << format_text(m.cpu) << "\n";
+    for (const ModelInfo::Check& c : m.checks) {
+        out << "check " << c.check << ": " << c.result << " (" << c.nodes.size() << " nodes";
+        for (size_t k = 0; k < c.nodes.size() && k < 12; ++k) out << (k ? ", " : ": ") << c.nodes[k];
+        if (c.nodes.size() > 12) out << ", ... (--json lists all)";
+        out << ")\n";
+    }
     return out.str();
 }
 

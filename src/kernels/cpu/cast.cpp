@@ -1,16 +1,21 @@
-// Kernels: Cast and CastLike between all numeric types, bool, float16, bfloat16 and strings.
+// Kernels: Cast and CastLike between all numeric types, bool, float16, bfloat16, float8, int4 and strings.
 //
 // Conversions follow C++ static_cast (float to int truncates toward zero, nonzero to bool is true);
 // 16-bit floats convert through float32 with round to nearest even. Numbers become their shortest
 // round-trip decimal text (float32 as float32: 0.039187793, as numpy prints it); text becomes a number
 // as strtod/strtoll read it ("NaN", "INF", "+INF", "-inf" included); text that is no number is an error
 // naming it. A cast from or to string computes while the plan prepares it (strings have no arena buffer).
+// 8-bit floats and 4-bit integers (opsets 19, 21) convert through float32: to float8 rounds to nearest
+// even, and out-of-range values (infinities included) become the largest finite value when `saturate`
+// is 1 (the default) and infinity (E5M2) or NaN (the others) when it is 0; to int4/uint4 clips to the
+// range then rounds half to even, as ONNX's reference does.
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <type_traits>
 
+#include "ir/float8.hpp"
 #include "kernels/cpu/common.hpp"
 #include "kernels/cpu/typed_dispatch.hpp"
 
@@ -36,8 +41,60 @@ DataType parse_to(const ir::Attribute& a) {
     return DataType::kUndefined;
 }
 
+// float8 and int4/uint4: one byte per element, converted through float32.
+bool is_small(DataType t) { return dtype_is_float8(t) || dtype_is_int4(t); }
+
+float small_to_float(DataType t, uint8_t v) {
+    if (t == DataType::kInt4) return static_cast<float>(static_cast<int8_t>(v));
+    if (t == DataType::kUInt4) return static_cast<float>(v);
+    return ir::float8_to_float(t, v);
+}
+
+uint8_t float_to_small(DataType t, float v, bool saturate) {
+    return dtype_is_int4(t) ? ir::float_to_int4(t, v) : ir::float_to_float8(t, v, saturate);
+}
+
+// y = cast(x) when x or y is a small type.
+void convert_small(const Tensor& x, Tensor& y, bool saturate) {
+    const int64_t n = x.numel();
+    const DataType from = x.dtype(), to = y.dtype();
+    if (is_small(to)) {
+        uint8_t* out = y.data_as<uint8_t>();
+        auto encode = [&](auto get) {
+            parallel_for(n, [&](int64_t b, int64_t e) {
+                for (int64_t i = b; i < e; ++i) out[i] = float_to_small(to, get(i), saturate);
+            });
+        };
+        if (is_small(from)) {
+            const uint8_t* in = x.data_as<uint8_t>();
+            encode([&](int64_t i) { return small_to_float(from, in[i]); });
+        } else {
+            dispatch_types<kCastTypes>(from, [&](auto tag) {
+                using TI = decltype(tag);
+                const TI* in = x.data_as<TI>();
+                encode([&](int64_t i) { return static_cast<float>(load(in[i])); });
+            });
+        }
+        return;
+    }
+    const uint8_t* in = x.data_as<uint8_t>();
+    dispatch_types<kCastTypes>(to, [&](auto tag) {
+        using TO = decltype(tag);
+        TO* out = y.data_as<TO>();
+        parallel_for(n, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) {
+                const float v = small_to_float(from, in[i]);
+                if constexpr (std::is_same_v<TO, bool>)
+                    out[i] = v != 0.0f;
+                else
+                    out[i] = store<TO>(static_cast<compute_t<TO>>(v));
+            }
+        });
+    });
+}
+
 std::string type_reason(DataType t, const char* what) {
-    if (t == DataType::kUndefined || t == DataType::kString || dtype_in(t, kCastTypes)) return "";
+    if (t == DataType::kUndefined || t == DataType::kString || dtype_in(t, kCastTypes) || is_small(t)) return "";
     return std::string("casting ") + what + " " + std::string(dtype_name(t)) + " is not supported";
 }
 
@@ -115,7 +172,7 @@ Result<Tensor> from_strings(const PrepareContext& ctx, const Tensor& x, DataType
 class CastKernel final : public Kernel {
   public:
     // to == kUndefined: CastLike, the output takes input 1's type.
-    explicit CastKernel(DataType to) : to_(to) {}
+    CastKernel(DataType to, bool saturate) : to_(to), saturate_(saturate) {}
 
     Status prepare(PrepareContext& ctx) const override {
         DataType from = ctx.input(0).dtype;
@@ -132,9 +189,20 @@ class CastKernel final : public Kernel {
             if (from == to) {
                 ctx.set_output_value(0, *x);
             } else if (to == DataType::kString) {
-                ctx.set_output_value(0, to_strings(*x));
+                if (is_small(from)) {  // through float32
+                    Tensor f = Tensor::allocate(DataType::kFloat32, x->dims());
+                    convert_small(*x, f, saturate_);
+                    ctx.set_output_value(0, to_strings(f));
+                } else {
+                    ctx.set_output_value(0, to_strings(*x));
+                }
             } else {
-                EDGEINFER_ASSIGN_OR_RETURN(Tensor y, from_strings(ctx, *x, to));
+                EDGEINFER_ASSIGN_OR_RETURN(Tensor y, from_strings(ctx, *x, is_small(to) ? DataType::kFloat32 : to));
+                if (is_small(to)) {
+                    Tensor small = Tensor::allocate(to, y.dims());
+                    convert_small(y, small, saturate_);
+                    y = small;
+                }
                 ctx.set_output_value(0, std::move(y));
             }
             return Status::ok();
@@ -152,6 +220,10 @@ class CastKernel final : public Kernel {
             std::memcpy(y.data(), x.data(), x.nbytes());
             return Status::ok();
         }
+        if (is_small(x.dtype()) || is_small(y.dtype())) {
+            convert_small(x, y, saturate_);
+            return Status::ok();
+        }
         dispatch_types<kCastTypes>(x.dtype(), [&](auto from_tag) {
             using TI = decltype(from_tag);
             dispatch_types<kCastTypes>(y.dtype(), [&](auto to_tag) {
@@ -164,7 +236,15 @@ class CastKernel final : public Kernel {
 
   private:
     DataType to_;
+    bool saturate_;
 };
+
+// `saturate` (opset 19): applies to float8 outputs only; 1 unless set.
+Result<bool> read_saturate(const CreateContext& ctx) {
+    const int64_t v = ctx.opset >= 19 ? ctx.node.attr_int("saturate", 1) : 1;
+    if (v != 0 && v != 1) return ctx.invalid("attribute 'saturate' must be 0 or 1, got " + std::to_string(v));
+    return v == 1;
+}
 
 std::string cast_supports(const CreateContext& ctx) {
     const ir::Attribute* to = ctx.node.find_attribute("to");
@@ -195,7 +275,8 @@ void register_cast_kernels(KernelRegistry& registry) {
         if (!to) return ctx.invalid("missing attribute 'to'");
         DataType t = parse_to(*to);
         if (dtype_name(t) == "undefined") return ctx.invalid("attribute 'to' is not a valid data type");
-        return std::unique_ptr<Kernel>(new CastKernel(t));
+        EDGEINFER_ASSIGN_OR_RETURN(bool saturate, read_saturate(ctx));
+        return std::unique_ptr<Kernel>(new CastKernel(t, saturate));
     };
     registry.add(std::move(cast));
 
@@ -204,8 +285,9 @@ void register_cast_kernels(KernelRegistry& registry) {
     cast_like.since_version = 15;
     cast_like.end_version = kLatest;
     cast_like.supports = cast_like_supports;
-    cast_like.factory = [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> {
-        return std::unique_ptr<Kernel>(new CastKernel(DataType::kUndefined));
+    cast_like.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        EDGEINFER_ASSIGN_OR_RETURN(bool saturate, read_saturate(ctx));
+        return std::unique_ptr<Kernel>(new CastKernel(DataType::kUndefined, saturate));
     };
     registry.add(std::move(cast_like));
 }

@@ -1,10 +1,12 @@
 // Text operators over string and token tensors: StringNormalizer (case folding, stop words) and
-// TfIdfVectorizer (n-gram counts with skips, TF / IDF / TF-IDF weighting). Both compute while the plan
+// TfIdfVectorizer (n-gram counts with skips, TF / IDF / TF-IDF weighting), and opset 20's StringConcat,
+// RegexFullMatch and StringSplit. All compute while the plan
 // prepares them (their outputs depend on values; strings have no planned buffers), like Shape does
 // with constants: prepare defers until the input's value is known and sets the output value.
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -162,9 +164,221 @@ Status fill_pool(const CreateContext& ctx, const std::vector<T>& items, const st
     return Status::ok();
 }
 
+// ---- Opset 20 string operators: StringConcat, RegexFullMatch, StringSplit ----
+
+// StringConcat: elementwise X + Y with numpy broadcasting.
+class StringConcatKernel : public Kernel {
+  public:
+    Status prepare(PrepareContext& ctx) const override {
+        for (size_t i = 0; i < 2; ++i)
+            if (ctx.input(i).dtype != DataType::kString)
+                return ctx.invalid("input " + std::to_string(i) + " is " + std::string(dtype_name(ctx.input(i).dtype)) +
+                                   ", not string");
+        std::vector<int64_t> dims;
+        if (!broadcast_shapes(ctx.input(0).dims, ctx.input(1).dims, dims))
+            return ctx.invalid("shapes " + shape_to_string(ctx.input(0).dims) + " and " +
+                               shape_to_string(ctx.input(1).dims) + " do not broadcast");
+        const Tensor* x = ctx.value(0);
+        const Tensor* y = ctx.value(1);
+        if (!x || !y) return ctx.defer();
+        const std::vector<int64_t> xs = broadcast_strides(x->dims(), dims), ys = broadcast_strides(y->dims(), dims);
+        const std::vector<int64_t> os = strides_of(dims);
+        const int64_t n = shape_numel(dims);
+        std::vector<std::string> out(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            int64_t xi = 0, yi = 0, rest = i;
+            for (size_t d = 0; d < dims.size(); ++d) {
+                const int64_t c = rest / os[d];
+                rest %= os[d];
+                xi += c * xs[d];
+                yi += c * ys[d];
+            }
+            out[i] = x->string_data()[xi] + y->string_data()[yi];
+        }
+        ctx.set_output_value(0, Tensor::strings(dims, std::move(out)));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        return ctx.error(StatusCode::kInternal, "StringConcat computes while prepared; run() is never called");
+    }
+};
+
+// RegexFullMatch: whether each string matches `pattern` as a whole. ONNX names RE2's syntax; edgeinfer
+// uses std::regex's ECMAScript grammar, which shares RE2's common subset (classes, quantifiers, groups,
+// alternation, anchors) but works on bytes, not UTF-8 code points, and lacks RE2's inline flags
+// ((?i)), \A \z, (?P<name>...) and \p{..} classes: such patterns fail to compile, or (escapes such as \A
+// that std::regex would take as a plain letter) are found by foreign_escape, and the node is refused
+// naming the pattern. std::regex matches by recursive backtracking, so strings are limited to
+// kMaxRegexInput bytes (an error naming the element, not a stack overflow).
+constexpr size_t kMaxRegexInput = 4096;
+
+// An escape std::regex would read differently from RE2: a backslash before a letter ECMAScript gives no
+// meaning (libstdc++ takes `\A`, `\z`, `\a`, `\Q` as the letter itself; RE2 anchors, bells, quotes); "" when
+// none.
+std::string foreign_escape(const std::string& pattern) {
+    static const std::string kEcmaLetters = "dDsSwWbBfnrtvcxu";
+    for (size_t i = 0; i + 1 < pattern.size(); ++i) {
+        if (pattern[i] != '\\') continue;
+        const char c = pattern[i + 1];
+        if (std::isalpha(static_cast<unsigned char>(c)) && kEcmaLetters.find(c) == std::string::npos)
+            return std::string("\\") + c;
+        ++i;  // skip the escaped character (\\ included)
+    }
+    return "";
+}
+
+class RegexFullMatchKernel : public Kernel {
+  public:
+    explicit RegexFullMatchKernel(std::regex re) : re_(std::move(re)) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        if (ctx.input(0).dtype != DataType::kString)
+            return ctx.invalid("input is " + std::string(dtype_name(ctx.input(0).dtype)) + ", not string");
+        const Tensor* x = ctx.value(0);
+        if (!x) return ctx.defer();
+        Tensor y = Tensor::allocate(DataType::kBool, x->dims());
+        const auto& text = x->string_data();
+        for (size_t i = 0; i < text.size(); ++i) {
+            if (text[i].size() > kMaxRegexInput)
+                return ctx.invalid("element " + std::to_string(i) + " has " + std::to_string(text[i].size()) +
+                                   " bytes; std::regex matching is limited to " + std::to_string(kMaxRegexInput));
+            try {
+                y.data_as<bool>()[i] = std::regex_match(text[i], re_);
+            } catch (const std::regex_error& e) {
+                return ctx.invalid("matching element " + std::to_string(i) + " failed: " + e.what());
+            }
+        }
+        ctx.set_output_value(0, std::move(y));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        return ctx.error(StatusCode::kInternal, "RegexFullMatch computes while prepared; run() is never called");
+    }
+
+  private:
+    std::regex re_;
+};
+
+// Python's str.split: with no delimiter, runs of whitespace separate and leading/trailing whitespace
+// is dropped ("" gives no parts; the unsplit rest after maxsplit keeps its trailing whitespace); with one, every
+// occurrence separates ("" gives one empty part). At most `maxsplit` splits when maxsplit >= 0; the rest stays in the
+// last part.
+std::vector<std::string> split_string(const std::string& s, const std::string& delim, int64_t maxsplit) {
+    std::vector<std::string> parts;
+    int64_t splits = 0;
+    if (delim.empty()) {
+        auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+        size_t i = 0;
+        while (i < s.size()) {
+            while (i < s.size() && is_space(s[i])) ++i;
+            if (i == s.size()) break;
+            if (maxsplit >= 0 && splits == maxsplit) {  // the rest, trailing whitespace included (as Python)
+                parts.push_back(s.substr(i));
+                break;
+            }
+            size_t j = i;
+            while (j < s.size() && !is_space(s[j])) ++j;
+            parts.push_back(s.substr(i, j - i));
+            ++splits;
+            i = j;
+        }
+        return parts;
+    }
+    size_t start = 0;
+    while (true) {
+        const size_t at = (maxsplit >= 0 && splits == maxsplit) ? std::string::npos : s.find(delim, start);
+        if (at == std::string::npos) {
+            parts.push_back(s.substr(start));
+            return parts;
+        }
+        parts.push_back(s.substr(start, at - start));
+        ++splits;
+        start = at + delim.size();
+    }
+}
+
+// StringSplit: Y[..., k] the k-th part of X[...] (padded with "" to the largest part count), Z the counts.
+class StringSplitKernel : public Kernel {
+  public:
+    StringSplitKernel(std::string delimiter, int64_t maxsplit)
+        : delimiter_(std::move(delimiter)), maxsplit_(maxsplit) {}
+
+    Status prepare(PrepareContext& ctx) const override {
+        if (ctx.input(0).dtype != DataType::kString)
+            return ctx.invalid("input is " + std::string(dtype_name(ctx.input(0).dtype)) + ", not string");
+        const Tensor* x = ctx.value(0);
+        if (!x) return ctx.defer();
+        std::vector<std::vector<std::string>> parts;
+        size_t width = 0;
+        for (const std::string& s : x->string_data()) {
+            parts.push_back(split_string(s, delimiter_, maxsplit_));
+            width = std::max(width, parts.back().size());
+        }
+        std::vector<int64_t> y_dims = x->dims();
+        y_dims.push_back(static_cast<int64_t>(width));
+        std::vector<std::string> y(parts.size() * width);
+        Tensor z = Tensor::allocate(DataType::kInt64, x->dims());
+        for (size_t i = 0; i < parts.size(); ++i) {
+            z.data_as<int64_t>()[i] = static_cast<int64_t>(parts[i].size());
+            for (size_t k = 0; k < parts[i].size(); ++k) y[i * width + k] = std::move(parts[i][k]);
+        }
+        ctx.set_output_value(0, Tensor::strings(std::move(y_dims), std::move(y)));
+        ctx.set_output_value(1, std::move(z));
+        return Status::ok();
+    }
+
+    Status run(RunContext& ctx) const override {
+        return ctx.error(StatusCode::kInternal, "StringSplit computes while prepared; run() is never called");
+    }
+
+  private:
+    std::string delimiter_;
+    int64_t maxsplit_;
+};
+
 }  // namespace
 
 void register_text_kernels(KernelRegistry& registry) {
+    KernelDef concat;
+    concat.op_type = "StringConcat";
+    concat.since_version = 20;
+    concat.factory = [](const CreateContext&) -> Result<std::unique_ptr<Kernel>> {
+        return std::unique_ptr<Kernel>(new StringConcatKernel());
+    };
+    registry.add(concat);
+
+    KernelDef regex;
+    regex.op_type = "RegexFullMatch";
+    regex.since_version = 20;
+    regex.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        const ir::Attribute* pattern = ctx.node.find_attribute("pattern");
+        if (!pattern || pattern->kind != ir::Attribute::Kind::kString)
+            return ctx.invalid("missing string attribute 'pattern'");
+        if (const std::string e = foreign_escape(pattern->s); !e.empty())
+            return ctx.invalid("pattern '" + pattern->s + "' uses " + e +
+                               ", which std::regex (ECMAScript) would read " +
+                               "as a plain letter, not as RE2 does; RE2-only syntax is not supported");
+        try {
+            return std::unique_ptr<Kernel>(new RegexFullMatchKernel(std::regex(pattern->s, std::regex::ECMAScript)));
+        } catch (const std::regex_error& e) {
+            return ctx.invalid("pattern '" + pattern->s + "' is not a regular expression std::regex (ECMAScript) " +
+                               "can compile (" + e.what() + "); RE2-only syntax such as (?i), \\A, \\z, (?P<name>) " +
+                               "or \\p{...} is not supported");
+        }
+    };
+    registry.add(regex);
+
+    KernelDef split;
+    split.op_type = "StringSplit";
+    split.since_version = 20;
+    split.factory = [](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        const int64_t maxsplit = ctx.node.attr_int("maxsplit", -1);  // negative: no limit, as in Python
+        return std::unique_ptr<Kernel>(new StringSplitKernel(ctx.node.attr_string("delimiter", ""), maxsplit));
+    };
+    registry.add(split);
+
     KernelDef norm;
     norm.op_type = "StringNormalizer";
     norm.since_version = 10;
