@@ -403,6 +403,8 @@ struct BenchReport {
     // Process CPU time (user + system, every thread) over the timed runs, per run: less sensitive than the
     // latencies to other processes sharing the cores (but it counts threads spinning at barriers).
     double cpu_ms_per_run = 0;
+    // OpenMP's wait settings in effect ("GOMP_SPINCOUNT=1000", "OMP_WAIT_POLICY=passive"; "" = libgomp's default).
+    std::string omp_wait;
     double profile_total_ms = 0;
     std::vector<ProfileRow> profile;  // slowest first (with options.profile)
     std::vector<OpTypeRow> op_types;  // slowest first

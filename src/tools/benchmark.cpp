@@ -61,6 +61,12 @@ Status create_sessions(const std::string& model, const BenchOptions& o, Setup& s
         r.notes.push_back("note: " + std::to_string(o.concurrency) + " sessions x " + std::to_string(o.threads) +
                           " threads oversubscribe the " + std::to_string(cores) + " cores");
     EDGEINFER_RETURN_IF_ERROR(check_node_names(model, o.keep_fp32));
+    // Threads wait at barriers as libgomp's settings say: name them, they change multi-thread latencies a lot.
+    for (const char* var : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"})
+        if (const char* v = std::getenv(var)) {
+            if (!r.omp_wait.empty()) r.omp_wait.push_back(' ');
+            r.omp_wait.append(var).append("=").append(v);
+        }
     SessionOptions opts;
     opts.num_threads = r.threads;
     opts.enable_profiling = o.profile;

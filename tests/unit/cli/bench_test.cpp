@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -64,6 +65,26 @@ TEST(Bench, JsonFieldsAndIterations) {
     // 7 runs, each at most `max`, fit into the measured wall time.
     EXPECT_GE(j["wall_s"].get<double>() * 1000.0, 7 * j["latency_ms"]["min"].get<double>());
     EXPECT_FALSE(j.contains("profile"));
+}
+
+// The program sets GOMP_SPINCOUNT=1000 for itself when the user set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT
+// (cli/main.cpp); bench's JSON names the OpenMP wait settings in effect (omp_wait).
+TEST(Bench, ShortOpenMpSpinUnlessTheUserChose) {
+    auto notes_of = [](const nlohmann::json& j) { return j.value("omp_wait", std::string("(missing)")); };
+    const char* keep_policy = std::getenv("OMP_WAIT_POLICY");
+    const char* keep_spin = std::getenv("GOMP_SPINCOUNT");
+    const std::string policy = keep_policy ? keep_policy : "", spin = keep_spin ? keep_spin : "";
+    ::unsetenv("OMP_WAIT_POLICY");
+    ::unsetenv("GOMP_SPINCOUNT");
+    const std::string args = models("small_cnn.onnx") + " -n 1 --warmup 0 --threads 1";
+    std::string defaults = notes_of(bench_json(args));
+    ::setenv("OMP_WAIT_POLICY", "active", 1);
+    std::string chosen = notes_of(bench_json(args));
+    ::unsetenv("OMP_WAIT_POLICY");
+    if (keep_policy) ::setenv("OMP_WAIT_POLICY", policy.c_str(), 1);
+    if (keep_spin) ::setenv("GOMP_SPINCOUNT", spin.c_str(), 1);
+    EXPECT_EQ(defaults, "GOMP_SPINCOUNT=1000");
+    EXPECT_EQ(chosen, "OMP_WAIT_POLICY=active");
 }
 
 TEST(Bench, BatchAndShapesSetTheInput) {
