@@ -1,3 +1,8 @@
+// Probe (issue 20, not built by CMake): direct 3x3 convs NHWC vs nChw16c vs Winograd, the NHWC<->nChw16c reorder,
+// and MobileNet's 1x1 conv + ReLU6 + depthwise 3x3 + ReLU6 run as two primitives or as one with oneDNN's
+// depthwise post-op (post_ops::append_dw), in NHWC and nChw16c. Best of 20 x 5 runs. Build and run:
+//   g++ -O2 -std=c++20 bench/dw_fusion_probe.cpp -o /tmp/dw_fusion_probe -ldnnl
+//   OMP_NUM_THREADS=1 /tmp/dw_fusion_probe
 #include <oneapi/dnnl/dnnl.hpp>
 #include <chrono>
 #include <cstdio>

@@ -1,4 +1,8 @@
-// resnet18-like chain of oneDNN convs (NHWC brgconv), timed per "inference": median wall ms and CPU ms per run.
+// Probe (issue 20, not built by CMake): a ResNet-18-like chain of 17 oneDNN NHWC convolutions timed per pass
+// (median, 10th percentile and process CPU ms per pass), to compare libgomp's barrier spinning settings on a shared
+// machine. Build and run:
+//   g++ -O2 -std=c++20 bench/omp_spin_probe.cpp -o /tmp/omp_spin_probe -ldnnl
+//   OMP_NUM_THREADS=2 [GOMP_SPINCOUNT=N | OMP_WAIT_POLICY=passive] /tmp/omp_spin_probe 20
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sys/resource.h>
 #include <algorithm>

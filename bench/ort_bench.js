@@ -112,18 +112,22 @@ async function main() {
     }
     for (let i = 0; i < a.warmup; ++i) await session.run(feeds[i % feeds.length]);
     const latencies = [];
+    const cpu0 = process.cpuUsage();
     const start = ms();
     for (let i = 0; i < a.iterations || ms() - start < a.seconds * 1e3; ++i) {
       const s = ms();
       await session.run(feeds[i % feeds.length]);
       latencies.push(ms() - s);
     }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMsPerRun = (cpu.user + cpu.system) / 1e3 / latencies.length;
     const sorted = [...latencies].sort((x, y) => x - y);
     const median = sorted[Math.floor(sorted.length / 2)];
     if (a.json) {
       process.stdout.write(JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
                                            session_create_ms: createMs, first_run_ms: firstRun,
-                                           median_ms: median, latencies_ms: latencies}) + '\n');
+                                           median_ms: median, cpu_ms_per_run: cpuMsPerRun,
+                                           latencies_ms: latencies}) + '\n');
     } else {
       process.stdout.write(`onnxruntime ${version}, ${a.threads} thread(s): median ${median.toFixed(3)} ms over ` +
                            `${latencies.length} runs (first run ${firstRun.toFixed(1)} ms)\n`);

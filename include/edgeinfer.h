@@ -106,6 +106,9 @@ edgeinfer_status edgeinfer_options_set_optimization_level(edgeinfer_options* opt
 /* "fp32", "bf16" or "int8" (the names edgeinfer's CLI and configs use). */
 edgeinfer_status edgeinfer_options_set_precision(edgeinfer_options* options, const char* precision);
 edgeinfer_status edgeinfer_options_set_profiling(edgeinfer_options* options, int enable);
+/* How convolutions with more than one implementation pick one (docs/tactics.md): "fast" (the default, a
+ * shape heuristic), "timed" (each candidate timed when a plan is built) or "direct-only". */
+edgeinfer_status edgeinfer_options_set_tactics(edgeinfer_options* options, const char* tactics);
 /* Limits (docs/security.md): bytes for any one value and a run's intermediate values together (0: the
  * machine's physical memory), and milliseconds for one run or building the session (0: none, at most
  * 2^53). Over either, a call fails with EDGEINFER_RESOURCE_EXHAUSTED naming the node. */

@@ -409,6 +409,11 @@ struct BenchReport {
     std::vector<double> latencies_ms;  // in run order, session after session
     double min_ms = 0, mean_ms = 0, median_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
     double wall_s = 0, inferences_per_s = 0, images_per_s = 0, peak_rss_mb = 0;
+    // Process CPU time (user + system, every thread) over the timed runs, per run: less sensitive than the
+    // latencies to other processes sharing the cores (but it counts threads spinning at barriers).
+    double cpu_ms_per_run = 0;
+    // OpenMP's wait settings in effect ("GOMP_SPINCOUNT=1000", "OMP_WAIT_POLICY=passive"; "" = libgomp's default).
+    std::string omp_wait;
     double profile_total_ms = 0;
     std::vector<ProfileRow> profile;  // slowest first (with options.profile)
     std::vector<OpTypeRow> op_types;  // slowest first

@@ -52,6 +52,16 @@ edgeinfer_status edgeinfer_options_set_precision(edgeinfer_options* options, con
     });
 }
 
+edgeinfer_status edgeinfer_options_set_tactics(edgeinfer_options* options, const char* tactics) {
+    if (!options || !tactics) return fail(EDGEINFER_INVALID_ARGUMENT, "options and tactics must not be NULL");
+    return guarded([&] {
+        auto t = edgeinfer::parse_tactic_mode(tactics);
+        if (!t.is_ok()) return fail(t.status());
+        options->session.tactics = *t;
+        return ok();
+    });
+}
+
 edgeinfer_status edgeinfer_options_set_profiling(edgeinfer_options* options, int enable) {
     if (!options) return null_options();
     options->session.enable_profiling = enable != 0;

@@ -30,7 +30,8 @@ struct PipelineArgs {
     double drain_seconds = 10.0;
     int threads = 0;
     std::string precision = "fp32";
-    std::string max_memory;  // --max-memory
+    std::string tactics = "fast";  // --tactics
+    std::string max_memory;        // --max-memory
 };
 
 int run_pipeline(const PipelineArgs& a) {
@@ -39,6 +40,7 @@ int run_pipeline(const PipelineArgs& a) {
     options.session.num_threads = a.threads;
     options.session.max_memory_bytes = max_memory_bytes(a.max_memory);
     options.session.precision = parse_precision(a.precision).value();  // CLI11 checked the choice
+    options.session.tactics = tactic_mode_from_name(a.tactics);
     options.max_frames = a.limit;
     options.metrics_port = a.metrics_port;
     options.drain_seconds = a.drain_seconds;  // run() drains before its summary, so the summary's counts are final
@@ -100,6 +102,7 @@ void add_pipeline_command(CLI::App& app, int* exit_code) {
     cmd->add_option("-p,--precision", args->precision,
                     "fp32, bf16 or int8 for every model (default fp32); an element's \"precision\" key overrides it")
         ->check(precision_validator());
+    add_tactics_option(cmd, args->tactics);  // an element's "tactics" key overrides it
     cmd->footer(
         "Exit codes: 0 sources ended (or --limit) and every event delivered; 1 bad config (the message names "
         "the JSON path), model or sink; 2 no source gave a frame; 3 a source failed mid-run; 4 events left "

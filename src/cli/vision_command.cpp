@@ -33,6 +33,7 @@ void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags) {
     add_max_memory_option(cmd, args.max_memory);
     add_precision_option(cmd, args.precision);
     add_keep_fp32_option(cmd, t.keep_fp32_nodes);
+    add_tactics_option(cmd, args.tactics);
     const char* engine = "Engine (docs/engine.md, trtexec-style)";
     cmd->add_option("--engine", t.engine_path,
                     "Engine FILE: loaded when it matches MODEL and the options, else rebuilt")
@@ -114,6 +115,7 @@ Status parse_preprocess(VisionArgs& a) {
     if (a.nhwc) p.layout = vision::Layout::kNhwc;
     if (a.nchw) p.layout = vision::Layout::kNchw;
     a.task.precision = precision_from_name(a.precision);
+    a.task.tactics = tactic_mode_from_name(a.tactics);
     a.task.max_memory_bytes = max_memory_bytes(a.max_memory);
     if (!a.task.engine_path.empty() && !a.task.engine_cache_dir.empty())
         return invalid_argument("--engine and --engine-cache: give one");

@@ -30,7 +30,8 @@ std::string json_line(const pipeline::TaskRecord& record);
 struct VisionArgs {
     pipeline::TaskRunOptions task;
     std::string precision = "fp32";
-    std::string max_memory;  // --max-memory
+    std::string tactics = "fast";                                 // --tactics
+    std::string max_memory;                                       // --max-memory
     std::vector<std::string> min_shapes, opt_shapes, max_shapes;  // one shape profile, NAME:DIMS,...
     std::string size, resize, interp, mean, std;
     double scale = 0.0;  // 0: unset
@@ -46,7 +47,7 @@ struct VisionFlags {
     bool clip = false;       // --frames T, --stride S (video)
 };
 
-// Adds MODEL DATASPEC and the common flags (-l -r -c --json --save --labels --sidecar -t --precision
+// Adds MODEL DATASPEC and the common flags (-l -r -c --json --save --labels --sidecar -t --precision --tactics
 // --keep-fp32 --engine --engine-cache --min/opt/max-shapes --recursive --loop --no-progress, preprocessing
 // flags, and those `flags` asks for) to `cmd`.
 void add_vision_options(CLI::App* cmd, VisionArgs& args, VisionFlags flags = {});

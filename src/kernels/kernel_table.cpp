@@ -43,6 +43,7 @@ void register_sequence_kernels(KernelRegistry& registry);
 }  // namespace cpu
 
 bool native_bf16() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core_bf16); }
+bool winograd_available() { return cpu::cpu_isa_has(dnnl::cpu_isa::avx512_core); }
 
 const KernelRegistry& default_registry() {
     static const KernelRegistry registry = [] {

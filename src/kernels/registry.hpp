@@ -66,6 +66,8 @@ class KernelRegistry {
 // Whether this CPU computes bf16 natively (oneDNN's effective ISA has AVX512-BF16, or AMX). Without
 // it bf16 convolutions fall back to fp32, so storing activations as bf16 would only add rounding.
 bool native_bf16();
+// Whether oneDNN has a Winograd convolution on this CPU (AVX-512; docs/tactics.md).
+bool winograd_available();
 
 // The registry with every kernel edgeinfer ships (built once from kernel_table.cpp).
 const KernelRegistry& default_registry();

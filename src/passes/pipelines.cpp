@@ -3,6 +3,7 @@
 
 #include "passes/batchnorm_folding.hpp"
 #include "passes/bf16_regions.hpp"
+#include "passes/blocked_layout.hpp"
 #include "passes/channels_last.hpp"
 #include "passes/concat_merging.hpp"
 #include "passes/conv_bias_folding.hpp"
@@ -121,6 +122,10 @@ std::vector<PassDef> runtime_pass_catalog(const RuntimePassOptions& options) {
     c.push_back(simple("channels-last",
                        "run Conv/pooling regions in NHWC with Transposes at region edges (runtime only)",
                        convert_to_channels_last));
+    c.push_back(simple("blocked-convs",
+                       "store values passed only between Winograd convolutions in oneDNN's blocked layout "
+                       "nChw16c (runtime only, float32, AVX-512)",
+                       store_conv_chains_blocked));
     std::vector<std::string> keep = options.keep_fp32;
     c.push_back({"bf16-regions",
                  "store activations between bf16 convolutions, pooling and binary ops as bf16 (runtime only, "
@@ -142,6 +147,9 @@ std::vector<std::string> runtime_pipeline_for(Level level, const RuntimePassOpti
     p.push_back("fuse-gemm-activation");
     // Layout last: it moves whole fused nodes, and the fusions match ONNX-layout patterns.
     if (level >= Level::kAll) p.push_back("channels-last");
+    // Blocked chains after the layout (their members are channels-last convs), for float32 only: bf16
+    // regions store their own values.
+    if (level >= Level::kAll && options.winograd && !options.bf16) p.push_back("blocked-convs");
     // bf16 regions after the layout: their members are the channels-last nodes.
     if (level >= Level::kAll && options.bf16) p.push_back("bf16-regions");
     return p;

@@ -36,6 +36,9 @@ struct RuntimePassOptions {
     bool int8 = false;
     // SessionOptions::precision kBf16: bf16-regions runs last (after channels-last).
     bool bf16 = false;
+    // Winograd can run (AVX-512, SessionOptions::tactics not direct-only): blocked-convs keeps chains of
+    // predicted Winograd convs in oneDNN's blocked layout.
+    bool winograd = false;
     // SessionOptions::keep_fp32_nodes: bf16-regions leaves their inputs and outputs fp32.
     std::vector<std::string> keep_fp32;
 };

@@ -189,6 +189,14 @@ std::string parse_precision(const Obj& o) {
     return p;
 }
 
+// "tactics": one of fast, timed, direct-only (docs/tactics.md); "" when absent (the runner's default).
+std::string parse_tactics(const Obj& o) {
+    const std::string t = o.str("tactics", "");
+    if (o.has("tactics") && !edgeinfer::parse_tactic_mode(t).is_ok())
+        fail(o.at("tactics"), "unknown tactics " + q(t) + ", expected one of " + edgeinfer::tactic_mode_choices());
+    return t;
+}
+
 Point parse_point(const json& j, const std::string& path) {
     if (!j.is_array() || j.size() != 2 || !j[0].is_number() || !j[1].is_number())
         fail(path, "expected a point [x, y] of two numbers, got " + describe(j));
@@ -282,6 +290,7 @@ void parse_infer(const Obj& o, ElementConfig& e, const PipelineConfig& c, const 
     in.batch_size = o.integer("batch_size", 1, 1, 1024);
     in.batch_timeout_ms = o.num("batch_timeout_ms", in.batch_timeout_ms, 0.0, 1000.0);
     in.precision = parse_precision(o);
+    in.tactics = parse_tactics(o);
     in.key_prefix = o.str("key_prefix", "");
     in.input_width = o.integer("input_width", 0, 0, 16384);
     in.input_height = o.integer("input_height", 0, 0, 16384);
@@ -324,14 +333,14 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
         e.type = ElementType::kInfer;
         add({"role", "model", "task", "labels", "interval", "confidence_threshold", "nms_iou_threshold",
              "operate_on_classes", "every_n_frames", "square_crop", "batch_size", "key_prefix", "input_width",
-             "input_height", "batch_timeout_ms", "precision", "engine", "engine_cache"});
+             "input_height", "batch_timeout_ms", "precision", "tactics", "engine", "engine_cache"});
         keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "tracker") {
         e.type = ElementType::kTracker;
         add({"mode", "matching", "iou_threshold", "min_hits", "max_age", "match_classes"});
     } else if (type == "clip_classifier") {
         e.type = ElementType::kClipClassifier;
-        add({"model", "labels", "window", "stride", "key_prefix", "precision", "engine", "engine_cache"});
+        add({"model", "labels", "window", "stride", "key_prefix", "precision", "tactics", "engine", "engine_cache"});
         keys.insert(keys.end(), preprocess_keys().begin(), preprocess_keys().end());
     } else if (type == "custom") {
         e.type = ElementType::kCustom;
@@ -409,6 +418,7 @@ void parse_element(const json& j, const std::string& path, size_t index, Pipelin
             e.clip.stride = o.integer("stride", 8, 1, 4096);
             e.clip.key_prefix = o.str("key_prefix", "clip_");
             e.clip.precision = parse_precision(o);
+            e.clip.tactics = parse_tactics(o);
             e.clip.preprocess = parse_preprocess_keys(o);
             break;
         case ElementType::kCustom: {

@@ -43,6 +43,7 @@ struct InferConfig {
     int batch_size = 1;                           // detector: frames per run (across sources); classifier: crops
     double batch_timeout_ms = 5.0;                // detector: the longest wait for a batch to fill
     std::string precision;                        // fp32, bf16, int8; "" = the runner's default
+    std::string tactics;                          // fast, timed, direct-only; "" = the runner's default
     std::string key_prefix;                       // classifier: keys are <prefix>predicted_class, <prefix>probability
     int input_width = 0, input_height = 0;        // 0 = from the model
     // The sidecar's preprocessing keys given on the element (size, resize, interpolation, mean, std, scale,
@@ -68,6 +69,7 @@ struct ClipClassifierConfig {
     int stride = 8;                          // S frames between classifications
     std::string key_prefix = "clip_";        // frame keys <prefix>class, <prefix>probability
     std::string precision;                   // fp32, bf16, int8; "" = the runner's default
+    std::string tactics;                     // fast, timed, direct-only; "" = the runner's default
     vision::PreprocessOverrides preprocess;  // as InferConfig::preprocess
 };
 

@@ -312,6 +312,12 @@ ElementFactory make_model_factory(SessionOptions defaults) {
             if (!p.is_ok()) return p.status().with_context(e.path + "/precision");
             options.precision = p.value();
         }
+        const std::string& tactics = e.type == ElementType::kClipClassifier ? e.clip.tactics : e.infer.tactics;
+        if (!tactics.empty()) {
+            auto t = parse_tactic_mode(tactics);
+            if (!t.is_ok()) return t.status().with_context(e.path + "/tactics");
+            options.tactics = t.value();
+        }
         options.engine_path = e.engine.string();
         options.engine_cache_dir = e.engine_cache.string();
         if (e.type == ElementType::kClipClassifier) {

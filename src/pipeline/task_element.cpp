@@ -197,6 +197,7 @@ Status TaskElement::setup_model() {
     so.num_threads = o_.threads;
     so.max_memory_bytes = o_.max_memory_bytes;
     so.precision = o_.precision;
+    so.tactics = o_.tactics;
     so.keep_fp32_nodes = o_.keep_fp32_nodes;
     so.engine_path = o_.engine_path;
     so.engine_cache_dir = o_.engine_cache_dir;

@@ -56,6 +56,7 @@ struct TaskRunOptions {
     std::string labels_path;   // --labels FILE (else the sidecar's labels)
     std::string sidecar_path;  // --sidecar FILE (else MODEL.json next to MODEL.onnx)
     Precision precision = Precision::kFp32;
+    TacticMode tactics = TacticMode::kFast;    // SessionOptions::tactics (--tactics)
     std::vector<std::string> keep_fp32_nodes;  // nodes computing in fp32 whatever `precision` says
     int threads = 0;                           // 0: all cores
     size_t max_memory_bytes = 0;               // SessionOptions::max_memory_bytes (0: physical memory)

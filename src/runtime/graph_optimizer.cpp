@@ -75,7 +75,7 @@ bool has_quantized_nodes(const ir::Model& model) {
 }
 
 Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision,
-                            const std::vector<std::string>& keep_fp32) {
+                            const std::vector<std::string>& keep_fp32, TacticMode tactics) {
     if (level == GraphOptimizationLevel::kNone) return Status::ok();
     passes::PipelineOptions opts;
     opts.evaluator = cpu_node_evaluator();
@@ -89,6 +89,7 @@ Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Prec
     ro.int8 = precision == Precision::kInt8;
     ro.bf16 = precision == Precision::kBf16 && kernels::native_bf16();
     ro.keep_fp32 = keep_fp32;
+    ro.winograd = tactics != TacticMode::kDirectOnly && kernels::winograd_available();
     passes::PassReport runtime_report = passes::make_runtime_pass_manager(to_level(level), ro).run(model);
     base::log_debug("runtime fusions: " + std::to_string(runtime_report.nodes_before) + " -> " +
                     std::to_string(runtime_report.nodes_after) + " nodes");

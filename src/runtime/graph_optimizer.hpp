@@ -18,9 +18,10 @@ passes::NodeEvaluator cpu_node_evaluator();
 // verification here: each pass is tested for numeric equivalence in tests/unit/passes.
 // Precision kInt8 adds the QDQ fusion (passes/qdq_fusion.hpp) to the runtime-only rewrites, kBf16
 // the bf16 regions (passes/bf16_regions.hpp, only where oneDNN has native bf16: AVX512-BF16 or AMX),
-// which leave the `keep_fp32` nodes' values fp32.
+// which leave the `keep_fp32` nodes' values fp32. Where Winograd can run (`tactics` not kDirectOnly, AVX-512),
+// chains of Winograd convs stay in oneDNN's blocked layout (passes/blocked_layout.hpp).
 Status optimize_for_session(ir::Model& model, GraphOptimizationLevel level, Precision precision = Precision::kFp32,
-                            const std::vector<std::string>& keep_fp32 = {});
+                            const std::vector<std::string>& keep_fp32 = {}, TacticMode tactics = TacticMode::kFast);
 
 // True when the model holds quantized computation (QuantizeLinear, DequantizeLinear, QLinearConv,
 // QLinearMatMul, ConvInteger, MatMulInteger): what SessionOptions::precision kInt8 needs.

@@ -118,8 +118,8 @@ Status Session::Impl::init(ir::Model loaded, const SessionOptions& opts) {
                        ": float16 model: computing in float32, float16 kept at the graph inputs and outputs "
                        "(oneDNN 2.6 has no float16 CPU kernels; effective ISA " +
                        runtime::effective_isa_name() + ")");
-    EDGEINFER_RETURN_IF_ERROR(
-        runtime::optimize_for_session(model, opts.optimization_level, opts.precision, opts.keep_fp32_nodes));
+    EDGEINFER_RETURN_IF_ERROR(runtime::optimize_for_session(model, opts.optimization_level, opts.precision,
+                                                            opts.keep_fp32_nodes, opts.tactics));
     EDGEINFER_RETURN_IF_ERROR(compile());
     return prepare_profiles();
 }

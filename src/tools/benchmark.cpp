@@ -61,6 +61,12 @@ Status create_sessions(const std::string& model, const BenchOptions& o, Setup& s
         r.notes.push_back("note: " + std::to_string(o.concurrency) + " sessions x " + std::to_string(o.threads) +
                           " threads oversubscribe the " + std::to_string(cores) + " cores");
     EDGEINFER_RETURN_IF_ERROR(check_node_names(model, o.keep_fp32));
+    // Threads wait at barriers as libgomp's settings say: name them, they change multi-thread latencies a lot.
+    for (const char* var : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"})
+        if (const char* v = std::getenv(var)) {
+            if (!r.omp_wait.empty()) r.omp_wait.push_back(' ');
+            r.omp_wait.append(var).append("=").append(v);
+        }
     SessionOptions opts;
     opts.num_threads = r.threads;
     opts.enable_profiling = o.profile;
@@ -192,6 +198,16 @@ void summarize(const BenchOptions& o, const Setup& s, BenchReport& r) {
     r.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
+// User + system CPU time of this process (all threads) so far.
+double process_cpu_ms() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto ms = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+    };
+    return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
 Status check_options(const BenchOptions& o) {
     if (o.concurrency < 1) return invalid_argument("--concurrency must be at least 1");
     if (o.input_sets < 1) return invalid_argument("--input-sets must be at least 1");
@@ -213,6 +229,7 @@ Result<BenchReport> benchmark(const std::string& model, const BenchOptions& o) {
     EDGEINFER_RETURN_IF_ERROR(first_runs(o, s, r));
     std::vector<NodeProfile> before = o.profile ? s.workers[0].session->profile() : std::vector<NodeProfile>{};
     std::atomic<bool> failed{false};
+    const double cpu_before = process_cpu_ms();
     const auto start = Clock::now();
     const auto deadline =
         start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration.value_or(3.0)));
@@ -224,9 +241,11 @@ Result<BenchReport> benchmark(const std::string& model, const BenchOptions& o) {
         for (auto& t : pool) t.join();
     }
     r.wall_s = ms_since(start) / 1000.0;
+    const double cpu_ms = process_cpu_ms() - cpu_before;
     for (const Worker& w : s.workers)
         if (!w.status.is_ok()) return w.status;
     summarize(o, s, r);
+    if (!r.latencies_ms.empty()) r.cpu_ms_per_run = cpu_ms / static_cast<double>(r.latencies_ms.size());
     if (o.profile) add_profile(before, s.workers[0].session->profile(), s.workers[0].latencies_ms.size(), r);
     return r;
 }

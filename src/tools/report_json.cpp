@@ -192,7 +192,9 @@ std::string to_json(const BenchReport& r, const std::string& model, const BenchO
               {"engine_loaded", r.engine_loaded},
               {"iterations", static_cast<int64_t>(r.latencies_ms.size())},
               {"wall_s", r.wall_s},
-              {"peak_rss_mb", r.peak_rss_mb}};
+              {"peak_rss_mb", r.peak_rss_mb},
+              {"cpu_ms_per_run", r.cpu_ms_per_run},
+              {"omp_wait", r.omp_wait}};
     for (const BenchInput& in : r.inputs)
         j["inputs"].push_back({{"name", in.name},
                                {"dtype", dtype_name(in.dtype)},

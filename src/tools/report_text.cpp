@@ -243,6 +243,8 @@ std::string format_text(const BenchReport& r, const std::string& model, const Be
     out << "throughput:  " << r.inferences_per_s << " inferences/s, " << r.images_per_s << " images/s (batch "
         << r.batch << ")\n";
     out << "peak RSS:    " << r.peak_rss_mb << " MB\n";
+    out << "cpu time:    " << r.cpu_ms_per_run << " ms per run (user + system, all threads)"
+        << (r.omp_wait.empty() ? "" : ", " + r.omp_wait) << "\n";
     out << "cpu:         " << format_text(r.cpu) << "\n";
     if (!o.profile) return out.str();
     out << "\nprofile (time per run, timed runs only; " << std::setprecision(3) << r.profile_total_ms

@@ -361,6 +361,46 @@ TEST(CapiSession, EngineCacheIsBuiltOnceThenLoaded) {
     fs::remove_all(dir);
 }
 
+// The tactic mode reaches the session: an engine file records it, and a session asking another mode
+// refuses the file naming the field; an unknown name lists the choices.
+TEST(CapiSession, TacticsReachTheSession) {
+    const fs::path dir = fs::temp_directory_path() / ("edgeinfer_capi_tactics_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string engine = (dir / "affine.engine").string();
+    Options o;
+    ASSERT_EQ(edgeinfer_options_create(o.out()), EDGEINFER_OK);
+    EXPECT_EQ(edgeinfer_options_set_tactics(o.get(), "fastest"), EDGEINFER_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(last_error(), "fastest") && contains(last_error(), "direct-only")) << last_error();
+    EXPECT_EQ(edgeinfer_options_set_tactics(o.get(), nullptr), EDGEINFER_INVALID_ARGUMENT);
+    EXPECT_EQ(edgeinfer_options_set_tactics(nullptr, "fast"), EDGEINFER_INVALID_ARGUMENT);
+    ASSERT_EQ(edgeinfer_options_set_num_threads(o.get(), 1), EDGEINFER_OK);
+    ASSERT_EQ(edgeinfer_options_set_tactics(o.get(), "direct-only"), EDGEINFER_OK);
+    {
+        Session s;
+        create_affine(s, o.get());
+        ASSERT_EQ(edgeinfer_session_save_engine(s.get(), engine.c_str()), EDGEINFER_OK) << last_error();
+    }
+    ASSERT_EQ(edgeinfer_options_set_engine_path(o.get(), engine.c_str()), EDGEINFER_OK);
+    int loaded = -1;
+    const char* message = nullptr;
+    {
+        Session s;
+        create_affine(s, o.get());
+        ASSERT_EQ(edgeinfer_session_engine_status(s.get(), nullptr, &loaded, &message), EDGEINFER_OK);
+        EXPECT_EQ(loaded, 1) << message;
+    }
+    ASSERT_EQ(edgeinfer_options_set_tactics(o.get(), "timed"), EDGEINFER_OK);
+    {
+        Session s;
+        create_affine(s, o.get());
+        ASSERT_EQ(edgeinfer_session_engine_status(s.get(), nullptr, &loaded, &message), EDGEINFER_OK);
+        EXPECT_EQ(loaded, 0);
+        EXPECT_TRUE(contains(message, "tactics") && contains(message, "direct-only") && contains(message, "timed"))
+            << message;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(CapiSession, EngineFilePathAndKeepFp32ReachTheSession) {
     const fs::path dir = fs::temp_directory_path() / ("edgeinfer_capi_engine_" + std::to_string(::getpid()));
     fs::create_directories(dir);

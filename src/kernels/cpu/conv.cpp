@@ -10,7 +10,11 @@
 //   attrs   Conv's, plus activation (string: Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish,
 //           Tanh, SiLU, Elu, Softplus, Gelu), activation_params (floats: LeakyRelu/Elu alpha, Clip
 //           min/max, HardSigmoid alpha/beta), channels_last (int: X, Z and Y are NHWC / NDHWC / NWC),
-//           output_type (int, ONNX type: 1 float (default) or 16 bfloat16; set by passes/bf16_regions).
+//           output_type (int, ONNX type: 1 float (default) or 16 bfloat16; set by passes/bf16_regions),
+//           x_block / y_block / z_block (int, 0 or 16; set by passes/blocked_layout on channels-last 2-D convs):
+//           16 stores that operand in oneDNN's blocked layout nChw16c, as [N, C/16, H, W, 16], instead of NHWC.
+//           A Winograd conv whose X and Y are both blocked runs without reorders; direct convs reorder
+//           blocked operands to and from NHWC.
 //   X and Z may be float32 or bfloat16 (bf16 regions); W and B are float32.
 //   Z is added by a oneDNN sum post-op (Z copied or reordered into the destination first), the
 //   activation by eltwise post-ops.
@@ -56,9 +60,11 @@ struct ConvAttrs {
     bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
     bool bf16 = false;           // compute in bf16 (fp32 accumulation)
     bool bf16_output = false;    // FusedConv output_type = 16: Y is stored as bf16
+    int64_t x_block = 0, y_block = 0, z_block = 0;  // FusedConv: 16 = that operand is stored nChw16c
     TacticMode tactics = TacticMode::kFast;
 };
 
+constexpr int64_t kBlock = 16;  // channels per block of a blocked operand (nChw16c)
 constexpr const char* kDirect = "direct";
 constexpr const char* kWinograd = "winograd";
 // Timed tactics: a candidate's output may differ from the direct one's by this much of the direct output's
@@ -91,6 +97,13 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
     if (node.domain == "com.microsoft") return parse_activation(node, a.activation);
     if (!fused) return "";
     a.channels_last = node.attr_int("channels_last", 0) != 0;
+    const std::pair<const char*, int64_t*> blocks[] = {
+        {"x_block", &a.x_block}, {"y_block", &a.y_block}, {"z_block", &a.z_block}};
+    for (const auto& [name, v] : blocks) {
+        *v = node.attr_int(name, 0);
+        if (*v != 0 && *v != kBlock) return std::string(name) + " must be 0 or 16, got " + std::to_string(*v);
+        if (*v != 0 && !a.channels_last) return std::string(name) + " needs channels_last=1";
+    }
     std::string why = parse_output_type(node, a.bf16_output);
     if (!why.empty()) return why;
     return parse_activation(node, a.activation);
@@ -108,6 +121,9 @@ std::vector<int64_t> to_channels_last(const std::vector<int64_t>& d) {
     out.push_back(d[1]);
     return out;
 }
+// Blocked dims [N, C/16, H, W, 16] <-> logical dims [N, C, H, W] (C a multiple of 16).
+std::vector<int64_t> blocked_to_logical(const std::vector<int64_t>& d) { return {d[0], d[1] * d[4], d[2], d[3]}; }
+std::vector<int64_t> to_blocked(const std::vector<int64_t>& d) { return {d[0], d[1] / kBlock, d[2], d[3], kBlock}; }
 
 // Spatial geometry of one convolution for concrete input dims.
 struct Geometry {
@@ -256,7 +272,14 @@ class ConvKernel final : public Kernel {
         const auto& w = ctx.input(1).dims;
         if (attrs_.channels_last && ctx.input(0).dims.size() < 3)
             return ctx.invalid("channels-last input " + shape_to_string(ctx.input(0).dims) + " has rank < 3");
-        const std::vector<int64_t> x = attrs_.channels_last ? to_logical(ctx.input(0).dims) : ctx.input(0).dims;
+        const auto& x_in = ctx.input(0).dims;
+        if (attrs_.x_block && (x_in.size() != 5 || x_in[4] != kBlock))
+            return ctx.invalid("x_block=16 input " + shape_to_string(x_in) + " is not [N, C/16, H, W, 16]");
+        if ((attrs_.y_block || attrs_.z_block) && x_in.size() != (attrs_.x_block ? 5u : 4u))
+            return ctx.invalid("y_block/z_block need a 2-D convolution, input is " + shape_to_string(x_in));
+        const std::vector<int64_t> x = attrs_.x_block         ? blocked_to_logical(x_in)
+                                       : attrs_.channels_last ? to_logical(x_in)
+                                                              : x_in;
         int64_t out_channels = 0;
         EDGEINFER_RETURN_IF_ERROR(validate(ctx, x, w, out_channels));
         std::vector<int64_t> in_spatial(x.begin() + 2, x.end());
@@ -265,16 +288,19 @@ class ConvKernel final : public Kernel {
         EDGEINFER_RETURN_IF_ERROR(conv_geometry(ctx, attrs_, in_spatial, kernel, g));
         std::vector<int64_t> y{x[0], out_channels};
         y.insert(y.end(), g.out.begin(), g.out.end());
-        const std::vector<int64_t> y_stored = attrs_.channels_last ? to_channels_last(y) : y;
+        if ((attrs_.y_block || attrs_.z_block) && out_channels % kBlock != 0)
+            return ctx.invalid("y_block/z_block need output channels divisible by 16, got " +
+                               std::to_string(out_channels));
+        const std::vector<int64_t> y_stored = stored_dims(y, attrs_.y_block);
         const DataType y_type = attrs_.bf16_output ? DataType::kBFloat16 : DataType::kFloat32;
         ctx.set_output(0, y_type, y_stored);
         auto st = std::make_unique<ConvState>();
         st->has_z = ctx.has_input(3);
-        if (st->has_z && (ctx.input(3).dims != y_stored ||
+        if (st->has_z && (ctx.input(3).dims != stored_dims(y, attrs_.z_block) ||
                           (ctx.input(3).dtype != DataType::kFloat32 && ctx.input(3).dtype != DataType::kBFloat16)))
             return ctx.invalid("Z is " + std::string(dtype_name(ctx.input(3).dtype)) + " " +
                                shape_to_string(ctx.input(3).dims) + ", expected float32 or bfloat16 " +
-                               shape_to_string(y_stored));
+                               shape_to_string(stored_dims(y, attrs_.z_block)));
         if (shape_numel(y) == 0 || shape_numel(x) == 0 || shape_numel(w) == 0) {
             st->empty = shape_numel(y) == 0;
             if (!st->empty) return ctx.unsupported_here("empty input or weight with non-empty output");
@@ -289,13 +315,14 @@ class ConvKernel final : public Kernel {
         st->has_bias = ctx.has_input(2);
         st->bias_md = bias_md;
         auto x_dt = dnnl_type(ctx.input(0).dtype), y_dt = dnnl_type(y_type);
-        auto stored = [&](const std::vector<int64_t>& d, memory::data_type t) {
+        auto stored = [&](const std::vector<int64_t>& d, memory::data_type t, int64_t block) {
+            if (block) return memory::desc(to_dnnl_dims(d), t, memory::format_tag::nChw16c);
             return attrs_.channels_last ? memory::desc(to_dnnl_dims(d), t, channels_last_format(d.size()))
                                         : memory::desc(to_dnnl_dims(d), t, to_dnnl_dims(strides_of(d)));
         };
-        st->src_plain = stored(x, x_dt);
-        st->dst_plain = stored(y, y_dt);
-        if (st->has_z) st->z_plain = stored(y, dnnl_type(ctx.input(3).dtype));
+        st->src_plain = stored(x, x_dt, attrs_.x_block);
+        st->dst_plain = stored(y, y_dt, attrs_.y_block);
+        if (st->has_z) st->z_plain = stored(y, dnnl_type(ctx.input(3).dtype), attrs_.z_block);
         st->weights_plain = memory::desc(wdims, f32, wstrides);
 
         std::string tactic = kDirect;
@@ -321,6 +348,12 @@ class ConvKernel final : public Kernel {
         ctx.request_scratch(scratch_total(*st));
         ctx.set_state(std::move(st));
         return Status::ok();
+    }
+
+    // How Y (or Z) with logical dims `y` is stored: blocked, channels-last or plain.
+    std::vector<int64_t> stored_dims(const std::vector<int64_t>& y, int64_t block) const {
+        if (block) return to_blocked(y);
+        return attrs_.channels_last ? to_channels_last(y) : y;
     }
 
     // Winograd is a candidate: fp32 2-D convolution, 3x3 kernel, stride 1, no dilation, one group.
@@ -443,7 +476,7 @@ class ConvKernel final : public Kernel {
                 fill(t);
             ins.push_back(std::move(t));
         }
-        const std::vector<int64_t> y_stored = attrs_.channels_last ? to_channels_last(y) : y;
+        const std::vector<int64_t> y_stored = stored_dims(y, attrs_.y_block);
         Tensor out_direct = Tensor::allocate(DataType::kFloat32, y_stored);
         Tensor out_wino = Tensor::allocate(DataType::kFloat32, y_stored);
         auto run_ms = [&](const ConvState& st, Tensor& out, int reps) {
@@ -483,7 +516,7 @@ class ConvKernel final : public Kernel {
         return accurate && t_wino < t_direct ? kWinograd : kDirect;
     }
 
-    // The (de)convolution primitive, in bf16 (bf16 src/weights, fp32 dst) or fp32. Channels-last
+    // The (de)convolution primitive, in bf16 (bf16 src/weights, fp32 dst) or fp32. Channels-last or blocked
     // src/dst stay in that layout unless oneDNN only has its reference code for it; otherwise
     // oneDNN picks (format `any`) and run reorders.
     void build_primitive(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
@@ -529,10 +562,17 @@ class ConvKernel final : public Kernel {
                 st.prim = BoundPrimitive(dnnl::deconvolution_forward(pd));
             }
         };
-        if (attrs_.channels_last && alg == dnnl::algorithm::convolution_direct) {
+        // Channels-last direct convs run NHWC (oneDNN's brgconv; blocked operands are reordered), Winograd ones
+        // nChw16c, without reorders when X and Y are stored so (passes/blocked_layout.cpp). Else oneDNN picks
+        // (format `any`) and run reorders.
+        const bool direct = alg == dnnl::algorithm::convolution_direct;
+        const bool blocked = !direct && attrs_.x_block != 0 && attrs_.y_block != 0;
+        if (attrs_.channels_last && (blocked || direct)) {
+            auto layout = [&](const std::vector<int64_t>& d) {
+                return blocked ? memory::format_tag::nChw16c : channels_last_format(d.size());
+            };
             try {
-                build(memory::desc(to_dnnl_dims(x), cdt, channels_last_format(x.size())),
-                      memory::desc(to_dnnl_dims(y), ddt, channels_last_format(y.size())));
+                build(memory::desc(to_dnnl_dims(x), cdt, layout(x)), memory::desc(to_dnnl_dims(y), ddt, layout(y)));
                 if (st.impl.rfind("ref", 0) != 0) return;
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented) throw;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -64,6 +65,26 @@ TEST(Bench, JsonFieldsAndIterations) {
     // 7 runs, each at most `max`, fit into the measured wall time.
     EXPECT_GE(j["wall_s"].get<double>() * 1000.0, 7 * j["latency_ms"]["min"].get<double>());
     EXPECT_FALSE(j.contains("profile"));
+}
+
+// bench's JSON names the OpenMP wait settings in effect (omp_wait): "" for libgomp's defaults.
+TEST(Bench, NamesTheOpenMpWaitSettings) {
+    const char* keep_policy = std::getenv("OMP_WAIT_POLICY");
+    const char* keep_spin = std::getenv("GOMP_SPINCOUNT");
+    const std::string policy = keep_policy ? keep_policy : "", spin = keep_spin ? keep_spin : "";
+    ::unsetenv("OMP_WAIT_POLICY");
+    ::unsetenv("GOMP_SPINCOUNT");
+    const std::string args = models("small_cnn.onnx") + " -n 1 --warmup 0 --threads 1";
+    auto defaults = bench_json(args);
+    ::setenv("OMP_WAIT_POLICY", "passive", 1);
+    ::setenv("GOMP_SPINCOUNT", "1000", 1);
+    auto chosen = bench_json(args);
+    ::unsetenv("OMP_WAIT_POLICY");
+    ::unsetenv("GOMP_SPINCOUNT");
+    if (keep_policy) ::setenv("OMP_WAIT_POLICY", policy.c_str(), 1);
+    if (keep_spin) ::setenv("GOMP_SPINCOUNT", spin.c_str(), 1);
+    EXPECT_EQ(defaults.value("omp_wait", std::string("(missing)")), "");
+    EXPECT_EQ(chosen.value("omp_wait", std::string("(missing)")), "OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=1000");
 }
 
 TEST(Bench, BatchAndShapesSetTheInput) {

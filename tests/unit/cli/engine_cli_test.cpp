@@ -124,6 +124,25 @@ TEST(EngineCli, EngineFileIsWrittenOnceThenLoaded) {
     EXPECT_NE(both.out.find("--engine and --engine-cache"), std::string::npos) << both.out;
 }
 
+// --tactics on a vision command reaches its session: the engine file records the mode, a run asking another
+// mode rebuilds with a note naming the field, and an unknown mode is refused listing the choices.
+TEST(EngineCli, TacticsFlagOnVisionCommands) {
+    const fs::path engine = temp_dir() / "tactics.engine";
+    const std::string args = "classify " + kModel + " " + kSamples + " -l 2 --json -t 1 --engine " + engine.string();
+    auto direct = run_cli(args + " --tactics direct-only");
+    ASSERT_EQ(direct.code, 0) << direct.out;
+    auto again = run_cli(args + " --tactics direct-only");
+    ASSERT_EQ(again.code, 0) << again.out;
+    EXPECT_EQ(again.out.find("does not match"), std::string::npos) << again.out;
+    auto timed = run_cli(args + " --tactics timed");
+    ASSERT_EQ(timed.code, 0) << timed.out;
+    EXPECT_NE(timed.out.find("tactics is 'direct-only' in the file but 'timed' here"), std::string::npos) << timed.out;
+    EXPECT_EQ(results_of(direct.out), results_of(timed.out));
+    auto bad = run_cli(args + " --tactics fastest");
+    EXPECT_NE(bad.code, 0) << bad.out;
+    EXPECT_NE(bad.out.find("direct-only"), std::string::npos) << bad.out;
+}
+
 TEST(EngineCli, ShapeProfileFlagsOnVisionCommands) {
     const std::string base = "classify " + kModel + " " + kSamples + " -l 2 --json -t 1 ";
     auto inside = run_cli(base +

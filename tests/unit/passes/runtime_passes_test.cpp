@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iostream>
 
 #include "pass_test_util.hpp"
 #include "passes/bf16_regions.hpp"
+#include "passes/blocked_layout.hpp"
 #include "passes/channels_last.hpp"
 #include "passes/conv_fusion.hpp"
 #include "passes/pipelines.hpp"
@@ -335,6 +337,157 @@ TEST(ChannelsLast, NothingToDoWithoutConvOrPool) {
     c.node("Conv", {"x", "w"}, {"y"}, "conv1d");
     ir::Model m1 = c.build();
     EXPECT_FALSE(passes::convert_to_channels_last(m1));
+}
+
+// x [1,16,16,16] -> conv a (16->M, relu) -> conv b (M->M, relu) -> conv c (M->M, + b's output, relu)
+// -> conv e (M->M) -> conv d (1x1) -> y. At M = 64 (16x16 outputs) the fast tactics run b, c and e with Winograd
+// (a has 16 input channels, d is 1x1). `extra_reader` also sends c's output to a Relu graph output.
+ir::Model conv_chain(int64_t m_channels, bool extra_reader = false) {
+    ModelBuilder b;
+    b.input("x", {1, 16, 16, 16}).output("y");
+    if (extra_reader) b.output("r");
+    const int64_t M = m_channels;
+    b.init("wa", random_tensor({M, 16, 3, 3}, 61, 0.2f)).init("ba", random_tensor({M}, 62, 0.1f));
+    b.init("wb", random_tensor({M, M, 3, 3}, 63, 0.1f)).init("wc", random_tensor({M, M, 3, 3}, 64, 0.1f));
+    b.init("we", random_tensor({M, M, 3, 3}, 66, 0.1f)).init("wd", random_tensor({M, M, 1, 1}, 65, 0.2f));
+    const auto pad = attr_is("pads", {1, 1, 1, 1});
+    b.node("Conv", {"x", "wa", "ba"}, {"ca"}, "a", {pad});
+    b.node("Relu", {"ca"}, {"ra"}, "relu_a");
+    b.node("Conv", {"ra", "wb"}, {"cb"}, "b", {pad});
+    b.node("Relu", {"cb"}, {"rb"}, "relu_b");
+    b.node("Conv", {"rb", "wc"}, {"cc"}, "c", {pad});
+    b.node("Add", {"cc", "rb"}, {"sc"}, "add_c");
+    b.node("Relu", {"sc"}, {"rc"}, "relu_c");
+    b.node("Conv", {"rc", "we"}, {"ce"}, "e", {pad});
+    b.node("Conv", {"ce", "wd"}, {"y"}, "d");
+    if (extra_reader) b.node("Relu", {"rc"}, {"r"}, "relu_out");
+    return b.build();
+}
+
+passes::RuntimePassOptions with_winograd() {
+    passes::RuntimePassOptions o;
+    o.winograd = true;
+    return o;
+}
+
+TEST(BlockedConvs, ValuesBetweenWinogradConvsAreStoredBlocked) {
+    ir::Model before = conv_chain(64);
+    ir::Model m = before;
+    passes::PassReport r = passes::make_runtime_pass_manager(passes::Level::kAll, with_winograd()).run(m);
+    ASSERT_EQ(r.passes.size(), 5u);
+    EXPECT_EQ(r.passes.back().name, "blocked-convs");
+    EXPECT_TRUE(r.passes.back().changed);
+    const ir::Node* a = find_node(m, "a");
+    const ir::Node* b = find_node(m, "b");
+    const ir::Node* c = find_node(m, "c");
+    const ir::Node* e = find_node(m, "e");
+    const ir::Node* d = find_node(m, "d");
+    ASSERT_TRUE(a && b && c && d && e);
+    EXPECT_FALSE(passes::winograd_candidate(m.graph, *a));
+    EXPECT_FALSE(passes::winograd_candidate(m.graph, *d));
+    // b -> c (as X and Z) and c -> e are blocked; a's output (a direct conv) and e's (read by the 1x1 d) are not.
+    EXPECT_EQ(a->attr_int("y_block", 0), 0);
+    EXPECT_EQ(b->attr_int("x_block", 0), 0);
+    EXPECT_EQ(b->attr_int("y_block", 0), 16);
+    EXPECT_EQ(c->attr_int("x_block", 0), 16);
+    EXPECT_EQ(c->attr_int("z_block", 0), 16);
+    EXPECT_EQ(c->attr_int("y_block", 0), 16);
+    EXPECT_EQ(e->attr_int("x_block", 0), 16);
+    EXPECT_EQ(e->attr_int("y_block", 0), 0);
+    EXPECT_EQ(d->attr_int("x_block", 0), 0);
+    const ir::Shape* blocked = passes::annotated_shape(m.graph, b->outputs[0]);
+    ASSERT_NE(blocked, nullptr);
+    EXPECT_EQ(blocked->to_string(), "1 x 4 x 16 x 16 x 16");
+    EXPECT_LE(max_output_diff(before, m, 1), 1e-4);
+}
+
+TEST(BlockedConvs, NearMissesStayChannelsLast) {
+    auto blocked_nodes = [](const ir::Model& m) {
+        int n = 0;
+        for (const ir::Node& node : m.graph.nodes) n += node.attr_int("y_block", 0) != 0;
+        return n;
+    };
+    // 32 channels: no Winograd by the fast heuristic.
+    ir::Model narrow = conv_chain(32);
+    passes::make_runtime_pass_manager(passes::Level::kAll, with_winograd()).run(narrow);
+    EXPECT_EQ(blocked_nodes(narrow), 0);
+    // 72 channels: Winograd candidates, but 72 does not fill 16-channel blocks.
+    ir::Model odd = conv_chain(72);
+    passes::make_runtime_pass_manager(passes::Level::kAll, with_winograd()).run(odd);
+    EXPECT_TRUE(passes::winograd_candidate(odd.graph, *find_node(odd, "b")));
+    EXPECT_EQ(blocked_nodes(odd), 0);
+    // Without Winograd (direct-only tactics, no AVX-512) the pass is not in the pipeline.
+    ir::Model plain = conv_chain(64);
+    passes::make_runtime_pass_manager(passes::Level::kAll).run(plain);
+    EXPECT_EQ(blocked_nodes(plain), 0);
+    // c's output also feeds a Relu (a graph output): it stays NHWC, b's output is still blocked.
+    ir::Model before = conv_chain(64, true);
+    ir::Model e = before;
+    passes::make_runtime_pass_manager(passes::Level::kAll, with_winograd()).run(e);
+    EXPECT_EQ(find_node(e, "c")->attr_int("y_block", 0), 0);
+    EXPECT_EQ(find_node(e, "e")->attr_int("x_block", 0), 0);
+    EXPECT_EQ(find_node(e, "b")->attr_int("y_block", 0), 16);
+    EXPECT_LE(max_output_diff(before, e, 1), 1e-4);
+    // bf16 regions keep their own layout: the pass is not in that pipeline.
+    passes::RuntimePassOptions bf16 = with_winograd();
+    bf16.bf16 = true;
+    for (const std::string& name : passes::runtime_pipeline_for(passes::Level::kAll, bf16))
+        EXPECT_NE(name, "blocked-convs");
+}
+
+// Largest |a - b| of two float32 tensors of the same size.
+double max_diff(const Tensor& a, const Tensor& b) {
+    if (a.numel() != b.numel()) return INFINITY;
+    double worst = 0;
+    for (int64_t i = 0; i < a.numel(); ++i)
+        worst = std::max<double>(worst, std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i]));
+    return worst;
+}
+
+// Sessions: the blocked graph gives the plain model's result with Winograd (fast) and with every conv direct
+// (a blocked operand reordered to NHWC and back), and a blocked conv with wrong attributes is refused.
+TEST(BlockedConvs, BlockedGraphMatchesThePlainModelWithEitherTactic) {
+    ir::Model plain = conv_chain(64);
+    auto inputs = seeded_inputs(plain, 1);
+    Tensor reference = run_model(plain, inputs)[0].tensor;  // no runtime passes: NCHW, direct/Winograd by shape
+    ir::Model blocked = plain;
+    passes::make_runtime_pass_manager(passes::Level::kAll, with_winograd()).run(blocked);
+    auto bytes = model::serialize_model(blocked);
+    ASSERT_TRUE(bytes.is_ok());
+    auto run_with = [&](TacticMode mode, int* winograd) {
+        SessionOptions o;
+        o.num_threads = 1;
+        o.tactics = mode;
+        o.optimization_level = GraphOptimizationLevel::kNone;  // the blocked graph as it is
+        o.enable_profiling = true;
+        auto s = Session::create_from_bytes(bytes->data(), bytes->size(), o);
+        EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+        if (!s.is_ok()) return Tensor();
+        auto out = s.value()->run(inputs);
+        EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+        *winograd = 0;
+        for (const NodeProfile& p : s.value()->profile()) *winograd += p.tactic == "winograd";
+        return out.is_ok() ? std::move(out).value()[0].tensor : Tensor();
+    };
+    int wino_fast = 0, wino_direct = 0;
+    Tensor fast = run_with(TacticMode::kFast, &wino_fast);
+    Tensor direct = run_with(TacticMode::kDirectOnly, &wino_direct);
+    EXPECT_EQ(wino_direct, 0);
+    const double d_fast = max_diff(fast, reference), d_direct = max_diff(direct, reference);
+    std::cout << "blocked chain: " << wino_fast << " Winograd conv(s); |fast - plain| " << d_fast
+              << ", |direct-only - plain| " << d_direct << "\n";
+    EXPECT_LE(d_fast, 1e-4);
+    EXPECT_LE(d_direct, 1e-3);  // the plain model's convs b, c, e use Winograd (fast), these are direct
+
+    for (ir::Node& n : blocked.graph.nodes)
+        if (n.name == "c") passes::set_attribute(n, attr_i("x_block", 8));
+    auto bad_bytes = model::serialize_model(blocked);
+    ASSERT_TRUE(bad_bytes.is_ok());
+    SessionOptions o;
+    o.optimization_level = GraphOptimizationLevel::kNone;
+    auto s = Session::create_from_bytes(bad_bytes->data(), bad_bytes->size(), o);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.status().message().find("x_block must be 0 or 16, got 8"), std::string::npos) << s.status().message();
 }
 
 TEST(RuntimePasses, NeverPartOfTheExportPipeline) {

@@ -458,6 +458,48 @@ TEST_F(BatchingTest, PrecisionAndBatchTimeoutKeysAreChecked) {
     EXPECT_FALSE(parse_precision("fp64").is_ok());
 }
 
+TEST_F(BatchingTest, TacticsKeyIsChecked) {
+    auto c = parse_pipeline_config(doc(1, {{"model", "stand_in.onnx"}, {"tactics", "direct-only"}}), dir_);
+    ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+    EXPECT_EQ(c.value().elements[0].infer.tactics, "direct-only");
+    auto plain = parse_pipeline_config(doc(1, {{"model", "stand_in.onnx"}}), dir_);
+    ASSERT_TRUE(plain.is_ok()) << plain.status().to_string();
+    EXPECT_EQ(plain.value().elements[0].infer.tactics, "");
+    auto bad = parse_pipeline_config(doc(1, {{"model", "stand_in.onnx"}, {"tactics", "winograd"}}), dir_);
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("/elements/0/tactics: unknown tactics \"winograd\", expected one of fast"),
+              std::string::npos)
+        << bad.status().message();
+}
+
+// --tactics and an element's "tactics" key reach the session: the element's engine file records the mode, and
+// a run asking another mode rebuilds it (and rewrites the file) instead of loading it.
+TEST_F(BatchingTest, CliAndKeyTacticsReachTheSessions) {
+    save_colour_yolo(dir_ / "dynamic.onnx", -1);
+    json d = doc(1, {{"model", "dynamic.onnx"}, {"task", "yolov8"}, {"engine", "m.engine"}});
+    d["sources"][0]["uri"] = "pattern:64x64";
+    const std::string cfg = (dir_ / "pipeline.json").string();
+    auto write = [&](const json& j) { std::ofstream(cfg) << j.dump(2); };
+    write(d);
+    using cli_test::run_cli;
+    const fs::path engine = dir_ / "m.engine";
+    auto r = run_cli("pipeline " + cfg + " --limit 2 --tactics direct-only");
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_TRUE(fs::exists(engine));
+    auto written = fs::last_write_time(engine);
+    r = run_cli("pipeline " + cfg + " --limit 2 --tactics direct-only");  // same mode: loaded, not rewritten
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(fs::last_write_time(engine), written);
+    d["elements"][0]["tactics"] = "timed";  // the key overrides the flag: another mode, so rebuilt
+    write(d);
+    r = run_cli("pipeline " + cfg + " --limit 2 --tactics direct-only");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(fs::last_write_time(engine), written) << r.out;
+    r = run_cli("pipeline " + cfg + " --limit 2 --tactics fastest");
+    EXPECT_NE(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("--tactics"), std::string::npos) << r.out;
+}
+
 TEST_F(BatchingTest, CliPrecisionIsPassedToTheSessions) {
     save_colour_yolo(dir_ / "dynamic.onnx", -1);
     json d = doc(1, {{"model", "dynamic.onnx"}, {"task", "yolov8"}});
