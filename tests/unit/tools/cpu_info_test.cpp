@@ -104,8 +104,11 @@ TEST(CpuInfo, ThisMachine) {
         EXPECT_EQ(cpu.onednn_isa, "sve_" + std::to_string(base::cpu_features().sve_bits));
     } else {
         std::set<std::string> flags = proc_cpuinfo_flags("Features");
-        for (const std::string& f : cpu.features)
-            if (!flags.empty()) EXPECT_EQ(flags.count(f), 1u) << f << " not in /proc/cpuinfo";
+        for (const std::string& f : cpu.features) {
+            if (!flags.empty()) {
+                EXPECT_EQ(flags.count(f), 1u) << f << " not in /proc/cpuinfo";
+            }
+        }
     }
 #else
     GTEST_SKIP() << "no CPU feature checks for " << cpu.architecture;
