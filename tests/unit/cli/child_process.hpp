@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -52,7 +53,9 @@ class Child {
     }
 
     // The next stdout line, or "" after timeout_ms.
+    // Under emulation (EDGEINFER_EMULATED, set by CTest in cross builds: qemu is many times slower) x10.
     std::string read_line(int timeout_ms = 5000) {
+        if (std::getenv("EDGEINFER_EMULATED")) timeout_ms *= 10;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (true) {
             auto nl = buffer_.find('\n');

@@ -42,10 +42,12 @@ std::string gst_plugin_dir() {
 #endif
 }
 
-// `elements` usable from this process (OpenCV's GStreamer backend), not only from gst-launch-1.0.
+// `elements` usable from this process (OpenCV's GStreamer backend), not only from gst-launch-1.0: also
+// plugins-base's videotestsrc plugin in this architecture's folder (libgstreamer's own core elements are
+// there in any case).
 bool have_gstreamer_here(const char* elements) {
     const std::string dir = gst_plugin_dir();
-    return have_gstreamer(elements) && (dir.empty() || std::filesystem::is_directory(dir));
+    return have_gstreamer(elements) && (dir.empty() || std::filesystem::exists(dir + "/libgstvideotestsrc.so"));
 }
 
 // A UDP port nothing listens on now.
