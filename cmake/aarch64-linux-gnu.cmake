@@ -42,6 +42,8 @@ set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${EDGEINFER_ARM64_SYSROOT}/u
 
 # protoc (Protobuf's generator) must be the build machine's: same protobuf version (both Debian's).
 set(Protobuf_PROTOC_EXECUTABLE /usr/bin/protoc CACHE FILEPATH "protoc of the build machine")
+# So must gRPC's C++ code generator (the sysroot's gRPC package names its own, an arm64 program).
+set(EDGEINFER_GRPC_CPP_PLUGIN /usr/bin/grpc_cpp_plugin CACHE FILEPATH "grpc_cpp_plugin of the build machine")
 
 find_program(EDGEINFER_QEMU_AARCH64 qemu-aarch64-static)
 if(EDGEINFER_QEMU_AARCH64)

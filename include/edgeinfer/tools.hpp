@@ -301,7 +301,8 @@ struct CpuInfo {
     std::vector<std::string> features;  // /proc/cpuinfo names: x86_64 avx2, avx512f, avx512_vnni, avx512_bf16,
                                         // amx_tile, ...; aarch64 asimd (NEON), asimddp (dot product), sve, sve2,
                                         // bf16, i8mm, ... (from AT_HWCAP/AT_HWCAP2, as qemu -cpu reports them too)
-    std::string onednn_isa;             // oneDNN's effective ISA by its names, x86 levels ("avx512_core_amx")
+    std::string onednn_isa;             // oneDNN's effective ISA by its names: x86 levels ("avx512_core_amx"),
+                                        // aarch64 "asimd" (NEON) or "sve_<vector bits>" ("sve_256")
     int cores = 0;                      // logical processors this process may use
 };
 CpuInfo cpu_info();

@@ -3,8 +3,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#include <algorithm>
+
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #endif
 
 namespace edgeinfer::base {
@@ -32,6 +35,12 @@ std::vector<std::string> aarch64_features(uint64_t hwcap, uint64_t hwcap2) {
         {1, 1, "sve2"}, {1, 14, "bf16"}, {1, 13, "i8mm"},    {1, 12, "svebf16"}, {1, 9, "svei8mm"},   {1, 23, "sme"},
     };
     return decode({hwcap, hwcap2}, table);
+}
+
+std::string aarch64_isa_name(const std::vector<std::string>& features, int sve_bits) {
+    auto has = [&features](const char* f) { return std::find(features.begin(), features.end(), f) != features.end(); };
+    if (has("sve") && sve_bits > 0) return "sve_" + std::to_string(sve_bits);
+    return has("asimd") ? "asimd" : "";
 }
 
 std::vector<std::string> x86_features(const X86Cpuid& r) {
@@ -66,6 +75,12 @@ CpuFeatures cpu_features() {
     f.architecture = "aarch64";
 #if defined(__linux__)
     f.features = aarch64_features(getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
+#if defined(PR_SVE_GET_VL)
+    // The vector length in bytes in the low 16 bits (PR_SVE_VL_LEN_MASK); -1 (EINVAL) without SVE.
+    int vl = prctl(PR_SVE_GET_VL);
+    if (vl > 0 && std::find(f.features.begin(), f.features.end(), "sve") != f.features.end())
+        f.sve_bits = (vl & 0xffff) * 8;
+#endif
 #endif
 #elif defined(__arm__)
     f.architecture = "arm";

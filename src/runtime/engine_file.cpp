@@ -19,6 +19,7 @@
 #include <fstream>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "base/cpu_features.hpp"
 #include "base/status.hpp"
 
 #ifndef EDGEINFER_VERSION
@@ -95,6 +96,7 @@ class Reader {
     std::string name_;
 };
 
+#if !defined(__aarch64__)
 std::string isa_name(dnnl::cpu_isa isa) {
     switch (isa) {
         case dnnl::cpu_isa::all:
@@ -122,10 +124,20 @@ std::string isa_name(dnnl::cpu_isa isa) {
     }
     return "isa_" + std::to_string(static_cast<int>(isa));
 }
+#endif
 
 }  // namespace
 
-std::string effective_isa_name() { return isa_name(dnnl::get_effective_cpu_isa()); }
+std::string effective_isa_name() {
+#if defined(__aarch64__)
+    // oneDNN's cpu_isa enum names x86 levels only; on aarch64 its values are bits of another enum (a
+    // Cortex-A72 reads as "sse41" through it). Name the level its aarch64 kernels dispatch on instead.
+    base::CpuFeatures f = base::cpu_features();
+    return base::aarch64_isa_name(f.features, f.sve_bits);
+#else
+    return isa_name(dnnl::get_effective_cpu_isa());
+#endif
+}
 
 namespace {
 
@@ -214,7 +226,7 @@ EngineHeader make_engine_header(const std::string& model_sha256, const SessionOp
     std::string onednn = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
     EngineHeader h = {{"edgeinfer_version", EDGEINFER_VERSION},
                       {"onednn_version", onednn},
-                      {"cpu_isa", isa_name(dnnl::get_effective_cpu_isa())},
+                      {"cpu_isa", effective_isa_name()},
                       {"model_sha256", model_sha256},
                       {"precision", std::string(to_string(options.precision))},
                       {"optimization_level", std::string(to_string(options.optimization_level))},

@@ -41,7 +41,8 @@ struct EngineFile {
 // Lower-case hex SHA-256 of `size` bytes.
 std::string sha256_hex(const void* data, size_t size);
 
-// oneDNN's effective CPU ISA, e.g. "avx512_core_amx" (ONEDNN_MAX_CPU_ISA lowers it).
+// oneDNN's effective CPU ISA, e.g. "avx512_core_amx" (ONEDNN_MAX_CPU_ISA lowers it); on aarch64 the level
+// its kernels dispatch on, "asimd" or "sve_<vector bits>" (base::aarch64_isa_name).
 std::string effective_isa_name();
 
 // "x [1x3x8x8]..[8x3x8x8] opt [4x3x8x8]" and "profile 0: x [...]..[...] opt [...] y ...; profile 1: ...":
@@ -50,7 +51,7 @@ std::string shape_range_text(const InputShapeRange& range);
 std::string shape_profiles_text(const std::vector<ShapeProfile>& profiles);
 
 // The header a session with these settings has now: edgeinfer_version, onednn_version, cpu_isa
-// (oneDNN's effective ISA), model_sha256, precision, optimization_level, keep_fp32_nodes, num_threads, tactics, and
+// (effective_isa_name()), model_sha256, precision, optimization_level, keep_fp32_nodes, num_threads, tactics, and
 // shape_profiles when the options have any.
 EngineHeader make_engine_header(const std::string& model_sha256, const SessionOptions& options, int threads);
 

@@ -14,13 +14,8 @@ CpuInfo cpu_info() {
     CpuInfo c;
     c.architecture = std::move(f.architecture);
     c.features = std::move(f.features);
-#if defined(__x86_64__) || defined(__i386__)
+    // x86: oneDNN's effective ISA; aarch64: the level its aarch64 kernels dispatch on (asimd, sve_256, ...).
     c.onednn_isa = runtime::effective_isa_name();
-#else
-    // oneDNN's cpu_isa enum has x86 names only; elsewhere its values stand for other ISAs (an arm64
-    // Cortex-A72 reads as "sse41" through them), so name none.
-    c.onednn_isa = "-";
-#endif
     c.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     return c;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -52,7 +53,12 @@ class Child {
     }
 
     // The next stdout line, or "" after timeout_ms.
+    // Time limits here are x10 under emulation (EDGEINFER_EMULATED, set by CTest in cross builds: qemu is many
+    // times slower than a board).
+    static int scaled(int timeout_ms) { return std::getenv("EDGEINFER_EMULATED") ? timeout_ms * 10 : timeout_ms; }
+
     std::string read_line(int timeout_ms = 5000) {
+        timeout_ms = scaled(timeout_ms);
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (true) {
             auto nl = buffer_.find('\n');
@@ -76,6 +82,7 @@ class Child {
 
     // The exit code (128+N for signal N), or -1 when it did not exit within timeout_ms.
     int wait(int timeout_ms = 5000) {
+        timeout_ms = scaled(timeout_ms);
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (exit_code_ == kRunning && std::chrono::steady_clock::now() < deadline) {
             int status = 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +28,26 @@ bool have_gstreamer(const char* elements) {
     const std::string command =
         std::string("for e in ") + elements + "; do gst-inspect-1.0 $e > /dev/null 2>&1 || exit 1; done";
     return std::system(command.c_str()) == 0;
+}
+
+// The plugin folder of this program's own architecture: gst-inspect-1.0 above is the build machine's, so
+// under qemu (scripts/test-arm64) it lists x86_64 plugins that an arm64 process cannot load.
+std::string gst_plugin_dir() {
+#if defined(__aarch64__)
+    return "/usr/lib/aarch64-linux-gnu/gstreamer-1.0";
+#elif defined(__x86_64__)
+    return "/usr/lib/x86_64-linux-gnu/gstreamer-1.0";
+#else
+    return "";
+#endif
+}
+
+// `elements` usable from this process (OpenCV's GStreamer backend), not only from gst-launch-1.0: also
+// plugins-base's videotestsrc plugin in this architecture's folder (libgstreamer's own core elements are
+// there in any case).
+bool have_gstreamer_here(const char* elements) {
+    const std::string dir = gst_plugin_dir();
+    return have_gstreamer(elements) && (dir.empty() || std::filesystem::exists(dir + "/libgstvideotestsrc.so"));
 }
 
 // A UDP port nothing listens on now.
@@ -92,7 +113,8 @@ void expect_white_frames(io::FrameSource& source, int count) {
 }
 
 TEST(StreamSources, GStreamerPipelineToTheEnd) {
-    if (!have_gstreamer("videotestsrc videoconvert appsink")) GTEST_SKIP() << "GStreamer plugins-base missing";
+    if (!have_gstreamer_here("videotestsrc videoconvert appsink"))
+        GTEST_SKIP() << "GStreamer plugins-base missing (for this architecture: " << gst_plugin_dir() << ")";
     const std::string spec =
         "gst:videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=64,height=48 ! videoconvert ! appsink";
     auto source = io::open_source(spec);
@@ -138,8 +160,9 @@ TEST(StreamSources, UdpUrlThroughFfmpeg) {
 }
 
 TEST(StreamSources, RtpOverUdpThroughAGStreamerPipeline) {
-    if (!have_gstreamer("videotestsrc jpegenc rtpjpegpay udpsink udpsrc rtpjpegdepay jpegdec videoconvert appsink"))
-        GTEST_SKIP() << "gst-launch-1.0 or its plugins missing";
+    if (!have_gstreamer_here(
+            "videotestsrc jpegenc rtpjpegpay udpsink udpsrc rtpjpegdepay jpegdec videoconvert appsink"))
+        GTEST_SKIP() << "gst-launch-1.0 or its plugins missing (for this architecture: " << gst_plugin_dir() << ")";
     const int port = free_udp_port();
     ASSERT_GT(port, 0);
     Sender sender(jpeg_source() + "rtpjpegpay ! udpsink host=127.0.0.1 port=" + std::to_string(port));

@@ -14,6 +14,7 @@
 
 #include "base/cpu_features.hpp"
 #include "edgeinfer/tools.hpp"
+#include "runtime/engine_file.hpp"
 
 namespace edgeinfer::testing {
 namespace {
@@ -48,6 +49,18 @@ TEST(CpuFeatures, DecodesAarch64Hwcaps) {
     EXPECT_TRUE(base::aarch64_features(0, 0).empty());
 }
 
+TEST(CpuFeatures, NamesAarch64IsaLevel) {
+    // oneDNN's aarch64 kernels dispatch on NEON vs SVE at a vector length: the engine file's cpu_isa there.
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd"}, 0), "asimd");                        // Raspberry Pi 4
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd", "asimdhp", "asimddp"}, 0), "asimd");  // Pi 5
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd", "sve", "sve2"}, 128), "sve_128");     // e.g. Neoverse N2
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd", "sve"}, 256), "sve_256");             // Neoverse V1
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd", "sve"}, 512), "sve_512");             // A64FX
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd", "sve"}, 0), "asimd");                 // SVE length unknown: NEON's
+    EXPECT_EQ(base::aarch64_isa_name({"fp", "asimd"}, 256), "asimd");  // a length without sve: ignored
+    EXPECT_EQ(base::aarch64_isa_name({}, 0), "");
+}
+
 TEST(CpuFeatures, DecodesX86Cpuid) {
     base::X86Cpuid r;
     r.leaf1_ecx = (1u << 20) | (1u << 12) | (1u << 28);  // sse4_2, fma, avx
@@ -78,19 +91,40 @@ TEST(CpuInfo, ThisMachine) {
 #elif defined(__aarch64__)
     EXPECT_EQ(cpu.architecture, "aarch64");
     EXPECT_TRUE(has(cpu.features, "asimd"));  // every ARMv8-A Linux system
+    // The ISA level names an aarch64 one (no x86 name such as "sse41" from oneDNN's x86-only enum).
+    EXPECT_TRUE(cpu.onednn_isa == "asimd" || cpu.onednn_isa.rfind("sve_", 0) == 0) << cpu.onednn_isa;
     const char* qemu_cpu = std::getenv("QEMU_CPU");
     std::string model = qemu_cpu ? qemu_cpu : "";
     if (model == "cortex-a72") {  // Raspberry Pi 4: NEON only
         for (const char* f : {"asimddp", "sve", "bf16", "i8mm"}) EXPECT_FALSE(has(cpu.features, f)) << f;
-    } else if (model == "max") {  // every feature qemu emulates
+        EXPECT_EQ(cpu.onednn_isa, "asimd");
+    } else if (model == "max") {  // every feature qemu emulates; SVE at qemu-user's default length
         for (const char* f : {"asimddp", "sve", "sve2", "bf16", "i8mm"}) EXPECT_TRUE(has(cpu.features, f)) << f;
+        EXPECT_GT(base::cpu_features().sve_bits, 0);
+        EXPECT_EQ(cpu.onednn_isa, "sve_" + std::to_string(base::cpu_features().sve_bits));
     } else {
         std::set<std::string> flags = proc_cpuinfo_flags("Features");
-        for (const std::string& f : cpu.features)
-            if (!flags.empty()) EXPECT_EQ(flags.count(f), 1u) << f << " not in /proc/cpuinfo";
+        for (const std::string& f : cpu.features) {
+            if (!flags.empty()) {
+                EXPECT_EQ(flags.count(f), 1u) << f << " not in /proc/cpuinfo";
+            }
+        }
     }
 #else
     GTEST_SKIP() << "no CPU feature checks for " << cpu.architecture;
+#endif
+}
+
+// Engine files record the same ISA level cpu_info reports, so an engine planned on a Pi 4 (asimd) is not
+// reused on an SVE server, and none on arm64 carries an x86 name.
+TEST(CpuInfo, EngineHeaderRecordsTheIsaLevel) {
+    runtime::EngineHeader h = runtime::make_engine_header(std::string(64, '0'), SessionOptions{}, 1);
+    auto it = std::find_if(h.begin(), h.end(), [](const auto& f) { return f.first == "cpu_isa"; });
+    ASSERT_NE(it, h.end());
+    EXPECT_EQ(it->second, tools::cpu_info().onednn_isa);
+    EXPECT_FALSE(it->second.empty());
+#if defined(__aarch64__)
+    for (const char* x86 : {"sse41", "avx", "all"}) EXPECT_EQ(it->second.find(x86), std::string::npos) << it->second;
 #endif
 }
 
