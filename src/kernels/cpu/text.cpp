@@ -263,8 +263,8 @@ class RegexFullMatchKernel : public Kernel {
 
 // Python's str.split: with no delimiter, runs of whitespace separate and leading/trailing whitespace
 // is dropped ("" gives no parts; the unsplit rest after maxsplit keeps its trailing whitespace); with one, every
-// occurrence separates ("" gives one empty part). At most `maxsplit` splits when maxsplit >= 0; the rest stays in the
-// last part.
+// occurrence separates (an empty string gives no parts, as ONNX Runtime does, where Python gives one). At most
+// `maxsplit` splits when maxsplit >= 0; the rest stays in the last part.
 std::vector<std::string> split_string(const std::string& s, const std::string& delim, int64_t maxsplit) {
     std::vector<std::string> parts;
     int64_t splits = 0;
@@ -286,6 +286,7 @@ std::vector<std::string> split_string(const std::string& s, const std::string& d
         }
         return parts;
     }
+    if (s.empty()) return parts;
     size_t start = 0;
     while (true) {
         const size_t at = (maxsplit >= 0 && splits == maxsplit) ? std::string::npos : s.find(delim, start);
@@ -360,11 +361,19 @@ void register_text_kernels(KernelRegistry& registry) {
             return ctx.invalid("pattern '" + pattern->s + "' uses " + e +
                                ", which std::regex (ECMAScript) would read " +
                                "as a plain letter, not as RE2 does; RE2-only syntax is not supported");
+        // RE2's case-insensitive flag at the start of the pattern maps to std::regex::icase.
+        std::string body = pattern->s;
+        auto flags = std::regex::ECMAScript;
+        if (body.rfind("(?i)", 0) == 0) {
+            body = body.substr(4);
+            flags |= std::regex::icase;
+        }
         try {
-            return std::unique_ptr<Kernel>(new RegexFullMatchKernel(std::regex(pattern->s, std::regex::ECMAScript)));
+            return std::unique_ptr<Kernel>(new RegexFullMatchKernel(std::regex(body, flags)));
         } catch (const std::regex_error& e) {
             return ctx.invalid("pattern '" + pattern->s + "' is not a regular expression std::regex (ECMAScript) " +
-                               "can compile (" + e.what() + "); RE2-only syntax such as (?i), \\A, \\z, (?P<name>) " +
+                               "can compile (" + e.what() +
+                               "); RE2-only syntax such as (?i) after the start, \\A, \\z, (?P<name>) " +
                                "or \\p{...} is not supported");
         }
     };
