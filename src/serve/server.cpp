@@ -2,6 +2,8 @@
 // thread, and an orderly stop: listeners first (httplib finishes the connections in flight), then the models.
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +25,7 @@ class Server::Impl {
     bool has_metrics = false;
     int http_port = -1, metrics_port = -1;
     std::thread http_thread, metrics_thread;
+    std::atomic<bool> http_done{false}, metrics_done{false};  // set when a listener's thread returns
     std::mutex mutex;
     std::condition_variable stopped_cv;
     bool stopping = false, stopped = false;
@@ -79,12 +82,28 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
         impl->grpc = std::move(grpc.value());
     }
     Impl* p = impl.get();
-    p->http_thread = std::thread([p] { p->http.listen_after_bind(); });
-    if (p->has_metrics) p->metrics_thread = std::thread([p] { p->metrics.listen_after_bind(); });
+    p->http_thread = std::thread([p] {
+        p->http.listen_after_bind();
+        p->http_done = true;
+    });
+    if (p->has_metrics)
+        p->metrics_thread = std::thread([p] {
+            p->metrics.listen_after_bind();
+            p->metrics_done = true;
+        });
     return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 Server::~Server() { stop(); }
+
+namespace {
+// httplib's stop() acts only once listen has started (is_running); a stop right after create could come before
+// the listener thread gets there and leave it blocked in accept for ever, so wait for it to start (or return).
+void stop_listener(httplib::Server& s, const std::atomic<bool>& done) {
+    while (!s.is_running() && !done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    s.stop();
+}
+}  // namespace
 
 int Server::http_port() const { return impl_->http_port; }
 int Server::grpc_port() const { return impl_->grpc ? impl_->grpc->port() : -1; }
@@ -107,8 +126,8 @@ void Server::stop() {
     }
     // httplib's stop closes the listening socket; listen_after_bind returns once the connections in flight
     // are answered (its thread pool joins its workers).
-    impl_->http.stop();
-    if (impl_->has_metrics) impl_->metrics.stop();
+    stop_listener(impl_->http, impl_->http_done);
+    if (impl_->has_metrics) stop_listener(impl_->metrics, impl_->metrics_done);
     if (impl_->http_thread.joinable()) impl_->http_thread.join();
     if (impl_->metrics_thread.joinable()) impl_->metrics_thread.join();
     if (impl_->grpc) impl_->grpc->stop();
