@@ -77,6 +77,15 @@ uint8_t float_to_float8(DataType t, float x, bool saturate) {
                                          : static_cast<uint8_t>(f.fnuz ? 0x80 : sign | 0x7f);
     const float a = std::fabs(x);
     if (std::isinf(a)) return overflow;
+    if (!saturate && !f.fnuz) {
+        // ONNX Runtime 1.30 (core/common/float8.h, the same bit code as ONNX's older onnx.helper conversion) leaves
+        // round-to-nearest-even in one range of each non-FNUZ type; matched here so Cast, CastLike and
+        // QuantizeLinear agree with it (checked over every exponent, see docs/operators.md "Oracle"):
+        // E4M3FN: [480, 496) truncates to the NaN code 0x7f, which ORT lowers to 448 and then does not round up.
+        if (t == DataType::kFloat8E4M3FN && a >= 480.0f && a < 496.0f) return static_cast<uint8_t>(sign | 0x7e);
+        // E5M2: [61440, 65536) rounds up past 57344 and ORT ORs the infinity code into 0x7b: 0x7f, a NaN.
+        if (t == DataType::kFloat8E5M2 && a >= 61440.0f && a < 65536.0f) return static_cast<uint8_t>(sign | 0x7f);
+    }
     // The magnitude code grows monotonically with the value: subnormals count steps of the smallest
     // subnormal, normals are (biased exponent << mant_bits) + mantissa, and a mantissa that rounds up
     // to 2^(mant_bits+1) carries into the exponent by itself.

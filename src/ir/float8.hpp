@@ -14,7 +14,9 @@ float float8_to_float(DataType t, uint8_t bits);
 // float32 to an 8-bit float of type `t`, rounding to nearest even (ONNX Cast-19). NaN gives the
 // type's NaN; zero of the FNUZ types is always +0. Out of range (|x| beyond the largest finite value
 // after rounding, infinities included): with `saturate` the largest finite value of x's sign;
-// without, E5M2 gives ±infinity and the others NaN.
+// without, E5M2 gives ±infinity and the others NaN, except in the two ranges where ONNX Runtime 1.30
+// (the oracle) differs and this follows it: E4M3FN |x| in [480, 496) gives ±448, E5M2 |x| in
+// [61440, 65536) gives NaN.
 uint8_t float_to_float8(DataType t, float x, bool saturate);
 
 // The largest finite value of an 8-bit float type (448, 240, 57344, 57344).

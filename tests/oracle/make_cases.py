@@ -394,6 +394,14 @@ def deformconv_cases():
     dc('DeformConv19_dilations', 2, 3, (7, 6), (2, 2), dil=(2, 2), og=2)
 
 
+# The top of each float8 range, where saturate=0 decides between the largest finite value, NaN and infinity:
+# E4M3FN 448 (ties at 464; ORT gives 448 for [480, 496)), E4M3FNUZ 240, E5M2/E5M2FNUZ 57344 (ties at 61440; ORT gives
+# E5M2 NaN for [61440, 65536), infinity above), and both signs.
+F8_BOUNDARY = np.array([448, 449, 463.9, 464, 465, 479.9, 480, 495.9, 496, 1e9, 240, 247.9, 248, 57344, 61439,
+                        61440, 65535, 65536], np.float32)
+F8_BOUNDARY = np.concatenate([F8_BOUNDARY, -F8_BOUNDARY])
+
+
 def cast_cases():
     r = rng_for('Cast')
     vals = np.concatenate([np.array([-1e6, -500, -448, -300, -57344, 70000, 57344, 448, 240, 241, 300, 1e-9, -1e-3,
@@ -410,6 +418,12 @@ def cast_cases():
         case('Cast', f'Cast19_float16_to_{tname}', 19,
              [helper.make_node('Cast', ['x'], ['f8'], to=to), helper.make_node('Cast', ['f8'], ['y'], to=F16)],
              [('x', vals16)], [('y', F16)])
+    for to, tname in [(FLOAT8E4M3FN, 'e4m3fn'), (FLOAT8E4M3FNUZ, 'e4m3fnuz'), (FLOAT8E5M2, 'e5m2'),
+                      (FLOAT8E5M2FNUZ, 'e5m2fnuz')]:
+        for sat in (1, 0):
+            case('Cast', f'Cast19_float_to_{tname}_boundary_saturate{sat}', 19,
+                 [helper.make_node('Cast', ['x'], ['f8'], to=to, saturate=sat),
+                  helper.make_node('Cast', ['f8'], ['y'], to=F32)], [('x', F8_BOUNDARY)], [('y', F32)])
     case('CastLike', 'CastLike19_e4m3fn_saturate0', 19,
          [helper.make_node('CastLike', ['x', 'like'], ['f8'], saturate=0), helper.make_node('Cast', ['f8'], ['y'],
                                                                                               to=F32)],
@@ -576,6 +590,11 @@ def qdq_cases():
     for t, tname in [(FLOAT8E4M3FN, 'e4m3fn'), (FLOAT8E5M2, 'e5m2')]:
         for sat in (1, 0):
             q_dq(f'QDQ21_{tname}_saturate{sat}', 'QuantizeLinear', 21, f32(r, 3, 5, scale=300),
+                 np.array(0.5, np.float32), raw_tensor('zp', t, [], b'\x00'), {'saturate': sat}, dqattrs={})
+    for t, tname in [(FLOAT8E4M3FN, 'e4m3fn'), (FLOAT8E4M3FNUZ, 'e4m3fnuz'), (FLOAT8E5M2, 'e5m2'),
+                     (FLOAT8E5M2FNUZ, 'e5m2fnuz')]:
+        for sat in (1, 0):
+            q_dq(f'QDQ21_{tname}_boundary_saturate{sat}', 'QuantizeLinear', 21, F8_BOUNDARY / 2,
                  np.array(0.5, np.float32), raw_tensor('zp', t, [], b'\x00'), {'saturate': sat}, dqattrs={})
     halves = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 300, -300, 127.5, -128.5, np.inf, -np.inf], np.float32)
     q_dq('QDQ13_int8_round_half_even_saturate', 'QuantizeLinear', 13, halves, np.array(1, np.float32),

@@ -134,6 +134,39 @@ TEST(Float8, SaturationAndSpecialValues) {
     EXPECT_EQ(ir::float_to_float8(DataType::kFloat8E5M2FNUZ, -1e-30f, true), 0x00);
 }
 
+// saturate = 0 at the top of each range, as ONNX Runtime 1.30 converts (values measured by running these through
+// ORT's Cast; tests/oracle/make_cases.py has the same boundaries as oracle cases): round to nearest even, then
+// overflow, except E4M3FN [480, 496) -> 448 and E5M2 [61440, 65536) -> NaN where ORT's bit code differs.
+TEST(Float8, WithoutSaturationMatchesOnnxRuntimeAtTheTopOfTheRange) {
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    struct Case {
+        DataType t;
+        float x, want;
+    };
+    const Case cases[] = {
+        {DataType::kFloat8E4M3FN, 448.0f, 448.0f},       {DataType::kFloat8E4M3FN, 449.0f, 448.0f},
+        {DataType::kFloat8E4M3FN, 463.9f, 448.0f},       {DataType::kFloat8E4M3FN, 464.0f, 448.0f},
+        {DataType::kFloat8E4M3FN, 465.0f, nan},          {DataType::kFloat8E4M3FN, 479.9f, nan},
+        {DataType::kFloat8E4M3FN, 480.0f, 448.0f},       {DataType::kFloat8E4M3FN, 495.9f, 448.0f},
+        {DataType::kFloat8E4M3FN, 496.0f, nan},          {DataType::kFloat8E4M3FN, 1e9f, nan},
+        {DataType::kFloat8E4M3FNUZ, 240.0f, 240.0f},     {DataType::kFloat8E4M3FNUZ, 247.9f, 240.0f},
+        {DataType::kFloat8E4M3FNUZ, 248.0f, nan},        {DataType::kFloat8E4M3FNUZ, 480.0f, nan},
+        {DataType::kFloat8E5M2, 57344.0f, 57344.0f},     {DataType::kFloat8E5M2, 61439.0f, 57344.0f},
+        {DataType::kFloat8E5M2, 61440.0f, nan},          {DataType::kFloat8E5M2, 65535.0f, nan},
+        {DataType::kFloat8E5M2, 65536.0f, inf},          {DataType::kFloat8E5M2, 1e9f, inf},
+        {DataType::kFloat8E5M2FNUZ, 57344.0f, 57344.0f}, {DataType::kFloat8E5M2FNUZ, 61439.0f, 57344.0f},
+        {DataType::kFloat8E5M2FNUZ, 61440.0f, nan},      {DataType::kFloat8E5M2FNUZ, 1e9f, nan},
+    };
+    for (const Case& c : cases)
+        for (float sign : {1.0f, -1.0f}) {
+            const float got = ir::float8_to_float(c.t, ir::float_to_float8(c.t, sign * c.x, false));
+            if (std::isnan(c.want))
+                EXPECT_TRUE(std::isnan(got)) << dtype_name(c.t) << " x=" << sign * c.x << " got " << got;
+            else
+                EXPECT_EQ(got, sign * c.want) << dtype_name(c.t) << " x=" << sign * c.x;
+        }
+}
+
 TEST(Int4, ConvertsByClippingThenRoundingHalfToEven) {
     EXPECT_EQ(static_cast<int8_t>(ir::float_to_int4(DataType::kInt4, 2.5f)), 2);
     EXPECT_EQ(static_cast<int8_t>(ir::float_to_int4(DataType::kInt4, -3.5f)), -4);

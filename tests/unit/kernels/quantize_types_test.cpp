@@ -94,6 +94,22 @@ TEST(Float8Quantize, QuantizesAndDequantizesWithAScale) {
     expect_floats(values_of<float>((*out)[1].tensor), {1.0f, 20.0f, -576.0f, 2.25f});
 }
 
+TEST(Float8Quantize, WithoutSaturationQuantizeLinearAndCastLikeAgreeWithOnnxRuntime) {
+    // QuantizeLinear (x / 0.5) and CastLike share ir::float_to_float8: ORT 1.30 gives 448 for 480 (E4M3FN, the
+    // case QDQ21_e4m3fn_saturate0 of the oracle) and NaN for 61440 (E5M2, where plain overflow would be inf).
+    ModelBuilder b(21);
+    b.input("x", {5}).input("w", {4}).output("q", DataType::kFloat8E4M3FN).output("l", DataType::kFloat8E5M2);
+    b.init("s", floats({}, {0.5f})).init("z", bytes_of(DataType::kFloat8E4M3FN, {}, {0}));
+    b.init("like", bytes_of(DataType::kFloat8E5M2, {1}, {0}));
+    b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "q", {attr_i("saturate", 0)});
+    b.node("CastLike", {"w", "like"}, {"l"}, "like_e5m2", {attr_i("saturate", 0)});
+    auto out = try_run(b.m, {{"x", floats({5}, {232.0f, 232.5f, 240.0f, -247.0f, 248.0f})},
+                             {"w", floats({4}, {61439.0f, 61440.0f, -65535.0f, 65536.0f})}});
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    expect_floats(decoded((*out)[0].tensor), {448.0f, kNaN, 448.0f, -448.0f, kNaN});
+    expect_floats(decoded((*out)[1].tensor), {57344.0f, kNaN, kNaN, kInf});
+}
+
 TEST(BlockedQuantize, Int4WithOutputDtypeAndAShortLastBlock) {
     // x [2, 5], axis 1, block 2: blocks {0,1}, {2,3}, {4} per row; scale [2, 3].
     ModelBuilder b(21);
