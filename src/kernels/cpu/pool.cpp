@@ -13,11 +13,17 @@
 // as extra right padding. A plain C++ path handles what oneDNN cannot express the ONNX way: the
 // Indices output, average pooling that counts padding inside a ceil_mode tail, non-float types, and
 // LpPool (y = (sum over the window of |x|^p)^(1/p); padding adds nothing; ceil_mode since opset 18).
+//
+// Max pooling propagates NaN: a window holding a NaN gives NaN (its Indices entry: the window's first NaN), as
+// PyTorch and numpy do. oneDNN's maximum drops NaN, so after a float32 oneDNN max pooling one vectorized scan
+// looks for NaN in the input and, only when it finds one, the plain C++ path recomputes the output.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/common.hpp"
@@ -89,11 +95,34 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
 // Pooling geometry padded to 3 spatial dims (leading unit dims) for the reference path.
 struct Geometry {
     int64_t nc = 0;
+    int64_t channels_last =
+        0;  // 0: planar (N, C, spatial...) memory; else C of channels-last (N, spatial..., C) memory
     int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
     int64_t pl[3] = {0, 0, 0}, pr[3] = {0, 0, 0};  // pr: the explicit (or auto) end pads, without ceil extension
 };
 
 int64_t at_or(const std::vector<int64_t>& v, size_t i, int64_t fallback) { return i < v.size() ? v[i] : fallback; }
+
+// The reference path's geometry of logical (N, C, spatial...) input dims `x`; `channels_last`: the memory is
+// (N, spatial..., C).
+Geometry make_geometry(const std::vector<int64_t>& x, const std::vector<int64_t>& out, const std::vector<int64_t>& k,
+                       const std::vector<int64_t>& s, const std::vector<int64_t>& d, const std::vector<int64_t>& pl,
+                       const std::vector<int64_t>& pr, bool channels_last) {
+    Geometry g;
+    g.nc = x[0] * (x.size() > 1 ? x[1] : 1);
+    g.channels_last = channels_last ? x[1] : 0;
+    const size_t off = 3 - out.size();
+    for (size_t i = 0; i < out.size(); ++i) {
+        g.in[off + i] = x[i + 2];
+        g.out[off + i] = out[i];
+        g.k[off + i] = k[i];
+        g.s[off + i] = s[i];
+        g.d[off + i] = d[i];
+        g.pl[off + i] = pl[i];
+        g.pr[off + i] = pr[i];
+    }
+    return g;
+}
 
 // Output dims and pads; `pr_eff` is the end padding oneDNN needs to produce `out` (ceil_mode tail).
 Status pool_geometry(const PrepareContext& ctx, const PoolAttrs& a, const std::vector<int64_t>& x,
@@ -146,13 +175,38 @@ Status pool_geometry(const PrepareContext& ctx, const PoolAttrs& a, const std::v
 }
 
 template <typename T>
+bool is_nan(T v) {
+    if constexpr (std::is_floating_point_v<T>)
+        return std::isnan(v);
+    else
+        return false;
+}
+
+// True when x[0, n) holds a NaN: branch-free blocks the compiler vectorizes, an early exit between blocks.
+bool has_nan(const float* x, int64_t n) {
+    constexpr int64_t kBlock = 4096;
+    for (int64_t b = 0; b < n; b += kBlock) {
+        const int64_t e = std::min(n, b + kBlock);
+        unsigned any = 0;
+        for (int64_t i = b; i < e; ++i) any |= x[i] != x[i];
+        if (any) return true;
+    }
+    return false;
+}
+
+template <typename T>
 void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool is_max, bool count_include_pad,
                     int64_t storage_order, double p) {
     int64_t in_size = g.in[0] * g.in[1] * g.in[2];
     int64_t out_size = g.out[0] * g.out[1] * g.out[2];
+    const int64_t cl = g.channels_last;
     parallel_for(g.nc * out_size, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             int64_t c = i / out_size, o = i % out_size;
+            // Element idx of plane c is xc[idx * step]; its output goes to y[y_at].
+            const T* xc = cl ? x + (c / cl) * in_size * cl + c % cl : x + c * in_size;
+            const int64_t step = cl ? cl : 1;
+            const int64_t y_at = cl ? ((c / cl) * out_size + o) * cl + c % cl : i;
             int64_t od[3] = {o / (g.out[1] * g.out[2]), (o / g.out[2]) % g.out[1], o % g.out[2]};
             int64_t start[3], padded_count = 1;
             for (int j = 0; j < 3; ++j) {
@@ -164,7 +218,6 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
                 }
                 padded_count *= n_in;
             }
-            const T* xc = x + c * in_size;
             double sum = 0.0;
             int64_t count = 0, best_index = -1;
             T best = std::numeric_limits<T>::lowest();
@@ -178,9 +231,9 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
                         int64_t p2 = start[2] + e * g.d[2];
                         if (p2 < 0 || p2 >= g.in[2]) continue;
                         int64_t idx = (p0 * g.in[1] + p1) * g.in[2] + p2;
-                        T v = xc[idx];
+                        T v = xc[idx * step];
                         if (is_max) {
-                            if (best_index < 0 || v > best) {
+                            if (best_index < 0 || v > best || (is_nan(v) && !is_nan(best))) {
                                 best = v;
                                 best_index = storage_order == 0 ? idx : p0 + p1 * g.in[0] + p2 * g.in[0] * g.in[1];
                             }
@@ -194,13 +247,13 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
                 }
             }
             if (is_max) {
-                y[i] = best;
+                y[y_at] = best;
                 if (indices) indices[i] = c * in_size + best_index;
             } else if (p > 0) {
-                y[i] = static_cast<T>(std::pow(sum, 1.0 / p));
+                y[y_at] = static_cast<T>(std::pow(sum, 1.0 / p));
             } else {
                 int64_t div = count_include_pad ? padded_count : count;
-                y[i] = static_cast<T>(div > 0 ? sum / static_cast<double>(div) : 0.0);
+                y[y_at] = static_cast<T>(div > 0 ? sum / static_cast<double>(div) : 0.0);
             }
         }
     });
@@ -209,6 +262,7 @@ void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool 
 struct PoolState : KernelState {
     bool empty = false;
     bool reference = false;
+    bool nan_check = false;  // float32 oneDNN max pooling: the plain path redoes an input holding NaN
     bool indices = false;
     DataType dtype = DataType::kFloat32;
     Geometry geom;
@@ -273,6 +327,12 @@ class PoolKernel final : public Kernel {
         return onednn_guard(*ctx.label, [&]() {
             void* sp = ScratchLayout::at(ctx.scratch, st.sp_off);
             void* dst = st.convert_out ? ScratchLayout::at(ctx.scratch, st.tmp_off) : ctx.out(0).data();
+            // The scan first: it leaves the input's tail in cache for oneDNN.
+            const float* x = ctx.in(0).data_as<float>();
+            if (st.nan_check && has_nan(x, ctx.in(0).numel())) {
+                reference_pool<float>(x, ctx.out(0).data_as<float>(), nullptr, st.geom, true, false, 0, 0.0);
+                return Status::ok();
+            }
             st.prim.execute({{DNNL_ARG_SRC, ctx.in(0).data()}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, sp}});
             if (st.convert_out)
                 st.out_reorder.execute(
@@ -308,18 +368,7 @@ class PoolKernel final : public Kernel {
         auto st = std::make_unique<PoolState>();
         st->dtype = dtype;
         st->empty = shape_numel(y) == 0;
-        Geometry& g = st->geom;
-        g.nc = x[0] * x[1];
-        size_t off = 3 - out.size();
-        for (size_t i = 0; i < out.size(); ++i) {
-            g.in[off + i] = x[i + 2];
-            g.out[off + i] = out[i];
-            g.k[off + i] = k[i];
-            g.s[off + i] = s[i];
-            g.d[off + i] = d[i];
-            g.pl[off + i] = pl[i];
-            g.pr[off + i] = pr[i];
-        }
+        st->geom = make_geometry(x, out, k, s, d, pl, pr, false);
         bool ceil_tail_counts = !attrs_.is_max && attrs_.count_include_pad && pr_eff != pr;
         st->reference = want_indices || dtype != DataType::kFloat32 || ceil_tail_counts || x.size() < 3 || st->empty ||
                         attrs_.p > 0;
@@ -329,6 +378,7 @@ class PoolKernel final : public Kernel {
             } catch (const dnnl::error&) {
                 st->reference = true;  // a window oneDNN rejects (e.g. one lying entirely in padding)
             }
+            st->nan_check = attrs_.is_max && !st->reference;
         }
         if (st->reference) ctx.set_implementation("cpu:reference");
         ctx.set_state(std::move(st));
@@ -377,6 +427,9 @@ class PoolKernel final : public Kernel {
         const auto pool_dt = dnnl_type(x_type);
         bind_pooling(ctx, attrs_, *st, memory::desc(to_dnnl_dims(x), pool_dt, tag),
                      memory::desc(to_dnnl_dims(y), pool_dt, tag), k, s, d, pl, pr_eff);
+        // bfloat16 regions keep oneDNN's maximum (it drops NaN); float32 in and out propagates NaN.
+        st->nan_check = attrs_.is_max && x_type == DataType::kFloat32 && y_type == DataType::kFloat32;
+        if (st->nan_check) st->geom = make_geometry(x, out, k, s, d, pl, pr, true);
         if (x_type != y_type) {
             st->convert_out = true;
             memory::desc out_md(to_dnnl_dims(y), dnnl_type(y_type), tag), reorder_sp;

@@ -1,11 +1,118 @@
 // MaxUnpool (kernels/cpu/pool.cpp): MaxPool's indices round trip on a 1-D pool with padding, a
-// larger output_shape keeping coordinates, empty inputs and an index outside the output.
+// larger output_shape keeping coordinates, empty inputs and an index outside the output. Max pooling's NaN
+// propagation on each of the kernel's paths (oneDNN, plain C++ with Indices, global, channels-last).
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "kernel_test_util.hpp"
 
 namespace edgeinfer::testing {
 namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// 2-D max pooling of one (H, W) plane, stride 1, no padding, written out here: a window with a NaN is NaN and
+// its index is the window's first NaN (row-major), else the first maximum.
+void brute_force_max(const std::vector<float>& x, int64_t h, int64_t w, int64_t k, std::vector<float>& y,
+                     std::vector<int64_t>& idx) {
+    for (int64_t i = 0; i + k <= h; ++i)
+        for (int64_t j = 0; j + k <= w; ++j) {
+            float best = -INFINITY;
+            int64_t at = -1;
+            for (int64_t a = i; a < i + k; ++a)
+                for (int64_t b = j; b < j + k; ++b) {
+                    const float v = x[a * w + b];
+                    if (std::isnan(best)) continue;
+                    if (at < 0 || std::isnan(v) || v > best) {
+                        best = v;
+                        at = a * w + b;
+                    }
+                }
+            y.push_back(best);
+            idx.push_back(at);
+        }
+}
+
+void expect_same_floats(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (std::isnan(want[i]))
+            EXPECT_TRUE(std::isnan(got[i])) << what << " element " << i << " is " << got[i];
+        else
+            EXPECT_EQ(got[i], want[i]) << what << " element " << i;
+    }
+}
+
+TEST(MaxPoolKernel, AWindowHoldingNaNIsNaNOnEveryPath) {
+    // Two 4x5 planes; NaN first, inside and last in 2x2 windows of plane 0, none in plane 1 (also +-inf).
+    std::vector<float> x(40);
+    for (int i = 0; i < 40; ++i) x[i] = static_cast<float>((i * 7) % 11) - 5.0f;
+    x[1] = kNaN, x[12] = kNaN, x[19] = kNaN, x[25] = INFINITY, x[33] = -INFINITY;
+    std::vector<float> want;
+    std::vector<int64_t> want_idx;
+    for (int c = 0; c < 2; ++c) {
+        std::vector<float> plane(x.begin() + 20 * c, x.begin() + 20 * (c + 1)), y;
+        std::vector<int64_t> idx;
+        brute_force_max(plane, 4, 5, 2, y, idx);
+        want.insert(want.end(), y.begin(), y.end());
+        for (int64_t i : idx) want_idx.push_back(i + 20 * c);
+    }
+    ASSERT_TRUE(std::isnan(want[0]) && !std::isnan(want[2]) && std::isnan(want[11]) && !std::isnan(want[12]));
+    const auto kernel = attr_is("kernel_shape", {2, 2});
+    {  // oneDNN's path, NaN found by the scan
+        ModelBuilder b(12);
+        b.input("x", {1, 2, 4, 5}).output("y");
+        b.node("MaxPool", {"x"}, {"y"}, "pool", {kernel});
+        auto out = try_run(b.build(), {{"x", floats({1, 2, 4, 5}, x)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        expect_same_floats(values_of<float>((*out)[0].tensor), want, "MaxPool");
+    }
+    {  // the plain path, with the Indices output
+        ModelBuilder b(12);
+        b.input("x", {1, 2, 4, 5}).output("y").output("i", DataType::kInt64);
+        b.node("MaxPool", {"x"}, {"y", "i"}, "pool", {kernel});
+        auto out = try_run(b.build(), {{"x", floats({1, 2, 4, 5}, x)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        expect_same_floats(values_of<float>((*out)[0].tensor), want, "MaxPool with Indices");
+        EXPECT_EQ(values_of<int64_t>((*out)[1].tensor), want_idx);
+    }
+    {  // channels-last (edgeinfer domain, as passes/channels_last.cpp makes it): x is (N, H, W, C)
+        std::vector<float> nhwc(40), want_nhwc(24);
+        for (int c = 0; c < 2; ++c)
+            for (int p = 0; p < 20; ++p) nhwc[p * 2 + c] = x[c * 20 + p];
+        for (int c = 0; c < 2; ++c)
+            for (int p = 0; p < 12; ++p) want_nhwc[p * 2 + c] = want[c * 12 + p];
+        ModelBuilder b(12);
+        b.m.opset_imports.push_back({"edgeinfer", 1});
+        b.input("x", {1, 4, 5, 2}).output("y");
+        b.node("MaxPool", {"x"}, {"y"}, "pool", {kernel, attr_i("channels_last", 1)});
+        b.m.graph.nodes.back().domain = "edgeinfer";
+        auto out = try_run(b.m, {{"x", floats({1, 4, 5, 2}, nhwc)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        EXPECT_EQ((*out)[0].tensor.dims(), (std::vector<int64_t>{1, 3, 4, 2}));
+        expect_same_floats(values_of<float>((*out)[0].tensor), want_nhwc, "channels-last MaxPool");
+    }
+    {  // GlobalMaxPool and a 1-D MaxPool: NaN in channel 0 only
+        ModelBuilder b(12);
+        b.input("x", {1, 2, 20}).output("g").output("y");
+        b.node("GlobalMaxPool", {"x"}, {"g"}, "global");
+        b.node("MaxPool", {"x"}, {"y"}, "pool1d", {attr_is("kernel_shape", {3}), attr_is("strides", {3})});
+        auto out = try_run(b.build(), {{"x", floats({1, 2, 20}, x)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        expect_same_floats(values_of<float>((*out)[0].tensor), {kNaN, INFINITY}, "GlobalMaxPool");
+        // Windows [0, 3), [3, 6), ... of each channel: NaN at 1, 12 and 19 (19 is in no window: 20 = 6 * 3 + 2).
+        expect_same_floats(
+            values_of<float>((*out)[1].tensor),
+            {kNaN, std::max({x[3], x[4], x[5]}), std::max({x[6], x[7], x[8]}), std::max({x[9], x[10], x[11]}), kNaN,
+             std::max({x[15], x[16], x[17]}), std::max({x[20], x[21], x[22]}), std::max({x[23], x[24], x[25]}),
+             std::max({x[26], x[27], x[28]}), std::max({x[29], x[30], x[31]}), std::max({x[32], x[33], x[34]}),
+             std::max({x[35], x[36], x[37]})},
+            "1-D MaxPool");
+    }
+}
 
 TEST(MaxUnpoolKernel, RoundTripsMaxPoolIndicesWithPadding) {
     // MaxPool 1-D, kernel 2, stride 2, pads [1, 1] over x [1, 2, 4]; MaxUnpool puts the maxima back.
