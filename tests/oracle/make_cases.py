@@ -241,6 +241,31 @@ def resize_cases():
       coordinate_transformation_mode='half_pixel_symmetric')
     one('Resize', 'Resize13_uint8_linear', 13, 'Resize', [('x', r.integers(0, 256, (1, 1, 4, 5)).astype(np.uint8))],
         inits=sc(1, 1, 2, 2), order=['x', '', 'scales'], mode='linear')
+    # 8-bit linear: ORT interpolates in float and truncates toward zero (on NCHW-like scales; channels-last 4-D
+    # scales [1, s, s, 1] take its fixed-point path instead). ORT 1.30 fails at run time on 8-bit cubic.
+    one('Resize', 'Resize13_int8_linear_down', 13, 'Resize',
+        [('x', r.integers(-128, 128, (1, 2, 7, 9)).astype(np.int8))], inits=sc(1, 1, 0.6, 0.7),
+        order=['x', '', 'scales'], mode='linear')
+    one('Resize', 'Resize13_uint8_linear_align_corners_5d', 13, 'Resize',
+        [('x', r.integers(0, 256, (1, 1, 3, 4, 5)).astype(np.uint8))], inits=sz(1, 1, 5, 7, 6),
+        order=['x', '', '', 'sizes'], mode='linear', coordinate_transformation_mode='align_corners')
+    one('Resize', 'Resize13_uint8_linear_tf_crop_and_resize', 13, 'Resize',
+        [('x', r.integers(0, 256, (1, 2, 5, 6)).astype(np.uint8))],
+        inits={'roi': np.array([0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3], np.float32), **sz(1, 2, 7, 8)},
+        order=['x', 'roi', '', 'sizes'], mode='linear', coordinate_transformation_mode='tf_crop_and_resize',
+        extrapolation_value=77.6)
+    one('Resize', 'Resize13_uint8_linear_nhwc_down', 13, 'Resize',
+        [('x', r.integers(0, 256, (1, 7, 9, 3)).astype(np.uint8))], inits=sc(1, 0.6, 0.7, 1),
+        order=['x', '', 'scales'], mode='linear')
+    one('Resize', 'Resize13_int8_linear_nhwc_up', 13, 'Resize',
+        [('x', r.integers(-128, 128, (2, 4, 5, 3)).astype(np.int8))], inits=sz(2, 9, 7, 3),
+        order=['x', '', '', 'sizes'], mode='linear', coordinate_transformation_mode='pytorch_half_pixel')
+    one('Resize', 'Resize13_int8_linear_3d', 13, 'Resize',
+        [('x', r.integers(-128, 128, (3, 4, 5)).astype(np.int8))], inits=sc(1.5, 0.8, 1.7),
+        order=['x', '', 'scales'], mode='linear', coordinate_transformation_mode='asymmetric')
+    one('Resize', 'Resize13_uint8_linear_2d', 13, 'Resize',
+        [('x', r.integers(0, 256, (6, 7)).astype(np.uint8))], inits=sc(1.5, 2.2),
+        order=['x', '', 'scales'], mode='linear')
     one('Resize', 'Resize13_linear_3d_input', 13, 'Resize', [('x', f32(r, 2, 3, 5))], inits=sc(1, 2, 0.6),
         order=['x', '', 'scales'], mode='linear')
 

@@ -7,10 +7,19 @@
 // prepare builds, for every axis, a table of input offsets and weights for each output coordinate
 // (1 tap for nearest or identity axes, 2 for linear, 4 for cubic); run only walks those tables.
 // Upsampling interpolates each input row along the last axis once, then blends whole rows.
+//
+// uint8/int8 input, linear mode (not antialias), repeats ONNX Runtime 1.30's arithmetic (resize_linear8.hpp):
+// bilinear for 2-D input and 4-D NCHW scales [1, 1, h, w], trilinear for 3-D and 5-D [1, 1, d, h, w], 10-bit
+// fixed point for 4-D channels-last scales [1, h, w, 1], each truncated toward zero (ORT's static_cast) and
+// saturated. Other linear shapes (ORT refuses them) and cubic (ORT 1.30 fails at run time on 8-bit cubic)
+// widen the input into scratch, take the float32 path and truncate and saturate the same way.
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
+#include "kernels/cpu/resize_linear8.hpp"
 
 namespace edgeinfer::kernels::cpu {
 
@@ -76,6 +85,11 @@ struct ResizeState : KernelState {
     // contiguous, vectorizable loops instead of re-gathering the same input rows again and again.
     bool rows_first = false;
     int64_t in_rows = 0;
+    // uint8/int8 linear or cubic: float32 copies of the input and output in scratch, after the float path's.
+    bool widen = false;
+    size_t in_f32_off = 0, out_f32_off = 0;
+    // uint8/int8 linear in ONNX Runtime's arithmetic (kernels/cpu/resize_linear8.hpp); used when it has axes.
+    Linear8Plan ort8;
 };
 
 Result<Mode> parse_mode(const std::string& s) {
@@ -532,6 +546,57 @@ void run_rows_first(const ResizeState& s, const float* in, float* out, float* ro
         grain);
 }
 
+void run_interpolate(const ResizeState& s, const float* in, float* out);
+
+// ONNX Runtime's input coordinate (float32 arithmetic, its get_original_coordinate).
+float ort_original(CoordMode m, float x, float scale, float len_out, float len_in, float roi_s, float roi_e) {
+    switch (m) {
+        case CoordMode::kAsymmetric:
+            return x / scale;
+        case CoordMode::kPytorchHalfPixel:
+            return len_out > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
+        case CoordMode::kTfHalfPixelForNn:
+            return (x + 0.5f) / scale;
+        case CoordMode::kAlignCorners:
+            return len_out == 1 ? 0.0f : x * (len_in - 1) / (len_out - 1);
+        case CoordMode::kTfCropAndResize:
+            return static_cast<float>(len_out > 1
+                                          ? roi_s * (len_in - 1) + (x * (roi_e - roi_s) * (len_in - 1)) / (len_out - 1)
+                                          : 0.5 * (roi_s + roi_e) * (len_in - 1));
+        case CoordMode::kHalfPixelSymmetric: {
+            const float adjustment = len_out / (scale * len_in);
+            const float offset = len_in / 2 * (1 - adjustment);
+            return static_cast<float>(offset + (x + 0.5) / scale - 0.5);
+        }
+        default:
+            return ((x + 0.5f) / scale) - 0.5f;
+    }
+}
+
+// Linear or cubic interpolation of float32 `in` into `out` on the path prepare chose.
+void run_float(const ResizeState& s, const float* in, float* out, float* scratch) {
+    if (s.rows_first)
+        run_rows_first(s, in, out, scratch);
+    else if (s.two_pass)
+        run_two_pass(s, in, out, scratch);
+    else
+        run_interpolate(s, in, out);
+}
+
+// 8-bit input through the float32 path: widen, interpolate, then truncate toward zero and saturate (NaN, from a
+// NaN extrapolation_value, gives 0).
+template <typename T>
+void run_widened(const ResizeState& s, const T* in, int64_t n_in, T* out, int64_t n_out, float* in_f, float* out_f,
+                 float* scratch) {
+    parallel_for(n_in, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) in_f[i] = static_cast<float>(in[i]);
+    });
+    run_float(s, in_f, out_f, scratch);
+    parallel_for(n_out, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) out[i] = trunc_saturate<T>(out_f[i]);
+    });
+}
+
 void run_interpolate(const ResizeState& s, const float* in, float* out) {
     int64_t width = s.out_dims.back();
     int64_t rows = shape_numel(s.out_dims) / width;
@@ -580,8 +645,15 @@ class Resize final : public Kernel {
         const std::vector<int64_t>& in_dims = ctx.input(0).dims;
         size_t r = in_dims.size();
         if (r == 0 || r > kMaxRank) return ctx.invalid("input rank " + std::to_string(r) + " is not in [1, 8]");
-        if (a_.mode != Mode::kNearest && ctx.input(0).dtype != DataType::kFloat32)
-            return ctx.unsupported_here("linear and cubic modes need float32 input");
+        const DataType dtype = ctx.input(0).dtype;
+        const bool eight_bit = dtype == DataType::kUInt8 || dtype == DataType::kInt8;
+        if (a_.mode != Mode::kNearest && dtype != DataType::kFloat32) {
+            if (!eight_bit)
+                return ctx.unsupported_here("linear and cubic modes need float32, uint8 or int8 input, got " +
+                                            std::string(dtype_name(dtype)));
+            if (a_.antialias)
+                return ctx.unsupported_here("antialias needs float32 input, got " + std::string(dtype_name(dtype)));
+        }
         std::vector<double> scales;
         std::vector<int64_t> out_dims(r);
         std::vector<double> roi;
@@ -612,6 +684,7 @@ class Resize final : public Kernel {
         if (combos > kMaxCombos)
             return ctx.unsupported_here("interpolating over " + std::to_string(r) + " axes is not supported");
         // Blending whole input rows first pays off when it replaces enough per-output taps.
+        size_t float_scratch = 0;
         auto taps_last = static_cast<int64_t>(state->axes.back().taps);
         auto n = static_cast<int64_t>(combos);
         int64_t w_in = in_dims.back(), w_out = out_dims.back();
@@ -624,7 +697,7 @@ class Resize final : public Kernel {
             state->rows_first = true;
             state->in_width = w_in;
             state->in_rows = in_rows;
-            ctx.request_scratch(static_cast<size_t>(in_rows * w_out) * sizeof(float));
+            float_scratch = static_cast<size_t>(in_rows * w_out) * sizeof(float);
         } else if (!state->nearest_only && n > 1 && n * w_in + taps_last * w_out < n * taps_last * w_out) {
             int64_t rows = w_out == 0 ? 0 : shape_numel(out_dims) / w_out;
             state->two_pass = true;
@@ -632,8 +705,18 @@ class Resize final : public Kernel {
             state->slots = std::clamp<int64_t>(shape_numel(out_dims) / 16384, 1, std::max<int64_t>(1, rows));
             state->slots = std::min<int64_t>(state->slots, omp_get_max_threads());
             state->slot_floats = (w_in + 15) / 16 * 16;
-            ctx.request_scratch(static_cast<size_t>(state->slots * state->slot_floats) * sizeof(float));
+            float_scratch = static_cast<size_t>(state->slots * state->slot_floats) * sizeof(float);
         }
+        if (!state->nearest_only && eight_bit && a_.mode == Mode::kLinear)
+            state->ort8 = ort8_plan(in_dims, out_dims, scales, roi);
+        ScratchLayout layout;
+        if (state->ort8.axes.empty()) layout.add(float_scratch);
+        if (!state->nearest_only && eight_bit && state->ort8.axes.empty()) {
+            state->widen = true;
+            state->in_f32_off = layout.add(static_cast<size_t>(shape_numel(in_dims)) * sizeof(float));
+            state->out_f32_off = layout.add(static_cast<size_t>(shape_numel(out_dims)) * sizeof(float));
+        }
+        if (layout.total() > 0) ctx.request_scratch(layout.total());
         ctx.set_output(0, ctx.input(0).dtype, out_dims);
         ctx.set_state(std::move(state));
         return Status::ok();
@@ -644,16 +727,27 @@ class Resize final : public Kernel {
         Tensor& out = ctx.out(0);
         if (out.numel() == 0) return Status::ok();
         const Tensor& in = ctx.in(0);
-        if (s.rows_first) {
-            run_rows_first(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
+        if (!s.ort8.axes.empty()) {
+            const bool extrapolate = a_.coord == CoordMode::kTfCropAndResize;
+            if (in.dtype() == DataType::kUInt8)
+                run_linear8(s.ort8, in.data_as<uint8_t>(), out.data_as<uint8_t>(), a_.extrapolation, extrapolate);
+            else
+                run_linear8(s.ort8, in.data_as<int8_t>(), out.data_as<int8_t>(), a_.extrapolation, extrapolate);
             return Status::ok();
         }
-        if (s.two_pass) {
-            run_two_pass(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
+        if (s.widen) {
+            auto* in_f = static_cast<float*>(ScratchLayout::at(ctx.scratch, s.in_f32_off));
+            auto* out_f = static_cast<float*>(ScratchLayout::at(ctx.scratch, s.out_f32_off));
+            if (in.dtype() == DataType::kUInt8)
+                run_widened(s, in.data_as<uint8_t>(), in.numel(), out.data_as<uint8_t>(), out.numel(), in_f, out_f,
+                            static_cast<float*>(ctx.scratch));
+            else
+                run_widened(s, in.data_as<int8_t>(), in.numel(), out.data_as<int8_t>(), out.numel(), in_f, out_f,
+                            static_cast<float*>(ctx.scratch));
             return Status::ok();
         }
         if (!s.nearest_only) {
-            run_interpolate(s, in.data_as<float>(), out.data_as<float>());
+            run_float(s, in.data_as<float>(), out.data_as<float>(), static_cast<float*>(ctx.scratch));
             return Status::ok();
         }
         bool ok = dispatch_numeric(in.dtype(), [&](auto v) {
@@ -665,6 +759,49 @@ class Resize final : public Kernel {
     }
 
   private:
+    // ONNX Runtime's 8-bit linear layouts (see the top of the file); no axes when the shape is none of them.
+    Linear8Plan ort8_plan(const std::vector<int64_t>& in, const std::vector<int64_t>& out,
+                          const std::vector<double>& scales, const std::vector<double>& roi) const {
+        const size_t r = in.size();
+        Linear8Plan p;
+        // ORT's float32 scale: the scales input as given, or float(size) / float(input dim) for sizes (a
+        // ratio that a float32 does not hold exactly came from sizes).
+        auto scale = [&](size_t i) {
+            const auto f = static_cast<float>(scales[i]);
+            return static_cast<double>(f) == scales[i] ? f : static_cast<float>(out[i]) / static_cast<float>(in[i]);
+        };
+        auto axis = [&](size_t i, int64_t stride) {
+            const float rs = roi.empty() ? 0.0f : static_cast<float>(roi[i]), sc = scale(i);
+            const float re = roi.empty() ? 1.0f : static_cast<float>(roi[r + i]);
+            const auto len_in = static_cast<float>(in[i]), len_out = static_cast<float>(out[i]);
+            p.axes.push_back(linear8_axis(in[i], out[i], stride, [&](float o) {
+                return sc == 1 ? o : ort_original(a_.coord, o, sc, len_out, len_in, rs, re);
+            }));
+        };
+        const bool nchw4 = r == 4 && scale(0) == 1 && scale(1) == 1, nhwc4 = r == 4 && scale(0) == 1 && scale(3) == 1;
+        const bool ncdhw5 = r == 5 && scale(0) == 1 && scale(1) == 1;
+        if (r == 2 || nchw4) {
+            p.outer = r == 2 ? 1 : in[0] * in[1];
+            axis(r - 2, in[r - 1]);
+            axis(r - 1, 1);
+            p.in_plane = in[r - 2] * in[r - 1];
+        } else if (nhwc4) {
+            p.outer = in[0];
+            p.channels = in[3];
+            p.fixed_point = true;
+            axis(1, in[2]);
+            axis(2, 1);
+            p.in_plane = in[1] * in[2] * in[3];
+        } else if (r == 3 || ncdhw5) {
+            p.outer = r == 3 ? 1 : in[0] * in[1];
+            axis(r - 3, in[r - 2] * in[r - 1]);
+            axis(r - 2, in[r - 1]);
+            axis(r - 1, 1);
+            p.in_plane = in[r - 3] * in[r - 2] * in[r - 1];
+        }
+        return p;
+    }
+
     // Resolves scales (one per axis), output dims and roi from attributes or input values.
     Status read_targets(PrepareContext& ctx, std::vector<double>& scales, std::vector<int64_t>& out_dims,
                         std::vector<double>& roi) const {
@@ -791,9 +928,14 @@ KernelDef resize_def(std::string op, int64_t since, int64_t end, Variant variant
     d.supports = [](const CreateContext& ctx) -> std::string {
         DataType t = ctx.input_types.empty() ? DataType::kUndefined : ctx.input_types[0];
         if (t == DataType::kUndefined || t == DataType::kFloat32) return "";
-        if (ctx.node.attr_string("mode", "nearest") != "nearest")
-            return "mode '" + ctx.node.attr_string("mode", "") + "' needs float32 input, got " +
-                   std::string(dtype_name(t));
+        if (ctx.node.attr_string("mode", "nearest") != "nearest") {
+            if (t != DataType::kUInt8 && t != DataType::kInt8)
+                return "mode '" + ctx.node.attr_string("mode", "") + "' needs float32, uint8 or int8 input, got " +
+                       std::string(dtype_name(t));
+            if (ctx.node.attr_int("antialias", 0) != 0)
+                return "antialias needs float32 input, got " + std::string(dtype_name(t));
+            return "";
+        }
         bool known = false;
         dispatch_numeric(t, [&](auto) { known = true; });
         return known ? "" : "input type " + std::string(dtype_name(t)) + " is not supported";

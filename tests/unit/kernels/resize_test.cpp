@@ -1,11 +1,13 @@
 // Resize (linear, cubic) against a brute-force n-linear / n-cubic reference in double precision, on
 // shapes that take each of the kernel's paths: rows-first upsampling (NCHW images, channels-last
-// images, rank 3), the separable two-pass path and downsampling.
+// images, rank 3), the separable two-pass path and downsampling; uint8/int8 input on the same paths.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
-#include "../passes/pass_test_util.hpp"
+#include "kernel_test_util.hpp"
 
 namespace edgeinfer::testing {
 namespace {
@@ -88,6 +90,106 @@ TEST(ResizeKernel, MatchesTheReferenceOnEveryPath) {
         EXPECT_LE(worst, 2e-6) << shape_to_string(c.in) << " -> " << shape_to_string(c.out) << " " << c.mode << " "
                                << c.coord;
     }
+}
+
+// uint8/int8 linear and cubic interpolate in float32, then truncate toward zero and saturate, as ONNX Runtime
+// 1.30 does (its static_cast; the oracle cases Resize13_*int8_linear*); ORT's channels-last 10-bit fixed point
+// is checked by hand below.
+template <typename T>
+void check_eight_bit(DataType dtype) {
+    const std::vector<ResizeCase> cases = {{{1, 3, 7, 5}, {1, 3, 20, 13}, "linear", "half_pixel"},
+                                           {{2, 4, 9}, {2, 11, 9}, "linear", "half_pixel"},
+                                           {{1, 1, 4, 40}, {1, 1, 6, 60}, "linear", "half_pixel"},
+                                           {{1, 3, 20, 13}, {1, 3, 7, 5}, "linear", "align_corners"},
+                                           {{1, 2, 6, 9}, {1, 2, 17, 25}, "cubic", "half_pixel"},
+                                           {{1, 2, 11, 10}, {1, 2, 6, 17}, "cubic", "align_corners"}};
+    const double lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+    for (const ResizeCase& c : cases) {
+        const int64_t n = shape_numel(c.in);
+        std::vector<T> x(static_cast<size_t>(n));
+        std::vector<float> xf(x.size());
+        for (int64_t i = 0; i < n; ++i) {  // ramps with jumps from the low end of the range to the high one
+            x[i] = static_cast<T>(lo + static_cast<double>((i * 37 + (i % 7 == 0 ? 200 : 0)) % 256));
+            xf[i] = static_cast<float>(x[i]);
+        }
+        ModelBuilder b(13);
+        b.input("x", c.in, dtype).output("y", dtype);
+        b.init("sizes", int64s(c.out));
+        b.node("Resize", {"x", "", "", "sizes"}, {"y"}, "resize",
+               {attr_s("mode", c.mode), attr_s("coordinate_transformation_mode", c.coord)});
+        auto out = try_run(b.m, {{"x", typed<T>(dtype, c.in, x)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        const Tensor& y = (*out)[0].tensor;
+        ASSERT_EQ(y.dtype(), dtype);
+        ASSERT_EQ(y.dims(), c.out);
+        const std::vector<double> want = reference(c, floats(c.in, xf));
+        int rounded_down = 0;
+        for (size_t i = 0; i < want.size(); ++i) {
+            // float32 against double: a value within 1e-3 of an integer may truncate either way.
+            const double a = std::trunc(std::clamp(want[i] - 1e-3, lo, hi));
+            const double z = std::trunc(std::clamp(want[i] + 1e-3, lo, hi));
+            const double got = static_cast<double>(y.data_as<T>()[i]);
+            EXPECT_TRUE(got == a || got == z)
+                << dtype_name(dtype) << " " << shape_to_string(c.in) << " -> " << shape_to_string(c.out) << " "
+                << c.mode << " element " << i << ": got " << got << ", reference " << want[i];
+            rounded_down += want[i] - std::trunc(want[i]) > 0.6 && want[i] < hi;
+        }
+        EXPECT_GT(rounded_down, 0) << "no value checks truncation against rounding";
+    }
+}
+
+TEST(ResizeKernel, EightBitInterpolatesInFloatThenTruncatesAndSaturates) {
+    check_eight_bit<uint8_t>(DataType::kUInt8);
+    check_eight_bit<int8_t>(DataType::kInt8);
+    // By hand: [0, 255] -> 4 (half_pixel): 0, 63.75, 191.25, 255; int8 [-128, 127]: -128, -64.25, 63.25, 127.
+    // Cubic overshoots past the range on a step and saturates.
+    for (const std::string mode : {"linear", "cubic"}) {
+        ModelBuilder b(13);
+        b.input("u", {1, 1, 1, 2}, DataType::kUInt8).input("s", {1, 1, 1, 4}, DataType::kInt8);
+        b.output("yu", DataType::kUInt8).output("ys", DataType::kInt8);
+        b.init("up", int64s({1, 1, 1, 4})).init("same", int64s({1, 1, 1, 8}));
+        b.node("Resize", {"u", "", "", "up"}, {"yu"}, "ru", {attr_s("mode", mode)});
+        b.node("Resize", {"s", "", "", "same"}, {"ys"}, "rs", {attr_s("mode", mode)});
+        auto out = try_run(b.m, {{"u", typed<uint8_t>(DataType::kUInt8, {1, 1, 1, 2}, {0, 255})},
+                                 {"s", typed<int8_t>(DataType::kInt8, {1, 1, 1, 4}, {-128, -128, 127, 127})}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        const auto yu = values_of<uint8_t>((*out)[0].tensor);
+        const auto ys = values_of<int8_t>((*out)[1].tensor);
+        if (mode == "linear") {
+            EXPECT_EQ(yu, (std::vector<uint8_t>{0, 63, 191, 255}));
+            EXPECT_EQ(ys, (std::vector<int8_t>{-128, -128, -128, -64, 63, 127, 127, 127}));
+        } else {  // a = -0.75: -128, -136.96, -154.89, -70.23, 69.23, 153.89, 135.96, 127
+            EXPECT_EQ(ys, (std::vector<int8_t>{-128, -128, -128, -70, 69, 127, 127, 127})) << "saturated, not wrapped";
+        }
+    }
+    // [0, 255] to 4 with align_corners: coordinates 0, 1/3, 2/3, 1. NCHW (scales [1, 1, 2, 1]) weighs in float32:
+    // 85.000002 and 170.000003 truncate to 85 and 170. Channels-last (scales [1, 2, 1, 1]) is ONNX Runtime's
+    // 10-bit fixed point: 1/3 is 341/1024, so 255 * 341 / 1024 = 84.9 and 255 * 682 / 1024 = 169.8 give 84, 169.
+    {
+        ModelBuilder b(13);
+        b.input("nchw", {1, 1, 2, 1}, DataType::kUInt8).input("nhwc", {1, 2, 1, 1}, DataType::kUInt8);
+        b.output("a", DataType::kUInt8).output("b", DataType::kUInt8);
+        b.init("s1", int64s({1, 1, 4, 1})).init("s2", int64s({1, 4, 1, 1}));
+        const auto attrs = std::vector<ir::Attribute>{attr_s("mode", "linear"),
+                                                      attr_s("coordinate_transformation_mode", "align_corners")};
+        b.node("Resize", {"nchw", "", "", "s1"}, {"a"}, "planar", attrs);
+        b.node("Resize", {"nhwc", "", "", "s2"}, {"b"}, "channels_last", attrs);
+        const std::vector<uint8_t> x{0, 255};
+        auto out = try_run(b.m, {{"nchw", typed<uint8_t>(DataType::kUInt8, {1, 1, 2, 1}, x)},
+                                 {"nhwc", typed<uint8_t>(DataType::kUInt8, {1, 2, 1, 1}, x)}});
+        ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+        EXPECT_EQ(values_of<uint8_t>((*out)[0].tensor), (std::vector<uint8_t>{0, 85, 170, 255}));
+        EXPECT_EQ(values_of<uint8_t>((*out)[1].tensor), (std::vector<uint8_t>{0, 84, 169, 255}));
+    }
+    // antialias stays float32-only, with a message naming the node.
+    ModelBuilder b(18);
+    b.input("x", {1, 1, 4, 4}, DataType::kUInt8).output("y", DataType::kUInt8);
+    b.init("scales", floats({4}, {1, 1, 0.5f, 0.5f}));
+    b.node("Resize", {"x", "", "scales"}, {"y"}, "aa", {attr_s("mode", "linear"), attr_i("antialias", 1)});
+    auto bad = try_run(b.m, {{"x", typed<uint8_t>(DataType::kUInt8, {1, 1, 4, 4}, std::vector<uint8_t>(16, 7))}});
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_NE(bad.status().message().find("antialias needs float32 input"), std::string::npos)
+        << bad.status().to_string();
 }
 
 }  // namespace
