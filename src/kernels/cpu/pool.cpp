@@ -18,6 +18,7 @@
 // PyTorch and numpy do. oneDNN's maximum drops NaN, so after a float32 oneDNN max pooling one vectorized scan
 // looks for NaN in the input and, only when it finds one, the plain C++ path recomputes the output.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -182,16 +183,23 @@ bool is_nan(T v) {
         return false;
 }
 
-// True when x[0, n) holds a NaN: branch-free blocks the compiler vectorizes, an early exit between blocks.
+// True when x[0, n) holds a NaN: the session's threads each scan a part in branch-free blocks the compiler
+// vectorizes, with an early exit between blocks.
 bool has_nan(const float* x, int64_t n) {
-    constexpr int64_t kBlock = 4096;
-    for (int64_t b = 0; b < n; b += kBlock) {
-        const int64_t e = std::min(n, b + kBlock);
-        unsigned any = 0;
-        for (int64_t i = b; i < e; ++i) any |= x[i] != x[i];
-        if (any) return true;
-    }
-    return false;
+    std::atomic<bool> found{false};
+    parallel_for(
+        n,
+        [&](int64_t begin, int64_t end) {
+            constexpr int64_t kBlock = 4096;
+            for (int64_t b = begin; b < end && !found.load(std::memory_order_relaxed); b += kBlock) {
+                const int64_t e = std::min(end, b + kBlock);
+                unsigned any = 0;
+                for (int64_t i = b; i < e; ++i) any |= x[i] != x[i];
+                if (any) found.store(true, std::memory_order_relaxed);
+            }
+        },
+        int64_t{1} << 16);
+    return found.load();
 }
 
 template <typename T>
