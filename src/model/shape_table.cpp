@@ -21,6 +21,7 @@
 #include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
+#include "model/shape_rule.hpp"
 
 namespace edgeinfer::model {
 namespace {
@@ -67,16 +68,9 @@ const std::set<std::string>& type_only_changes() {
     return ops;
 }
 
-// An input of a rule: its type and shape when known, its value when constant.
-struct In {
-    const ir::ValueInfo* info = nullptr;
-    const Tensor* value = nullptr;
-    bool known() const { return info && info->dtype != DataType::kUndefined && info->shape.has_rank; }
-};
-
-// Outputs, or nullopt when an input the rule needs is still unknown.
-using Out = std::optional<std::vector<ir::ValueInfo>>;
-using Rule = std::function<Result<Out>(const ir::Node&, const std::string& label, const std::vector<In>&)>;
+using In = ShapeRuleInput;
+using Out = ShapeRuleOutputs;
+using Rule = ShapeRule;
 
 ir::ValueInfo vi(DataType t, ir::Shape s) {
     ir::ValueInfo v;
@@ -86,19 +80,6 @@ ir::ValueInfo vi(DataType t, ir::Shape s) {
 }
 
 const In* input(const std::vector<In>& in, size_t i) { return i < in.size() && in[i].info ? &in[i] : nullptr; }
-
-std::optional<std::vector<int64_t>> ints_of(const In* in) {
-    if (!in || !in->value) return std::nullopt;
-    const Tensor& t = *in->value;
-    std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-    if (t.dtype() == DataType::kInt64)
-        std::memcpy(v.data(), t.data(), v.size() * 8);
-    else if (t.dtype() == DataType::kInt32)
-        for (size_t i = 0; i < v.size(); ++i) v[i] = t.data_as<int32_t>()[i];
-    else
-        return std::nullopt;
-    return v;
-}
 
 Status bad(const std::string& label, const std::string& what) { return invalid_model(label + ": " + what); }
 
@@ -143,7 +124,7 @@ Rule broadcast(DataType dtype = DataType::kUndefined) {
 
 // A shape from a constant 1-D int64 input; nullopt when it is not constant.
 std::optional<ir::Shape> shape_value(const In* in) {
-    auto v = ints_of(in);
+    auto v = shape_rule_ints(in);
     if (!v) return std::nullopt;
     ir::Shape s;
     s.has_rank = true;
@@ -193,7 +174,7 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
     const int64_t rank = static_cast<int64_t>(x.dims.size());
     std::vector<int64_t> axes;
     if (const In* a = input(in, 1)) {
-        auto v = ints_of(a);
+        auto v = shape_rule_ints(a);
         if (!v) return Out{};  // axes not constant: rank known only at run time
         axes = *v;
     }
@@ -225,7 +206,7 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
     std::vector<ir::ValueInfo> outs(k, vi(in[0].info->dtype, x));
     std::vector<int64_t> sizes;
     if (const In* s = input(in, 1)) {
-        auto v = ints_of(s);
+        auto v = shape_rule_ints(s);
         if (!v) return Out{};
         sizes = *v;
     } else if (x.dims[axis].is_known()) {
@@ -244,7 +225,7 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
 
 Result<Out> reshape_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
-    auto target = ints_of(input(in, 1));
+    auto target = shape_rule_ints(input(in, 1));
     if (!target) return Out{};
     const ir::Shape& x = in[0].info->shape;
     const bool allowzero = n.attr_int("allowzero", 0) != 0;
@@ -355,7 +336,7 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
     const bool unsqueeze = n.op_type == "Unsqueeze";
     std::vector<int64_t> axes;
     if (const In* a = input(in, 1)) {
-        auto v = ints_of(a);
+        auto v = shape_rule_ints(a);
         if (!v) return Out{};
         axes = *v;
     }
@@ -388,11 +369,11 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
 Result<Out> pad_rule(const ir::Node&, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
     const ir::Shape& x = in[0].info->shape;
-    auto pads = ints_of(input(in, 1));
+    auto pads = shape_rule_ints(input(in, 1));
     if (!pads) return Out{};
     std::vector<int64_t> axes;
     if (const In* a = input(in, 3)) {
-        auto v = ints_of(a);
+        auto v = shape_rule_ints(a);
         if (!v) return Out{};
         axes = *v;
     } else {
@@ -451,6 +432,7 @@ const std::map<std::string, Rule>& rules() {
         r["Pad"] = pad_rule;
         r["StringSplit"] = string_split_rule;
         r["ImageDecoder"] = image_decoder_rule;
+        add_spatial_shape_rules(r);
         return r;
     }();
     return table;
@@ -602,6 +584,19 @@ std::vector<size_t> table_nodes(const ir::Model& model) {
 }
 
 }  // namespace
+
+std::optional<std::vector<int64_t>> shape_rule_ints(const ShapeRuleInput* in) {
+    if (!in || !in->value) return std::nullopt;
+    const Tensor& t = *in->value;
+    std::vector<int64_t> v(static_cast<size_t>(t.numel()));
+    if (t.dtype() == DataType::kInt64)
+        std::memcpy(v.data(), t.data(), v.size() * 8);
+    else if (t.dtype() == DataType::kInt32)
+        for (size_t i = 0; i < v.size(); ++i) v[i] = t.data_as<int32_t>()[i];
+    else
+        return std::nullopt;
+    return v;
+}
 
 bool shape_table_takes(const std::string& op_type, int64_t opset) {
     auto it = changed_ops().find(op_type);
