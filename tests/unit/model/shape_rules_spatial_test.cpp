@@ -76,6 +76,18 @@ TEST(SpatialShapeRules, ResizeWithScalesAndAspectPolicy) {
            {attr_s("mode", "linear"), attr_is("axes", {2, 3}), attr_s("keep_aspect_ratio_policy", "not_larger"),
             attr_i("antialias", 1)});
     expect_rule(b, ir::Shape::of({1, 2, 3, 4}), {{"x", random_tensor({1, 2, 4, 5}, 2)}});
+
+    // Fractional scales floor (7 * 0.6, 9 * 1.7); not_smaller takes max(5 / 3, 4 / 7) and rounds half up.
+    // ONNX Runtime 1.30 gives the same [1, 2, 4, 15] and [1, 2, 12, 5].
+    ModelBuilder f(19);
+    f.input("x", {1, 2, 7, 9}).output("y").init("scales", floats({4}, {1, 1, 0.6f, 1.7f}));
+    f.node("Resize", {"x", "", "scales"}, {"y"}, "resize");
+    expect_rule(f, ir::Shape::of({1, 2, 4, 15}), {{"x", random_tensor({1, 2, 7, 9}, 20)}});
+    ModelBuilder ns(18);
+    ns.input("x", {1, 2, 7, 3}).output("y").init("sizes", int64s_shaped({2}, {5, 4}));
+    ns.node("Resize", {"x", "", "", "sizes"}, {"y"}, "resize",
+            {attr_is("axes", {3, 2}), attr_s("keep_aspect_ratio_policy", "not_smaller")});
+    expect_rule(ns, ir::Shape::of({1, 2, 12, 5}), {{"x", random_tensor({1, 2, 7, 3}, 21)}});
 }
 
 TEST(SpatialShapeRules, ResizeWithSizesOrScalesNotConstant) {
@@ -113,6 +125,22 @@ TEST(SpatialShapeRules, LpPoolCeilModeAndAveragePoolDilations) {
               attr_is("strides", {2, 1}), attr_i("ceil_mode", 1)});
     expect_rule(avg, ir::Shape::of({1, 1, 4, 7}), {{"x", random_tensor({1, 1, 6, 7}, 6)}});
 
+    ModelBuilder lp2(18);  // ORT 1.30: [1, 2, 4, 4]
+    lp2.input("x", {1, 2, 6, 7}).output("y");
+    lp2.node("LpPool", {"x"}, {"y"}, "lp",
+             {attr_is("kernel_shape", {3, 3}), attr_is("strides", {2, 2}), attr_is("pads", {1, 1, 1, 1}),
+              attr_i("ceil_mode", 1)});
+    expect_rule(lp2, ir::Shape::of({1, 2, 4, 4}), {{"x", random_tensor({1, 2, 6, 7}, 22)}});
+
+    // SAME_UPPER: ceil(input / stride), dilated or not (ONNX's definition; ORT 1.30's kernel gives 3 x 3 here
+    // while its own shape inference says 4 x 4).
+    ModelBuilder same(19);
+    same.input("x", {1, 1, 7, 8}).output("y");
+    same.node("AveragePool", {"x"}, {"y"}, "avg",
+              {attr_is("kernel_shape", {3, 3}), attr_is("dilations", {2, 2}), attr_is("strides", {2, 2}),
+               attr_s("auto_pad", "SAME_UPPER")});
+    expect_rule(same, ir::Shape::of({1, 1, 4, 4}), {{"x", random_tensor({1, 1, 7, 8}, 23)}});
+
     ModelBuilder bad(19);
     bad.input("x", {1, 1, 2, 2}).output("y");
     bad.node("AveragePool", {"x"}, {"y"}, "avg", {attr_is("kernel_shape", {2, 2}), attr_is("dilations", {3, 3})});
@@ -129,6 +157,11 @@ TEST(SpatialShapeRules, DftLengthAndAxisAsInputs) {
     inv.input("x", {3, 5, 2}).output("y");
     inv.node("DFT", {"x"}, {"y"}, "dft", {attr_i("inverse", 1)});
     expect_rule(inv, ir::Shape::of({3, 5, 2}), {{"x", random_tensor({3, 5, 2}, 8)}});
+
+    ModelBuilder neg(20);  // axis -3 of a rank-4 signal: 6 samples, 4 one-sided bins (ORT 1.30 the same)
+    neg.input("x", {2, 6, 5, 1}).output("y").init("axis", int64s_shaped({}, {-3}));
+    neg.node("DFT", {"x", "", "axis"}, {"y"}, "dft", {attr_i("onesided", 1)});
+    expect_rule(neg, ir::Shape::of({2, 4, 5, 2}), {{"x", random_tensor({2, 6, 5, 1}, 24)}});
 
     ModelBuilder var(20);  // dft_length not constant: that axis is unknown, the rest known
     var.input("x", {2, 8, 1}).input("len", {}, DataType::kInt64).output("y");
@@ -158,6 +191,14 @@ TEST(SpatialShapeRules, Col2ImAndABlockShapeThatDoesNotDivide) {
     b.init("block", int64s_shaped({2}, {2, 2}));
     b.node("Col2Im", {"x", "image", "block"}, {"y"}, "col2im");
     expect_rule(b, ir::Shape::of({1, 2, 4, 5}), {{"x", random_tensor({1, 8, 12}, 12)}});
+
+    // Strides, pads and dilations: (5 + 2 - 2) / 2 + 1 = 3 by (6 - 5) / 2 + 1 = 1 blocks (ORT 1.30 the same).
+    ModelBuilder st(18);
+    st.input("x", {1, 12, 3}).output("y").init("image", int64s_shaped({2}, {5, 6}));
+    st.init("block", int64s_shaped({2}, {2, 3}));
+    st.node("Col2Im", {"x", "image", "block"}, {"y"}, "col2im",
+            {attr_is("strides", {2, 2}), attr_is("pads", {1, 0, 1, 0}), attr_is("dilations", {1, 2})});
+    expect_rule(st, ir::Shape::of({1, 2, 5, 6}), {{"x", random_tensor({1, 12, 3}, 25)}});
 
     ModelBuilder bad(18);
     bad.input("x", {1, 8, 4}).output("y").init("image", int64s_shaped({2}, {4, 4}));
