@@ -17,12 +17,7 @@ namespace {
 using In = ShapeRuleInput;
 using Out = ShapeRuleOutputs;
 
-ir::ValueInfo out_info(DataType t, ir::Shape s) {
-    ir::ValueInfo v;
-    v.dtype = t;
-    v.shape = std::move(s);
-    return v;
-}
+ir::ValueInfo out_info(DataType t, ir::Shape s) { return {"", t, std::move(s), "", ValueKind::kTensor}; }
 
 Status bad(const std::string& label, const std::string& what) { return invalid_model(label + ": " + what); }
 

@@ -446,38 +446,9 @@ constexpr const char* kSetApartDomain = "edgeinfer.newer_schema";
 // The node's index, added to each table node of the copy ONNX's inference sees.
 constexpr const char* kNodeAttr = "__edgeinfer_node";
 
-ir::ValueInfo info_of_type(const onnx::TypeProto& type) {
-    ir::ValueInfo v;
-    if (!type.has_tensor_type()) return v;
-    const auto& tt = type.tensor_type();
-    if (tt.elem_type() > 0 && tt.elem_type() <= kMaxDataTypeCode) v.dtype = static_cast<DataType>(tt.elem_type());
-    if (!tt.has_shape()) return v;
-    v.shape.has_rank = true;
-    for (const auto& d : tt.shape().dim())
-        v.shape.dims.push_back(d.has_dim_value()   ? ir::Dim::known(d.dim_value())
-                               : d.has_dim_param() ? ir::Dim::symbolic(d.dim_param())
-                                                   : ir::Dim::unknown());
-    return v;
-}
-
-void info_to_type(const ir::ValueInfo& v, onnx::TypeProto* type) {
-    auto* tt = type->mutable_tensor_type();
-    tt->set_elem_type(static_cast<int>(v.dtype));
-    if (!v.shape.has_rank) return;
-    auto* shape = tt->mutable_shape();
-    shape->clear_dim();
-    for (const ir::Dim& d : v.shape.dims) {
-        auto* dp = shape->add_dim();
-        if (d.is_known())
-            dp->set_dim_value(d.value);
-        else if (!d.symbol.empty())
-            dp->set_dim_param(d.symbol);
-    }
-}
-
 void info_to(const ir::ValueInfo& v, onnx::ValueInfoProto* p) {
     p->set_name(v.name);
-    info_to_type(v, p->mutable_type());
+    type_to_proto(v, p->mutable_type());
 }
 
 void run_onnx(onnx::ModelProto& proto, bool& ran) {
@@ -509,7 +480,8 @@ void table_inference(onnx::InferenceContext& ctx) {
         fail_shape_inference(error.message());
     }
     if (!outs) return;
-    for (size_t k = 0; k < outs->size() && k < ctx.getNumOutputs(); ++k) info_to_type((*outs)[k], ctx.getOutputType(k));
+    for (size_t k = 0; k < outs->size() && k < ctx.getNumOutputs(); ++k)
+        type_to_proto((*outs)[k], ctx.getOutputType(k));
 }
 
 Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypeProto*>& types, Status& error) {
@@ -521,7 +493,7 @@ Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypePr
     for (size_t i = 0; i < n.inputs.size(); ++i) {
         if (n.inputs[i].empty()) continue;
         if (i < types.size() && types[i]) {
-            infos[i] = info_of_type(*types[i]);
+            infos[i] = tensor_info_of_type(*types[i]);
             if (infos[i].dtype != DataType::kUndefined) ins[i].info = &infos[i];
         }
         if (auto it = run.constants->find(n.inputs[i]); it != run.constants->end()) ins[i].value = it->second;
@@ -660,7 +632,7 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         for (const auto& [name, t] : g.initializers) {
             if (known.count(name)) continue;
             init_types.emplace_back();
-            info_to_type({name, t.dtype(), ir::Shape::of(t.dims()), {}}, &init_types.back());
+            type_to_proto({name, t.dtype(), ir::Shape::of(t.dims()), {}}, &init_types.back());
             known[name] = &init_types.back();
         }
         std::vector<ir::ValueInfo> learned;
