@@ -59,6 +59,18 @@ std::optional<std::vector<double>> reals_at(const std::vector<In>& in, size_t i)
     return v;
 }
 
+// Dims and attribute values a rule computes with are at most this large (past it a model means no shape; the
+// rules leave such dims unknown or reject such attributes), so that sums and products of two stay in int64_t.
+constexpr int64_t kMaxValue = int64_t{1} << 31;
+bool within(const std::vector<int64_t>& v) {
+    return std::all_of(v.begin(), v.end(), [](int64_t x) { return x >= -kMaxValue && x <= kMaxValue; });
+}
+// floor(v) as a dim; nullopt when it is not a finite value within kMaxValue.
+std::optional<ir::Dim> floor_dim(double v) {
+    if (!(v >= 0.0 && v <= static_cast<double>(kMaxValue))) return std::nullopt;
+    return ir::Dim::known(static_cast<int64_t>(std::floor(v)));
+}
+
 std::string list(const std::vector<int64_t>& v) {
     std::string s = "[";
     for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
@@ -115,9 +127,11 @@ Status resize_sizes(const std::string& label, const std::string& policy, const s
         const double scale = d == 0 ? 1.0 : static_cast<double>(sizes[k]) / static_cast<double>(d);
         common = not_larger ? std::min(common, scale) : std::max(common, scale);
     }
-    for (int64_t a : axes)
-        y.dims[a] =
-            ir::Dim::known(static_cast<int64_t>(std::floor(common * static_cast<double>(x.dims[a].value) + 0.5)));
+    for (int64_t a : axes) {
+        const auto d = floor_dim(common * static_cast<double>(x.dims[a].value) + 0.5);
+        if (!d) return bad(label, "sizes " + list(sizes) + " give an output dim out of range");
+        y.dims[a] = *d;
+    }
     return Status::ok();
 }
 
@@ -151,8 +165,9 @@ Result<Out> resize_rule(const ir::Node& n, const std::string& label, const std::
             const double s = (*scales)[k];
             if (!(s > 0.0)) return bad(label, "scale " + std::to_string(s) + " is not positive");
             const ir::Dim d = y.dims[axes[k]];
-            y.dims[axes[k]] = d.is_known() ? ir::Dim::known(static_cast<int64_t>(std::floor(s * double(d.value))))
-                                           : ir::Dim::unknown();
+            const auto out = d.is_known() ? floor_dim(s * static_cast<double>(d.value)) : ir::Dim::unknown();
+            if (!out) return bad(label, "scale " + std::to_string(s) + " gives an output dim out of range");
+            y.dims[axes[k]] = *out;
         }
     } else {
         for (int64_t a : axes) y.dims[a] = ir::Dim::unknown();  // scales/sizes known only when running
@@ -178,6 +193,8 @@ Result<Out> pool_rule(const ir::Node& n, const std::string& label, const std::ve
     if ((!s.empty() && s.size() != r) || (!d.empty() && d.size() != r) || (!p.empty() && p.size() != 2 * r))
         return bad(label,
                    "strides and dilations need " + std::to_string(r) + " values and pads " + std::to_string(2 * r));
+    if (!within(k) || !within(s) || !within(d) || !within(p))
+        return bad(label, "kernel_shape, strides, dilations and pads must be within 2^31");
     const bool ceil_mode = n.attr_int("ceil_mode", 0) != 0;
     const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
     ir::Shape y = xs;
@@ -188,7 +205,7 @@ Result<Out> pool_rule(const ir::Node& n, const std::string& label, const std::ve
         if (ki < 1 || si < 1 || di < 1 || l < 0 || rp < 0)
             return bad(label, "kernel_shape, strides and dilations must be >= 1 and pads >= 0");
         const ir::Dim& in_dim = xs.dims[i + 2];
-        if (!in_dim.is_known()) {
+        if (!in_dim.is_known() || in_dim.value > kMaxValue) {
             y.dims[i + 2] = ir::Dim::unknown();
             continue;
         }
@@ -306,6 +323,8 @@ Result<Out> col2im_rule(const ir::Node& n, const std::string& label, const std::
     if (dil.size() != rs || stride.size() != rs || pads.size() != 2 * rs)
         return bad(label,
                    "dilations and strides need " + std::to_string(rs) + " values and pads " + std::to_string(2 * rs));
+    if (!within(dil) || !within(stride) || !within(pads) || (image && !within(*image)) || (block && !within(*block)))
+        return bad(label, "image_shape, block_shape, dilations, strides and pads must be within 2^31");
     ir::Shape y = unknown_dims(rs + 2);
     y.dims[0] = dim_at(xs, 0);
     const ir::Dim cols = dim_at(xs, 1), blocks = dim_at(xs, 2);
@@ -313,7 +332,8 @@ Result<Out> col2im_rule(const ir::Node& n, const std::string& label, const std::
         int64_t kernel = 1;
         for (int64_t b : *block) {
             if (b < 1) return bad(label, "block_shape " + list(*block) + " must be >= 1");
-            kernel *= b;
+            if (__builtin_mul_overflow(kernel, b, &kernel))
+                return bad(label, "prod(block_shape " + list(*block) + ") overflows");
         }
         if (cols.is_known() && cols.value % kernel != 0)
             return bad(label, "input dim 1 (" + std::to_string(cols.value) +
@@ -332,7 +352,8 @@ Result<Out> col2im_rule(const ir::Node& n, const std::string& label, const std::
             if (span < 0)
                 return bad(label, "block extent " + std::to_string(extent) + " exceeds the padded image on dim " +
                                       std::to_string(i));
-            count *= span / stride[i] + 1;
+            if (__builtin_mul_overflow(count, span / stride[i] + 1, &count))
+                return bad(label, "the number of blocks for image_shape " + list(*image) + " overflows");
         }
         if (block && blocks.is_known() && blocks.value != count)
             return bad(label, "input dim 2 (" + std::to_string(blocks.value) + ") must be the number of blocks " +
@@ -386,6 +407,8 @@ Result<Out> deform_conv_rule(const ir::Node& n, const std::string& label, const 
     if ((!ks.empty() && ks.size() != r) || s.size() != r || d.size() != r || p.size() != 2 * r)
         return bad(label, "kernel_shape, strides and dilations need " + std::to_string(r) + " values and pads " +
                               std::to_string(2 * r));
+    if (!within(ks) || !within(s) || !within(d) || !within(p))
+        return bad(label, "kernel_shape, strides, dilations and pads must be within 2^31");
     ir::Shape y = unknown_dims(r + 2);
     y.dims[0] = xs.dims[0];
     y.dims[1] = dim_at(w, 0);
@@ -395,7 +418,7 @@ Result<Out> deform_conv_rule(const ir::Node& n, const std::string& label, const 
             return bad(label, "kernel_shape " + list(ks) + " differs from W's " + w->info->shape.to_string());
         const int64_t k = ks.empty() ? wk.value : ks[i];
         if (s[i] < 1 || d[i] < 1) return bad(label, "strides and dilations must be >= 1");
-        if (k < 0 || !xs.dims[i + 2].is_known()) continue;
+        if (k < 0 || k > kMaxValue || !xs.dims[i + 2].is_known() || xs.dims[i + 2].value > kMaxValue) continue;
         const int64_t span = xs.dims[i + 2].value + p[i] + p[i + r] - (d[i] * (k - 1) + 1);
         if (span < 0) return bad(label, "the dilated kernel does not fit the padded input " + xs.to_string());
         y.dims[i + 2] = ir::Dim::known(span / s[i] + 1);

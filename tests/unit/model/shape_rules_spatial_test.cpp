@@ -209,6 +209,27 @@ TEST(SpatialShapeRules, Col2ImAndABlockShapeThatDoesNotDivide) {
         std::string::npos);
 }
 
+TEST(SpatialShapeRules, ValuesPastInt64AreAnErrorNotAWrappedDim) {
+    const int64_t big = int64_t{1} << 31;
+    ModelBuilder c(18);
+    c.input("x", {1, 8, 4}).output("y").init("image", int64s_shaped({3}, {4, 4, 4}));
+    c.init("block", int64s_shaped({3}, {big, big, big}));
+    c.node("Col2Im", {"x", "image", "block"}, {"y"}, "col2im");
+    EXPECT_NE(rule_error(c).find("Col2Im 'col2im': prod(block_shape [2147483648, 2147483648, 2147483648]) overflows"),
+              std::string::npos);
+
+    ModelBuilder p(19);
+    p.input("x", {1, 1, 4, 4}).output("y");
+    p.node("AveragePool", {"x"}, {"y"}, "avg", {attr_is("kernel_shape", {2, 2}), attr_is("strides", {4 * big, 1})});
+    EXPECT_NE(rule_error(p).find("AveragePool 'avg': kernel_shape, strides, dilations and pads must be within 2^31"),
+              std::string::npos);
+
+    ModelBuilder r(19);
+    r.input("x", {1, 1, 4, 4}).output("y").init("scales", floats({4}, {1, 1, 1e30f, 1}));
+    r.node("Resize", {"x", "", "scales"}, {"y"}, "resize");
+    EXPECT_NE(rule_error(r).find("gives an output dim out of range"), std::string::npos);
+}
+
 TEST(SpatialShapeRules, CenterCropPadDeformConvAffineGrid) {
     ModelBuilder c(18);
     c.input("x", {4, 6, 3}).output("y").init("shape", int64s_shaped({2}, {5, 4}));
