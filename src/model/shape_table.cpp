@@ -173,12 +173,18 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
     const ir::Shape& x = in[0].info->shape;
     const int64_t rank = static_cast<int64_t>(x.dims.size());
     std::vector<int64_t> axes;
+    const bool keep = n.attr_int("keepdims", 1) != 0;
     if (const In* a = input(in, 1)) {
         auto v = shape_rule_ints(a);
-        if (!v) return Out{};  // axes not constant: rank known only at run time
+        if (!v && !keep) return Out{};  // axes not constant: rank known only at run time
+        if (!v) {                       // keepdims: the rank stays; a dim of 1 stays 1 whether reduced or not
+            ir::Shape s = x;
+            for (ir::Dim& d : s.dims)
+                if (!(d.is_known() && d.value == 1)) d = ir::Dim::unknown();
+            return Out{{vi(in[0].info->dtype, s)}};
+        }
         axes = *v;
     }
-    const bool keep = n.attr_int("keepdims", 1) != 0;
     if (axes.empty() && n.attr_int("noop_with_empty_axes", 0) != 0) return Out{{vi(in[0].info->dtype, x)}};
     std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
     for (int64_t a : axes) {

@@ -2,7 +2,7 @@
 // output shapes ONNX Runtime 1.30 computed for the oracle cases (tests/oracle/make_cases.py): for each case, every
 // output dim inference claims to know must be ORT's, and its rank ORT's rank. The cases are read from
 // EDGEINFER_ORACLE_CASES (BUILD/oracle_cases, written by the make_oracle_cases fixture); the test is skipped when
-// they were not written (no Node.js or ORT).
+// they were not written (no Node.js or ORT). SHAPE_ORACLE_VERBOSE=1 lists the outputs inference left of unknown rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,7 +52,10 @@ TEST(ShapeOracle, InferredDimsAreOnnxRuntimes) {
             const fs::path pb = path.parent_path() / "test_data_set_0" / ("output_" + std::to_string(k) + ".pb");
             if (!fs::exists(pb)) continue;
             const ir::ValueInfo v = model::tensor_info_of_type(proto.graph().output(k).type());
-            if (!v.shape.has_rank) continue;  // inference left it unknown: nothing claimed
+            if (!v.shape.has_rank) {  // inference left it unknown: nothing claimed
+                if (std::getenv("SHAPE_ORACLE_VERBOSE")) std::printf("no rank: %s output %d\n", name.c_str(), k);
+                continue;
+            }
             const std::vector<int64_t> ort = dims_of_pb(pb);
             ++outputs;
             ASSERT_EQ(v.shape.dims.size(), ort.size())

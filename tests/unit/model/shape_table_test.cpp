@@ -55,6 +55,21 @@ TEST(ShapeTable, AlternatesWithOnnxInference) {
     }
 }
 
+TEST(ShapeTable, ReduceWithAxesNotConstantKeepsTheRankWhenKeepdims) {
+    ModelBuilder b(18);
+    b.input("x", {2, 1, 3}).input("axes", {1}, DataType::kInt64).output("k").output("d");
+    b.node("ReduceMax", {"x", "axes"}, {"k"}, "keep");
+    b.node("ReduceMax", {"x", "axes"}, {"d"}, "drop", {attr_i("keepdims", 0)});
+    ir::Model m = b.build();
+    ASSERT_NE(info(m, "k"), nullptr);
+    const ir::Shape& k = info(m, "k")->shape;
+    ASSERT_EQ(k.rank(), 3) << k.to_string();  // each dim is its own or 1: only the 1 is certain
+    EXPECT_FALSE(k.dims[0].is_known());
+    EXPECT_EQ(k.dims[1], ir::Dim::known(1));
+    EXPECT_FALSE(k.dims[2].is_known());
+    EXPECT_TRUE(info(m, "d") == nullptr || !info(m, "d")->shape.has_rank);  // the rank depends on the axes
+}
+
 TEST(ShapeTable, TypesFloat8CastsAndStringSplits) {
     ModelBuilder b(20);
     b.input("x", {4, 2}).input("s", {5}, DataType::kString).output("q", DataType::kFloat8E5M2);
