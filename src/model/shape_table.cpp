@@ -372,27 +372,32 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
     return Out{{vi(in[0].info->dtype, s)}};
 }
 
-Result<Out> pad_rule(const ir::Node&, const std::string& label, const std::vector<In>& in) {
+// Pad 18 (axes as input 3). Pads or axes that are not constant leave the padded dims unknown, the rank known.
+Result<Out> pad_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
     const ir::Shape& x = in[0].info->shape;
-    auto pads = shape_rule_ints(input(in, 1));
-    if (!pads) return Out{};
-    std::vector<int64_t> axes;
-    if (const In* a = input(in, 3)) {
-        auto v = shape_rule_ints(a);
-        if (!v) return Out{};
-        axes = *v;
-    } else {
-        for (int64_t i = 0; i < x.rank(); ++i) axes.push_back(i);
-    }
-    if (pads->size() != 2 * axes.size())
-        return bad(label,
-                   "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes.size()) + " axes");
+    const auto pads = in.size() > 1 ? shape_rule_ints(&in[1]) : std::nullopt;
+    std::optional<std::vector<int64_t>> axes = std::vector<int64_t>{};
+    if (n.inputs.size() > 3 && !n.inputs[3].empty())
+        axes = shape_rule_ints(&in[3]);
+    else
+        for (int64_t i = 0; i < x.rank(); ++i) axes->push_back(i);
     ir::Shape s = x;
-    for (size_t k = 0; k < axes.size(); ++k) {
-        int64_t a = axes[k];
-        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string(axes[k]) + " is out of range");
-        if (s.dims[a].is_known()) s.dims[a] = ir::Dim::known(s.dims[a].value + (*pads)[k] + (*pads)[k + axes.size()]);
+    if (!axes) {  // which axes are padded is known only when running
+        for (ir::Dim& d : s.dims) d = ir::Dim::unknown();
+        return Out{{vi(in[0].info->dtype, s)}};
+    }
+    if (pads && pads->size() != 2 * axes->size())
+        return bad(label, "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes->size()) +
+                              " axes");
+    for (size_t k = 0; k < axes->size(); ++k) {
+        int64_t a = (*axes)[k];
+        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string((*axes)[k]) + " is out of range");
+        const int64_t grow = pads ? (*pads)[k] + (*pads)[k + axes->size()] : 0;
+        if (!pads || (!s.dims[a].is_known() && grow != 0))
+            s.dims[a] = ir::Dim::unknown();
+        else if (s.dims[a].is_known())
+            s.dims[a] = ir::Dim::known(s.dims[a].value + grow);
     }
     return Out{{vi(in[0].info->dtype, s)}};
 }

@@ -70,6 +70,27 @@ TEST(ShapeTable, ReduceWithAxesNotConstantKeepsTheRankWhenKeepdims) {
     EXPECT_TRUE(info(m, "d") == nullptr || !info(m, "d")->shape.has_rank);  // the rank depends on the axes
 }
 
+TEST(ShapeTable, PadWithPadsNotConstantOrASymbolicDimKeepsTheRank) {
+    ModelBuilder b(18);
+    b.input("x", {-1, 3, 4}).input("p", {2}, DataType::kInt64).output("v").output("s");
+    b.init("axes", int64s_shaped({1}, {2})).init("pads", int64s_shaped({6}, {1, 0, 0, 1, 0, 2}));
+    b.node("Pad", {"x", "p", "", "axes"}, {"v"}, "runtime_pads");
+    b.node("Pad", {"x", "pads"}, {"s"}, "const_pads");
+    ir::Model m = b.build();
+    ASSERT_NE(info(m, "v"), nullptr);
+    const ir::Shape& v = info(m, "v")->shape;  // axis 2 padded by amounts known only when running
+    ASSERT_EQ(v.rank(), 3) << v.to_string();
+    EXPECT_EQ(v.dims[0], ir::Dim::symbolic("batch"));
+    EXPECT_EQ(v.dims[1], ir::Dim::known(3));
+    EXPECT_FALSE(v.dims[2].is_known());
+    const ir::Shape& s = info(m, "s")->shape;  // batch + 2 is no longer "batch"
+    ASSERT_EQ(s.rank(), 3) << s.to_string();
+    EXPECT_FALSE(s.dims[0].is_known());
+    EXPECT_NE(s.dims[0], ir::Dim::symbolic("batch"));
+    EXPECT_EQ(s.dims[1], ir::Dim::known(3));
+    EXPECT_EQ(s.dims[2], ir::Dim::known(6));
+}
+
 TEST(ShapeTable, TypesFloat8CastsAndStringSplits) {
     ModelBuilder b(20);
     b.input("x", {4, 2}).input("s", {5}, DataType::kString).output("q", DataType::kFloat8E5M2);
