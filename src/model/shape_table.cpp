@@ -213,8 +213,7 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
     std::vector<int64_t> sizes;
     if (const In* s = input(in, 1)) {
         auto v = shape_rule_ints(s);
-        if (!v) return Out{};
-        sizes = *v;
+        if (v) sizes = *v;  // not constant: the outputs' split dims are known only when running
     } else if (x.dims[axis].is_known()) {
         const int64_t d = x.dims[axis].value;
         const int64_t num = n.attr_int("num_outputs", static_cast<int64_t>(k));

@@ -91,6 +91,20 @@ TEST(ShapeTable, PadWithPadsNotConstantOrASymbolicDimKeepsTheRank) {
     EXPECT_EQ(s.dims[2], ir::Dim::known(6));
 }
 
+TEST(ShapeTable, SplitWithSizesNotConstantKeepsTheOtherDims) {
+    ModelBuilder b(18);
+    b.input("x", {4, -1}).input("sizes", {2}, DataType::kInt64).output("a").output("b");
+    b.node("Split", {"x", "sizes"}, {"a", "b"}, "split", {attr_i("axis", 0)});
+    ir::Model m = b.build();
+    for (const char* name : {"a", "b"}) {
+        ASSERT_NE(info(m, name), nullptr) << name;
+        const ir::Shape& s = info(m, name)->shape;
+        ASSERT_EQ(s.rank(), 2) << name << ": " << s.to_string();
+        EXPECT_FALSE(s.dims[0].is_known()) << name;
+        EXPECT_EQ(s.dims[1], ir::Dim::symbolic("batch")) << name;
+    }
+}
+
 TEST(ShapeTable, TypesFloat8CastsAndStringSplits) {
     ModelBuilder b(20);
     b.input("x", {4, 2}).input("s", {5}, DataType::kString).output("q", DataType::kFloat8E5M2);
