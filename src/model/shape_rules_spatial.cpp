@@ -62,6 +62,8 @@ std::optional<std::vector<double>> reals_at(const std::vector<In>& in, size_t i)
 // Dims and attribute values a rule computes with are at most this large (past it a model means no shape; the
 // rules leave such dims unknown or reject such attributes), so that sums and products of two stay in int64_t.
 constexpr int64_t kMaxValue = int64_t{1} << 31;
+// A rank read from an input's length (Col2Im's image_shape) past this is not a model's.
+constexpr int64_t kMaxSpatialDims = 1024;
 bool within(const std::vector<int64_t>& v) {
     return std::all_of(v.begin(), v.end(), [](int64_t x) { return x >= -kMaxValue && x <= kMaxValue; });
 }
@@ -312,6 +314,9 @@ Result<Out> col2im_rule(const ir::Node& n, const std::string& label, const std::
     std::optional<int64_t> r = image ? std::optional<int64_t>(image->size()) : length_of(in, 1);
     if (!r) r = block ? std::optional<int64_t>(block->size()) : length_of(in, 2);
     if (!r) return Out{};  // the number of spatial dims is known only when running
+    if (*r > kMaxSpatialDims)
+        return bad(label, "image_shape or block_shape has " + std::to_string(*r) + " values, more spatial dims than " +
+                              std::to_string(kMaxSpatialDims));
     if (*r == 0 || (image && block && image->size() != block->size()))
         return bad(label, "image_shape " + (image ? list(*image) : "(not constant)") + " and block_shape " +
                               (block ? list(*block) : "(not constant)") +
@@ -395,7 +400,8 @@ Result<Out> deform_conv_rule(const ir::Node& n, const std::string& label, const 
     const int64_t group = n.attr_int("group", 1), offset_group = n.attr_int("offset_group", 1);
     if (group < 1 || offset_group < 1) return bad(label, "group and offset_group must be >= 1");
     const ir::Dim c = xs.dims[1], wc = dim_at(w, 1);
-    if (c.is_known() && wc.is_known() && wc.value * group != c.value)
+    int64_t grouped = 0;
+    if (c.is_known() && wc.is_known() && (__builtin_mul_overflow(wc.value, group, &grouped) || grouped != c.value))
         return bad(label, "group " + std::to_string(group) + " does not fit X " + xs.to_string() + " and W " +
                               w->info->shape.to_string());
     if (c.is_known() && c.value % offset_group != 0)
@@ -437,7 +443,7 @@ Result<Out> affine_grid_rule(const ir::Node&, const std::string& label, const st
     const auto size = ints_at(in, 1);
     std::optional<int64_t> count = size ? std::optional<int64_t>(size->size()) : length_of(in, 1);
     const ir::Dim tr = dim_at(ts, 1);
-    if (!count && tr.is_known()) count = tr.value + 2;
+    if (!count && tr.is_known()) count = std::min<int64_t>(tr.value, kMaxValue) + 2;
     if (!count) return Out{};
     if (*count != 4 && *count != 5)
         return bad(label, "size must hold 4 (N, C, H, W) or 5 (N, C, D, H, W) values, got " +

@@ -392,11 +392,18 @@ Result<Out> pad_rule(const ir::Node& n, const std::string& label, const std::vec
     for (size_t k = 0; k < axes->size(); ++k) {
         int64_t a = (*axes)[k];
         if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string((*axes)[k]) + " is out of range");
-        const int64_t grow = pads ? (*pads)[k] + (*pads)[k + axes->size()] : 0;
-        if (!pads || (!s.dims[a].is_known() && grow != 0))
+        int64_t grow = 0, padded = 0;
+        if (pads && __builtin_add_overflow((*pads)[k], (*pads)[k + axes->size()], &grow))
+            return bad(label, "pads of axis " + std::to_string(a) + " overflow");
+        if (!pads || (!s.dims[a].is_known() && grow != 0)) {
             s.dims[a] = ir::Dim::unknown();
-        else if (s.dims[a].is_known())
-            s.dims[a] = ir::Dim::known(s.dims[a].value + grow);
+        } else if (s.dims[a].is_known()) {
+            if (__builtin_add_overflow(s.dims[a].value, grow, &padded) || padded < 0)
+                return bad(label, "pads " + std::to_string((*pads)[k]) + ", " +
+                                      std::to_string((*pads)[k + axes->size()]) + " of axis " + std::to_string(a) +
+                                      " leave no valid size of dim " + std::to_string(s.dims[a].value));
+            s.dims[a] = ir::Dim::known(padded);
+        }
     }
     return Out{{vi(in[0].info->dtype, s)}};
 }

@@ -3,6 +3,8 @@
 // constant (the rank and the dims that do not depend on them), and attributes that contradict the inputs.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "../kernels/kernel_test_util.hpp"
 #include "model/proto_convert.hpp"
 #include "model/shape_table.hpp"
@@ -228,6 +230,16 @@ TEST(SpatialShapeRules, ValuesPastInt64AreAnErrorNotAWrappedDim) {
     r.input("x", {1, 1, 4, 4}).output("y").init("scales", floats({4}, {1, 1, 1e30f, 1}));
     r.node("Resize", {"x", "", "scales"}, {"y"}, "resize");
     EXPECT_NE(rule_error(r).find("gives an output dim out of range"), std::string::npos);
+
+    ModelBuilder pad(18);  // (Pad's rule, in shape_table.cpp, likewise)
+    pad.input("x", {3}).output("y").init("pads", int64s_shaped({2}, {INT64_MAX, 1}));
+    pad.node("Pad", {"x", "pads"}, {"y"}, "pad");
+    EXPECT_NE(rule_error(pad).find("Pad 'pad': pads of axis 0 overflow"), std::string::npos);
+    ModelBuilder crop(18);
+    crop.input("x", {3}).output("y").init("pads", int64s_shaped({2}, {-2, -2}));
+    crop.node("Pad", {"x", "pads"}, {"y"}, "pad");
+    EXPECT_NE(rule_error(crop).find("Pad 'pad': pads -2, -2 of axis 0 leave no valid size of dim 3"),
+              std::string::npos);
 }
 
 TEST(SpatialShapeRules, CenterCropPadDeformConvAffineGrid) {
