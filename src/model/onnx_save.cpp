@@ -30,9 +30,6 @@ void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto
     out->set_raw_data(std::string(static_cast<const char*>(t.data()), t.nbytes()));
 }
 
-namespace {
-
-// kind/dtype/shape as a TypeProto (sequence_type and optional_type around the tensor type).
 void type_to_proto(const ir::ValueInfo& v, onnx::TypeProto* type) {
     if (v.kind == ValueKind::kOptionalTensor || v.kind == ValueKind::kOptionalSequence)
         type = type->mutable_optional_type()->mutable_elem_type();
@@ -42,6 +39,7 @@ void type_to_proto(const ir::ValueInfo& v, onnx::TypeProto* type) {
     tt->set_elem_type(static_cast<int>(v.dtype));
     if (!v.shape.has_rank) return;
     auto* shape = tt->mutable_shape();
+    shape->clear_dim();
     for (const ir::Dim& d : v.shape.dims) {
         auto* dp = shape->add_dim();
         if (d.is_known())
@@ -50,6 +48,8 @@ void type_to_proto(const ir::ValueInfo& v, onnx::TypeProto* type) {
             dp->set_dim_param(d.symbol);
     }
 }
+
+namespace {
 
 void value_info_to_proto(const ir::ValueInfo& v, onnx::ValueInfoProto* out) {
     out->set_name(v.name);

@@ -11,15 +11,11 @@
 #include "model/shape_table.hpp"
 
 namespace edgeinfer::model {
-namespace {
 
-// Only tensor types are kept; anything else (sequences, maps) stays unknown.
-ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
+ir::ValueInfo tensor_info_of_type(const onnx::TypeProto& type) {
     ir::ValueInfo out;
-    out.name = vi.name();
-    out.doc_string = vi.doc_string();
-    if (!vi.has_type() || !vi.type().has_tensor_type()) return out;
-    const auto& tt = vi.type().tensor_type();
+    if (!type.has_tensor_type()) return out;
+    const auto& tt = type.tensor_type();
     if (tt.elem_type() < 0 || tt.elem_type() > kMaxDataTypeCode) return out;
     out.dtype = static_cast<DataType>(tt.elem_type());
     if (!tt.has_shape()) return out;
@@ -32,6 +28,16 @@ ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
         else
             out.shape.dims.push_back(ir::Dim::unknown());
     }
+    return out;
+}
+
+namespace {
+
+// Only tensor types are kept; anything else (sequences, maps) stays unknown.
+ir::ValueInfo value_info_of(const onnx::ValueInfoProto& vi) {
+    ir::ValueInfo out = tensor_info_of_type(vi.type());
+    out.name = vi.name();
+    out.doc_string = vi.doc_string();
     return out;
 }
 

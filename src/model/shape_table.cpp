@@ -21,6 +21,7 @@
 #include "model/onnx_inference.hpp"
 #include "model/onnx_model.hpp"
 #include "model/proto_convert.hpp"
+#include "model/shape_rule.hpp"
 
 namespace edgeinfer::model {
 namespace {
@@ -67,16 +68,9 @@ const std::set<std::string>& type_only_changes() {
     return ops;
 }
 
-// An input of a rule: its type and shape when known, its value when constant.
-struct In {
-    const ir::ValueInfo* info = nullptr;
-    const Tensor* value = nullptr;
-    bool known() const { return info && info->dtype != DataType::kUndefined && info->shape.has_rank; }
-};
-
-// Outputs, or nullopt when an input the rule needs is still unknown.
-using Out = std::optional<std::vector<ir::ValueInfo>>;
-using Rule = std::function<Result<Out>(const ir::Node&, const std::string& label, const std::vector<In>&)>;
+using In = ShapeRuleInput;
+using Out = ShapeRuleOutputs;
+using Rule = ShapeRule;
 
 ir::ValueInfo vi(DataType t, ir::Shape s) {
     ir::ValueInfo v;
@@ -86,19 +80,6 @@ ir::ValueInfo vi(DataType t, ir::Shape s) {
 }
 
 const In* input(const std::vector<In>& in, size_t i) { return i < in.size() && in[i].info ? &in[i] : nullptr; }
-
-std::optional<std::vector<int64_t>> ints_of(const In* in) {
-    if (!in || !in->value) return std::nullopt;
-    const Tensor& t = *in->value;
-    std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-    if (t.dtype() == DataType::kInt64)
-        std::memcpy(v.data(), t.data(), v.size() * 8);
-    else if (t.dtype() == DataType::kInt32)
-        for (size_t i = 0; i < v.size(); ++i) v[i] = t.data_as<int32_t>()[i];
-    else
-        return std::nullopt;
-    return v;
-}
 
 Status bad(const std::string& label, const std::string& what) { return invalid_model(label + ": " + what); }
 
@@ -143,7 +124,7 @@ Rule broadcast(DataType dtype = DataType::kUndefined) {
 
 // A shape from a constant 1-D int64 input; nullopt when it is not constant.
 std::optional<ir::Shape> shape_value(const In* in) {
-    auto v = ints_of(in);
+    auto v = shape_rule_ints(in);
     if (!v) return std::nullopt;
     ir::Shape s;
     s.has_rank = true;
@@ -192,12 +173,18 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
     const ir::Shape& x = in[0].info->shape;
     const int64_t rank = static_cast<int64_t>(x.dims.size());
     std::vector<int64_t> axes;
+    const bool keep = n.attr_int("keepdims", 1) != 0;
     if (const In* a = input(in, 1)) {
-        auto v = ints_of(a);
-        if (!v) return Out{};  // axes not constant: rank known only at run time
+        auto v = shape_rule_ints(a);
+        if (!v && !keep) return Out{};  // axes not constant: rank known only at run time
+        if (!v) {                       // keepdims: the rank stays; a dim of 1 stays 1 whether reduced or not
+            ir::Shape s = x;
+            for (ir::Dim& d : s.dims)
+                if (!(d.is_known() && d.value == 1)) d = ir::Dim::unknown();
+            return Out{{vi(in[0].info->dtype, s)}};
+        }
         axes = *v;
     }
-    const bool keep = n.attr_int("keepdims", 1) != 0;
     if (axes.empty() && n.attr_int("noop_with_empty_axes", 0) != 0) return Out{{vi(in[0].info->dtype, x)}};
     std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
     for (int64_t a : axes) {
@@ -225,9 +212,8 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
     std::vector<ir::ValueInfo> outs(k, vi(in[0].info->dtype, x));
     std::vector<int64_t> sizes;
     if (const In* s = input(in, 1)) {
-        auto v = ints_of(s);
-        if (!v) return Out{};
-        sizes = *v;
+        auto v = shape_rule_ints(s);
+        if (v) sizes = *v;  // not constant: the outputs' split dims are known only when running
     } else if (x.dims[axis].is_known()) {
         const int64_t d = x.dims[axis].value;
         const int64_t num = n.attr_int("num_outputs", static_cast<int64_t>(k));
@@ -244,7 +230,7 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
 
 Result<Out> reshape_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
-    auto target = ints_of(input(in, 1));
+    auto target = shape_rule_ints(input(in, 1));
     if (!target) return Out{};
     const ir::Shape& x = in[0].info->shape;
     const bool allowzero = n.attr_int("allowzero", 0) != 0;
@@ -355,7 +341,7 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
     const bool unsqueeze = n.op_type == "Unsqueeze";
     std::vector<int64_t> axes;
     if (const In* a = input(in, 1)) {
-        auto v = ints_of(a);
+        auto v = shape_rule_ints(a);
         if (!v) return Out{};
         axes = *v;
     }
@@ -385,27 +371,39 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
     return Out{{vi(in[0].info->dtype, s)}};
 }
 
-Result<Out> pad_rule(const ir::Node&, const std::string& label, const std::vector<In>& in) {
+// Pad 18 (axes as input 3). Pads or axes that are not constant leave the padded dims unknown, the rank known.
+Result<Out> pad_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
     const ir::Shape& x = in[0].info->shape;
-    auto pads = ints_of(input(in, 1));
-    if (!pads) return Out{};
-    std::vector<int64_t> axes;
-    if (const In* a = input(in, 3)) {
-        auto v = ints_of(a);
-        if (!v) return Out{};
-        axes = *v;
-    } else {
-        for (int64_t i = 0; i < x.rank(); ++i) axes.push_back(i);
-    }
-    if (pads->size() != 2 * axes.size())
-        return bad(label,
-                   "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes.size()) + " axes");
+    const auto pads = in.size() > 1 ? shape_rule_ints(&in[1]) : std::nullopt;
+    std::optional<std::vector<int64_t>> axes = std::vector<int64_t>{};
+    if (n.inputs.size() > 3 && !n.inputs[3].empty())
+        axes = shape_rule_ints(&in[3]);
+    else
+        for (int64_t i = 0; i < x.rank(); ++i) axes->push_back(i);
     ir::Shape s = x;
-    for (size_t k = 0; k < axes.size(); ++k) {
-        int64_t a = axes[k];
-        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string(axes[k]) + " is out of range");
-        if (s.dims[a].is_known()) s.dims[a] = ir::Dim::known(s.dims[a].value + (*pads)[k] + (*pads)[k + axes.size()]);
+    if (!axes) {  // which axes are padded is known only when running
+        for (ir::Dim& d : s.dims) d = ir::Dim::unknown();
+        return Out{{vi(in[0].info->dtype, s)}};
+    }
+    if (pads && pads->size() != 2 * axes->size())
+        return bad(label, "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes->size()) +
+                              " axes");
+    for (size_t k = 0; k < axes->size(); ++k) {
+        int64_t a = (*axes)[k];
+        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string((*axes)[k]) + " is out of range");
+        int64_t grow = 0, padded = 0;
+        if (pads && __builtin_add_overflow((*pads)[k], (*pads)[k + axes->size()], &grow))
+            return bad(label, "pads of axis " + std::to_string(a) + " overflow");
+        if (!pads || (!s.dims[a].is_known() && grow != 0)) {
+            s.dims[a] = ir::Dim::unknown();
+        } else if (s.dims[a].is_known()) {
+            if (__builtin_add_overflow(s.dims[a].value, grow, &padded) || padded < 0)
+                return bad(label, "pads " + std::to_string((*pads)[k]) + ", " +
+                                      std::to_string((*pads)[k + axes->size()]) + " of axis " + std::to_string(a) +
+                                      " leave no valid size of dim " + std::to_string(s.dims[a].value));
+            s.dims[a] = ir::Dim::known(padded);
+        }
     }
     return Out{{vi(in[0].info->dtype, s)}};
 }
@@ -451,6 +449,7 @@ const std::map<std::string, Rule>& rules() {
         r["Pad"] = pad_rule;
         r["StringSplit"] = string_split_rule;
         r["ImageDecoder"] = image_decoder_rule;
+        add_spatial_shape_rules(r);
         return r;
     }();
     return table;
@@ -464,38 +463,9 @@ constexpr const char* kSetApartDomain = "edgeinfer.newer_schema";
 // The node's index, added to each table node of the copy ONNX's inference sees.
 constexpr const char* kNodeAttr = "__edgeinfer_node";
 
-ir::ValueInfo info_of_type(const onnx::TypeProto& type) {
-    ir::ValueInfo v;
-    if (!type.has_tensor_type()) return v;
-    const auto& tt = type.tensor_type();
-    if (tt.elem_type() > 0 && tt.elem_type() <= kMaxDataTypeCode) v.dtype = static_cast<DataType>(tt.elem_type());
-    if (!tt.has_shape()) return v;
-    v.shape.has_rank = true;
-    for (const auto& d : tt.shape().dim())
-        v.shape.dims.push_back(d.has_dim_value()   ? ir::Dim::known(d.dim_value())
-                               : d.has_dim_param() ? ir::Dim::symbolic(d.dim_param())
-                                                   : ir::Dim::unknown());
-    return v;
-}
-
-void info_to_type(const ir::ValueInfo& v, onnx::TypeProto* type) {
-    auto* tt = type->mutable_tensor_type();
-    tt->set_elem_type(static_cast<int>(v.dtype));
-    if (!v.shape.has_rank) return;
-    auto* shape = tt->mutable_shape();
-    shape->clear_dim();
-    for (const ir::Dim& d : v.shape.dims) {
-        auto* dp = shape->add_dim();
-        if (d.is_known())
-            dp->set_dim_value(d.value);
-        else if (!d.symbol.empty())
-            dp->set_dim_param(d.symbol);
-    }
-}
-
 void info_to(const ir::ValueInfo& v, onnx::ValueInfoProto* p) {
     p->set_name(v.name);
-    info_to_type(v, p->mutable_type());
+    type_to_proto(v, p->mutable_type());
 }
 
 void run_onnx(onnx::ModelProto& proto, bool& ran) {
@@ -527,7 +497,8 @@ void table_inference(onnx::InferenceContext& ctx) {
         fail_shape_inference(error.message());
     }
     if (!outs) return;
-    for (size_t k = 0; k < outs->size() && k < ctx.getNumOutputs(); ++k) info_to_type((*outs)[k], ctx.getOutputType(k));
+    for (size_t k = 0; k < outs->size() && k < ctx.getNumOutputs(); ++k)
+        type_to_proto((*outs)[k], ctx.getOutputType(k));
 }
 
 Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypeProto*>& types, Status& error) {
@@ -539,7 +510,7 @@ Out apply_rule(TableRun& run, size_t index, const std::vector<const onnx::TypePr
     for (size_t i = 0; i < n.inputs.size(); ++i) {
         if (n.inputs[i].empty()) continue;
         if (i < types.size() && types[i]) {
-            infos[i] = info_of_type(*types[i]);
+            infos[i] = tensor_info_of_type(*types[i]);
             if (infos[i].dtype != DataType::kUndefined) ins[i].info = &infos[i];
         }
         if (auto it = run.constants->find(n.inputs[i]); it != run.constants->end()) ins[i].value = it->second;
@@ -603,6 +574,19 @@ std::vector<size_t> table_nodes(const ir::Model& model) {
 
 }  // namespace
 
+std::optional<std::vector<int64_t>> shape_rule_ints(const ShapeRuleInput* in) {
+    if (!in || !in->value) return std::nullopt;
+    const Tensor& t = *in->value;
+    std::vector<int64_t> v(static_cast<size_t>(t.numel()));
+    if (t.dtype() == DataType::kInt64)
+        std::memcpy(v.data(), t.data(), v.size() * 8);
+    else if (t.dtype() == DataType::kInt32)
+        for (size_t i = 0; i < v.size(); ++i) v[i] = t.data_as<int32_t>()[i];
+    else
+        return std::nullopt;
+    return v;
+}
+
 bool shape_table_takes(const std::string& op_type, int64_t opset) {
     auto it = changed_ops().find(op_type);
     if (it != changed_ops().end())
@@ -665,7 +649,7 @@ Status infer_shapes_with_table(onnx::ModelProto& proto, const ir::Model& model, 
         for (const auto& [name, t] : g.initializers) {
             if (known.count(name)) continue;
             init_types.emplace_back();
-            info_to_type({name, t.dtype(), ir::Shape::of(t.dims()), {}}, &init_types.back());
+            type_to_proto({name, t.dtype(), ir::Shape::of(t.dims()), {}}, &init_types.back());
             known[name] = &init_types.back();
         }
         std::vector<ir::ValueInfo> learned;
