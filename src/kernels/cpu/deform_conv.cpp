@@ -95,7 +95,7 @@ class DeformConvKernel final : public Kernel {
         const std::vector<int64_t> s = two(a_.strides, 2, 1), d = two(a_.dilations, 2, 1), p = two(a_.pads, 4, 0);
         if (s.size() != 2 || d.size() != 2 || p.size() != 4)
             return ctx.invalid("strides and dilations need 2 values and pads 4");
-        if (st->c % st->group != 0 || st->oc % st->group != 0 || wt.dims[1] * st->group != st->c)
+        if (st->c % st->group != 0 || st->oc % st->group != 0 || wt.dims[1] != st->c / st->group)
             return ctx.invalid("group " + std::to_string(st->group) + " does not fit X " + dims_text(x.dims) +
                                " and W " + dims_text(wt.dims));
         if (st->c % st->offset_group != 0)

@@ -577,6 +577,16 @@ TEST(Opset18Nn, DeformConvSamplesAtOffsetsTimesMask) {
     bad.node("DeformConv", {"x", "w", "offset"}, {"y"}, "dc_bad");
     expect_error(bad.m, {{"x", x}, {"offset", iota({1, 2, 2, 2})}}, StatusCode::kInvalidArgument,
                  {"dc_bad", "offset must have shape 1x2x3x3"});
+
+    // No channels and a group so large that W's C / group times group wraps int64 to 0 (= C): refused, not
+    // taken as fitting.
+    const int64_t huge = int64_t(1) << 40;
+    ModelBuilder wrap(19);
+    wrap.input("x", {1, 0, 3, 3}).input("offset", {1, 2, 3, 3}).output("y");
+    wrap.init("w", floats({0, huge, 1, 1}, {}));
+    wrap.node("DeformConv", {"x", "w", "offset"}, {"y"}, "dc_wrap", {attr_i("group", huge)});
+    expect_error(wrap.m, {{"x", floats({1, 0, 3, 3}, {})}, {"offset", iota({1, 2, 3, 3})}},
+                 StatusCode::kInvalidArgument, {"dc_wrap", "does not fit"});
 }
 
 // Empty inputs are legal and give empty outputs of the right shape.
