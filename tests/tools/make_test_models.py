@@ -60,6 +60,55 @@ def with_subgraph():
     return m
 
 
+def opset21_ops():
+    """Operators new or changed in opsets 18-21 in one opset-21 model (a seed for the loader fuzzer too):
+    Resize 19 with antialias, CenterCropPad, Col2Im, DFT 20, blocked int4 Quantize/DequantizeLinear 21, Cast 19
+    to float8 without saturation, SplitToSequence + ConcatFromSequence, AffineGrid + GridSample 20 and
+    GroupNormalization 21."""
+    def const(name, values, dtype):
+        return numpy_helper.from_array(np.array(values, dtype=dtype), name)
+
+    inits = [
+        const("scales", [1, 1, 0.5, 0.5], np.float32),
+        const("crop", [4, 4], np.int64), const("crop_axes", [2, 3], np.int64),
+        const("image_shape", [3, 3], np.int64), const("block_shape", [2, 2], np.int64),
+        const("q_scale", np.full((4, 2), 0.25), np.float32),
+        const("theta", [[[1, 0, 0], [0, 1, 0]]], np.float32), const("grid_size", [1, 2, 6, 6], np.int64),
+        const("gn_scale", [1, 1], np.float32), const("gn_bias", [0, 0], np.float32),
+    ]
+    nodes = [
+        helper.make_node("Resize", ["x", "", "scales"], ["resized"], name="resize", mode="linear", antialias=1),
+        helper.make_node("CenterCropPad", ["x", "crop"], ["cropped"], name="crop", axes=[2, 3]),
+        helper.make_node("Col2Im", ["col", "image_shape", "block_shape"], ["image"], name="col2im"),
+        helper.make_node("DFT", ["signal"], ["spectrum"], name="dft", onesided=1),
+        helper.make_node("QuantizeLinear", ["m", "q_scale"], ["q"], name="quantize", axis=1, block_size=2,
+                         output_dtype=22),  # INT4: ONNX 1.12 has no names for int4 and float8
+        helper.make_node("DequantizeLinear", ["q", "q_scale"], ["dequantized"], name="dequantize", axis=1,
+                         block_size=2),
+        helper.make_node("Cast", ["m"], ["m8"], name="to_float8", to=17, saturate=0),  # FLOAT8E4M3FN
+        helper.make_node("Cast", ["m8"], ["float8_back"], name="from_float8", to=TensorProto.FLOAT),
+        helper.make_node("SplitToSequence", ["m"], ["rows"], name="split", axis=0),
+        helper.make_node("ConcatFromSequence", ["rows"], ["joined"], name="join", axis=0),
+        helper.make_node("AffineGrid", ["theta", "grid_size"], ["grid"], name="affine_grid"),
+        helper.make_node("GridSample", ["x", "grid"], ["sampled"], name="grid_sample", mode="linear"),
+        helper.make_node("GroupNormalization", ["x", "gn_scale", "gn_bias"], ["normalized"], name="group_norm",
+                         num_groups=1),
+    ]
+    f = TensorProto.FLOAT
+    graph = helper.make_graph(
+        nodes, "opset21_ops",
+        [helper.make_tensor_value_info("x", f, [1, 2, 6, 6]), helper.make_tensor_value_info("col", f, [1, 8, 4]),
+         helper.make_tensor_value_info("signal", f, [1, 8, 1]), helper.make_tensor_value_info("m", f, [4, 4])],
+        [helper.make_tensor_value_info(n, f, shape) for n, shape in
+         [("resized", [1, 2, 3, 3]), ("cropped", [1, 2, 4, 4]), ("image", [1, 2, 3, 3]), ("spectrum", [1, 5, 2]),
+          ("dequantized", [4, 4]), ("float8_back", [4, 4]), ("joined", [4, 4]), ("sampled", [1, 2, 6, 6]),
+          ("normalized", [1, 2, 6, 6])]],
+        initializer=inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    m.ir_version = 10
+    return m
+
+
 def external(outdir, name, data_name, truncate_to=None):
     m = small_cnn()
     from onnx.external_data_helper import convert_model_to_external_data
@@ -76,6 +125,7 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     save(small_cnn(), outdir, "small_cnn.onnx")
     save(with_subgraph(), outdir, "with_if.onnx")
+    save(opset21_ops(), outdir, "opset21_ops.onnx", check=False)  # ONNX 1.12's checker stops at opset 17
     external(outdir, "external.onnx", "external.onnx.data")
     external(outdir, "external_short.onnx", "external_short.onnx.data", truncate_to=100)
     external(outdir, "external_missing.onnx", "external_missing.onnx.data")

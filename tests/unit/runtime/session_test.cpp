@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <numeric>
 
 #include "edgeinfer/session.hpp"
 
@@ -177,6 +178,49 @@ TEST(Session, NonMaxSuppressionWithoutLimitKeepsEveryBox) {
     auto r = s.value()->run({{"boxes", boxes}, {"scores", scores}});
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     EXPECT_EQ((*r)[0].tensor.dims(), (std::vector<int64_t>{3, 3}));
+}
+
+// One opset-21 model with operators new in opsets 18-21 (tests/tools/make_test_models.py: opset21_ops) loads,
+// plans and runs with the documented output shapes and values.
+TEST(Session, Opset21OperatorsRunTogether) {
+    auto s = Session::create(model("opset21_ops.onnx"));
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    auto seq = [](size_t n, float scale, float offset) {
+        std::vector<float> v(n);
+        for (size_t i = 0; i < n; ++i) v[i] = scale * float((i * 7) % 13) + offset;
+        return v;
+    };
+    const std::vector<float> x = seq(72, 0.3f, -1.7f), m = seq(16, 0.37f, -2.6f);
+    auto r = s.value()->run({{"x", Tensor::from_vector<float>(DataType::kFloat32, {1, 2, 6, 6}, x)},
+                             {"col", Tensor::from_vector<float>(DataType::kFloat32, {1, 8, 4}, seq(32, 0.1f, 0.0f))},
+                             {"signal", Tensor::from_vector<float>(DataType::kFloat32, {1, 8, 1}, seq(8, 1.0f, 0.0f))},
+                             {"m", Tensor::from_vector<float>(DataType::kFloat32, {4, 4}, m)}});
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    const std::vector<std::pair<std::string, std::vector<int64_t>>> want{
+        {"resized", {1, 2, 3, 3}}, {"cropped", {1, 2, 4, 4}},     {"image", {1, 2, 3, 3}},
+        {"spectrum", {1, 5, 2}},   {"dequantized", {4, 4}},       {"float8_back", {4, 4}},
+        {"joined", {4, 4}},        {"sampled", {1, 2, 6, 6}},     {"normalized", {1, 2, 6, 6}}};
+    ASSERT_EQ(r->size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ((*r)[i].name, want[i].first);
+        EXPECT_EQ((*r)[i].tensor.dims(), want[i].second) << want[i].first;
+    }
+    auto values = [&](size_t i) {
+        const float* p = (*r)[i].tensor.data_as<float>();
+        return std::vector<float>(p, p + (*r)[i].tensor.numel());
+    };
+    // SplitToSequence + ConcatFromSequence give m back; int4 blocks of scale 0.25 round and clamp to [-8, 7].
+    EXPECT_EQ(values(6), m);
+    const std::vector<float> dq = values(4);
+    for (size_t i = 0; i < m.size(); ++i)
+        EXPECT_FLOAT_EQ(dq[i], 0.25f * std::clamp(std::nearbyint(m[i] / 0.25f), -8.0f, 7.0f)) << i;
+    // The identity affine grid samples every pixel centre: GridSample gives x back.
+    const std::vector<float> sampled = values(7);
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(sampled[i], x[i], 1e-5) << i;
+    // DFT bin 0 of the signal is its sum, imaginary part 0.
+    const std::vector<float> spectrum = values(3), signal = seq(8, 1.0f, 0.0f);
+    EXPECT_NEAR(spectrum[0], std::accumulate(signal.begin(), signal.end(), 0.0f), 1e-4);
+    EXPECT_NEAR(spectrum[1], 0.0f, 1e-4);
 }
 
 // The kernel buckets kept boxes by x; its selection must equal the plain "compare with every kept
