@@ -197,9 +197,9 @@ TEST(Session, Opset21OperatorsRunTogether) {
                              {"m", Tensor::from_vector<float>(DataType::kFloat32, {4, 4}, m)}});
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     const std::vector<std::pair<std::string, std::vector<int64_t>>> want{
-        {"resized", {1, 2, 3, 3}}, {"cropped", {1, 2, 4, 4}},     {"image", {1, 2, 3, 3}},
-        {"spectrum", {1, 5, 2}},   {"dequantized", {4, 4}},       {"float8_back", {4, 4}},
-        {"joined", {4, 4}},        {"sampled", {1, 2, 6, 6}},     {"normalized", {1, 2, 6, 6}}};
+        {"resized", {1, 2, 3, 3}}, {"cropped", {1, 2, 4, 4}}, {"image", {1, 2, 3, 3}},
+        {"spectrum", {1, 5, 2}},   {"dequantized", {4, 4}},   {"float8_back", {4, 4}},
+        {"joined", {4, 4}},        {"sampled", {1, 2, 6, 6}}, {"normalized", {1, 2, 6, 6}}};
     ASSERT_EQ(r->size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) {
         EXPECT_EQ((*r)[i].name, want[i].first);
