@@ -736,6 +736,9 @@ class QuantConvKernel final : public QuantKernelBase {
                                               src_any, memory::desc(wdims, memory::data_type::s8, any), bias_md,
                                               dst_any, strides, dil, pl, pr);
             dnnl::convolution_forward::primitive_desc pd(d, int8_attr(st->q, 1 << 1, sum), eng);
+            if (!skip_out_of_bounds_impls(pd))
+                return ctx.unsupported_here(std::string("oneDNN's only int8 convolution here (") + pd.impl_info_str() +
+                                            ") writes past its output");
             st->src_md = pd.src_desc();
             st->dst_md = pd.dst_desc();
             st->sp_md = pd.scratchpad_desc();
