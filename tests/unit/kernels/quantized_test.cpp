@@ -1,4 +1,4 @@
-// The int8 convolution kernels (kernels/cpu/quantized.cpp) keep to the buffers the plan gives them, and
+// The int8 convolution kernels (kernels/cpu/quantized_conv.cpp) keep to the buffers the plan gives them, and
 // the int8 path gives the same bits at every run and thread count.
 //
 // oneDNN 2.6's AMX 1x1 int8 convolution (picked for a source zero point) stored whole 16-row tiles and
@@ -57,7 +57,7 @@ TEST_P(QuantizedConvBuffers, WritesOnlyItsOutput) {
     constexpr float kXScale = 0.02f, kWScale = 0.01f, kYScale = 0.05f;
     constexpr uint8_t kXZero = 12, kYZero = 3;
     std::mt19937 rng(static_cast<uint32_t>(p.c * 131 + p.m * 7 + p.hw * 3 + p.k));
-    // Even weights: CPUs without VNNI halve them to 7 bits (kernels/cpu/quantized.cpp), exactly when even.
+    // Even weights: CPUs without VNNI halve them to 7 bits (kernels/cpu/quantized_common.hpp), exactly when even.
     std::uniform_int_distribution<int> u8(0, 255), half_s8(-63, 63), bias(-2000, 2000);
     std::vector<uint8_t> xv(static_cast<size_t>(p.c * p.hw * p.hw));
     std::vector<int8_t> wv(static_cast<size_t>(p.m * p.c * p.k * p.k));
