@@ -68,7 +68,10 @@ inline bool cpu_isa_has(dnnl::cpu_isa want) {
 // plan's arena holds there: another live value, or this convolution's own source while the other
 // threads still read it (outputs then differ from run to run at 2 threads). Moves `pd` past that
 // implementation (the next, jit:avx512_core_amx_int8, keeps to its buffers; matmul's brgemm AMX does
-// too); false when none is left, `pd` then unchanged. Call it before reading pd's memory descriptors.
+// too); false when none is left, `pd` then unchanged. Call it before reading pd's memory descriptors, while
+// the operation descriptor `pd` was made from is alive (oneDNN's iterator points at it: with a temporary
+// one next_impl() reports no further implementation). The bf16 sibling (jit_1x1:avx512_core_amx_bf16)
+// overruns the same way, but oneDNN picks its brgemm convolution for bf16 whatever the post-ops.
 template <typename PrimitiveDesc>
 bool skip_out_of_bounds_impls(PrimitiveDesc& pd) {
     auto overruns = [](const std::string& info) {
