@@ -62,6 +62,27 @@ inline bool cpu_isa_has(dnnl::cpu_isa want) {
     return (isa & w) == w;
 }
 
+// oneDNN 2.6's AMX 1x1 int8 convolution ("jit_1x1:avx512_core_amx_int8", the one oneDNN picks for int8
+// with a source zero point, which its brgemm AMX convolutions do not take) stores whole 16-row tiles:
+// on 6x6 outputs (36 rows) it writes 12 rows (12 x OC values) past the end of dst, into whatever the
+// plan's arena holds there: another live value, or this convolution's own source while the other
+// threads still read it (outputs then differ from run to run at 2 threads). Moves `pd` past that
+// implementation (the next, jit:avx512_core_amx_int8, keeps to its buffers; matmul's brgemm AMX does
+// too); false when none is left, `pd` then unchanged. Call it before reading pd's memory descriptors, while
+// the operation descriptor `pd` was made from is alive (oneDNN's iterator points at it: with a temporary
+// one next_impl() reports no further implementation). The bf16 sibling (jit_1x1:avx512_core_amx_bf16)
+// overruns the same way, but oneDNN picks its brgemm convolution for bf16 whatever the post-ops.
+template <typename PrimitiveDesc>
+bool skip_out_of_bounds_impls(PrimitiveDesc& pd) {
+    auto overruns = [](const std::string& info) {
+        return info.rfind("jit_1x1:", 0) == 0 && info.find("amx") != std::string::npos &&
+               info.find("int8") != std::string::npos;
+    };
+    while (overruns(pd.impl_info_str()))
+        if (!pd.next_impl()) return false;
+    return true;
+}
+
 // An edgeinfer-domain node's output_type attribute (ONNX type: 1 float, the default, or 16
 // bfloat16, set by passes/bf16_regions): "" and `bf16` set, or why it is not usable.
 inline std::string parse_output_type(const ir::Node& node, bool& bf16) {

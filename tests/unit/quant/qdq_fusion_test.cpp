@@ -1,5 +1,5 @@
-// QDQ fusion (passes/qdq_fusion) and the int8 kernels (kernels/cpu/quantized.cpp): structural and
-// negative pass tests, and the fused int8 path (precision int8) against the reference path (the
+// QDQ fusion (passes/qdq_fusion) and the int8 kernels (kernels/cpu/quantized_conv.cpp, quantized_matmul.cpp):
+// structural and negative pass tests, and the fused int8 path (precision int8) against the reference path (the
 // same QDQ model with QuantizeLinear/DequantizeLinear kernels and float Conv/Gemm/MatMul).
 #include "passes/qdq_fusion.hpp"
 
