@@ -551,6 +551,8 @@ class ConvKernel final : public Kernel {
                 dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, src, w_any, st.bias_md, dst,
                                                   strides, dil, pl, pr);
                 dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+                if (!skip_out_of_bounds_impls(pd))
+                    throw dnnl::error(dnnl_unimplemented, "only implementations that write past dst");
                 take(pd);
                 st.prim = BoundPrimitive(dnnl::convolution_forward(pd));
             } else {

@@ -70,13 +70,14 @@ inline bool cpu_isa_has(dnnl::cpu_isa want) {
 // implementation (the next, jit:avx512_core_amx_int8, keeps to its buffers; matmul's brgemm AMX does
 // too); false when none is left, `pd` then unchanged. Call it before reading pd's memory descriptors, while
 // the operation descriptor `pd` was made from is alive (oneDNN's iterator points at it: with a temporary
-// one next_impl() reports no further implementation). The bf16 sibling (jit_1x1:avx512_core_amx_bf16)
-// overruns the same way, but oneDNN picks its brgemm convolution for bf16 whatever the post-ops.
+// one next_impl() reports no further implementation). The bf16 sibling (jit_1x1:avx512_core_amx_bf16,
+// next after brgconv_1x1:avx512_core_amx_bf16 on 1x1 convolutions) overruns the same way (12 rows past
+// a 6x6 NHWC output: tests/unit/kernels/onednn_buffers_test.cpp with it forced); oneDNN picked brgconv_1x1
+// on every shape tried, and conv.cpp skips it all the same.
 template <typename PrimitiveDesc>
 bool skip_out_of_bounds_impls(PrimitiveDesc& pd) {
     auto overruns = [](const std::string& info) {
-        return info.rfind("jit_1x1:", 0) == 0 && info.find("amx") != std::string::npos &&
-               info.find("int8") != std::string::npos;
+        return info.rfind("jit_1x1:", 0) == 0 && info.find("amx") != std::string::npos;
     };
     while (overruns(pd.impl_info_str()))
         if (!pd.next_impl()) return false;
