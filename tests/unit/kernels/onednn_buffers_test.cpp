@@ -1,4 +1,4 @@
-// The floating-point oneDNN kernels (Conv / FusedConv in kernels/cpu/conv.cpp, MatMul / Gemm in
+// The floating-point oneDNN kernels (Conv / FusedConv / ConvTranspose in kernels/cpu/conv.cpp, MatMul / Gemm in
 // kernels/cpu/gemm.cpp, pooling in kernels/cpu/pool.cpp) keep to the buffers the plan gives them: run
 // through create/prepare/run with the output and the scratch each inside a larger buffer of canary bytes,
 // no byte outside the output (or after the scratch) changes, and the output matches a reference.
@@ -314,6 +314,74 @@ INSTANTIATE_TEST_SUITE_P(Bf16, OnednnConvBuffers,
                                            ConvCase{64, 64, 13, 3, 1, 1, kNhwc, true, true, true, ""},
                                            ConvCase{64, 64, 6, 1, 1, 1, kBlocked, false, true, true, ""}),
                          conv_name);
+
+// ---------------------------------------------------------------------------------------------
+// ConvTranspose (NCHW): 1 x C x HW x HW to M channels, K x K kernel, stride S, padding P.
+
+struct DeconvCase {
+    int64_t c, m, hw, k, stride, pad;
+    bool bf16;
+};
+
+std::string deconv_name(const ::testing::TestParamInfo<DeconvCase>& info) {
+    const DeconvCase& c = info.param;
+    return "C" + std::to_string(c.c) + "M" + std::to_string(c.m) + "HW" + std::to_string(c.hw) + "K" +
+           std::to_string(c.k) + "S" + std::to_string(c.stride) + "P" + std::to_string(c.pad) + (c.bf16 ? "Bf16" : "");
+}
+void PrintTo(const DeconvCase& c, std::ostream* os) { *os << deconv_name({c, 0}); }
+
+class OnednnDeconvBuffers : public ::testing::TestWithParam<DeconvCase> {};
+
+TEST_P(OnednnDeconvBuffers, WritesOnlyItsOutput) {
+    const DeconvCase p = GetParam();
+    const int64_t oh = (p.hw - 1) * p.stride + p.k - 2 * p.pad;
+    const uint32_t seed = static_cast<uint32_t>(p.c * 11 + p.m * 3 + p.hw + p.k * 5);
+    std::vector<float> xv = random_floats(static_cast<size_t>(p.c * p.hw * p.hw), seed);
+    std::vector<float> wv = random_floats(static_cast<size_t>(p.c * p.m * p.k * p.k), seed + 1);
+    std::vector<float> bv = random_floats(static_cast<size_t>(p.m), seed + 2);
+    std::vector<Tensor> in{make_tensor(DataType::kFloat32, {1, p.c, p.hw, p.hw}, xv),
+                           make_tensor(DataType::kFloat32, {p.c, p.m, p.k, p.k}, wv),
+                           make_tensor(DataType::kFloat32, {p.m}, bv)};
+    ir::Node node;
+    node.op_type = "ConvTranspose";
+    node.name = "deconv";
+    node.inputs = {"x", "w", "b"};
+    node.outputs = {"y"};
+    node.attributes.push_back(testing::attr_is("kernel_shape", {p.k, p.k}));
+    node.attributes.push_back(testing::attr_is("pads", {p.pad, p.pad, p.pad, p.pad}));
+    node.attributes.push_back(testing::attr_is("strides", {p.stride, p.stride}));
+    Guarded g;
+    ASSERT_NO_FATAL_FAILURE(
+        run_guarded(node, 11, in, {false, true, true}, p.bf16 ? Precision::kBf16 : Precision::kFp32, "", g));
+    ASSERT_EQ(g.out.dims, (std::vector<int64_t>{1, p.m, oh, oh}));
+    expect_in_bounds(g, deconv_name({p, 0}));
+    std::vector<double> want(static_cast<size_t>(p.m * oh * oh));
+    for (int64_t o = 0; o < p.m; ++o)
+        for (int64_t i = 0; i < oh * oh; ++i) want[o * oh * oh + i] = bv[o];
+    for (int64_t c = 0; c < p.c; ++c)
+        for (int64_t iy = 0; iy < p.hw; ++iy)
+            for (int64_t ix = 0; ix < p.hw; ++ix)
+                for (int64_t o = 0; o < p.m; ++o)
+                    for (int64_t ky = 0; ky < p.k; ++ky)
+                        for (int64_t kx = 0; kx < p.k; ++kx) {
+                            const int64_t oy = iy * p.stride + ky - p.pad, ox = ix * p.stride + kx - p.pad;
+                            if (oy < 0 || ox < 0 || oy >= oh || ox >= oh) continue;
+                            want[(o * oh + oy) * oh + ox] += static_cast<double>(xv[(c * p.hw + iy) * p.hw + ix]) *
+                                                             wv[((c * p.m + o) * p.k + ky) * p.k + kx];
+                        }
+    double worst = 0, largest = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        worst = std::max(worst, std::fabs(g.y[i] - want[i]));
+        largest = std::max(largest, std::fabs(want[i]));
+    }
+    EXPECT_LE(worst, (p.bf16 ? 3e-2 : 1e-5) * largest) << g.impl << ": largest |y| " << largest;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, OnednnDeconvBuffers,
+                         ::testing::Values(DeconvCase{64, 64, 6, 2, 2, 0, false}, DeconvCase{64, 32, 7, 3, 2, 1, false},
+                                           DeconvCase{64, 64, 6, 1, 1, 0, false}, DeconvCase{64, 64, 6, 2, 2, 0, true},
+                                           DeconvCase{64, 32, 7, 3, 2, 1, true}, DeconvCase{64, 64, 6, 1, 1, 0, true}),
+                         deconv_name);
 
 // ---------------------------------------------------------------------------------------------
 // MatMul [batch..., M, K] x [K, N] (B constant) and Gemm (B transposed, C bias), odd M.
