@@ -11,7 +11,9 @@
 // oneDNN picks) and the lower quartile of 40 runs in CPU ms; then resnet50's total per variant (first
 // implementation, times the number of such convs in resnet50). Build and run:
 //   g++ -O2 -std=c++20 bench/resnet50_conv_probe.cpp -o /tmp/resnet50_conv_probe -ldnnl
-//   OMP_NUM_THREADS=1 /tmp/resnet50_conv_probe [all]    (all: every implementation, not only the first)
+//   OMP_NUM_THREADS=1 /tmp/resnet50_conv_probe [all] [cold]
+// all: every implementation, not only the first; cold: 64 MB are written before each timed run so that weights
+// and activations come from memory, as in the network, where each layer's weights were last read a run ago.
 #include <time.h>
 
 #include <algorithm>
@@ -79,6 +81,18 @@ void fill(memory& m, float v) {
     for (size_t i = 0; i < n; ++i) p[i] = v * static_cast<float>((i * 2654435761u) % 1000) / 1000.0f;
 }
 
+bool g_cold = false;
+std::vector<char> g_flush;
+
+// Evicts the caches (cold mode): writes and reads a buffer larger than L2 and the L3 share of one core.
+void flush_caches() {
+    if (!g_cold) return;
+    if (g_flush.empty()) g_flush.resize(64u << 20);
+    volatile char sink = 0;
+    for (size_t i = 0; i < g_flush.size(); i += 64) g_flush[i] = static_cast<char>(g_flush[i] + 1);
+    for (size_t i = 0; i < g_flush.size(); i += 4096) sink = static_cast<char>(sink + g_flush[i]);
+}
+
 enum class Residual { kNone, kSum, kInPlace, kBinary };
 
 // Lower quartile of `reps` timed runs (CPU ms of this thread), after one warm-up run.
@@ -103,6 +117,7 @@ double time_conv(const convolution_forward::primitive_desc& pd, const memory::de
     once();
     std::vector<double> v;
     for (int r = 0; r < 40; ++r) {
+        flush_caches();
         double t0 = cpu_ms();
         once();
         v.push_back(cpu_ms() - t0);
@@ -114,7 +129,11 @@ double time_conv(const convolution_forward::primitive_desc& pd, const memory::de
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool all = argc > 1 && std::strcmp(argv[1], "all") == 0;
+    bool all = false;
+    for (int i = 1; i < argc; ++i) {
+        all = all || std::strcmp(argv[i], "all") == 0;
+        g_cold = g_cold || std::strcmp(argv[i], "cold") == 0;
+    }
     std::map<std::string, double> totals;
     for (const Shape& s : kShapes) {
         const int pad = s.k / 2;
