@@ -3,6 +3,7 @@
 
   /usr/bin/python3 bench/ort_compare.py [--models resnet18,resnet50,mobilenet_v2] [--threads 1,2] [--rounds 3]
                                         [--seconds 2] [--tactics fast] [--env NAME=VALUE ...] [--build DIR]
+                                        [--baseline OTHER_EDGEINFER]
 
 On a shared machine wall-clock latency follows the scheduler; CPU time per run (user + system of the whole
 process, every thread, over the timed runs only: `edgeinfer bench --json`'s cpu_ms_per_run, bench/ort_bench.js's
@@ -11,7 +12,9 @@ also counts threads spinning at barriers, so compare wall clock there, on a quie
 
 Runtimes take turns round by round on the same model file and seeded inputs (bench/run_suite.py's cache:
 run it once, or `run_suite.py --export-worker KEY`, to export). Prints one markdown table with the medians over
-the rounds, edgeinfer/ORT ratios, the CPU model and the load average before and after.
+the rounds, edgeinfer/ORT ratios, the CPU model and the load average before and after. --baseline runs a second
+edgeinfer program (e.g. main's build) in the same rounds, so a change is measured against ORT and against the
+code before it under the same load.
 """
 import argparse
 import os
@@ -50,6 +53,7 @@ def main():
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for both runtimes' processes")
     ap.add_argument("--build", default=os.path.join(run_suite.SOURCE, "build"))
     ap.add_argument("--edgeinfer", help="edgeinfer program (default BUILD/edgeinfer)")
+    ap.add_argument("--baseline", help="a second edgeinfer program timed in the same rounds (e.g. main's build)")
     ap.add_argument("--cache", default=os.path.join(HERE, ".cache"))
     ap.add_argument("--ort", default=os.path.join(HERE, ".ort"))
     a = ap.parse_args()
@@ -75,27 +79,33 @@ def main():
             ort = ["node", os.path.join(HERE, "ort_bench.js"), onnx, "--json", "--threads", str(t), "--warmup", "3",
                    "--seconds", str(a.seconds), "--iterations", str(a.iterations), "--ort", a.ort]
             ort += sum((["--input", f] for f in files), [])
-            got = {"edgeinfer": [], "ort": []}
+            runs = [("edgeinfer", ei), ("ort", ort)]
+            if a.baseline:
+                runs.insert(1, ("baseline", [a.baseline] + ei[1:]))
+            got = {name: [] for name, _ in runs}
             for r in range(a.rounds):
-                for name, cmd in (("edgeinfer", ei), ("ort", ort)):
+                for name, cmd in runs:
                     j, err = run_suite.run_json(cmd, env=env)
                     if err:
                         print(f"{key} {t}t {name}: {err}", file=sys.stderr)
                         continue
-                    wall = j["latency_ms"]["median"] if name == "edgeinfer" else j["median_ms"]
+                    wall = j["median_ms"] if name == "ort" else j["latency_ms"]["median"]
                     got[name].append((wall, j["cpu_ms_per_run"]))
                     print(f"  {key} {t}t round {r + 1} {name}: median {wall:.2f} ms, cpu {j['cpu_ms_per_run']:.2f} "
                           f"ms/run (load {load()})", flush=True)
-            if not got["edgeinfer"] or not got["ort"]:
+            if not all(got.values()):
                 continue
             med = {n: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for n, v in got.items()}
-            rows.append((key, t, med["edgeinfer"], med["ort"]))
+            rows.append((key, t, med["edgeinfer"], med["ort"], med.get("baseline")))
     print(f"\nload average after: {load()}\n")
-    print("| model | threads | edgeinfer ms | ORT ms | wall ratio | edgeinfer cpu ms/run | ORT cpu ms/run | cpu ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for key, t, e, o in rows:
+    base = " baseline ms | baseline cpu ms/run | baseline cpu ratio |" if a.baseline else ""
+    print("| model | threads | edgeinfer ms | ORT ms | wall ratio | edgeinfer cpu ms/run | ORT cpu ms/run | cpu ratio |"
+          + base)
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- | --- |" if a.baseline else ""))
+    for key, t, e, o, b in rows:
+        extra = f" {b[0]:.2f} | {b[1]:.2f} | {b[1] / o[1]:.3f} |" if b else ""
         print(f"| {key} | {t} | {e[0]:.2f} | {o[0]:.2f} | {e[0] / o[0]:.3f} | {e[1]:.2f} | {o[1]:.2f} | "
-              f"{e[1] / o[1]:.3f} |")
+              f"{e[1] / o[1]:.3f} |" + extra)
     return 0
 
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgeinfer/status.hpp"
@@ -78,6 +79,12 @@ class PrepareContext {
     }
     void set_recorded_tactic(std::string name) { recorded_tactic_ = std::move(name); }
     const std::string& recorded_tactic() const { return recorded_tactic_; }
+    // Output `output` may be stored in input `input`'s bytes: run() gives the right result whether the two
+    // share a buffer or not (it checks the pointers, e.g. to skip copying the input into the output). The plan
+    // shares them where this node is the input's last reader and nothing else would see the overwrite
+    // (runtime/plan.cpp); ONNX Runtime's kernels say the same with MayInplace.
+    void allow_in_place(size_t output, size_t input) { in_place_.emplace_back(output, input); }
+    const std::vector<std::pair<size_t, size_t>>& in_place() const { return in_place_; }
     // Nodes prepared again during each run (deferred shapes) must not time: they use the fast heuristic.
     void forbid_timing() { timing_allowed_ = false; }
     bool timing_allowed() const { return timing_allowed_; }
@@ -130,6 +137,7 @@ class PrepareContext {
     std::string tactic_, recorded_tactic_;
     bool tactic_timed_ = false;
     bool timing_allowed_ = true;
+    std::vector<std::pair<size_t, size_t>> in_place_;  // (output, input) pairs allow_in_place named
 };
 
 struct RunContext {

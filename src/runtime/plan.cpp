@@ -64,6 +64,34 @@ std::unordered_map<std::string, DataType> value_types(const ir::Graph& graph) {
     return types;
 }
 
+// PrepareContext::allow_in_place, as the plan saw it: node `node` may store slot `out` in slot `in`'s bytes.
+struct InPlaceRequest {
+    int node, out, in;
+};
+
+// Per slot, the slot whose arena bytes it uses instead of its own (-1: its own; always the first slot of a
+// chain, so a value passed in place from node to node keeps one buffer). A request is granted where `in` is
+// an arena value (computed by this plan at run: no input, constant, folded or run-time-shaped value), no graph
+// output, last read by `node`, once among its inputs, given to no other output, and `out` has its type and size.
+std::vector<int> share_in_place(const CompiledGraph& graph, const std::vector<bool>& in_arena,
+                                const std::vector<TensorDesc>& descs, const std::vector<bool>& is_output,
+                                const std::vector<InPlaceRequest>& requests) {
+    std::vector<int> owner(in_arena.size(), -1);
+    std::vector<bool> given(in_arena.size(), false);
+    for (const InPlaceRequest& r : requests) {
+        if (!in_arena[r.in] || !in_arena[r.out] || is_output[r.in] || given[r.in] || owner[r.out] >= 0) continue;
+        if (graph.last_use[r.in] != r.node) continue;
+        const std::vector<int>& ins = graph.nodes[r.node].inputs;
+        if (std::count(ins.begin(), ins.end(), r.in) != 1) continue;
+        const TensorDesc& a = descs[r.in];
+        const TensorDesc& b = descs[r.out];
+        if (a.dtype != b.dtype || shape_numel(a.dims) != shape_numel(b.dims)) continue;
+        given[r.in] = true;
+        owner[r.out] = owner[r.in] >= 0 ? owner[r.in] : r.in;
+    }
+    return owner;
+}
+
 }  // namespace
 
 Result<CompiledGraph> compile_graph(const ir::Model& model, const std::string& model_name,
@@ -181,6 +209,7 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
     plan->steps_.resize(graph.nodes.size());
     std::vector<size_t> arena_slots;
     std::vector<int> producer(num_slots, -1);
+    std::vector<InPlaceRequest> in_place;
     size_t max_scratch = 0;
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
         const CompiledNode& cn = graph.nodes[i];
@@ -288,6 +317,9 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
             plan->folded_nodes_++;
             continue;
         }
+        for (const auto& [out, in] : pctx.in_place())
+            if (out < cn.outputs.size() && in < cn.inputs.size() && cn.outputs[out] >= 0 && cn.inputs[in] >= 0)
+                in_place.push_back({static_cast<int>(i), cn.outputs[out], cn.inputs[in]});
         step.state = pctx.take_state();
         step.scratch_bytes = pctx.scratch_bytes();
         step.implementation = pctx.implementation();
@@ -303,12 +335,24 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
     // Arena: one buffer for every static intermediate, reused across non-overlapping lifetimes.
     std::vector<bool> is_output(num_slots, false);
     for (int s : graph.output_slots) is_output[s] = true;
+    std::vector<bool> in_arena(num_slots, false);
+    for (size_t s : arena_slots) in_arena[s] = true;
+    const std::vector<int> owner = share_in_place(graph, in_arena, descs, is_output, in_place);
+    // One buffer request per owner; a slot sharing its owner's bytes extends the owner's lifetime.
     std::vector<BufferRequest> requests;
+    std::vector<size_t> buffer_of(num_slots, 0);
     for (size_t s : arena_slots) {
+        const int last = is_output[s] ? static_cast<int>(graph.nodes.size()) : std::max(graph.last_use[s], producer[s]);
+        if (owner[s] >= 0) {
+            buffer_of[s] = buffer_of[owner[s]];  // owners come first: they are produced earlier
+            requests[buffer_of[s]].last_step = std::max(requests[buffer_of[s]].last_step, last);
+            continue;
+        }
         BufferRequest r;
         r.bytes = static_cast<size_t>(shape_numel(descs[s].dims)) * dtype_size(descs[s].dtype);
         r.first_step = producer[s];
-        r.last_step = is_output[s] ? static_cast<int>(graph.nodes.size()) : std::max(graph.last_use[s], producer[s]);
+        r.last_step = last;
+        buffer_of[s] = requests.size();
         requests.push_back(r);
     }
     MemoryPlan mem = plan_memory(requests);
@@ -327,10 +371,10 @@ Result<std::unique_ptr<Plan>> Plan::build_unchecked(const CompiledGraph& graph,
                                       " arena for input shapes " + input_shapes_text(inputs));
         plan->arena_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
     }
-    for (size_t k = 0; k < arena_slots.size(); ++k) {
-        size_t s = arena_slots[k];
+    for (size_t s : arena_slots) {
         auto* base = static_cast<uint8_t*>(plan->arena_.get());
-        plan->slots_[s].tensor = Tensor::wrap(descs[s].dtype, descs[s].dims, base ? base + mem.offsets[k] : nullptr);
+        plan->slots_[s].tensor =
+            Tensor::wrap(descs[s].dtype, descs[s].dims, base ? base + mem.offsets[buffer_of[s]] : nullptr);
     }
     plan->scratch_bytes_ = max_scratch;
     if (max_scratch > 0) {
