@@ -32,6 +32,14 @@ std::string trim(const std::string& s) {
     return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
 }
 
+// 'path' for messages, built by appending (GCC 12's -Wrestrict misreads "'" + std::string&& in aarch64 builds).
+std::string quoted(const fs::path& p) {
+    std::string s(1, '\'');
+    s += p.string();
+    s += '\'';
+    return s;
+}
+
 Result<std::string> read_key(const fs::path& file) {
     std::ifstream in(file);
     if (!in)
@@ -75,8 +83,8 @@ Status generate_curve_keys(const std::string& dir) {
     const fs::path d(dir);
     for (const char* name : {"server.key", "server.pub", "client.key", "client.pub", "authorized_clients"})
         if (fs::exists(d / name, ec))
-            return invalid_argument("'" + (d / name).string() +
-                                    "' exists: refusing to replace keys (remove them, or choose another folder)");
+            return invalid_argument(quoted(d / name) +
+                                    " exists: refusing to replace keys (remove them, or choose another folder)");
     char server_public[kZ85KeyLength + 1], server_secret[kZ85KeyLength + 1];
     char client_public[kZ85KeyLength + 1], client_secret[kZ85KeyLength + 1];
     if (zmq_curve_keypair(server_public, server_secret) != 0 || zmq_curve_keypair(client_public, client_secret) != 0)
@@ -97,7 +105,7 @@ Result<CurveServerKeys> load_curve_server_keys(const std::string& dir) {
     EDGEINFER_ASSIGN_OR_RETURN(keys.public_key, read_key(d / "server.pub"));
     const fs::path list = d / "authorized_clients";
     std::ifstream in(list);
-    if (!in) return not_found("'" + list.string() + "' cannot be read: it lists the client public keys to accept");
+    if (!in) return not_found(quoted(list) + " cannot be read: it lists the client public keys to accept");
     int line_number = 0;
     for (std::string line; std::getline(in, line);) {
         ++line_number;
@@ -105,12 +113,12 @@ Result<CurveServerKeys> load_curve_server_keys(const std::string& dir) {
         // Z85 has '#' among its characters: a comment is a line that is not a key and starts with '#'.
         if (line.empty() || (line[0] == '#' && !is_z85_key(line))) continue;
         if (!is_z85_key(line))
-            return invalid_argument("'" + list.string() + "' line " + std::to_string(line_number) +
+            return invalid_argument(quoted(list) + " line " + std::to_string(line_number) +
                                     ": not a 40-character Z85 public key");
         keys.authorized_clients.push_back(line);
     }
     if (keys.authorized_clients.empty())
-        return invalid_argument("'" + list.string() + "' lists no client key: no client could connect");
+        return invalid_argument(quoted(list) + " lists no client key: no client could connect");
     return keys;
 }
 
