@@ -3,26 +3,20 @@
 // depthwise post-op (post_ops::append_dw), in NHWC and nChw16c. Best of 20 x 5 runs. Build and run:
 //   g++ -O2 -std=c++20 bench/dw_fusion_probe.cpp -o /tmp/dw_fusion_probe -ldnnl
 //   OMP_NUM_THREADS=1 /tmp/dw_fusion_probe
-#include <oneapi/dnnl/dnnl.hpp>
-#include <chrono>
 #include <cstdio>
-#include <vector>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
+
+#include "probe_timing.hpp"
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 engine eng(engine::kind::cpu, 0);
 stream strm(eng);
+// The best of `reps` batches of 5 executions, per execution.
 double time_prim(primitive& p, std::unordered_map<int, memory>& args, int reps) {
-    p.execute(strm, args); strm.wait();
-    double best = 1e30;
-    for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        for (int k = 0; k < 5; ++k) p.execute(strm, args);
-        strm.wait();
-        best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 5);
-    }
-    return best;
+    return time_primitive_ms(p, strm, args, reps, 5).front();
 }
 struct Built { primitive p; std::unordered_map<int, memory> args; std::string impl; };
 Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
