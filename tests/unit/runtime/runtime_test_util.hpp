@@ -1,10 +1,12 @@
-// Test helpers for runtime tests that build graphs in code (control flow, sequences): nodes, value infos,
-// subgraph attributes, float tensors, and a Session over the graph serialized at a given opset.
+// Test helpers for runtime tests: graphs built in code (control flow, sequences: nodes, value infos, subgraph
+// attributes, float tensors, a Session over the graph serialized at a given opset) and the generated small_cnn
+// model with seeded inputs (engine files and caches).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -60,5 +62,17 @@ inline Tensor floats(std::vector<int64_t> dims, std::vector<float> v) {
 }
 
 inline std::vector<float> as_floats(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
+
+// The small CNN make_test_models.py writes (input [N, 3, 8, 8]).
+inline const std::string kSmallCnn = std::string(EDGEINFER_TEST_MODELS_DIR) + "/small_cnn.onnx";
+
+// A seeded standard-normal input for small_cnn, batch `batch`.
+inline Tensor small_cnn_input(int64_t batch, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    Tensor t = Tensor::allocate(DataType::kFloat32, {batch, 3, 8, 8});
+    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = n(rng);
+    return t;
+}
 
 }  // namespace edgeinfer::testing
