@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -113,6 +114,12 @@ struct PassInfo {
 std::vector<PassInfo> list_passes();
 
 enum class VerifyMode { kEachPass, kEnd, kNone };
+// "each", "end", "none" (the CLI's --verify, Python's verify=).
+std::string_view to_string(VerifyMode mode);
+// The names to_string gives; kInvalidArgument naming the choices otherwise.
+Result<VerifyMode> parse_verify_mode(std::string_view name);
+// "each|end|none", for help texts.
+std::string verify_mode_choices();
 
 struct OptimizeOptions {
     GraphOptimizationLevel level = GraphOptimizationLevel::kAll;

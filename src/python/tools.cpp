@@ -130,13 +130,6 @@ py::dict inspect_dict(const tools::ModelInfo& m) {
         "registered_kernels"_a = m.registered_kernels, "unsupported_ops"_a = m.unsupported_ops);
 }
 
-tools::VerifyMode parse_verify(const std::string& v) {
-    if (v == "each") return tools::VerifyMode::kEachPass;
-    if (v == "end") return tools::VerifyMode::kEnd;
-    if (v == "none") return tools::VerifyMode::kNone;
-    raise_invalid("verify must be one of each, end, none; got '" + v + "'");
-}
-
 }  // namespace
 
 void bind_tools(py::module_& m) {
@@ -159,7 +152,7 @@ void bind_tools(py::module_& m) {
             o.static_shapes = static_shapes;
             o.dynamic_batch = dynamic_batch;
             o.opset = opset;
-            o.verify = parse_verify(verify);
+            o.verify = value_or_raise(tools::parse_verify_mode(verify));
             o.rtol = rtol;
             o.atol = atol;
             o.seed = seed;
