@@ -17,16 +17,6 @@ namespace {
 
 using namespace pybind11::literals;
 
-template <typename F>
-auto nogil(F&& call) {
-    std::optional<decltype(call())> r;
-    {
-        py::gil_scoped_release release;
-        r.emplace(call());
-    }
-    return value_or_raise(std::move(*r));
-}
-
 py::object opt(const std::optional<double>& v) { return v ? py::object(py::float_(*v)) : py::object(py::none()); }
 
 py::dict stats_dict(const tools::TensorStats& s) {
