@@ -19,16 +19,21 @@ double time_prim(primitive& p, std::unordered_map<int, memory>& args, int reps) 
     return time_primitive_ms(p, strm, args, reps, 5).front();
 }
 struct Built { primitive p; std::unordered_map<int, memory> args; std::string impl; };
-Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
-    memory::desc s(src, dt::f32, t), d(dst, dt::f32, t), w(wei, dt::f32, tag::any), b({dst[1]}, dt::f32, tag::a);
-    convolution_forward::desc cd(prop_kind::forward_inference, alg, s, w, b, d, strides, pad, pad);
-    primitive_attr attr; attr.set_post_ops(ops);
-    convolution_forward::primitive_desc pd(cd, attr, eng);
+// The primitive of `pd` with fresh memory for its source, weights, bias (`b`) and destination.
+Built built(const convolution_forward::primitive_desc& pd, const memory::desc& b) {
     Built r{convolution_forward(pd), {}, pd.impl_info_str()};
     r.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng);
     r.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), eng);
     r.args[DNNL_ARG_BIAS] = memory(b, eng);
     r.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
+    return r;
+}
+Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
+    memory::desc s(src, dt::f32, t), d(dst, dt::f32, t), w(wei, dt::f32, tag::any), b({dst[1]}, dt::f32, tag::a);
+    convolution_forward::desc cd(prop_kind::forward_inference, alg, s, w, b, d, strides, pad, pad);
+    primitive_attr attr; attr.set_post_ops(ops);
+    convolution_forward::primitive_desc pd(cd, attr, eng);
+    Built r = built(pd, b);
     if (groups_dw) {
         auto wmd = pd.query_md(query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
         auto bmd = pd.query_md(query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
@@ -42,11 +47,7 @@ Built dwconv(memory::dims src, memory::dims dst, int s, tag t, post_ops ops) {
     convolution_forward::desc cd(prop_kind::forward_inference, algorithm::convolution_direct, sd, w, b, d, {s, s}, {1, 1}, {1, 1});
     primitive_attr attr; attr.set_post_ops(ops);
     convolution_forward::primitive_desc pd(cd, attr, eng);
-    Built r{convolution_forward(pd), {}, pd.impl_info_str()};
-    r.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng);
-    r.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), eng);
-    r.args[DNNL_ARG_BIAS] = memory(b, eng);
-    r.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
+    Built r = built(pd, b);
     return r;
 }
 int main(int argc, char** argv) {
