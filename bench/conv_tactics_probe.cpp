@@ -3,28 +3,20 @@
 // primitive at a time; prints the lower quartile of 40 runs. Build and run:
 //   g++ -O2 -std=c++20 bench/conv_tactics_probe.cpp -o /tmp/conv_tactics_probe -ldnnl
 //   OMP_NUM_THREADS=1 /tmp/conv_tactics_probe
-#include <oneapi/dnnl/dnnl.hpp>
-#include <chrono>
 #include <cstdio>
-#include <algorithm>
-#include <vector>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
+
+#include "probe_timing.hpp"
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 engine eng(engine::kind::cpu, 0);
 stream strm(eng);
+// The lower quartile of `reps` single executions.
 double time_prim(primitive& p, std::unordered_map<int, memory>& args, int reps) {
-    p.execute(strm, args); strm.wait();
-    std::vector<double> v;
-    for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        p.execute(strm, args);
-        strm.wait();
-        v.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 4];  // lower quartile
+    return time_primitive_ms(p, strm, args, reps)[reps / 4];
 }
 int main() {
     struct S { int c, h; } rs[] = {{64, 56}, {128, 28}, {256, 14}, {512, 7}};

@@ -3,38 +3,37 @@
 // depthwise post-op (post_ops::append_dw), in NHWC and nChw16c. Best of 20 x 5 runs. Build and run:
 //   g++ -O2 -std=c++20 bench/dw_fusion_probe.cpp -o /tmp/dw_fusion_probe -ldnnl
 //   OMP_NUM_THREADS=1 /tmp/dw_fusion_probe
-#include <oneapi/dnnl/dnnl.hpp>
-#include <chrono>
 #include <cstdio>
-#include <vector>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
+
+#include "probe_timing.hpp"
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 engine eng(engine::kind::cpu, 0);
 stream strm(eng);
+// The best of `reps` batches of 5 executions, per execution.
 double time_prim(primitive& p, std::unordered_map<int, memory>& args, int reps) {
-    p.execute(strm, args); strm.wait();
-    double best = 1e30;
-    for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        for (int k = 0; k < 5; ++k) p.execute(strm, args);
-        strm.wait();
-        best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 5);
-    }
-    return best;
+    return time_primitive_ms(p, strm, args, reps, 5).front();
 }
 struct Built { primitive p; std::unordered_map<int, memory> args; std::string impl; };
-Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
-    memory::desc s(src, dt::f32, t), d(dst, dt::f32, t), w(wei, dt::f32, tag::any), b({dst[1]}, dt::f32, tag::a);
-    convolution_forward::desc cd(prop_kind::forward_inference, alg, s, w, b, d, strides, pad, pad);
-    primitive_attr attr; attr.set_post_ops(ops);
-    convolution_forward::primitive_desc pd(cd, attr, eng);
+// The primitive of `pd` with fresh memory for its source, weights, bias (`b`) and destination.
+Built built(const convolution_forward::primitive_desc& pd, const memory::desc& b) {
     Built r{convolution_forward(pd), {}, pd.impl_info_str()};
     r.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng);
     r.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), eng);
     r.args[DNNL_ARG_BIAS] = memory(b, eng);
     r.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
+    return r;
+}
+Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
+    memory::desc s(src, dt::f32, t), d(dst, dt::f32, t), w(wei, dt::f32, tag::any), b({dst[1]}, dt::f32, tag::a);
+    convolution_forward::desc cd(prop_kind::forward_inference, alg, s, w, b, d, strides, pad, pad);
+    primitive_attr attr; attr.set_post_ops(ops);
+    convolution_forward::primitive_desc pd(cd, attr, eng);
+    Built r = built(pd, b);
     if (groups_dw) {
         auto wmd = pd.query_md(query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
         auto bmd = pd.query_md(query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
@@ -48,11 +47,7 @@ Built dwconv(memory::dims src, memory::dims dst, int s, tag t, post_ops ops) {
     convolution_forward::desc cd(prop_kind::forward_inference, algorithm::convolution_direct, sd, w, b, d, {s, s}, {1, 1}, {1, 1});
     primitive_attr attr; attr.set_post_ops(ops);
     convolution_forward::primitive_desc pd(cd, attr, eng);
-    Built r{convolution_forward(pd), {}, pd.impl_info_str()};
-    r.args[DNNL_ARG_SRC] = memory(pd.src_desc(), eng);
-    r.args[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), eng);
-    r.args[DNNL_ARG_BIAS] = memory(b, eng);
-    r.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
+    Built r = built(pd, b);
     return r;
 }
 int main(int argc, char** argv) {

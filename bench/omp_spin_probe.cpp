@@ -3,12 +3,13 @@
 // machine. Build and run:
 //   g++ -O2 -std=c++20 bench/omp_spin_probe.cpp -o /tmp/omp_spin_probe -ldnnl
 //   OMP_NUM_THREADS=2 [GOMP_SPINCOUNT=N | OMP_WAIT_POLICY=passive] /tmp/omp_spin_probe 20
-#include <oneapi/dnnl/dnnl.hpp>
 #include <sys/resource.h>
-#include <algorithm>
-#include <chrono>
+
 #include <cstdio>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
+
+#include "probe_timing.hpp"
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
@@ -40,16 +41,10 @@ int main(int argc, char** argv) {
     auto run = [&] { for (size_t i = 0; i < ps.size(); ++i) ps[i].execute(strm, as[i]); strm.wait(); };
     for (int i = 0; i < 3; ++i) run();
     int n = argc > 1 ? atoi(argv[1]) : 30;
-    std::vector<double> t;
     rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
-    for (int i = 0; i < n; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        run();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+    const std::vector<double> t = time_runs_ms(run, n);
     getrusage(RUSAGE_SELF, &r1);
     auto ms = [](timeval a, timeval b) { return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_usec - a.tv_usec) / 1e3; };
-    std::sort(t.begin(), t.end());
     printf("median %.2f ms  p10 %.2f  cpu %.2f ms/run\n", t[n / 2], t[n / 10], (ms(r0.ru_utime, r1.ru_utime) + ms(r0.ru_stime, r1.ru_stime)) / n);
 }

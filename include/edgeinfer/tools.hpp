@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,10 @@ std::vector<NamedTensor> seeded_inputs(const std::vector<ValueDescription>& inpu
 Result<std::vector<NamedTensor>> make_inputs(const std::vector<ValueDescription>& inputs,
                                              const std::map<std::string, std::string>& files, const ShapeMap& shapes,
                                              uint32_t seed);
+// Writes `outputs` into `dir` (created when missing) as .npy files, named as `edgeinfer run -o` names them:
+// NAME.npy for a tensor (NAME through file_safe), NAME_<i>.npy for element i of a sequence, nothing for an
+// empty optional. Returns the paths written, in order; an error names the file or folder.
+Result<std::vector<std::string>> save_outputs(const std::string& dir, const std::vector<NamedTensor>& outputs);
 // Dims of every input: `given` first (checked against the model's fixed dims), else the model's with
 // dim 0 set to `batch` (> 0) or, when dynamic, 1; other dynamic dims are an error asking for `flag`.
 Result<ShapeMap> resolve_input_shapes(const std::vector<ValueDescription>& inputs, const ShapeMap& given, int64_t batch,
@@ -113,6 +118,12 @@ struct PassInfo {
 std::vector<PassInfo> list_passes();
 
 enum class VerifyMode { kEachPass, kEnd, kNone };
+// "each", "end", "none" (the CLI's --verify, Python's verify=).
+std::string_view to_string(VerifyMode mode);
+// The names to_string gives; kInvalidArgument naming the choices otherwise.
+Result<VerifyMode> parse_verify_mode(std::string_view name);
+// "each|end|none", for help texts.
+std::string verify_mode_choices();
 
 struct OptimizeOptions {
     GraphOptimizationLevel level = GraphOptimizationLevel::kAll;

@@ -29,8 +29,7 @@ int run_optimize(OptimizeArgs& args) {
     }
     tools::OptimizeOptions& o = args.options;
     o.level = parse_optimization_level(args.level).value();
-    o.verify = args.verify == "none" ? tools::VerifyMode::kNone
-                                     : (args.verify == "end" ? tools::VerifyMode::kEnd : tools::VerifyMode::kEachPass);
+    o.verify = tools::parse_verify_mode(args.verify).value();  // checked by the option's validator
     if (args.input.empty() || args.output.empty())
         return fail(invalid_argument("usage: edgeinfer optimize IN.onnx OUT.onnx"));
     auto shapes = tools::parse_shape_options(args.static_shapes, "--static-shape");
@@ -75,7 +74,12 @@ void add_optimize_command(CLI::App& app, int* exit_code) {
     cmd->add_flag("--dynamic-batch", o.dynamic_batch, "Make dim 0 of inputs and outputs a symbolic 'batch'");
     cmd->add_option("--opset", o.opset, "Convert to this default-domain opset first (checked like a pass)");
     cmd->add_option("--verify", args->verify, "Run before/after after each pass, only at the end, or never")
-        ->check(CLI::IsMember({"each", "end", "none"}))
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                auto m = tools::parse_verify_mode(text);
+                return m.is_ok() ? std::string() : m.status().message();
+            },
+            tools::verify_mode_choices()))
         ->capture_default_str();
     cmd->add_option("--rtol", o.rtol, "Tolerance relative to max |output|")->capture_default_str();
     cmd->add_option("--atol", o.atol, "Absolute tolerance")->capture_default_str();

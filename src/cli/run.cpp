@@ -3,7 +3,6 @@
 // .npy outputs.
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -11,7 +10,6 @@
 #include "cli/commands.hpp"
 #include "cli/keep_fp32.hpp"
 #include "edgeinfer/tools.hpp"
-#include "ir/npy.hpp"
 
 namespace edgeinfer::cli {
 namespace {
@@ -62,22 +60,6 @@ void print_stats(const NamedTensor& nt) {
         for (size_t i = 0; i < nt.sequence.size(); ++i)
             print_tensor_stats(nt.name + "[" + std::to_string(i) + "]", nt.sequence[i]);
     }
-}
-
-// NAME.npy for a tensor, NAME_<i>.npy per element of a sequence, nothing for an empty optional.
-Status write_output(const std::string& dir, const NamedTensor& nt) {
-    std::vector<std::pair<std::string, const Tensor*>> files;
-    const std::string base = dir + "/" + tools::file_safe(nt.name);
-    if (nt.kind == ValueKind::kTensor || (nt.kind == ValueKind::kOptionalTensor && nt.has_value))
-        files.emplace_back(base + ".npy", &nt.tensor);
-    else if (nt.has_value)
-        for (size_t i = 0; i < nt.sequence.size(); ++i)
-            files.emplace_back(base + "_" + std::to_string(i) + ".npy", &nt.sequence[i]);
-    for (const auto& [path, t] : files) {
-        EDGEINFER_RETURN_IF_ERROR(ir::write_npy(path, *t));
-        std::cout << "wrote " << path << "\n";
-    }
-    return Status::ok();
 }
 
 int run_run(RunArgs& args) {
@@ -137,15 +119,12 @@ int run_run(RunArgs& args) {
               << std::chrono::duration<double, std::milli>(t1 - t0).count() << " ms, first run "
               << std::chrono::duration<double, std::milli>(t2 - t1).count() << " ms\n";
     if (!args.output_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(args.output_dir, ec);
-        for (const auto& nt : outputs.value()) {
-            Status st = write_output(args.output_dir, nt);
-            if (!st.is_ok()) {
-                std::cerr << "edgeinfer run: " << st.to_string() << "\n";
-                return 1;
-            }
+        auto written = tools::save_outputs(args.output_dir, outputs.value());
+        if (!written.is_ok()) {
+            std::cerr << "edgeinfer run: " << written.status().to_string() << "\n";
+            return 1;
         }
+        for (const std::string& path : written.value()) std::cout << "wrote " << path << "\n";
     }
     return 0;
 }

@@ -379,18 +379,7 @@ Status TaskElement::flush_batch() {
     pending_.clear();
     for (size_t b = 0; b < items.size(); ++b) {
         if (o_.limit > 0 && results_ >= o_.limit) break;
-        std::vector<NamedTensor> views;
-        for (NamedTensor& out : outputs) {
-            if (batch_ == 1 || out.tensor.rank() == 0 || out.tensor.dims()[0] != batch_) {
-                views.push_back(out);
-                continue;
-            }
-            std::vector<int64_t> dims = out.tensor.dims();
-            dims[0] = 1;
-            const size_t bytes = static_cast<size_t>(shape_numel(dims)) * dtype_size(out.tensor.dtype());
-            views.push_back({out.name, Tensor::wrap(out.tensor.dtype(), dims,
-                                                    static_cast<uint8_t*>(out.tensor.data()) + b * bytes)});
-        }
+        const std::vector<NamedTensor> views = vision::item_outputs(outputs, static_cast<int64_t>(b), batch_);
         EDGEINFER_RETURN_IF_ERROR(emit(views, items[b], infer_ms, nullptr));
     }
     return Status::ok();

@@ -1,11 +1,12 @@
-// Conversions shared by the Python bindings: Status to the edgeinfer.Error subclass of its code, DataType to
-// numpy dtypes, Tensor to ndarray without a copy, numpy images to ImageView.
+// Conversions shared by the Python bindings: Status to the edgeinfer.Error subclass of its code (also for a call
+// run with the GIL released), DataType to numpy dtypes, Tensor to ndarray without a copy, numpy images to ImageView.
 #pragma once
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -35,6 +36,16 @@ template <typename T>
 T value_or_raise(Result<T>&& result) {
     if (!result.is_ok()) throw StatusError(result.status());
     return std::move(result).value();
+}
+// Runs `call` (returning a Result) with the GIL released and returns its value, or raises its status.
+template <typename F>
+auto nogil(F&& call) {
+    std::optional<decltype(call())> r;
+    {
+        py::gil_scoped_release release;
+        r.emplace(call());
+    }
+    return value_or_raise(std::move(*r));
 }
 [[noreturn]] inline void raise_invalid(std::string message) { throw StatusError(invalid_argument(std::move(message))); }
 

@@ -17,16 +17,6 @@ namespace {
 
 using namespace pybind11::literals;
 
-template <typename F>
-auto nogil(F&& call) {
-    std::optional<decltype(call())> r;
-    {
-        py::gil_scoped_release release;
-        r.emplace(call());
-    }
-    return value_or_raise(std::move(*r));
-}
-
 py::object opt(const std::optional<double>& v) { return v ? py::object(py::float_(*v)) : py::object(py::none()); }
 
 py::dict stats_dict(const tools::TensorStats& s) {
@@ -130,13 +120,6 @@ py::dict inspect_dict(const tools::ModelInfo& m) {
         "registered_kernels"_a = m.registered_kernels, "unsupported_ops"_a = m.unsupported_ops);
 }
 
-tools::VerifyMode parse_verify(const std::string& v) {
-    if (v == "each") return tools::VerifyMode::kEachPass;
-    if (v == "end") return tools::VerifyMode::kEnd;
-    if (v == "none") return tools::VerifyMode::kNone;
-    raise_invalid("verify must be one of each, end, none; got '" + v + "'");
-}
-
 }  // namespace
 
 void bind_tools(py::module_& m) {
@@ -159,7 +142,7 @@ void bind_tools(py::module_& m) {
             o.static_shapes = static_shapes;
             o.dynamic_batch = dynamic_batch;
             o.opset = opset;
-            o.verify = parse_verify(verify);
+            o.verify = value_or_raise(tools::parse_verify_mode(verify));
             o.rtol = rtol;
             o.atol = atol;
             o.seed = seed;

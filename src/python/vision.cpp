@@ -88,17 +88,6 @@ Views views_of(const py::handle& images, bool rgb) {
     return v;
 }
 
-// Runs `call` with the GIL released and returns its value, or raises its status.
-template <typename F>
-auto nogil(F&& call) {
-    std::optional<decltype(call())> r;
-    {
-        py::gil_scoped_release release;
-        r.emplace(call());
-    }
-    return value_or_raise(std::move(*r));
-}
-
 std::string quoted(const std::string& s) { return py::repr(py::str(s)); }
 
 template <typename Task>

@@ -1,5 +1,7 @@
-// Inputs of the model tools: shape and file options, seeded random tensors, resolved input dims.
+// Inputs of the model tools: shape and file options, seeded random tensors, resolved input dims; and the
+// outputs `run` saves as .npy files.
 #include <algorithm>
+#include <filesystem>
 #include <new>
 #include <random>
 #include <sstream>
@@ -259,6 +261,27 @@ Result<ShapeMap> resolve_input_shapes(const std::vector<ValueDescription>& input
         out[d.name] = dims;
     }
     return out;
+}
+
+Result<std::vector<std::string>> save_outputs(const std::string& dir, const std::vector<NamedTensor>& outputs) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return io_error(dir + ": cannot create the output folder: " + ec.message());
+    std::vector<std::string> written;
+    for (const NamedTensor& nt : outputs) {
+        std::vector<std::pair<std::string, const Tensor*>> files;
+        const std::string base = dir + "/" + file_safe(nt.name);
+        if (nt.kind == ValueKind::kTensor || (nt.kind == ValueKind::kOptionalTensor && nt.has_value))
+            files.emplace_back(base + ".npy", &nt.tensor);
+        else if (nt.has_value)
+            for (size_t i = 0; i < nt.sequence.size(); ++i)
+                files.emplace_back(base + "_" + std::to_string(i) + ".npy", &nt.sequence[i]);
+        for (const auto& [path, t] : files) {
+            EDGEINFER_RETURN_IF_ERROR(ir::write_npy(path, *t));
+            written.push_back(path);
+        }
+    }
+    return written;
 }
 
 }  // namespace edgeinfer::tools

@@ -236,7 +236,38 @@ OptimizeReport report_of(const passes::PassReport& r) {
     return out;
 }
 
+constexpr std::pair<VerifyMode, std::string_view> kVerifyModeNames[] = {
+    {VerifyMode::kEachPass, "each"},
+    {VerifyMode::kEnd, "end"},
+    {VerifyMode::kNone, "none"},
+};
+
 }  // namespace
+
+std::string_view to_string(VerifyMode mode) {
+    for (const auto& [value, name] : kVerifyModeNames)
+        if (value == mode) return name;
+    return "?";
+}
+
+std::string verify_mode_choices() {
+    std::string out;
+    for (const auto& [value, name] : kVerifyModeNames) {
+        if (!out.empty()) out += "|";
+        out += name;
+    }
+    return out;
+}
+
+Result<VerifyMode> parse_verify_mode(std::string_view name) {
+    std::string listed;
+    for (const auto& [value, n] : kVerifyModeNames) {
+        if (n == name) return value;
+        if (!listed.empty()) listed += ", ";
+        listed += n;
+    }
+    return invalid_argument("verify must be one of " + listed + "; got '" + std::string(name) + "'");
+}
 
 std::vector<PassInfo> list_passes() {
     std::vector<PassInfo> out;

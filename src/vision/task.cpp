@@ -1,4 +1,4 @@
-// vision::TaskHead's default drawing and the banner it uses (see task.hpp).
+// vision::TaskHead's default drawing and the banner it uses, and the per-item outputs of a batched run (see task.hpp).
 #include "vision/task.hpp"
 
 #include <algorithm>
@@ -20,5 +20,22 @@ void draw_banner(cv::Mat& image, const std::string& text) {
 }
 
 void TaskHead::annotate(cv::Mat& image, const TaskResult& result) const { draw_banner(image, line(result)); }
+
+std::vector<NamedTensor> item_outputs(const std::vector<NamedTensor>& outputs, int64_t b, int64_t batch) {
+    std::vector<NamedTensor> views;
+    for (const NamedTensor& out : outputs) {
+        if (batch == 1 || out.tensor.rank() == 0 || out.tensor.dims()[0] != batch) {
+            views.push_back(out);
+            continue;
+        }
+        std::vector<int64_t> dims = out.tensor.dims();
+        dims[0] = 1;
+        const size_t bytes = static_cast<size_t>(shape_numel(dims)) * dtype_size(out.tensor.dtype());
+        views.push_back({out.name, Tensor::wrap(out.tensor.dtype(), dims,
+                                                static_cast<uint8_t*>(const_cast<void*>(out.tensor.data())) +
+                                                    static_cast<size_t>(b) * bytes)});
+    }
+    return views;
+}
 
 }  // namespace edgeinfer::vision

@@ -67,4 +67,8 @@ class TaskHead {
 // Draws `text` on a dark banner at the top of `image` (used by the default annotate).
 void draw_banner(cv::Mat& image, const std::string& text);
 
+// Item `b` of a run of `batch` items, as a head reads it: every output whose first dim is `batch` sliced to
+// dim 0 = 1 (views into `outputs`, which must outlive them), the other outputs as they are.
+std::vector<NamedTensor> item_outputs(const std::vector<NamedTensor>& outputs, int64_t b, int64_t batch);
+
 }  // namespace edgeinfer::vision

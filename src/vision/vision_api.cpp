@@ -15,6 +15,7 @@
 #include "vision/preprocess.hpp"
 #include "vision/segmentation.hpp"
 #include "vision/sidecar.hpp"
+#include "vision/task.hpp"
 
 namespace edgeinfer {
 namespace {
@@ -65,24 +66,6 @@ struct BatchRun {
     std::vector<vision::PreprocessInfo> infos;
     int64_t batch = 1;  // items in the run (padding included)
 };
-
-// Item `b` of a run of `batch` items: every output whose first dim is the batch sliced to dim0 = 1 (views).
-std::vector<NamedTensor> item_outputs(const std::vector<NamedTensor>& outputs, int64_t b, int64_t batch) {
-    std::vector<NamedTensor> views;
-    for (const NamedTensor& out : outputs) {
-        if (batch == 1 || out.tensor.rank() == 0 || out.tensor.dims()[0] != batch) {
-            views.push_back(out);
-            continue;
-        }
-        std::vector<int64_t> dims = out.tensor.dims();
-        dims[0] = 1;
-        const size_t bytes = static_cast<size_t>(shape_numel(dims)) * dtype_size(out.tensor.dtype());
-        views.push_back({out.name, Tensor::wrap(out.tensor.dtype(), dims,
-                                                static_cast<uint8_t*>(const_cast<void*>(out.tensor.data())) +
-                                                    static_cast<size_t>(b) * bytes)});
-    }
-    return views;
-}
 
 std::string image_name(size_t index, size_t count) {
     return count == 1 ? std::string("image") : "image " + std::to_string(index) + " of " + std::to_string(count);
@@ -229,7 +212,8 @@ Status run_all(VisionModel& model, const std::vector<ImageView>& images, size_t 
         const size_t count = std::min(step, images.size() - first);
         EDGEINFER_ASSIGN_OR_RETURN(BatchRun r, model.run(images, first, count));
         for (size_t k = 0; k < count; ++k)
-            EDGEINFER_RETURN_IF_ERROR(each(r, item_outputs(r.outputs, static_cast<int64_t>(k), r.batch), k, first + k));
+            EDGEINFER_RETURN_IF_ERROR(
+                each(r, vision::item_outputs(r.outputs, static_cast<int64_t>(k), r.batch), k, first + k));
     }
     return Status::ok();
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../unit/cpu_features.hpp"
 #include "edgeinfer/session.hpp"
 #include "ir/npy.hpp"
 
@@ -15,14 +16,7 @@ namespace {
 
 std::string cached(const std::string& f) { return std::string(EDGEINFER_MODEL_CACHE) + "/" + f; }
 
-// The CPU has native bf16 instructions and oneDNN may use them (then it must not fall back to fp32).
-bool cpu_has_bf16() {
-    if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA")) return false;  // ISA capped
-    std::ifstream f("/proc/cpuinfo");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str().find("avx512_bf16") != std::string::npos || ss.str().find("amx_bf16") != std::string::npos;
-}
+using testing::cpu_has_bf16;
 
 class ClassifierBf16 : public ::testing::TestWithParam<std::string> {};
 

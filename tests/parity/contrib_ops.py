@@ -112,6 +112,19 @@ def case_skip_layer_norm_broadcast_skip(rng):
             {"x": rnd(rng, 3, 5, 16), "s": rnd(rng, 1, 5, 16)})
 
 
+def add_mask_and_attention_bias(rng, names, inputs, feeds, mask, mask_shape, attention_bias_shape):
+    """Attention and MultiHeadAttention share their optional inputs: an int32 mask ("m", the 5th input) and an
+    attention bias ("ab", the 6th); appends the ones asked for to the node's input names, graph inputs, feeds."""
+    if mask is not None:
+        names.append("m")
+        inputs.append(("m", TensorProto.INT32, list(mask_shape)))
+        feeds["m"] = mask.astype(np.int32)
+    if attention_bias_shape:
+        names += [""] * (5 - len(names)) + ["ab"]
+        inputs.append(("ab", F, list(attention_bias_shape)))
+        feeds["ab"] = rnd(rng, *attention_bias_shape)
+
+
 def attention_case(rng, mask=None, unidirectional=0, mask_shape=None, bias=True, hidden_sizes=None,
                    attention_bias_shape=None):
     b, s, d, heads = 2, 5, 16, 4
@@ -122,14 +135,7 @@ def attention_case(rng, mask=None, unidirectional=0, mask_shape=None, bias=True,
     init = {"w": rnd(rng, d, sum(sizes), scale=0.3)}
     if bias:
         init["bias"] = rnd(rng, sum(sizes), scale=0.1)
-    if mask is not None:
-        names.append("m")
-        inputs.append(("m", TensorProto.INT32, list(mask_shape)))
-        feeds["m"] = mask.astype(np.int32)
-    if attention_bias_shape:
-        names += [""] * (5 - len(names)) + ["ab"]
-        inputs.append(("ab", F, list(attention_bias_shape)))
-        feeds["ab"] = rnd(rng, *attention_bias_shape)
+    add_mask_and_attention_bias(rng, names, inputs, feeds, mask, mask_shape, attention_bias_shape)
     attrs = dict(num_heads=heads, unidirectional=unidirectional)
     if hidden_sizes:
         attrs["qkv_hidden_sizes"] = hidden_sizes
@@ -184,14 +190,7 @@ def mha_case(rng, mask=None, mask_shape=None, bias=True, attention_bias_shape=No
     inputs = [("q", F, [b, s, d]), ("k", F, [b, l, d]), ("v", F, [b, l, dv])]
     feeds = {"q": rnd(rng, b, s, d), "k": rnd(rng, b, l, d), "v": rnd(rng, b, l, dv)}
     init = {"bias": rnd(rng, 2 * d + dv, scale=0.5)} if bias else {}
-    if mask is not None:
-        names.append("m")
-        inputs.append(("m", TensorProto.INT32, list(mask_shape)))
-        feeds["m"] = mask.astype(np.int32)
-    if attention_bias_shape:
-        names += [""] * (5 - len(names)) + ["ab"]
-        inputs.append(("ab", F, list(attention_bias_shape)))
-        feeds["ab"] = rnd(rng, *attention_bias_shape)
+    add_mask_and_attention_bias(rng, names, inputs, feeds, mask, mask_shape, attention_bias_shape)
     n = helper.make_node("MultiHeadAttention", names, ["y"], domain=MS, num_heads=heads)
     return make_model([n], inputs, [("y", F, None)], init), feeds
 

@@ -20,21 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using cli_test::Child;
+using cli_test::json_lines;
 using cli_test::run_cli;
 using testing::TempDir;
 
 const std::string kModel = std::string(EDGEINFER_SOURCE_DIR) + "/models/shapes.onnx";
 const std::string kSamples = std::string(EDGEINFER_SOURCE_DIR) + "/models/samples";
 const std::string kFixtures = EDGEINFER_CLASSIFY_MODELS;
-
-std::vector<nlohmann::json> json_lines(const std::string& out) {
-    std::vector<nlohmann::json> lines;
-    std::stringstream s(out);
-    std::string line;
-    while (std::getline(s, line))
-        if (!line.empty() && line[0] == '{') lines.push_back(nlohmann::json::parse(line));
-    return lines;
-}
 
 // "models/samples/star_2.png" → "star".
 std::string expected_label(const std::string& source) {

@@ -6,8 +6,11 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace edgeinfer::cli_test {
 
@@ -38,6 +41,31 @@ inline nlohmann::json compare_json(const std::string& args) {
     auto j = nlohmann::json::parse(brace == std::string::npos ? "" : r.out.substr(brace), nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.out;
     return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+// The JSON objects among a command's output lines (stderr lines mixed in never start with '{').
+inline std::vector<nlohmann::json> json_lines(const std::string& out) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
+    return lines;
+}
+
+// Every non-empty line of a JSON-lines file (a metadata sink's, an event file's).
+inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    return out;
+}
+
+// A JSON file (a test failure when it cannot be opened).
+inline nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    EXPECT_TRUE(in.good()) << path;
+    return nlohmann::json::parse(in);
 }
 
 }  // namespace edgeinfer::cli_test

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../cpu_features.hpp"
 #include "cli_test_util.hpp"
 
 namespace edgeinfer {
@@ -23,14 +24,7 @@ using cli_test::run_cli;
 const std::string kShapes = std::string(EDGEINFER_SOURCE_DIR) + "/models/shapes.onnx";
 const std::string kSamples = std::string(EDGEINFER_SOURCE_DIR) + "/models/samples";
 
-// The CPU computes bf16 natively (else every bf16 node falls back to fp32 and the errors are 0).
-bool cpu_has_bf16() {
-    if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA")) return false;
-    std::ifstream f("/proc/cpuinfo");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str().find("avx512_bf16") != std::string::npos || ss.str().find("amx_bf16") != std::string::npos;
-}
+using testing::cpu_has_bf16;
 
 TEST(ComparePrecision, TextReportNamesTheWorstLayer) {
     CliRun r = run_cli("compare -t 2 " + kShapes + " --precision bf16 --inputs " + kSamples + "/star_1.jpg --layers 3");

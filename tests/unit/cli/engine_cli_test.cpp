@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../scratch_dir.hpp"
 #include "cli_test_util.hpp"
 #include "edgeinfer/session.hpp"
 
@@ -25,24 +26,11 @@ using cli_test::run_cli;
 const std::string kModel = std::string(EDGEINFER_SOURCE_DIR) + "/models/shapes.onnx";
 const std::string kSamples = std::string(EDGEINFER_SOURCE_DIR) + "/models/samples";
 
+// This program's scratch folder, removed after the last test.
 fs::path temp_dir() {
-    static fs::path d = [] {
-        fs::path p = fs::temp_directory_path() / ("edgeinfer_engine_cli_test_" + std::to_string(getpid()));
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }();
+    static const fs::path d = testing::make_scratch_dir("edgeinfer_engine_cli_test");
     return d;
 }
-
-class TempDirCleanup : public ::testing::Environment {
-  public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(temp_dir(), ec);
-    }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempDirCleanup);
 
 // The "results" of every JSON line, in order.
 std::vector<std::string> results_of(const std::string& out) {

@@ -18,25 +18,12 @@ namespace edgeinfer {
 namespace {
 
 namespace fs = std::filesystem;
+using cli_test::json_lines;
+using cli_test::read_json;
 using cli_test::run_cli;
 using nlohmann::json;
 
 const std::string kDir = EDGEINFER_HEAD_MODELS;
-
-json read_json(const std::string& path) {
-    std::ifstream f(path);
-    return json::parse(f);
-}
-
-// The JSON lines of a run (stderr lines are mixed in; they never start with '{').
-std::vector<json> json_lines(const std::string& out) {
-    std::vector<json> lines;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line))
-        if (!line.empty() && line[0] == '{') lines.push_back(json::parse(line));
-    return lines;
-}
 
 fs::path temp_dir(const std::string& name) {
     fs::path d = fs::temp_directory_path() / ("edgeinfer_" + name + "_" + std::to_string(::getpid()));

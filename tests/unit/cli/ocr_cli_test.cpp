@@ -14,18 +14,11 @@ namespace edgeinfer {
 namespace {
 
 namespace fs = std::filesystem;
+using cli_test::json_lines;
 using cli_test::run_cli;
 
 const std::string kModels = std::string(EDGEINFER_SOURCE_DIR) + "/models/ocr/ppocr-v4";
 const std::string kImages = EDGEINFER_OCR_IMAGES;
-
-std::vector<nlohmann::json> json_lines(const std::string& out) {
-    std::vector<nlohmann::json> lines;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
-    return lines;
-}
 
 TEST(OcrCli, JsonLinesAndOverlay) {
     ASSERT_TRUE(fs::exists(kModels + "/ppocr_keys_v1.txt"))

@@ -26,10 +26,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using cli_test::Child;
+using cli_test::read_json_lines;
 using cli_test::run_cli;
 using nlohmann::json;
-using pipeline_test::http_get;
 using pipeline_test::free_port;
+using pipeline_test::http_get;
 using testing::TempDir;
 
 const std::string kSource = EDGEINFER_SOURCE_DIR;
@@ -97,15 +98,6 @@ std::string write_config(const TempDir& dir, const json& doc) {
     return path;
 }
 
-std::vector<json> read_lines(const std::string& path) {
-    std::vector<json> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-        if (!line.empty()) out.push_back(json::parse(line));
-    return out;
-}
-
 TEST(PipelineCli, DetectTrackClassifyRecordAndUpload) {
     TempDir dir;
     write_video(dir / "shapes.mp4");
@@ -117,7 +109,7 @@ TEST(PipelineCli, DetectTrackClassifyRecordAndUpload) {
         EXPECT_NE(r.out.find(std::string("element ") + element), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("events delivered"), std::string::npos) << r.out;
 
-    const auto meta = read_lines(dir / "out/meta.jsonl");
+    const auto meta = read_json_lines(dir / "out/meta.jsonl");
     ASSERT_EQ(meta.size(), size_t(kFrames));
     std::set<int64_t> tracks;
     for (size_t n = 0; n < meta.size(); ++n) {
@@ -146,7 +138,7 @@ TEST(PipelineCli, DetectTrackClassifyRecordAndUpload) {
     }
     EXPECT_EQ(tracks.size(), 2u);  // one per class (the tracker matches classes)
 
-    const auto events = read_lines(dir / "out/events.jsonl");
+    const auto events = read_json_lines(dir / "out/events.jsonl");
     ASSERT_EQ(events.size(), 3u);  // one record (cooldown 100 s) + the two tracks ending with the video
     std::map<std::string, std::vector<json>> by_rule;
     for (const json& e : events) by_rule[e["rule_name"]].push_back(e);
@@ -175,7 +167,7 @@ TEST(PipelineCli, LimitMetricsPortAndSigintStopCleanly) {
     const std::string cfg = write_config(dir, config(/*loop=*/true));
     const auto limited = run_cli("pipeline " + cfg + " --limit 12");
     ASSERT_EQ(limited.code, 0) << limited.out;
-    EXPECT_EQ(read_lines(dir / "out/meta.jsonl").size(), 12u);
+    EXPECT_EQ(read_json_lines(dir / "out/meta.jsonl").size(), 12u);
 
     fs::remove_all(dir / "out");
     const int port = free_port();
@@ -191,7 +183,7 @@ TEST(PipelineCli, LimitMetricsPortAndSigintStopCleanly) {
     const std::string out = child.rest_of_output();
     EXPECT_NE(out.find("stopped by SIGINT"), std::string::npos) << out;
     EXPECT_NE(out.find("element detector"), std::string::npos) << out;
-    const auto meta = read_lines(dir / "out/meta.jsonl");  // every line whole: the sink was flushed
+    const auto meta = read_json_lines(dir / "out/meta.jsonl");  // every line whole: the sink was flushed
     EXPECT_GT(meta.size(), size_t(kFrames));               // the looping source went past one pass
 }
 

@@ -22,27 +22,14 @@ namespace edgeinfer {
 namespace {
 
 namespace fs = std::filesystem;
+using cli_test::read_json;
+using cli_test::read_json_lines;
 using cli_test::run_cli;
 using nlohmann::json;
 using testing::TempDir;
 
 const std::string kSource = EDGEINFER_SOURCE_DIR;
 const std::string kVideo = EDGEINFER_DEMO_VIDEO;  // written by the make_demo_video fixture
-
-json read_json(const std::string& path) {
-    std::ifstream in(path);
-    EXPECT_TRUE(in.good()) << path;
-    return json::parse(in);
-}
-
-std::vector<json> read_lines(const std::string& path) {
-    std::vector<json> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-        if (!line.empty()) out.push_back(json::parse(line));
-    return out;
-}
 
 double iou(const json& box_a, const json& box_b) {
     const auto a = box_a.get<std::array<double, 4>>(), b = box_b.get<std::array<double, 4>>();
@@ -106,7 +93,7 @@ TEST(PipelineDemo, TracksClassifiesCountsCrossingsAndRecordsClips) {
     const auto r = run_cli("pipeline " + cfg + " -t 1");
     ASSERT_EQ(r.code, 0) << r.out;
 
-    const auto meta = read_lines(dir / "metadata.jsonl");
+    const auto meta = read_json_lines(dir / "metadata.jsonl");
     ASSERT_EQ(meta.size(), size_t(video_frames)) << r.out;
     EXPECT_EQ(count_frames(dir / "annotated.mp4"), video_frames);
     std::map<int64_t, Track> tracks;
@@ -147,7 +134,7 @@ TEST(PipelineDemo, TracksClassifiesCountsCrossingsAndRecordsClips) {
     for (const json& c : truth["crossings"]) truth_count[c["direction"]]++;
     EXPECT_EQ(meta.back()["line.gate.in"], truth_count["in"]);
     EXPECT_EQ(meta.back()["line.gate.out"], truth_count["out"]);
-    const auto events = read_lines(dir / "events.jsonl");
+    const auto events = read_json_lines(dir / "events.jsonl");
     std::vector<json> published, recorded;
     for (const json& e : events) (e["rule_name"] == "gate_crossed" ? published : recorded).push_back(e);
     ASSERT_EQ(published.size(), truth["crossings"].size());

@@ -8,48 +8,15 @@
 
 #include "edgeinfer/session.hpp"
 #include "ir/graph.hpp"
-#include "model/onnx_model.hpp"
+#include "runtime_test_util.hpp"
 
-namespace edgeinfer {
+namespace edgeinfer::testing {
 namespace {
 
-ir::Node node(std::string op, std::vector<std::string> in, std::vector<std::string> out, std::string name = "") {
-    ir::Node n;
-    n.op_type = std::move(op);
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    n.name = name.empty() ? n.op_type + "_" + n.outputs[0] : std::move(name);
-    return n;
-}
+// The opset the test graphs are written for.
+constexpr int64_t kOpset = 13;
 
-ir::ValueInfo value(std::string name, DataType dt, std::vector<int64_t> dims) {
-    return ir::ValueInfo{std::move(name), dt, ir::Shape::of(dims), ""};
-}
-
-ir::Attribute graph_attr(std::string name, ir::Graph g) {
-    ir::Attribute a;
-    a.name = std::move(name);
-    a.kind = ir::Attribute::Kind::kGraph;
-    a.g = std::make_shared<ir::Graph>(std::move(g));
-    return a;
-}
-
-std::unique_ptr<Session> session_for(ir::Graph g) {
-    ir::Model m;
-    m.ir_version = 8;
-    m.opset_imports = {{"", 13}};
-    m.graph = std::move(g);
-    auto bytes = model::serialize_model(m);
-    EXPECT_TRUE(bytes.is_ok()) << bytes.status().message();
-    auto s = Session::create_from_bytes(bytes.value().data(), bytes.value().size());
-    EXPECT_TRUE(s.is_ok()) << s.status().message();
-    return s.is_ok() ? std::move(s).value() : nullptr;
-}
-
-Tensor floats(std::vector<int64_t> dims, std::vector<float> v) { return Tensor::from_vector(DataType::kFloat32, dims, v); }
 Tensor flag(bool b) { return Tensor::from_vector<uint8_t>(DataType::kBool, {}, {static_cast<uint8_t>(b)}); }
-
-std::vector<float> as_vector(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
 
 // y = cond ? x + two : x * doubled, where doubled = x + x is computed in the outer graph.
 ir::Graph if_graph() {
@@ -58,39 +25,39 @@ ir::Graph if_graph() {
     then_g.add_initializer("two", floats({1}, {2.0f}));
     then_g.initializer_order = {"two"};
     then_g.nodes.push_back(node("Add", {"x", "two"}, {"then_out"}));
-    then_g.outputs.push_back(value("then_out", DataType::kFloat32, {3}));
+    then_g.outputs.push_back(tensor_info("then_out", DataType::kFloat32, {3}));
     ir::Graph else_g;
     else_g.name = "else";
     else_g.nodes.push_back(node("Mul", {"x", "doubled"}, {"else_out"}));
-    else_g.outputs.push_back(value("else_out", DataType::kFloat32, {3}));
+    else_g.outputs.push_back(tensor_info("else_out", DataType::kFloat32, {3}));
 
     ir::Graph g;
     g.name = "if_model";
-    g.inputs = {value("x", DataType::kFloat32, {3}), value("cond", DataType::kBool, {})};
+    g.inputs = {tensor_info("x", DataType::kFloat32, {3}), tensor_info("cond", DataType::kBool, {})};
     g.nodes.push_back(node("Add", {"x", "x"}, {"doubled"}));
     ir::Node n = node("If", {"cond"}, {"y"}, "choose");
     n.attributes.push_back(graph_attr("then_branch", then_g));
     n.attributes.push_back(graph_attr("else_branch", else_g));
     g.nodes.push_back(n);
-    g.outputs.push_back(value("y", DataType::kFloat32, {3}));
+    g.outputs.push_back(tensor_info("y", DataType::kFloat32, {3}));
     return g;
 }
 
 TEST(ControlFlow, IfRunsTheChosenBranchWithOuterValues) {
-    auto s = session_for(if_graph());
+    auto s = session_for(if_graph(), kOpset);
     ASSERT_TRUE(s);
     auto then_run = s->run({{"x", floats({3}, {1, 2, 3})}, {"cond", flag(true)}});
     ASSERT_TRUE(then_run.is_ok()) << then_run.status().message();
-    EXPECT_EQ(as_vector(then_run.value()[0].tensor), (std::vector<float>{3, 4, 5}));
+    EXPECT_EQ(as_floats(then_run.value()[0].tensor), (std::vector<float>{3, 4, 5}));
     auto else_run = s->run({{"x", floats({3}, {1, 2, 3})}, {"cond", flag(false)}});
     ASSERT_TRUE(else_run.is_ok()) << else_run.status().message();
-    EXPECT_EQ(as_vector(else_run.value()[0].tensor), (std::vector<float>{2, 8, 18}));
+    EXPECT_EQ(as_floats(else_run.value()[0].tensor), (std::vector<float>{2, 8, 18}));
 }
 
 TEST(ControlFlow, IfWithSeveralConditionValuesIsAClearError) {
     ir::Graph g = if_graph();
-    g.inputs[1] = value("cond", DataType::kBool, {2});
-    auto s = session_for(g);
+    g.inputs[1] = tensor_info("cond", DataType::kBool, {2});
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({{"x", floats({3}, {1, 2, 3})},
                      {"cond", Tensor::from_vector<uint8_t>(DataType::kBool, {2}, {1, 0})}});
@@ -105,16 +72,16 @@ TEST(ControlFlow, LoopWithNestedIfReadingTwoScopesUp) {
     ir::Graph even;
     even.name = "even";
     even.nodes.push_back(node("Identity", {"x"}, {"even_out"}));
-    even.outputs.push_back(value("even_out", DataType::kFloat32, {2}));
+    even.outputs.push_back(tensor_info("even_out", DataType::kFloat32, {2}));
     ir::Graph odd;
     odd.name = "odd";
     odd.nodes.push_back(node("Identity", {"step"}, {"odd_out"}));
-    odd.outputs.push_back(value("odd_out", DataType::kFloat32, {2}));
+    odd.outputs.push_back(tensor_info("odd_out", DataType::kFloat32, {2}));
 
     ir::Graph body;
     body.name = "body";
-    body.inputs = {value("i", DataType::kInt64, {}), value("cond_in", DataType::kBool, {}),
-                   value("acc_in", DataType::kFloat32, {2})};
+    body.inputs = {tensor_info("i", DataType::kInt64, {}), tensor_info("cond_in", DataType::kBool, {}),
+                   tensor_info("acc_in", DataType::kFloat32, {2})};
     body.add_initializer("two_i", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {2}));
     body.add_initializer("zero_i", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {0}));
     body.initializer_order = {"two_i", "zero_i"};
@@ -127,37 +94,37 @@ TEST(ControlFlow, LoopWithNestedIfReadingTwoScopesUp) {
     body.nodes.push_back(node("Add", {"acc_in", "addend"}, {"acc_out"}));
     body.nodes.push_back(node("Identity", {"cond_in"}, {"cond_out"}));
     body.nodes.push_back(node("Identity", {"acc_out"}, {"scan_out"}));
-    body.outputs = {value("cond_out", DataType::kBool, {}), value("acc_out", DataType::kFloat32, {2}),
-                    value("scan_out", DataType::kFloat32, {2})};
+    body.outputs = {tensor_info("cond_out", DataType::kBool, {}), tensor_info("acc_out", DataType::kFloat32, {2}),
+                    tensor_info("scan_out", DataType::kFloat32, {2})};
 
     ir::Graph g;
     g.name = "loop_model";
-    g.inputs = {value("x", DataType::kFloat32, {2}), value("M", DataType::kInt64, {}),
-                value("acc0", DataType::kFloat32, {2})};
+    g.inputs = {tensor_info("x", DataType::kFloat32, {2}), tensor_info("M", DataType::kInt64, {}),
+                tensor_info("acc0", DataType::kFloat32, {2})};
     g.add_initializer("step", floats({2}, {100, 1000}));
     g.initializer_order = {"step"};
     ir::Node loop = node("Loop", {"M", "", "acc0"}, {"acc", "history"}, "accumulate");
     loop.attributes.push_back(graph_attr("body", body));
     g.nodes.push_back(loop);
-    g.outputs = {value("acc", DataType::kFloat32, {2}), value("history", DataType::kFloat32, {-1, 2})};
+    g.outputs = {tensor_info("acc", DataType::kFloat32, {2}), tensor_info("history", DataType::kFloat32, {-1, 2})};
     g.outputs[1].shape.dims[0] = ir::Dim::symbolic("iterations");
 
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({{"x", floats({2}, {1, 2})},
                      {"M", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {3})},
                      {"acc0", floats({2}, {0, 0})}});
     ASSERT_TRUE(r.is_ok()) << r.status().message();
     // i=0 even: +x -> (1,2); i=1 odd: +step -> (101,1002); i=2 even: +x -> (102,1004)
-    EXPECT_EQ(as_vector(r.value()[0].tensor), (std::vector<float>{102, 1004}));
+    EXPECT_EQ(as_floats(r.value()[0].tensor), (std::vector<float>{102, 1004}));
     EXPECT_EQ(r.value()[1].tensor.dims(), (std::vector<int64_t>{3, 2}));
-    EXPECT_EQ(as_vector(r.value()[1].tensor), (std::vector<float>{1, 2, 101, 1002, 102, 1004}));
+    EXPECT_EQ(as_floats(r.value()[1].tensor), (std::vector<float>{1, 2, 101, 1002, 102, 1004}));
 
     auto zero = s->run({{"x", floats({2}, {1, 2})},
                         {"M", Tensor::from_vector<int64_t>(DataType::kInt64, {}, {0})},
                         {"acc0", floats({2}, {5, 6})}});
     ASSERT_TRUE(zero.is_ok()) << zero.status().message();
-    EXPECT_EQ(as_vector(zero.value()[0].tensor), (std::vector<float>{5, 6}));
+    EXPECT_EQ(as_floats(zero.value()[0].tensor), (std::vector<float>{5, 6}));
     EXPECT_EQ(zero.value()[1].tensor.dims()[0], 0);
 }
 
@@ -180,13 +147,13 @@ TEST(ControlFlow, IfWithoutABranchIsRejectedAtLoad) {
 TEST(ControlFlow, ScanRunsReversedAndStacksAlongAnAxis) {
     ir::Graph body;
     body.name = "body";
-    body.inputs = {value("s_in", DataType::kFloat32, {2}), value("x_t", DataType::kFloat32, {2})};
+    body.inputs = {tensor_info("s_in", DataType::kFloat32, {2}), tensor_info("x_t", DataType::kFloat32, {2})};
     body.nodes.push_back(node("Add", {"s_in", "x_t"}, {"s_out"}));
     body.nodes.push_back(node("Identity", {"s_out"}, {"y_t"}));
-    body.outputs = {value("s_out", DataType::kFloat32, {2}), value("y_t", DataType::kFloat32, {2})};
+    body.outputs = {tensor_info("s_out", DataType::kFloat32, {2}), tensor_info("y_t", DataType::kFloat32, {2})};
     ir::Graph g;
     g.name = "scan_model";
-    g.inputs = {value("s0", DataType::kFloat32, {2}), value("x", DataType::kFloat32, {3, 2})};
+    g.inputs = {tensor_info("s0", DataType::kFloat32, {2}), tensor_info("x", DataType::kFloat32, {3, 2})};
     ir::Node n = node("Scan", {"s0", "x"}, {"s", "ys"}, "running_sum");
     n.attributes.push_back(graph_attr("body", body));
     ir::Attribute m;
@@ -203,18 +170,18 @@ TEST(ControlFlow, ScanRunsReversedAndStacksAlongAnAxis) {
     axes.name = "scan_output_axes";
     n.attributes.push_back(axes);
     g.nodes.push_back(n);
-    g.outputs = {value("s", DataType::kFloat32, {2}), value("ys", DataType::kFloat32, {2, 3})};
-    auto session = session_for(g);
+    g.outputs = {tensor_info("s", DataType::kFloat32, {2}), tensor_info("ys", DataType::kFloat32, {2, 3})};
+    auto session = session_for(g, kOpset);
     ASSERT_NE(session, nullptr);
     auto out = session->run({{"s0", floats({2}, {0, 0})}, {"x", floats({3, 2}, {1, 2, 3, 4, 5, 6})}});
     ASSERT_TRUE(out.is_ok()) << out.status().to_string();
-    EXPECT_EQ(as_vector((*out)[0].tensor), (std::vector<float>{9, 12}));
+    EXPECT_EQ(as_floats((*out)[0].tensor), (std::vector<float>{9, 12}));
     EXPECT_EQ((*out)[1].tensor.dims(), (std::vector<int64_t>{2, 3}));
-    EXPECT_EQ(as_vector((*out)[1].tensor), (std::vector<float>{5, 8, 9, 6, 10, 12}));
+    EXPECT_EQ(as_floats((*out)[1].tensor), (std::vector<float>{5, 8, 9, 6, 10, 12}));
     // Scan inputs whose sequence axes differ in length are named.
     auto bad = session->run({{"s0", floats({3}, {0, 0, 0})}, {"x", floats({3, 2}, {1, 2, 3, 4, 5, 6})}});
     EXPECT_FALSE(bad.is_ok());
 }
 
 }  // namespace
-}  // namespace edgeinfer
+}  // namespace edgeinfer::testing

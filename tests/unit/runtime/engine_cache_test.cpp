@@ -11,41 +11,20 @@
 #include <random>
 #include <set>
 
+#include "../scratch_dir.hpp"
 #include "edgeinfer/session.hpp"
 #include "model/onnx_model.hpp"
+#include "runtime_test_util.hpp"
 
-namespace edgeinfer {
+namespace edgeinfer::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSmallCnn = std::string(EDGEINFER_TEST_MODELS_DIR) + "/small_cnn.onnx";
-
+// This program's scratch folder, removed after the last test.
 fs::path temp_dir() {
-    static fs::path d = [] {
-        fs::path p = fs::temp_directory_path() / ("edgeinfer_engine_cache_test_" + std::to_string(getpid()));
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }();
+    static const fs::path d = make_scratch_dir("edgeinfer_engine_cache_test");
     return d;
-}
-
-class TempDirCleanup : public ::testing::Environment {
-  public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(temp_dir(), ec);
-    }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempDirCleanup);
-
-Tensor random_input(int64_t batch, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> n(0.0f, 1.0f);
-    Tensor t = Tensor::allocate(DataType::kFloat32, {batch, 3, 8, 8});
-    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = n(rng);
-    return t;
 }
 
 SessionOptions cached(const std::string& dir, int threads = 2) {
@@ -102,7 +81,7 @@ TEST(EngineCache, FirstSessionWritesTheEntryTheNextLoadsIt) {
     EXPECT_EQ(fs::path(r1.cache_entry).extension(), ".engine");
     EXPECT_EQ(files_in(dir), 1u);  // no temporary file left behind
     const auto written_at = fs::last_write_time(r1.cache_entry);
-    const Tensor want = run_once(*first, random_input(1, 7));
+    const Tensor want = run_once(*first, small_cnn_input(1, 7));
 
     auto second = open(kSmallCnn, cached(dir));
     ASSERT_TRUE(second);
@@ -111,7 +90,7 @@ TEST(EngineCache, FirstSessionWritesTheEntryTheNextLoadsIt) {
     EXPECT_FALSE(r2.cache_written);
     EXPECT_EQ(r2.cache_entry, r1.cache_entry);
     EXPECT_EQ(fs::last_write_time(r2.cache_entry), written_at);
-    EXPECT_TRUE(bit_identical(run_once(*second, random_input(1, 7)), want));
+    EXPECT_TRUE(bit_identical(run_once(*second, small_cnn_input(1, 7)), want));
 }
 
 TEST(EngineCache, StaticInputShapesArePlannedBeforeTheEntryIsWritten) {
@@ -139,7 +118,7 @@ TEST(EngineCache, CorruptOrTruncatedEntryIsRebuiltWithOneMessage) {
     auto first = open(kSmallCnn, cached(dir));
     ASSERT_TRUE(first);
     const std::string entry = first->engine_report().cache_entry;
-    const Tensor want = run_once(*first, random_input(2, 3));
+    const Tensor want = run_once(*first, small_cnn_input(2, 3));
     const std::string good = read_bytes(entry);
     ASSERT_GT(good.size(), 100u);
     struct Damage {
@@ -159,7 +138,7 @@ TEST(EngineCache, CorruptOrTruncatedEntryIsRebuiltWithOneMessage) {
         EXPECT_NE(r.message.find(d.words), std::string::npos) << r.message;
         EXPECT_NE(r.message.find("rewritten"), std::string::npos) << r.message;
         EXPECT_EQ(r.message.find('\n'), std::string::npos) << r.message;  // one line
-        EXPECT_TRUE(bit_identical(run_once(*s, random_input(2, 3)), want));
+        EXPECT_TRUE(bit_identical(run_once(*s, small_cnn_input(2, 3)), want));
         EXPECT_EQ(read_bytes(entry).size(), good.size());  // rewritten whole
         auto again = open(kSmallCnn, cached(dir));
         ASSERT_TRUE(again);
@@ -222,7 +201,7 @@ TEST(EngineCache, ModelBytesAndExternalDataNameTheEntry) {
     ASSERT_TRUE(b);
     EXPECT_FALSE(b->engine_report().loaded);
     EXPECT_NE(b->engine_report().cache_entry, entry_a);
-    EXPECT_FALSE(bit_identical(run_once(*a, random_input(1, 5)), run_once(*b, random_input(1, 5))));
+    EXPECT_FALSE(bit_identical(run_once(*a, small_cnn_input(1, 5)), run_once(*b, small_cnn_input(1, 5))));
 
     // Another model (small_cnn itself): another entry.
     auto c = open(kSmallCnn, cached(dir));
@@ -262,7 +241,7 @@ TEST(EngineCache, ErrorsAndAnUnwritableFolder) {
     ASSERT_TRUE(u);
     EXPECT_FALSE(u->engine_report().cache_written);
     EXPECT_NE(u->engine_report().message.find("cannot write"), std::string::npos) << u->engine_report().message;
-    EXPECT_EQ(run_once(*u, random_input(1, 1)).dims(), (std::vector<int64_t>{1, 10}));
+    EXPECT_EQ(run_once(*u, small_cnn_input(1, 1)).dims(), (std::vector<int64_t>{1, 10}));
 
     // A missing model is still the loader's error.
     auto missing = Session::create((temp_dir() / "nope.onnx").string(), cached((temp_dir() / "c").string()));
@@ -271,4 +250,4 @@ TEST(EngineCache, ErrorsAndAnUnwritableFolder) {
 }
 
 }  // namespace
-}  // namespace edgeinfer
+}  // namespace edgeinfer::testing

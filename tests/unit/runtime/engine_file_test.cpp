@@ -13,43 +13,21 @@
 #include <random>
 
 #include "../cli/cli_test_util.hpp"
+#include "../scratch_dir.hpp"
 #include "edgeinfer/session.hpp"
 #include "model/onnx_model.hpp"
 #include "quant/quantizer.hpp"
+#include "runtime_test_util.hpp"
 
-namespace edgeinfer {
+namespace edgeinfer::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSmallCnn = std::string(EDGEINFER_TEST_MODELS_DIR) + "/small_cnn.onnx";
-
+// This program's scratch folder, removed after the last test.
 fs::path temp_dir() {
-    static fs::path d = [] {
-        fs::path p = fs::temp_directory_path() / ("edgeinfer_engine_test_" + std::to_string(getpid()));
-        fs::remove_all(p);
-        fs::create_directories(p);
-        return p;
-    }();
+    static const fs::path d = make_scratch_dir("edgeinfer_engine_test");
     return d;
-}
-
-// Removes the temporary directory after the last test.
-class TempDirCleanup : public ::testing::Environment {
-  public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(temp_dir(), ec);
-    }
-};
-const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempDirCleanup);
-
-Tensor random_input(int64_t batch, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> n(0.0f, 1.0f);
-    Tensor t = Tensor::allocate(DataType::kFloat32, {batch, 3, 8, 8});
-    for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = n(rng);
-    return t;
 }
 
 // small_cnn quantized to QDQ (uint8 activations, int8 weights) with a few seeded samples.
@@ -59,7 +37,7 @@ const std::string& qdq_model() {
         EXPECT_TRUE(m.is_ok()) << m.status().to_string();
         if (!m.is_ok()) return std::string("<no small_cnn.onnx>");
         std::vector<quant::Sample> samples;
-        for (uint32_t k = 0; k < 4; ++k) samples.push_back({{"input", random_input(1, 100 + k)}});
+        for (uint32_t k = 0; k < 4; ++k) samples.push_back({{"input", small_cnn_input(1, 100 + k)}});
         quant::QuantizeOptions qo;
         qo.num_threads = 1;
         auto q = quant::quantize_model(std::move(m).value(), samples, qo);
@@ -118,8 +96,8 @@ Saved save(const std::string& model, Precision p, const std::string& file) {
     s.engine = (temp_dir() / file).string();
     auto fresh = open(model, options(p));
     if (!fresh) return s;
-    s.out1 = run_once(*fresh, random_input(1, 1));
-    s.out2 = run_once(*fresh, random_input(2, 2));
+    s.out1 = run_once(*fresh, small_cnn_input(1, 1));
+    s.out2 = run_once(*fresh, small_cnn_input(2, 2));
     Status st = fresh->save_engine(s.engine);
     EXPECT_TRUE(st.is_ok()) << st.to_string();
     return s;
@@ -144,8 +122,8 @@ TEST_P(EngineRoundTrip, LoadedSessionGivesBitIdenticalOutputs) {
     EXPECT_TRUE(r.loaded) << r.message;
     EXPECT_EQ(r.message, "");             // same machine, same kernels
     EXPECT_EQ(loaded->plan_count(), 2u);  // both plans were built at load, before any run
-    EXPECT_TRUE(bit_identical(run_once(*loaded, random_input(1, 1)), saved.out1));
-    EXPECT_TRUE(bit_identical(run_once(*loaded, random_input(2, 2)), saved.out2));
+    EXPECT_TRUE(bit_identical(run_once(*loaded, small_cnn_input(1, 1)), saved.out1));
+    EXPECT_TRUE(bit_identical(run_once(*loaded, small_cnn_input(2, 2)), saved.out2));
     EXPECT_EQ(loaded->plan_count(), 2u);
     // A loaded session saves again (its model hash is known).
     EXPECT_TRUE(loaded->save_engine(saved.engine + ".again").is_ok());
@@ -187,7 +165,7 @@ TEST(EngineFile, PayloadIsTheOptimizedGraphAndLoadingRunsIt) {
     auto loaded = open(qdq_model(), options(Precision::kInt8, path));
     ASSERT_TRUE(loaded);
     EXPECT_TRUE(loaded->engine_report().loaded) << loaded->engine_report().message;
-    Tensor y = run_once(*loaded, random_input(1, 1));
+    Tensor y = run_once(*loaded, small_cnn_input(1, 1));
     ASSERT_EQ(y.numel(), saved.out1.numel());
     for (int64_t i = 0; i < y.numel(); ++i) EXPECT_EQ(y.data_as<float>()[i], 2.0f * saved.out1.data_as<float>()[i]);
 }
@@ -218,7 +196,7 @@ TEST(EngineFile, EveryHeaderMismatchRebuildsNamingTheField) {
         EXPECT_NE(r.message.find(field), std::string::npos) << r.message;
         EXPECT_NE(r.message.find(path), std::string::npos) << r.message;
         EXPECT_NE(r.message.find("building the session from"), std::string::npos) << r.message;
-        EXPECT_TRUE(bit_identical(run_once(*s, random_input(1, 1)), saved.out1)) << field;
+        EXPECT_TRUE(bit_identical(run_once(*s, small_cnn_input(1, 1)), saved.out1)) << field;
     }
 }
 
@@ -271,7 +249,7 @@ TEST(EngineFile, TruncatedAndCorruptFilesGiveCleanErrorsAndRebuild) {
         ASSERT_TRUE(s);
         EXPECT_FALSE(s->engine_report().loaded) << what;
         EXPECT_NE(s->engine_report().message.find(path), std::string::npos) << s->engine_report().message;
-        EXPECT_TRUE(bit_identical(run_once(*s, random_input(1, 1)), saved.out1)) << what;
+        EXPECT_TRUE(bit_identical(run_once(*s, small_cnn_input(1, 1)), saved.out1)) << what;
     };
     for (size_t cut : {size_t{0}, size_t{3}, size_t{8}, size_t{11}, size_t{16}, size_t{40}, good.size() / 2,
                        good.size() - 33, good.size() - 1})
@@ -327,20 +305,20 @@ TEST(EngineFile, DifferentKernelChoiceIsReported) {
     EXPECT_NE(s->engine_report().message.find("the file recorded 'onednn:made_up'"), std::string::npos)
         << s->engine_report().message;
     EXPECT_NE(s->engine_report().message.find("Conv"), std::string::npos) << s->engine_report().message;
-    EXPECT_TRUE(bit_identical(run_once(*s, random_input(1, 1)), saved.out1));
+    EXPECT_TRUE(bit_identical(run_once(*s, small_cnn_input(1, 1)), saved.out1));
 }
 
 TEST(EngineFile, FromBytesAndSaveErrors) {
     std::string bytes = read_bytes(kSmallCnn);
     auto fresh = Session::create_from_bytes(bytes.data(), bytes.size(), options(Precision::kFp32));
     ASSERT_TRUE(fresh.is_ok());
-    Tensor y = run_once(*fresh.value(), random_input(1, 1));
+    Tensor y = run_once(*fresh.value(), small_cnn_input(1, 1));
     std::string path = (temp_dir() / "bytes.engine").string();
     ASSERT_TRUE(fresh.value()->save_engine(path).is_ok());
     auto loaded = Session::create_from_bytes(bytes.data(), bytes.size(), options(Precision::kFp32, path));
     ASSERT_TRUE(loaded.is_ok());
     EXPECT_TRUE(loaded.value()->engine_report().loaded) << loaded.value()->engine_report().message;
-    EXPECT_TRUE(bit_identical(run_once(*loaded.value(), random_input(1, 1)), y));
+    EXPECT_TRUE(bit_identical(run_once(*loaded.value(), small_cnn_input(1, 1)), y));
     // The file-based session made from these bytes uses the same engine.
     auto from_file = open(kSmallCnn, options(Precision::kFp32, path));
     EXPECT_TRUE(from_file && from_file->engine_report().loaded);
@@ -401,4 +379,4 @@ TEST(EngineCli, RunSavesAndLoadsBenchLoads) {
 }
 
 }  // namespace
-}  // namespace edgeinfer
+}  // namespace edgeinfer::testing

@@ -9,23 +9,13 @@
 
 #include "edgeinfer/session.hpp"
 #include "ir/graph.hpp"
-#include "model/onnx_model.hpp"
+#include "runtime_test_util.hpp"
 
-namespace edgeinfer {
+namespace edgeinfer::testing {
 namespace {
 
-ir::Node node(std::string op, std::vector<std::string> in, std::vector<std::string> out, std::string name = "") {
-    ir::Node n;
-    n.op_type = std::move(op);
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    n.name = name.empty() ? n.op_type + "_" + n.outputs[0] : std::move(name);
-    return n;
-}
-
-ir::ValueInfo tensor(std::string name, DataType dt, std::vector<int64_t> dims) {
-    return ir::ValueInfo{std::move(name), dt, ir::Shape::of(dims), ""};
-}
+// The opset the test graphs are written for.
+constexpr int64_t kOpset = 17;
 
 ir::ValueInfo boxed(std::string name, DataType dt, ValueKind kind) {
     return ir::ValueInfo{std::move(name), dt, ir::Shape::unknown_rank(), "", kind};
@@ -39,37 +29,9 @@ ir::Attribute int_attr(std::string name, int64_t v) {
     return a;
 }
 
-ir::Attribute graph_attr(std::string name, ir::Graph g) {
-    ir::Attribute a;
-    a.name = std::move(name);
-    a.kind = ir::Attribute::Kind::kGraph;
-    a.g = std::make_shared<ir::Graph>(std::move(g));
-    return a;
-}
-
-Result<std::unique_ptr<Session>> try_session(ir::Graph g) {
-    ir::Model m;
-    m.ir_version = 8;
-    m.opset_imports = {{"", 17}};
-    m.graph = std::move(g);
-    auto bytes = model::serialize_model(m);
-    if (!bytes.is_ok()) return bytes.status();
-    return Session::create_from_bytes(bytes.value().data(), bytes.value().size());
-}
-
-std::unique_ptr<Session> session_for(ir::Graph g) {
-    auto s = try_session(std::move(g));
-    EXPECT_TRUE(s.is_ok()) << s.status().message();
-    return s.is_ok() ? std::move(s).value() : nullptr;
-}
-
-Tensor floats(std::vector<int64_t> dims, std::vector<float> v) {
-    return Tensor::from_vector(DataType::kFloat32, dims, v);
-}
 Tensor int64s(std::vector<int64_t> dims, std::vector<int64_t> v) {
     return Tensor::from_vector(DataType::kInt64, dims, v);
 }
-std::vector<float> as_floats(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.numel()}; }
 
 NamedTensor sequence_input(std::string name, std::vector<Tensor> items) {
     NamedTensor nt{std::move(name), {}};
@@ -82,16 +44,16 @@ NamedTensor sequence_input(std::string name, std::vector<Tensor> items) {
 ir::Graph construct_insert_at_graph() {
     ir::Graph g;
     g.name = "seq";
-    g.inputs = {tensor("a", DataType::kFloat32, {2}), tensor("b", DataType::kFloat32, {1}),
-                tensor("c", DataType::kFloat32, {3}), tensor("at", DataType::kInt64, {})};
+    g.inputs = {tensor_info("a", DataType::kFloat32, {2}), tensor_info("b", DataType::kFloat32, {1}),
+                tensor_info("c", DataType::kFloat32, {3}), tensor_info("at", DataType::kInt64, {})};
     g.add_initializer("one", int64s({}, {1}));
     g.initializer_order = {"one"};
     g.nodes.push_back(node("SequenceConstruct", {"a", "b"}, {"s0"}));
     g.nodes.push_back(node("SequenceInsert", {"s0", "c", "one"}, {"s1"}, "insert"));
     g.nodes.push_back(node("SequenceAt", {"s1", "at"}, {"item"}, "pick"));
     g.nodes.push_back(node("SequenceLength", {"s1"}, {"n"}));
-    g.outputs = {boxed("s1", DataType::kFloat32, ValueKind::kSequence), tensor("item", DataType::kFloat32, {}),
-                 tensor("n", DataType::kInt64, {})};
+    g.outputs = {boxed("s1", DataType::kFloat32, ValueKind::kSequence), tensor_info("item", DataType::kFloat32, {}),
+                 tensor_info("n", DataType::kInt64, {})};
     g.outputs[1].shape = ir::Shape::unknown_rank();
     return g;
 }
@@ -102,7 +64,7 @@ std::vector<NamedTensor> abc(int64_t at) {
 }
 
 TEST(Sequence, ConstructInsertAtLengthAndSequenceOutput) {
-    auto s = session_for(construct_insert_at_graph());
+    auto s = session_for(construct_insert_at_graph(), kOpset);
     ASSERT_TRUE(s);
     ASSERT_EQ(s->outputs()[0].kind, ValueKind::kSequence);
     EXPECT_EQ(s->outputs()[0].dtype, DataType::kFloat32);
@@ -121,7 +83,7 @@ TEST(Sequence, ConstructInsertAtLengthAndSequenceOutput) {
 }
 
 TEST(Sequence, AtOutOfRangeNamesTheNodeAndIndex) {
-    auto s = session_for(construct_insert_at_graph());
+    auto s = session_for(construct_insert_at_graph(), kOpset);
     ASSERT_TRUE(s);
     auto r = s->run(abc(5));
     ASSERT_FALSE(r.is_ok());
@@ -137,10 +99,10 @@ TEST(Sequence, AtOutOfRangeNamesTheNodeAndIndex) {
 TEST(Sequence, InsertOfAnotherDtypeIsRefused) {
     ir::Graph g;
     g.name = "bad_insert";
-    g.inputs = {boxed("s", DataType::kFloat32, ValueKind::kSequence), tensor("i", DataType::kInt64, {2})};
+    g.inputs = {boxed("s", DataType::kFloat32, ValueKind::kSequence), tensor_info("i", DataType::kInt64, {2})};
     g.nodes.push_back(node("SequenceInsert", {"s", "i"}, {"t"}, "insert"));
     g.outputs = {boxed("t", DataType::kFloat32, ValueKind::kSequence)};
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({sequence_input("s", {floats({1}, {1})}), {"i", int64s({2}, {1, 2})}});
     ASSERT_FALSE(r.is_ok());
@@ -155,7 +117,7 @@ TEST(Sequence, InputsAreCheckedByKindAndElementDtype) {
     g.inputs = {boxed("x", DataType::kFloat32, ValueKind::kSequence)};
     g.nodes.push_back(node("Identity", {"x"}, {"y"}));
     g.outputs = {boxed("y", DataType::kFloat32, ValueKind::kSequence)};
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->inputs()[0].kind, ValueKind::kSequence);
 
@@ -190,10 +152,10 @@ TEST(Sequence, InputsAreCheckedByKindAndElementDtype) {
 TEST(Sequence, TensorKernelGivenASequenceIsRefused) {
     ir::Graph g;
     g.name = "add_seq";
-    g.inputs = {boxed("s", DataType::kFloat32, ValueKind::kSequence), tensor("x", DataType::kFloat32, {1})};
+    g.inputs = {boxed("s", DataType::kFloat32, ValueKind::kSequence), tensor_info("x", DataType::kFloat32, {1})};
     g.nodes.push_back(node("Add", {"s", "x"}, {"y"}, "add"));
-    g.outputs = {tensor("y", DataType::kFloat32, {1})};
-    auto s = session_for(g);
+    g.outputs = {tensor_info("y", DataType::kFloat32, {1})};
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({sequence_input("s", {floats({1}, {1})}), {"x", floats({1}, {2})}});
     ASSERT_FALSE(r.is_ok());
@@ -204,7 +166,7 @@ TEST(Sequence, TensorKernelGivenASequenceIsRefused) {
 TEST(Sequence, SplitToSequenceAndConcatFromSequence) {
     ir::Graph g;
     g.name = "split_concat";
-    g.inputs = {tensor("x", DataType::kFloat32, {4, 2})};
+    g.inputs = {tensor_info("x", DataType::kFloat32, {4, 2})};
     g.add_initializer("sizes", int64s({2}, {1, 3}));
     g.initializer_order = {"sizes"};
     ir::Node split = node("SplitToSequence", {"x", "sizes"}, {"parts"});
@@ -218,9 +180,9 @@ TEST(Sequence, SplitToSequenceAndConcatFromSequence) {
     stack.attributes.push_back(int_attr("axis", -1));
     stack.attributes.push_back(int_attr("new_axis", 1));
     g.nodes = {split, rows, concat, stack, node("SequenceLength", {"rows"}, {"n_rows"})};
-    g.outputs = {tensor("joined", DataType::kFloat32, {4, 2}), tensor("stacked", DataType::kFloat32, {4, 2}),
-                 boxed("parts", DataType::kFloat32, ValueKind::kSequence), tensor("n_rows", DataType::kInt64, {})};
-    auto s = session_for(g);
+    g.outputs = {tensor_info("joined", DataType::kFloat32, {4, 2}), tensor_info("stacked", DataType::kFloat32, {4, 2}),
+                 boxed("parts", DataType::kFloat32, ValueKind::kSequence), tensor_info("n_rows", DataType::kInt64, {})};
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     std::vector<float> x{0, 1, 2, 3, 4, 5, 6, 7};
     auto r = s->run({{"x", floats({4, 2}, x)}});
@@ -254,7 +216,7 @@ TEST(Sequence, EmptyEraseAndFoldedConstants) {
     g.outputs = {boxed("s3", DataType::kFloat32, ValueKind::kSequence),
                  boxed("s4", DataType::kFloat32, ValueKind::kSequence),
                  boxed("s5", DataType::kFloat32, ValueKind::kSequence)};
-    auto bad_session = session_for(g);
+    auto bad_session = session_for(g, kOpset);
     ASSERT_TRUE(bad_session);
     auto bad = bad_session->run({});  // erasing from the empty s4 fails while the plan folds it
     ASSERT_FALSE(bad.is_ok());
@@ -263,7 +225,7 @@ TEST(Sequence, EmptyEraseAndFoldedConstants) {
         << bad.status().message();
     g.nodes.pop_back();
     g.outputs.pop_back();
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({});
     ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -275,7 +237,7 @@ TEST(Sequence, EmptyEraseAndFoldedConstants) {
 TEST(Sequence, OptionalHasGetElement) {
     ir::Graph g;
     g.name = "optional";
-    g.inputs = {tensor("x", DataType::kFloat32, {2})};
+    g.inputs = {tensor_info("x", DataType::kFloat32, {2})};
     ir::Node none = node("Optional", {}, {"nothing"});
     ir::Attribute type;
     type.name = "type";
@@ -284,10 +246,10 @@ TEST(Sequence, OptionalHasGetElement) {
     none.attributes.push_back(type);
     g.nodes = {node("Optional", {"x"}, {"some"}), none, node("OptionalHasElement", {"some"}, {"has_some"}),
                node("OptionalHasElement", {"nothing"}, {"has_nothing"}), node("OptionalGetElement", {"some"}, {"got"})};
-    g.outputs = {tensor("has_some", DataType::kBool, {}), tensor("has_nothing", DataType::kBool, {}),
-                 tensor("got", DataType::kFloat32, {2}),
+    g.outputs = {tensor_info("has_some", DataType::kBool, {}), tensor_info("has_nothing", DataType::kBool, {}),
+                 tensor_info("got", DataType::kFloat32, {2}),
                  boxed("nothing", DataType::kFloat32, ValueKind::kOptionalTensor)};
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({{"x", floats({2}, {7, 8})}});
     ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -298,8 +260,8 @@ TEST(Sequence, OptionalHasGetElement) {
     EXPECT_FALSE((*r)[3].has_value);
 
     g.nodes.push_back(node("OptionalGetElement", {"nothing"}, {"boom"}, "get_nothing"));
-    g.outputs.push_back(tensor("boom", DataType::kFloat32, {2}));
-    auto bad_session = session_for(g);
+    g.outputs.push_back(tensor_info("boom", DataType::kFloat32, {2}));
+    auto bad_session = session_for(g, kOpset);
     ASSERT_TRUE(bad_session);
     auto bad = bad_session->run({{"x", floats({2}, {7, 8})}});
     ASSERT_FALSE(bad.is_ok());
@@ -312,16 +274,17 @@ TEST(Sequence, OptionalHasGetElement) {
 TEST(Sequence, LoopCarriesASequence) {
     ir::Graph body;
     body.name = "body";
-    body.inputs = {tensor("i", DataType::kInt64, {}), tensor("c", DataType::kBool, {}),
+    body.inputs = {tensor_info("i", DataType::kInt64, {}), tensor_info("c", DataType::kBool, {}),
                    boxed("s_in", DataType::kFloat32, ValueKind::kSequence)};
     ir::Node cast = node("Cast", {"i"}, {"f"});
     cast.attributes.push_back(int_attr("to", static_cast<int64_t>(DataType::kFloat32)));
     body.nodes = {cast, node("SequenceInsert", {"s_in", "f"}, {"s_out"}), node("Identity", {"c"}, {"c_out"})};
-    body.outputs = {tensor("c_out", DataType::kBool, {}), boxed("s_out", DataType::kFloat32, ValueKind::kSequence)};
+    body.outputs = {tensor_info("c_out", DataType::kBool, {}),
+                    boxed("s_out", DataType::kFloat32, ValueKind::kSequence)};
 
     ir::Graph g;
     g.name = "loop_seq";
-    g.inputs = {tensor("m", DataType::kInt64, {})};
+    g.inputs = {tensor_info("m", DataType::kInt64, {})};
     g.add_initializer("yes", Tensor::from_vector<uint8_t>(DataType::kBool, {}, {1}));
     g.initializer_order = {"yes"};
     ir::Node empty = node("SequenceEmpty", {}, {"e"});
@@ -330,9 +293,9 @@ TEST(Sequence, LoopCarriesASequence) {
     g.nodes = {empty, loop, node("ConcatFromSequence", {"result"}, {"all"})};
     g.nodes[2].attributes.push_back(int_attr("axis", 0));
     g.nodes[2].attributes.push_back(int_attr("new_axis", 1));
-    g.outputs = {boxed("result", DataType::kFloat32, ValueKind::kSequence), tensor("all", DataType::kFloat32, {})};
+    g.outputs = {boxed("result", DataType::kFloat32, ValueKind::kSequence), tensor_info("all", DataType::kFloat32, {})};
     g.outputs[1].shape = ir::Shape::unknown_rank();
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({{"m", int64s({}, {4})}});
     ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -356,13 +319,13 @@ TEST(Sequence, IfGivesASequence) {
     else_g.outputs = {boxed("same", DataType::kFloat32, ValueKind::kSequence)};
     ir::Graph g;
     g.name = "if_seq";
-    g.inputs = {tensor("cond", DataType::kBool, {}), tensor("x", DataType::kFloat32, {1})};
+    g.inputs = {tensor_info("cond", DataType::kBool, {}), tensor_info("x", DataType::kFloat32, {1})};
     ir::Node iff = node("If", {"cond"}, {"res"});
     iff.attributes.push_back(graph_attr("then_branch", then_g));
     iff.attributes.push_back(graph_attr("else_branch", else_g));
     g.nodes = {node("SequenceConstruct", {"x"}, {"outer"}), iff};
     g.outputs = {boxed("res", DataType::kFloat32, ValueKind::kSequence)};
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     for (bool c : {true, false}) {
         auto r = s->run({{"cond", Tensor::from_vector<uint8_t>(DataType::kBool, {}, {c})}, {"x", floats({1}, {5})}});
@@ -374,19 +337,19 @@ TEST(Sequence, IfGivesASequence) {
 TEST(Sequence, SequenceMapAddsPerElement) {
     ir::Graph body;
     body.name = "body";
-    body.inputs = {tensor("e", DataType::kFloat32, {}), tensor("k", DataType::kFloat32, {1})};
+    body.inputs = {tensor_info("e", DataType::kFloat32, {}), tensor_info("k", DataType::kFloat32, {1})};
     body.inputs[0].shape = ir::Shape::unknown_rank();
     body.nodes = {node("Add", {"e", "k"}, {"out"})};
-    body.outputs = {tensor("out", DataType::kFloat32, {})};
+    body.outputs = {tensor_info("out", DataType::kFloat32, {})};
     body.outputs[0].shape = ir::Shape::unknown_rank();
     ir::Graph g;
     g.name = "map";
-    g.inputs = {boxed("xs", DataType::kFloat32, ValueKind::kSequence), tensor("k", DataType::kFloat32, {1})};
+    g.inputs = {boxed("xs", DataType::kFloat32, ValueKind::kSequence), tensor_info("k", DataType::kFloat32, {1})};
     ir::Node map = node("SequenceMap", {"xs", "k"}, {"ys"});
     map.attributes.push_back(graph_attr("body", body));
     g.nodes = {map};
     g.outputs = {boxed("ys", DataType::kFloat32, ValueKind::kSequence)};
-    auto s = session_for(g);
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     auto r = s->run({sequence_input("xs", {floats({2}, {1, 2}), floats({3}, {3, 4, 5})}), {"k", floats({1}, {10})}});
     ASSERT_TRUE(r.is_ok()) << r.status().message();
@@ -400,8 +363,9 @@ TEST(Sequence, OptionalInputsAcceptNoneAndValues) {
     g.name = "opt_in";
     g.inputs = {boxed("o", DataType::kFloat32, ValueKind::kOptionalSequence)};
     g.nodes = {node("OptionalHasElement", {"o"}, {"has"}), node("Identity", {"o"}, {"same"})};
-    g.outputs = {tensor("has", DataType::kBool, {}), boxed("same", DataType::kFloat32, ValueKind::kOptionalSequence)};
-    auto s = session_for(g);
+    g.outputs = {tensor_info("has", DataType::kBool, {}),
+                 boxed("same", DataType::kFloat32, ValueKind::kOptionalSequence)};
+    auto s = session_for(g, kOpset);
     ASSERT_TRUE(s);
     NamedTensor none{"o", {}};
     none.kind = ValueKind::kOptionalSequence;
@@ -459,4 +423,4 @@ TEST(Sequence, ValueKindNamesAndValueHelpers) {
 }
 
 }  // namespace
-}  // namespace edgeinfer
+}  // namespace edgeinfer::testing

@@ -3,6 +3,7 @@
 // differences it is built on.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <limits>
 
 #include "edgeinfer/tools.hpp"
@@ -159,6 +160,39 @@ TEST(ToolsInputs, SeededInputsAreDeterministicPerSeed) {
     auto made = tools::make_inputs(inputs, {}, {}, 7);
     ASSERT_TRUE(made.is_ok());
     EXPECT_EQ(tools::compare_tensors(a[0].tensor, (*made)[0].tensor, 0, 0).max_abs, 0.0);
+}
+
+// What `run -o DIR` writes: NAME.npy per tensor (names made file-safe), NAME_<i>.npy per sequence element,
+// nothing for an empty optional; the folder is created.
+TEST(ToolsInputs, SaveOutputsWritesNpyFilesAsRunNamesThem) {
+    const std::string dir = (temp_dir() / "saved" / "outputs").string();
+    std::vector<NamedTensor> outputs(3);
+    outputs[0].name = "logits/softmax:0";
+    outputs[0].tensor = Tensor::from_vector<float>(DataType::kFloat32, {2}, {1.5f, -2.0f});
+    outputs[1].name = "parts";
+    outputs[1].kind = ValueKind::kSequence;
+    outputs[1].sequence = {Tensor::from_vector<int64_t>(DataType::kInt64, {1}, {7}),
+                           Tensor::from_vector<int64_t>(DataType::kInt64, {2}, {8, 9})};
+    outputs[2].name = "maybe";
+    outputs[2].kind = ValueKind::kOptionalTensor;
+    outputs[2].has_value = false;
+    auto written = tools::save_outputs(dir, outputs);
+    ASSERT_TRUE(written.is_ok()) << written.status().to_string();
+    EXPECT_EQ(*written,
+              (std::vector<std::string>{dir + "/logits_softmax_0.npy", dir + "/parts_0.npy", dir + "/parts_1.npy"}));
+    auto logits = ir::read_npy(dir + "/logits_softmax_0.npy");
+    ASSERT_TRUE(logits.is_ok()) << logits.status().to_string();
+    EXPECT_EQ(tools::compare_tensors(outputs[0].tensor, *logits, 0, 0).max_abs, 0.0);
+    auto second = ir::read_npy(dir + "/parts_1.npy");
+    ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+    EXPECT_EQ(second->dims(), (std::vector<int64_t>{2}));
+    EXPECT_EQ(second->data_as<int64_t>()[1], 9);
+    EXPECT_FALSE(fs::exists(dir + "/maybe.npy"));
+    // A folder that cannot be made (a file is in the way) is an error naming it.
+    std::ofstream(temp_dir() / "blocker") << "x";
+    auto blocked = tools::save_outputs((temp_dir() / "blocker" / "out").string(), outputs);
+    ASSERT_FALSE(blocked.is_ok());
+    EXPECT_NE(blocked.status().message().find("blocker"), std::string::npos) << blocked.status().to_string();
 }
 
 TEST(ToolsInputs, ShapesAndDims) {

@@ -17,6 +17,22 @@ const tools::PassRow* row(const tools::OptimizeReport& r, const std::string& nam
     return nullptr;
 }
 
+// VerifyMode's one name table (the CLI's --verify and Python's verify= read it): every mode round-trips, an
+// unknown name is an error naming the choices.
+TEST(ToolsOptimize, VerifyModeNamesRoundTrip) {
+    for (tools::VerifyMode m : {tools::VerifyMode::kEachPass, tools::VerifyMode::kEnd, tools::VerifyMode::kNone}) {
+        auto parsed = tools::parse_verify_mode(tools::to_string(m));
+        ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+        EXPECT_EQ(*parsed, m);
+    }
+    EXPECT_EQ(tools::to_string(tools::VerifyMode::kEachPass), "each");
+    EXPECT_EQ(tools::verify_mode_choices(), "each|end|none");
+    auto bad = tools::parse_verify_mode("sometimes");
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(bad.status().message(), "verify must be one of each, end, none; got 'sometimes'");
+}
+
 TEST(ToolsOptimize, FoldsBatchNormAndVerifiesEachPass) {
     std::string a = save(compare_net(), "net.onnx");
     std::string out = (temp_dir() / "net.opt.onnx").string();

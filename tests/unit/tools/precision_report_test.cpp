@@ -6,20 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "../cpu_features.hpp"
 #include "edgeinfer/tools.hpp"
 #include "tools_test_util.hpp"
 
 namespace edgeinfer::testing {
 namespace {
-
-// The CPU computes bf16 natively (else every bf16 node falls back to fp32 and the errors are 0).
-bool cpu_has_bf16() {
-    if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA")) return false;
-    std::ifstream f("/proc/cpuinfo");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str().find("avx512_bf16") != std::string::npos || ss.str().find("amx_bf16") != std::string::npos;
-}
 
 const tools::LayerError* layer_row(const tools::PrecisionReport& r, const std::string& node) {
     for (const auto& l : r.layers)
