@@ -2,13 +2,16 @@
 // shapes (and a few others), direct (NHWC) and Winograd (nChw16c; oneDNN 2.6 has F(2,3) `jit_fp32_wino_2x3` and
 // F(4,3) `jit_wino_4x3` on AVX-512), with a ReLU post-op (a block's first conv) or sum + ReLU (its second conv).
 // The candidates of one shape are timed interleaved (round after round, 5 runs each), so load from elsewhere hits
-// them alike; prints the lower quartile of all runs and the ratio to direct. Build and run:
+// them alike; prints the lower quartile of all runs' wall time and the median of their CPU time (process, all
+// threads), each with its ratio to direct. Build and run:
 //   g++ -O2 -std=c++20 bench/conv_tactics_probe.cpp -o /tmp/conv_tactics_probe -ldnnl
 //   OMP_NUM_THREADS=1 /tmp/conv_tactics_probe [rounds [C,M,H ...]]   # OMP_NUM_THREADS=2 for two threads
+// PROBE_FLUSH=1 evicts the caches before every run (a layer inside a network finds its weights cold).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
@@ -38,11 +41,20 @@ struct Candidate {
     std::string impl;
     primitive prim;
     std::unordered_map<int, memory> args;
-    std::vector<double> ms;
+    std::vector<double> ms, cpu_ms;
 };
+
+double cpu_now_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
 
 int main(int argc, char** argv) {
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 8;
+    // PROBE_FLUSH=1: write 64 MB between runs, so every run starts with cold caches (a layer inside a network).
+    const bool flush = std::getenv("PROBE_FLUSH") && std::atoi(std::getenv("PROBE_FLUSH")) != 0;
+    std::vector<float> junk(flush ? (64u << 20) / sizeof(float) : 0);
     struct S {
         int c, m, h;
     };
@@ -93,19 +105,25 @@ int main(int argc, char** argv) {
             for (int r = 0; r < rounds; ++r)
                 for (Candidate& k : cands)
                     for (int i = 0; i < 5; ++i) {
+                        if (flush) {  // evict this layer's weights and data, as the rest of a network does
+                            for (size_t k = 0; k < junk.size(); k += 16) junk[k] += 1.0f;
+                        }
+                        const double c0 = cpu_now_ms();
                         auto t0 = std::chrono::steady_clock::now();
                         k.prim.execute(strm, k.args);
                         strm.wait();
                         k.ms.push_back(
                             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+                        k.cpu_ms.push_back(cpu_now_ms() - c0);
                     }
-            double direct = 0;
+            double direct = 0, direct_cpu = 0;
             for (Candidate& k : cands) {
                 std::sort(k.ms.begin(), k.ms.end());
-                double q = k.ms[k.ms.size() / 4];
-                if (direct == 0) direct = q;  // the first candidate is oneDNN's first direct implementation
-                printf("%d->%d@%d %-8s %-36s %.3f ms  %.2fx direct\n", c, m, h, sum ? "sum+relu" : "relu",
-                       k.impl.c_str(), q, q / direct);
+                std::sort(k.cpu_ms.begin(), k.cpu_ms.end());
+                double q = k.ms[k.ms.size() / 4], cpu = k.cpu_ms[k.cpu_ms.size() / 2];
+                if (direct == 0) direct = q, direct_cpu = cpu;  // the first candidate: oneDNN's first direct one
+                printf("%d->%d@%d %-8s %-36s %.3f ms  %.2fx direct; cpu median %.3f ms %.2fx\n", c, m, h,
+                       sum ? "sum+relu" : "relu", k.impl.c_str(), q, q / direct, cpu, cpu / direct_cpu);
             }
         }
     }
