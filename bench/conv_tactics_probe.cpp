@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
                                  {DNNL_ARG_WEIGHTS, seeded(pd.weights_desc(), {m, c, 3, 3}, tag::oihw)},
                                  {DNNL_ARG_BIAS, seeded(b, {m}, tag::a)},
                                  {DNNL_ARG_DST, seeded(pd.dst_desc(), {1, m, h, h}, tag::nchw)}},
+                                {},
                                 {}};
                     k.prim.execute(strm, k.args);  // warm up
                     strm.wait();
