@@ -373,12 +373,13 @@ class ConvKernel final : public Kernel {
         return ctx.has_input(3) && ctx.input(3).dtype != DataType::kFloat32;
     }
 
-    // TacticMode::kFast (bench/RESULTS.md, issue 20, conv_tactics_probe; 1 and 2 threads, AVX-512): Winograd
-    // with 64+ channels in and out on 14x14 or larger outputs (at 7x7 F(2,3) and direct are even and F(4,3) is
-    // slower); F(4,3) where it has at least 25 output tiles of 4x4 (20x20 and larger: 0.40-0.51x direct vs
-    // F(2,3)'s 0.55-0.62x at 64@28-56, 128@20-28), F(2,3) below (14x14: F(4,3)'s transformed weights, 36 per
-    // 3x3 filter, serve only 16 tiles; at 128-512 channels it was 0.05-0.3x direct slower than F(2,3)).
-    // passes/blocked_layout.cpp predicts the Winograd convs with the same channel and size rule.
+    // TacticMode::kFast (bench/RESULTS.md, issue 20 session 9, conv_tactics_probe; 1 and 2 threads, AVX-512):
+    // Winograd with 64+ channels in and out on 14x14 or larger outputs (at 7x7 F(2,3) and direct are even and
+    // F(4,3) is slower); F(4,3) where it has at least 25 output tiles of 4x4 (20x20 and larger: 0.45-0.53x
+    // direct alone vs F(2,3)'s 0.59-0.61x; inside ResNets even with F(2,3), 7-10% ahead on plain 3x3 chains),
+    // F(2,3) below (at 14x14 F(4,3)'s transformed weights, 36 per 3x3 filter, serve only 16 tiles: it was
+    // slower than F(2,3)). passes/blocked_layout.cpp predicts the Winograd convs with the same channel and size
+    // rule.
     static const char* fast_tactic(const std::vector<int64_t>& x, const std::vector<int64_t>& y) {
         if (x[1] < 64 || y[1] < 64 || y[2] * y[3] < 14 * 14) return kDirect;
         const int64_t tiles = ((y[2] + 3) / 4) * ((y[3] + 3) / 4);
