@@ -108,7 +108,7 @@ struct NodeProfile {
     std::string node_name;
     std::string op_type;
     std::string kernel;  // implementation that ran, e.g. "onednn:brgconv:avx512_core"
-    std::string tactic;  // tactic chosen for the node, e.g. "direct" or "winograd" ("" when it has one only)
+    std::string tactic;  // "direct", "winograd" (F(2,3)), "winograd_4x3" or "" (node has one implementation)
     std::vector<std::vector<int64_t>> input_shapes;
     double total_us = 0;
     int64_t runs = 0;

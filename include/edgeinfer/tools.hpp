@@ -401,7 +401,7 @@ struct BenchInput {
 };
 struct ProfileRow {
     std::string name, op_type, kernel;
-    std::string tactic;  // NodeProfile::tactic: "direct", "winograd", or "" (one implementation only)
+    std::string tactic;  // NodeProfile::tactic: "direct", "winograd", "winograd_4x3" or "" (one implementation)
     std::vector<std::vector<int64_t>> input_shapes;
     double ms = 0, share = 0;  // per timed run
 };

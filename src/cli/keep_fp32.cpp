@@ -65,8 +65,9 @@ Precision precision_from_name(const std::string& name) {
 
 void add_tactics_option(CLI::App* cmd, std::string& name) {
     cmd->add_option("--tactics", name,
-                    "Convolution tactics: fast (heuristic: Winograd for 3x3 stride-1 convs with 64+ channels), "
-                    "timed (time direct vs Winograd per conv at plan build, keep the fastest accurate one; engine "
+                    "Convolution tactics: fast (heuristic: Winograd F(4,3) or F(2,3) for 3x3 stride-1 convs with 64+ "
+                    "channels), timed (time direct, Winograd F(2,3) and F(4,3) per conv at plan build, keep the "
+                    "fastest accurate one; engine "
                     "files record the choice) or direct-only; docs/tactics.md")
         ->check(CLI::Validator(
             [](const std::string& text) {

@@ -71,8 +71,8 @@ class PrepareContext {
     // "onednn:brgconv:avx512_core". Kernels that do not call it show as "cpu".
     void set_implementation(std::string name) { implementation_ = std::move(name); }
     // Tactics (docs/tactics.md): a kernel with several implementations names the one it chose ("direct",
-    // "winograd"), and says whether it timed candidates to choose it. recorded_tactic() is the choice an
-    // engine file recorded for this node and these shapes ("" when none): use it, time nothing.
+    // "winograd", "winograd_4x3"), and says whether it timed candidates to choose it. recorded_tactic() is the choice
+    // an engine file recorded for this node and these shapes ("" when none): use it, time nothing.
     void set_tactic(std::string name, bool timed) {
         tactic_ = std::move(name);
         tactic_timed_ = timed;

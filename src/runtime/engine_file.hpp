@@ -28,7 +28,7 @@ struct EnginePlan {
     std::vector<DataType> input_dtypes;            // runtime inputs, model order
     std::vector<std::vector<int64_t>> input_dims;  // same order
     std::vector<std::string> implementations;      // per compiled node; "" when the kernel named none
-    std::vector<std::string> tactics;              // per compiled node: "direct", "winograd" or ""
+    std::vector<std::string> tactics;              // per compiled node: "direct", "winograd", "winograd_4x3" or ""
 };
 
 struct EngineFile {

@@ -20,12 +20,15 @@
 //   out as Y the plan may give Y Z's bytes and nothing is copied), the activation by eltwise post-ops.
 //
 // Tactics (docs/tactics.md): a 2-D fp32 convolution with a 3x3 kernel, stride 1, no dilation and one group
-// has two implementations, oneDNN's direct convolution and its Winograd one (algorithm::convolution_winograd,
-// F(2,3) or F(4,3) on AVX-512; fewer multiplications, a few bits less exact). TacticMode::kFast picks Winograd
-// by a shape heuristic, kTimed times both on the node's shapes (its real weights, seeded inputs) and keeps
-// Winograd only when it is faster and its output is within kTacticTolerance of the direct one's range, and
-// kDirectOnly never uses it. Where oneDNN has no Winograd implementation (no AVX-512, post-ops it cannot fuse)
-// creating its primitive descriptor fails and the node runs direct. Every convolution names its tactic.
+// has up to three implementations: oneDNN's direct convolution ("direct") and its two Winograd ones
+// (algorithm::convolution_winograd, AVX-512 only; fewer multiplications, a few bits less exact): F(2,3)
+// `jit_fp32_wino_2x3` ("winograd": oneDNN lists it first) and F(4,3) `jit_wino_4x3` ("winograd_4x3"), picked
+// among oneDNN's implementations by name. TacticMode::kFast picks by a shape heuristic, kTimed times all of
+// them on the node's shapes (its real weights, seeded inputs) and keeps the fastest whose output is within
+// kTacticTolerance of the direct one's range, and kDirectOnly never uses Winograd. Where oneDNN has no
+// Winograd implementation (no AVX-512, post-ops it cannot fuse) creating its primitive descriptor fails and the
+// node runs direct; where it has only one of the two, that one runs. Every convolution names the tactic that
+// runs, read back from the implementation oneDNN built.
 //
 // com.microsoft:FusedConv (written by ONNX Runtime's optimizer) is the same kernel: Conv's attributes plus
 // activation / activation_params (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, Tanh), inputs X, W, B, Z, NCHW.
@@ -66,7 +69,9 @@ struct ConvAttrs {
 
 constexpr int64_t kBlock = 16;  // channels per block of a blocked operand (nChw16c)
 constexpr const char* kDirect = "direct";
-constexpr const char* kWinograd = "winograd";
+constexpr const char* kWinograd = "winograd";         // F(2,3): a Winograd implementation other than F(4,3)
+constexpr const char* kWinograd4x3 = "winograd_4x3";  // F(4,3)
+constexpr const char* kImpl4x3 = "wino_4x3";          // in oneDNN 2.6's F(4,3) name, "jit_wino_4x3:avx512_core"
 // Timed tactics: a candidate's output may differ from the direct one's by this much of the direct output's
 // range (max - min) on the timing inputs, else it is rejected.
 constexpr double kTacticTolerance = 1e-5;
@@ -330,24 +335,21 @@ class ConvKernel final : public Kernel {
         if (winograd_shape(ctx, x, w, g)) {
             const std::string& recorded = ctx.recorded_tactic();
             if (!recorded.empty()) {
-                tactic = recorded == kWinograd ? kWinograd : kDirect;
+                tactic = recorded == kWinograd || recorded == kWinograd4x3 ? recorded : kDirect;
             } else if (attrs_.tactics == TacticMode::kFast ||
                        (attrs_.tactics == TacticMode::kTimed && (!ctx.timing_allowed() || ctx.value(0)))) {
-                tactic = fast_tactic(x, y) ? kWinograd : kDirect;
+                tactic = fast_tactic(x, y);
             } else if (attrs_.tactics == TacticMode::kTimed) {
                 tactic = time_tactics(ctx, *st, x, y, wdims, g);
                 timed = true;
             }
         }
-        const auto alg =
-            tactic == kWinograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
-        std::string name = build_state(*st, x, y, wdims, g, alg, true);
-        if (alg == dnnl::algorithm::convolution_winograd && st->alg != alg) tactic = kDirect;  // not available
+        std::string name = build_state(*st, x, y, wdims, g, tactic, true);
         // Z already laid out as Y: the plan may store Y in Z's bytes, and the sum post-op then adds Z where
         // it lies instead of after a copy (resnet50: 16 copies of 0.4-3.2 MB per run).
         if (st->has_z && !st->reorder_z && !st->reorder_dst) ctx.allow_in_place(0, 3);
         ctx.set_implementation(std::move(name));
-        ctx.set_tactic(tactic, timed);
+        ctx.set_tactic(built_tactic(*st), timed);
         ctx.request_scratch(scratch_total(*st));
         ctx.set_state(std::move(st));
         return Status::ok();
@@ -374,24 +376,41 @@ class ConvKernel final : public Kernel {
         return ctx.has_input(3) && ctx.input(3).dtype != DataType::kFloat32;
     }
 
-    // TacticMode::kFast: Winograd where it clearly wins on AVX-512 (issue 20's measurements: 64+ channels in
-    // and out on 14x14 or larger outputs; at 7x7 the two are even).
-    static bool fast_tactic(const std::vector<int64_t>& x, const std::vector<int64_t>& y) {
-        return x[1] >= 64 && y[1] >= 64 && y[2] * y[3] >= 14 * 14;
+    // TacticMode::kFast (bench/RESULTS.md, issue 20 session 9, conv_tactics_probe; 1 and 2 threads, AVX-512):
+    // Winograd with 64+ channels in and out on 14x14 or larger outputs (at 7x7 F(2,3) and direct are even and
+    // F(4,3) is slower); F(4,3) where it has at least 25 output tiles of 4x4 (20x20 and larger: 0.45-0.53x
+    // direct alone vs F(2,3)'s 0.59-0.61x; inside ResNets even with F(2,3), 7-10% ahead on plain 3x3 chains),
+    // F(2,3) below (at 14x14 F(4,3)'s transformed weights, 36 per 3x3 filter, serve only 16 tiles: it was
+    // slower than F(2,3)). passes/blocked_layout.cpp predicts the Winograd convs with the same channel and size
+    // rule.
+    static const char* fast_tactic(const std::vector<int64_t>& x, const std::vector<int64_t>& y) {
+        if (x[1] < 64 || y[1] < 64 || y[2] * y[3] < 14 * 14) return kDirect;
+        const int64_t tiles = ((y[2] + 3) / 4) * ((y[3] + 3) / 4);
+        return tiles >= 25 ? kWinograd4x3 : kWinograd;
     }
 
-    // Builds the primitive (bf16 when asked and available, else fp32) with algorithm `alg` (falling back to
-    // direct where oneDNN has no Winograd implementation), its reorders, argument bindings and scratch layout.
+    // The tactic a built state runs, named from the implementation oneDNN built (a Winograd tactic it has no
+    // implementation for falls back to direct or to its other Winograd one).
+    static const char* built_tactic(const ConvState& st) {
+        if (st.alg != dnnl::algorithm::convolution_winograd) return kDirect;
+        return st.impl.find(kImpl4x3) != std::string::npos ? kWinograd4x3 : kWinograd;
+    }
+
+    // Builds the primitive (bf16 when asked and available, else fp32) for `tactic` (falling back to direct where
+    // oneDNN has no Winograd implementation), its reorders, argument bindings and scratch layout.
     // `cache_weights`: pack constant weights through the kernel's cache (the chosen tactic) or privately (a
     // candidate being timed). Returns the implementation name for profiles.
     std::string build_state(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                            const memory::dims& wdims, const Geometry& g, dnnl::algorithm alg,
+                            const memory::dims& wdims, const Geometry& g, const std::string& tactic,
                             bool cache_weights) const {
+        const auto alg =
+            tactic == kDirect ? dnnl::algorithm::convolution_direct : dnnl::algorithm::convolution_winograd;
+        const bool want_4x3 = tactic == kWinograd4x3;
         std::string why_fp32;
         bool built = false;
         if (attrs_.bf16) {
             try {
-                build_primitive(st, x, y, wdims, g, true, dnnl::algorithm::convolution_direct);
+                build_primitive(st, x, y, wdims, g, true, dnnl::algorithm::convolution_direct, false);
                 built = true;
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented) throw;
@@ -401,11 +420,11 @@ class ConvKernel final : public Kernel {
         if (!built) {
             st.alg = alg;
             try {
-                build_primitive(st, x, y, wdims, g, false, alg);
+                build_primitive(st, x, y, wdims, g, false, alg, want_4x3);
             } catch (const dnnl::error& e) {
                 if (e.status != dnnl_unimplemented || alg == dnnl::algorithm::convolution_direct) throw;
                 st.alg = dnnl::algorithm::convolution_direct;
-                build_primitive(st, x, y, wdims, g, false, st.alg);
+                build_primitive(st, x, y, wdims, g, false, st.alg, false);
             }
         }
         std::string name = "onednn:" + st.impl + (built ? ":bf16" : why_fp32);
@@ -445,43 +464,32 @@ class ConvKernel final : public Kernel {
         return layout.total();
     }
 
-    // TacticMode::kTimed: runs direct and Winograd on seeded inputs of the node's shapes (its constant weights
-    // when it has them) and returns the faster one whose output is within kTacticTolerance of direct's range.
+    // TacticMode::kTimed: runs direct and each Winograd implementation oneDNN has here (F(2,3), F(4,3)) on seeded
+    // inputs of the node's shapes (its constant weights when it has them) and returns the fastest one whose
+    // output is within kTacticTolerance of direct's range.
     std::string time_tactics(const PrepareContext& ctx, const ConvState& base, const std::vector<int64_t>& x,
                              const std::vector<int64_t>& y, const memory::dims& wdims, const Geometry& g) const {
-        ConvState direct = base, wino = base;
-        build_state(direct, x, y, wdims, g, dnnl::algorithm::convolution_direct, false);
-        build_state(wino, x, y, wdims, g, dnnl::algorithm::convolution_winograd, false);
-        if (wino.alg != dnnl::algorithm::convolution_winograd) return kDirect;  // oneDNN has none here
-        const size_t scratch = std::max(scratch_total(direct), scratch_total(wino));
+        struct Candidate {
+            const char* tactic;
+            ConvState st;
+            Tensor out;
+            double ms = std::numeric_limits<double>::infinity();
+        };
+        std::vector<Candidate> cands;
+        size_t scratch = 0;
+        const std::vector<int64_t> y_stored = stored_dims(y, attrs_.y_block);
+        for (const char* tactic : {kDirect, kWinograd, kWinograd4x3}) {
+            Candidate c{tactic, base, Tensor(), std::numeric_limits<double>::infinity()};
+            build_state(c.st, x, y, wdims, g, tactic, false);
+            if (std::strcmp(built_tactic(c.st), tactic) != 0) continue;  // oneDNN has no such implementation here
+            scratch = std::max(scratch, scratch_total(c.st));
+            c.out = Tensor::allocate(DataType::kFloat32, y_stored);
+            cands.push_back(std::move(c));
+        }
+        if (cands.size() < 2) return kDirect;  // no Winograd here
         std::unique_ptr<uint8_t[]> scratch_buf(new uint8_t[scratch + 64]);
         void* sp = scratch_buf.get() + (64 - reinterpret_cast<uintptr_t>(scratch_buf.get()) % 64) % 64;
-        uint32_t seed = 0x9e3779b9u;
-        auto fill = [&seed](Tensor& t) {
-            float* p = t.data_as<float>();
-            for (int64_t i = 0; i < t.numel(); ++i) {
-                seed = seed * 1664525u + 1013904223u;
-                p[i] = static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) * 2.0f - 1.0f;
-            }
-        };
-        std::vector<Tensor> ins;
-        for (size_t i = 0; i < ctx.num_inputs(); ++i) {
-            if (!ctx.has_input(i)) {
-                ins.emplace_back();
-                continue;
-            }
-            Tensor t = Tensor::allocate(DataType::kFloat32, ctx.input(i).dims);
-            if (i == 1 && !constant_weights_.empty())
-                std::memcpy(t.data(), constant_weights_.data(), t.nbytes());
-            else if (i == 2 && ctx.value(2))
-                std::memcpy(t.data(), ctx.value(2)->data(), t.nbytes());
-            else
-                fill(t);
-            ins.push_back(std::move(t));
-        }
-        const std::vector<int64_t> y_stored = stored_dims(y, attrs_.y_block);
-        Tensor out_direct = Tensor::allocate(DataType::kFloat32, y_stored);
-        Tensor out_wino = Tensor::allocate(DataType::kFloat32, y_stored);
+        const std::vector<Tensor> ins = timing_inputs(ctx);
         auto run_ms = [&](const ConvState& st, Tensor& out, int reps) {
             RunContext rc;
             for (size_t i = 0; i < ins.size(); ++i) rc.inputs.push_back(ins[i].empty() ? nullptr : &ins[i]);
@@ -497,33 +505,63 @@ class ConvKernel final : public Kernel {
             }
             return best;
         };
-        run_ms(direct, out_direct, 1);  // warm both up (first runs page in buffers, JIT caches)
-        run_ms(wino, out_wino, 1);
-        // Alternate, best of several, so load from elsewhere hits both alike.
-        double t_direct = std::numeric_limits<double>::infinity(), t_wino = t_direct;
-        for (int round = 0; round < 3; ++round) {
-            t_direct = std::min(t_direct, run_ms(direct, out_direct, 2));
-            t_wino = std::min(t_wino, run_ms(wino, out_wino, 2));
-        }
-        const float* d = out_direct.data_as<float>();
-        const float* w = out_wino.data_as<float>();
+        for (Candidate& c : cands) run_ms(c.st, c.out, 1);  // warm up (first runs page in buffers, JIT caches)
+        // Alternate, best of several, so load from elsewhere hits all alike.
+        for (int round = 0; round < 3; ++round)
+            for (Candidate& c : cands) c.ms = std::min(c.ms, run_ms(c.st, c.out, 2));
+        const float* d = cands[0].out.data_as<float>();  // direct
         float lo = std::numeric_limits<float>::infinity(), hi = -lo;
-        double worst = 0;
-        for (int64_t i = 0; i < out_direct.numel(); ++i) {
+        for (int64_t i = 0; i < cands[0].out.numel(); ++i) {
             lo = std::min(lo, d[i]);
             hi = std::max(hi, d[i]);
-            worst = std::max(worst, static_cast<double>(std::fabs(d[i] - w[i])));
         }
         const double range = hi > lo ? static_cast<double>(hi - lo) : 1.0;
-        const bool accurate = std::isfinite(worst) && worst <= kTacticTolerance * range;
-        return accurate && t_wino < t_direct ? kWinograd : kDirect;
+        const Candidate* best = &cands[0];
+        for (size_t k = 1; k < cands.size(); ++k) {
+            const float* w = cands[k].out.data_as<float>();
+            double worst = 0;
+            for (int64_t i = 0; i < cands[k].out.numel(); ++i)
+                worst = std::max(worst, static_cast<double>(std::fabs(d[i] - w[i])));
+            const bool accurate = std::isfinite(worst) && worst <= kTacticTolerance * range;
+            if (accurate && cands[k].ms < best->ms) best = &cands[k];
+        }
+        return best->tactic;
+    }
+
+    // The node's inputs for timing: its constant weights and bias where it has them, seeded values in [-1, 1)
+    // elsewhere.
+    std::vector<Tensor> timing_inputs(const PrepareContext& ctx) const {
+        uint32_t seed = 0x9e3779b9u;
+        std::vector<Tensor> ins;
+        for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+            if (!ctx.has_input(i)) {
+                ins.emplace_back();
+                continue;
+            }
+            Tensor t = Tensor::allocate(DataType::kFloat32, ctx.input(i).dims);
+            if (i == 1 && !constant_weights_.empty()) {
+                std::memcpy(t.data(), constant_weights_.data(), t.nbytes());
+            } else if (i == 2 && ctx.value(2)) {
+                std::memcpy(t.data(), ctx.value(2)->data(), t.nbytes());
+            } else {
+                float* p = t.data_as<float>();
+                for (int64_t k = 0; k < t.numel(); ++k) {
+                    seed = seed * 1664525u + 1013904223u;
+                    p[k] = static_cast<float>(seed >> 8) / static_cast<float>(1u << 24) * 2.0f - 1.0f;
+                }
+            }
+            ins.push_back(std::move(t));
+        }
+        return ins;
     }
 
     // The (de)convolution primitive, in bf16 (bf16 src/weights, fp32 dst) or fp32. Channels-last or blocked
     // src/dst stay in that layout unless oneDNN only has its reference code for it; otherwise
-    // oneDNN picks (format `any`) and run reorders.
+    // oneDNN picks (format `any`) and run reorders. Winograd: oneDNN's F(4,3) implementation when `want_4x3`,
+    // else its first one that is not F(4,3) (F(2,3)); its first one when it has no such implementation.
     void build_primitive(ConvState& st, const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                         const memory::dims& wdims, const Geometry& g, bool bf16, dnnl::algorithm alg) const {
+                         const memory::dims& wdims, const Geometry& g, bool bf16, dnnl::algorithm alg,
+                         bool want_4x3) const {
         auto f32 = memory::data_type::f32;
         auto cdt = bf16 ? memory::data_type::bf16 : f32;
         // A bf16 primitive writes fp32 or bf16 as the output asks; an fp32 one writes fp32.
@@ -554,6 +592,7 @@ class ConvKernel final : public Kernel {
                 dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, src, w_any, st.bias_md, dst,
                                                   strides, dil, pl, pr);
                 dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+                if (alg == dnnl::algorithm::convolution_winograd) pick_winograd(pd, want_4x3);
                 if (!skip_out_of_bounds_impls(pd))
                     throw dnnl::error(dnnl_unimplemented, "only implementations that write past dst");
                 take(pd);
@@ -584,6 +623,20 @@ class ConvKernel final : public Kernel {
             }
         }
         build(src_any, dst_any);
+    }
+
+    // Moves `pd` to oneDNN's F(4,3) Winograd implementation (`want_4x3`) or to its first other one; leaves it at
+    // oneDNN's first implementation when it has none of that kind.
+    static void pick_winograd(dnnl::convolution_forward::primitive_desc& pd, bool want_4x3) {
+        auto is_wanted = [want_4x3](const dnnl::convolution_forward::primitive_desc& p) {
+            const char* info = p.impl_info_str();
+            return info && (std::strstr(info, kImpl4x3) != nullptr) == want_4x3;
+        };
+        if (is_wanted(pd)) return;
+        const dnnl::convolution_forward::primitive_desc first = pd;  // keeps its own handle when pd moves on
+        while (pd.next_impl())
+            if (is_wanted(pd)) return;
+        pd = first;
     }
 
     // Creates the reorders between plain NCHW tensors and the primitive's chosen layouts.
