@@ -179,7 +179,11 @@ TEST(ClassifyCli, RidesOutACameraServerRestart) {
     ASSERT_EQ(again.read_line(15000), "listening on " + endpoint) << again.err();
     EXPECT_EQ(classify.wait(30000), 0) << classify.err();
     const std::string err = classify.err();
-    EXPECT_NE(err.find("retrying in 0.5 s (1/3)"), std::string::npos) << err;
+    // The client noticed the loss and retried; under emulation the longer request timeout can outlast the
+    // restart, and then the client notices it by the server's sequence numbers starting anew instead.
+    const bool retried = err.find("retrying in 0.5 s (1/3)") != std::string::npos;
+    const bool saw_restart = std::getenv("EDGEINFER_EMULATED") && err.find("the server restarted") != std::string::npos;
+    EXPECT_TRUE(retried || saw_restart) << err;
     EXPECT_NE(classify.rest_of_output().find("30 frames in"), std::string::npos);
 }
 
