@@ -28,10 +28,12 @@ Built built(const convolution_forward::primitive_desc& pd, const memory::desc& b
     r.args[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
     return r;
 }
-Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t, algorithm alg, post_ops ops, int groups_dw = 0) {
+Built conv(memory::dims src, memory::dims wei, memory::dims dst, memory::dims strides, memory::dims pad, tag t,
+           algorithm alg, post_ops ops, int groups_dw = 0) {
     memory::desc s(src, dt::f32, t), d(dst, dt::f32, t), w(wei, dt::f32, tag::any), b({dst[1]}, dt::f32, tag::a);
     convolution_forward::desc cd(prop_kind::forward_inference, alg, s, w, b, d, strides, pad, pad);
-    primitive_attr attr; attr.set_post_ops(ops);
+    primitive_attr attr;
+    attr.set_post_ops(ops);
     convolution_forward::primitive_desc pd(cd, attr, eng);
     Built r = built(pd, b);
     if (groups_dw) {
