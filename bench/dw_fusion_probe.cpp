@@ -52,7 +52,7 @@ Built dwconv(memory::dims src, memory::dims dst, int s, tag t, post_ops ops) {
     Built r = built(pd, b);
     return r;
 }
-int main(int argc, char** argv) {
+int main() {
     int reps = 20;
     post_ops relu6; relu6.append_eltwise(1, algorithm::eltwise_clip, 0, 6);
     // (a) direct conv nhwc vs nChw16c vs winograd (resnet shapes)
