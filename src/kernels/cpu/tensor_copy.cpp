@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kernels/cpu/common.hpp"
+#include "kernels/cpu/onednn_util.hpp"
 
 namespace edgeinfer::kernels::cpu {
 
@@ -225,6 +226,56 @@ Status run_strided(const RunContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // Transpose
 
+// A copy that gathers (innermost stride not 1) runs as a oneDNN reorder where oneDNN has a jit kernel for it: 2-4x
+// faster than StridedCopy's loops on NCHW <-> NHWC and the layout transposes the channels-last pass inserts
+// (bench/RESULTS.md, session 10). Elements move as bytes (u8) or 32-bit integers (s32), so every bit pattern is
+// copied as is; 2-, 8- and 16-byte elements get one more, innermost dim of 2, 2 or 4 units.
+struct TransposeState : KernelState {
+    StridedCopy copy;
+    BoundPrimitive reorder;  // empty: `copy` runs
+};
+
+constexpr int64_t kMinReorderBytes = 16 * 1024;  // below this a oneDNN call costs more than the loops
+
+// The reorder doing `copy`'s gather, or an empty one (a plain row copy, too small, strides oneDNN cannot describe,
+// or no jit kernel: then the loops are as good). `impl` receives oneDNN's implementation name.
+BoundPrimitive gather_reorder(const StridedCopy& copy, std::string& impl) {
+    const std::vector<int64_t>& dims = copy.dims();
+    const std::vector<int64_t>& strides = copy.strides();
+    const size_t es = copy.elem_size();
+    if (dims.empty() || strides.back() == 1 || copy.offset() != 0 ||
+        copy.numel() * static_cast<int64_t>(es) < kMinReorderBytes)
+        return {};
+    for (int64_t s : strides)
+        if (s <= 0) return {};  // broadcast or reversed: oneDNN memory descriptors have positive strides
+    const bool words = es % 4 == 0;
+    if (!words && es > 2) return {};
+    const int64_t units = static_cast<int64_t>(words ? es / 4 : es);  // s32 or u8 units per element
+    std::vector<int64_t> d = dims, s;
+    for (int64_t v : strides) s.push_back(v * units);
+    if (units > 1) {
+        d.push_back(units);
+        s.push_back(1);
+    }
+    if (d.size() > DNNL_MAX_NDIMS) return {};
+    const auto type = words ? dnnl::memory::data_type::s32 : dnnl::memory::data_type::u8;
+    try {
+        const dnnl::memory::desc from(to_dnnl_dims(d), type, to_dnnl_dims(s));
+        const dnnl::memory::desc to(to_dnnl_dims(d), type, to_dnnl_dims(strides_of(d)));
+        auto& eng = onednn_engine();
+        dnnl::reorder::primitive_desc pd(eng, from, eng, to, user_scratch_attr());
+        const char* name = pd.impl_info_str();
+        if (pd.scratchpad_desc().get_size() != 0 || name == nullptr || std::string(name).rfind("jit", 0) != 0) return {};
+        impl = name;
+        BoundPrimitive r{dnnl::reorder(pd)};
+        r.arg(DNNL_ARG_FROM, from);
+        r.arg(DNNL_ARG_TO, to);
+        return r;
+    } catch (const dnnl::error&) {
+        return {};
+    }
+}
+
 class TransposeKernel : public Kernel {
   public:
     explicit TransposeKernel(std::vector<int64_t> perm) : perm_(std::move(perm)) {}
@@ -252,12 +303,28 @@ class TransposeKernel : public Kernel {
             out_dims[i] = in.dims[perm[i]];
             strides[i] = in_strides[perm[i]];
         }
-        ctx.set_state(std::make_unique<StridedCopy>(out_dims, strides, 0, dtype_size(in.dtype)));
+        auto st = std::make_unique<TransposeState>();
+        st->copy = StridedCopy(out_dims, strides, 0, dtype_size(in.dtype));
+        std::string impl;
+        st->reorder = gather_reorder(st->copy, impl);
+        if (st->reorder) ctx.set_implementation("onednn:reorder:" + impl);
+        ctx.set_state(std::move(st));
         ctx.set_output(0, in.dtype, out_dims);
         return Status::ok();
     }
 
-    Status run(RunContext& ctx) const override { return run_strided(ctx); }
+    Status run(RunContext& ctx) const override {
+        const auto& st = ctx.state_as<TransposeState>();
+        if (ctx.out(0).numel() == 0) return Status::ok();
+        if (!st.reorder) {
+            st.copy.run(ctx.in(0).data(), ctx.out(0).data());
+            return Status::ok();
+        }
+        return onednn_guard(*ctx.label, [&]() {
+            st.reorder.execute({{DNNL_ARG_FROM, ctx.in(0).data()}, {DNNL_ARG_TO, ctx.out(0).data()}});
+            return Status::ok();
+        });
+    }
 
   private:
     std::vector<int64_t> perm_;

@@ -20,6 +20,11 @@ class StridedCopy : public KernelState {
 
     void run(const void* src, void* dst) const;
     int64_t numel() const { return numel_; }
+    // The copy after merging: dims, strides and offset in elements of elem_size() bytes.
+    const std::vector<int64_t>& dims() const { return dims_; }
+    const std::vector<int64_t>& strides() const { return strides_; }
+    int64_t offset() const { return offset_; }
+    size_t elem_size() const { return elem_size_; }
 
   private:
     std::vector<int64_t> dims_;
