@@ -1,5 +1,7 @@
 // Kernels: Transpose, Concat, Split, Slice, Tile, Pad, CenterCropPad, DepthToSpace, SpaceToDepth (data movement,
-// any dtype), and the StridedCopy they share with tensor_shape.cpp.
+// any dtype), and the StridedCopy they share with tensor_shape.cpp. Transpose, Slice, Tile, DepthToSpace and
+// SpaceToDepth are one strided copy each; where it gathers (innermost stride not 1) and oneDNN has a jit reorder for
+// it, the reorder runs instead of StridedCopy's loops (CopyState).
 #include "kernels/cpu/tensor_copy.hpp"
 
 #include <array>
@@ -217,20 +219,14 @@ Status read_input_ints(PrepareContext& ctx, size_t i, const char* what, std::vec
     return Status::ok();
 }
 
-Status run_strided(const RunContext& ctx) {
-    if (ctx.out(0).numel() == 0) return Status::ok();
-    ctx.state_as<StridedCopy>().run(ctx.in(0).data(), ctx.out(0).data());
-    return Status::ok();
-}
-
 // ---------------------------------------------------------------------------------------------
-// Transpose
+// The copy state of Transpose, Slice, Tile, DepthToSpace and SpaceToDepth.
 
 // A copy that gathers (innermost stride not 1) runs as a oneDNN reorder where oneDNN has a jit kernel for it: 2-4x
 // faster than StridedCopy's loops on NCHW <-> NHWC and the layout transposes the channels-last pass inserts
 // (bench/RESULTS.md, session 10). Elements move as bytes (u8) or 32-bit integers (s32), so every bit pattern is
 // copied as is; 2-, 8- and 16-byte elements get one more, innermost dim of 2, 2 or 4 units.
-struct TransposeState : KernelState {
+struct CopyState : KernelState {
     StridedCopy copy;
     BoundPrimitive reorder;  // empty: `copy` runs
 };
@@ -243,9 +239,7 @@ BoundPrimitive gather_reorder(const StridedCopy& copy, std::string& impl) {
     const std::vector<int64_t>& dims = copy.dims();
     const std::vector<int64_t>& strides = copy.strides();
     const size_t es = copy.elem_size();
-    if (dims.empty() || strides.back() == 1 || copy.offset() != 0 ||
-        copy.numel() * static_cast<int64_t>(es) < kMinReorderBytes)
-        return {};
+    if (dims.empty() || strides.back() == 1 || copy.numel() * static_cast<int64_t>(es) < kMinReorderBytes) return {};
     for (int64_t s : strides)
         if (s <= 0) return {};  // broadcast or reversed: oneDNN memory descriptors have positive strides
     const bool words = es % 4 == 0;
@@ -276,6 +270,33 @@ BoundPrimitive gather_reorder(const StridedCopy& copy, std::string& impl) {
     }
 }
 
+// Sets `copy` (with its reorder where one serves) as the node's state.
+void set_copy(PrepareContext& ctx, StridedCopy copy) {
+    auto st = std::make_unique<CopyState>();
+    st->copy = std::move(copy);
+    std::string impl;
+    st->reorder = gather_reorder(st->copy, impl);
+    if (st->reorder) ctx.set_implementation("onednn:reorder:" + impl);
+    ctx.set_state(std::move(st));
+}
+
+Status run_strided(const RunContext& ctx) {
+    if (ctx.out(0).numel() == 0) return Status::ok();
+    const auto& st = ctx.state_as<CopyState>();
+    if (!st.reorder) {
+        st.copy.run(ctx.in(0).data(), ctx.out(0).data());
+        return Status::ok();
+    }
+    const void* src = static_cast<const char*>(ctx.in(0).data()) + st.copy.offset() * st.copy.elem_size();
+    return onednn_guard(*ctx.label, [&]() {
+        st.reorder.execute({{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, ctx.out(0).data()}});
+        return Status::ok();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transpose
+
 class TransposeKernel : public Kernel {
   public:
     explicit TransposeKernel(std::vector<int64_t> perm) : perm_(std::move(perm)) {}
@@ -303,28 +324,12 @@ class TransposeKernel : public Kernel {
             out_dims[i] = in.dims[perm[i]];
             strides[i] = in_strides[perm[i]];
         }
-        auto st = std::make_unique<TransposeState>();
-        st->copy = StridedCopy(out_dims, strides, 0, dtype_size(in.dtype));
-        std::string impl;
-        st->reorder = gather_reorder(st->copy, impl);
-        if (st->reorder) ctx.set_implementation("onednn:reorder:" + impl);
-        ctx.set_state(std::move(st));
+        set_copy(ctx, StridedCopy(out_dims, strides, 0, dtype_size(in.dtype)));
         ctx.set_output(0, in.dtype, out_dims);
         return Status::ok();
     }
 
-    Status run(RunContext& ctx) const override {
-        const auto& st = ctx.state_as<TransposeState>();
-        if (ctx.out(0).numel() == 0) return Status::ok();
-        if (!st.reorder) {
-            st.copy.run(ctx.in(0).data(), ctx.out(0).data());
-            return Status::ok();
-        }
-        return onednn_guard(*ctx.label, [&]() {
-            st.reorder.execute({{DNNL_ARG_FROM, ctx.in(0).data()}, {DNNL_ARG_TO, ctx.out(0).data()}});
-            return Status::ok();
-        });
-    }
+    Status run(RunContext& ctx) const override { return run_strided(ctx); }
 
   private:
     std::vector<int64_t> perm_;
@@ -583,7 +588,7 @@ class SliceKernel : public Kernel {
             strides[axis] = in_strides[axis] * step;
             if (count > 0) offset += start * in_strides[axis];
         }
-        ctx.set_state(std::make_unique<StridedCopy>(out_dims, strides, offset, dtype_size(in.dtype)));
+        set_copy(ctx, StridedCopy(out_dims, strides, offset, dtype_size(in.dtype)));
         ctx.set_output(0, in.dtype, out_dims);
         return Status::ok();
     }
@@ -620,7 +625,7 @@ class TileKernel : public Kernel {
             view_dims.insert(view_dims.end(), {repeats[i], in.dims[i]});
             view_strides.insert(view_strides.end(), {0, in_strides[i]});
         }
-        ctx.set_state(std::make_unique<StridedCopy>(view_dims, view_strides, 0, dtype_size(in.dtype)));
+        set_copy(ctx, StridedCopy(view_dims, view_strides, 0, dtype_size(in.dtype)));
         ctx.set_output(0, in.dtype, out_dims);
         return Status::ok();
     }
@@ -862,7 +867,7 @@ class DepthToSpaceKernel : public Kernel {
         std::vector<int64_t> dims{n, oc, h, b, w, b};
         std::vector<int64_t> strides = crd_ ? std::vector<int64_t>{c * hw, b * b * hw, w, b * hw, 1, hw}
                                             : std::vector<int64_t>{c * hw, hw, w, b * oc * hw, 1, oc * hw};
-        ctx.set_state(std::make_unique<StridedCopy>(dims, strides, 0, dtype_size(in.dtype)));
+        set_copy(ctx, StridedCopy(dims, strides, 0, dtype_size(in.dtype)));
         ctx.set_output(0, in.dtype, {n, oc, h * b, w * b});
         return Status::ok();
     }
@@ -888,7 +893,7 @@ class SpaceToDepthKernel : public Kernel {
         // Output viewed as [N, b1, b2, C, H', W']: channel (b1 * b + b2) * C + c.
         std::vector<int64_t> dims{n, b, b, c, h / b, w / b};
         std::vector<int64_t> strides{c * h * w, w, 1, h * w, b * w, b};
-        ctx.set_state(std::make_unique<StridedCopy>(dims, strides, 0, dtype_size(in.dtype)));
+        set_copy(ctx, StridedCopy(dims, strides, 0, dtype_size(in.dtype)));
         ctx.set_output(0, in.dtype, {n, c * b * b, h / b, w / b});
         return Status::ok();
     }

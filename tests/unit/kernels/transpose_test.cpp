@@ -1,7 +1,7 @@
-// Transpose (kernels/cpu/tensor_copy.cpp): gathers of 16 KB and more run as oneDNN reorders on 32-bit or byte units
-// where oneDNN has a jit kernel (x86-64), smaller or contiguous ones through StridedCopy's loops. Either way every
-// element's bytes arrive unchanged (NaN payloads, -0, int64 and 16-byte complex values), checked against a
-// reference gather for each element size and the permutations the layout passes and attention models use.
+// Transpose, DepthToSpace, Slice (kernels/cpu/tensor_copy.cpp): gathers of 16 KB and more run as oneDNN reorders on
+// 32-bit or byte units where oneDNN has a jit kernel (x86-64), smaller or contiguous ones through StridedCopy's loops.
+// Either way every element's bytes arrive unchanged (NaN payloads, -0, int64 and 16-byte complex values), checked
+// against a reference gather for each element size and the permutations the layout passes and attention models use.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -22,16 +22,18 @@ struct Ran {
     std::vector<uint8_t> bytes;
 };
 
-// Creates, prepares and runs Transpose(perm) on `x` at `threads` threads.
-Ran run_transpose(const Tensor& x, const std::vector<int64_t>& perm, int threads) {
-    ir::Node node;
-    node.op_type = "Transpose";
-    node.name = "t";
-    node.inputs = {"x"};
-    node.outputs = {"y"};
-    node.attributes.push_back(testing::attr_is("perm", perm));
-    const std::string label = "Transpose 't'";
-    kernels::CreateContext cctx{node, label, 13, {x.dtype()}, {nullptr}};
+// Creates, prepares and runs `node` on `in` (in[0] variable, the others constants) at `threads` threads.
+Ran run_node(const ir::Node& node, const std::vector<const Tensor*>& in, int threads) {
+    const std::string label = node.op_type + " '" + node.name + "'";
+    std::vector<DataType> types;
+    std::vector<const Tensor*> constants;
+    std::vector<kernels::TensorDesc> descs;
+    for (size_t i = 0; i < in.size(); ++i) {
+        types.push_back(in[i]->dtype());
+        constants.push_back(i == 0 ? nullptr : in[i]);
+        descs.push_back({in[i]->dtype(), in[i]->dims(), true});
+    }
+    kernels::CreateContext cctx{node, label, 13, types, constants};
     Ran r;
     auto def = kernels::default_registry().find(cctx);
     EXPECT_TRUE(def.is_ok()) << def.status().to_string();
@@ -40,17 +42,17 @@ Ran run_transpose(const Tensor& x, const std::vector<int64_t>& perm, int threads
     EXPECT_TRUE(kernel.is_ok());
     if (!kernel.is_ok()) return r;
     omp_set_num_threads(threads);
-    kernels::PrepareContext pctx(node, label, {{x.dtype(), x.dims(), true}}, {nullptr}, 1);
+    kernels::PrepareContext pctx(node, label, descs, constants, 1);
     Status prepared = (*kernel)->prepare(pctx);
     EXPECT_TRUE(prepared.is_ok()) << prepared.to_string();
     if (!prepared.is_ok()) return r;
     r.impl = pctx.implementation();
     r.dims = pctx.outputs().at(0).dims;
-    Tensor y = Tensor::allocate(x.dtype(), r.dims);
+    Tensor y = Tensor::allocate(in[0]->dtype(), r.dims);
     std::memset(y.data(), 0x5A, y.nbytes());
     auto state = pctx.take_state();
     kernels::RunContext rctx;
-    rctx.inputs = {&x};
+    rctx.inputs = in;
     rctx.outputs = {&y};
     rctx.state = state.get();
     rctx.num_threads = threads;
@@ -60,6 +62,16 @@ Ran run_transpose(const Tensor& x, const std::vector<int64_t>& perm, int threads
     const uint8_t* p = static_cast<const uint8_t*>(y.data());
     r.bytes.assign(p, p + y.nbytes());
     return r;
+}
+
+Ran run_transpose(const Tensor& x, const std::vector<int64_t>& perm, int threads) {
+    ir::Node node;
+    node.op_type = "Transpose";
+    node.name = "t";
+    node.inputs = {"x"};
+    node.outputs = {"y"};
+    node.attributes.push_back(testing::attr_is("perm", perm));
+    return run_node(node, {&x}, threads);
 }
 
 // The transposed bytes, element by element.
@@ -156,6 +168,50 @@ TEST(TransposeKernel, SmallOrContiguousCopiesStayOnTheLoops) {
             EXPECT_TRUE(b.bytes == reference(x, c.perm)) << shape_to_string(c.dims);
         }
     }
+}
+
+// DepthToSpace (DCR) and a Slice stepping by 2 on the innermost axis from an offset gather too: same reorder,
+// the Slice's start applied as the source offset.
+TEST(TransposeKernel, DepthToSpaceAndSteppedSliceGatherThroughTheSameReorder) {
+    const Tensor x = random_tensor(DataType::kFloat32, {1, 64, 24, 24}, 11);
+    ir::Node d2s;
+    d2s.op_type = "DepthToSpace";
+    d2s.name = "d2s";
+    d2s.inputs = {"x"};
+    d2s.outputs = {"y"};
+    d2s.attributes.push_back(testing::attr_i("blocksize", 2));
+    const Ran a = run_node(d2s, {&x}, 2);
+    // y[n, c, h*2 + i, w*2 + j] = x[n, (i*2 + j)*16 + c, h, w]
+    std::vector<float> want(static_cast<size_t>(x.numel()));
+    const float* xs = x.data_as<float>();
+    for (int64_t c = 0; c < 16; ++c)
+        for (int64_t h = 0; h < 48; ++h)
+            for (int64_t w = 0; w < 48; ++w)
+                want[(c * 48 + h) * 48 + w] = xs[(((h % 2) * 2 + w % 2) * 16 + c) * 576 + (h / 2) * 24 + w / 2];
+    ASSERT_EQ(a.bytes.size(), want.size() * 4);
+    EXPECT_EQ(std::memcmp(a.bytes.data(), want.data(), a.bytes.size()), 0);
+
+    ir::Node slice;
+    slice.op_type = "Slice";
+    slice.name = "slice";
+    slice.inputs = {"x", "starts", "ends", "axes", "steps"};
+    slice.outputs = {"y"};
+    const Tensor starts = Tensor::from_vector<int64_t>(DataType::kInt64, {2}, {3, 1});
+    const Tensor ends = Tensor::from_vector<int64_t>(DataType::kInt64, {2}, {60, 24});
+    const Tensor axes = Tensor::from_vector<int64_t>(DataType::kInt64, {2}, {1, 3});
+    const Tensor steps = Tensor::from_vector<int64_t>(DataType::kInt64, {2}, {1, 2});
+    const Ran b = run_node(slice, {&x, &starts, &ends, &axes, &steps}, 1);
+    ASSERT_EQ(b.dims, (std::vector<int64_t>{1, 57, 24, 12}));
+    std::vector<float> want_b;
+    for (int64_t c = 3; c < 60; ++c)
+        for (int64_t h = 0; h < 24; ++h)
+            for (int64_t w = 1; w < 24; w += 2) want_b.push_back(xs[(c * 24 + h) * 24 + w]);
+    ASSERT_EQ(b.bytes.size(), want_b.size() * 4);
+    EXPECT_EQ(std::memcmp(b.bytes.data(), want_b.data(), b.bytes.size()), 0);
+#if defined(__x86_64__)
+    EXPECT_EQ(a.impl.rfind("onednn:reorder:jit", 0), 0u) << a.impl;
+    EXPECT_EQ(b.impl.rfind("onednn:reorder:jit", 0), 0u) << b.impl;
+#endif
 }
 
 }  // namespace
