@@ -259,7 +259,8 @@ BoundPrimitive gather_reorder(const StridedCopy& copy, std::string& impl) {
         auto& eng = onednn_engine();
         dnnl::reorder::primitive_desc pd(eng, from, eng, to, user_scratch_attr());
         const char* name = pd.impl_info_str();
-        if (pd.scratchpad_desc().get_size() != 0 || name == nullptr || std::string(name).rfind("jit", 0) != 0) return {};
+        if (pd.scratchpad_desc().get_size() != 0 || name == nullptr || std::string(name).rfind("jit", 0) != 0)
+            return {};
         impl = name;
         BoundPrimitive r{dnnl::reorder(pd)};
         r.arg(DNNL_ARG_FROM, from);

@@ -120,16 +120,16 @@ struct Case {
 
 TEST(TransposeKernel, LargeGathersCopyEveryBitOfEveryElementSize) {
     const std::vector<Case> cases = {
-        {DataType::kFloat32, {1, 3, 96, 96}, {0, 2, 3, 1}},      // image NCHW -> NHWC (the layout pass's first node)
-        {DataType::kFloat32, {1, 28, 28, 64}, {0, 3, 1, 2}},     // NHWC -> NCHW
-        {DataType::kFloat32, {1, 21, 37, 41}, {0, 2, 3, 1}},     // odd channel count and sizes
-        {DataType::kFloat32, {8, 33, 64}, {2, 0, 1}},            // 3-D
+        {DataType::kFloat32, {1, 3, 96, 96}, {0, 2, 3, 1}},        // image NCHW -> NHWC (the layout pass's first node)
+        {DataType::kFloat32, {1, 28, 28, 64}, {0, 3, 1, 2}},       // NHWC -> NCHW
+        {DataType::kFloat32, {1, 21, 37, 41}, {0, 2, 3, 1}},       // odd channel count and sizes
+        {DataType::kFloat32, {8, 33, 64}, {2, 0, 1}},              // 3-D
         {DataType::kFloat32, {2, 4, 6, 10, 12}, {0, 4, 1, 2, 3}},  // 5-D channels-last
-        {DataType::kInt64, {1, 16, 20, 20}, {0, 2, 3, 1}},      // 8-byte elements: two 32-bit units each
-        {DataType::kComplex128, {3, 40, 50}, {2, 0, 1}},        // 16-byte elements
-        {DataType::kUInt8, {1, 3, 128, 128}, {0, 2, 3, 1}},     // bytes
+        {DataType::kInt64, {1, 16, 20, 20}, {0, 2, 3, 1}},         // 8-byte elements: two 32-bit units each
+        {DataType::kComplex128, {3, 40, 50}, {2, 0, 1}},           // 16-byte elements
+        {DataType::kUInt8, {1, 3, 128, 128}, {0, 2, 3, 1}},        // bytes
         {DataType::kBool, {1, 64, 32, 32}, {0, 2, 3, 1}},
-        {DataType::kFloat16, {1, 32, 24, 24}, {0, 2, 3, 1}},    // 2-byte elements: two byte units each
+        {DataType::kFloat16, {1, 32, 24, 24}, {0, 2, 3, 1}},  // 2-byte elements: two byte units each
         {DataType::kBFloat16, {4, 64, 48}, {0, 2, 1}},
     };
     uint32_t seed = 1;
