@@ -27,6 +27,11 @@ The report gives max abs diff and max rel diff (max |diff| over max |PyTorch|, d
 Each model is also optimized (`edgeinfer optimize`, verified at the end) and the optimized file is
 checked against PyTorch the same way; the summary lists node counts before and after.
 
+The error Winograd adds (issue 20): the first run's inputs go through `edgeinfer run --tactics direct-only`
+too, and the largest |default tactics - direct-only| over the direct output's range is printed (dense outputs;
+0 where no Winograd convolution ran, since the rest is the same code) and must stay under 1e-4. Detections
+are matched as sets against the direct-only ones with the PyTorch tolerances above.
+
 A model listed in tests/parity/expected_failures.txt (`model: reason`) that fails is reported as
 an expected failure with the reason and does not fail the test; one that passes fails the test
 (as an unexpected pass) so the list is kept accurate. Any other failure fails the test.
@@ -237,13 +242,14 @@ def compare_detections(got, want, what, extras=()):
     return None, worst
 
 
-def run_edgeinfer(binary, onnx_path, inputs, timeout=1800):
-    """`edgeinfer run` on {input name: array}; returns {output name: array} or raises RuntimeError."""
+def run_edgeinfer(binary, onnx_path, inputs, timeout=1800, extra=()):
+    """`edgeinfer run` on {input name: array} (`extra`: more options); returns {output name: array} or raises
+    RuntimeError."""
     import subprocess
     import tempfile
     import numpy as np
     with tempfile.TemporaryDirectory(prefix="zoo-parity-") as tmp:
-        cmd = [binary, "run", onnx_path, "-o", os.path.join(tmp, "out")]
+        cmd = [binary, "run", onnx_path, "-o", os.path.join(tmp, "out"), *extra]
         for n, x in inputs.items():
             np.save(os.path.join(tmp, f"in.{n}.npy"), x)
             cmd += ["--input", f"{n}={os.path.join(tmp, f'in.{n}.npy')}"]
@@ -253,6 +259,34 @@ def run_edgeinfer(binary, onnx_path, inputs, timeout=1800):
             raise RuntimeError(lines[0] if lines else f"edgeinfer run exited with {p.returncode}")
         out = os.path.join(tmp, "out")
         return {f[:-4]: np.load(os.path.join(out, f)) for f in os.listdir(out) if f.endswith(".npy")}
+
+
+WINOGRAD_BOUND = 1e-4  # of the output range (issue 20)
+
+
+def winograd_error(binary, model_path, xs, got, outputs, dets):
+    """(error message or None, the largest |default - direct-only| over the direct output's range on the dense
+    outputs, a note for the log): the same inputs through `--tactics direct-only`."""
+    import numpy as np
+    direct = run_edgeinfer(binary, model_path, xs, extra=["--tactics", "direct-only"])
+    worst, dense, note = 0.0, 0, ""
+    if dets:
+        err, d = compare_detections(got, direct, "default tactics against direct-only", dets[3:])
+        if err:
+            return err, None, ""
+        note = f"; detections match direct-only's (max abs diff {d:.3g})"
+    for n in outputs:
+        if n in dets or got[n].shape != direct[n].shape or direct[n].size == 0:
+            continue
+        d = direct[n].astype(np.float64)
+        rng = max(float(d.max() - d.min()), 1e-30)
+        worst = max(worst, float(np.abs(got[n].astype(np.float64) - d).max()) / rng)
+        dense += 1
+    if worst >= WINOGRAD_BOUND:
+        return f"Winograd adds {worst:.3g} of the output range (bound {WINOGRAD_BOUND:g})", worst, ""
+    if dense and worst == 0.0:
+        note += " (no Winograd convolution ran)"
+    return None, worst, (f"{worst:.3g} of the output range" if dense else "no dense output") + note
 
 
 def optimize(binary, src, dst):
@@ -310,6 +344,16 @@ def check(name, cache, binary, log, optimized=False):
                 details["run_seconds"] = round(time.time() - t0, 1)
                 return "fail", err, details
         log(f"  {run}: " + ", ".join(f"{n} {list(want[n].shape)}" for n in meta["outputs"]) + " match")
+        if not optimized and "winograd_error" not in details:
+            try:
+                err, w, note = winograd_error(binary, model_path, xs, got, meta["outputs"], dets)
+            except Exception as e:  # noqa: BLE001
+                return "fail", f"edgeinfer run --tactics direct-only ({run}): {e}", details
+            if err:
+                return "fail", f"{run}: {err}", details
+            details["winograd_error"] = w
+            details["winograd_note"] = note
+            log(f"  {run}: default tactics against direct-only: {note}")
     details["run_seconds"] = round(time.time() - t0, 1)
     details["max_abs_diff"] = worst
     details["max_rel_diff"] = worst_rel
@@ -345,7 +389,8 @@ def run_one(args):
     elif status == "pass":
         outcome, rc = "pass", 0
         print(f"PASS {name}: max abs diff {details['max_abs_diff']:.3g}, max rel diff (of max |PyTorch|) "
-              f"{details['max_rel_diff']:.3g} [{timing}]")
+              f"{details['max_rel_diff']:.3g}; default tactics against direct-only: {details.get('winograd_note')} "
+              f"[{timing}]")
     elif name in expected:
         outcome, rc = "expected-failure", 0
         print(f"EXPECTED FAILURE {name}: {reason}\n  listed because: {expected[name]} [{timing}]")
