@@ -249,42 +249,17 @@ class QuantConvKernel final : public QuantKernelBase {
     ConvAttrs attrs_;
 };
 
-KernelDef conv_def(std::string domain, std::string op, int64_t since, OpKind kind) {
-    KernelDef d;
-    d.domain = std::move(domain);
-    d.op_type = std::move(op);
-    d.since_version = since;
-    d.dtypes = {DataType::kUInt8, DataType::kInt8};
-    d.supports = [](const CreateContext& ctx) -> std::string {
-        Activation act;
-        ConvAttrs attrs;
-        std::string why = parse_activation(ctx.node, act);
-        if (why.empty()) why = parse_conv_attrs(ctx.node, attrs);
-        return why;
-    };
-    d.factory = [kind](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        Activation act;
-        ConvAttrs attrs;
-        std::string why = parse_activation(ctx.node, act);
-        if (why.empty()) why = parse_conv_attrs(ctx.node, attrs);
-        if (!why.empty()) return ctx.invalid(why);
-        const size_t w_slot = kind == OpKind::kInteger ? kIntegerSlots.w : kQLinearSlots.w;
-        Tensor w;
-        if (w_slot < ctx.constant_inputs.size() && ctx.constant_inputs[w_slot] != nullptr &&
-            is_q8(ctx.constant_inputs[w_slot]->dtype()))
-            w = *ctx.constant_inputs[w_slot];
-        return std::unique_ptr<Kernel>(new QuantConvKernel(kind, std::move(attrs), act, std::move(w)));
-    };
-    return d;
+std::unique_ptr<Kernel> make_conv(OpKind kind, ConvAttrs attrs, Activation act, Tensor w) {
+    return std::make_unique<QuantConvKernel>(kind, std::move(attrs), act, std::move(w));
 }
 
 }  // namespace
 
 void register_quantized_conv_kernels(KernelRegistry& registry) {
-    registry.add(conv_def("", "QLinearConv", 10, OpKind::kQLinear));
-    registry.add(conv_def("", "ConvInteger", 10, OpKind::kInteger));
-    registry.add(conv_def("edgeinfer", "QConv", 1, OpKind::kFused));
-    registry.add(conv_def("com.microsoft", "QLinearConv", 1, OpKind::kQLinear));
+    registry.add(quant_kernel_def("", "QLinearConv", 10, OpKind::kQLinear, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("", "ConvInteger", 10, OpKind::kInteger, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("edgeinfer", "QConv", 1, OpKind::kFused, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("com.microsoft", "QLinearConv", 1, OpKind::kQLinear, parse_conv_attrs, make_conv));
 }
 
 }  // namespace edgeinfer::kernels::cpu
