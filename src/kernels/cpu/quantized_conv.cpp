@@ -13,10 +13,8 @@ namespace {
 
 using dnnl::memory;
 
-struct ConvAttrs {
-    AutoPad auto_pad = AutoPad::kNotSet;
+struct ConvAttrs : WindowAttrs {
     int64_t group = 1;
-    std::vector<int64_t> kernel_shape, strides, dilations, pads;
     // Memory order of X / Y / Z: "NHWC" between two QConv nodes (passes/qdq_fusion), NCHW otherwise;
     // Z's (z_layout) is Y's unless given.
     bool x_nhwc = false, y_nhwc = false, z_nhwc = false;
@@ -26,20 +24,10 @@ struct ConvAttrs {
 };
 
 std::string parse_conv_attrs(const ir::Node& node, ConvAttrs& a) {
-    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not supported";
+    std::string why = parse_window_attrs(node, a);
+    if (!why.empty()) return why;
     a.group = node.attr_int("group", 1);
     if (a.group < 1) return "group must be >= 1";
-    a.kernel_shape = node.attr_ints("kernel_shape");
-    a.strides = node.attr_ints("strides");
-    a.dilations = node.attr_ints("dilations");
-    a.pads = node.attr_ints("pads");
-    for (int64_t v : a.strides)
-        if (v < 1) return "strides must be >= 1";
-    for (int64_t v : a.dilations)
-        if (v < 1) return "dilations must be >= 1";
-    for (int64_t v : a.pads)
-        if (v < 0) return "negative pads are not supported";
     for (const char* attr : {"x_layout", "y_layout"}) {
         std::string layout = node.attr_string(attr, "NCHW");
         if (layout != "NCHW" && layout != "NHWC") return std::string(attr) + " must be NCHW or NHWC";
