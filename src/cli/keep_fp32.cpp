@@ -50,14 +50,7 @@ size_t max_memory_bytes(const std::string& size) {
     return b.is_ok() ? *b : 0;
 }
 
-CLI::Validator precision_validator() {
-    return CLI::Validator(
-        [](const std::string& text) {
-            auto p = parse_precision(text);
-            return p.is_ok() ? std::string() : p.status().message();
-        },
-        precision_choices());
-}
+CLI::Validator precision_validator() { return name_validator(parse_precision, precision_choices()); }
 
 Precision precision_from_name(const std::string& name) {
     return parse_precision(name).is_ok() ? parse_precision(name).value() : Precision::kFp32;
@@ -69,12 +62,7 @@ void add_tactics_option(CLI::App* cmd, std::string& name) {
                     "channels), timed (time direct, Winograd F(2,3) and F(4,3) per conv at plan build, keep the "
                     "fastest accurate one; engine "
                     "files record the choice) or direct-only; docs/tactics.md")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto m = parse_tactic_mode(text);
-                return m.is_ok() ? std::string() : m.status().message();
-            },
-            tactic_mode_choices()));
+        ->check(name_validator(parse_tactic_mode, tactic_mode_choices()));
 }
 
 TacticMode tactic_mode_from_name(const std::string& name) {
