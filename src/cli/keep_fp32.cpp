@@ -18,24 +18,14 @@ void add_max_memory_option(CLI::App* cmd, std::string& size) {
     cmd->add_option("--max-memory", size,
                     "Memory limit for one run's values, e.g. 4G or 512M (default: physical memory); a shape "
                     "needing more is a ResourceExhausted error, never an abort (docs/security.md)")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto b = ir::parse_byte_size(text);
-                return b.is_ok() ? std::string() : b.status().message();
-            },
-            "SIZE"));
+        ->check(name_validator(ir::parse_byte_size, "SIZE"));
 }
 
 void add_time_limit_option(CLI::App* cmd, std::string& duration) {
     cmd->add_option("--time-limit", duration,
                     "Time limit for one run (and for building the session), e.g. 500ms, 10s, 2m (default: none); "
                     "a Loop or a graph that runs longer stops with a ResourceExhausted error (docs/security.md)")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto ms = base::parse_duration_ms(text);
-                return ms.is_ok() ? std::string() : ms.status().message();
-            },
-            "DURATION"));
+        ->check(name_validator(base::parse_duration_ms, "DURATION"));
 }
 
 int64_t time_limit_ms(const std::string& duration) {

@@ -26,8 +26,9 @@ void add_time_limit_option(CLI::App* cmd, std::string& duration);
 // The milliseconds of a --time-limit value add_time_limit_option checked; 0 (none) when empty.
 int64_t time_limit_ms(const std::string& duration);
 
-// Accepts what `parse` (a library name table's parse_*: Result<T>(std::string_view)) accepts, and rejects
-// anything else with its message; `choices` (the table's *_choices()) is what --help shows.
+// Accepts what `parse` (a library parser returning Result<T>: a name table's parse_*, a size or duration)
+// accepts, and rejects anything else with its message; `choices` (a table's *_choices(), or what the value
+// is: "SIZE") is what --help shows.
 template <typename Parse>
 CLI::Validator name_validator(Parse parse, std::string choices) {
     return CLI::Validator(
