@@ -30,6 +30,8 @@ std::string precision_choices();
 std::string_view to_string(GraphOptimizationLevel level);
 // The names to_string gives, or the digits 0..3; kInvalidArgument naming the choices otherwise.
 Result<GraphOptimizationLevel> parse_optimization_level(std::string_view name);
+// "none|basic|extended|all", for help texts and messages.
+std::string optimization_level_choices();
 
 // "fast", "timed", "direct-only".
 std::string_view to_string(TacticMode mode);

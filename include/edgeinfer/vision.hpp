@@ -187,6 +187,16 @@ class TextRecognizer {
     std::unique_ptr<Impl> impl_;
 };
 
+// ---- results as JSON ----
+// One line of JSON per result, as `edgeinfer classify|detect|segment|recognize --json` prints it under
+// "results": [{"class", "label" (when labelled), "score"}...]; [{"box": [x1, y1, x2, y2], "class", "label",
+// "score"}...]; {"classes": [{"class", "label", "pixels", "share"}...], "num_classes", "size": [w, h]} (the
+// mask left out); {"chars": [{"char", "class", "confidence", "step"}...], "confidence", "text"}.
+std::string to_json(const Classification& result);
+std::string to_json(const std::vector<Detection>& result);
+std::string to_json(const Segmentation& result);
+std::string to_json(const RecognizedText& result);
+
 // ---- video clip classification (N x C x T x H x W models) ----
 struct ClipClassifierOptions : ClassifierOptions {
     int64_t clip_frames = 0;  // T (0: from the sidecar or the model's input)

@@ -59,12 +59,14 @@ std::string_view to_string(GraphOptimizationLevel level) {
     return "?";
 }
 
+std::string optimization_level_choices() { return joined(kLevelNames); }
+
 Result<GraphOptimizationLevel> parse_optimization_level(std::string_view name) {
     for (const auto& [value, n] : kLevelNames)
         if (n == name) return value;
     if (name.size() == 1 && name[0] >= '0' && name[0] <= '3') return static_cast<GraphOptimizationLevel>(name[0] - '0');
-    return invalid_argument("unknown optimization level '" + std::string(name) + "' (choose " + joined(kLevelNames) +
-                            " or 0..3)");
+    return invalid_argument("unknown optimization level '" + std::string(name) + "' (choose " +
+                            optimization_level_choices() + " or 0..3)");
 }
 
 std::string_view to_string(TacticMode mode) {

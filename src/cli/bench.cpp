@@ -81,7 +81,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     add_tactics_option(cmd, args->tactics);
     add_keep_fp32_option(cmd, o.keep_fp32);
     cmd->add_option("-O,--optimization", args->optimization, "Graph optimization level: none, basic, extended, all")
-        ->check(CLI::IsMember({"none", "basic", "extended", "all"}));
+        ->check(name_validator(parse_optimization_level, optimization_level_choices()));
     // No short flag: -c is --force-cpu in the vision commands.
     cmd->add_option("--concurrency", o.concurrency, "Sessions running at once, each in its own thread");
     cmd->add_flag("--profile", o.profile, "Per-node and per-op-type time table");

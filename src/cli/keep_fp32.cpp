@@ -18,24 +18,14 @@ void add_max_memory_option(CLI::App* cmd, std::string& size) {
     cmd->add_option("--max-memory", size,
                     "Memory limit for one run's values, e.g. 4G or 512M (default: physical memory); a shape "
                     "needing more is a ResourceExhausted error, never an abort (docs/security.md)")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto b = ir::parse_byte_size(text);
-                return b.is_ok() ? std::string() : b.status().message();
-            },
-            "SIZE"));
+        ->check(name_validator(ir::parse_byte_size, "SIZE"));
 }
 
 void add_time_limit_option(CLI::App* cmd, std::string& duration) {
     cmd->add_option("--time-limit", duration,
                     "Time limit for one run (and for building the session), e.g. 500ms, 10s, 2m (default: none); "
                     "a Loop or a graph that runs longer stops with a ResourceExhausted error (docs/security.md)")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto ms = base::parse_duration_ms(text);
-                return ms.is_ok() ? std::string() : ms.status().message();
-            },
-            "DURATION"));
+        ->check(name_validator(base::parse_duration_ms, "DURATION"));
 }
 
 int64_t time_limit_ms(const std::string& duration) {
@@ -50,14 +40,7 @@ size_t max_memory_bytes(const std::string& size) {
     return b.is_ok() ? *b : 0;
 }
 
-CLI::Validator precision_validator() {
-    return CLI::Validator(
-        [](const std::string& text) {
-            auto p = parse_precision(text);
-            return p.is_ok() ? std::string() : p.status().message();
-        },
-        precision_choices());
-}
+CLI::Validator precision_validator() { return name_validator(parse_precision, precision_choices()); }
 
 Precision precision_from_name(const std::string& name) {
     return parse_precision(name).is_ok() ? parse_precision(name).value() : Precision::kFp32;
@@ -69,12 +52,7 @@ void add_tactics_option(CLI::App* cmd, std::string& name) {
                     "channels), timed (time direct, Winograd F(2,3) and F(4,3) per conv at plan build, keep the "
                     "fastest accurate one; engine "
                     "files record the choice) or direct-only; docs/tactics.md")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto m = parse_tactic_mode(text);
-                return m.is_ok() ? std::string() : m.status().message();
-            },
-            tactic_mode_choices()));
+        ->check(name_validator(parse_tactic_mode, tactic_mode_choices()));
 }
 
 TacticMode tactic_mode_from_name(const std::string& name) {

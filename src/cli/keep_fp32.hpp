@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgeinfer/session.hpp"
@@ -24,6 +25,19 @@ size_t max_memory_bytes(const std::string& size);
 void add_time_limit_option(CLI::App* cmd, std::string& duration);
 // The milliseconds of a --time-limit value add_time_limit_option checked; 0 (none) when empty.
 int64_t time_limit_ms(const std::string& duration);
+
+// Accepts what `parse` (a library parser returning Result<T>: a name table's parse_*, a size or duration)
+// accepts, and rejects anything else with its message; `choices` (a table's *_choices(), or what the value
+// is: "SIZE") is what --help shows.
+template <typename Parse>
+CLI::Validator name_validator(Parse parse, std::string choices) {
+    return CLI::Validator(
+        [parse](const std::string& text) {
+            auto parsed = parse(text);
+            return parsed.is_ok() ? std::string() : parsed.status().message();
+        },
+        std::move(choices));
+}
 
 // Accepts the names of edgeinfer::parse_precision.
 CLI::Validator precision_validator();

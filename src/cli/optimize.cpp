@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "edgeinfer/tools.hpp"
 
 namespace edgeinfer::cli {
@@ -57,7 +58,7 @@ void add_optimize_command(CLI::App& app, int* exit_code) {
     cmd->add_option("input", args->input, "ONNX model to optimize");
     cmd->add_option("output", args->output, "Where to write the optimized ONNX model");
     cmd->add_option("--level", args->level, "Pass pipeline: basic, extended or all")
-        ->check(CLI::IsMember({"none", "basic", "extended", "all"}))
+        ->check(name_validator(parse_optimization_level, optimization_level_choices()))
         ->capture_default_str();
     cmd->add_option("--passes", o.passes, "Run exactly these passes, in this order (comma-separated)")
         ->delimiter(',')
@@ -74,12 +75,7 @@ void add_optimize_command(CLI::App& app, int* exit_code) {
     cmd->add_flag("--dynamic-batch", o.dynamic_batch, "Make dim 0 of inputs and outputs a symbolic 'batch'");
     cmd->add_option("--opset", o.opset, "Convert to this default-domain opset first (checked like a pass)");
     cmd->add_option("--verify", args->verify, "Run before/after after each pass, only at the end, or never")
-        ->check(CLI::Validator(
-            [](const std::string& text) {
-                auto m = tools::parse_verify_mode(text);
-                return m.is_ok() ? std::string() : m.status().message();
-            },
-            tools::verify_mode_choices()))
+        ->check(name_validator(tools::parse_verify_mode, tools::verify_mode_choices()))
         ->capture_default_str();
     cmd->add_option("--rtol", o.rtol, "Tolerance relative to max |output|")->capture_default_str();
     cmd->add_option("--atol", o.atol, "Absolute tolerance")->capture_default_str();

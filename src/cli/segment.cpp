@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/keep_fp32.hpp"
 #include "cli/vision_command.hpp"
 #include "vision/segmentation.hpp"
 
@@ -28,12 +29,11 @@ void add_segment_command(CLI::App& app, int* exit_code) {
     cmd->add_option("--output", seg->output, "Output to read (default: 'out', else the first)");
     cmd->add_option("--mask-resize", seg->mask_resize,
                     "logits (bilinear logits to the frame, then argmax; default) or mask (argmax, then nearest)")
-        ->check(CLI::IsMember({"logits", "mask"}));
+        ->check(name_validator(vision::parse_mask_resize, vision::mask_resize_choices()));
     cmd->add_option("--alpha", seg->alpha, "Mask opacity in --save images (default 0.5)")->check(CLI::Range(0.0, 1.0));
     cmd->callback([args, seg, exit_code] {
-        vision::SegmentationHead head(
-            seg->output, seg->mask_resize == "mask" ? vision::MaskResize::kMask : vision::MaskResize::kLogits,
-            seg->alpha);
+        // Checked by the option's validator.
+        vision::SegmentationHead head(seg->output, vision::parse_mask_resize(seg->mask_resize).value(), seg->alpha);
         *exit_code = run_vision_command(*args, head);
     });
 }

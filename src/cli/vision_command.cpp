@@ -1,12 +1,11 @@
 // Common flags of the vision commands, their conversion into pipeline::TaskRunOptions, the run under
-// StopSignals, the terminal check and the JSON lines.
+// StopSignals and the terminal check (the JSON lines are pipeline::json_line's).
 #include "cli/vision_command.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <iostream>
-#include <variant>
 
 #include "cli/keep_fp32.hpp"
 #include "cli/signals.hpp"
@@ -133,55 +132,6 @@ Status parse_preprocess(VisionArgs& a) {
     return check_keep_fp32(a.task.head.model_path, a.task.keep_fp32_nodes);
 }
 
-nlohmann::json classes_json(const edgeinfer::Classification& c) {
-    nlohmann::json results = nlohmann::json::array();
-    for (const ClassScore& s : c.top) {
-        nlohmann::json item{{"class", s.index}, {"score", s.score}};
-        if (!s.label.empty()) item["label"] = s.label;
-        results.push_back(std::move(item));
-    }
-    return results;
-}
-
-nlohmann::json detections_json(const std::vector<Detection>& detections) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const Detection& d : detections) {
-        nlohmann::json j{{"class", d.class_id}};
-        if (!d.label.empty()) j["label"] = d.label;
-        j["score"] = d.score;
-        j["box"] = {d.box.x1, d.box.y1, d.box.x2, d.box.y2};
-        out.push_back(std::move(j));
-    }
-    return out;
-}
-
-nlohmann::json segmentation_json(const Segmentation& s) {
-    nlohmann::json classes = nlohmann::json::array();
-    for (const ClassShare& c : s.classes) {
-        nlohmann::json j{{"class", c.index}};
-        if (!c.label.empty()) j["label"] = c.label;
-        j["share"] = c.share;
-        j["pixels"] = c.pixels;
-        classes.push_back(std::move(j));
-    }
-    nlohmann::json results;
-    results["size"] = {s.width, s.height};
-    results["num_classes"] = s.num_classes;
-    results["classes"] = std::move(classes);
-    return results;
-}
-
-nlohmann::json text_json(const RecognizedText& t) {
-    nlohmann::json chars = nlohmann::json::array();
-    for (const CharScore& c : t.chars)
-        chars.push_back({{"char", c.text}, {"class", c.index}, {"confidence", c.confidence}, {"step", c.step}});
-    nlohmann::json results;
-    results["text"] = t.text;
-    results["confidence"] = t.confidence;
-    results["chars"] = std::move(chars);
-    return results;
-}
-
 }  // namespace
 
 int exit_code(pipeline::TaskOutcome outcome) {
@@ -202,32 +152,6 @@ int exit_code(pipeline::TaskOutcome outcome) {
     return kExitError;
 }
 
-nlohmann::json results_json(const vision::TaskResult& result) {
-    return std::visit(
-        [](const auto& r) -> nlohmann::json {
-            using T = std::decay_t<decltype(r)>;
-            if constexpr (std::is_same_v<T, edgeinfer::Classification>)
-                return classes_json(r);
-            else if constexpr (std::is_same_v<T, std::vector<Detection>>)
-                return detections_json(r);
-            else if constexpr (std::is_same_v<T, Segmentation>)
-                return segmentation_json(r);
-            else
-                return text_json(r);
-        },
-        result);
-}
-
-std::string json_line(const pipeline::TaskRecord& r) {
-    nlohmann::ordered_json j{
-        {"source", r.frame.source_id}, {"seq", r.frame.seq}, {"timestamp_us", r.frame.timestamp_us}};
-    if (r.is_clip) j["clip"] = {r.clip_first, r.clip_last};
-    j["results"] = results_json(r.result);
-    j["latency_ms"] = {{"pre", r.pre_ms}, {"infer", r.infer_ms}, {"post", r.post_ms}};
-    if (!r.saved.empty()) j["saved"] = r.saved;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
     Status s = parse_preprocess(args);
     if (!s.is_ok()) {
@@ -237,10 +161,6 @@ int run_vision_command(VisionArgs& args, vision::TaskHead& head) {
     std::atomic<bool> stop{false};
     StopSignals signals([&stop] { stop = true; });
     args.task.stop = &stop;
-    if (args.task.json)
-        args.task.print = [](const pipeline::TaskRecord& record, std::ostream& out) {
-            out << json_line(record) << std::endl;
-        };
     return exit_code(pipeline::run_task(args.task, head, std::cout, std::cerr));
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "pipeline/task_element.hpp"
@@ -19,12 +18,6 @@ inline constexpr int kExitSourceLost = 3;     // a camera or camera server vanis
 inline constexpr int kExitSaveFailed = 4;     // --save could not write
 inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: summary printed, then stop
 int exit_code(pipeline::TaskOutcome outcome);
-
-// One result as the JSON the vision commands print under "results".
-nlohmann::json results_json(const vision::TaskResult& result);
-// A whole --json line:
-// {"source","seq","timestamp_us"[,"clip"],"results","latency_ms":{"pre","infer","post"}[,"saved"]}.
-std::string json_line(const pipeline::TaskRecord& record);
 
 // Raw flag values; parse() turns the preprocessing strings into task.preprocess.
 struct VisionArgs {

@@ -27,6 +27,13 @@ using ShapeRuleOutputs = std::optional<std::vector<ir::ValueInfo>>;
 using ShapeRule = std::function<Result<ShapeRuleOutputs>(const ir::Node&, const std::string& label,
                                                          const std::vector<ShapeRuleInput>&)>;
 
+// One output of a rule: its type and shape (the node's output gives the name).
+ir::ValueInfo rule_output(DataType dtype, ir::Shape shape);
+
+// A rule's error: inputs or attributes that contradict the operator (an invalid model), the message
+// starting with `label` (the node).
+Status rule_error(const std::string& label, const std::string& what);
+
 // The values of a constant 1-D (or scalar) int32/int64 input; nullopt when it is absent or not constant.
 std::optional<std::vector<int64_t>> shape_rule_ints(const ShapeRuleInput* in);
 

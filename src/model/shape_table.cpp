@@ -72,16 +72,7 @@ using In = ShapeRuleInput;
 using Out = ShapeRuleOutputs;
 using Rule = ShapeRule;
 
-ir::ValueInfo vi(DataType t, ir::Shape s) {
-    ir::ValueInfo v;
-    v.dtype = t;
-    v.shape = std::move(s);
-    return v;
-}
-
 const In* input(const std::vector<In>& in, size_t i) { return i < in.size() && in[i].info ? &in[i] : nullptr; }
-
-Status bad(const std::string& label, const std::string& what) { return invalid_model(label + ": " + what); }
 
 bool norm_axis(int64_t& a, int64_t rank) {
     if (a < -rank || a >= rank) return false;
@@ -94,7 +85,7 @@ Rule like_input(DataType dtype = DataType::kUndefined, size_t outputs = 1) {
     return [dtype, outputs](const ir::Node&, const std::string&, const std::vector<In>& in) -> Result<Out> {
         if (in.empty() || !in[0].known()) return Out{};
         return Out{std::vector<ir::ValueInfo>(
-            outputs, vi(dtype == DataType::kUndefined ? in[0].info->dtype : dtype, in[0].info->shape))};
+            outputs, rule_output(dtype == DataType::kUndefined ? in[0].info->dtype : dtype, in[0].info->shape))};
     };
 }
 
@@ -113,12 +104,12 @@ Rule broadcast(DataType dtype = DataType::kUndefined) {
             else if (da.is_known() && da.value == 1)
                 s.dims.push_back(db);
             else if (da.is_known() && db.is_known())
-                return bad(label, "shapes " + in[0].info->shape.to_string() + " and " + in[1].info->shape.to_string() +
-                                      " do not broadcast");
+                return rule_error(label, "shapes " + in[0].info->shape.to_string() + " and " +
+                                             in[1].info->shape.to_string() + " do not broadcast");
             else
                 s.dims.push_back(da.is_known() ? da : db);
         }
-        return Out{{vi(dtype == DataType::kUndefined ? in[0].info->dtype : dtype, s)}};
+        return Out{{rule_output(dtype == DataType::kUndefined ? in[0].info->dtype : dtype, s)}};
     };
 }
 
@@ -142,10 +133,10 @@ Result<Out> cast_rule(const ir::Node& n, const std::string& label, const std::ve
     } else {
         const int64_t code = n.attr_int("to", 0);
         if (code <= 0 || code > kMaxDataTypeCode)
-            return bad(label, "attribute 'to' " + std::to_string(code) + " is not a data type");
+            return rule_error(label, "attribute 'to' " + std::to_string(code) + " is not a data type");
         to = static_cast<DataType>(code);
     }
-    return Out{{vi(to, in[0].info->shape)}};
+    return Out{{rule_output(to, in[0].info->shape)}};
 }
 
 Result<Out> quantize_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
@@ -155,16 +146,17 @@ Result<Out> quantize_rule(const ir::Node& n, const std::string& label, const std
     if (od > 0 && od <= kMaxDataTypeCode) out = static_cast<DataType>(od);
     if (const In* z = input(in, 2)) {
         if (z->info->dtype == DataType::kUndefined) return Out{};
-        if (od != 0 && z->info->dtype != out) return bad(label, "output_dtype differs from the zero point's type");
+        if (od != 0 && z->info->dtype != out)
+            return rule_error(label, "output_dtype differs from the zero point's type");
         out = z->info->dtype;
     }
-    return Out{{vi(out, in[0].info->shape)}};
+    return Out{{rule_output(out, in[0].info->shape)}};
 }
 
 Result<Out> dequantize_rule(const ir::Node&, const std::string&, const std::vector<In>& in) {
     const In* s = input(in, 1);
     if (in.empty() || !in[0].known() || !s || s->info->dtype == DataType::kUndefined) return Out{};
-    return Out{{vi(s->info->dtype, in[0].info->shape)}};
+    return Out{{rule_output(s->info->dtype, in[0].info->shape)}};
 }
 
 // Reduce* of opset 18 (axes as input 1), keepdims, noop_with_empty_axes.
@@ -181,15 +173,15 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
             ir::Shape s = x;
             for (ir::Dim& d : s.dims)
                 if (!(d.is_known() && d.value == 1)) d = ir::Dim::unknown();
-            return Out{{vi(in[0].info->dtype, s)}};
+            return Out{{rule_output(in[0].info->dtype, s)}};
         }
         axes = *v;
     }
-    if (axes.empty() && n.attr_int("noop_with_empty_axes", 0) != 0) return Out{{vi(in[0].info->dtype, x)}};
+    if (axes.empty() && n.attr_int("noop_with_empty_axes", 0) != 0) return Out{{rule_output(in[0].info->dtype, x)}};
     std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
     for (int64_t a : axes) {
         if (!norm_axis(a, rank))
-            return bad(label, "axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+            return rule_error(label, "axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
         reduced[static_cast<size_t>(a)] = true;
     }
     ir::Shape s;
@@ -200,16 +192,16 @@ Result<Out> reduce_rule(const ir::Node& n, const std::string& label, const std::
         else if (keep)
             s.dims.push_back(ir::Dim::known(1));
     }
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
     const ir::Shape& x = in[0].info->shape;
     int64_t axis = n.attr_int("axis", 0);
-    if (!norm_axis(axis, static_cast<int64_t>(x.dims.size()))) return bad(label, "axis is out of range");
+    if (!norm_axis(axis, static_cast<int64_t>(x.dims.size()))) return rule_error(label, "axis is out of range");
     const size_t k = n.outputs.size();
-    std::vector<ir::ValueInfo> outs(k, vi(in[0].info->dtype, x));
+    std::vector<ir::ValueInfo> outs(k, rule_output(in[0].info->dtype, x));
     std::vector<int64_t> sizes;
     if (const In* s = input(in, 1)) {
         auto v = shape_rule_ints(s);
@@ -217,12 +209,12 @@ Result<Out> split_rule(const ir::Node& n, const std::string& label, const std::v
     } else if (x.dims[axis].is_known()) {
         const int64_t d = x.dims[axis].value;
         const int64_t num = n.attr_int("num_outputs", static_cast<int64_t>(k));
-        if (num <= 0) return bad(label, "num_outputs must be positive");
+        if (num <= 0) return rule_error(label, "num_outputs must be positive");
         const int64_t part = (d + num - 1) / num;  // opset 18: ceil(d / n) each, the last smaller
         for (int64_t i = 0; i < num; ++i) sizes.push_back(std::max<int64_t>(0, std::min(part, d - i * part)));
     }
     if (!sizes.empty() && sizes.size() != k)
-        return bad(label, std::to_string(sizes.size()) + " split sizes for " + std::to_string(k) + " outputs");
+        return rule_error(label, std::to_string(sizes.size()) + " split sizes for " + std::to_string(k) + " outputs");
     for (size_t i = 0; i < k; ++i)
         outs[i].shape.dims[axis] = sizes.empty() ? ir::Dim::unknown() : ir::Dim::known(sizes[i]);
     return Out{outs};
@@ -240,7 +232,8 @@ Result<Out> reshape_rule(const ir::Node& n, const std::string& label, const std:
     for (size_t i = 0; i < target->size(); ++i) {
         int64_t d = (*target)[i];
         if (d == 0 && !allowzero) {
-            if (i >= x.dims.size()) return bad(label, "shape copies dim " + std::to_string(i) + " the input lacks");
+            if (i >= x.dims.size())
+                return rule_error(label, "shape copies dim " + std::to_string(i) + " the input lacks");
             s.dims.push_back(x.dims[i]);
             if (x.dims[i].is_known())
                 known *= x.dims[i].value;
@@ -249,54 +242,58 @@ Result<Out> reshape_rule(const ir::Node& n, const std::string& label, const std:
             continue;
         }
         if (d == -1) {
-            if (infer_at >= 0) return bad(label, "shape has more than one -1");
+            if (infer_at >= 0) return rule_error(label, "shape has more than one -1");
             infer_at = static_cast<int64_t>(i);
             s.dims.push_back(ir::Dim::unknown());
             continue;
         }
-        if (d < 0) return bad(label, "shape holds " + std::to_string(d));
+        if (d < 0) return rule_error(label, "shape holds " + std::to_string(d));
         s.dims.push_back(ir::Dim::known(d));
         if (known >= 0) known *= d;
     }
     if (auto xd = x.static_dims(); xd && known >= 0) {
         const int64_t total = shape_numel(*xd);
         const bool fits = infer_at >= 0 ? known > 0 && total % known == 0 : total == known;
-        if (!fits) return bad(label, "input " + x.to_string() + " cannot be reshaped to " + s.to_string());
+        if (!fits) return rule_error(label, "input " + x.to_string() + " cannot be reshaped to " + s.to_string());
         if (infer_at >= 0) s.dims[infer_at] = ir::Dim::known(total / known);
     }
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 Result<Out> shape_rule(const ir::Node& n, const std::string&, const std::vector<In>& in) {
     if (in.empty() || !in[0].info || !in[0].info->shape.has_rank) return Out{};
     const int64_t rank = in[0].info->shape.rank();
-    if (n.op_type == "Size") return Out{{vi(DataType::kInt64, ir::Shape::of({}))}};
+    if (n.op_type == "Size") return Out{{rule_output(DataType::kInt64, ir::Shape::of({}))}};
     int64_t start = n.attr_int("start", 0), end = n.attr_int("end", rank);
     if (start < 0) start += rank;
     if (end < 0) end += rank;
     start = std::clamp<int64_t>(start, 0, rank);
     end = std::clamp<int64_t>(end, 0, rank);
-    return Out{{vi(DataType::kInt64, ir::Shape::of({std::max<int64_t>(0, end - start)}))}};
+    return Out{{rule_output(DataType::kInt64, ir::Shape::of({std::max<int64_t>(0, end - start)}))}};
 }
 
 Result<Out> constant_of_shape_rule(const ir::Node& n, const std::string&, const std::vector<In>& in) {
     auto s = shape_value(input(in, 0));
     if (!s) return Out{};
     const ir::Attribute* v = n.find_attribute("value");
-    return Out{{vi(v ? v->t.dtype() : DataType::kFloat32, *s)}};
+    return Out{{rule_output(v ? v->t.dtype() : DataType::kFloat32, *s)}};
 }
 
 Result<Out> constant_rule(const ir::Node& n, const std::string& label, const std::vector<In>&) {
     for (const ir::Attribute& a : n.attributes) {
-        if (a.name == "value" || a.name == "sparse_value") return Out{{vi(a.t.dtype(), ir::Shape::of(a.t.dims()))}};
-        if (a.name == "value_float") return Out{{vi(DataType::kFloat32, ir::Shape::of({}))}};
-        if (a.name == "value_int") return Out{{vi(DataType::kInt64, ir::Shape::of({}))}};
-        if (a.name == "value_string") return Out{{vi(DataType::kString, ir::Shape::of({}))}};
-        if (a.name == "value_floats") return Out{{vi(DataType::kFloat32, ir::Shape::of({int64_t(a.floats.size())}))}};
-        if (a.name == "value_ints") return Out{{vi(DataType::kInt64, ir::Shape::of({int64_t(a.ints.size())}))}};
-        if (a.name == "value_strings") return Out{{vi(DataType::kString, ir::Shape::of({int64_t(a.strings.size())}))}};
+        if (a.name == "value" || a.name == "sparse_value")
+            return Out{{rule_output(a.t.dtype(), ir::Shape::of(a.t.dims()))}};
+        if (a.name == "value_float") return Out{{rule_output(DataType::kFloat32, ir::Shape::of({}))}};
+        if (a.name == "value_int") return Out{{rule_output(DataType::kInt64, ir::Shape::of({}))}};
+        if (a.name == "value_string") return Out{{rule_output(DataType::kString, ir::Shape::of({}))}};
+        if (a.name == "value_floats")
+            return Out{{rule_output(DataType::kFloat32, ir::Shape::of({int64_t(a.floats.size())}))}};
+        if (a.name == "value_ints")
+            return Out{{rule_output(DataType::kInt64, ir::Shape::of({int64_t(a.ints.size())}))}};
+        if (a.name == "value_strings")
+            return Out{{rule_output(DataType::kString, ir::Shape::of({int64_t(a.strings.size())}))}};
     }
-    return bad(label, "Constant has no value attribute");
+    return rule_error(label, "Constant has no value attribute");
 }
 
 Result<Out> transpose_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
@@ -305,14 +302,14 @@ Result<Out> transpose_rule(const ir::Node& n, const std::string& label, const st
     std::vector<int64_t> perm = n.attr_ints("perm");
     if (perm.empty())
         for (int64_t i = x.rank() - 1; i >= 0; --i) perm.push_back(i);
-    if (static_cast<int64_t>(perm.size()) != x.rank()) return bad(label, "perm does not match the input's rank");
+    if (static_cast<int64_t>(perm.size()) != x.rank()) return rule_error(label, "perm does not match the input's rank");
     ir::Shape s;
     s.has_rank = true;
     for (int64_t p : perm) {
-        if (!norm_axis(p, x.rank())) return bad(label, "perm holds " + std::to_string(p));
+        if (!norm_axis(p, x.rank())) return rule_error(label, "perm holds " + std::to_string(p));
         s.dims.push_back(x.dims[p]);
     }
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 Result<Out> flatten_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
@@ -320,7 +317,7 @@ Result<Out> flatten_rule(const ir::Node& n, const std::string& label, const std:
     const ir::Shape& x = in[0].info->shape;
     int64_t axis = n.attr_int("axis", 1);
     if (axis < 0) axis += x.rank();
-    if (axis < 0 || axis > x.rank()) return bad(label, "axis is out of range");
+    if (axis < 0 || axis > x.rank()) return rule_error(label, "axis is out of range");
     auto product = [&](int64_t b, int64_t e) {
         int64_t p = 1;
         for (int64_t i = b; i < e; ++i) {
@@ -332,7 +329,7 @@ Result<Out> flatten_rule(const ir::Node& n, const std::string& label, const std:
     ir::Shape s;
     s.has_rank = true;
     s.dims = {product(0, axis), product(axis, x.rank())};
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std::vector<In>& in) {
@@ -351,16 +348,16 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
         const int64_t rank = x.rank() + static_cast<int64_t>(axes.size());
         std::vector<bool> added(static_cast<size_t>(rank), false);
         for (int64_t a : axes) {
-            if (!norm_axis(a, rank)) return bad(label, "axis " + std::to_string(a) + " is out of range");
+            if (!norm_axis(a, rank)) return rule_error(label, "axis " + std::to_string(a) + " is out of range");
             added[a] = true;
         }
         size_t next = 0;
         for (int64_t i = 0; i < rank; ++i) s.dims.push_back(added[i] ? ir::Dim::known(1) : x.dims[next++]);
-        return Out{{vi(in[0].info->dtype, s)}};
+        return Out{{rule_output(in[0].info->dtype, s)}};
     }
     std::vector<bool> removed(x.dims.size(), false);
     for (int64_t a : axes) {
-        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string(a) + " is out of range");
+        if (!norm_axis(a, x.rank())) return rule_error(label, "axis " + std::to_string(a) + " is out of range");
         removed[a] = true;
     }
     for (size_t i = 0; i < x.dims.size(); ++i) {
@@ -368,7 +365,7 @@ Result<Out> squeeze_rule(const ir::Node& n, const std::string& label, const std:
         if (axes.empty() ? x.dims[i].value == 1 : removed[i]) continue;
         s.dims.push_back(x.dims[i]);
     }
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 // Pad 18 (axes as input 3). Pads or axes that are not constant leave the padded dims unknown, the rank known.
@@ -384,35 +381,37 @@ Result<Out> pad_rule(const ir::Node& n, const std::string& label, const std::vec
     ir::Shape s = x;
     if (!axes) {  // which axes are padded is known only when running
         for (ir::Dim& d : s.dims) d = ir::Dim::unknown();
-        return Out{{vi(in[0].info->dtype, s)}};
+        return Out{{rule_output(in[0].info->dtype, s)}};
     }
     if (pads && pads->size() != 2 * axes->size())
-        return bad(label, "pads has " + std::to_string(pads->size()) + " values for " + std::to_string(axes->size()) +
-                              " axes");
+        return rule_error(label, "pads has " + std::to_string(pads->size()) + " values for " +
+                                     std::to_string(axes->size()) + " axes");
     for (size_t k = 0; k < axes->size(); ++k) {
         int64_t a = (*axes)[k];
-        if (!norm_axis(a, x.rank())) return bad(label, "axis " + std::to_string((*axes)[k]) + " is out of range");
+        if (!norm_axis(a, x.rank()))
+            return rule_error(label, "axis " + std::to_string((*axes)[k]) + " is out of range");
         int64_t grow = 0, padded = 0;
         if (pads && __builtin_add_overflow((*pads)[k], (*pads)[k + axes->size()], &grow))
-            return bad(label, "pads of axis " + std::to_string(a) + " overflow");
+            return rule_error(label, "pads of axis " + std::to_string(a) + " overflow");
         if (!pads || (!s.dims[a].is_known() && grow != 0)) {
             s.dims[a] = ir::Dim::unknown();
         } else if (s.dims[a].is_known()) {
             if (__builtin_add_overflow(s.dims[a].value, grow, &padded) || padded < 0)
-                return bad(label, "pads " + std::to_string((*pads)[k]) + ", " +
-                                      std::to_string((*pads)[k + axes->size()]) + " of axis " + std::to_string(a) +
-                                      " leave no valid size of dim " + std::to_string(s.dims[a].value));
+                return rule_error(label, "pads " + std::to_string((*pads)[k]) + ", " +
+                                             std::to_string((*pads)[k + axes->size()]) + " of axis " +
+                                             std::to_string(a) + " leave no valid size of dim " +
+                                             std::to_string(s.dims[a].value));
             s.dims[a] = ir::Dim::known(padded);
         }
     }
-    return Out{{vi(in[0].info->dtype, s)}};
+    return Out{{rule_output(in[0].info->dtype, s)}};
 }
 
 Result<Out> string_split_rule(const ir::Node&, const std::string&, const std::vector<In>& in) {
     if (in.empty() || !in[0].known()) return Out{};
     ir::Shape y = in[0].info->shape;
     y.dims.push_back(ir::Dim::unknown());  // the most parts of any element: known when running
-    return Out{{vi(DataType::kString, y), vi(DataType::kInt64, in[0].info->shape)}};
+    return Out{{rule_output(DataType::kString, y), rule_output(DataType::kInt64, in[0].info->shape)}};
 }
 
 Result<Out> image_decoder_rule(const ir::Node& n, const std::string&, const std::vector<In>&) {
@@ -420,7 +419,7 @@ Result<Out> image_decoder_rule(const ir::Node& n, const std::string&, const std:
     ir::Shape s;
     s.has_rank = true;
     s.dims = {ir::Dim::unknown(), ir::Dim::unknown(), ir::Dim::known(format == "Grayscale" ? 1 : 3)};
-    return Out{{vi(DataType::kUInt8, s)}};
+    return Out{{rule_output(DataType::kUInt8, s)}};
 }
 
 const std::map<std::string, Rule>& rules() {
@@ -573,6 +572,15 @@ std::vector<size_t> table_nodes(const ir::Model& model) {
 }
 
 }  // namespace
+
+ir::ValueInfo rule_output(DataType dtype, ir::Shape shape) {
+    ir::ValueInfo v;
+    v.dtype = dtype;
+    v.shape = std::move(shape);
+    return v;
+}
+
+Status rule_error(const std::string& label, const std::string& what) { return invalid_model(label + ": " + what); }
 
 std::optional<std::vector<int64_t>> shape_rule_ints(const ShapeRuleInput* in) {
     if (!in || !in->value) return std::nullopt;

@@ -22,6 +22,7 @@
 #include "io/frame_source.hpp"
 #include "io/reconnect.hpp"
 #include "pipeline/runtime.hpp"
+#include "vision/results_json.hpp"
 
 namespace edgeinfer::pipeline {
 namespace {
@@ -438,6 +439,8 @@ Status TaskElement::emit(const std::vector<NamedTensor>& outputs, const Pending&
                             saved};
     if (o_.print) {
         o_.print(record, out_);
+    } else if (o_.json) {
+        out_ << json_line(record) << std::endl;
     } else {
         out_ << io::frame_label(p.frame)
              << (record.is_clip
@@ -507,6 +510,16 @@ class ElementRef : public Element {
 };
 
 }  // namespace
+
+std::string json_line(const TaskRecord& r) {
+    nlohmann::ordered_json j{
+        {"source", r.frame.source_id}, {"seq", r.frame.seq}, {"timestamp_us", r.frame.timestamp_us}};
+    if (r.is_clip) j["clip"] = {r.clip_first, r.clip_last};
+    j["results"] = vision::results_json(r.result);
+    j["latency_ms"] = {{"pre", r.pre_ms}, {"infer", r.infer_ms}, {"post", r.post_ms}};
+    if (!r.saved.empty()) j["saved"] = r.saved;
+    return vision::json_text(j);
+}
 
 TaskOutcome run_task(const TaskRunOptions& o, vision::TaskHead& head, std::ostream& out, std::ostream& err) {
     RunState state(o);

@@ -44,6 +44,10 @@ struct TaskRecord {
 };
 using TaskPrinter = std::function<void(const TaskRecord& record, std::ostream& out)>;
 
+// A record as the one JSON line `--json` prints: {"source", "seq", "timestamp_us"[, "clip": [first, last]],
+// "results" (vision/results_json.hpp), "latency_ms": {"pre", "infer", "post"}[, "saved"]}.
+std::string json_line(const TaskRecord& record);
+
 struct TaskRunOptions {
     std::string command = "classify";  // for messages: "edgeinfer <command>: ..."
     vision::HeadOptions head;          // model path, --top, --threshold
@@ -51,7 +55,7 @@ struct TaskRunOptions {
     int64_t limit = 0;         // -l: stop after N results (frames, or clips for video); 0: until the source ends
     double rate = 0.0;         // -r: at most this many frames per second read from the source
     bool force_cpu = false;    // -c: accepted and reported (CPU is the only device)
-    bool json = false;         // results are machine-readable: the other lines go to `err`, not `out`
+    bool json = false;  // results as JSON lines (json_line) on `out` (unless `print` is set); the other lines on `err`
     std::string save;          // DIR (annotated images) or FILE.mp4/.avi/.mkv (annotated video)
     std::string labels_path;   // --labels FILE (else the sidecar's labels)
     std::string sidecar_path;  // --sidecar FILE (else MODEL.json next to MODEL.onnx)
@@ -72,7 +76,8 @@ struct TaskRunOptions {
     bool clips_only = false;  // video: refuse models whose input is not N x C x T x H x W
     bool progress = false;    // a live progress line on `err` (the caller decides, e.g. when stderr is a terminal)
     const std::atomic<bool>* stop = nullptr;  // when set to true (e.g. by a signal handler), the run stops
-    TaskPrinter print;  // prints each result on `out`; unset: "SOURCE: LINE  (T ms)[ -> SAVED]" text lines
+    // Prints each result on `out`; unset: json_line(record) with `json`, else "SOURCE: LINE  (T ms)[ -> SAVED]".
+    TaskPrinter print;
 };
 
 // Builds and runs the pipeline (source → TaskElement(head) → printer). Per-result output and the summary

@@ -2,9 +2,11 @@
 #include "vision/segmentation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <utility>
 
 #include "base/logging.hpp"
 #include "base/status.hpp"
@@ -76,6 +78,36 @@ cv::Mat argmax_planes(const float* logits, int64_t classes, int height, int widt
         }
     }
     return mask;
+}
+
+namespace {
+
+constexpr std::array<std::pair<MaskResize, std::string_view>, 2> kMaskResizeNames = {{
+    {MaskResize::kLogits, "logits"},
+    {MaskResize::kMask, "mask"},
+}};
+
+}  // namespace
+
+std::string_view to_string(MaskResize resize) {
+    for (const auto& [value, name] : kMaskResizeNames)
+        if (value == resize) return name;
+    return "?";
+}
+
+std::string mask_resize_choices() {
+    std::string out;
+    for (const auto& [value, name] : kMaskResizeNames) {
+        if (!out.empty()) out += "|";
+        out += name;
+    }
+    return out;
+}
+
+Result<MaskResize> parse_mask_resize(std::string_view name) {
+    for (const auto& [value, n] : kMaskResizeNames)
+        if (n == name) return value;
+    return invalid_argument("unknown mask resize '" + std::string(name) + "' (choose " + mask_resize_choices() + ")");
 }
 
 Result<SegmentationResult> segment(const NamedTensor& output, const PreprocessInfo& info, MaskResize resize) {

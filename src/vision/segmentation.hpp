@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgeinfer/session.hpp"
@@ -18,6 +19,13 @@ enum class MaskResize {
     kLogits,  // bilinear-resize the logits to the frame, then argmax (as PyTorch's F.interpolate + argmax)
     kMask,    // argmax at the model's resolution, then nearest-neighbour to the frame (cheaper)
 };
+
+// "logits", "mask" (the CLI's --mask-resize).
+std::string_view to_string(MaskResize resize);
+// The names to_string gives; kInvalidArgument naming the choices otherwise.
+Result<MaskResize> parse_mask_resize(std::string_view name);
+// "logits|mask", for help texts and messages.
+std::string mask_resize_choices();
 
 struct SegmentationResult {
     cv::Mat mask;               // CV_32S, frame size: class per pixel, -1 where the model saw nothing (outside a crop)

@@ -241,6 +241,31 @@ inline bool parse_auto_pad(const std::string& s, AutoPad& out) {
     return true;
 }
 
+// The sliding-window attributes convolutions and pooling share.
+struct WindowAttrs {
+    AutoPad auto_pad = AutoPad::kNotSet;
+    std::vector<int64_t> kernel_shape, strides, dilations, pads;
+};
+
+// Reads auto_pad, kernel_shape, strides, dilations and pads; "" or why they are not usable (strides
+// and dilations must be >= 1, pads >= 0). What each op requires beyond that stays with the op.
+inline std::string parse_window_attrs(const ir::Node& node, WindowAttrs& a) {
+    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
+        return "auto_pad '" + node.attr_string("auto_pad", "") +
+               "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    a.kernel_shape = node.attr_ints("kernel_shape");
+    a.strides = node.attr_ints("strides");
+    a.dilations = node.attr_ints("dilations");
+    a.pads = node.attr_ints("pads");
+    for (int64_t s : a.strides)
+        if (s < 1) return "strides must be >= 1";
+    for (int64_t d : a.dilations)
+        if (d < 1) return "dilations must be >= 1";
+    for (int64_t p : a.pads)
+        if (p < 0) return "negative pads are not supported";
+    return "";
+}
+
 // oneDNN's channels-last format for a tensor of `rank` 3, 4 or 5 (NWC, NHWC, NDHWC).
 inline dnnl::memory::format_tag channels_last_format(size_t rank) {
     using tag = dnnl::memory::format_tag;

@@ -32,6 +32,14 @@ std::string parse_activation(const ir::Node& node, Activation& act) {
     return "";
 }
 
+Tensor constant_q8_weight(const CreateContext& ctx, OpKind kind) {
+    const size_t w_slot = kind == OpKind::kInteger ? kIntegerSlots.w : kQLinearSlots.w;
+    if (w_slot < ctx.constant_inputs.size() && ctx.constant_inputs[w_slot] != nullptr &&
+        is_q8(ctx.constant_inputs[w_slot]->dtype()))
+        return *ctx.constant_inputs[w_slot];
+    return Tensor();
+}
+
 bool read_zero_points(const Tensor& t, std::vector<int32_t>& out) {
     out.resize(static_cast<size_t>(t.numel()));
     for (int64_t i = 0; i < t.numel(); ++i) {

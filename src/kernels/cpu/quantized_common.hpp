@@ -226,6 +226,44 @@ class QuantKernelBase : public Kernel {
     mutable std::unique_ptr<PackedWeightsCache> cache_;
 };
 
+// W when it is a constant uint8/int8 initializer (folded and packed once, at the first prepare); an
+// empty tensor when it is computed at run time or has another type.
+Tensor constant_q8_weight(const CreateContext& ctx, OpKind kind);
+
+// The op's attributes besides the fused activation, for ops that have none (the matmuls).
+struct NoAttrs {};
+inline std::string parse_no_attrs(const ir::Node&, NoAttrs&) { return ""; }
+
+// The registry entry of one int8 op (uint8/int8 inputs). supports() and the factory both read the fused
+// activation, then `parse` (the op's own attributes into Attrs; "" or why not); the factory then builds
+// the kernel with make(kind, attrs, activation, constant_q8_weight(ctx, kind)).
+template <typename Attrs, typename Make>
+KernelDef quant_kernel_def(std::string domain, std::string op, int64_t since, OpKind kind,
+                           std::string (*parse)(const ir::Node&, Attrs&), Make make) {
+    auto read = [parse](const ir::Node& node, Activation& act, Attrs& attrs) {
+        std::string why = parse_activation(node, act);
+        return why.empty() ? parse(node, attrs) : why;
+    };
+    KernelDef d;
+    d.domain = std::move(domain);
+    d.op_type = std::move(op);
+    d.since_version = since;
+    d.dtypes = {DataType::kUInt8, DataType::kInt8};
+    d.supports = [read](const CreateContext& ctx) -> std::string {
+        Activation act;
+        Attrs attrs;
+        return read(ctx.node, act, attrs);
+    };
+    d.factory = [read, kind, make](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
+        Activation act;
+        Attrs attrs;
+        std::string why = read(ctx.node, act, attrs);
+        if (!why.empty()) return ctx.invalid(why);
+        return std::unique_ptr<Kernel>(make(kind, std::move(attrs), act, constant_q8_weight(ctx, kind)));
+    };
+    return d;
+}
+
 // Finishes a state: reorders between plain tensors and the primitive's layouts, scratch layout.
 void plan_scratch(PrepareContext& ctx, QState& st, const dnnl::memory::desc& src_plain,
                   const dnnl::memory::desc& dst_plain, size_t x_numel, size_t w_numel, size_t y_numel);

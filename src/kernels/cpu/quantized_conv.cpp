@@ -13,10 +13,8 @@ namespace {
 
 using dnnl::memory;
 
-struct ConvAttrs {
-    AutoPad auto_pad = AutoPad::kNotSet;
+struct ConvAttrs : WindowAttrs {
     int64_t group = 1;
-    std::vector<int64_t> kernel_shape, strides, dilations, pads;
     // Memory order of X / Y / Z: "NHWC" between two QConv nodes (passes/qdq_fusion), NCHW otherwise;
     // Z's (z_layout) is Y's unless given.
     bool x_nhwc = false, y_nhwc = false, z_nhwc = false;
@@ -26,20 +24,10 @@ struct ConvAttrs {
 };
 
 std::string parse_conv_attrs(const ir::Node& node, ConvAttrs& a) {
-    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") + "' is not supported";
+    std::string why = parse_window_attrs(node, a);
+    if (!why.empty()) return why;
     a.group = node.attr_int("group", 1);
     if (a.group < 1) return "group must be >= 1";
-    a.kernel_shape = node.attr_ints("kernel_shape");
-    a.strides = node.attr_ints("strides");
-    a.dilations = node.attr_ints("dilations");
-    a.pads = node.attr_ints("pads");
-    for (int64_t v : a.strides)
-        if (v < 1) return "strides must be >= 1";
-    for (int64_t v : a.dilations)
-        if (v < 1) return "dilations must be >= 1";
-    for (int64_t v : a.pads)
-        if (v < 0) return "negative pads are not supported";
     for (const char* attr : {"x_layout", "y_layout"}) {
         std::string layout = node.attr_string(attr, "NCHW");
         if (layout != "NCHW" && layout != "NHWC") return std::string(attr) + " must be NCHW or NHWC";
@@ -249,42 +237,17 @@ class QuantConvKernel final : public QuantKernelBase {
     ConvAttrs attrs_;
 };
 
-KernelDef conv_def(std::string domain, std::string op, int64_t since, OpKind kind) {
-    KernelDef d;
-    d.domain = std::move(domain);
-    d.op_type = std::move(op);
-    d.since_version = since;
-    d.dtypes = {DataType::kUInt8, DataType::kInt8};
-    d.supports = [](const CreateContext& ctx) -> std::string {
-        Activation act;
-        ConvAttrs attrs;
-        std::string why = parse_activation(ctx.node, act);
-        if (why.empty()) why = parse_conv_attrs(ctx.node, attrs);
-        return why;
-    };
-    d.factory = [kind](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        Activation act;
-        ConvAttrs attrs;
-        std::string why = parse_activation(ctx.node, act);
-        if (why.empty()) why = parse_conv_attrs(ctx.node, attrs);
-        if (!why.empty()) return ctx.invalid(why);
-        const size_t w_slot = kind == OpKind::kInteger ? kIntegerSlots.w : kQLinearSlots.w;
-        Tensor w;
-        if (w_slot < ctx.constant_inputs.size() && ctx.constant_inputs[w_slot] != nullptr &&
-            is_q8(ctx.constant_inputs[w_slot]->dtype()))
-            w = *ctx.constant_inputs[w_slot];
-        return std::unique_ptr<Kernel>(new QuantConvKernel(kind, std::move(attrs), act, std::move(w)));
-    };
-    return d;
+std::unique_ptr<Kernel> make_conv(OpKind kind, ConvAttrs attrs, Activation act, Tensor w) {
+    return std::make_unique<QuantConvKernel>(kind, std::move(attrs), act, std::move(w));
 }
 
 }  // namespace
 
 void register_quantized_conv_kernels(KernelRegistry& registry) {
-    registry.add(conv_def("", "QLinearConv", 10, OpKind::kQLinear));
-    registry.add(conv_def("", "ConvInteger", 10, OpKind::kInteger));
-    registry.add(conv_def("edgeinfer", "QConv", 1, OpKind::kFused));
-    registry.add(conv_def("com.microsoft", "QLinearConv", 1, OpKind::kQLinear));
+    registry.add(quant_kernel_def("", "QLinearConv", 10, OpKind::kQLinear, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("", "ConvInteger", 10, OpKind::kInteger, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("edgeinfer", "QConv", 1, OpKind::kFused, parse_conv_attrs, make_conv));
+    registry.add(quant_kernel_def("com.microsoft", "QLinearConv", 1, OpKind::kQLinear, parse_conv_attrs, make_conv));
 }
 
 }  // namespace edgeinfer::kernels::cpu

@@ -118,36 +118,16 @@ class QuantMatMulKernel final : public QuantKernelBase {
     }
 };
 
-KernelDef matmul_def(std::string domain, std::string op, int64_t since, OpKind kind) {
-    KernelDef d;
-    d.domain = std::move(domain);
-    d.op_type = std::move(op);
-    d.since_version = since;
-    d.dtypes = {DataType::kUInt8, DataType::kInt8};
-    d.supports = [](const CreateContext& ctx) -> std::string {
-        Activation act;
-        return parse_activation(ctx.node, act);
-    };
-    d.factory = [kind](const CreateContext& ctx) -> Result<std::unique_ptr<Kernel>> {
-        Activation act;
-        std::string why = parse_activation(ctx.node, act);
-        if (!why.empty()) return ctx.invalid(why);
-        const size_t w_slot = kind == OpKind::kInteger ? kIntegerSlots.w : kQLinearSlots.w;
-        Tensor w;
-        if (w_slot < ctx.constant_inputs.size() && ctx.constant_inputs[w_slot] != nullptr &&
-            is_q8(ctx.constant_inputs[w_slot]->dtype()))
-            w = *ctx.constant_inputs[w_slot];
-        return std::unique_ptr<Kernel>(new QuantMatMulKernel(kind, act, std::move(w)));
-    };
-    return d;
+std::unique_ptr<Kernel> make_matmul(OpKind kind, NoAttrs, Activation act, Tensor w) {
+    return std::make_unique<QuantMatMulKernel>(kind, act, std::move(w));
 }
 
 }  // namespace
 
 void register_quantized_matmul_kernels(KernelRegistry& registry) {
-    registry.add(matmul_def("", "QLinearMatMul", 10, OpKind::kQLinear));
-    registry.add(matmul_def("", "MatMulInteger", 10, OpKind::kInteger));
-    registry.add(matmul_def("edgeinfer", "QMatMul", 1, OpKind::kFused));
+    registry.add(quant_kernel_def("", "QLinearMatMul", 10, OpKind::kQLinear, parse_no_attrs, make_matmul));
+    registry.add(quant_kernel_def("", "MatMulInteger", 10, OpKind::kInteger, parse_no_attrs, make_matmul));
+    registry.add(quant_kernel_def("edgeinfer", "QMatMul", 1, OpKind::kFused, parse_no_attrs, make_matmul));
 }
 
 }  // namespace edgeinfer::kernels::cpu

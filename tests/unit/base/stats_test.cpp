@@ -44,5 +44,20 @@ TEST(PrecisionNames, RoundTripAndRejectUnknown) {
     EXPECT_EQ(to_string(GraphOptimizationLevel::kAll), "all");
 }
 
+// optimization_level_choices lists exactly the names parse_optimization_level takes, in order, and its
+// refusal names them.
+TEST(PrecisionNames, OptimizationLevelChoicesAreTheTable) {
+    EXPECT_EQ(optimization_level_choices(), "none|basic|extended|all");
+    for (auto level : {GraphOptimizationLevel::kNone, GraphOptimizationLevel::kBasic, GraphOptimizationLevel::kExtended,
+                       GraphOptimizationLevel::kAll}) {
+        EXPECT_NE(optimization_level_choices().find(to_string(level)), std::string::npos);
+        EXPECT_EQ(*parse_optimization_level(to_string(level)), level);
+    }
+    auto bad = parse_optimization_level("max");
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find(optimization_level_choices()), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace edgeinfer

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "cli_test_util.hpp"
+#include "edgeinfer/precision.hpp"
+#include "vision/segmentation.hpp"
 
 namespace edgeinfer {
 namespace {
@@ -159,6 +161,33 @@ TEST(FlagVocabulary, TheSpellingsOfIssue18) {
     r = run_cli("camera-server --source /no/such/video.mp4 --fps 5 -p 0");
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("no such file"), std::string::npos) << r.out;
+}
+
+// The flags naming an enum value take the library's name table: --help lists its choices, and a name it does
+// not know is refused with its message before anything runs (the digits 0..3 of an optimization level too).
+TEST(FlagVocabulary, EnumFlagsTakeTheLibrarysNames) {
+    struct EnumFlag {
+        std::string command, choices, refusal;
+    };
+    const std::vector<EnumFlag> flags = {
+        {"optimize /no/such/in.onnx /tmp/out.onnx --level", optimization_level_choices(),
+         parse_optimization_level("max").status().message()},
+        {"bench /no/such/model.onnx -O", optimization_level_choices(),
+         parse_optimization_level("max").status().message()},
+        {"segment /no/such/model.onnx /no/such/dir --mask-resize", vision::mask_resize_choices(),
+         vision::parse_mask_resize("max").status().message()},
+    };
+    for (const EnumFlag& f : flags) {
+        const std::string command = f.command.substr(0, f.command.find(' '));
+        EXPECT_NE(run_cli(command + " --help").out.find(f.choices), std::string::npos) << command;
+        auto r = run_cli(f.command + " max");
+        EXPECT_NE(r.code, 0) << r.out;
+        EXPECT_NE(r.out.find(f.refusal), std::string::npos) << f.command << ": " << r.out;
+    }
+    // A digit is a level (the run then fails on the missing model, not on the flag).
+    auto r = run_cli("bench /no/such/model.onnx -O 2");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("/no/such/model.onnx"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -192,6 +192,62 @@ INSTANTIATE_TEST_SUITE_P(Shapes, QuantizedConvBuffers,
                                            ConvCase{32, 32, 10, 3, false, false}),
                          case_name);
 
+// The int8 ops' registry entries (kernels/cpu/quantized_common.hpp quant_kernel_def): an attribute they cannot
+// use makes supports() name it, and the factory refuses the node with the same reason; usable ones create a
+// kernel.
+TEST(QuantizedKernelAttrs, UnusableAttributesAreNamed) {
+    struct AttrCase {
+        const char* op;
+        ir::Attribute attr;
+        const char* why;  // "" when the node is supported
+    };
+    const AttrCase cases[] = {
+        {"QLinearConv", testing::attr_s("auto_pad", "MIDDLE"),
+         "auto_pad 'MIDDLE' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"},
+        {"QLinearConv", testing::attr_is("strides", {1, 0}), "strides must be >= 1"},
+        {"QLinearConv", testing::attr_is("dilations", {0, 1}), "dilations must be >= 1"},
+        {"QLinearConv", testing::attr_is("pads", {0, -1, 0, 0}), "negative pads are not supported"},
+        {"QLinearConv", testing::attr_i("group", 0), "group must be >= 1"},
+        {"QLinearConv", testing::attr_s("x_layout", "NCWH"), "x_layout must be NCHW or NHWC"},
+        {"QLinearConv", testing::attr_s("activation", "Erf"), "fused activation 'Erf' is not supported"},
+        {"QLinearMatMul", testing::attr_s("activation", "Erf"), "fused activation 'Erf' is not supported"},
+        {"QLinearConv", testing::attr_is("strides", {2, 2}), ""},
+        {"QLinearMatMul", testing::attr_s("activation", "Relu"), ""},
+    };
+    const Tensor w = Tensor::from_vector<int8_t>(DataType::kInt8, {1, 1, 1, 1}, {2});
+    for (const AttrCase& c : cases) {
+        SCOPED_TRACE(std::string(c.op) + " " + c.attr.name);
+        ir::Node node;
+        node.op_type = c.op;
+        node.name = "q";
+        node.inputs = {"x", "xs", "xz", "w", "ws", "wz", "ys", "yz"};
+        node.outputs = {"y"};
+        const std::vector<DataType> types = {DataType::kUInt8,   DataType::kFloat32, DataType::kUInt8,
+                                             DataType::kInt8,    DataType::kFloat32, DataType::kInt8,
+                                             DataType::kFloat32, DataType::kUInt8};
+        const std::vector<const Tensor*> constants = {nullptr, nullptr, nullptr, &w,
+                                                      nullptr, nullptr, nullptr, nullptr};
+        kernels::CreateContext cctx{node, std::string(c.op) + " 'q'", 13, types, constants};
+        auto plain = kernels::default_registry().find(cctx);  // the entry, found before the attribute is set
+        ASSERT_TRUE(plain.is_ok()) << plain.status().to_string();
+        node.attributes.push_back(c.attr);
+        auto def = kernels::default_registry().find(cctx);
+        if (*c.why == '\0') {
+            ASSERT_TRUE(def.is_ok()) << def.status().to_string();
+            EXPECT_TRUE((*def)->factory(cctx).is_ok());
+            continue;
+        }
+        ASSERT_FALSE(def.is_ok());
+        EXPECT_NE(def.status().message().find(c.why), std::string::npos) << def.status().to_string();
+        // The factory, called on a node supports() refused, gives the same reason and names the node.
+        auto kernel = (*plain)->factory(cctx);
+        ASSERT_FALSE(kernel.is_ok());
+        EXPECT_EQ(kernel.status().code(), StatusCode::kInvalidModel);
+        EXPECT_NE(kernel.status().message().find(std::string(c.op) + " 'q': " + c.why), std::string::npos)
+            << kernel.status().to_string();
+    }
+}
+
 // The bundled trained segmenter (models/shapes_segmenter.onnx) quantized with a few seeded samples, in
 // int8 at 2 threads: the same input gives the same bits at every run, and the bits of 1 thread.
 TEST(QuantizedDeterminism, SegmenterInt8SameBitsEveryRun) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,6 +61,46 @@ TEST(TaskPipeline, ClassifiesEverySampleThroughThePrinter) {
     EXPECT_GE(right, 16) << out.str();
     EXPECT_NE(out.str().find("18 frames in "), std::string::npos) << out.str();
     EXPECT_NE(out.str().find("latency ms p50/p95: pre "), std::string::npos) << out.str();
+}
+
+// With `json` and no printer, run_task prints json_line(record) per result on `out`, the summary on `err`.
+TEST(TaskPipeline, JsonLinesWithoutAPrinter) {
+    vision::ClassificationHead head;
+    TaskRunOptions o;
+    o.head.model_path = kModel;
+    o.dataspec = kSamples;
+    o.threads = 1;
+    o.limit = 2;
+    o.json = true;
+    std::ostringstream out, err;
+    EXPECT_EQ(run_task(o, head, out, err), TaskOutcome::kOk) << err.str();
+    std::istringstream lines(out.str());
+    int n = 0;
+    for (std::string line; std::getline(lines, line); ++n) {
+        auto j = nlohmann::ordered_json::parse(line, nullptr, false);
+        ASSERT_FALSE(j.is_discarded()) << line;
+        std::vector<std::string> keys;
+        for (const auto& item : j.items()) keys.push_back(item.key());
+        EXPECT_EQ(keys, (std::vector<std::string>{"source", "seq", "timestamp_us", "results", "latency_ms"})) << line;
+        EXPECT_EQ(j["results"].size(), 5u) << line;  // the head's default top 5
+        EXPECT_TRUE(j["latency_ms"].contains("infer")) << line;
+    }
+    EXPECT_EQ(n, 2) << out.str();
+}
+
+// json_line's fields, in order, with a clip and a saved file.
+TEST(TaskPipeline, JsonLineOfAClip) {
+    io::Frame frame;
+    frame.seq = 9;
+    frame.timestamp_us = 1234;
+    frame.source_id = "clip.mp4";
+    Classification c;
+    c.top = {{1, "up", 0.5}};
+    const vision::TaskResult result = c;
+    const TaskRecord r{frame, result, "up 0.50", true, 2, 9, 0.5, 1.25, 0.25, "out/9.jpg"};
+    EXPECT_EQ(json_line(r), R"({"source":"clip.mp4","seq":9,"timestamp_us":1234,"clip":[2,9],)"
+                            R"("results":[{"class":1,"label":"up","score":0.5}],)"
+                            R"("latency_ms":{"pre":0.5,"infer":1.25,"post":0.25},"saved":"out/9.jpg"})");
 }
 
 TEST(TaskPipeline, LimitCountsResults) {

@@ -28,6 +28,20 @@ std::vector<int32_t> row(const cv::Mat& m, int y) {
     return std::vector<int32_t>(m.ptr<int32_t>(y), m.ptr<int32_t>(y) + m.cols);
 }
 
+TEST(MaskResizeNames, RoundTripAndRejectUnknown) {
+    EXPECT_EQ(mask_resize_choices(), "logits|mask");
+    for (MaskResize m : {MaskResize::kLogits, MaskResize::kMask}) {
+        auto back = parse_mask_resize(to_string(m));
+        ASSERT_TRUE(back.is_ok()) << to_string(m);
+        EXPECT_EQ(*back, m);
+    }
+    auto bad = parse_mask_resize("nearest");
+    ASSERT_FALSE(bad.is_ok());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find("'nearest'"), std::string::npos) << bad.status().message();
+    EXPECT_NE(bad.status().message().find("logits|mask"), std::string::npos) << bad.status().message();
+}
+
 TEST(ArgmaxPlanes, TiesGoToTheLowerClass) {
     const std::vector<float> x = {1, 5, 3, 0,   // class 0
                                   2, 5, 3, 0,   // class 1
