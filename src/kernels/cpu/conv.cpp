@@ -54,11 +54,10 @@ namespace {
 
 using dnnl::memory;
 
-struct ConvAttrs {
+struct ConvAttrs : WindowAttrs {  // auto_pad, kernel_shape, strides, dilations, pads
     bool transpose = false;
-    AutoPad auto_pad = AutoPad::kNotSet;
     int64_t group = 1;
-    std::vector<int64_t> kernel_shape, strides, dilations, pads, output_padding, output_shape;
+    std::vector<int64_t> output_padding, output_shape;
     std::vector<Eltwise> activation;
     bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
     bool bf16 = false;           // compute in bf16 (fp32 accumulation)
@@ -80,23 +79,12 @@ constexpr double kTacticTolerance = 1e-5;
 std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
     bool fused = node.domain == "edgeinfer";  // only FusedConv reads the fusion attributes
     a.transpose = transpose;
-    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") +
-               "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    std::string why = parse_window_attrs(node, a);
+    if (!why.empty()) return why;
     a.group = node.attr_int("group", 1);
     if (a.group < 1) return "group must be >= 1, got " + std::to_string(a.group);
-    a.kernel_shape = node.attr_ints("kernel_shape");
-    a.strides = node.attr_ints("strides");
-    a.dilations = node.attr_ints("dilations");
-    a.pads = node.attr_ints("pads");
     a.output_padding = node.attr_ints("output_padding");
     a.output_shape = node.attr_ints("output_shape");
-    for (int64_t s : a.strides)
-        if (s < 1) return "strides must be >= 1";
-    for (int64_t d : a.dilations)
-        if (d < 1) return "dilations must be >= 1";
-    for (int64_t p : a.pads)
-        if (p < 0) return "negative pads are not supported";
     // com.microsoft:FusedConv (ONNX Runtime's optimizer): Conv's attributes plus activation /
     // activation_params, Y = act(conv(X, W) + B + Z), all NCHW float32.
     if (node.domain == "com.microsoft") return parse_activation(node, a.activation);
@@ -109,7 +97,7 @@ std::string parse_attrs(const ir::Node& node, bool transpose, ConvAttrs& a) {
         if (*v != 0 && *v != kBlock) return std::string(name) + " must be 0 or 16, got " + std::to_string(*v);
         if (*v != 0 && !a.channels_last) return std::string(name) + " needs channels_last=1";
     }
-    std::string why = parse_output_type(node, a.bf16_output);
+    why = parse_output_type(node, a.bf16_output);
     if (!why.empty()) return why;
     return parse_activation(node, a.activation);
 }
