@@ -59,9 +59,9 @@ struct ConvAttrs : WindowAttrs {  // auto_pad, kernel_shape, strides, dilations,
     int64_t group = 1;
     std::vector<int64_t> output_padding, output_shape;
     std::vector<Eltwise> activation;
-    bool channels_last = false;  // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
-    bool bf16 = false;           // compute in bf16 (fp32 accumulation)
-    bool bf16_output = false;    // FusedConv output_type = 16: Y is stored as bf16
+    bool channels_last = false;                     // FusedConv: X, Z and Y are channels-last (N, spatial..., C)
+    bool bf16 = false;                              // compute in bf16 (fp32 accumulation)
+    bool bf16_output = false;                       // FusedConv output_type = 16: Y is stored as bf16
     int64_t x_block = 0, y_block = 0, z_block = 0;  // FusedConv: 16 = that operand is stored nChw16c
     TacticMode tactics = TacticMode::kFast;
 };
