@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """edgeinfer against ONNX Runtime node by node: where does edgeinfer spend more time (issue 20)?
 
-  /usr/bin/python3 bench/node_compare.py MODEL [--threads 1] [--iterations 200] [--top 25] [--build DIR]
-                                         [--edgeinfer PROGRAM] [--cache DIR] [--ort DIR] [--json FILE]
+  /usr/bin/python3 bench/node_compare.py MODEL [--threads 1] [--iterations 200] [--rounds 3] [--top 25]
+                                         [--build DIR] [--edgeinfer PROGRAM] [--cache DIR] [--ort DIR] [--json FILE]
 
 MODEL is a key of bench/run_suite.py's cache (e.g. squeezenet1_1: CACHE/squeezenet1_1.opset13.onnx and its
 seeded inputs; run run_suite.py once to export) or a path to an .onnx file with one float input (then
 --input FILE.npy is needed). Runs `edgeinfer bench --profile --json` and `node bench/ort_bench.js --profile`
-one after the other at --threads (ORT first, then edgeinfer), each for --iterations timed runs, and prints the
-mean kernel time per run of both, in ms:
+at --threads, taking turns for --rounds rounds (ORT first in each), each for --iterations timed runs, and prints
+per node the smallest over the rounds of its mean kernel time per run (in ms), so a burst of load on a shared
+machine in one round does not count:
 
   1. per group: each runtime's nodes are matched to the model's ONNX nodes by name, or, for the nodes a runtime
      renamed, by the longest prefix of the name that is an ONNX node or value name (ORT names a fused node after
@@ -119,6 +120,15 @@ def profile_edgeinfer(a, onnx_path, input_name, inputs):
     return [(n["name"], n["op_type"], n["time_ms"]) for n in j["profile"]["nodes"]]
 
 
+def smallest(rounds):
+    """[(name, op, ms)] per round -> per node the smallest ms over the rounds (first round's order)."""
+    best = {}
+    for nodes in rounds:
+        for name, op, ms in nodes:
+            best[name] = min(best.get(name, ms), ms)
+    return [(name, op, best[name]) for name, op, _ in rounds[0]]
+
+
 def attribute(model, nodes):
     """Runtime nodes -> ({group: ms}, {group: [runtime op types]}, [(inserted name, op type, ms)])."""
     times, ops, inserted = collections.defaultdict(float), collections.defaultdict(list), []
@@ -144,6 +154,7 @@ def main():
     ap.add_argument("model")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--top", type=int, default=25, help="groups listed, largest edgeinfer - ORT difference first")
     ap.add_argument("--input", action="append", default=[], help="FILE.npy for an .onnx path (repeatable)")
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), "build"))
@@ -168,13 +179,17 @@ def main():
         sys.exit(f"node_compare: {onnx_path} has {len(model.inputs)} inputs, only one is supported")
 
     load_before = load()
-    ort_nodes = profile_ort(a, onnx_path, inputs)
-    ei_nodes = profile_edgeinfer(a, onnx_path, model.inputs[0], inputs)
+    ort_rounds, ei_rounds = [], []
+    for _ in range(max(1, a.rounds)):
+        ort_rounds.append(profile_ort(a, onnx_path, inputs))
+        ei_rounds.append(profile_edgeinfer(a, onnx_path, model.inputs[0], inputs))
     load_after = load()
+    ort_nodes, ei_nodes = smallest(ort_rounds), smallest(ei_rounds)
     ei, ei_ops, ei_ins = attribute(model, ei_nodes)
     ort, ort_ops, ort_ins = attribute(model, ort_nodes)
 
-    print(f"# {os.path.basename(onnx_path)}, {a.threads} thread(s), {a.iterations} profiled runs each, "
+    print(f"# {os.path.basename(onnx_path)}, {a.threads} thread(s), {a.rounds} round(s) of {a.iterations} "
+          f"profiled runs each, "
           f"load average {load_before} before, {load_after} after")
     print(f"total kernel time per run: edgeinfer {sum(t for *_, t in ei_nodes):.3f} ms, "
           f"ORT {sum(t for *_, t in ort_nodes):.3f} ms\n")
