@@ -252,12 +252,13 @@ template <bool kFull>
 
 // Output rows [begin, end) (a row: one n, out[0] and out[1] position) of float32 channels-last max pooling of
 // geometry g whose windows each hold a tap. Returns true when a window held a NaN (then y is not the answer).
+// The last rows go first: the input's producer wrote them last, so they are the likeliest still in cache.
 EDGEINFER_POOL_CLONES
 bool max_pool_nhwc_rows(const float* x, float* y, const Geometry& g, int64_t begin, int64_t end) {
     const int64_t c = g.channels_last, in_size = g.in[0] * g.in[1] * g.in[2];
     float nan_acc[kPoolBlock] = {};
     int64_t start[3], lo[3], hi[3];
-    for (int64_t r = begin; r < end; ++r) {
+    for (int64_t r = end - 1; r >= begin; --r) {
         const int64_t n = r / (g.out[0] * g.out[1]), o0 = r / g.out[1] % g.out[0], o1 = r % g.out[1];
         window_taps(g, 0, o0, start[0], lo[0], hi[0]);
         window_taps(g, 1, o1, start[1], lo[1], hi[1]);
