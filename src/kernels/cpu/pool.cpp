@@ -533,7 +533,8 @@ class PoolKernel final : public Kernel {
             ctx.set_state(std::move(st));
             return Status::ok();
         }
-        if (attrs_.is_max && x_type == DataType::kFloat32 && y_type == DataType::kFloat32) {
+        // (Not GlobalMaxPool: its one output row would leave all but one thread idle; oneDNN splits channels.)
+        if (attrs_.is_max && !attrs_.global && x_type == DataType::kFloat32 && y_type == DataType::kFloat32) {
             st->geom = make_geometry(x, out, k, s, d, pl, pr, true);
             if (windows_hold_taps(st->geom)) {
                 st->nhwc_max = true;

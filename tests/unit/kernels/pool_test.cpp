@@ -119,9 +119,8 @@ TEST(MaxPoolKernel, AWindowHoldingNaNIsNaNOnEveryPath) {
     }
 }
 
-// One channels-last pooling case: x is (n, h, w, c), or (n, w, c) when one_d (then h = 1 and k[0] = 1).
+// One channels-last MaxPool case: x is (n, h, w, c), or (n, w, c) when one_d (then h = 1 and k[0] = 1).
 struct NhwcCase {
-    std::string op;  // MaxPool or GlobalMaxPool
     int64_t n, h, w, c;
     std::vector<int64_t> k, s, d, pads;  // pads: h begin, w begin, h end, w end (ONNX order)
     bool ceil_mode = false, one_d = false;
@@ -155,37 +154,35 @@ std::vector<float> brute_force_max_nhwc(const std::vector<float>& x, const NhwcC
 TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
     const std::vector<NhwcCase> cases = {
         // squeezenet's: two full 32-channel blocks, ceil_mode's last window clipped by the input's end
-        {"MaxPool", 1, 12, 12, 64, {3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
+        {1, 12, 12, 64, {3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
         // resnet's stem geometry, 37 channels (a block and a 5-channel tail), batch 2
-        {"MaxPool", 2, 9, 8, 37, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},
+        {2, 9, 8, 37, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},
         // 3 channels (a tail only), unequal kernel, strides, dilations and pads
-        {"MaxPool", 1, 7, 9, 3, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 0}},
-        {"MaxPool", 1, 1, 15, 20, {1, 4}, {1, 3}, {1, 1}, {0, 2, 0, 1}, false, true},  // 1-D
-        {"GlobalMaxPool", 1, 5, 6, 33, {5, 6}, {1, 1}, {1, 1}, {0, 0, 0, 0}},
+        {1, 7, 9, 3, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 0}},
+        {1, 1, 15, 20, {1, 4}, {1, 3}, {1, 1}, {0, 2, 0, 1}, false, true},  // 1-D
+        {1, 5, 6, 33, {5, 6}, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // one window: the whole plane
         // 20x21x48 outputs: enough for the two threads to split the rows
-        {"MaxPool", 1, 40, 41, 48, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
+        {1, 40, 41, 48, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
     };
     for (const NhwcCase& p : cases) {
-        const std::string name = p.op + " c=" + std::to_string(p.c) + " " + std::to_string(p.h) + "x" +
+        const std::string name = "c=" + std::to_string(p.c) + " " + std::to_string(p.h) + "x" +
                                  std::to_string(p.w) + (p.one_d ? " 1-D" : "");
-        std::vector<ir::Attribute> attrs = {attr_i("channels_last", 1)};
-        if (p.op == "MaxPool") {
-            auto two = [&](const std::vector<int64_t>& v, size_t at) {
-                return p.one_d ? std::vector<int64_t>{v[at + 1]} : std::vector<int64_t>{v[at], v[at + 1]};
-            };
-            attrs.push_back(attr_is("kernel_shape", two(p.k, 0)));
-            attrs.push_back(attr_is("strides", two(p.s, 0)));
-            attrs.push_back(attr_is("dilations", two(p.d, 0)));
-            auto pads = p.one_d ? std::vector<int64_t>{p.pads[1], p.pads[3]} : p.pads;
-            attrs.push_back(attr_is("pads", pads));
-            attrs.push_back(attr_i("ceil_mode", p.ceil_mode ? 1 : 0));
-        }
+        auto last = [&](const std::vector<int64_t>& v) {  // the W value alone for 1-D
+            return p.one_d ? std::vector<int64_t>{v[1]} : v;
+        };
+        const std::vector<ir::Attribute> attrs = {
+            attr_i("channels_last", 1),
+            attr_is("kernel_shape", last(p.k)),
+            attr_is("strides", last(p.s)),
+            attr_is("dilations", last(p.d)),
+            attr_is("pads", p.one_d ? std::vector<int64_t>{p.pads[1], p.pads[3]} : p.pads),
+            attr_i("ceil_mode", p.ceil_mode ? 1 : 0)};
         const std::vector<int64_t> dims =
             p.one_d ? std::vector<int64_t>{p.n, p.w, p.c} : std::vector<int64_t>{p.n, p.h, p.w, p.c};
         ModelBuilder b(12);
         b.m.opset_imports.push_back({"edgeinfer", 1});
         b.input("x", dims).output("y");
-        b.node(p.op, {"x"}, {"y"}, "pool", attrs);
+        b.node("MaxPool", {"x"}, {"y"}, "pool", attrs);
         b.m.graph.nodes.back().domain = "edgeinfer";
         auto bytes = model::serialize_model(b.m);
         ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
