@@ -160,13 +160,13 @@ TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
         // 3 channels (a tail only), unequal kernel, strides, dilations and pads
         {1, 7, 9, 3, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 0}},
         {1, 1, 15, 20, {1, 4}, {1, 3}, {1, 1}, {0, 2, 0, 1}, false, true},  // 1-D
-        {1, 5, 6, 33, {5, 6}, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // one window: the whole plane
+        {1, 5, 6, 33, {5, 6}, {1, 1}, {1, 1}, {0, 0, 0, 0}},                // one window: the whole plane
         // 20x21x48 outputs: enough for the two threads to split the rows
         {1, 40, 41, 48, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
     };
     for (const NhwcCase& p : cases) {
-        const std::string name = "c=" + std::to_string(p.c) + " " + std::to_string(p.h) + "x" +
-                                 std::to_string(p.w) + (p.one_d ? " 1-D" : "");
+        const std::string name = "c=" + std::to_string(p.c) + " " + std::to_string(p.h) + "x" + std::to_string(p.w) +
+                                 (p.one_d ? " 1-D" : "");
         auto last = [&](const std::vector<int64_t>& v) {  // the W value alone for 1-D
             return p.one_d ? std::vector<int64_t>{v[1]} : v;
         };
