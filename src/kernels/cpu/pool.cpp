@@ -20,8 +20,8 @@
 // Channels-last float32 max pooling instead runs one pass of its own (max_pool_nhwc_rows): the window's
 // maximum and sum per channel, vectorized across channels and compiled for AVX-512 and AVX2 as well as the
 // baseline ISA; a NaN in any window leaves a NaN in the sums, and only then the plain path recomputes. It reads
-// the input once where oneDNN's pooling and the scan read it twice (squeezenet1_1's first MaxPool: 0.40 ms ->
-// 0.15 ms at 1 thread, bench/RESULTS.md).
+// the input once where oneDNN's pooling and the scan read it twice (squeezenet1_1's first MaxPool: 0.34 ms ->
+// 0.17 ms at 1 thread, ONNX Runtime 0.14 ms; bench/RESULTS.md, session 10).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
