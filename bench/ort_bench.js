@@ -174,8 +174,12 @@ async function main() {
       const trace = JSON.parse(fs.readFileSync(path.join(profileDir, files[0]), 'utf8'));
       fs.rmSync(profileDir, {recursive: true});
       const nodes = summarizeProfile(trace, latencies.length);
-      fs.writeFileSync(a.profile, JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
-                                                  runs: latencies.length, nodes}, null, 1) + '\n');
+      try {
+        fs.writeFileSync(a.profile, JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
+                                                    runs: latencies.length, nodes}, null, 1) + '\n');
+      } catch (e) {
+        fail(`--profile ${a.profile}: ${e.message}`);
+      }
     }
     if (a.json) {
       process.stdout.write(JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
