@@ -277,6 +277,25 @@ bool max_pool_nhwc_rows(const float* x, float* y, const Geometry& g, int64_t beg
     return any != any;
 }
 
+// Channels [c0, c1) of one image of float32 channels-last global average pooling: y = (x summed over the pixels
+// in order, as float) / pixels, as oneDNN computes it (bit-exact), up to 512 channels per sweep over the pixels
+// (the sums stay in L1). The session's threads split the channels: oneDNN's global pooling got slower, not
+// faster, at 2 threads (efficientnet_b0's 17 of them: 0.37 ms at 2 threads, 0.23-0.27 ms at 1).
+EDGEINFER_POOL_CLONES
+void global_avg_nhwc_channels(const float* x, float* y, int64_t pixels, int64_t c, int64_t c0, int64_t c1) {
+    constexpr int64_t kSweep = 512;
+    const float count = static_cast<float>(pixels);
+    for (int64_t b = c0; b < c1; b += kSweep) {
+        const int64_t cn = std::min(kSweep, c1 - b);
+        float sum[kSweep] = {};
+        for (int64_t p = 0; p < pixels; ++p) {
+            const float* xp = x + p * c + b;
+            for (int64_t i = 0; i < cn; ++i) sum[i] += xp[i];
+        }
+        for (int64_t i = 0; i < cn; ++i) y[b + i] = pixels > 0 ? sum[i] / count : 0.0f;  // as reference_pool
+    }
+}
+
 // True when every window of geometry g holds at least one tap (max_pool_nhwc_rows's condition).
 bool windows_hold_taps(const Geometry& g) {
     for (int j = 0; j < 3; ++j)
@@ -358,6 +377,7 @@ struct PoolState : KernelState {
     bool reference = false;
     bool nan_check = false;  // float32 oneDNN max pooling: the plain path redoes an input holding NaN
     bool nhwc_max = false;   // float32 channels-last max pooling: max_pool_nhwc_rows, then nan_check's redo
+    bool nhwc_gap = false;   // float32 channels-last GlobalAveragePool: global_avg_nhwc_channels
     bool indices = false;
     DataType dtype = DataType::kFloat32;
     Geometry geom;
@@ -417,6 +437,25 @@ class PoolKernel final : public Kernel {
                     reference_pool<T>(ctx.in(0).data_as<T>(), ctx.out(0).data_as<T>(), idx, st.geom, max, cip, so,
                                       attrs_.p);
             });
+            return Status::ok();
+        }
+        if (st.nhwc_gap) {
+            const float* x = ctx.in(0).data_as<float>();
+            float* y = ctx.out(0).data_as<float>();
+            const Geometry& g = st.geom;
+            const int64_t c = g.channels_last, pixels = g.in[0] * g.in[1] * g.in[2];
+            const int64_t blocks = (c + 15) / 16;  // tasks: 16 channels of one image
+            parallel_for(
+                g.nc / c * blocks,
+                [&](int64_t begin, int64_t end) {
+                    for (int64_t t = begin; t < end;) {  // the tasks of one image at a time
+                        const int64_t n = t / blocks, last = std::min(end, (n + 1) * blocks);
+                        global_avg_nhwc_channels(x + n * pixels * c, y + n * c, pixels, c, (t - n * blocks) * 16,
+                                                 std::min(c, (last - n * blocks) * 16));
+                        t = last;
+                    }
+                },
+                std::max<int64_t>(1, 16384 / (16 * pixels)));
             return Status::ok();
         }
         if (st.nhwc_max) {
@@ -530,6 +569,13 @@ class PoolKernel final : public Kernel {
         auto st = std::make_unique<PoolState>();
         st->empty = shape_numel(y) == 0;
         if (st->empty) {
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        if (!attrs_.is_max && attrs_.global && x_type == DataType::kFloat32 && y_type == DataType::kFloat32) {
+            st->geom = make_geometry(x, out, k, s, d, pl, pr, true);
+            st->nhwc_gap = true;
+            ctx.set_implementation("cpu:global_avg_pool_nhwc");
             ctx.set_state(std::move(st));
             return Status::ok();
         }

@@ -1,7 +1,8 @@
 // MaxUnpool (kernels/cpu/pool.cpp): MaxPool's indices round trip on a 1-D pool with padding, a
 // larger output_shape keeping coordinates, empty inputs and an index outside the output. Max pooling's NaN
 // propagation on each of the kernel's paths (oneDNN, plain C++ with Indices, global, channels-last), and the
-// channels-last float32 one-pass max pooling against brute force on odd channel counts and geometries.
+// channels-last float32 one-pass max pooling against brute force on odd channel counts and geometries, and
+// channels-last float32 GlobalAveragePool's sums in pixel order.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -217,6 +218,47 @@ TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
         const auto prof = session.value()->profile();
         ASSERT_EQ(prof.size(), 1u) << name;
         EXPECT_EQ(prof[0].kernel, "cpu:max_pool_nhwc") << name;
+    }
+}
+
+TEST(GlobalAveragePoolKernel, ChannelsLastFloat32SumsEachChannelInPixelOrder) {
+    // (n, h, w, c): odd channel counts, a 512-channel sweep plus a tail, batch 2; two threads split the channels.
+    const std::vector<std::vector<int64_t>> cases = {{2, 7, 5, 37}, {1, 3, 3, 600}, {1, 12, 12, 16}, {1, 56, 56, 40}};
+    for (const auto& dims : cases) {
+        const int64_t n = dims[0], pixels = dims[1] * dims[2], c = dims[3];
+        const std::string name = "GlobalAveragePool " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) + "x" +
+                                 std::to_string(c) + " batch " + std::to_string(n);
+        ModelBuilder b(12);
+        b.m.opset_imports.push_back({"edgeinfer", 1});
+        b.input("x", dims).output("y");
+        b.node("GlobalAveragePool", {"x"}, {"y"}, "gap", {attr_i("channels_last", 1)});
+        b.m.graph.nodes.back().domain = "edgeinfer";
+        auto bytes = model::serialize_model(b.m);
+        ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+        SessionOptions opts;
+        opts.optimization_level = GraphOptimizationLevel::kNone;
+        opts.num_threads = 2;
+        opts.enable_profiling = true;
+        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        ASSERT_TRUE(session.is_ok()) << name << ": " << session.status().to_string();
+        std::mt19937 rng(static_cast<uint32_t>(c + pixels));
+        std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+        std::vector<float> x(static_cast<size_t>(n * pixels * c));
+        for (float& v : x) v = u(rng);
+        auto out = session.value()->run({{"x", floats(dims, x)}});
+        ASSERT_TRUE(out.is_ok()) << name << ": " << out.status().to_string();
+        EXPECT_EQ((*out)[0].tensor.dims(), (std::vector<int64_t>{n, 1, 1, c})) << name;
+        std::vector<float> want;
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t ch = 0; ch < c; ++ch) {
+                float sum = 0.0f;  // float, pixel after pixel: the exact value oneDNN gives too
+                for (int64_t p = 0; p < pixels; ++p) sum += x[static_cast<size_t>((i * pixels + p) * c + ch)];
+                want.push_back(sum / static_cast<float>(pixels));
+            }
+        EXPECT_EQ(values_of<float>((*out)[0].tensor), want) << name;
+        const auto prof = session.value()->profile();
+        ASSERT_EQ(prof.size(), 1u) << name;
+        EXPECT_EQ(prof[0].kernel, "cpu:global_avg_pool_nhwc") << name;
     }
 }
 
