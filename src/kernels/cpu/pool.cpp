@@ -2,7 +2,8 @@
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
-// (N, spatial..., C) and run through oneDNN only; inside bf16 regions (passes/bf16_regions.cpp) their
+// (N, spatial..., C) and run through oneDNN, except float32 MaxPool and GlobalAveragePool (plain loops over
+// contiguous channels, below); inside bf16 regions (passes/bf16_regions.cpp) their
 // input may be bfloat16 and attribute output_type = 16 stores the output as bfloat16 (oneDNN pools in
 // the input's type and a reorder converts when the output's differs). With attribute x_layout="NHWC"
 // instead (created by passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is
