@@ -2,14 +2,21 @@
 // ONNX Runtime (onnxruntime-node, fetched by bench/setup-ort) timed like `edgeinfer bench`, for bench/run_suite.py.
 //
 //   node bench/ort_bench.js MODEL.onnx --input FILE.npy [--input FILE.npy ...] [--threads N] [--warmup W]
-//                           [--iterations N] [--seconds S] [--ort DIR] [--json]
+//                           [--iterations N] [--seconds S] [--ort DIR] [--json] [--profile FILE]
 //
 // Session: intraOpNumThreads = --threads, interOpNumThreads = 1, executionMode 'sequential',
 // graphOptimizationLevel 'all' (ORT_ENABLE_ALL), CPU execution provider. Timing as edgeinfer bench: one first
 // run per input file (the first one reported as first_run_ms), --warmup untimed runs, then timed runs until both
 // --iterations and --seconds are met; the .npy files (float32, C order) feed the model's only input, rotated.
+//
+// --profile FILE turns on ORT's profiler (enableProfiling) and writes FILE as JSON: {runtime, threads, runs,
+// nodes: [{name, op_type, provider, mean_ms, min_ms, runs}]}, the kernel time of every node ORT ran (its own
+// node names, after its graph optimizations: fused nodes are often named after their last output, e.g.
+// X_output_0_nchwc) per timed run, mean and minimum over the timed runs only (the profiler's model_run events
+// delimit the runs). Profiling adds a little time per node, so the latencies of a profiled run read high.
 'use strict';
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 function fail(msg) {
@@ -33,6 +40,7 @@ function parseArgs(argv) {
     else if (k === '--seconds') a.seconds = parseFloat(next());
     else if (k === '--ort') a.ort = next();
     else if (k === '--json') a.json = true;
+    else if (k === '--profile') a.profile = next();
     else if (k.startsWith('-')) fail(`unknown option ${k}`);
     else if (!a.model) a.model = k;
     else fail(`unexpected argument ${k}`);
@@ -72,6 +80,35 @@ function readNpy(file) {
   return {dims, data};
 }
 
+// ORT's profile (a Chrome trace: Session events 'model_run', Node events '<node>_kernel_time' with dur in us)
+// -> per-node kernel times over the last `runs` model runs.
+function summarizeProfile(trace, runs) {
+  const windows = trace.filter((e) => e.cat === 'Session' && e.name === 'model_run')
+                      .sort((x, y) => x.ts - y.ts)
+                      .slice(-runs)
+                      .map((e) => [e.ts, e.ts + e.dur]);
+  if (windows.length < runs) fail(`profile: ${windows.length} model_run events for ${runs} timed runs`);
+  const byName = new Map();
+  for (const e of trace) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const w = windows.findIndex(([b, end]) => e.ts >= b && e.ts <= end);
+    if (w < 0) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    if (!byName.has(name))
+      byName.set(name, {name, op_type: e.args.op_name, provider: e.args.provider, per_run: new Array(runs).fill(0)});
+    byName.get(name).per_run[w] += e.dur / 1e3;
+  }
+  return [...byName.values()].map((n) => ({
+                                   name: n.name,
+                                   op_type: n.op_type,
+                                   provider: n.provider,
+                                   mean_ms: n.per_run.reduce((p, x) => p + x, 0) / runs,
+                                   min_ms: Math.min(...n.per_run),
+                                   runs,
+                                 }))
+      .sort((x, y) => y.mean_ms - x.mean_ms);
+}
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   let ort;
@@ -82,16 +119,23 @@ async function main() {
   }
   const version = JSON.parse(
       fs.readFileSync(path.join(path.resolve(a.ort), 'node_modules', 'onnxruntime-node', 'package.json'))).version;
+  const options = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: a.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  let profileDir;
+  if (a.profile) {
+    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort_bench_profile_'));
+    options.enableProfiling = true;
+    options.profileFilePrefix = path.join(profileDir, 'ort');
+  }
   const t0 = process.hrtime.bigint();
   let session;
   try {
-    session = await ort.InferenceSession.create(a.model, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: a.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    session = await ort.InferenceSession.create(a.model, options);
   } catch (e) {
     fail(`${a.model}: ${e.message}`);
   }
@@ -123,6 +167,20 @@ async function main() {
     const cpuMsPerRun = (cpu.user + cpu.system) / 1e3 / latencies.length;
     const sorted = [...latencies].sort((x, y) => x - y);
     const median = sorted[Math.floor(sorted.length / 2)];
+    if (a.profile) {
+      session.endProfiling();
+      const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.json'));
+      if (files.length !== 1) fail(`profile: ${files.length} trace files in ${profileDir}`);
+      const trace = JSON.parse(fs.readFileSync(path.join(profileDir, files[0]), 'utf8'));
+      fs.rmSync(profileDir, {recursive: true});
+      const nodes = summarizeProfile(trace, latencies.length);
+      try {
+        fs.writeFileSync(a.profile, JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
+                                                    runs: latencies.length, nodes}, null, 1) + '\n');
+      } catch (e) {
+        fail(`--profile ${a.profile}: ${e.message}`);
+      }
+    }
     if (a.json) {
       process.stdout.write(JSON.stringify({runtime: `onnxruntime ${version}`, threads: a.threads,
                                            session_create_ms: createMs, first_run_ms: firstRun,

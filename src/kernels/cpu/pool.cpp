@@ -2,7 +2,8 @@
 //
 // The edgeinfer-domain MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool (attribute channels_last=1,
 // created only by the runtime pass passes/channels_last.cpp) take and produce channels-last tensors
-// (N, spatial..., C) and run through oneDNN only; inside bf16 regions (passes/bf16_regions.cpp) their
+// (N, spatial..., C) and run through oneDNN, except float32 MaxPool and GlobalAveragePool (plain loops over
+// contiguous channels, below); inside bf16 regions (passes/bf16_regions.cpp) their
 // input may be bfloat16 and attribute output_type = 16 stores the output as bfloat16 (oneDNN pools in
 // the input's type and a reorder converts when the output's differs). With attribute x_layout="NHWC"
 // instead (created by passes/qdq_fusion.cpp inside int8 regions) dims stay NCHW and only the memory is
@@ -17,6 +18,11 @@
 // Max pooling propagates NaN: a window holding a NaN gives NaN (its Indices entry: the window's first NaN), as
 // PyTorch and numpy do. oneDNN's maximum drops NaN, so after a float32 oneDNN max pooling one vectorized scan
 // looks for NaN in the input and, only when it finds one, the plain C++ path recomputes the output.
+// Channels-last float32 max pooling instead runs one pass of its own (max_pool_nhwc_rows): the window's
+// maximum and sum per channel, vectorized across channels and compiled for AVX-512 and AVX2 as well as the
+// baseline ISA; a NaN in any window leaves a NaN in the sums, and only then the plain path recomputes. It reads
+// the input once where oneDNN's pooling and the scan read it twice (squeezenet1_1's first MaxPool: 0.34 ms ->
+// 0.17 ms at 1 thread, ONNX Runtime 0.14 ms; bench/RESULTS.md, session 10).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -202,6 +208,106 @@ bool has_nan(const float* x, int64_t n) {
     return found.load();
 }
 
+// x86-64 builds target the baseline ISA (SSE2): the channels-last max pooling loop is also compiled for AVX-512
+// and AVX2, and the loader picks the widest one the CPU runs (GCC/clang function multiversioning, an ifunc).
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__)
+#define EDGEINFER_POOL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EDGEINFER_POOL_CLONES
+#endif
+
+// Channels are pooled in blocks this wide, held in registers across a window's taps.
+constexpr int64_t kPoolBlock = 32;
+
+// The valid taps [lo, hi) along spatial axis j of geometry g for output position o (first tap at `start`).
+inline void window_taps(const Geometry& g, int j, int64_t o, int64_t& start, int64_t& lo, int64_t& hi) {
+    start = o * g.s[j] - g.pl[j];
+    lo = start >= 0 ? 0 : (-start + g.d[j] - 1) / g.d[j];
+    hi = start >= g.in[j] ? 0 : std::min(g.k[j], (g.in[j] - start + g.d[j] - 1) / g.d[j]);
+}
+
+// One window of channels-last max pooling over channels [0, n) (n = kPoolBlock when kFull) of `x` (the window's
+// channel block at pixel 0): y = the maximum of the taps, and nan_acc += 0 * (their sum), which is NaN when a
+// tap is NaN (or +-inf: a false alarm that only costs the recomputation).
+template <bool kFull>
+[[gnu::always_inline]] inline void max_window(const float* x, const Geometry& g, const int64_t* start,
+                                              const int64_t* lo, const int64_t* hi, int64_t n, float* y,
+                                              float* nan_acc) {
+    const int64_t cn = kFull ? kPoolBlock : n, c = g.channels_last;
+    float m[kPoolBlock], sum[kPoolBlock];
+    for (int64_t i = 0; i < cn; ++i) m[i] = -std::numeric_limits<float>::infinity(), sum[i] = 0.0f;
+    for (int64_t a = lo[0]; a < hi[0]; ++a)
+        for (int64_t b = lo[1]; b < hi[1]; ++b) {
+            const int64_t row = ((start[0] + a * g.d[0]) * g.in[1] + start[1] + b * g.d[1]) * g.in[2];
+            for (int64_t e = lo[2]; e < hi[2]; ++e) {
+                const float* p = x + (row + start[2] + e * g.d[2]) * c;
+                for (int64_t i = 0; i < cn; ++i) {
+                    const float v = p[i];
+                    m[i] = m[i] > v ? m[i] : v;
+                    sum[i] += v;
+                }
+            }
+        }
+    for (int64_t i = 0; i < cn; ++i) y[i] = m[i], nan_acc[i] += sum[i] * 0.0f;
+}
+
+// Output rows [begin, end) (a row: one n, out[0] and out[1] position) of float32 channels-last max pooling of
+// geometry g whose windows each hold a tap. Returns true when a window held a NaN (then y is not the answer).
+// The last rows go first: the input's producer wrote them last, so they are the likeliest still in cache.
+EDGEINFER_POOL_CLONES
+bool max_pool_nhwc_rows(const float* x, float* y, const Geometry& g, int64_t begin, int64_t end) {
+    const int64_t c = g.channels_last, in_size = g.in[0] * g.in[1] * g.in[2];
+    float nan_acc[kPoolBlock] = {};
+    int64_t start[3], lo[3], hi[3];
+    for (int64_t r = end - 1; r >= begin; --r) {
+        const int64_t n = r / (g.out[0] * g.out[1]), o0 = r / g.out[1] % g.out[0], o1 = r % g.out[1];
+        window_taps(g, 0, o0, start[0], lo[0], hi[0]);
+        window_taps(g, 1, o1, start[1], lo[1], hi[1]);
+        const float* xn = x + n * in_size * c;
+        float* yr = y + r * g.out[2] * c;
+        for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
+            window_taps(g, 2, o2, start[2], lo[2], hi[2]);
+            int64_t c0 = 0;
+            for (; c0 + kPoolBlock <= c; c0 += kPoolBlock)
+                max_window<true>(xn + c0, g, start, lo, hi, kPoolBlock, yr + o2 * c + c0, nan_acc);
+            if (c0 < c) max_window<false>(xn + c0, g, start, lo, hi, c - c0, yr + o2 * c + c0, nan_acc);
+        }
+    }
+    float any = 0.0f;
+    for (float v : nan_acc) any += v;
+    return any != any;
+}
+
+// Channels [c0, c1) of one image of float32 channels-last global average pooling: y = (x summed over the pixels
+// in order, as float) / pixels, as oneDNN computes it (bit-exact), up to 512 channels per sweep over the pixels
+// (the sums stay in L1). The session's threads split the channels: oneDNN's global pooling got slower, not
+// faster, at 2 threads (efficientnet_b0's 17 of them: 0.37 ms at 2 threads, 0.23-0.27 ms at 1).
+EDGEINFER_POOL_CLONES
+void global_avg_nhwc_channels(const float* x, float* y, int64_t pixels, int64_t c, int64_t c0, int64_t c1) {
+    constexpr int64_t kSweep = 512;
+    const float count = static_cast<float>(pixels);
+    for (int64_t b = c0; b < c1; b += kSweep) {
+        const int64_t cn = std::min(kSweep, c1 - b);
+        float sum[kSweep] = {};
+        for (int64_t p = 0; p < pixels; ++p) {
+            const float* xp = x + p * c + b;
+            for (int64_t i = 0; i < cn; ++i) sum[i] += xp[i];
+        }
+        for (int64_t i = 0; i < cn; ++i) y[b + i] = pixels > 0 ? sum[i] / count : 0.0f;  // as reference_pool
+    }
+}
+
+// True when every window of geometry g holds at least one tap (max_pool_nhwc_rows's condition).
+bool windows_hold_taps(const Geometry& g) {
+    for (int j = 0; j < 3; ++j)
+        for (int64_t o = 0; o < g.out[j]; ++o) {
+            int64_t start, lo, hi;
+            window_taps(g, j, o, start, lo, hi);
+            if (lo >= hi) return false;
+        }
+    return true;
+}
+
 template <typename T>
 void reference_pool(const T* x, T* y, int64_t* indices, const Geometry& g, bool is_max, bool count_include_pad,
                     int64_t storage_order, double p) {
@@ -271,6 +377,8 @@ struct PoolState : KernelState {
     bool empty = false;
     bool reference = false;
     bool nan_check = false;  // float32 oneDNN max pooling: the plain path redoes an input holding NaN
+    bool nhwc_max = false;   // float32 channels-last max pooling: max_pool_nhwc_rows, then nan_check's redo
+    bool nhwc_gap = false;   // float32 channels-last GlobalAveragePool: global_avg_nhwc_channels
     bool indices = false;
     DataType dtype = DataType::kFloat32;
     Geometry geom;
@@ -330,6 +438,41 @@ class PoolKernel final : public Kernel {
                     reference_pool<T>(ctx.in(0).data_as<T>(), ctx.out(0).data_as<T>(), idx, st.geom, max, cip, so,
                                       attrs_.p);
             });
+            return Status::ok();
+        }
+        if (st.nhwc_gap) {
+            const float* x = ctx.in(0).data_as<float>();
+            float* y = ctx.out(0).data_as<float>();
+            const Geometry& g = st.geom;
+            const int64_t c = g.channels_last, pixels = g.in[0] * g.in[1] * g.in[2];
+            const int64_t blocks = (c + 15) / 16;  // tasks: 16 channels of one image
+            parallel_for(
+                g.nc / c * blocks,
+                [&](int64_t begin, int64_t end) {
+                    for (int64_t t = begin; t < end;) {  // the tasks of one image at a time
+                        const int64_t n = t / blocks, last = std::min(end, (n + 1) * blocks);
+                        global_avg_nhwc_channels(x + n * pixels * c, y + n * c, pixels, c, (t - n * blocks) * 16,
+                                                 std::min(c, (last - n * blocks) * 16));
+                        t = last;
+                    }
+                },
+                std::max<int64_t>(1, 16384 / (16 * pixels)));
+            return Status::ok();
+        }
+        if (st.nhwc_max) {
+            const float* x = ctx.in(0).data_as<float>();
+            float* y = ctx.out(0).data_as<float>();
+            const Geometry& g = st.geom;
+            std::atomic<bool> nan{false};
+            // A chunk of rows is at least ~16K output values (min_chunk counts rows).
+            const int64_t row = std::max<int64_t>(1, g.out[2] * g.channels_last);
+            parallel_for(
+                g.nc / g.channels_last * g.out[0] * g.out[1],
+                [&](int64_t begin, int64_t end) {
+                    if (max_pool_nhwc_rows(x, y, g, begin, end)) nan.store(true, std::memory_order_relaxed);
+                },
+                std::max<int64_t>(1, 16384 / row));
+            if (nan.load()) reference_pool<float>(x, y, nullptr, g, true, false, 0, 0.0);
             return Status::ok();
         }
         return onednn_guard(*ctx.label, [&]() {
@@ -429,6 +572,23 @@ class PoolKernel final : public Kernel {
         if (st->empty) {
             ctx.set_state(std::move(st));
             return Status::ok();
+        }
+        if (!attrs_.is_max && attrs_.global && x_type == DataType::kFloat32 && y_type == DataType::kFloat32) {
+            st->geom = make_geometry(x, out, k, s, d, pl, pr, true);
+            st->nhwc_gap = true;
+            ctx.set_implementation("cpu:global_avg_pool_nhwc");
+            ctx.set_state(std::move(st));
+            return Status::ok();
+        }
+        // (Not GlobalMaxPool: its one output row would leave all but one thread idle; oneDNN splits channels.)
+        if (attrs_.is_max && !attrs_.global && x_type == DataType::kFloat32 && y_type == DataType::kFloat32) {
+            st->geom = make_geometry(x, out, k, s, d, pl, pr, true);
+            if (windows_hold_taps(st->geom)) {
+                st->nhwc_max = true;
+                ctx.set_implementation("cpu:max_pool_nhwc");
+                ctx.set_state(std::move(st));
+                return Status::ok();
+            }
         }
         auto tag = channels_last_format(x.size());
         // oneDNN pools bf16 -> bf16 and f32 -> f32 only: the pooling runs in the input's type.

@@ -1,11 +1,17 @@
 // MaxUnpool (kernels/cpu/pool.cpp): MaxPool's indices round trip on a 1-D pool with padding, a
 // larger output_shape keeping coordinates, empty inputs and an index outside the output. Max pooling's NaN
-// propagation on each of the kernel's paths (oneDNN, plain C++ with Indices, global, channels-last).
+// propagation on each of the kernel's paths (oneDNN, plain C++ with Indices, global, channels-last), and the
+// channels-last float32 one-pass max pooling against brute force on odd channel counts and geometries, and
+// channels-last float32 GlobalAveragePool's sums in pixel order.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "kernel_test_util.hpp"
 
@@ -111,6 +117,148 @@ TEST(MaxPoolKernel, AWindowHoldingNaNIsNaNOnEveryPath) {
              std::max({x[26], x[27], x[28]}), std::max({x[29], x[30], x[31]}), std::max({x[32], x[33], x[34]}),
              std::max({x[35], x[36], x[37]})},
             "1-D MaxPool");
+    }
+}
+
+// One channels-last MaxPool case: x is (n, h, w, c), or (n, w, c) when one_d (then h = 1 and k[0] = 1).
+struct NhwcCase {
+    int64_t n, h, w, c;
+    std::vector<int64_t> k, s, d, pads;  // pads: h begin, w begin, h end, w end (ONNX order)
+    bool ceil_mode = false, one_d = false;
+};
+
+// Channels-last max pooling written out for output dims (oh, ow): the window's taps inside the input, NaN when
+// one is NaN, else their maximum.
+std::vector<float> brute_force_max_nhwc(const std::vector<float>& x, const NhwcCase& p, int64_t oh, int64_t ow) {
+    std::vector<float> y;
+    for (int64_t b = 0; b < p.n; ++b)
+        for (int64_t i = 0; i < oh; ++i)
+            for (int64_t j = 0; j < ow; ++j)
+                for (int64_t ch = 0; ch < p.c; ++ch) {
+                    float best = -INFINITY;
+                    for (int64_t u = 0; u < p.k[0]; ++u)
+                        for (int64_t v = 0; v < p.k[1]; ++v) {
+                            const int64_t r = i * p.s[0] - p.pads[0] + u * p.d[0];
+                            const int64_t q = j * p.s[1] - p.pads[1] + v * p.d[1];
+                            if (r < 0 || r >= p.h || q < 0 || q >= p.w) continue;
+                            const float val = x[((b * p.h + r) * p.w + q) * p.c + ch];
+                            if (std::isnan(val) || std::isnan(best))
+                                best = kNaN;
+                            else
+                                best = std::max(best, val);
+                        }
+                    y.push_back(best);
+                }
+    return y;
+}
+
+TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
+    const std::vector<NhwcCase> cases = {
+        // squeezenet's: two full 32-channel blocks, ceil_mode's last window clipped by the input's end
+        {1, 12, 12, 64, {3, 3}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
+        // resnet's stem geometry, 37 channels (a block and a 5-channel tail), batch 2
+        {2, 9, 8, 37, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},
+        // 3 channels (a tail only), unequal kernel, strides, dilations and pads
+        {1, 7, 9, 3, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 0}},
+        {1, 1, 15, 20, {1, 4}, {1, 3}, {1, 1}, {0, 2, 0, 1}, false, true},  // 1-D
+        {1, 5, 6, 33, {5, 6}, {1, 1}, {1, 1}, {0, 0, 0, 0}},                // one window: the whole plane
+        // 20x21x48 outputs: enough for the two threads to split the rows
+        {1, 40, 41, 48, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, true},
+    };
+    for (const NhwcCase& p : cases) {
+        const std::string name = "c=" + std::to_string(p.c) + " " + std::to_string(p.h) + "x" + std::to_string(p.w) +
+                                 (p.one_d ? " 1-D" : "");
+        auto last = [&](const std::vector<int64_t>& v) {  // the W value alone for 1-D
+            return p.one_d ? std::vector<int64_t>{v[1]} : v;
+        };
+        const std::vector<ir::Attribute> attrs = {
+            attr_i("channels_last", 1),
+            attr_is("kernel_shape", last(p.k)),
+            attr_is("strides", last(p.s)),
+            attr_is("dilations", last(p.d)),
+            attr_is("pads", p.one_d ? std::vector<int64_t>{p.pads[1], p.pads[3]} : p.pads),
+            attr_i("ceil_mode", p.ceil_mode ? 1 : 0)};
+        const std::vector<int64_t> dims =
+            p.one_d ? std::vector<int64_t>{p.n, p.w, p.c} : std::vector<int64_t>{p.n, p.h, p.w, p.c};
+        ModelBuilder b(12);
+        b.m.opset_imports.push_back({"edgeinfer", 1});
+        b.input("x", dims).output("y");
+        b.node("MaxPool", {"x"}, {"y"}, "pool", attrs);
+        b.m.graph.nodes.back().domain = "edgeinfer";
+        auto bytes = model::serialize_model(b.m);
+        ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+        SessionOptions opts;
+        opts.optimization_level = GraphOptimizationLevel::kNone;
+        opts.num_threads = 2;
+        opts.enable_profiling = true;
+        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        ASSERT_TRUE(session.is_ok()) << name << ": " << session.status().to_string();
+
+        // Finite values first (the one pass's answer), then NaN in some windows and +-inf (the redo's answer).
+        std::mt19937 rng(static_cast<uint32_t>(p.c * 131 + p.w));
+        std::uniform_real_distribution<float> u(-4.0f, 4.0f);
+        std::vector<float> x(static_cast<size_t>(p.n * p.h * p.w * p.c));
+        for (float& v : x) v = u(rng);
+        for (int with_nan = 0; with_nan < 2; ++with_nan) {
+            if (with_nan) {
+                x[5 % x.size()] = kNaN;
+                x[x.size() / 2] = kNaN;
+                x[x.size() - 1] = kNaN;
+                x[x.size() / 3] = INFINITY;
+                x[x.size() / 4] = -INFINITY;
+            }
+            auto out = session.value()->run({{"x", floats(dims, x)}});
+            ASSERT_TRUE(out.is_ok()) << name << ": " << out.status().to_string();
+            const auto& yd = (*out)[0].tensor.dims();
+            ASSERT_EQ(yd.size(), dims.size()) << name;
+            const int64_t oh = p.one_d ? 1 : yd[1], ow = yd[yd.size() - 2];
+            expect_same_floats(values_of<float>((*out)[0].tensor), brute_force_max_nhwc(x, p, oh, ow),
+                               name + (with_nan ? " with NaN" : ""));
+        }
+        const auto prof = session.value()->profile();
+        ASSERT_EQ(prof.size(), 1u) << name;
+        EXPECT_EQ(prof[0].kernel, "cpu:max_pool_nhwc") << name;
+    }
+}
+
+TEST(GlobalAveragePoolKernel, ChannelsLastFloat32SumsEachChannelInPixelOrder) {
+    // (n, h, w, c): odd channel counts, a 512-channel sweep plus a tail, batch 2; two threads split the channels.
+    const std::vector<std::vector<int64_t>> cases = {{2, 7, 5, 37}, {1, 3, 3, 600}, {1, 12, 12, 16}, {1, 56, 56, 40}};
+    for (const auto& dims : cases) {
+        const int64_t n = dims[0], pixels = dims[1] * dims[2], c = dims[3];
+        const std::string name = "GlobalAveragePool " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) + "x" +
+                                 std::to_string(c) + " batch " + std::to_string(n);
+        ModelBuilder b(12);
+        b.m.opset_imports.push_back({"edgeinfer", 1});
+        b.input("x", dims).output("y");
+        b.node("GlobalAveragePool", {"x"}, {"y"}, "gap", {attr_i("channels_last", 1)});
+        b.m.graph.nodes.back().domain = "edgeinfer";
+        auto bytes = model::serialize_model(b.m);
+        ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+        SessionOptions opts;
+        opts.optimization_level = GraphOptimizationLevel::kNone;
+        opts.num_threads = 2;
+        opts.enable_profiling = true;
+        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        ASSERT_TRUE(session.is_ok()) << name << ": " << session.status().to_string();
+        std::mt19937 rng(static_cast<uint32_t>(c + pixels));
+        std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+        std::vector<float> x(static_cast<size_t>(n * pixels * c));
+        for (float& v : x) v = u(rng);
+        auto out = session.value()->run({{"x", floats(dims, x)}});
+        ASSERT_TRUE(out.is_ok()) << name << ": " << out.status().to_string();
+        EXPECT_EQ((*out)[0].tensor.dims(), (std::vector<int64_t>{n, 1, 1, c})) << name;
+        std::vector<float> want;
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t ch = 0; ch < c; ++ch) {
+                float sum = 0.0f;  // float, pixel after pixel: the exact value oneDNN gives too
+                for (int64_t p = 0; p < pixels; ++p) sum += x[static_cast<size_t>((i * pixels + p) * c + ch)];
+                want.push_back(sum / static_cast<float>(pixels));
+            }
+        EXPECT_EQ(values_of<float>((*out)[0].tensor), want) << name;
+        const auto prof = session.value()->profile();
+        ASSERT_EQ(prof.size(), 1u) << name;
+        EXPECT_EQ(prof[0].kernel, "cpu:global_avg_pool_nhwc") << name;
     }
 }
 
