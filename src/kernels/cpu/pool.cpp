@@ -41,10 +41,9 @@ namespace {
 
 using dnnl::memory;
 
-struct PoolAttrs {
+struct PoolAttrs : WindowAttrs {  // auto_pad, kernel_shape, strides, dilations, pads
     bool is_max = true;
     bool global = false;
-    AutoPad auto_pad = AutoPad::kNotSet;
     bool ceil_mode = false;
     bool count_include_pad = false;
     int64_t storage_order = 0;
@@ -52,7 +51,6 @@ struct PoolAttrs {
     bool nhwc_memory = false;    // edgeinfer domain: NCHW dims, channels-last memory in and out
     bool bf16_output = false;    // edgeinfer domain, output_type = 16: the output is bfloat16
     double p = 0;                // LpPool's p (0: max or average pooling)
-    std::vector<int64_t> kernel_shape, strides, dilations, pads;
 };
 
 std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, PoolAttrs& a) {
@@ -76,25 +74,14 @@ std::string parse_pool_attrs(const ir::Node& node, bool is_max, bool global, Poo
         if (a.bf16_output && !a.channels_last) return "output_type bfloat16 needs channels_last";
     }
     if (global) return "";
-    if (!parse_auto_pad(node.attr_string("auto_pad", "NOTSET"), a.auto_pad))
-        return "auto_pad '" + node.attr_string("auto_pad", "") +
-               "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    std::string why = parse_window_attrs(node, a);
+    if (!why.empty()) return why;
     a.ceil_mode = node.attr_int("ceil_mode", 0) != 0;
     a.count_include_pad = node.attr_int("count_include_pad", 0) != 0;
     a.storage_order = node.attr_int("storage_order", 0);
-    a.kernel_shape = node.attr_ints("kernel_shape");
-    a.strides = node.attr_ints("strides");
-    a.dilations = node.attr_ints("dilations");
-    a.pads = node.attr_ints("pads");
     if (a.kernel_shape.empty()) return "attribute kernel_shape is required";
     for (int64_t k : a.kernel_shape)
         if (k < 1) return "kernel_shape values must be >= 1";
-    for (int64_t s : a.strides)
-        if (s < 1) return "strides must be >= 1";
-    for (int64_t d : a.dilations)
-        if (d < 1) return "dilations must be >= 1";
-    for (int64_t p : a.pads)
-        if (p < 0) return "negative pads are not supported";
     if (a.storage_order != 0 && a.storage_order != 1) return "storage_order must be 0 or 1";
     return "";
 }
