@@ -52,11 +52,11 @@ struct TaskRunOptions {
     std::string command = "classify";  // for messages: "edgeinfer <command>: ..."
     vision::HeadOptions head;          // model path, --top, --threshold
     std::string dataspec;
-    int64_t limit = 0;         // -l: stop after N results (frames, or clips for video); 0: until the source ends
-    double rate = 0.0;         // -r: at most this many frames per second read from the source
-    bool force_cpu = false;    // -c: accepted and reported (CPU is the only device)
+    int64_t limit = 0;       // -l: stop after N results (frames, or clips for video); 0: until the source ends
+    double rate = 0.0;       // -r: at most this many frames per second read from the source
+    bool force_cpu = false;  // -c: accepted and reported (CPU is the only device)
     bool json = false;  // results as JSON lines (json_line) on `out` (unless `print` is set); the other lines on `err`
-    std::string save;          // DIR (annotated images) or FILE.mp4/.avi/.mkv (annotated video)
+    std::string save;   // DIR (annotated images) or FILE.mp4/.avi/.mkv (annotated video)
     std::string labels_path;   // --labels FILE (else the sidecar's labels)
     std::string sidecar_path;  // --sidecar FILE (else MODEL.json next to MODEL.onnx)
     Precision precision = Precision::kFp32;

@@ -159,8 +159,8 @@ class BoundPrimitive {
 // A reorder `from` → `to` with a user scratchpad, bound once; `scratchpad` receives its size. `attr`
 // (scales, zero points) must ask for a user scratchpad too.
 inline BoundPrimitive bound_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to,
-                                   dnnl::memory::desc& scratchpad,
-                                   const dnnl::primitive_attr& attr = user_scratch_attr()) {
+                                    dnnl::memory::desc& scratchpad,
+                                    const dnnl::primitive_attr& attr = user_scratch_attr()) {
     auto& eng = onednn_engine();
     dnnl::reorder::primitive_desc pd(eng, from, eng, to, attr);
     scratchpad = pd.scratchpad_desc();

@@ -314,7 +314,8 @@ TEST(ChannelsLast, ConvOutputUsedAsWeightsStaysNchw) {
     const ir::Node* conv = find_node(m, "conv");
     ASSERT_NE(conv, nullptr);
     bool produced = false;
-    for (const ir::Node& n : m.graph.nodes) produced = produced || (!n.outputs.empty() && n.outputs[0] == conv->inputs[1]);
+    for (const ir::Node& n : m.graph.nodes)
+        produced = produced || (!n.outputs.empty() && n.outputs[0] == conv->inputs[1]);
     EXPECT_TRUE(produced) << conv->inputs[1] << " has no producer";
     EXPECT_LE(max_output_diff(before, m, 1), 1e-4);
     passes::RuntimePassOptions o;
@@ -591,7 +592,6 @@ TEST(Bf16, HeavyOpsComputeInBf16CloseToFp32) {
         }
 }
 
-
 // conv -> relu -> maxpool -> conv -> relu -> squeeze-excitation (GlobalAveragePool, 1x1 conv,
 // sigmoid, Mul) -> conv + residual Add -> GlobalAveragePool -> Flatten -> Gemm, batch symbolic.
 ir::Model se_block_cnn() {
@@ -637,8 +637,8 @@ TEST(Bf16Regions, ValuesBetweenRegionMembersAreBf16) {
     passes::PassReport r = passes::make_runtime_pass_manager(passes::Level::kAll, o).run(m);
     EXPECT_EQ(r.passes.back().name, "bf16-regions");
     // Every value inside the region is bf16; the last pool's output leaves the region (Flatten) in fp32.
-    EXPECT_EQ(bf16_writers(m), (std::vector<std::string>{"conv0", "conv1", "conv3", "excite", "pool", "scale",
-                                                         "squeeze"}));
+    EXPECT_EQ(bf16_writers(m),
+              (std::vector<std::string>{"conv0", "conv1", "conv3", "excite", "pool", "scale", "squeeze"}));
     const ir::Node* scale = find_node(m, "scale");
     ASSERT_NE(scale, nullptr);
     EXPECT_EQ(scale->domain, "edgeinfer");  // the oneDNN binary op, bf16 in and out

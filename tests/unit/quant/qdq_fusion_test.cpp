@@ -496,7 +496,7 @@ TEST(FuseQdq, ResidualBlocksStayInt8) {
     EXPECT_EQ(conv3->inputs[9], "r2_q");
     EXPECT_EQ(conv3->outputs[0], "y");
     EXPECT_EQ(conv3->attr_string("y_layout", "NCHW"), "NCHW");  // the graph output
-    EXPECT_EQ(conv3->attr_string("z_layout", ""), "NHWC");       // r2 stays channels-last
+    EXPECT_EQ(conv3->attr_string("z_layout", ""), "NHWC");      // r2 stays channels-last
 
     Int8VsReference r = int8_vs_reference(m);
     ASSERT_TRUE(r.ran);
