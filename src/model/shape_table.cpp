@@ -586,9 +586,9 @@ std::optional<std::vector<int64_t>> shape_rule_ints(const ShapeRuleInput* in) {
     if (!in || !in->value) return std::nullopt;
     const Tensor& t = *in->value;
     std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-    if (t.dtype() == DataType::kInt64)
-        std::memcpy(v.data(), t.data(), v.size() * 8);
-    else if (t.dtype() == DataType::kInt32)
+    if (t.dtype() == DataType::kInt64) {
+        if (!v.empty()) std::memcpy(v.data(), t.data(), v.size() * 8);  // both may be null when empty
+    } else if (t.dtype() == DataType::kInt32)
         for (size_t i = 0; i < v.size(); ++i) v[i] = t.data_as<int32_t>()[i];
     else
         return std::nullopt;

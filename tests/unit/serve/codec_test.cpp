@@ -101,7 +101,11 @@ TEST(ServeCodec, RejectsBinaryLengthsThatLie) {
     EXPECT_NE(message_of(wrong + data, wrong.size()).find("do not match shape"), std::string::npos);
     std::string strings =
         R"({"inputs":[{"name":"s","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":6}}]})";
-    EXPECT_NE(message_of(strings + std::string("\xff\x00\x00\x00ab", 6), strings.size()).find("overruns"),
+    EXPECT_NE(message_of(strings + std::string("\xff\x00\x00\x00"
+                                               "ab",
+                                               6),
+                         strings.size())
+                  .find("overruns"),
               std::string::npos);
 }
 
