@@ -152,6 +152,24 @@ std::vector<float> brute_force_max_nhwc(const std::vector<float>& x, const NhwcC
     return y;
 }
 
+// A session over one edgeinfer-domain node `op` (x -> y, input dims `dims`): no graph optimization, two threads,
+// profiling on, so a test can check which kernel ran.
+Result<std::unique_ptr<Session>> profiled_edgeinfer_node(const std::string& op, const std::vector<ir::Attribute>& attrs,
+                                                         const std::vector<int64_t>& dims) {
+    ModelBuilder b(12);
+    b.m.opset_imports.push_back({"edgeinfer", 1});
+    b.input("x", dims).output("y");
+    b.node(op, {"x"}, {"y"}, "pool", attrs);
+    b.m.graph.nodes.back().domain = "edgeinfer";
+    auto bytes = model::serialize_model(b.m);
+    if (!bytes.is_ok()) return bytes.status();
+    SessionOptions opts;
+    opts.optimization_level = GraphOptimizationLevel::kNone;
+    opts.num_threads = 2;
+    opts.enable_profiling = true;
+    return Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+}
+
 TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
     const std::vector<NhwcCase> cases = {
         // squeezenet's: two full 32-channel blocks, ceil_mode's last window clipped by the input's end
@@ -180,18 +198,7 @@ TEST(MaxPoolKernel, ChannelsLastFloat32RunsInOnePassAndMatchesBruteForce) {
             attr_i("ceil_mode", p.ceil_mode ? 1 : 0)};
         const std::vector<int64_t> dims =
             p.one_d ? std::vector<int64_t>{p.n, p.w, p.c} : std::vector<int64_t>{p.n, p.h, p.w, p.c};
-        ModelBuilder b(12);
-        b.m.opset_imports.push_back({"edgeinfer", 1});
-        b.input("x", dims).output("y");
-        b.node("MaxPool", {"x"}, {"y"}, "pool", attrs);
-        b.m.graph.nodes.back().domain = "edgeinfer";
-        auto bytes = model::serialize_model(b.m);
-        ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
-        SessionOptions opts;
-        opts.optimization_level = GraphOptimizationLevel::kNone;
-        opts.num_threads = 2;
-        opts.enable_profiling = true;
-        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        auto session = profiled_edgeinfer_node("MaxPool", attrs, dims);
         ASSERT_TRUE(session.is_ok()) << name << ": " << session.status().to_string();
 
         // Finite values first (the one pass's answer), then NaN in some windows and +-inf (the redo's answer).
@@ -228,18 +235,7 @@ TEST(GlobalAveragePoolKernel, ChannelsLastFloat32SumsEachChannelInPixelOrder) {
         const int64_t n = dims[0], pixels = dims[1] * dims[2], c = dims[3];
         const std::string name = "GlobalAveragePool " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) + "x" +
                                  std::to_string(c) + " batch " + std::to_string(n);
-        ModelBuilder b(12);
-        b.m.opset_imports.push_back({"edgeinfer", 1});
-        b.input("x", dims).output("y");
-        b.node("GlobalAveragePool", {"x"}, {"y"}, "gap", {attr_i("channels_last", 1)});
-        b.m.graph.nodes.back().domain = "edgeinfer";
-        auto bytes = model::serialize_model(b.m);
-        ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
-        SessionOptions opts;
-        opts.optimization_level = GraphOptimizationLevel::kNone;
-        opts.num_threads = 2;
-        opts.enable_profiling = true;
-        auto session = Session::create_from_bytes(bytes->data(), bytes->size(), opts);
+        auto session = profiled_edgeinfer_node("GlobalAveragePool", {attr_i("channels_last", 1)}, dims);
         ASSERT_TRUE(session.is_ok()) << name << ": " << session.status().to_string();
         std::mt19937 rng(static_cast<uint32_t>(c + pixels));
         std::uniform_real_distribution<float> u(-3.0f, 3.0f);
