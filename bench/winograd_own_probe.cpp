@@ -97,9 +97,11 @@ void input_transform(const Layer& L, const float* x, float* V, int tb, int t0, i
     }
 }
 
-// Output transform of M [36][tb][K] for tiles [t0, t1), + bias, ReLU, into y (NHWC).
-void output_transform(const Layer& L, const float* M, const float* bias, float* y, int tb, int t0, int t1) {
-    const int K = L.k;
+// Output transform of M [36][tb][K] (K output channels from k0 on; the whole layer's by default) for tiles
+// [t0, t1), + bias, ReLU, into y (NHWC, L.k channels per pixel).
+void output_transform(const Layer& L, const float* M, const float* bias, float* y, int tb, int t0, int t1, int K = 0,
+                      int k0 = 0) {
+    if (K == 0) K = L.k;
     const size_t ps = plane(tb, K);
     for (int t = t0; t < t1; ++t) {
         const int ty = t / L.tw, tx = t % L.tw;
@@ -112,7 +114,7 @@ void output_transform(const Layer& L, const float* M, const float* bias, float* 
                 out_1d(col, o);
                 for (int i = 0; i < 4; ++i) tmp[i][j] = o[i];
             }
-            const v16 b = ld(bias + k);
+            const v16 b = ld(bias + k0 + k);
             for (int i = 0; i < 4; ++i) {
                 const int yy = ty * 4 + i;
                 if (yy >= L.h) break;
@@ -123,7 +125,7 @@ void output_transform(const Layer& L, const float* M, const float* bias, float* 
                     if (xx >= L.w) break;
                     v16 v = o[j] + b;
                     v = v > 0 ? v : 0;
-                    st(y + ((size_t)yy * L.w + xx) * K + k, v);
+                    st(y + ((size_t)yy * L.w + xx) * L.k + k0 + k, v);
                 }
             }
         }
@@ -285,35 +287,7 @@ void run_own2(Own2& o, const float* x, float* y) {
     for (int k0 = 0; k0 < L.k; k0 += o.kc) {
         transform_chunk(o, k0, U);
         o.mm.execute(strm, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, md}});
-        // output transform of this chunk: channels [k0, k0 + kc) of y, pixel stride L.k
-        const size_t ps = plane(L.tiles, o.kc);
-        for (int t = 0; t < L.tiles; ++t) {
-            const int ty = t / L.tw, tx = t % L.tw;
-            for (int k = 0; k < o.kc; k += 16) {
-                v16 m[6][6], tmp[4][6];
-                for (int p2 = 0; p2 < 36; ++p2) m[p2 / 6][p2 % 6] = ld(M + (size_t)p2 * ps + (size_t)t * o.kc + k);
-                for (int j = 0; j < 6; ++j) {
-                    v16 col[6], oo[4];
-                    for (int i = 0; i < 6; ++i) col[i] = m[i][j];
-                    out_1d(col, oo);
-                    for (int i = 0; i < 4; ++i) tmp[i][j] = oo[i];
-                }
-                const v16 b = ld(o.bias.data() + k0 + k);
-                for (int i = 0; i < 4; ++i) {
-                    const int yy = ty * 4 + i;
-                    if (yy >= L.h) break;
-                    v16 oo[4];
-                    out_1d(tmp[i], oo);
-                    for (int j = 0; j < 4; ++j) {
-                        const int xx = tx * 4 + j;
-                        if (xx >= L.w) break;
-                        v16 v = oo[j] + b;
-                        v = v > 0 ? v : 0;
-                        st(y + ((size_t)yy * L.w + xx) * L.k + k0 + k, v);
-                    }
-                }
-            }
-        }
+        output_transform(L, M, o.bias.data(), y, L.tiles, 0, L.tiles, o.kc, k0);
     }
 }
 
